@@ -1,0 +1,51 @@
+"""`zhoubao doctor`: checks the setup and names what is wrong, one line per check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Console
+
+from bot.schedule import job_specs
+from bot.settings import Settings
+from bot.team import Team
+from bot.team_file import TeamFileError, load_team
+from storage.db import DatabaseError, make_engine, migration_state
+
+
+def run_checks(settings: Settings, console: Console | None = None) -> bool:
+    """Print each check; True when nothing is wrong."""
+    out = console or Console(highlight=False)
+    ok = True
+
+    def line(good: bool, text: str) -> None:
+        nonlocal ok
+        ok = ok and good
+        out.print(("[green]✓[/green] " if good else "[red]✗[/red] ") + text, markup=True)
+
+    line(True, f"settings: platform {settings.platform}, database {settings.database_url}")
+    team: Team | None = None
+    try:
+        team = load_team(settings.team_file)
+        line(True, f"team file {settings.team_file}: {team.team.name}, {len(team.people)} people, "
+                   f"{len(team.items)} items")
+    except TeamFileError as exc:
+        line(False, str(exc).replace("[", "\\["))
+    try:
+        engine = make_engine(settings.database_url)
+        current, head = migration_state(engine)
+        line(current == head, f"database reachable; migrations at {current or 'none'} (head {head})"
+             + ("" if current == head else " — run `zhoubao db upgrade`"))
+    except (DatabaseError, Exception) as exc:  # any driver error is reported, not raised
+        line(False, f"database: {exc}".replace("[", "\\["))
+    if team is not None:
+        now = datetime.now(team.zone)
+        for spec in job_specs(team):
+            nxt = spec.trigger(team).get_next_fire_time(None, now)
+            line(True, f"schedule {spec.id}: next {nxt:%Y-%m-%d %a %H:%M} ({team.team.timezone})")
+        if settings.platform != "console":
+            field = "slack" if settings.platform == "slack" else "feishu"
+            lost = [p.name for p in team.people if not getattr(p, field) and not p.email]
+            line(not lost, f"{settings.platform} identities: "
+                 + (f"no {field} id or email for {', '.join(lost)}" if lost else "every person has an id or email"))
+    return ok

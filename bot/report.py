@@ -1,0 +1,132 @@
+"""The compiled weekly report: the only thing templates see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    ANSWERED = "answered"
+    NOT_UPDATED = "not_updated"  # 未更新
+    AWAY = "away"  # 休假
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One answered (or not) text item."""
+
+    status: Status
+    text: str = ""  # the owner's text, structure kept, stripped of trailing blank lines
+    progress: Decimal | None = None
+    previous_progress: Decimal | None = None  # last week's, for "45% → 60%"
+    main_problem: str | None = None
+    author: str | None = None  # display name
+
+    @property
+    def answered(self) -> bool:
+        return self.status is Status.ANSWERED
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n") if self.text else []
+
+
+@dataclass(frozen=True)
+class BankLine:
+    name: str
+    status: Status
+    note: str = ""
+    stage: str | None = None
+    previous_stage: str | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    entry: Entry
+    banks: tuple[BankLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    prose: Entry | None = None  # a project written as prose
+    parts: tuple[Part, ...] = ()
+
+
+@dataclass(frozen=True)
+class OkrItem:
+    name: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class OkrGroup:
+    id: str
+    name: str
+    items: tuple[OkrItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    name: str
+    status: Status
+    value: str = ""  # "99.993%" with its unit, ready to print
+
+
+@dataclass(frozen=True)
+class SeverityCount:
+    severities: tuple[str, ...]  # ("A", "B")
+    count: Decimal  # weights summed; 0.5 is possible
+
+    @property
+    def count_text(self) -> str:
+        text = format(self.count.normalize(), "f")
+        return text
+
+
+@dataclass(frozen=True)
+class MetricGroup:
+    name: str
+    metrics: tuple[MetricLine, ...] = ()
+    incident_counts: tuple[SeverityCount, ...] = ()  # empty unless the group shows them
+
+
+@dataclass(frozen=True)
+class Incident:
+    number: int
+    started_at: datetime  # team time zone
+    headline: str  # system and what happened, as people typed them
+    cause: str = ""
+    impact: str = ""
+    recovered_at: datetime | None = None
+    severity: str | None = None
+    weight: Decimal = Decimal("1")
+
+
+@dataclass(frozen=True)
+class Missing:
+    """An item nobody answered, named to the editor before posting."""
+
+    person: str  # display name
+    person_id: str
+    item_title: str
+
+
+@dataclass(frozen=True)
+class Report:
+    team: str
+    week: str  # "2024-W26"
+    locale: str  # "zh-CN" | "en"
+    created_at: datetime  # team time zone
+    projects: tuple[Project, ...] = ()
+    okr_groups: tuple[OkrGroup, ...] = ()
+    metric_groups: tuple[MetricGroup, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+    other: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
+    reflection: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
+    next_week: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
+    missing: tuple[Missing, ...] = ()

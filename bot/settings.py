@@ -1,0 +1,43 @@
+"""Deployment settings and secrets, from the environment or `.env`.
+
+What the team is (people, items, schedule) lives in the team file, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///./data/zhoubao.db")
+    team_file: Path = Path("./team.yaml")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    feishu_encrypt_key: SecretStr | None = None
+    feishu_domain: str = "https://open.feishu.cn"
+    feishu_event_mode: Literal["ws", "http"] = "ws"
+
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @property
+    def platform(self) -> Literal["slack", "feishu", "console"]:
+        """Which chat workspace `zhoubao run` connects to: the first with credentials."""
+        if self.slack_bot_token is not None:
+            return "slack"
+        if self.feishu_app_id and self.feishu_app_secret is not None:
+            return "feishu"
+        return "console"

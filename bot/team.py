@@ -1,0 +1,297 @@
+"""The team file as typed models, and the flat list of report items it defines.
+
+The YAML loading (with file/line/key in errors) lives in `team_file.py`; this
+module only knows the shape and the cross-references.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Locale = Literal["zh-CN", "en"]
+_DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+_WHEN = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class WeeklyTime(_Strict):
+    """A day of the week and a time of day, written `thu 10:00`."""
+
+    isoweekday: int
+    at: time
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        if isinstance(value, str):
+            m = _WHEN.match(value)
+            if not m:
+                raise ValueError(f"'{value}' is not a weekly time; write it like 'thu 10:00'")
+            hour, minute = int(m.group(2)), int(m.group(3))
+            if hour > 23 or minute > 59:
+                raise ValueError(f"'{value}': no such time of day")
+            return {"isoweekday": _DAYS[m.group(1).lower()[:3]], "at": time(hour, minute)}
+        return value
+
+    def __str__(self) -> str:
+        day = [k for k, v in _DAYS.items() if v == self.isoweekday][0]
+        return f"{day} {self.at:%H:%M}"
+
+
+class Person(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    slack: str | None = None
+    feishu: str | None = None
+    email: str | None = None
+
+
+class Bank(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=32)]
+    owner: str | None = None  # defaults to the bank part's owner
+    aliases: list[str] = []
+
+
+class Part(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    owner: str
+    banks: list[Bank] = []
+
+
+class Project(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    owner: str | None = None  # a project written as prose has an owner and no parts
+    parts: list[Part] = []
+
+    @model_validator(mode="after")
+    def _owner_or_parts(self) -> Project:
+        if not self.parts and not self.owner:
+            raise ValueError(f"project '{self.name}' needs either an owner or parts")
+        return self
+
+
+class OkrItem(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    owner: str
+
+
+class OkrGroup(_Strict):
+    id: Annotated[str, Field(min_length=1, max_length=16)]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    items: list[OkrItem] = []
+
+
+class Metric(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    owner: str
+    unit: str = ""
+    # "reported": the owner answers the value; "availability": computed from incident downtime
+    source: Literal["reported", "availability"] = "reported"
+    period: Literal["week", "year"] = "year"
+    digits: int = 3
+
+
+class MetricGroup(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    metrics: list[Metric] = []
+    incident_counts: bool = False
+
+
+class Incidents(_Strict):
+    severities: list[str] = ["A", "B", "C", "D"]
+    count_groups: list[list[str]] = [["A", "B"], ["C"], ["D"]]
+    post_to_channel: bool = True
+
+    @model_validator(mode="after")
+    def _groups_known(self) -> Incidents:
+        for group in self.count_groups:
+            for sev in group:
+                if sev not in self.severities:
+                    raise ValueError(f"count group names severity '{sev}', not one of {self.severities}")
+        return self
+
+
+class Schedule(_Strict):
+    prompt: WeeklyTime = WeeklyTime.model_validate("thu 10:00")
+    remind: list[WeeklyTime] = [WeeklyTime.model_validate("fri 10:00")]
+    publish: WeeklyTime = WeeklyTime.model_validate("fri 17:00")
+    calendar: Literal["cn", "none"] = "cn"
+
+
+class TeamInfo(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    locale: Locale = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    report_channel: str = "weekly-report"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name like Asia/Shanghai)") from None
+        return value
+
+
+class ItemKind(StrEnum):
+    PART = "part"  # a numbered part of a focus project (业务 / 银行 / 产研)
+    PROSE = "prose"  # a focus project written as prose
+    BANK = "bank"  # one bank's status line under a bank part
+    OKR = "okr"
+    METRIC = "metric"
+    EDITOR = "editor"  # the editor's own sections
+
+
+EDITOR_SECTIONS: dict[str, dict[str, str]] = {
+    "other": {"zh-CN": "其他", "en": "Other"},
+    "reflection": {"zh-CN": "收获与反思", "en": "Lessons and reflections"},
+    "next_week": {"zh-CN": "下周工作及目标", "en": "Next week"},
+}
+
+
+class Item(BaseModel):
+    """One thing somebody answers each week; `key` is stable storage identity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    kind: ItemKind
+    name: str  # what the owner calls it in a reply (`建行`, `跨境收款`, `业务`)
+    title: str  # where it sits in the report (`聚合收单 · 银行 · 建行`)
+    owner: str  # person id; for EDITOR items, the first editor
+    aliases: tuple[str, ...] = ()
+    parent: str | None = None  # a bank's part key
+    unit: str = ""
+
+
+class Team(_Strict):
+    """The validated team file."""
+
+    team: TeamInfo
+    people: list[Person]
+    editors: list[str] = Field(min_length=1)
+    admins: list[str] = []
+    projects: list[Project] = []
+    okrs: list[OkrGroup] = []
+    metrics: list[MetricGroup] = []
+    incidents: Incidents = Incidents()
+    schedule: Schedule = Schedule()
+
+    @model_validator(mode="after")
+    def _references(self) -> Team:
+        seen: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for i, p in enumerate(self.people):
+            if p.id in seen:
+                raise ValueError(f"people[{i}]: person id '{p.id}' is listed twice")
+            if p.name in names:
+                raise ValueError(f"people[{i}]: name '{p.name}' is used by '{names[p.name]}' too")
+            seen[p.id] = p.name
+            names[p.name] = p.id
+            for attr in ("slack", "feishu", "email"):
+                value = getattr(p, attr)
+                if value and any(getattr(q, attr) == value for q in self.people[:i]):
+                    raise ValueError(f"people[{i}]: {attr} '{value}' belongs to another person too")
+
+        def need(who: str | None, where: str) -> None:
+            if who is not None and who not in seen:
+                raise ValueError(f"{where}: '{who}' is not in people (known: {', '.join(seen) or 'none'})")
+
+        for i, e in enumerate(self.editors):
+            need(e, f"editors[{i}]")
+        for i, a in enumerate(self.admins):
+            need(a, f"admins[{i}]")
+        for i, pr in enumerate(self.projects):
+            need(pr.owner, f"projects[{i}].owner")
+            for j, part in enumerate(pr.parts):
+                need(part.owner, f"projects[{i}].parts[{j}].owner")
+                for k, bank in enumerate(part.banks):
+                    need(bank.owner, f"projects[{i}].parts[{j}].banks[{k}].owner")
+        for i, g in enumerate(self.okrs):
+            for j, it in enumerate(g.items):
+                need(it.owner, f"okrs[{i}].items[{j}].owner")
+        for i, mg in enumerate(self.metrics):
+            for j, m in enumerate(mg.metrics):
+                need(m.owner, f"metrics[{i}].metrics[{j}].owner")
+        keys = [it.key for it in self.items]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"two report items share a name: {', '.join(dupes)}")
+        return self
+
+    # ----- derived views -------------------------------------------------
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.team.timezone)
+
+    @cached_property
+    def person_by_id(self) -> dict[str, Person]:
+        return {p.id: p for p in self.people}
+
+    def find_person(self, who: str) -> Person | None:
+        """By id, display name, Slack id, Feishu open_id or email."""
+        for p in self.people:
+            if who in (p.id, p.name, p.slack, p.feishu, p.email):
+                return p
+        return None
+
+    def is_editor(self, person_id: str) -> bool:
+        return person_id in self.editors or person_id in self.admins
+
+    @cached_property
+    def items(self) -> list[Item]:
+        """Every answerable item in report order."""
+        out: list[Item] = []
+        for pr in self.projects:
+            if not pr.parts:
+                assert pr.owner is not None
+                out.append(Item(key=f"project:{pr.name}", kind=ItemKind.PROSE, name=pr.name,
+                                title=pr.name, owner=pr.owner))
+            for part in pr.parts:
+                pkey = f"project:{pr.name}/{part.name}"
+                out.append(Item(key=pkey, kind=ItemKind.PART, name=part.name,
+                                title=f"{pr.name} · {part.name}", owner=part.owner))
+                for bank in part.banks:
+                    out.append(Item(key=f"bank:{pr.name}/{bank.name}", kind=ItemKind.BANK, name=bank.name,
+                                    title=f"{pr.name} · {part.name} · {bank.name}",
+                                    owner=bank.owner or part.owner, aliases=tuple(bank.aliases), parent=pkey))
+        for g in self.okrs:
+            for it in g.items:
+                out.append(Item(key=f"okr:{g.id}/{it.name}", kind=ItemKind.OKR, name=it.name,
+                                title=f"{g.id} {g.name} · {it.name}", owner=it.owner))
+        for mg in self.metrics:
+            for m in mg.metrics:
+                if m.source == "reported":
+                    out.append(Item(key=f"metric:{m.name}", kind=ItemKind.METRIC, name=m.name,
+                                    title=f"{mg.name} · {m.name}", owner=m.owner, unit=m.unit))
+        for key, label in EDITOR_SECTIONS.items():
+            out.append(Item(key=f"editor:{key}", kind=ItemKind.EDITOR, name=label[self.team.locale],
+                            title=label[self.team.locale], owner=self.editors[0],
+                            aliases=tuple(v for v in label.values() if v != label[self.team.locale])))
+        return out
+
+    @cached_property
+    def item_by_key(self) -> dict[str, Item]:
+        return {it.key: it for it in self.items}
+
+    def items_of(self, person_id: str) -> list[Item]:
+        """What this person answers each week, in report order (editors get the editor sections)."""
+        return [it for it in self.items
+                if it.owner == person_id or (it.kind is ItemKind.EDITOR and person_id in self.editors)]
+
+    def owners(self) -> list[str]:
+        """People who have something to answer, in team-file order."""
+        having = {it.owner for it in self.items} | set(self.editors)
+        return [p.id for p in self.people if p.id in having]

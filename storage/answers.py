@@ -1,0 +1,155 @@
+"""Answer messages with their history, what each contributed to which item, and the current values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    AnswerMessageRow,
+    AnswerRevisionRow,
+    BankStatusRow,
+    ContributionRow,
+    EntryRow,
+    MetricValueRow,
+)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    team_id: int
+    week_id: int
+    person_id: int
+    platform: str
+    source_id: str
+    text: str
+    at: datetime
+    via: str = "message"
+    thread_id: str | None = None
+    target_item: str | None = None
+
+
+class Answers:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def message(self, team_id: int, platform: str, source_id: str) -> AnswerMessageRow | None:
+        return self.s.scalars(select(AnswerMessageRow).where(
+            AnswerMessageRow.team_id == team_id, AnswerMessageRow.platform == platform,
+            AnswerMessageRow.source_id == source_id)).first()
+
+    def add_message(self, m: NewMessage) -> AnswerMessageRow:
+        row = AnswerMessageRow(team_id=m.team_id, week_id=m.week_id, person_id=m.person_id, platform=m.platform,
+                               source_id=m.source_id, thread_id=m.thread_id, target_item=m.target_item, via=m.via, text=m.text,
+                               received_at=m.at)
+        self.s.add(row)
+        self.s.flush()
+        self.s.add(AnswerRevisionRow(team_id=m.team_id, week_id=m.week_id, message_id=row.id, change="create",
+                                     text=m.text, at=m.at))
+        return row
+
+    def edit_message(self, row: AnswerMessageRow, text: str, at: datetime) -> None:
+        row.text = text
+        row.edited_at = at
+        self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id, change="edit",
+                                     text=text, at=at))
+
+    def delete_message(self, row: AnswerMessageRow, at: datetime) -> None:
+        row.deleted_at = at
+        self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id,
+                                     change="delete", text=row.text, at=at))
+
+    def revisions(self, message_id: int) -> list[AnswerRevisionRow]:
+        return list(self.s.scalars(select(AnswerRevisionRow).where(AnswerRevisionRow.message_id == message_id)
+                                   .order_by(AnswerRevisionRow.id)))
+
+    def messages_of_week(self, team_id: int, week_id: int) -> list[AnswerMessageRow]:
+        return list(self.s.scalars(select(AnswerMessageRow).where(
+            AnswerMessageRow.team_id == team_id, AnswerMessageRow.week_id == week_id).order_by(AnswerMessageRow.id)))
+
+    # ----- contributions ----------------------------------------------------
+
+    def contributions_of(self, message_id: int) -> list[ContributionRow]:
+        return list(self.s.scalars(select(ContributionRow).where(ContributionRow.message_id == message_id)
+                                   .order_by(ContributionRow.id)))
+
+    def replace_contributions(self, msg: AnswerMessageRow, pieces: Sequence[tuple[str, str]]) -> set[str]:
+        """Set what `msg` contributes, as (item_key, text) pieces; returns every item key touched."""
+        touched: set[str] = set()
+        for old in self.contributions_of(msg.id):
+            touched.add(old.item_key)
+            self.s.delete(old)
+        for key, text in pieces:
+            touched.add(key)
+            self.s.add(ContributionRow(team_id=msg.team_id, week_id=msg.week_id, message_id=msg.id,
+                                       item_key=key, text=text))
+        self.s.flush()
+        return touched
+
+    def supersede(self, team_id: int, week_id: int, item_key: str, at: datetime, keep_message_id: int) -> None:
+        """A form submission replaces everything said about the item before it."""
+        for c in self.s.scalars(select(ContributionRow).where(
+                ContributionRow.team_id == team_id, ContributionRow.week_id == week_id,
+                ContributionRow.item_key == item_key, ContributionRow.superseded_at.is_(None),
+                ContributionRow.message_id != keep_message_id)):
+            c.superseded_at = at
+        self.s.flush()
+
+    def live_contributions(self, team_id: int, week_id: int, item_key: str) -> list[tuple[ContributionRow, int]]:
+        """(contribution, author person id), oldest first, from messages that are not deleted."""
+        rows = self.s.execute(
+            select(ContributionRow, AnswerMessageRow.person_id)
+            .join(AnswerMessageRow, AnswerMessageRow.id == ContributionRow.message_id)
+            .where(ContributionRow.team_id == team_id, ContributionRow.week_id == week_id,
+                   ContributionRow.item_key == item_key, ContributionRow.superseded_at.is_(None),
+                   AnswerMessageRow.deleted_at.is_(None))
+            .order_by(AnswerMessageRow.received_at, ContributionRow.id))
+        return [(c, pid) for c, pid in rows]
+
+    # ----- current values -----------------------------------------------------
+
+    def _current(self, model: type, team_id: int, week_id: int, item_key: str):  # type: ignore[no-untyped-def]
+        return self.s.scalars(select(model).where(
+            model.team_id == team_id, model.week_id == week_id, model.item_key == item_key)).first()
+
+    def set_entry(self, team_id: int, week_id: int, item_key: str, text: str | None, *,
+                  progress: Decimal | None, main_problem: str | None, author_id: int | None, at: datetime) -> None:
+        row = self._current(EntryRow, team_id, week_id, item_key)
+        if text is None:
+            if row is not None:
+                self.s.delete(row)
+            return
+        if row is None:
+            row = EntryRow(team_id=team_id, week_id=week_id, item_key=item_key)
+            self.s.add(row)
+        row.text, row.progress, row.main_problem, row.author_id, row.updated_at = (
+            text, progress, main_problem, author_id, at)
+
+    def set_bank(self, team_id: int, week_id: int, item_key: str, note: str | None, *,
+                 stage: str | None, author_id: int | None, at: datetime) -> None:
+        row = self._current(BankStatusRow, team_id, week_id, item_key)
+        if note is None:
+            if row is not None:
+                self.s.delete(row)
+            return
+        if row is None:
+            row = BankStatusRow(team_id=team_id, week_id=week_id, item_key=item_key)
+            self.s.add(row)
+        row.note, row.stage, row.author_id, row.updated_at = note, stage, author_id, at
+
+    def set_metric(self, team_id: int, week_id: int, item_key: str, value: tuple[str, Decimal] | None, *,
+                   author_id: int | None, at: datetime) -> None:
+        row = self._current(MetricValueRow, team_id, week_id, item_key)
+        if value is None:
+            if row is not None:
+                self.s.delete(row)
+            return
+        if row is None:
+            row = MetricValueRow(team_id=team_id, week_id=week_id, item_key=item_key)
+            self.s.add(row)
+        row.value_text, row.value, row.author_id, row.updated_at = value[0], value[1], author_id, at

@@ -1,0 +1,114 @@
+"""Teams, people, weeks and the prompts sent to people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import PersonRow, PromptRow, TeamRow, WeekRow
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    key: str
+    display_name: str
+    slack_user_id: str | None = None
+    feishu_open_id: str | None = None
+    email: str | None = None
+
+
+class Directory:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # ----- teams and people ---------------------------------------------
+
+    def team(self, name: str) -> TeamRow | None:
+        return self.s.scalars(select(TeamRow).where(TeamRow.name == name)).first()
+
+    def team_names(self) -> list[str]:
+        return list(self.s.scalars(select(TeamRow.name).order_by(TeamRow.id)))
+
+    def ensure_team(self, name: str, now: datetime) -> TeamRow:
+        row = self.team(name)
+        if row is None:
+            row = TeamRow(name=name, created_at=now, incident_seq=0)
+            self.s.add(row)
+            self.s.flush()
+        return row
+
+    def sync_people(self, team_id: int, people: Iterable[PersonSpec]) -> dict[str, int]:
+        """Upsert the team file's people; returns person key -> row id. Nobody is deleted (history keeps them)."""
+        rows = {r.key: r for r in self.s.scalars(select(PersonRow).where(PersonRow.team_id == team_id))}
+        for p in people:
+            row = rows.get(p.key)
+            if row is None:
+                row = PersonRow(team_id=team_id, key=p.key, display_name=p.display_name, dm_channels={})
+                self.s.add(row)
+                rows[p.key] = row
+            row.display_name = p.display_name
+            row.slack_user_id = p.slack_user_id
+            row.feishu_open_id = p.feishu_open_id
+            row.email = p.email
+        self.s.flush()
+        return {k: r.id for k, r in rows.items()}
+
+    def people(self, team_id: int) -> dict[int, PersonRow]:
+        return {r.id: r for r in self.s.scalars(select(PersonRow).where(PersonRow.team_id == team_id))}
+
+    def person(self, team_id: int, key: str) -> PersonRow | None:
+        return self.s.scalars(select(PersonRow).where(PersonRow.team_id == team_id, PersonRow.key == key)).first()
+
+    def set_dm_channel(self, person_id: int, platform: str, channel: str) -> None:
+        row = self.s.get(PersonRow, person_id)
+        if row is not None and row.dm_channels.get(platform) != channel:
+            row.dm_channels = {**row.dm_channels, platform: channel}
+
+    # ----- weeks ----------------------------------------------------------
+
+    def week(self, team_id: int, label: str) -> WeekRow | None:
+        return self.s.scalars(select(WeekRow).where(WeekRow.team_id == team_id, WeekRow.label == label)).first()
+
+    def ensure_week(self, team_id: int, label: str) -> WeekRow:
+        row = self.week(team_id, label)
+        if row is None:
+            row = WeekRow(team_id=team_id, label=label)
+            self.s.add(row)
+            self.s.flush()
+        return row
+
+    def has_any_week(self, team_id: int) -> bool:
+        return self.s.scalar(select(func.count()).select_from(WeekRow).where(WeekRow.team_id == team_id)) != 0
+
+    # ----- prompts --------------------------------------------------------
+
+    def prompt(self, team_id: int, week_id: int, person_id: int, kind: str, platform: str) -> PromptRow | None:
+        return self.s.scalars(select(PromptRow).where(
+            PromptRow.team_id == team_id, PromptRow.week_id == week_id, PromptRow.person_id == person_id,
+            PromptRow.kind == kind, PromptRow.platform == platform)).first()
+
+    def add_prompt(self, row: PromptRow) -> PromptRow:
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def prompts_of_week(self, team_id: int, week_id: int) -> list[PromptRow]:
+        return list(self.s.scalars(select(PromptRow).where(
+            PromptRow.team_id == team_id, PromptRow.week_id == week_id).order_by(PromptRow.id)))
+
+    def latest_prompt(self, team_id: int, person_id: int, platform: str) -> PromptRow | None:
+        return self.s.scalars(select(PromptRow).where(
+            PromptRow.team_id == team_id, PromptRow.person_id == person_id, PromptRow.platform == platform,
+            PromptRow.kind == "prompt").order_by(PromptRow.created_at.desc(), PromptRow.id.desc()).limit(1)).first()
+
+    def prompt_by_message(self, team_id: int, platform: str, message_id: str) -> PromptRow | None:
+        return self.s.scalars(select(PromptRow).where(
+            PromptRow.team_id == team_id, PromptRow.platform == platform,
+            PromptRow.message_id == message_id)).first()
+
+    def week_by_id(self, week_id: int) -> WeekRow | None:
+        return self.s.get(WeekRow, week_id)

@@ -1,0 +1,69 @@
+"""Plain, immutable records that repositories return: what was stored for one week.
+
+No SQLAlchemy here, so the pure core (compile, templates) can use them freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class EntryFact:
+    """The current answer for one text item (project part, prose project, OKR item, editor section)."""
+
+    item_key: str
+    text: str
+    progress: Decimal | None = None
+    main_problem: str | None = None
+    author: str | None = None  # person id
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BankStatusFact:
+    item_key: str  # bank:<project>/<bank>
+    note: str
+    stage: str | None = None
+    author: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MetricFact:
+    item_key: str  # metric:<name>
+    value_text: str  # as the owner wrote the number, without unit: "99.993"
+    value: Decimal | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentFact:
+    number: int  # the team's incident id shown to people (#12)
+    started_at: datetime  # aware
+    what: str
+    system: str = ""
+    cause: str = ""
+    impact: str = ""
+    recovered_at: datetime | None = None
+    severity: str | None = None
+    weight: Decimal = Decimal("1")
+    counts_toward_availability: bool = True
+    reporter: str | None = None
+    source: str = "console"
+
+
+@dataclass(frozen=True)
+class WeekFacts:
+    """Everything stored for one (team, week)."""
+
+    week: str  # "2024-W26"
+    entries: dict[str, EntryFact] = field(default_factory=dict)
+    banks: dict[str, BankStatusFact] = field(default_factory=dict)
+    metrics: dict[str, MetricFact] = field(default_factory=dict)
+    incidents: tuple[IncidentFact, ...] = ()
+    away: frozenset[str] = frozenset()  # person ids away this week
+    # downtime of availability-counting incidents from the start of the year to the week's end, in seconds
+    year_downtime_seconds: float = 0.0

@@ -1,0 +1,73 @@
+"""Production incidents: numbered per team, week-scoped reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.models import IncidentRow, TeamRow
+
+
+@dataclass(frozen=True)
+class NewIncident:
+    team_id: int
+    week_id: int
+    started_at: datetime
+    what: str
+    system: str
+    cause: str
+    impact: str
+    recovered_at: datetime | None
+    severity: str | None
+    weight: Decimal
+    counts_toward_availability: bool
+    reporter_id: int | None
+    source: str
+    source_ref: str | None
+    at: datetime
+
+
+class Incidents:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, n: NewIncident) -> IncidentRow:
+        # The counter row is updated in the same transaction, so two instances never share a number.
+        number = self.s.execute(update(TeamRow).where(TeamRow.id == n.team_id)
+                                .values(incident_seq=TeamRow.incident_seq + 1)
+                                .returning(TeamRow.incident_seq)).scalar_one()
+        row = IncidentRow(team_id=n.team_id, week_id=n.week_id, number=number, started_at=n.started_at,
+                          recovered_at=n.recovered_at, system=n.system, what=n.what, cause=n.cause,
+                          impact=n.impact, severity=n.severity, weight=n.weight,
+                          counts_toward_availability=n.counts_toward_availability, reporter_id=n.reporter_id,
+                          source=n.source, source_ref=n.source_ref, created_at=n.at, updated_at=n.at)
+        self.s.add(row)
+        self.s.flush()
+        return row
+
+    def by_source(self, team_id: int, source: str, source_ref: str) -> IncidentRow | None:
+        return self.s.scalars(select(IncidentRow).where(
+            IncidentRow.team_id == team_id, IncidentRow.source == source,
+            IncidentRow.source_ref == source_ref)).first()
+
+    def get(self, team_id: int, number: int) -> IncidentRow | None:
+        return self.s.scalars(select(IncidentRow).where(
+            IncidentRow.team_id == team_id, IncidentRow.number == number,
+            IncidentRow.deleted_at.is_(None))).first()
+
+    def of_week(self, team_id: int, week_id: int) -> list[IncidentRow]:
+        return list(self.s.scalars(select(IncidentRow).where(
+            IncidentRow.team_id == team_id, IncidentRow.week_id == week_id, IncidentRow.deleted_at.is_(None))
+            .order_by(IncidentRow.started_at, IncidentRow.number)))
+
+    def downtime_seconds(self, team_id: int, since: datetime, until: datetime) -> float:
+        """Recovered, availability-counting downtime of incidents that started in [since, until)."""
+        rows = self.s.execute(select(IncidentRow.started_at, IncidentRow.recovered_at).where(
+            IncidentRow.team_id == team_id, IncidentRow.started_at >= since, IncidentRow.started_at < until,
+            IncidentRow.counts_toward_availability.is_(True), IncidentRow.recovered_at.is_not(None),
+            IncidentRow.deleted_at.is_(None)))
+        return sum(max(0.0, (rec - start).total_seconds()) for start, rec in rows)

@@ -1,0 +1,297 @@
+"""SQLAlchemy 2.0 models. Every week-scoped table carries (team_id, week_id) and an index on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TZ = UtcDateTime()
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class TeamRow(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    incident_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    key: Mapped[str] = mapped_column(String(64))  # the team file's person id
+    display_name: Mapped[str] = mapped_column(String(64))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    feishu_open_id: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(255))
+    # DM channel per platform, so conversations.open is called once per person, not per week
+    dm_channels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class WeekRow(Base):
+    __tablename__ = "weeks"
+    __table_args__ = (UniqueConstraint("team_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    label: Mapped[str] = mapped_column(String(8))  # 2024-W26
+    opened_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class PromptRow(Base):
+    """A message the bot sent or will send; written before sending so a crash cannot double it."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_id", "person_id", "kind", "platform"),
+        Index("ix_prompts_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(24))  # prompt | remind:<n> | editor
+    platform: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    item_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # numbered as in the prompt
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    sent_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class AnswerMessageRow(Base):
+    """Every message an owner sent about the report, as received; never deleted."""
+
+    __tablename__ = "answer_messages"
+    __table_args__ = (
+        UniqueConstraint("team_id", "platform", "source_id"),
+        Index("ix_answer_messages_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(128))  # the platform's message id
+    thread_id: Mapped[str | None] = mapped_column(String(128))
+    target_item: Mapped[str | None] = mapped_column(String(200))  # the item the platform said it answers
+    via: Mapped[str] = mapped_column(String(16))  # message | form
+    text: Mapped[str] = mapped_column(Text)  # current text
+    received_at: Mapped[datetime] = mapped_column(TZ)
+    edited_at: Mapped[datetime | None] = mapped_column(TZ)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class AnswerRevisionRow(Base):
+    __tablename__ = "answer_revisions"
+    __table_args__ = (Index("ix_answer_revisions_team_week", "team_id", "week_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("answer_messages.id"))
+    change: Mapped[str] = mapped_column(String(8))  # create | edit | delete
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(TZ)
+
+
+class ContributionRow(Base):
+    """The part of one message that went to one item."""
+
+    __tablename__ = "contributions"
+    __table_args__ = (Index("ix_contributions_team_week", "team_id", "week_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("answer_messages.id"))
+    item_key: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None] = mapped_column(TZ)  # a later form submission replaced it
+
+
+class EntryRow(Base):
+    """The current answer per text item, derived from the live contributions."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_id", "item_key"),
+        Index("ix_entries_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    item_key: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    progress: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    main_problem: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class BankStatusRow(Base):
+    __tablename__ = "bank_statuses"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_id", "item_key"),
+        Index("ix_bank_statuses_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    item_key: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class MetricValueRow(Base):
+    __tablename__ = "metric_values"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_id", "item_key"),
+        Index("ix_metric_values_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    item_key: Mapped[str] = mapped_column(String(200))
+    value_text: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class IncidentRow(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        Index("ix_incidents_team_week", "team_id", "week_id"),
+        Index("ix_incidents_team_started", "team_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(TZ)
+    recovered_at: Mapped[datetime | None] = mapped_column(TZ)
+    system: Mapped[str] = mapped_column(String(128), default="")
+    what: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str | None] = mapped_column(String(16))
+    weight: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1"))
+    counts_toward_availability: Mapped[bool] = mapped_column(Boolean, default=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    source: Mapped[str] = mapped_column(String(16))  # console | slack | feishu | cli
+    source_ref: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ReportRow(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_id"),
+        Index("ix_reports_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    compiled_at: Mapped[datetime] = mapped_column(TZ)
+    published_at: Mapped[datetime | None] = mapped_column(TZ)
+    markdown: Mapped[str] = mapped_column(Text)
+    slack: Mapped[str] = mapped_column(Text)
+    feishu: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReportPostRow(Base):
+    """Where a report was posted, so publishing again edits instead of posting twice."""
+
+    __tablename__ = "report_posts"
+    __table_args__ = (UniqueConstraint("report_id", "platform", "part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    part: Mapped[int] = mapped_column(Integer, default=0)
+    channel: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    posted_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ProcessedEventRow(Base):
+    """Platform event ids already handled: redeliveries store nothing twice."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(TZ)

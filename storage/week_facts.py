@@ -1,0 +1,48 @@
+"""Loading everything stored for one (team, week) as `WeekFacts`, through the (team, week) indexes only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.facts import BankStatusFact, EntryFact, IncidentFact, MetricFact, WeekFacts
+from storage.incidents import Incidents
+from storage.models import BankStatusRow, EntryRow, MetricValueRow, PersonRow
+
+
+def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *,
+                    year_start: datetime | None = None, week_end: datetime | None = None) -> WeekFacts:
+    """The week's facts; an unknown week (week_id None) has none. Downtime is summed from year_start to week_end."""
+    if week_id is None:
+        return WeekFacts(week=label)
+    keys = dict(s.execute(select(PersonRow.id, PersonRow.key).where(PersonRow.team_id == team_id)).all())
+    entries = {
+        r.item_key: EntryFact(item_key=r.item_key, text=r.text, progress=r.progress, main_problem=r.main_problem,
+                              author=keys.get(r.author_id), updated_at=r.updated_at)
+        for r in s.scalars(select(EntryRow).where(EntryRow.team_id == team_id, EntryRow.week_id == week_id))
+    }
+    banks = {
+        r.item_key: BankStatusFact(item_key=r.item_key, note=r.note, stage=r.stage, author=keys.get(r.author_id),
+                                   updated_at=r.updated_at)
+        for r in s.scalars(select(BankStatusRow).where(BankStatusRow.team_id == team_id,
+                                                        BankStatusRow.week_id == week_id))
+    }
+    metrics = {
+        r.item_key: MetricFact(item_key=r.item_key, value_text=r.value_text, value=r.value,
+                               author=keys.get(r.author_id))
+        for r in s.scalars(select(MetricValueRow).where(MetricValueRow.team_id == team_id,
+                                                         MetricValueRow.week_id == week_id))
+    }
+    repo = Incidents(s)
+    incidents = tuple(
+        IncidentFact(number=r.number, started_at=r.started_at, what=r.what, system=r.system, cause=r.cause,
+                     impact=r.impact, recovered_at=r.recovered_at, severity=r.severity, weight=r.weight,
+                     counts_toward_availability=r.counts_toward_availability, reporter=keys.get(r.reporter_id),
+                     source=r.source)
+        for r in repo.of_week(team_id, week_id)
+    )
+    downtime = repo.downtime_seconds(team_id, year_start, week_end) if year_start and week_end else 0.0
+    return WeekFacts(week=label, entries=entries, banks=banks, metrics=metrics, incidents=incidents,
+                     year_downtime_seconds=downtime)
