@@ -113,13 +113,11 @@ class Inbox:
         return "?"
 
     def _progress_notes(self, s, week_id: int, keys: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
-        week_row = s.get(WeekRow, week_id)
-        facts = self.cycle.facts(IsoWeek.parse(week_row.label)) if week_row else None
         notes = []
         for k in keys:
-            e = facts.entries.get(k) if facts else None
-            if e is not None and e.progress is not None:
-                notes.append(f"{self.ctx.team.item_by_key[k].name} {format(e.progress.normalize(), 'f')}%")
+            row = Answers(s).entry(self.ctx.team_id, week_id, k)
+            if row is not None and row.progress is not None:
+                notes.append(f"{self.ctx.team.item_by_key[k].name} {format(row.progress.normalize(), 'f')}%")
         return notes
 
     # ----- edits, deletions, forms ---------------------------------------------

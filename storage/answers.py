@@ -108,7 +108,7 @@ class Answers:
             .where(ContributionRow.team_id == team_id, ContributionRow.week_id == week_id,
                    ContributionRow.item_key == item_key, ContributionRow.superseded_at.is_(None),
                    AnswerMessageRow.deleted_at.is_(None))
-            .order_by(AnswerMessageRow.received_at, ContributionRow.id))
+            .order_by(AnswerMessageRow.received_at, AnswerMessageRow.id, ContributionRow.id))
         return [(c, pid) for c, pid in rows]
 
     # ----- current values -----------------------------------------------------
@@ -116,6 +116,9 @@ class Answers:
     def _current(self, model: type, team_id: int, week_id: int, item_key: str):  # type: ignore[no-untyped-def]
         return self.s.scalars(select(model).where(
             model.team_id == team_id, model.week_id == week_id, model.item_key == item_key)).first()
+
+    def entry(self, team_id: int, week_id: int, item_key: str) -> EntryRow | None:
+        return self._current(EntryRow, team_id, week_id, item_key)  # type: ignore[no-any-return]
 
     def set_entry(self, team_id: int, week_id: int, item_key: str, text: str | None, *,
                   progress: Decimal | None, main_problem: str | None, author_id: int | None, at: datetime) -> None:

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test. PostgreSQL tests use ZHOUBAO_TEST_POSTGRES_URL (default: the local server);
+# without a reachable server they skip with a visible reason, except under CI=true, where they fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ZHOUBAO_TEST_POSTGRES_URL="${ZHOUBAO_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+.venv/bin/ruff check bot storage tests
+exec .venv/bin/python -m pytest -q "$@"
