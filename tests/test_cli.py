@@ -1,0 +1,124 @@
+"""The `zhoubao` command line, run in a scratch folder with its own .env and database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.conftest import EXAMPLE_TEAM
+
+GOLDEN = Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for var in ("TEAM_FILE", "SLACK_BOT_TOKEN", "FEISHU_APP_ID"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def test_demo_then_report_prints_the_example_byte_for_byte(workdir: Path) -> None:
+    result = invoke("demo")
+    assert result.exit_code == 0, result.output
+    assert (workdir / "team.yaml").exists()
+    result = invoke("report", "--week", "2024-W26", "--format", "md")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == GOLDEN.read_text(encoding="utf-8")
+    again = invoke("demo")
+    assert again.exit_code == 0 and "already in this database" in again.output
+
+
+def test_report_in_english_and_other_formats_to_a_file(workdir: Path) -> None:
+    assert invoke("demo").exit_code == 0
+    result = invoke("report", "--week", "2024-W26", "--lang", "en")
+    assert result.exit_code == 0
+    assert "Created: Jun 28, 2024 17:00" in result.stdout and "Incidents: A/B 0, C 1, D 0.5" in result.stdout
+    result = invoke("report", "--week", "2024-W26", "--format", "slack", "--output", "r.txt")
+    assert result.exit_code == 0 and "*【聚合收单】*" in (workdir / "r.txt").read_text(encoding="utf-8")
+
+
+def test_bad_week_label_and_format(workdir: Path) -> None:
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    result = invoke("report", "--week", "2024-W54")
+    assert result.exit_code == 2 and "2024 has weeks W01 to W52" in result.output
+    result = invoke("report", "--week", "2024-W26", "--format", "pdf")
+    assert result.exit_code == 2 and "md, slack or feishu" in result.output
+
+
+def test_demo_refuses_a_database_with_another_teams_data(workdir: Path) -> None:
+    other = EXAMPLE_TEAM.read_text(encoding="utf-8").replace("name: 支付技术部", "name: 风控部")
+    (workdir / "team.yaml").write_text(other, encoding="utf-8")
+    assert invoke("incident", "add", "06/27 10:00 风控规则误杀", "--as", "lina").exit_code == 0
+    result = invoke("demo")
+    assert result.exit_code == 2 and "holds another team's data (风控部)" in result.output
+
+
+def test_bad_team_file_stops_before_start(workdir: Path) -> None:
+    (workdir / "team.yaml").write_text("team:\n  name: x\npeople: []\neditors: [ghost]\n", encoding="utf-8")
+    result = invoke("run", input="")
+    assert result.exit_code == 2
+    assert "team.yaml:4 [editors[0]]: 'ghost' is not in people" in result.output
+
+
+def test_unwritable_database_path_is_a_clear_message(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.geteuid() == 0:
+        target = "sqlite:////proc/zhoubao/x.db"  # root can write anywhere but /proc
+    else:
+        target = "sqlite:////zhoubao-nope/x.db"
+    monkeypatch.setenv("DATABASE_URL", target)
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    result = invoke("incident", "list")
+    assert result.exit_code == 2 and "Database:" in result.output and "database folder" in result.output
+
+
+def test_init_writes_team_file_and_env(workdir: Path) -> None:
+    result = invoke("init")
+    assert result.exit_code == 0
+    assert "支付技术部" in (workdir / "team.yaml").read_text(encoding="utf-8")
+    assert "SLACK_BOT_TOKEN=" in (workdir / ".env").read_text(encoding="utf-8")
+    assert "kept" in invoke("init").output
+
+
+def test_incident_add_and_list(workdir: Path) -> None:
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    bad = invoke("incident", "add", "级别：C", "--as", "lina")
+    assert bad.exit_code == 1 and "/incident" in bad.output
+    ok = invoke("incident", "add", "2024-06-27 10:00 order-api 超时 级别：C", "--as", "lina")
+    assert ok.exit_code == 0 and "#1" in ok.output
+    listing = invoke("incident", "list", "--week", "2024-W26")
+    assert "#1 06/27 10:00 [C] order-api超时" in listing.output
+
+
+def test_doctor_names_what_is_wrong(workdir: Path) -> None:
+    result = invoke("doctor")
+    assert result.exit_code == 1 and "file not found" in result.output
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    assert invoke("db", "upgrade").exit_code == 0
+    result = invoke("doctor")
+    assert result.exit_code == 0, result.output
+    assert "migrations at 0001 (head 0001)" in result.output and "zhoubao:publish: next" in result.output
+
+
+def test_console_script_piped_through_run(workdir: Path) -> None:
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    script = "\n".join([
+        "as 周杰", "clock thu 10:00", "inbox", "[1] 整体进度 60%", "edit last 整体进度 65%",
+        "/zhoubao status", "as 张伟", "/zhoubao publish", "channel",
+    ])
+    result = invoke("run", "--start", "2024-06-24 09:00", input=script)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "── DM to 周杰" in out and "[1] O3 平台治理 · 机房迁移" in out
+    assert "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 65%）" in out
+    assert "✅ [1] O3 平台治理 · 机房迁移" in out
+    assert "📣 2024-W26 周报已发布" in out and "1. 机房迁移：整体进度 65%" in out

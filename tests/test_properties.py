@@ -1,0 +1,51 @@
+"""Property: whatever an owner types survives storage and comes out of every rendering as text."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.chat import Inbound
+from bot.replies import normalize_text
+from bot.weeks import IsoWeek
+from tests.fakes import FakeChat, FixedClock
+from tests.helpers import make_bot
+
+KEY = "okr:O3/机房迁移"
+_ids = itertools.count()
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=300)
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}"
+    return make_bot(url, FakeChat(), FixedClock(datetime(2024, 6, 27, 10, tzinfo=ZoneInfo("Asia/Shanghai"))))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_text)
+def test_any_reply_survives_storage_and_rendering(bot, text: str) -> None:  # type: ignore[no-untyped-def]
+    # A fresh week per example, so answers do not accumulate.
+    n = next(_ids)
+    week = IsoWeek.of(datetime(2000, 1, 3)) if n == 0 else IsoWeek(2001 + n // 50, 1 + n % 50)
+    at = datetime.combine(week.day(4), datetime.min.time(), tzinfo=ZoneInfo("Asia/Shanghai")).replace(hour=10)
+    bot.inbox.receive(Inbound("fake", "zhoujie", f"p{n}", text, at))
+    expected = normalize_text(text)
+    facts = bot.cycle.facts(week)
+    if not expected:
+        assert KEY not in facts.entries
+        return
+    stored = facts.entries[KEY].text
+    # The item's own name may be consumed as a `机房迁移：` prefix; everything else is kept exactly.
+    assert stored == expected or expected.endswith(stored) and "机房迁移" in expected
+    report = bot.cycle.compile(week, at)
+    md = bot.ctx.renderer.markdown(report)
+    for line in stored.split("\n"):
+        assert line.strip() in md
+    slack = bot.ctx.renderer.slack(report)
+    assert "<!" not in slack.replace("&lt;!", "")

@@ -1,0 +1,72 @@
+"""The team file: the example loads; every kind of mistake names file, line, key and what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.team import ItemKind
+from bot.team_file import TeamFileError, load_team, parse_team
+from tests.conftest import EXAMPLE_TEAM
+
+SOURCE = EXAMPLE_TEAM.read_text(encoding="utf-8")
+
+
+def _error(source: str) -> TeamFileError:
+    with pytest.raises(TeamFileError) as info:
+        parse_team(source, Path("team.yaml"))
+    return info.value
+
+
+def _line_of(text: str, source: str = SOURCE) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), start=1) if text in line)
+
+
+def test_example_team_loads_with_every_item_kind() -> None:
+    team = load_team(EXAMPLE_TEAM)
+    kinds = {it.kind for it in team.items}
+    assert kinds == set(ItemKind)
+    assert [it.name for it in team.items_of("wangqiang")] == ["银行", "建行", "招行", "中行", "其他银行"]
+    assert str(team.schedule.prompt) == "thu 10:00" and str(team.schedule.publish) == "fri 17:00"
+
+
+def test_owner_who_is_not_a_person() -> None:
+    bad = SOURCE.replace("owner: liuyang\n  - name: PCI", "owner: nobody\n  - name: PCI")
+    err = _error(bad)
+    p = err.problems[0]
+    assert p.key == "projects[0].parts[2].owner" and "'nobody' is not in people" in p.message
+    assert p.line == _line_of("owner: nobody", bad)
+    assert "team.yaml:" in str(err)
+
+
+def test_duplicate_people() -> None:
+    bad = SOURCE.replace("  - id: lina\n", "  - id: zhangwei\n")
+    p = _error(bad).problems[0]
+    assert p.key == "people[1]" and "listed twice" in p.message
+
+
+def test_unknown_time_zone_and_bad_schedule_time_are_both_reported() -> None:
+    bad = SOURCE.replace("Asia/Shanghai", "Mars/Olympus").replace("publish: fri 17:00", "publish: friday 25:00")
+    problems = {p.key: p for p in _error(bad).problems}
+    assert "unknown time zone 'Mars/Olympus'" in problems["team.timezone"].message
+    assert problems["team.timezone"].line == _line_of("Mars/Olympus", bad)
+    assert "no such time of day" in problems["schedule.publish"].message
+
+
+def test_typo_in_a_key_is_named() -> None:
+    bad = SOURCE.replace("  locale: zh-CN", "  lokale: zh-CN")
+    p = _error(bad).problems[0]
+    assert p.key == "team.lokale" and "Extra inputs are not permitted" in p.message
+
+
+def test_broken_yaml_names_the_line() -> None:
+    bad = SOURCE.replace("editors: [zhangwei]", "editors: [zhangwei")
+    err = _error(bad)
+    assert "not valid YAML" in err.problems[0].message and err.problems[0].line is not None
+
+
+def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(TeamFileError) as info:
+        load_team(tmp_path / "team.yaml")
+    assert "zhoubao init" in str(info.value)
