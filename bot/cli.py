@@ -106,7 +106,7 @@ def run(
     interactive = sys.stdin.isatty()
     if interactive:
         typer.echo(f"zhoubao console — team {team.team.name}, {now:%Y-%m-%d %a %H:%M} {team.team.timezone}. "
-                   "Type `help`; start with `who` and `as <name>`.")
+                   "Type `help`; start with `who`, `as <name>`, then `clock thu 10:00` to fire the weekly prompt.")
     session.run(_lines(session) if interactive else sys.stdin)
 
 
