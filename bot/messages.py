@@ -38,10 +38,10 @@ def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: dat
     for it in items:
         lines.append(f"[{it.number}] {it.title}")
         if it.last_week:
-            lines.append(("    上周：" if zh else "    Last week:"))
+            lines.append("    上周：" if zh else "    Last week:")
             lines.append(_quote(it.last_week))
         if it.this_week:
-            lines.append(("    本周已记录：" if zh else "    Stored this week:"))
+            lines.append("    本周已记录：" if zh else "    Stored this week:")
             lines.append(_quote(it.this_week))
     lines.append("")
     if len(items) == 1:
