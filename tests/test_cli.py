@@ -122,3 +122,13 @@ def test_console_script_piped_through_run(workdir: Path) -> None:
     assert "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 65%）" in out
     assert "✅ [1] O3 平台治理 · 机房迁移" in out
     assert "📣 2024-W26 周报已发布" in out and "1. 机房迁移：整体进度 65%" in out
+
+
+def test_the_env_written_by_init_means_console(workdir: Path) -> None:
+    """Empty credential lines (as in .env.example) mean 'not set', not an empty token."""
+    assert invoke("init").exit_code == 0
+    from bot.settings import Settings
+
+    assert Settings().platform == "console"
+    result = invoke("run", input="who\n")
+    assert result.exit_code == 0 and "张伟 (zhangwei)" in result.output
