@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from bot.app import Bot, build_bot
 from bot.console import ConsoleChat, ConsoleSession, VirtualClock
@@ -50,9 +51,11 @@ def _team(settings: Settings, path: Path | None = None) -> Team:
         raise _fail(str(exc)) from None
 
 
-def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, **kw: bool) -> Bot:
+def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, *,
+         engine: Engine | None = None, allow_other_teams: bool = True) -> Bot:
     try:
-        return build_bot(team, chat, clock, database_url=settings.database_url, **kw)
+        return build_bot(team, chat, clock, database_url=settings.database_url, engine=engine,
+                         migrate=engine is None, allow_other_teams=allow_other_teams)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
 
@@ -147,7 +150,7 @@ def demo() -> None:
                    f"See it with: zhoubao report --week {DEMO_WEEK} --format md")
         return
     chat, clock = ConsoleChat(sys.stdout), VirtualClock(DEMO_START)
-    bot = _bot(settings, team, chat, clock, engine=engine, migrate=False)  # type: ignore[arg-type]
+    bot = _bot(settings, team, chat, clock, engine=engine)
     ConsoleSession(bot, chat, clock, sys.stdout, echo=True).run(SCRIPT.splitlines())
     typer.echo(f"\nDemo done. Print the report again with: zhoubao report --week {DEMO_WEEK} --format md")
 

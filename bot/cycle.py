@@ -174,10 +174,10 @@ class WeeklyCycle:
             reports = Reports(s)
             for part, ref in enumerate(refs):
                 reports.record_post(report_id, chat.platform, part, ref.channel, ref.message_id, at)
-            row = reports.get(self.ctx.team_id, week_id)
-            assert row is not None
-            if row.published_at is None:
-                row.published_at = at
+            stored = reports.get(self.ctx.team_id, week_id)
+            assert stored is not None
+            if stored.published_at is None:
+                stored.published_at = at
         return PublishResult(week.label, bool(posted), tuple(refs), rendered.markdown)
 
     def is_published(self, week: IsoWeek) -> bool:

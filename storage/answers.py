@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from storage.models import (
     EntryRow,
     MetricValueRow,
 )
+
+_Current = TypeVar("_Current", EntryRow, BankStatusRow, MetricValueRow)
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,12 @@ class Answers:
 
     # ----- current values -----------------------------------------------------
 
-    def _current(self, model: type, team_id: int, week_id: int, item_key: str):  # type: ignore[no-untyped-def]
+    def _current(self, model: type[_Current], team_id: int, week_id: int, item_key: str) -> _Current | None:
         return self.s.scalars(select(model).where(
             model.team_id == team_id, model.week_id == week_id, model.item_key == item_key)).first()
 
     def entry(self, team_id: int, week_id: int, item_key: str) -> EntryRow | None:
-        return self._current(EntryRow, team_id, week_id, item_key)  # type: ignore[no-any-return]
+        return self._current(EntryRow, team_id, week_id, item_key)
 
     def set_entry(self, team_id: int, week_id: int, item_key: str, text: str | None, *,
                   progress: Decimal | None, main_problem: str | None, author_id: int | None, at: datetime) -> None:

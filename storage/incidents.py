@@ -70,4 +70,4 @@ class Incidents:
             IncidentRow.team_id == team_id, IncidentRow.started_at >= since, IncidentRow.started_at < until,
             IncidentRow.counts_toward_availability.is_(True), IncidentRow.recovered_at.is_not(None),
             IncidentRow.deleted_at.is_(None)))
-        return sum(max(0.0, (rec - start).total_seconds()) for start, rec in rows)
+        return sum((max(0.0, (rec - start).total_seconds()) for start, rec in rows if rec is not None), 0.0)
