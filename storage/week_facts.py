@@ -17,8 +17,8 @@ def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *
     """The week's facts; an unknown week (week_id None) has none. Downtime is summed from year_start to week_end."""
     if week_id is None:
         return WeekFacts(week=label)
-    keys: dict[int | None, str] = dict(
-        s.execute(select(PersonRow.id, PersonRow.key).where(PersonRow.team_id == team_id)).tuples().all())
+    keys: dict[int | None, str] = {
+        pid: key for pid, key in s.execute(select(PersonRow.id, PersonRow.key).where(PersonRow.team_id == team_id))}
     entries = {
         r.item_key: EntryFact(item_key=r.item_key, text=r.text, progress=r.progress, main_problem=r.main_problem,
                               author=keys.get(r.author_id), updated_at=r.updated_at)
