@@ -123,39 +123,32 @@ class Answers:
     def entry(self, team_id: int, week_id: int, item_key: str) -> EntryRow | None:
         return self._current(EntryRow, team_id, week_id, item_key)
 
-    def set_entry(self, team_id: int, week_id: int, item_key: str, text: str | None, *,
-                  progress: Decimal | None, main_problem: str | None, author_id: int | None, at: datetime) -> None:
-        row = self._current(EntryRow, team_id, week_id, item_key)
-        if text is None:
+    def _put(self, model: type[_Current], team_id: int, week_id: int, item_key: str,
+             values: dict[str, object] | None) -> None:
+        """Upsert the item's current value, or remove it when `values` is None."""
+        row = self._current(model, team_id, week_id, item_key)
+        if values is None:
             if row is not None:
                 self.s.delete(row)
             return
         if row is None:
-            row = EntryRow(team_id=team_id, week_id=week_id, item_key=item_key)
+            row = model(team_id=team_id, week_id=week_id, item_key=item_key)
             self.s.add(row)
-        row.text, row.progress, row.main_problem, row.author_id, row.updated_at = (
-            text, progress, main_problem, author_id, at)
+        for name, value in values.items():
+            setattr(row, name, value)
+
+    def set_entry(self, team_id: int, week_id: int, item_key: str, text: str | None, *,
+                  progress: Decimal | None, main_problem: str | None, author_id: int | None, at: datetime) -> None:
+        self._put(EntryRow, team_id, week_id, item_key, None if text is None else {
+            "text": text, "progress": progress, "main_problem": main_problem, "author_id": author_id,
+            "updated_at": at})
 
     def set_bank(self, team_id: int, week_id: int, item_key: str, note: str | None, *,
                  stage: str | None, author_id: int | None, at: datetime) -> None:
-        row = self._current(BankStatusRow, team_id, week_id, item_key)
-        if note is None:
-            if row is not None:
-                self.s.delete(row)
-            return
-        if row is None:
-            row = BankStatusRow(team_id=team_id, week_id=week_id, item_key=item_key)
-            self.s.add(row)
-        row.note, row.stage, row.author_id, row.updated_at = note, stage, author_id, at
+        self._put(BankStatusRow, team_id, week_id, item_key, None if note is None else {
+            "note": note, "stage": stage, "author_id": author_id, "updated_at": at})
 
     def set_metric(self, team_id: int, week_id: int, item_key: str, value: tuple[str, Decimal] | None, *,
                    author_id: int | None, at: datetime) -> None:
-        row = self._current(MetricValueRow, team_id, week_id, item_key)
-        if value is None:
-            if row is not None:
-                self.s.delete(row)
-            return
-        if row is None:
-            row = MetricValueRow(team_id=team_id, week_id=week_id, item_key=item_key)
-            self.s.add(row)
-        row.value_text, row.value, row.author_id, row.updated_at = value[0], value[1], author_id, at
+        self._put(MetricValueRow, team_id, week_id, item_key, None if value is None else {
+            "value_text": value[0], "value": value[1], "author_id": author_id, "updated_at": at})
