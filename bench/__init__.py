@@ -1,0 +1,1 @@
+"""Benchmarks that print figures; targets on speed and memory live here, never in timed tests."""
