@@ -1,0 +1,235 @@
+"""A loopback stand-in for the Feishu Open API: a real HTTP server on 127.0.0.1 that records every call.
+
+It issues tenant tokens (and can invalidate them), creates, replies to and patches messages (a `uuid`
+seen before returns the first message, as Feishu does), looks up emails, and can answer 429 or any
+error code on demand, or enforce Feishu's send limits (scaled) with 429 + `x-ogw-ratelimit-reset`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Message:
+    message_id: str
+    chat_id: str
+    receive_id: str
+    msg_type: str
+    content: dict[str, Any]
+    uuid: str | None
+    reply_to: str | None = None
+    patches: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def current(self) -> dict[str, Any]:
+        return self.patches[-1] if self.patches else self.content
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: dict[str, Any]
+    token: str | None
+    status: int
+    code: int
+    at: float
+
+
+@dataclass
+class Failure:
+    method: str
+    path: str  # a regex matched against the path
+    status: int
+    code: int
+    headers: dict[str, str]
+    times: int
+
+
+class OpenApiStandIn:
+    def __init__(self, *, directory: dict[str, str] | None = None, per_app: float | None = None,
+                 per_chat: float | None = None, token_ttl: int = 7200) -> None:
+        self.directory = dict(directory or {})  # email -> open_id
+        self.per_app, self.per_chat, self.token_ttl = per_app, per_chat, token_ttl
+        self.calls: list[Call] = []
+        self.messages: dict[str, Message] = {}
+        self.by_uuid: dict[str, str] = {}
+        self.tokens: set[str] = set()
+        self.chats: set[str] = set()
+        self.failures: list[Failure] = []
+        self.bot_open_id = "ou_bot"
+        self._sent_app: deque[float] = deque()
+        self._sent_chat: dict[str, deque[float]] = {}
+        self._n = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
+
+    # ----- control ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> OpenApiStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail(self, method: str, path: str, *, status: int = 200, code: int = 0, times: int = 1,
+             headers: dict[str, str] | None = None) -> None:
+        """The next `times` calls matching `method` and the `path` regex get this answer instead."""
+        self.failures.append(Failure(method, path, status, code, dict(headers or {}), times))
+
+    def invalidate_tokens(self) -> None:
+        """Every issued tenant token stops working (code 99991663), as when Feishu rotates them."""
+        with self._lock:
+            self.tokens.clear()
+
+    def sent(self, *, to: str | None = None, msg_type: str | None = None) -> list[Message]:
+        """Messages delivered (each once), oldest first."""
+        return [m for m in self.messages.values()
+                if (to is None or to in (m.receive_id, m.chat_id)) and (msg_type is None or m.msg_type == msg_type)]
+
+    def calls_to(self, method: str, pattern: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
+
+    # ----- the API -------------------------------------------------------------------
+
+    def _handle(self, method: str, path: str, query: dict[str, str], body: dict[str, Any],
+                token: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        for f in self.failures:
+            if f.times > 0 and f.method == method and re.search(f.path, path):
+                f.times -= 1
+                return f.status, {"code": f.code, "msg": "scripted failure"}, f.headers
+        if path == "/open-apis/auth/v3/tenant_access_token/internal":
+            self._n += 1
+            tok = f"t-{self._n}"
+            self.tokens.add(tok)
+            return 200, {"code": 0, "msg": "ok", "tenant_access_token": tok, "expire": self.token_ttl}, {}
+        if token not in self.tokens:
+            return 400, {"code": 99991663, "msg": "Invalid access token for authorization"}, {}
+        if method == "GET" and path == "/open-apis/bot/v3/info":
+            return 200, {"code": 0, "msg": "ok", "bot": {"open_id": self.bot_open_id, "app_name": "zhoubao"}}, {}
+        if method == "POST" and path == "/open-apis/contact/v3/users/batch_get_id":
+            users = [{"email": e, **({"user_id": self.directory[e]} if e in self.directory else {})}
+                     for e in body.get("emails", [])]
+            return 200, {"code": 0, "msg": "success", "data": {"user_list": users}}, {}
+        m = re.fullmatch(r"/open-apis/im/v1/chats/([^/]+)", path)
+        if method == "GET" and m:
+            if m.group(1) in self.chats:
+                return 200, {"code": 0, "msg": "success", "data": {"chat_id": m.group(1)}}, {}
+            return 400, {"code": 232011, "msg": "bot is not in the chat"}, {}
+        if method == "POST" and path == "/open-apis/im/v1/messages":
+            receive_id = str(body.get("receive_id"))
+            chat = receive_id if query.get("receive_id_type") == "chat_id" else f"oc_p2p_{receive_id}"
+            return self._send(chat, receive_id, body, None)
+        m = re.fullmatch(r"/open-apis/im/v1/messages/([^/]+)/reply", path)
+        if method == "POST" and m:
+            parent = self.messages.get(m.group(1))
+            chat = parent.chat_id if parent else f"oc_unknown_{m.group(1)}"
+            return self._send(chat, chat, body, m.group(1))
+        m = re.fullmatch(r"/open-apis/im/v1/messages/([^/]+)", path)
+        if method == "PATCH" and m:
+            msg = self.messages.get(m.group(1))
+            if msg is None or msg.msg_type != "interactive":
+                return 400, {"code": 230001, "msg": "message not found or not a card"}, {}
+            msg.patches.append(json.loads(body["content"]))
+            return 200, {"code": 0, "msg": "success"}, {}
+        return 404, {"code": 404, "msg": f"no route {method} {path}"}, {}
+
+    def _send(self, chat: str, receive_id: str, body: dict[str, Any],
+              reply_to: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        uuid = body.get("uuid")
+        if uuid and uuid in self.by_uuid:  # Feishu: the same uuid within an hour is one message
+            old = self.messages[self.by_uuid[uuid]]
+            return 200, {"code": 0, "msg": "success", "data": {"message_id": old.message_id, "chat_id": old.chat_id}}, {}
+        limited = self._limited(chat)
+        if limited is not None:
+            return limited
+        content = json.loads(body["content"])
+        if len(body["content"].encode("utf-8")) > 30 * 1024:
+            return 400, {"code": 230025, "msg": "message content too long"}, {}
+        self._n += 1
+        msg = Message(f"om_{self._n}", chat, receive_id, str(body["msg_type"]), content, uuid, reply_to)
+        self.messages[msg.message_id] = msg
+        if uuid:
+            self.by_uuid[uuid] = msg.message_id
+        return 200, {"code": 0, "msg": "success", "data": {"message_id": msg.message_id, "chat_id": chat,
+                                                          "msg_type": msg.msg_type}}, {}
+
+    def _limited(self, chat: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        now = time.monotonic()
+        if self.per_app is not None:
+            window = self._sent_app
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= self.per_app:
+                reset = max(0.001, window[0] + 1.0 - now)
+                return 429, {"code": 99991400, "msg": "request trigger frequency limit"}, {
+                    "x-ogw-ratelimit-limit": str(self.per_app), "x-ogw-ratelimit-reset": f"{reset:.3f}"}
+        if self.per_chat is not None:
+            window = self._sent_chat.setdefault(chat, deque())
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) >= self.per_chat:
+                return 400, {"code": 230020, "msg": "This operation triggers the frequency limit."}, {}
+            window.append(now)
+        if self.per_app is not None:
+            self._sent_app.append(now)
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _serve(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.loads(raw) if raw else {}
+                auth = self.headers.get("Authorization") or ""
+                token = auth[7:] if auth.startswith("Bearer ") else None
+                with standin._lock:
+                    status, answer, headers = standin._handle(method, parts.path, query, body, token)
+                    standin.calls.append(Call(method, parts.path, query, body, token, status,
+                                              int(answer.get("code", 0)), time.monotonic()))
+                data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._serve("GET")
+
+            def do_POST(self) -> None:
+                self._serve("POST")
+
+            def do_PATCH(self) -> None:
+                self._serve("PATCH")
+
+        return Handler

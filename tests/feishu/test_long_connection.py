@@ -1,0 +1,96 @@
+"""The long connection: frames as lark-oapi's ws.Client receives them reach the same handlers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import lark_oapi as lark
+import pytest
+from lark_oapi.ws import client as ws_client_module
+from lark_oapi.ws.pb.pbbp2_pb2 import Frame
+from pydantic import SecretStr
+
+from bot.app import build_bot
+from bot.feishu.events import SUBSCRIBED, InlineRunner
+from bot.feishu.transports import build_runtime, event_handler, serve, ws_client
+from bot.settings import Settings
+from bot.weeks import IsoWeek
+from tests.feishu import payloads
+from tests.feishu.conftest import World, open_id_of
+
+
+def _deliver(world: World, payload: dict[str, Any]) -> dict[str, Any]:
+    """Hand one data frame to a real `lark.ws.Client` and return the answer frame it writes back."""
+    client = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(world.events),
+                            domain=world.standin.url, log_level=lark.LogLevel.ERROR)
+    written: list[bytes] = []
+
+    async def capture(data: bytes) -> None:
+        written.append(data)
+
+    client._write_message = capture  # type: ignore[method-assign]  # the socket; everything else is real
+    frame = Frame(SeqID=1, LogID=1, service=1, method=1)
+    for key, value in (("type", "event"), ("message_id", "m1"), ("sum", "1"), ("seq", "0"), ("trace_id", "t")):
+        header = frame.headers.add()
+        header.key, header.value = key, value
+    frame.payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    # The SDK's own event loop, as `ws.Client.start()` runs it (its cache schedules a task there).
+    ws_client_module.loop.run_until_complete(client._handle_data_frame(frame))
+    answer = Frame()
+    answer.ParseFromString(written[0])
+    return dict(json.loads(answer.payload))
+
+
+def test_a_message_over_the_long_connection_is_stored_and_answered(world: World) -> None:
+    payload = payloads.message(open_id_of("zhoujie"), "机房迁移：长连接收到的进展", world.clock.now, message_id="om_ws")
+    answer = _deliver(world, payload)
+    assert answer["code"] == 200
+    report = world.bot.ctx.renderer.markdown(world.bot.cycle.compile(IsoWeek.of(world.clock.now)))
+    assert "长连接收到的进展" in report
+    assert any("已记录" in t for t in world.replies_to("om_ws"))
+    # The same event again (Feishu redelivers on a reconnect) changes nothing.
+    assert _deliver(world, payload)["code"] == 200
+    assert len(world.replies_to("om_ws")) == 1
+
+
+def test_a_card_submission_over_the_long_connection_answers_with_the_new_card(world: World) -> None:
+    world.bot.cycle.send_prompts()
+    prompt = world.prompt_to("chenjing")
+    form = next(e for e in prompt.content["body"]["elements"] if e["tag"] == "form")
+    value = next(e for e in form["elements"] if e["tag"] == "button")["behaviors"][0]["value"]
+    answer = _deliver(world, payloads.card_action(open_id_of("chenjing"), value,
+                                                  {"item_1": "差距分析完成，整体进度 45%"}, prompt.message_id,
+                                                  world.clock.now))
+    assert answer["code"] == 200
+    data = json.loads(base64.b64decode(answer["data"]))
+    assert data["toast"]["type"] == "success"
+    assert "差距分析完成" in json.dumps(data["card"]["data"], ensure_ascii=False)
+    assert "差距分析完成" in world.bot.ctx.renderer.markdown(world.bot.cycle.compile(IsoWeek.of(world.clock.now)))
+
+
+def test_every_subscribed_type_has_a_handler(world: World) -> None:
+    for kind in SUBSCRIBED:
+        answer = _deliver(world, payloads.event(kind, {}, world.clock.now))
+        assert answer["code"] == 200, kind  # lark-oapi answers 500 for a type nobody registered
+    assert _deliver(world, payloads.event("drive.file.created_v1", {}, world.clock.now))["code"] == 500
+
+
+def test_the_runtime_is_wired_from_settings(world: World, database_url: str) -> None:
+    settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
+                        feishu_domain=world.standin.url, _env_file=None)  # type: ignore[call-arg]
+    runtime = build_runtime(lambda chat: build_bot(world.team, chat, world.clock, database_url=database_url),
+                            world.team, settings, runner=InlineRunner())
+    assert runtime.events.bot_open_id == world.standin.bot_open_id
+    assert runtime.bot.ctx.chat is runtime.gateway
+    assert isinstance(ws_client(settings, runtime.events), lark.ws.Client)
+    runtime.bot.engine.dispose()
+
+
+def test_http_mode_needs_the_token_and_the_encrypt_key(world: World) -> None:
+    settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
+                        feishu_event_mode="http", feishu_verification_token=SecretStr("t"),
+                        _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="FEISHU_ENCRYPT_KEY"):
+        serve(lambda chat: world.bot, world.team, settings)
