@@ -1,0 +1,90 @@
+"""Prompting 1,000 owners on Slack against a stand-in that enforces Slack's rate limits (scaled).
+
+    .venv/bin/python -m bench.slack_prompts [--owners 1000] [--scale 100]
+
+Checks: each owner gets exactly one prompt; nothing is rate-limited away; the total is within 1.2× the
+least the limits allow (conversations.open, Tier 3, 50/min, once per person); and a second week calls
+conversations.open for nobody, since DM channel ids are stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+
+from bot.app import build_bot
+from bot.settings import Settings
+from bot.slack.limits import TIER_PER_MINUTE, Pacer
+from bot.slack.transports import build_runtime
+from bot.team import Team
+
+
+def make_team(owners: int) -> Team:
+    people = [{"id": f"p{n}", "name": f"Person {n}", "slack": f"U{n:06d}"} for n in range(owners)]
+    items = [{"name": f"item {n}", "owner": f"p{n}"} for n in range(1, owners)]
+    return Team.model_validate({"team": {"name": "bench", "locale": "en"}, "people": people, "editors": ["p0"],
+                                "okrs": [{"id": "O1", "name": "Everything", "items": items}]})
+
+
+def stats(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{url}/_stats", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--owners", type=int, default=1000)
+    ap.add_argument("--scale", type=float, default=100.0)
+    args = ap.parse_args()
+    limits = {m: n * args.scale for m, n in TIER_PER_MINUTE.items()}
+    proc = subprocess.Popen([sys.executable, "-m", "tests.slack.stand_in", json.dumps(limits)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    try:
+        team = make_team(args.owners)
+        at = datetime(2024, 6, 27, 10, 0, tzinfo=ZoneInfo("UTC"))
+        settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-bench"),  # type: ignore[call-arg]
+                            slack_signing_secret=SecretStr("s"), slack_api_url=url + "/api/")
+        db = f"sqlite:///{tempfile.mkdtemp()}/prompts.db"
+        runtime = build_runtime(lambda chat: build_bot(team, chat, lambda: at, database_url=db), team, settings,
+                                pacer=Pacer(scale=args.scale))
+        owners = len(team.owners())
+        least = (owners - 1) * 60.0 / limits["conversations.open"]
+        start = time.perf_counter()
+        sent = runtime.bot.cycle.send_prompts("prompt", at)
+        took = time.perf_counter() - start
+        first = stats(url)
+        start2 = time.perf_counter()
+        sent2 = runtime.bot.cycle.send_prompts("prompt", at + timedelta(days=7))
+        took2 = time.perf_counter() - start2
+        second = stats(url)
+    finally:
+        proc.terminate()
+    per_channel = first["posts_per_channel"]
+    once = sent == owners and len(per_channel) == owners and set(per_channel.values()) == {1}
+    opens = first["calls"].get("conversations.open", 0)
+    reopened = second["calls"].get("conversations.open", 0) - opens
+    print(f"week 1: {sent} prompts to {owners} owners in {took:.2f} s; least the limits allow {least:.2f} s "
+          f"→ {took / least:.2f}× (target ≤ 1.2×)")
+    print(f"        conversations.open {opens}, rate-limited answers {first['rate_limited']}, "
+          f"each owner exactly one prompt: {once}")
+    print(f"week 2: {sent2} prompts in {took2:.2f} s; conversations.open calls: {reopened} (DM channels stored)")
+    if first["problems"]:
+        print("stand-in problems:", first["problems"][:5])
+    ok = once and took <= 1.2 * least and reopened == 0 and sent2 == owners and not first["problems"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""A Slack workspace in a box: the real Bolt app served over HTTP, a loopback Web API, signed requests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from pydantic import SecretStr
+from slack_sdk.signature import SignatureVerifier
+
+from bot.app import build_bot
+from bot.chat import ChatPort
+from bot.settings import Settings
+from bot.slack.limits import Pacer
+from bot.slack.transports import SlackRuntime, build_runtime, http_server
+from bot.team import Team
+from bot.team_file import load_team
+from tests.conftest import EXAMPLE_TEAM
+from tests.fakes import FixedClock
+from tests.slack.stand_in import SlackStandIn
+
+SECRET = "test-signing-secret"
+
+
+def user_id(person_id: str) -> str:
+    return "U" + person_id.upper()
+
+
+@pytest.fixture
+def team() -> Team:
+    return load_team(EXAMPLE_TEAM)
+
+
+@pytest.fixture
+def stand_in(team: Team) -> Iterator[SlackStandIn]:
+    s = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
+    yield s
+    s.stop()
+
+
+@dataclass
+class Workspace:
+    """The bot as Slack sees it: send it what Slack would send, read what it posted."""
+
+    runtime: SlackRuntime
+    slack: SlackStandIn
+    url: str
+    clock: FixedClock
+    _n: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def bot(self) -> Any:
+        return self.runtime.bot
+
+    def settle(self) -> None:
+        """Wait until every acked listener has finished its work."""
+        assert self.runtime.workers.wait_idle(15)
+
+    # ----- signed requests ---------------------------------------------------------------------------
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None, secret: str = SECRET,
+             headers: dict[str, str] | None = None) -> tuple[int, str, float]:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        req = urllib.request.Request(self.url, data=body.encode("utf-8"), method="POST", headers={
+            "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
+            **(headers or {})})
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.read().decode("utf-8"), time.perf_counter() - start
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8"), time.perf_counter() - start
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None,
+              headers: dict[str, str] | None = None) -> int:
+        body = {"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event": event,
+                "event_id": event_id or f"Ev{next(self._n):06d}", "event_time": int(time.time()),
+                "authorizations": [{"user_id": "UBOT", "is_bot": True, "team_id": "T1"}]}
+        status, _, _ = self.post(json.dumps(body), "application/json", headers=headers)
+        return status
+
+    def command(self, name: str, user: str, text: str) -> tuple[int, str]:
+        n = next(self._n)
+        form = {"token": "x", "team_id": "T1", "channel_id": "C0REPORT", "user_id": user, "command": name,
+                "text": text, "api_app_id": "A1", "trigger_id": f"trig{n}",
+                "response_url": f"{self.slack.url}/respond/{n}"}
+        status, body, _ = self.post(urlencode(form), "application/x-www-form-urlencoded")
+        return status, body
+
+    def interactive(self, payload: dict[str, Any]) -> int:
+        status, _, _ = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        return status
+
+    # ----- what a person does ---------------------------------------------------------------------------
+
+    def ts(self, at: datetime | None = None) -> str:
+        """A message ts at the clock's time (unique)."""
+        return f"{(at or self.clock.now).timestamp():.0f}.{next(self._n):06d}"
+
+    def dm(self, person: str, text: str, *, thread_ts: str | None = None, ts: str | None = None) -> str:
+        ts = ts or self.ts()
+        event = {"type": "message", "channel": "D" + person.upper(), "channel_type": "im",
+                 "user": user_id(person), "text": text, "ts": ts, "event_ts": ts}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        assert self.event(event) == 200
+        return ts
+
+    def edit(self, person: str, ts: str, text: str) -> None:
+        now = self.ts()
+        assert self.event({"type": "message", "subtype": "message_changed", "channel": "D" + person.upper(),
+                           "channel_type": "im", "hidden": True, "ts": now, "event_ts": now,
+                           "message": {"type": "message", "user": user_id(person), "text": text, "ts": ts,
+                                       "edited": {"user": user_id(person), "ts": now}},
+                           "previous_message": {"type": "message", "user": user_id(person), "ts": ts}}) == 200
+
+    def delete(self, person: str, ts: str) -> None:
+        now = self.ts()
+        assert self.event({"type": "message", "subtype": "message_deleted", "channel": "D" + person.upper(),
+                           "channel_type": "im", "hidden": True, "ts": now, "event_ts": now, "deleted_ts": ts,
+                           "previous_message": {"type": "message", "user": user_id(person), "ts": ts,
+                                                "text": "…"}}) == 200
+
+    def replies_to(self, person: str) -> list[str]:
+        """The text of every message the bot posted in a person's DM, oldest first."""
+        return [m["text"] for m in self.slack.messages("D" + person.upper())]
+
+
+def make_workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock,
+                   **settings: Any) -> tuple[Workspace, Any]:
+    config = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-test"),  # type: ignore[call-arg]
+                      slack_signing_secret=SecretStr(SECRET), slack_api_url=stand_in.url + "/api/", **settings)
+
+    def factory(chat: ChatPort) -> Any:
+        return build_bot(team, chat, clock, database_url=database_url)
+
+    runtime = build_runtime(factory, team, config, pacer=Pacer(scale=1000))
+    server = http_server(runtime.app, 0, host="127.0.0.1")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    return Workspace(runtime, stand_in, url, clock), server
+
+
+@pytest.fixture
+def workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock) -> Iterator[Workspace]:
+    ws, server = make_workspace(team, stand_in, database_url, clock)
+    yield ws
+    ws.settle()
+    server.shutdown()
+    server.server_close()
+    ws.runtime.bot.engine.dispose()

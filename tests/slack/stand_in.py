@@ -1,0 +1,265 @@
+"""A loopback HTTP server that answers like Slack's Web API: records every call, checks required
+arguments and Block Kit limits, keeps channel histories, and can be told to fail or rate-limit.
+
+Also serves `response_url`s (/respond/…) and file uploads (/upload/…), so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("channel",), "chat.update": ("channel", "ts"), "chat.delete": ("channel", "ts"),
+    "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
+    "views.open": ("trigger_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
+    "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
+}
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    at: float
+
+
+@dataclass
+class Fault:
+    times: int
+    status: int = 200
+    error: str | None = None
+    retry_after: str | None = None
+
+
+@dataclass
+class SlackStandIn:
+    users: dict[str, str] = field(default_factory=dict)  # email -> user id
+    channels: dict[str, str] = field(default_factory=lambda: {"weekly-report": "C0REPORT"})  # name -> id
+    limits: dict[str, float] = field(default_factory=dict)  # method -> calls per minute (already scaled)
+    per_channel: frozenset[str] = frozenset({"chat.postMessage"})
+    calls: list[Call] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # every request Slack would have rejected as malformed
+    history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # channel -> ts -> message
+    rate_limited: int = 0
+    delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
+    scopes: str = "chat:write,commands,files:write,im:history,im:write,users:read,users:read.email"
+    _faults: dict[str, list[Fault]] = field(default_factory=dict)
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    # ----- control ----------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> SlackStandIn:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                stand_in._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                stand_in._handle(self)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def fail(self, method: str, *, times: int = 1, status: int = 200, error: str | None = None,
+             retry_after: str | None = None) -> None:
+        """The next `times` calls of `method` answer HTTP `status` (429 with Retry-After, 500) or ok:false."""
+        self._faults.setdefault(method, []).append(Fault(times, status, error, retry_after))
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """What a person sees in a channel now (edits applied), oldest first."""
+        return sorted(self.history.get(channel, {}).values(), key=lambda m: float(m["ts"]))
+
+    def channel_id(self, name_or_id: str) -> str:
+        return self.channels.get(name_or_id.lstrip("#"), name_or_id)
+
+    # ----- serving -------------------------------------------------------------------------------------
+
+    def _handle(self, req: BaseHTTPRequestHandler) -> None:
+        parsed = urlparse(req.path)
+        raw = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+        if parsed.path == "/_stats":  # for a stand-in in another process
+            with self._lock:
+                counts: dict[str, int] = {}
+                per_channel: dict[str, int] = {}
+                for c in self.calls:
+                    counts[c.method] = counts.get(c.method, 0) + 1
+                    if c.method == "chat.postMessage":
+                        per_channel[str(c.args.get("channel"))] = per_channel.get(str(c.args.get("channel")), 0) + 1
+                stats = {"calls": counts, "posts_per_channel": per_channel, "rate_limited": self.rate_limited,
+                         "problems": self.problems}
+            return self._send(req, 200, stats)
+        if parsed.path.startswith("/upload/"):
+            return self._send(req, 200, {"ok": True}, text=f"OK - {len(raw)}")
+        args: dict[str, Any] = dict(parse_qsl(parsed.query))
+        ctype = req.headers.get("Content-Type", "")
+        if raw and "json" in ctype:
+            args.update(json.loads(raw))
+        elif raw:
+            args.update(dict(parse_qsl(raw.decode("utf-8"))))
+        if parsed.path.startswith("/respond/"):
+            with self._lock:
+                self.calls.append(Call("response_url", args, time.monotonic()))
+            return self._send(req, 200, {}, text="ok")
+        method = parsed.path.rsplit("/", 1)[-1]
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            self.calls.append(Call(method, args, time.monotonic()))
+            fault = self._fault(method)
+            wait = self._rate_wait(method, args)
+        if not req.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return self._send(req, 200, {"ok": False, "error": "not_authed"})
+        if wait:
+            self.rate_limited += 1
+            return self._send(req, 429, {"ok": False, "error": "ratelimited"}, retry_after=f"{wait:.3f}")
+        if fault:
+            if fault.status != 200:
+                return self._send(req, fault.status, {"ok": False, "error": fault.error or "ratelimited"},
+                                  retry_after=fault.retry_after)
+            return self._send(req, 200, {"ok": False, "error": fault.error})
+        missing = [a for a in REQUIRED.get(method, ()) if a not in args]
+        if missing:
+            self.problems.append(f"{method}: missing {missing}")
+            return self._send(req, 200, {"ok": False, "error": "invalid_arguments"})
+        with self._lock:
+            answer = self._answer(method, args)
+        self._send(req, 200, answer)
+
+    def _fault(self, method: str) -> Fault | None:
+        queue = self._faults.get(method)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.pop(0)
+        return fault
+
+    def _rate_wait(self, method: str, args: dict[str, Any]) -> float:
+        """0 if the call is within the method's limit, else the seconds to wait (a token bucket that, like
+        Slack, tolerates a burst of two)."""
+        per_minute = self.limits.get(method)
+        if not per_minute:
+            return 0.0
+        key = f"{method}:{args.get('channel')}" if method in self.per_channel else method
+        now, gap = time.monotonic(), 60.0 / per_minute
+        tokens, last = self._buckets.get(key, (2.0, now))
+        tokens = min(2.0, tokens + (now - last) / gap)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) * gap
+        self._buckets[key] = (tokens - 1.0, now)
+        return 0.0
+
+    def _send(self, req: BaseHTTPRequestHandler, status: int, body: dict[str, Any], *, text: str | None = None,
+              retry_after: str | None = None) -> None:
+        data = (text if text is not None else json.dumps(body)).encode("utf-8")
+        req.send_response(status)
+        req.send_header("Content-Type", "text/plain" if text is not None else "application/json; charset=utf-8")
+        req.send_header("Content-Length", str(len(data)))
+        if retry_after:
+            req.send_header("Retry-After", retry_after)
+        req.send_header("X-OAuth-Scopes", self.scopes)
+        req.end_headers()
+        req.wfile.write(data)
+
+    # ----- what Slack answers ------------------------------------------------------------------------------
+
+    def _blocks_ok(self, method: str, args: dict[str, Any]) -> bool:
+        blocks = args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not blocks and not args.get("text"):
+            self.problems.append(f"{method}: no text and no blocks")
+            return False
+        for b in blocks or []:
+            text = (b.get("text") or {}).get("text", "")
+            if b.get("type") == "section" and not 0 < len(text) <= 3000:
+                self.problems.append(f"{method}: section text of {len(text)} characters")
+                return False
+        if len(blocks or []) > 50:
+            self.problems.append(f"{method}: {len(blocks)} blocks")
+            return False
+        if args.get("parse") == "full" or args.get("link_names"):
+            self.problems.append(f"{method}: parse=full/link_names would turn typed names into mentions")
+        return True
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{1_700_000_000 + next(self._seq)}.000100"
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "zhoubao"}
+        if method == "users.lookupByEmail":
+            uid = self.users.get(args["email"])
+            return {"ok": True, "user": {"id": uid}} if uid else {"ok": False, "error": "users_not_found"}
+        if method == "users.info":
+            email = next((e for e, u in self.users.items() if u == args["user"]), None)
+            return {"ok": True, "user": {"id": args["user"], "profile": {"email": email}}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
+        if method == "chat.postMessage":
+            if not self._blocks_ok(method, args):
+                return {"ok": False, "error": "invalid_blocks"}
+            channel = self.channel_id(str(args["channel"]))
+            msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
+                   "thread_ts": args.get("thread_ts")}
+            self.history.setdefault(channel, {})[ts] = msg
+            return {"ok": True, "channel": channel, "ts": ts, "message": msg}
+        if method == "chat.update":
+            if not self._blocks_ok(method, args):
+                return {"ok": False, "error": "invalid_blocks"}
+            msg = self.history.get(args["channel"], {}).get(args["ts"])
+            if msg is None:
+                return {"ok": False, "error": "message_not_found"}
+            msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
+            return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        if method == "views.open":
+            view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
+            if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24:
+                self.problems.append("views.open: view over Slack's limits")
+                return {"ok": False, "error": "invalid_arguments"}
+            return {"ok": True, "view": {**view, "id": f"V{next(self._seq)}"}}
+        if method == "files.getUploadURLExternal":
+            fid = f"F{next(self._seq)}"
+            return {"ok": True, "upload_url": f"{self.url}/upload/{fid}", "file_id": fid}
+        if method == "files.completeUploadExternal":
+            files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+        return {"ok": True}
+
+
+if __name__ == "__main__":  # a stand-in in its own process, for benches: prints its URL, serves until killed
+    import sys
+
+    limits = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    server = SlackStandIn(limits=limits).start()
+    print(server.url, flush=True)
+    threading.Event().wait()

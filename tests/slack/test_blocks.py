@@ -1,0 +1,122 @@
+"""Block builders are pure: tested without a network. Plus people and DM channels across weeks."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.chat import Prompt, PromptItem
+from bot.slack import blocks
+from bot.team import ItemKind
+from tests.slack.conftest import Workspace
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab &<>\n中", min_size=0, max_size=4000), min_size=1, max_size=12),
+       st.integers(min_value=50, max_value=3000))
+def test_sections_keep_every_character_within_the_limit(paragraphs: list[str], limit: int) -> None:
+    text = "\n\n".join(blocks.escape(p) for p in paragraphs)
+    parts = blocks.sections(text, limit)
+    assert all(0 < len(p) <= limit for p in parts)
+    squash = "".join(text.split())
+    assert "".join("".join(parts).split()) == squash.strip()
+    for p in parts:  # no escape entity is cut in half
+        assert not p.rstrip().endswith(("&", "&a", "&am", "&l", "&g"))
+
+
+def test_report_messages_hold_at_most_50_blocks() -> None:
+    text = "\n\n".join(f"段落{n} " + "x" * 2000 for n in range(120))
+    messages = blocks.report_messages(text)
+    assert [len(m) for m in messages] == [50, 50, 20]
+
+
+def test_prompt_text_is_escaped_and_has_an_answer_button() -> None:
+    item = PromptItem(1, "okr:O1/x", "O1 · x", ItemKind.OKR, "x", "<!channel> last week", None)
+    prompt = Prompt("2024-W26", "prompt", (item,), "[1] O1 · x\n<!channel> last week", "en",
+                    datetime(2024, 6, 28, 17))
+    built = blocks.prompt_blocks(prompt)
+    assert "&lt;!channel&gt;" in built[0]["text"]["text"] and "<!channel>" not in json.dumps(built)
+    assert built[-1]["elements"][0] == {"type": "button", "action_id": "zhoubao_answer", "value": "2024-W26",
+                                        "text": {"type": "plain_text", "text": "Answer", "emoji": True},
+                                        "style": "primary"}
+
+
+def test_answer_form_round_trip() -> None:
+    items = (PromptItem(1, "project:P/业务", "P · 业务", ItemKind.PART, "业务", "上周内容", None),
+             PromptItem(2, "bank:P/建行", "P · 银行 · 建行", ItemKind.BANK, "建行", None, "本周已有"))
+    view = blocks.answer_modal("2024-W26", items, "zh-CN")
+    assert [b["block_id"] for b in view["blocks"]] == ["item:1", "progress:1", "problem:1", "item:2"]
+    assert view["blocks"][0]["element"]["initial_value"] == "上周内容"
+    assert view["blocks"][3]["element"]["initial_value"] == "本周已有"
+    view["state"] = {"values": {"item:1": {"text": {"value": "完成切量"}}, "progress:1": {"value": {"value": "60"}},
+                                "problem:1": {"value": {"value": "开户上限"}}, "item:2": {"text": {"value": None}}}}
+    week, answers = blocks.form_answers(view, "zh-CN")
+    assert week == "2024-W26"
+    assert answers == {"project:P/业务": "完成切量\n进度：60%\n主要问题：开户上限", "bank:P/建行": ""}
+
+
+def test_incident_form_becomes_a_labelled_command() -> None:
+    view = blocks.incident_modal(["A", "B"], "en", number=3)
+    view["state"] = {"values": {"cause": {"value": {"value": "disk  full\nagain"}},
+                                "severity": {"value": {"selected_option": {"value": "B"}}}}}
+    assert blocks.incident_command(view) == "edit 3 cause: disk full again severity: B"
+
+
+def test_dm_channels_are_opened_once_per_person_not_per_week(workspace: Workspace) -> None:
+    ws = workspace
+    ws.bot.cycle.send_prompts("prompt", ws.clock.now)
+    ws.clock.now += timedelta(days=7)
+    ws.bot.cycle.send_prompts("prompt", ws.clock.now)
+    ws.settle()
+    people = len(ws.bot.ctx.team.owners())
+    assert len(ws.slack.of("chat.postMessage")) == 2 * people
+    assert len(ws.slack.of("conversations.open")) == people
+    assert len(ws.slack.of("users.lookupByEmail")) == people
+    from storage.db import transaction
+    from storage.directory import Directory
+    with transaction(ws.bot.ctx.db) as s:
+        stored = {r.key: r.dm_channels.get("slack") for r in Directory(s).people(ws.bot.ctx.team_id).values()}
+    assert stored["lina"] == "DLINA"
+
+
+def test_doctor_names_people_it_cannot_resolve(team, stand_in) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import SecretStr
+
+    from bot.settings import Settings
+    from bot.slack.doctor import check
+
+    del stand_in.users["zhoujie@example.com"]
+    stand_in.scopes = "chat:write,commands,im:history,im:write,users:read"
+    settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-test"),  # type: ignore[call-arg]
+                        slack_signing_secret=SecretStr("s"), slack_api_url=stand_in.url + "/api/")
+    lines = check(settings, team)
+    assert lines[0] == (True, "slack transport: HTTP on port 3000, POST /slack/events")
+    assert (False, "slack scopes: missing files:write, users:read.email — add them and reinstall") in lines
+    assert lines[-1] == (False, "slack people: cannot resolve 周杰 (zhoujie@example.com: users_not_found)")
+    settings.slack_bot_token = SecretStr("bad-token")
+    assert check(settings, team)[-1] == (False, "slack token refused: not_authed")
+
+
+def test_the_manifest_matches_the_app(workspace: Workspace) -> None:
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+
+    from bot.slack.doctor import REQUIRED_SCOPES
+
+    manifest = YAML(typ="safe").load(Path(__file__).parents[2] / "docs" / "slack-manifest.yaml")
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == REQUIRED_SCOPES
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    unhandled = workspace.event({"type": "message", "channel": "DX", "channel_type": "im", "user": "UX",
+                                 "text": "hi", "ts": workspace.ts()})
+    assert unhandled == 200  # message.im has a listener (Bolt answers 404 to an unhandled event)
+    commands = [c["command"] for c in manifest["features"]["slash_commands"]]
+    for command in commands:  # each command reaches a listener (a 404 would be an unhandled request)
+        status, _ = workspace.command(command, "UZHANGWEI", "help")
+        assert status == 200
+    workspace.settle()
+    assert len(workspace.slack.of("response_url")) == len(commands)
+
