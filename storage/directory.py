@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import PersonRow, PromptRow, TeamRow, WeekRow
@@ -36,10 +37,18 @@ class Directory:
     def ensure_team(self, name: str, now: datetime) -> TeamRow:
         row = self.team(name)
         if row is None:
-            row = TeamRow(name=name, created_at=now, incident_seq=0)
-            self.s.add(row)
-            self.s.flush()
+            self._insert_racing(TeamRow(name=name, created_at=now, incident_seq=0))
+            row = self.team(name)
+            assert row is not None
         return row
+
+    def _insert_racing(self, row: TeamRow | WeekRow) -> None:
+        """Insert under a savepoint; if another thread or instance inserted the same row first, keep theirs."""
+        try:
+            with self.s.begin_nested():
+                self.s.add(row)
+        except IntegrityError:
+            pass
 
     def sync_people(self, team_id: int, people: Iterable[PersonSpec]) -> dict[str, int]:
         """Upsert the team file's people; returns person key -> row id. Nobody is deleted (history keeps them)."""
@@ -76,9 +85,9 @@ class Directory:
     def ensure_week(self, team_id: int, label: str) -> WeekRow:
         row = self.week(team_id, label)
         if row is None:
-            row = WeekRow(team_id=team_id, label=label)
-            self.s.add(row)
-            self.s.flush()
+            self._insert_racing(WeekRow(team_id=team_id, label=label))
+            row = self.week(team_id, label)
+            assert row is not None
         return row
 
     def has_any_week(self, team_id: int) -> bool:
