@@ -17,7 +17,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 from bot.team import Team
 from bot.team_file import load_team
-from storage.db import make_engine, session_factory, upgrade
+from storage.db import make_engine, session_factory, startup_lock, upgrade
 
 
 @dataclass
@@ -37,10 +37,11 @@ def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str,
               allow_other_teams: bool = True) -> Bot:
     """Open (and migrate) the database, register the team, and wire the services."""
     engine = engine or make_engine(database_url)
-    if migrate:
-        upgrade(engine)
     ctx = Context(team=team, db=session_factory(engine), chat=chat, renderer=Renderer(templates), clock=clock)
-    ctx.bootstrap(allow_other_teams=allow_other_teams)
+    with startup_lock(engine):  # several instances starting at once on one PostgreSQL
+        if migrate:
+            upgrade(engine)
+        ctx.bootstrap(allow_other_teams=allow_other_teams)
     cycle = WeeklyCycle(ctx)
     return Bot(ctx=ctx, engine=engine, cycle=cycle, inbox=Inbox(ctx, cycle), incidents=IncidentDesk(ctx, cycle),
                commands=Commands(ctx, cycle))

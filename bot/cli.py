@@ -13,6 +13,7 @@ import typer
 from sqlalchemy import Engine
 
 from bot.app import Bot, build_bot
+from bot.chat import ChatPort
 from bot.console import ConsoleChat, ConsoleSession, VirtualClock
 from bot.context import TeamMismatchError
 from bot.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIPT
@@ -95,8 +96,8 @@ def run(
     settings = _settings()
     team = _team(settings)
     if settings.platform != "console":
-        raise _fail(f"{settings.platform} credentials are set, but this build runs the console only; "
-                    "unset them to use the console.")
+        _serve_platform(settings, team)
+        return
     now = datetime.now(team.zone)
     if start:
         try:
@@ -111,6 +112,31 @@ def run(
         typer.echo(f"zhoubao console — team {team.team.name}, {now:%Y-%m-%d %a %H:%M} {team.team.timezone}. "
                    "Type `help`; start with `who`, `as <name>`, then `clock thu 10:00` to fire the weekly prompt.")
     session.run(_lines(session) if interactive else sys.stdin)
+
+
+def _serve_platform(settings: Settings, team: Team) -> None:
+    """Slack or Feishu in real time: the platform adapter, the core, and the APScheduler jobs."""
+    import logging
+
+    from bot.scheduler import start_scheduler
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def factory(chat: ChatPort) -> Bot:
+        return build_bot(team, chat, lambda: datetime.now(team.zone), database_url=settings.database_url,
+                         allow_other_teams=False)
+
+    def start_jobs(bot: Bot) -> None:
+        start_scheduler(bot)  # its own thread keeps the scheduler alive while the platform serves
+
+    if settings.platform == "slack":
+        from bot.slack import serve
+    else:
+        from bot.feishu import serve  # type: ignore[assignment]
+    try:
+        serve(factory, team, settings, on_start=start_jobs)
+    except (ValueError, DatabaseError, TeamMismatchError) as exc:
+        raise _fail(f"{settings.platform}: {exc}") from None
 
 
 def _lines(session: ConsoleSession):  # type: ignore[no-untyped-def]

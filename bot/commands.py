@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import messages
+from bot.away import handle_away
 from bot.chat import Reply
 from bot.context import Context
 from bot.cycle import WeeklyCycle
@@ -53,4 +54,6 @@ class Commands:
             if not items:
                 return Reply(messages.nothing_to_answer(loc))
             return Reply(messages.prompt_text("prompt", week.label, items, self.cycle.deadline(week), loc))
+        if sub == "away":
+            return handle_away(self.ctx, person.id, text.strip()[len(words[0]):], at)
         return Reply(messages.help_text(loc), ok=sub == "help")

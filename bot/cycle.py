@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from bot import messages
 from bot.chat import ChatError, MessageRef, Prompt, PromptItem, RenderedReport
@@ -13,6 +13,8 @@ from bot.context import Context
 from bot.report import Report
 from bot.team import ItemKind, Person
 from bot.weeks import IsoWeek
+from bot.workdays import calendar_for, publish_day
+from storage.away import Away
 from storage.db import transaction
 from storage.directory import Directory
 from storage.facts import WeekFacts
@@ -43,7 +45,14 @@ class WeeklyCycle:
             row = Directory(s).week(self.ctx.team_id, week.label)
             year_start = datetime(week.day(7).year, 1, 1, tzinfo=zone)
             return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
-                                   year_start=year_start, week_end=week.end(zone))
+                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
+
+    def away_span(self, week: IsoWeek) -> tuple[date, date]:
+        """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
+        s = self.ctx.team.schedule
+        prompt = week.day(s.prompt.isoweekday)
+        publish = publish_day(calendar_for(s.calendar), week.day(s.publish.isoweekday))
+        return min(prompt, publish), max(prompt, publish)
 
     def compile(self, week: IsoWeek, at: datetime | None = None) -> Report:
         return compile_report(self.ctx.team, self.facts(week), self.facts(week.previous()),
@@ -88,8 +97,10 @@ class WeeklyCycle:
         week = self.open_week(at)
         facts, last = self.facts(week), self.facts(week.previous())
         sent = 0
+        with transaction(self.ctx.db) as s:  # away today, even if not for the whole week
+            away_now = Away(s).away_throughout(self.ctx.team_id, at.date(), at.date())
         for pid in self.ctx.team.owners():
-            if pid in facts.away:
+            if pid in facts.away or pid in away_now:
                 continue
             items = self.prompt_items(pid, week, facts, last)
             if kind != "prompt":

@@ -43,9 +43,11 @@ def run_checks(settings: Settings, console: Console | None = None) -> bool:
         for spec in job_specs(team):
             nxt = spec.trigger(team).get_next_fire_time(None, now)
             line(True, f"schedule {spec.id}: next {nxt:%Y-%m-%d %a %H:%M} ({team.team.timezone})")
+        if settings.platform == "slack":
+            from bot.slack.doctor import check
+        elif settings.platform == "feishu":
+            from bot.feishu.doctor import check  # type: ignore[assignment]
         if settings.platform != "console":
-            field = "slack" if settings.platform == "slack" else "feishu"
-            lost = [p.name for p in team.people if not getattr(p, field) and not p.email]
-            line(not lost, f"{settings.platform} identities: "
-                 + (f"no {field} id or email for {', '.join(lost)}" if lost else "every person has an id or email"))
+            for good, text in check(settings, team):
+                line(good, text.replace("[", "\\["))
     return ok

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.team import Team, WeeklyTime
+from bot.workdays import WorkdayTrigger
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -26,9 +27,14 @@ class JobSpec:
     when: WeeklyTime
     number: int = 0
 
-    def trigger(self, team: Team) -> CronTrigger:
+    def cron(self, team: Team) -> CronTrigger:
+        """The nominal weekly time, ignoring holidays."""
         return CronTrigger(day_of_week=_DOW[self.when.isoweekday - 1], hour=self.when.at.hour,
                            minute=self.when.at.minute, timezone=team.zone)
+
+    def trigger(self, team: Team) -> WorkdayTrigger:
+        """The weekly time bent by the team's calendar: holidays skip prompts and move the publish."""
+        return WorkdayTrigger(self.cron(team), self.kind, team.schedule.calendar)
 
 
 def job_specs(team: Team) -> list[JobSpec]:

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,6 +20,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says what to do."""
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot be reached right now (down, restarting, network cut). Nothing was stored:
+    an adapter answers the platform with an error so it redelivers, or keeps the message durably
+    (`bot/spool.py`) and stores it when the database is back."""
 
 
 def normalize_url(url: str) -> str:
@@ -86,6 +92,32 @@ def upgrade(engine: Engine) -> None:
         raise DatabaseError(f"cannot reach or migrate the database: {exc.orig}") from None
 
 
+# Any fixed 64-bit number: every zhoubao process takes this lock to migrate and register the team.
+_STARTUP_LOCK = 0x7A686F7562616F01
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Serialize start-up (migrations, team registration) across processes sharing one PostgreSQL.
+
+    A session-level advisory lock on its own connection; dies with the process. No-op on SQLite."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    try:
+        conn = engine.connect()
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({_STARTUP_LOCK})")
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot reach the database: {exc.orig}") from None
+    try:
+        yield
+    finally:
+        try:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_STARTUP_LOCK})")
+        finally:
+            conn.close()
+
+
 def migration_state(engine: Engine) -> tuple[str | None, str]:
     """(current revision, head revision)."""
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
@@ -100,6 +132,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error."""
-    with factory() as session, session.begin():
-        yield session
+    """One unit of work: commit on success, roll back on error.
+
+    Raises DatabaseUnavailable when the database cannot be reached (the transaction did not commit)."""
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(f"the database is unreachable: {exc.orig or exc}") from exc

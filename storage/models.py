@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
     Text,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -226,7 +230,8 @@ class IncidentRow(Base):
     __tablename__ = "incidents"
     __table_args__ = (
         UniqueConstraint("team_id", "number"),
-        Index("ix_incidents_team_week", "team_id", "week_id"),
+        # covers the ORDER BY, so SQLite keeps to the (team, week) prefix instead of all history
+        Index("ix_incidents_team_week", "team_id", "week_id", "started_at", "number"),
         Index("ix_incidents_team_started", "team_id", "started_at"),
     )
 
@@ -295,3 +300,45 @@ class ProcessedEventRow(Base):
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(TZ)
+
+
+class JobRunRow(Base):
+    """One run of one scheduled job at one fire time: the unique row is the claim, so it runs once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("team_id", "job_id", "fire_time"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    job_id: Mapped[str] = mapped_column(String(64))
+    fire_time: Mapped[datetime] = mapped_column(TZ)
+    instance: Mapped[str] = mapped_column(String(128))  # host:pid:random of the claimer
+    claimed_at: Mapped[datetime] = mapped_column(TZ)
+    lease_until: Mapped[datetime] = mapped_column(TZ)  # past it, an unfinished run may be taken over
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    finished_at: Mapped[datetime | None] = mapped_column(TZ)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class AwayRow(Base):
+    """A person's time away (inclusive dates in the team's zone): no prompts, and 休假 in the report."""
+
+    __tablename__ = "away"
+    __table_args__ = (Index("ix_away_team_person", "team_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class SchedulerJobRow(Base):
+    """APScheduler's SQLAlchemyJobStore table (its exact shape), created by our migrations, not at start."""
+
+    __tablename__ = "zhoubao_scheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)

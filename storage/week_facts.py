@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.away import Away
 from storage.facts import BankStatusFact, EntryFact, IncidentFact, MetricFact, WeekFacts
 from storage.incidents import Incidents
 from storage.models import BankStatusRow, EntryRow, MetricValueRow, PersonRow
 
 
 def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *,
-                    year_start: datetime | None = None, week_end: datetime | None = None) -> WeekFacts:
-    """The week's facts; an unknown week (week_id None) has none. Downtime is summed from year_start to week_end."""
+                    year_start: datetime | None = None, week_end: datetime | None = None,
+                    away_span: tuple[date, date] | None = None) -> WeekFacts:
+    """The week's facts; an unknown week (week_id None) has none. Downtime is summed from year_start to week_end.
+    People away on every day of `away_span` are in `away`."""
+    away = Away(s).away_throughout(team_id, *away_span) if away_span else frozenset()
     if week_id is None:
-        return WeekFacts(week=label)
+        return WeekFacts(week=label, away=away)
     keys: dict[int | None, str] = {
         pid: key for pid, key in s.execute(select(PersonRow.id, PersonRow.key).where(PersonRow.team_id == team_id))}
     entries = {
@@ -46,4 +50,4 @@ def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *
     )
     downtime = repo.downtime_seconds(team_id, year_start, week_end) if year_start and week_end else 0.0
     return WeekFacts(week=label, entries=entries, banks=banks, metrics=metrics, incidents=incidents,
-                     year_downtime_seconds=downtime)
+                     away=away, year_downtime_seconds=downtime)

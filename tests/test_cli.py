@@ -138,3 +138,19 @@ def test_the_env_written_by_init_means_console(workdir: Path) -> None:
     assert Settings().platform == "console"
     result = invoke("run", input="who\n")
     assert result.exit_code == 0 and "张伟 (zhangwei)" in result.output
+
+
+def test_slack_without_a_transport_secret_is_a_clear_message(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    result = invoke("run")
+    assert result.exit_code == 2 and "SLACK_APP_TOKEN" in result.output and "SLACK_SIGNING_SECRET" in result.output
+
+
+def test_feishu_http_mode_needs_its_keys(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("FEISHU_APP_ID", "cli_x")
+    monkeypatch.setenv("FEISHU_APP_SECRET", "s")
+    monkeypatch.setenv("FEISHU_EVENT_MODE", "http")
+    result = invoke("run")
+    assert result.exit_code == 2 and "FEISHU_ENCRYPT_KEY" in result.output

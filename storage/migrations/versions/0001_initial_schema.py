@@ -144,7 +144,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.create_index('ix_incidents_team_started', ['team_id', 'started_at'], unique=False)
-        batch_op.create_index('ix_incidents_team_week', ['team_id', 'week_id'], unique=False)
+        batch_op.create_index('ix_incidents_team_week', ['team_id', 'week_id', 'started_at', 'number'], unique=False)
 
     op.create_table('metric_values',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -1,0 +1,71 @@
+"""Helpers for the scheduling tests: a team with a chosen schedule, and bots sharing one database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bot.app import Bot, build_bot
+from bot.scheduler import Scheduler, SchedulerOptions
+from bot.team import Team
+from bot.team_file import load_team
+from tests.conftest import EXAMPLE_TEAM
+from tests.fakes import FakeChat, FixedClock
+
+
+def team_with(**schedule: Any) -> Team:
+    """The example team with its schedule changed, e.g. team_with(publish="thu 18:00", calendar="none")."""
+    team = load_team(EXAMPLE_TEAM)
+    data = team.model_dump()
+    data["schedule"] = {**data["schedule"], **schedule}
+    return Team.model_validate(data)
+
+
+@pytest.fixture
+def make_bot(database_url: str) -> Iterator[Callable[..., Bot]]:
+    """Build a bot (a new 'process') on the test's database; each gets its own chat unless given one."""
+    bots: list[Bot] = []
+
+    def make(team: Team, clock: FixedClock, chat: FakeChat | None = None) -> Bot:
+        bot = build_bot(team, chat or FakeChat(), clock, database_url=database_url)
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        bot.engine.dispose()
+
+
+@pytest.fixture
+def make_scheduler() -> Iterator[Callable[..., Scheduler]]:
+    """A started scheduler that never fires by wall-clock time: the test's clock drives it via catch_up."""
+    started: list[Scheduler] = []
+
+    def make(bot: Bot, **options: Any) -> Scheduler:
+        sched = Scheduler(bot, SchedulerOptions(**options))
+        sched.start(paused=True, housekeeping=False)
+        started.append(sched)
+        return sched
+
+    yield make
+    for sched in started:
+        sched.shutdown(wait=False)
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> str:
+    """The PostgreSQL scratch database, migrated and emptied, for tests that start real processes."""
+    from sqlalchemy import text
+
+    from storage.db import make_engine, upgrade
+    from storage.models import Base
+
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return postgres_url

@@ -1,0 +1,36 @@
+"""/healthz state, JSON log lines, and SIGTERM wiring."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.app import Bot
+from bot.health import health
+from bot.logs import JsonLines
+from bot.scheduler import Scheduler
+from tests.conftest import SHANGHAI
+from tests.fakes import FixedClock
+from tests.schedule.conftest import team_with
+
+
+def test_healthz_reports_database_and_scheduler(make_bot: Callable[..., Bot],
+                                                make_scheduler: Callable[..., Scheduler]) -> None:
+    bot = make_bot(team_with(), FixedClock(datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI)))
+    sched = make_scheduler(bot)
+    code, body = health(bot, sched)
+    assert code == 200 and body["database"] == "ok" and body["scheduler"]["running"]
+    assert set(body["scheduler"]["jobs"]) == {"zhoubao:prompt", "zhoubao:remind:1", "zhoubao:publish"}
+    sched.shutdown()
+    code, body = health(bot, sched)
+    assert code == 503 and body["status"] == "degraded"
+
+
+def test_log_lines_are_json_with_the_event_fields() -> None:
+    record = logging.LogRecord("zhoubao.cycle", logging.ERROR, __file__, 1, "prompt not delivered", None, None)
+    record.__dict__.update({"week": "2024-W26", "person": "lina", "platform": "slack"})
+    line = json.loads(JsonLines().format(record))
+    assert (line["event"], line["week"], line["person"], line["platform"]) == (
+        "prompt not delivered", "2024-W26", "lina", "slack")
