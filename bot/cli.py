@@ -116,18 +116,20 @@ def run(
 
 def _serve_platform(settings: Settings, team: Team) -> None:
     """Slack or Feishu in real time: the platform adapter, the core, and the APScheduler jobs."""
-    import logging
+    from bot.logs import configure_logging
+    from bot.scheduler import options_from_settings, start_scheduler, stop_on_sigterm
 
-    from bot.scheduler import start_scheduler
-
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level)
 
     def factory(chat: ChatPort) -> Bot:
         return build_bot(team, chat, lambda: datetime.now(team.zone), database_url=settings.database_url,
-                         allow_other_teams=False)
+                         allow_other_teams=False, spool_dir=settings.spool_dir)
 
     def start_jobs(bot: Bot) -> None:
-        start_scheduler(bot)  # its own thread keeps the scheduler alive while the platform serves
+        scheduler = bot.scheduler = start_scheduler(bot, options_from_settings(settings))
+        assert bot.spool is not None
+        bot.spool.start()
+        stop_on_sigterm(scheduler, bot.spool.stop)  # SIGTERM: finish in-flight sends, then stop
 
     if settings.platform == "slack":
         from bot.slack import serve

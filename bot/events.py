@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from bot.context import Context
-from storage.db import transaction
+from storage.db import DatabaseUnavailable, transaction
 from storage.directory import Directory
 from storage.events import ProcessedEvents
 
@@ -20,17 +20,22 @@ class EventLog:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def first_time(self, platform: str, event_id: str) -> bool:
-        """True the first time an event id is seen (and records it); False for a redelivery."""
+    def seen(self, platform: str, event_id: str) -> bool:
+        """True for an event already handled. With the database down: False, so the message reaches the
+        spool; the inbox ignores a message id it already stored, so a replay stores nothing twice."""
         try:
             with transaction(self.ctx.db) as s:
-                events = ProcessedEvents(s)
-                if events.seen(platform, event_id):
-                    return False
-                events.record(platform, event_id, self.ctx.now())
-        except IntegrityError:  # a concurrent redelivery recorded it first
+                return ProcessedEvents(s).seen(platform, event_id)
+        except DatabaseUnavailable:
             return False
-        return True
+
+    def done(self, platform: str, event_id: str) -> None:
+        """Record an event as handled: only after its work succeeded, so a failure is redelivered, not lost."""
+        try:
+            with transaction(self.ctx.db) as s:
+                ProcessedEvents(s).record(platform, event_id, self.ctx.now())
+        except (IntegrityError, DatabaseUnavailable):  # recorded concurrently, or the database is away
+            pass
 
     def prune(self) -> int:
         with transaction(self.ctx.db) as s:

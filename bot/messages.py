@@ -153,6 +153,7 @@ def help_text(locale: str) -> str:
             "  /zhoubao preview   预览本周报告",
             "  /zhoubao missing   尚未填写的人（编辑）",
             "  /zhoubao publish   立即发布或更新报告（编辑/管理员）",
+            "  /zhoubao away 7/1-7/5   登记休假（期间不提醒，报告显示「休假」）；away 查看，away cancel 取消",
         ])
     return "\n".join([
         "zhoubao commands:",
@@ -163,4 +164,5 @@ def help_text(locale: str) -> str:
         "  /zhoubao preview   preview this week's report",
         "  /zhoubao missing   who has not answered (editors)",
         "  /zhoubao publish   publish or update the report now (editors and admins)",
+        "  /zhoubao away 7/1-7/5   time away (no prompts, items show as away); away to list, away cancel",
     ])

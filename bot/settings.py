@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     feishu_event_mode: Literal["ws", "http"] = "ws"
 
     port: int = Field(default=3000, ge=1, le=65535)
+    spool_dir: Path = Path("./data/spool")
+    schedule_misfire_grace_hours: float = Field(default=12.0, ge=0)
+    schedule_lease_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
 
     @property

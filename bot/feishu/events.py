@@ -87,12 +87,20 @@ class FeishuEvents:
         if kind != CARD_ACTION and kind not in self._handlers:
             raise UnknownEvent(kind or "missing header.event_type")
         event_id = str(header.get("event_id") or "")
-        if event_id and not self.log.first_time(PLATFORM, event_id):
+        if event_id and self.log.seen(PLATFORM, event_id):
             return {} if kind == CARD_ACTION else None
         if kind == CARD_ACTION:
-            return self._card_action(header, event)
+            answer = self._card_action(header, event)
+            if event_id:
+                self.log.done(PLATFORM, event_id)
+            return answer
         handler = self._handlers[kind]
-        self.runner.submit(lambda: _logged(kind, handler, header, event))
+
+        def work() -> None:
+            if _logged(kind, handler, header, event) and event_id:
+                self.log.done(PLATFORM, event_id)  # only once handled: a failure is handled again if redelivered
+
+        self.runner.submit(work)
         return None
 
     # ----- messages ------------------------------------------------------------
@@ -124,7 +132,7 @@ class FeishuEvents:
             self.gateway.reply_text(message_id, command.text, chat=chat_id)
         else:
             number, body = item_prefix(text)
-            reply = self.bot.inbox.receive(Inbound(
+            reply = self.bot.receive(Inbound(
                 platform=PLATFORM, user=user, source_id=message_id, text=body, at=at,
                 thread_id=msg.get("root_id") or msg.get("parent_id") or None, item_number=number))
             if reply is not None and reply.text:
@@ -283,8 +291,11 @@ def _ignore(header: dict[str, Any], event: dict[str, Any]) -> None:
 
 
 def _logged(kind: str, handler: Callable[[dict[str, Any], dict[str, Any]], Any], header: dict[str, Any],
-            event: dict[str, Any]) -> None:
+            event: dict[str, Any]) -> bool:
+    """Run one handler; True when it finished (a failure is logged, not raised)."""
     try:
         handler(header, event)
+        return True
     except Exception:
         log.exception("feishu event failed", extra={"event_type": kind, "event_id": header.get("event_id")})
+        return False

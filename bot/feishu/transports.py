@@ -42,10 +42,14 @@ _MAX_BODY = 1 << 20
 
 
 def wsgi_app(events: FeishuEvents, keys: Keys, clock: Callable[[], float] = time.time,
-             path: str = EVENTS_PATH) -> WsgiApp:
-    """POST /feishu/events: url_verification answered at once; events acknowledged, then handled."""
+             path: str = EVENTS_PATH, probe: Callable[[], tuple[int, dict[str, Any]]] | None = None) -> WsgiApp:
+    """POST /feishu/events: url_verification answered at once; events acknowledged, then handled.
+    GET /healthz: the bot's state from `probe` (database, scheduler, spool)."""
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            code, state = probe() if probe is not None else (200, {"status": "ok"})
+            return _answer(start_response, HTTPStatus(code), state)
         if environ.get("PATH_INFO") != path or environ.get("REQUEST_METHOD") != "POST":
             return _answer(start_response, HTTPStatus.NOT_FOUND, {"msg": "not found"})
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -175,7 +179,7 @@ def serve(bot_factory: Callable[[ChatPort], Bot], team: Team, settings: Settings
     if on_start is not None:
         on_start(runtime.bot)
     if settings.feishu_event_mode == "http":
-        server = http_server(wsgi_app(runtime.events, keys), settings.port)
+        server = http_server(wsgi_app(runtime.events, keys, probe=runtime.bot.health), settings.port)
         log.info("feishu: listening on http://0.0.0.0:%s%s", settings.port, EVENTS_PATH)
         try:
             server.serve_forever()

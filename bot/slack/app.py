@@ -83,12 +83,17 @@ class Listeners:
     def message(self, body: Mapping[str, Any], event: Mapping[str, Any]) -> None:
         if event.get("channel_type") != "im":
             return
-        event_id = body.get("event_id")
-        if event_id and not self.events.first_time(PLATFORM, str(event_id)):
+        event_id = str(body.get("event_id") or "")
+        if event_id and self.events.seen(PLATFORM, event_id):
             return  # Slack redelivered it (x-slack-retry-num): already handled
+        self._message(event)
+        if event_id:
+            self.events.done(PLATFORM, event_id)
         self._seen += 1
         if self._seen % 1000 == 0:  # Slack stops redelivering after minutes; keep the table small
             self.events.prune()
+
+    def _message(self, event: Mapping[str, Any]) -> None:
         subtype = event.get("subtype")
         channel = str(event.get("channel", ""))
         if subtype in _NEW:
@@ -102,7 +107,7 @@ class Listeners:
             ts = str(event["ts"])
             thread = event.get("thread_ts")
             thread = str(thread) if thread and thread != ts else None
-            reply = self.bot.inbox.receive(Inbound(
+            reply = self.bot.receive(Inbound(
                 platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=_unescape(text),
                 at=self._at(ts), thread_id=thread, item_number=number))
             if reply is not None and reply.text:

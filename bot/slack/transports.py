@@ -6,6 +6,7 @@ Both turn their input into a `BoltRequest` and call `App.dispatch`; HTTP is a WS
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,10 +31,12 @@ log = logging.getLogger("zhoubao.slack")
 EVENTS_PATH = "/slack/events"
 _MAX_BODY = 1_000_000
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Probe = Callable[[], tuple[int, dict[str, Any]]]
 
 
-def wsgi_app(app: App, path: str = EVENTS_PATH) -> WsgiApp:
-    """POST `path` takes events, slash commands and interactivity; GET /healthz says the process is up.
+def wsgi_app(app: App, path: str = EVENTS_PATH, probe: Probe | None = None) -> WsgiApp:
+    """POST `path` takes events, slash commands and interactivity; GET /healthz reports the bot's state
+    (`probe`: database, scheduler, spool), or just that the process is up.
 
     A plain WSGI callable: the built-in threaded server runs it, and so can gunicorn or uvicorn's WSGI shim.
     """
@@ -41,8 +44,10 @@ def wsgi_app(app: App, path: str = EVENTS_PATH) -> WsgiApp:
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, route = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
         if route == "/healthz" and method == "GET":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
+            code, state = probe() if probe is not None else (200, {"status": "ok"})
+            data = json.dumps(state, ensure_ascii=False).encode("utf-8")
+            start_response(f"{code} {HTTPStatus(code).phrase}", [("Content-Type", "application/json")])
+            return [data]
         if route != path or method != "POST":
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
@@ -69,9 +74,9 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("http " + format, *args)
 
 
-def http_server(app: App, port: int, host: str = "0.0.0.0") -> WSGIServer:
+def http_server(app: App, port: int, host: str = "0.0.0.0", probe: Probe | None = None) -> WSGIServer:
     """A threaded HTTP server for the app (one thread per connection; Bolt acks without blocking on work)."""
-    return make_server(host, port, wsgi_app(app), server_class=_ThreadingServer, handler_class=_QuietHandler)
+    return make_server(host, port, wsgi_app(app, probe=probe), server_class=_ThreadingServer, handler_class=_QuietHandler)
 
 
 @dataclass
@@ -121,7 +126,7 @@ def serve(bot_factory: Callable[[ChatPort], Bot], team: Team, settings: Settings
         log.info("slack: connecting in Socket Mode")
         socket_mode_handler(runtime.app, settings.slack_app_token.get_secret_value()).start()
         return
-    server = http_server(runtime.app, settings.port)
+    server = http_server(runtime.app, settings.port, probe=runtime.bot.health)
     log.info("slack: listening on http://0.0.0.0:%s%s", settings.port, EVENTS_PATH)
     try:
         server.serve_forever()

@@ -1,0 +1,74 @@
+"""What keeps answers safe at the edges: /healthz, events recorded only once handled, the spool."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from slack_bolt import App
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.app import build_bot
+from bot.chat import Inbound
+from bot.events import EventLog
+from bot.feishu.envelope import Keys
+from bot.feishu.transports import wsgi_app as feishu_wsgi
+from bot.slack.transports import wsgi_app as slack_wsgi
+from tests.helpers import entry_text, example_team
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing?connect_timeout=1"
+
+
+def _get(app: Any, path: str) -> tuple[str, dict[str, Any]]:
+    status: list[str] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.input": io.BytesIO(b"")}
+    body = b"".join(app(environ, lambda s, headers: status.append(s)))
+    return status[0], json.loads(body)
+
+
+def test_healthz_reports_database_and_spool_on_both_platforms(database_url, chat, clock, tmp_path: Path) -> None:
+    bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
+    slack = slack_wsgi(App(token="xoxb-test", signing_secret="s", token_verification_enabled=False),
+                       probe=bot.health)
+    feishu = feishu_wsgi(events=None, keys=Keys(None, None), probe=bot.health)  # type: ignore[arg-type]
+    for app in (slack, feishu):
+        status, state = _get(app, "/healthz")
+        assert status.startswith("200") and state["database"] == "ok" and state["status"] == "ok"
+        assert state["team"] == "支付技术部" and state["spooled_answers"] == 0
+    good = bot.ctx.db
+    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
+    status, state = _get(slack, "/healthz")
+    assert status.startswith("200") and state["status"] == "degraded"
+    assert state["database"].startswith("unavailable")
+    bot.ctx.db = good
+
+
+def test_an_answer_during_an_outage_is_spooled_then_stored(database_url, chat, clock, tmp_path: Path) -> None:
+    bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
+    assert bot.spool is not None
+    good = bot.ctx.db
+    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
+    reply = bot.receive(Inbound("fake", "zhoujie", "m-outage", "整体进度 70%", clock.now))
+    assert reply is not None and "数据库暂时不可用" in reply.text
+    assert bot.spool.pending() == 1
+    bot.ctx.db = good
+    assert bot.spool.drain() == 1 and bot.spool.pending() == 0
+    assert entry_text(bot, "okr:O3/机房迁移") == "整体进度 70%"
+    assert bot.spool.drain() == 0
+
+
+def test_an_event_is_recorded_only_once_handled(database_url, chat, clock) -> None:
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    log = EventLog(bot.ctx)
+    assert not log.seen("slack", "Ev1")
+    # the handler failed: nothing recorded, so Slack's redelivery is handled again
+    assert not log.seen("slack", "Ev1")
+    log.done("slack", "Ev1")
+    assert log.seen("slack", "Ev1")
+    log.done("slack", "Ev1")  # a concurrent delivery recording it again is harmless
+    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
+    assert not log.seen("slack", "Ev2"), "with the database down the message must reach the spool"
+    log.done("slack", "Ev2")  # and recording quietly waits for better times
