@@ -39,10 +39,14 @@ class WeeklyCycle:
 
     # ----- reading ---------------------------------------------------------
 
-    def facts(self, week: IsoWeek) -> WeekFacts:
+    def facts(self, week: IsoWeek, *, answers_only: bool = False) -> WeekFacts:
+        """What is stored for `week`; `answers_only` skips incidents, downtime and away (last week's reference)."""
         zone = self.ctx.team.zone
         with transaction(self.ctx.db) as s:
             row = Directory(s).week(self.ctx.team_id, week.label)
+            if answers_only:
+                return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
+                                       with_incidents=False)
             year_start = datetime(week.day(7).year, 1, 1, tzinfo=zone)
             return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
                                    year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
@@ -55,7 +59,7 @@ class WeeklyCycle:
         return min(prompt, publish), max(prompt, publish)
 
     def compile(self, week: IsoWeek, at: datetime | None = None) -> Report:
-        return compile_report(self.ctx.team, self.facts(week), self.facts(week.previous()),
+        return compile_report(self.ctx.team, self.facts(week), self.facts(week.previous(), answers_only=True),
                               compiled_at=at or self.ctx.now())
 
     def render(self, report: Report) -> RenderedReport:
@@ -69,7 +73,7 @@ class WeeklyCycle:
     def prompt_items(self, person_id: str, week: IsoWeek, facts: WeekFacts | None = None,
                      last: WeekFacts | None = None) -> tuple[PromptItem, ...]:
         facts = facts or self.facts(week)
-        last = last or self.facts(week.previous())
+        last = last or self.facts(week.previous(), answers_only=True)
         return tuple(
             PromptItem(number=n, key=it.key, title=it.title, kind=it.kind, name=it.name,
                        last_week=_value(last, it.key, it.kind), this_week=_value(facts, it.key, it.kind),
@@ -95,7 +99,7 @@ class WeeklyCycle:
         """
         at = at or self.ctx.now()
         week = self.open_week(at)
-        facts, last = self.facts(week), self.facts(week.previous())
+        facts, last = self.facts(week), self.facts(week.previous(), answers_only=True)
         sent = 0
         with transaction(self.ctx.db) as s:  # away today, even if not for the whole week
             away_now = Away(s).away_throughout(self.ctx.team_id, at.date(), at.date())

@@ -15,7 +15,7 @@ from storage.models import BankStatusRow, EntryRow, MetricValueRow, PersonRow
 
 def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *,
                     year_start: datetime | None = None, week_end: datetime | None = None,
-                    away_span: tuple[date, date] | None = None) -> WeekFacts:
+                    away_span: tuple[date, date] | None = None, with_incidents: bool = True) -> WeekFacts:
     """The week's facts; an unknown week (week_id None) has none. Downtime is summed from year_start to week_end.
     People away on every day of `away_span` are in `away`."""
     away = Away(s).away_throughout(team_id, *away_span) if away_span else frozenset()
@@ -47,7 +47,7 @@ def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *
                      counts_toward_availability=r.counts_toward_availability, reporter=keys.get(r.reporter_id),
                      source=r.source)
         for r in repo.of_week(team_id, week_id)
-    )
+    ) if with_incidents else ()
     downtime = repo.downtime_seconds(team_id, year_start, week_end) if year_start and week_end else 0.0
     return WeekFacts(week=label, entries=entries, banks=banks, metrics=metrics, incidents=incidents,
                      away=away, year_downtime_seconds=downtime)
