@@ -61,14 +61,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'zhoubao.db'}"
         return
-    url = request.getfixturevalue("postgres_url")
+    yield empty_postgres(request.getfixturevalue("postgres_url"))
+
+
+def empty_postgres(url: str) -> str:
+    """Migrate the scratch database and empty every table; returns `url`."""
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
-    yield url
+    return url
 
 
 @pytest.fixture

@@ -57,15 +57,6 @@ def make_scheduler() -> Iterator[Callable[..., Scheduler]]:
 @pytest.fixture
 def pg_database(postgres_url: str) -> str:
     """The PostgreSQL scratch database, migrated and emptied, for tests that start real processes."""
-    from sqlalchemy import text
+    from tests.conftest import empty_postgres
 
-    from storage.db import make_engine, upgrade
-    from storage.models import Base
-
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return postgres_url
+    return empty_postgres(postgres_url)
