@@ -15,12 +15,12 @@ from typing import TextIO
 
 from bot.app import Bot
 from bot.chat import Inbound, MessageRef, Prompt, RenderedReport, Reply
+from bot.replies import item_prefix
 from bot.report import Report
 from bot.schedule import fires_between, run_job
 from bot.team import Person
 from bot.weeks import IsoWeek, WeekLabelError
 
-_ITEM_PREFIX = re.compile(r"^\s*[\[【](\d{1,3})[\]】]\s*")
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 HELP = """console commands:
@@ -179,10 +179,7 @@ class ConsoleSession:
 
     def _send(self, text: str, thread: str | None = None) -> None:
         assert self.me is not None
-        number = None
-        m = _ITEM_PREFIX.match(text)
-        if m:
-            number, text = int(m.group(1)), text[m.end():]
+        number, text = item_prefix(text)
         self._n += 1
         mid = f"m{self._n}"
         source = f"{self._session}-{mid}"

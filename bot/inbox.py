@@ -19,7 +19,7 @@ from bot.weeks import IsoWeek
 from storage.answers import Answers, NewMessage
 from storage.db import transaction
 from storage.directory import Directory
-from storage.models import AnswerMessageRow, WeekRow
+from storage.models import AnswerMessageRow
 
 MAX_REPLY_CHARS = 20_000
 
@@ -151,7 +151,7 @@ class Inbox:
                               messages.too_long(len(text), MAX_REPLY_CHARS, self.ctx.locale), ok=False)
             else:
                 reply = self._apply(s, row, text, mine, target, at)
-            week = self._week_label(s, row.week_id)
+            week = Directory(s).week_label(row.week_id)
         self.cycle.refresh_if_published(IsoWeek.parse(week), at)
         return reply
 
@@ -166,7 +166,7 @@ class Inbox:
             touched = {c.item_key for c in answers.contributions_of(row.id)}
             s.flush()
             self._recompute(s, row.week_id, touched, at)
-            week = self._week_label(s, row.week_id)
+            week = Directory(s).week_label(row.week_id)
         self.cycle.refresh_if_published(IsoWeek.parse(week), at)
         titles = [self.ctx.team.item_by_key[k].title for k in sorted(touched) if k in self.ctx.team.item_by_key]
         return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None
@@ -240,8 +240,3 @@ class Inbox:
 
     def _person_key(self, row_id: int) -> str:
         return next(k for k, v in self.ctx.person_ids.items() if v == row_id)
-
-    @staticmethod
-    def _week_label(s, week_id: int) -> str:  # type: ignore[no-untyped-def]
-        row = s.get(WeekRow, week_id)
-        return row.label if row else ""

@@ -92,7 +92,7 @@ class IncidentDesk:
             if row is None:
                 return IncidentOutcome(Reply(f"没有编号为 #{cmd.number} 的事件。" if zh else
                                              f"There is no incident #{cmd.number}.", ok=False))
-            old_week = self._week_label(s, row.week_id)
+            old_week = Directory(s).week_label(row.week_id)
             if cmd.action == "delete":
                 row.deleted_at = now
                 verb = "deleted"
@@ -110,7 +110,7 @@ class IncidentDesk:
             row.updated_at = now
             text = self._summary(row, verb)
             number = row.number
-            new_week = self._week_label(s, row.week_id)
+            new_week = Directory(s).week_label(row.week_id)
         for label in {old_week, new_week}:
             self.cycle.refresh_if_published(IsoWeek.parse(label), now)
         return IncidentOutcome(Reply(text), number)
@@ -153,9 +153,3 @@ class IncidentDesk:
         if r.impact:
             lines.append(("影响：" if zh else "Impact: ") + r.impact)
         return "\n".join(lines)
-
-    @staticmethod
-    def _week_label(s, week_id: int) -> str:  # type: ignore[no-untyped-def]
-        from storage.models import WeekRow
-        row = s.get(WeekRow, week_id)
-        return row.label if row else ""

@@ -326,3 +326,14 @@ def route_reply(raw: str, mine: Sequence[Item], *, target: Item | None = None,
         return router.acc.routing()
     not_owned = tuple(dict.fromkeys(n[0] for n in named if (found := router.find(n[0])) and not found[1]))
     return Routing((), not_owned=not_owned if first is not None else (), unassigned=text)
+
+
+_ITEM_PREFIX = re.compile(r"^\s*[\[【](\d{1,3})[\]】]\s*")
+
+
+def item_prefix(text: str) -> tuple[int | None, str]:
+    """`[2] …` / `【2】…` → (2, "…"): the sender's explicit choice among their latest prompt's items."""
+    m = _ITEM_PREFIX.match(text)
+    if not m:
+        return None, text
+    return int(m.group(1)), text[m.end():]

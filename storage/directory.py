@@ -121,3 +121,7 @@ class Directory:
 
     def week_by_id(self, week_id: int) -> WeekRow | None:
         return self.s.get(WeekRow, week_id)
+
+    def week_label(self, week_id: int) -> str:
+        row = self.week_by_id(week_id)
+        return row.label if row else ""

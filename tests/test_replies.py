@@ -306,3 +306,13 @@ def test_parsers_accept_any_text(raw: str, unit: str) -> None:
     parse_entry(raw)
     parse_metric_value(raw, unit)
     bank_stage(raw)
+
+
+def test_item_prefix_picks_an_item_by_number_on_every_platform() -> None:
+    from bot.replies import item_prefix
+
+    assert item_prefix("[2] 本周完成") == (2, "本周完成")
+    assert item_prefix("【3】\n- 多行") == (3, "- 多行")
+    assert item_prefix("  [12]x") == (12, "x")
+    assert item_prefix("[a] 不是编号") == (None, "[a] 不是编号")
+    assert item_prefix("进度 [2] 在中间") == (None, "进度 [2] 在中间")

@@ -21,7 +21,8 @@ from bot.chat import Inbound, Prompt
 from bot.events import EventLog
 from bot.feishu import cards
 from bot.feishu.gateway import PLATFORM, FeishuGateway
-from bot.feishu.inbound import item_prefix, message_text
+from bot.feishu.inbound import message_text
+from bot.replies import item_prefix
 from bot.weeks import IsoWeek, WeekLabelError
 
 log = logging.getLogger("zhoubao.feishu.events")

@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
-
-_ITEM_PREFIX = re.compile(r"^\s*[\[【](\d{1,3})[\]】]\s*")
-
-
-def item_prefix(text: str) -> tuple[int | None, str]:
-    """`[2] …` / `【2】…` → (2, "…"): an explicit choice among the latest prompt's items."""
-    m = _ITEM_PREFIX.match(text)
-    if not m:
-        return None, text
-    return int(m.group(1)), text[m.end():]
 
 
 def message_text(message: dict[str, Any], bot_open_id: str | None) -> tuple[str | None, bool]:

@@ -8,7 +8,6 @@ or the Web API does, and acks never wait behind work.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,13 +19,13 @@ from slack_bolt import App
 from bot.app import Bot
 from bot.chat import ChatError, Inbound
 from bot.events import EventLog
+from bot.replies import item_prefix
 from bot.slack import blocks
 from bot.slack.blocks import Action, Callback
 from bot.slack.gateway import PLATFORM, SlackGateway
 from bot.weeks import IsoWeek, WeekLabelError
 
 log = logging.getLogger("zhoubao.slack")
-_ITEM_PREFIX = re.compile(r"^\s*[\[【](\d{1,3})[\]】]\s*")  # `[2] …` answers item 2, as on the console
 _NEW = (None, "file_share", "thread_broadcast")
 
 
@@ -100,10 +99,7 @@ class Listeners:
             if event.get("bot_id") or not event.get("user"):
                 return
             text = str(event.get("text") or "")
-            number = None
-            m = _ITEM_PREFIX.match(text)
-            if m:
-                number, text = int(m.group(1)), text[m.end():]
+            number, text = item_prefix(text)
             ts = str(event["ts"])
             thread = event.get("thread_ts")
             thread = str(thread) if thread and thread != ts else None
