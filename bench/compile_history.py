@@ -42,13 +42,15 @@ from rich.table import Table
 from sqlalchemy import Engine, create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-from bot.app import Bot, build_bot
-from bot.chat import Inbound, MessageRef, Prompt, RenderedReport
-from bot.incidents import IncidentDraft
-from bot.replies import bank_stage, parse_entry, parse_metric_value, route_reply
-from bot.report import Report
-from bot.team import ItemKind, Person, Team
-from bot.weeks import IsoWeek
+from bot.domain.incidents import IncidentDraft
+from bot.domain.prompts import Prompt
+from bot.domain.replies import bank_stage, parse_entry, parse_metric_value, route_reply
+from bot.domain.report import Report
+from bot.domain.team import ItemKind, Person, Team
+from bot.domain.weeks import IsoWeek
+from bot.runtime.composition import build_bot
+from bot.services.bot import Bot
+from bot.services.chat import Inbound, MessageRef, RenderedReport
 from storage.db import make_engine, normalize_url, upgrade
 from storage.models import (
     AnswerMessageRow,

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_bot  # noqa: E402
-from bot.feishu.api import Limits, OpenApi  # noqa: E402
-from bot.feishu.gateway import FeishuGateway  # noqa: E402
-from bot.feishu.people import People  # noqa: E402
-from bot.team_file import load_team  # noqa: E402
+from bot.adapters.feishu.api import Limits, OpenApi  # noqa: E402
+from bot.adapters.feishu.gateway import FeishuGateway  # noqa: E402
+from bot.adapters.feishu.people import People  # noqa: E402
+from bot.runtime.composition import build_bot  # noqa: E402
+from bot.runtime.team_file import load_team  # noqa: E402
 from tests.feishu.openapi import OpenApiStandIn  # noqa: E402
 
 THURSDAY = datetime(2024, 6, 27, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -24,9 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.chat import MessageRef, Prompt, RenderedReport  # noqa: E402
-from bot.report import Report  # noqa: E402
-from bot.team import Person, Team  # noqa: E402
+from bot.domain.prompts import Prompt  # noqa: E402
+from bot.domain.report import Report  # noqa: E402
+from bot.domain.team import Person, Team  # noqa: E402
+from bot.services.chat import MessageRef, RenderedReport  # noqa: E402
 
 
 @dataclass
@@ -94,7 +95,7 @@ def tail_answers(path: Path, spool: Any, team: Team, stop: threading.Event) -> N
     """The stand-in for a platform's inbound messages: one JSON answer per line, received as it appears."""
     import json
 
-    from bot.chat import Inbound
+    from bot.services.chat import Inbound
 
     pos = 0
     while not stop.wait(0.05):
@@ -132,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
 
         time_machine.travel(datetime.fromisoformat(args.travel), tick=True).start()
 
-    from bot.app import build_bot
-    from bot.scheduler import SchedulerOptions, start_scheduler, stop_on_sigterm
+    from bot.runtime.composition import build_bot
+    from bot.runtime.scheduler import SchedulerOptions, start_scheduler, stop_on_sigterm
 
     team = big_team(args.owners, {"prompt": args.prompt, "remind": [], "publish": args.publish})
     bot = build_bot(team, FileChat(args.out, delay=args.send_delay), lambda: datetime.now(team.zone),
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                                                       recover_every=args.recover_every))
     stops = [stop.set]
     if args.inbox:
-        from bot.spool import AnswerSpool
+        from bot.services.spool import AnswerSpool
 
         spool = AnswerSpool(bot.inbox, args.spool or args.out.parent / "spool", scheduler.options.instance)
         spool.start(every=0.3)

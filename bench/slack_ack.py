@@ -27,12 +27,12 @@ from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_bot
-from bot.settings import Settings
-from bot.slack.limits import Pacer
-from bot.slack.transports import build_runtime, http_server
-from bot.team import Team
-from bot.team_file import load_team
+from bot.adapters.slack.limits import Pacer
+from bot.adapters.slack.transports import build_runtime, http_server
+from bot.domain.team import Team
+from bot.runtime.composition import build_bot
+from bot.runtime.settings import Settings
+from bot.runtime.team_file import load_team
 
 SECRET = "bench-secret"
 TEAM = Path(__file__).resolve().parent.parent / "bot" / "examples" / "team.yaml"

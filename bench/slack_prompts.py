@@ -22,11 +22,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.app import build_bot
-from bot.settings import Settings
-from bot.slack.limits import TIER_PER_MINUTE, Pacer
-from bot.slack.transports import build_runtime
-from bot.team import Team
+from bot.adapters.slack.limits import TIER_PER_MINUTE, Pacer
+from bot.adapters.slack.transports import build_runtime
+from bot.domain.team import Team
+from bot.runtime.composition import build_bot
+from bot.runtime.settings import Settings
 
 
 def make_team(owners: int) -> Team:

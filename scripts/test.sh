@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ZHOUBAO_TEST_POSTGRES_URL="${ZHOUBAO_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
-.venv/bin/ruff check bot storage tests
+.venv/bin/ruff check bot storage tests bench
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest -q "$@"

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain.facts import BankStatusFact, EntryFact, IncidentFact, MetricFact, WeekFacts
 from storage.away import Away
-from storage.facts import BankStatusFact, EntryFact, IncidentFact, MetricFact, WeekFacts
 from storage.incidents import Incidents
 from storage.models import BankStatusRow, EntryRow, MetricValueRow, PersonRow
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.chat import ChatError, MessageRef, Prompt, RenderedReport
-from bot.report import Report
-from bot.team import Person
+from bot.domain.prompts import Prompt
+from bot.domain.report import Report
+from bot.domain.team import Person
+from bot.services.chat import ChatError, MessageRef, RenderedReport
 
 
 @dataclass

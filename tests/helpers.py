@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 
-from bot.app import Bot, build_bot
-from bot.chat import Inbound, Reply
-from bot.team import Team
-from bot.team_file import load_team
+from bot.domain.team import Team
+from bot.runtime.composition import build_bot
+from bot.runtime.team_file import load_team
+from bot.services.bot import Bot
+from bot.services.chat import Inbound, Reply
 from tests.conftest import EXAMPLE_TEAM
 from tests.fakes import FakeChat, FixedClock
 

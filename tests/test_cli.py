@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.runtime.cli import app
 from tests.conftest import EXAMPLE_TEAM
 
 GOLDEN = Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md"
@@ -133,7 +133,7 @@ def test_console_script_piped_through_run(workdir: Path) -> None:
 def test_the_env_written_by_init_means_console(workdir: Path) -> None:
     """Empty credential lines (as in .env.example) mean 'not set', not an empty token."""
     assert invoke("init").exit_code == 0
-    from bot.settings import Settings
+    from bot.runtime.settings import Settings
 
     assert Settings().platform == "console"
     result = invoke("run", input="who\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek
 from tests.helpers import make_bot, say
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from bot.app import build_bot
-from bot.console import ConsoleChat, ConsoleSession, VirtualClock
-from bot.demo import DEMO_START, DEMO_WEEK, SCRIPT
-from bot.team_file import load_team
-from bot.weeks import IsoWeek
+from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, SCRIPT
+from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.domain.weeks import IsoWeek
+from bot.runtime.composition import build_bot
+from bot.runtime.jobs import DueJobs
+from bot.runtime.team_file import load_team
 from storage.db import session_factory
 from storage.reports import Reports
 from tests.conftest import EXAMPLE_TEAM
@@ -21,7 +22,7 @@ def play(database_url: str) -> tuple[object, ConsoleChat, str]:
     out = io.StringIO()
     chat, clock = ConsoleChat(out), VirtualClock(DEMO_START)
     bot = build_bot(load_team(EXAMPLE_TEAM), chat, clock, database_url=database_url)
-    ConsoleSession(bot, chat, clock, out, echo=True).run(SCRIPT.splitlines())
+    ConsoleSession(bot, chat, clock, out, jobs=DueJobs(bot), echo=True).run(SCRIPT.splitlines())
     return bot, chat, out.getvalue()
 
 
@@ -46,7 +47,7 @@ def test_demo_posts_once_and_edits_in_place_for_a_late_answer(database_url: str)
     bot, chat, _ = play(database_url)
     reports_before = [m for m, t in chat.channel if t.startswith("# 2024-W26")]
     assert len(reports_before) == 1
-    session = ConsoleSession(bot, chat, bot.ctx.clock, io.StringIO())  # type: ignore[attr-defined,arg-type]
+    session = ConsoleSession(bot, chat, bot.ctx.clock, io.StringIO(), jobs=DueJobs(bot))  # type: ignore[attr-defined,arg-type]
     session.run(["clock +1h", "as 周杰", "机房迁移：整体进度达到了85%，生产验证提前完成"])
     reports_after = [t for m, t in chat.channel if t.startswith("# 2024-W26")]
     assert len(reports_after) == 1, "a late answer edits the posted report, never a second post"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek
 from storage.db import session_factory
 from storage.models import AnswerMessageRow, AnswerRevisionRow
 from tests.helpers import entry_text, make_bot, say

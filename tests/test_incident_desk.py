@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek
 from tests.helpers import make_bot
 
 
@@ -54,7 +54,7 @@ def test_edit_resolve_delete_by_id_and_who_may(database_url, chat, clock) -> Non
 
 
 def test_availability_computed_from_incident_downtime(database_url, chat, clock) -> None:
-    from bot.team import Team
+    from bot.domain.team import Team
     from tests.helpers import example_team
 
     raw = example_team().model_dump()

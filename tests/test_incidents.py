@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.incidents import (
+from bot.domain.incidents import (
     IncidentCommand,
     IncidentDraft,
     IncidentSyntaxError,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chat import Inbound
-from bot.replies import normalize_text
-from bot.weeks import IsoWeek
+from bot.domain.replies import normalize_text
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import Inbound
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot
 

@@ -16,10 +16,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 import pytest
 
-import bot.render
-from bot.i18n import format_date, incident_counts
-from bot.render import Renderer, list_items, templates_dir
-from bot.report import (
+import bot.text.render
+from bot.domain.report import (
     BankLine,
     Entry,
     Incident,
@@ -33,6 +31,8 @@ from bot.report import (
     SeverityCount,
     Status,
 )
+from bot.text.i18n import format_date, incident_counts
+from bot.text.render import Renderer, list_items, templates_dir
 
 GOLDEN = Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -68,10 +68,10 @@ def _fallback_incident_line(
 
 @pytest.fixture(autouse=True)
 def _incident_grammar(monkeypatch: pytest.MonkeyPatch) -> None:
-    if importlib.util.find_spec("bot.incidents") is None:
-        module = types.ModuleType("bot.incidents")
+    if importlib.util.find_spec("bot.domain.incidents") is None:
+        module = types.ModuleType("bot.domain.incidents")
         module.incident_line = _fallback_incident_line  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "bot.incidents", module)
+        monkeypatch.setitem(sys.modules, "bot.domain.incidents", module)
 
 
 def _answered(text: str, **kwargs: object) -> Entry:
@@ -587,7 +587,7 @@ def test_templates_see_no_undefined_names(tmp_path: Path) -> None:
 
 
 def test_no_jinja_environment_at_module_level() -> None:
-    assert not any(isinstance(value, jinja2.Environment) for value in vars(bot.render).values())
+    assert not any(isinstance(value, jinja2.Environment) for value in vars(bot.text.render).values())
 
 
 def test_typed_lines_become_list_items() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.replies import (
+from bot.domain.replies import (
     MAX_REPLY_CHARS,
     Piece,
     Routing,
@@ -17,7 +17,7 @@ from bot.replies import (
     parse_metric_value,
     route_reply,
 )
-from bot.team import Item, Team
+from bot.domain.team import Item, Team
 
 TEAM = Team.model_validate({
     "team": {"name": "支付研发部"},
@@ -309,7 +309,7 @@ def test_parsers_accept_any_text(raw: str, unit: str) -> None:
 
 
 def test_item_prefix_picks_an_item_by_number_on_every_platform() -> None:
-    from bot.replies import item_prefix
+    from bot.domain.replies import item_prefix
 
     assert item_prefix("[2] 本周完成") == (2, "本周完成")
     assert item_prefix("【3】\n- 多行") == (3, "- 多行")

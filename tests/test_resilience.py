@@ -11,12 +11,13 @@ from slack_bolt import App
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.app import build_bot
-from bot.chat import Inbound
-from bot.events import EventLog
-from bot.feishu.envelope import Keys
-from bot.feishu.transports import wsgi_app as feishu_wsgi
-from bot.slack.transports import wsgi_app as slack_wsgi
+from bot.adapters.feishu.envelope import Keys
+from bot.adapters.feishu.transports import wsgi_app as feishu_wsgi
+from bot.adapters.slack.transports import wsgi_app as slack_wsgi
+from bot.runtime.composition import build_bot
+from bot.runtime.health import health
+from bot.services.chat import Inbound
+from bot.services.events import EventLog
 from tests.helpers import entry_text, example_team
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing?connect_timeout=1"
@@ -32,8 +33,8 @@ def _get(app: Any, path: str) -> tuple[str, dict[str, Any]]:
 def test_healthz_reports_database_and_spool_on_both_platforms(database_url, chat, clock, tmp_path: Path) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
     slack = slack_wsgi(App(token="xoxb-test", signing_secret="s", token_verification_enabled=False),
-                       probe=bot.health)
-    feishu = feishu_wsgi(events=None, keys=Keys(None, None), probe=bot.health)  # type: ignore[arg-type]
+                       probe=lambda: health(bot))
+    feishu = feishu_wsgi(events=None, keys=Keys(None, None), probe=lambda: health(bot))  # type: ignore[arg-type]
     for app in (slack, feishu):
         status, state = _get(app, "/healthz")
         assert status.startswith("200") and state["database"] == "ok" and state["status"] == "ok"

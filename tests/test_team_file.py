@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.team import ItemKind
-from bot.team_file import TeamFileError, load_team, parse_team
+from bot.domain.team import ItemKind
+from bot.runtime.team_file import TeamFileError, load_team, parse_team
 from tests.conftest import EXAMPLE_TEAM
 
 SOURCE = EXAMPLE_TEAM.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from storage.models import Base
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` CLI use: take the URL from the settings
-    from bot.settings import Settings
+    from bot.runtime.settings import Settings
     from storage.db import normalize_url
 
     engine = create_engine(normalize_url(Settings().database_url))

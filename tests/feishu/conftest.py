@@ -12,15 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import Bot, build_bot
-from bot.feishu.api import Limits, OpenApi
-from bot.feishu.envelope import Keys
-from bot.feishu.events import FeishuEvents, InlineRunner
-from bot.feishu.gateway import FeishuGateway
-from bot.feishu.people import People
-from bot.feishu.transports import EVENTS_PATH, http_server, wsgi_app
-from bot.team import Team
-from bot.team_file import load_team
+from bot.adapters.feishu.api import Limits, OpenApi
+from bot.adapters.feishu.envelope import Keys
+from bot.adapters.feishu.events import FeishuEvents, InlineRunner
+from bot.adapters.feishu.gateway import FeishuGateway
+from bot.adapters.feishu.people import People
+from bot.adapters.feishu.transports import EVENTS_PATH, http_server, wsgi_app
+from bot.domain.team import Team
+from bot.runtime.composition import build_bot
+from bot.runtime.team_file import load_team
+from bot.services.bot import Bot
 from tests.conftest import EXAMPLE_TEAM
 from tests.fakes import FixedClock
 from tests.feishu import payloads

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import threading
 
-from bot.feishu import cards
-from bot.feishu.events import FeishuEvents, incident_command
+from bot.adapters.feishu import cards
+from bot.adapters.feishu.events import FeishuEvents, incident_command
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
 

@@ -7,13 +7,14 @@ from datetime import datetime
 
 import pytest
 
-from bot.chat import ChatError, Prompt, PromptItem
-from bot.feishu.api import Limits, OpenApi
-from bot.feishu.cards import CARD_LIMIT
-from bot.feishu.gateway import FeishuGateway
-from bot.feishu.people import People
-from bot.team import ItemKind
-from bot.weeks import IsoWeek
+from bot.adapters.feishu.api import Limits, OpenApi
+from bot.adapters.feishu.cards import CARD_LIMIT
+from bot.adapters.feishu.gateway import FeishuGateway
+from bot.adapters.feishu.people import People
+from bot.domain.prompts import Prompt, PromptItem
+from bot.domain.team import ItemKind
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import ChatError
 from tests.feishu import payloads
 from tests.feishu.conftest import CHANNEL, World, open_id_of
 from tests.feishu.openapi import OpenApiStandIn

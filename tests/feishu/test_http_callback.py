@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
 

@@ -12,11 +12,11 @@ from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
-from bot.app import build_bot
-from bot.feishu.events import SUBSCRIBED, InlineRunner
-from bot.feishu.transports import build_runtime, event_handler, serve, ws_client
-from bot.settings import Settings
-from bot.weeks import IsoWeek
+from bot.adapters.feishu.events import SUBSCRIBED, InlineRunner
+from bot.adapters.feishu.transports import build_runtime, event_handler, serve, ws_client
+from bot.domain.weeks import IsoWeek
+from bot.runtime.composition import build_bot
+from bot.runtime.settings import Settings
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
 

@@ -6,9 +6,9 @@ import json
 
 from pydantic import SecretStr
 
-from bot.feishu.cards import MenuKey
-from bot.feishu.doctor import check
-from bot.settings import Settings
+from bot.adapters.feishu.cards import MenuKey
+from bot.adapters.feishu.doctor import check
+from bot.runtime.settings import Settings
 from tests.feishu import payloads
 from tests.feishu.conftest import CHANNEL, World, open_id_of
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek
 from tests.feishu import payloads
 from tests.feishu.conftest import CHANNEL, World, open_id_of
 

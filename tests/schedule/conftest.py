@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import Bot, build_bot
-from bot.scheduler import Scheduler, SchedulerOptions
-from bot.team import Team
-from bot.team_file import load_team
+from bot.domain.team import Team
+from bot.runtime.composition import build_bot
+from bot.runtime.scheduler import Scheduler, SchedulerOptions
+from bot.runtime.team_file import load_team
+from bot.services.bot import Bot
 from tests.conftest import EXAMPLE_TEAM
 from tests.fakes import FakeChat, FixedClock
 

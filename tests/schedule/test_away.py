@@ -8,10 +8,11 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.app import Bot
-from bot.away import AwayError, parse_away
-from bot.console import ConsoleChat, ConsoleSession, VirtualClock
-from bot.report import Status
+from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.domain.report import Status
+from bot.runtime.jobs import DueJobs
+from bot.services.away import AwayError, parse_away
+from bot.services.bot import Bot
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.schedule.conftest import team_with
@@ -89,7 +90,7 @@ def test_away_in_the_console(make_bot: Callable[..., Bot]) -> None:
     chat = ConsoleChat(out)
     bot = make_bot(team_with(), clock, chat)  # type: ignore[arg-type]
     who = bot.ctx.team.person_by_id[owner_of_part(bot)]
-    session = ConsoleSession(bot, chat, clock, out)
+    session = ConsoleSession(bot, chat, clock, out, jobs=DueJobs(bot))
     session.run([f"as {who.name}", "/zhoubao away 6/24-6/30", "clock thu 10:30"])
     assert "已登记休假" in out.getvalue()
     assert who.id not in chat.dms and len(chat.dms) == len(bot.ctx.team.owners()) - 1

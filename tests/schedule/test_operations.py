@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.app import Bot
-from bot.health import health
-from bot.logs import JsonLines
-from bot.scheduler import Scheduler
+from bot.runtime.health import health
+from bot.runtime.logs import JsonLines
+from bot.runtime.scheduler import Scheduler
+from bot.services.bot import Bot
 from tests.conftest import SHANGHAI
 from tests.fakes import FixedClock
 from tests.schedule.conftest import team_with

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.app import build_bot
-from bot.chat import Inbound
-from bot.spool import AnswerSpool
+from bot.runtime.composition import build_bot
+from bot.services.chat import Inbound
+from bot.services.spool import AnswerSpool
 from storage.db import DatabaseUnavailable, make_engine, session_factory
 from storage.models import AnswerMessageRow
 from tests.conftest import SHANGHAI

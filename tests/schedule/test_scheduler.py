@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.app import Bot
-from bot.scheduler import Scheduler
+from bot.runtime.scheduler import Scheduler
+from bot.services.bot import Bot
 from storage.job_runs import JobRuns
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock

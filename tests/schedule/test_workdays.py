@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from bot.app import Bot
-from bot.schedule import fires_between, run_job
-from bot.workdays import ChinaCalendar, NoHolidays, publish_day
+from bot.domain.calendar import ChinaCalendar, NoHolidays, publish_day
+from bot.runtime.jobs import fires_between, run_job
+from bot.services.bot import Bot
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.schedule.conftest import team_with
@@ -82,7 +82,7 @@ def test_publish_day_rules() -> None:
 
 def test_doctor_next_run_honours_the_calendar() -> None:
     team = team_with()
-    from bot.schedule import job_specs
+    from bot.runtime.jobs import job_specs
 
     publish = next(s for s in job_specs(team) if s.kind == "publish")
     nxt = publish.trigger(team).get_next_fire_time(None, datetime(2024, 9, 28, 12, 0, tzinfo=SHANGHAI))

@@ -18,13 +18,13 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_bot
-from bot.chat import ChatPort
-from bot.settings import Settings
-from bot.slack.limits import Pacer
-from bot.slack.transports import SlackRuntime, build_runtime, http_server
-from bot.team import Team
-from bot.team_file import load_team
+from bot.adapters.slack.limits import Pacer
+from bot.adapters.slack.transports import SlackRuntime, build_runtime, http_server
+from bot.domain.team import Team
+from bot.runtime.composition import build_bot
+from bot.runtime.settings import Settings
+from bot.runtime.team_file import load_team
+from bot.services.chat import ChatPort
 from tests.conftest import EXAMPLE_TEAM
 from tests.fakes import FixedClock
 from tests.slack.stand_in import SlackStandIn

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.chat import Prompt, PromptItem
-from bot.slack import blocks
-from bot.team import ItemKind
+from bot.adapters.slack import blocks
+from bot.domain.prompts import Prompt, PromptItem
+from bot.domain.team import ItemKind
 from tests.slack.conftest import Workspace
 
 
@@ -85,8 +85,8 @@ def test_dm_channels_are_opened_once_per_person_not_per_week(workspace: Workspac
 def test_doctor_names_people_it_cannot_resolve(team, stand_in) -> None:  # type: ignore[no-untyped-def]
     from pydantic import SecretStr
 
-    from bot.settings import Settings
-    from bot.slack.doctor import check
+    from bot.adapters.slack.doctor import check
+    from bot.runtime.settings import Settings
 
     del stand_in.users["zhoujie@example.com"]
     stand_in.scopes = "chat:write,commands,im:history,im:write,users:read"
@@ -105,7 +105,7 @@ def test_the_manifest_matches_the_app(workspace: Workspace) -> None:
 
     from ruamel.yaml import YAML
 
-    from bot.slack.doctor import REQUIRED_SCOPES
+    from bot.adapters.slack.doctor import REQUIRED_SCOPES
 
     manifest = YAML(typ="safe").load(Path(__file__).parents[2] / "docs" / "slack-manifest.yaml")
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == REQUIRED_SCOPES

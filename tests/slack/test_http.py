@@ -6,7 +6,7 @@ import json
 import time
 from datetime import timedelta
 
-from bot.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek
 from tests.slack.conftest import Workspace
 
 

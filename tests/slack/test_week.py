@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION
-from bot.slack.transports import socket_mode_handler
-from bot.weeks import IsoWeek
+from bot.adapters.slack.blocks import MAX_BLOCKS, MAX_SECTION
+from bot.adapters.slack.transports import socket_mode_handler
+from bot.domain.weeks import IsoWeek
 from tests.slack.conftest import Workspace, user_id
 
 

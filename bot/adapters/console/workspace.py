@@ -1,0 +1,291 @@
+"""The console workspace: the whole bot on stdin/stdout, with a clock you move by hand.
+
+`ConsoleChat` is the chat port (it prints what the bot sends); `ConsoleSession` reads lines typed
+or piped in, as whichever team member you are, and fires scheduled jobs as the clock passes them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol, TextIO
+
+from bot.domain.prompts import Prompt
+from bot.domain.replies import item_prefix
+from bot.domain.report import Report
+from bot.domain.team import Person
+from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.services.bot import Bot
+from bot.services.chat import Inbound, MessageRef, RenderedReport, Reply
+
+_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+HELP = """console commands:
+  as <name|id>            be this team member (who: list people)
+  <text>                  send a message to the bot; start with [n] to answer item n of your prompt
+  <<EOF … EOF             a multi-line message (also: [n] <<EOF)
+  reply <b-id> <text>     reply in the thread of a bot message (b-ids are shown on each message)
+  edit <m-id|last> <text> edit one of your messages (m-ids are shown when you send); also edit last <<EOF
+  delete <m-id|last>      delete one of your messages
+  /incident …             file or manage an incident (/incident help)
+  /zhoubao …              status | preview | missing | publish | answer | help
+  inbox                   your direct messages from the bot
+  channel                 what was posted to the report channel
+  clock                   show the time; clock +2h | +1d | +30m | 2024-06-27 10:00 | thu 10:00
+                          moving the clock runs every scheduled job it passes (prompt, remind, publish)
+  report [week] [md|slack|feishu]   print a week's compiled report
+  help | quit"""
+
+
+@dataclass
+class ConsoleChat:
+    """A chat port that prints what it sends and keeps it for `inbox` and `channel`."""
+
+    out: TextIO
+    platform: str = "console"
+    dms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    channel: list[tuple[str, str]] = field(default_factory=list)
+    _n: int = 0
+
+    def _id(self) -> str:
+        self._n += 1
+        return f"b{self._n}"
+
+    def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
+        return self.send_text(person, prompt.text, key=key)
+
+    def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
+        mid = self._id()
+        self.dms.setdefault(person.id, []).append((mid, text))
+        self.out.write(f"\n── DM to {person.name} ({mid}) ──\n{text}\n")
+        return MessageRef(self.platform, f"dm:{person.id}", mid)
+
+    def post_text(self, channel: str, text: str) -> MessageRef:
+        mid = self._id()
+        self.channel.append((mid, text))
+        self.out.write(f"\n── #{channel} ({mid}) ──\n{text}\n")
+        return MessageRef(self.platform, channel, mid)
+
+    def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
+        return [self.post_text(channel, rendered.markdown)]
+
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+        ref = posted[0]
+        self.channel = [(m, rendered.markdown if m == ref.message_id else t) for m, t in self.channel]
+        self.out.write(f"\n── #{ref.channel} ({ref.message_id}, edited) ──\n{rendered.markdown}\n")
+        return [ref]
+
+
+class DueJobs(Protocol):
+    """The scheduled jobs the virtual clock passes (the runtime's jobs, injected by the composition root)."""
+
+    def between(self, after: datetime, until: datetime) -> Iterable[tuple[datetime, str, Callable[[], str]]]:
+        """(fire time, job kind, run it) for each job due in (after, until], in time order."""
+        ...
+
+
+class ConsoleSession:
+    def __init__(self, bot: Bot, chat: ConsoleChat, clock: VirtualClock, out: TextIO, *, jobs: DueJobs,
+                 echo: bool = False) -> None:
+        self.bot, self.chat, self.clock, self.out, self.echo, self.jobs = bot, chat, clock, out, echo, jobs
+        self.me: Person | None = None
+        self._session = uuid.uuid4().hex[:8]
+        self._sent: dict[str, tuple[str, str]] = {}  # m-id -> (author person id, source id)
+        self._n = 0
+
+    def say(self, text: str) -> None:
+        self.out.write(text.rstrip("\n") + "\n")
+
+    def run(self, lines: Iterable[str], *, prompt: str | None = None) -> None:
+        it = iter(lines)
+        for raw in it:
+            line = raw.rstrip("\n")
+            if self.echo and line.strip():
+                self.say(f"{self._who()}> {line}")
+            heredoc = re.search(r"<<\s*([A-Za-z_]+)\s*$", line)
+            if heredoc:
+                body = []
+                for more in it:
+                    if more.rstrip("\n") == heredoc.group(1):
+                        break
+                    body.append(more.rstrip("\n"))
+                if self.echo:
+                    self.say("\n".join(body + [heredoc.group(1)]))
+                line = line[: heredoc.start()].rstrip() + ("\n" if line[: heredoc.start()].strip() else "")
+                line = (line + "\n".join(body)) if line.strip() else "\n".join(body)
+            if self.handle(line) is False:
+                return
+
+    def _who(self) -> str:
+        return self.me.name if self.me else "(nobody)"
+
+    def handle(self, line: str) -> bool:
+        stripped = line.strip()
+        if not stripped or (stripped.startswith("#") and "\n" not in line):
+            return True
+        word, _, rest = stripped.partition(" ")
+        cmd = word.lower()
+        if cmd in ("quit", "exit"):
+            return False
+        if cmd == "help":
+            self.say(HELP)
+        elif cmd == "as":
+            self._as(rest.strip())
+        elif cmd == "who":
+            for p in self.bot.ctx.team.people:
+                items = ", ".join(i.title for i in self.bot.ctx.team.items_of(p.id)) or "-"
+                self.say(f"{p.name} ({p.id}): {items}")
+        elif cmd == "clock":
+            self._clock(rest.strip())
+        elif cmd == "inbox":
+            for mid, text in self.chat.dms.get(self.me.id if self.me else "", []):
+                self.say(f"── ({mid}) ──\n{text}")
+        elif cmd == "channel":
+            for mid, text in self.chat.channel:
+                self.say(f"── ({mid}) ──\n{text}")
+        elif cmd == "report":
+            self._report(rest.split())
+        elif not self._need_me():
+            return True
+        elif cmd == "/incident":
+            assert self.me is not None
+            outcome = self.bot.incidents.handle("console", self.me.id, rest, self.clock.now)
+            self._reply(outcome.reply)
+        elif cmd == "/zhoubao":
+            assert self.me is not None
+            self._reply(self.bot.commands.handle("console", self.me.id, rest, self.clock.now))
+        elif cmd == "edit":
+            mid, _, text = line.strip().partition(" ")[2].partition(" ") if "\n" not in line else \
+                (rest.split("\n", 1)[0].strip(), "", line.split("\n", 1)[1])
+            self._edit(mid, text)
+        elif cmd == "delete":
+            self._delete(rest.strip())
+        elif cmd == "reply":
+            bid, _, text = line.strip().partition(" ")[2].partition(" ")
+            self._send(text, thread=bid)
+        else:
+            self._send(line)
+        return True
+
+    # ----- commands ----------------------------------------------------------
+
+    def _need_me(self) -> bool:
+        if self.me is None:
+            self.say("Choose who you are first: as <name> (who lists the team).")
+            return False
+        return True
+
+    def _as(self, who: str) -> None:
+        person = self.bot.ctx.person(who)
+        if person is None:
+            self.say(f"No team member '{who}'. Known: {', '.join(p.name for p in self.bot.ctx.team.people)}")
+            return
+        self.me = person
+        self.say(f"You are now {person.name} ({person.id}).")
+
+    def _send(self, text: str, thread: str | None = None) -> None:
+        assert self.me is not None
+        number, text = item_prefix(text)
+        self._n += 1
+        mid = f"m{self._n}"
+        source = f"{self._session}-{mid}"
+        self._sent[mid] = (self.me.id, source)
+        reply = self.bot.inbox.receive(Inbound(platform="console", user=self.me.id, source_id=source, text=text,
+                                               at=self.clock.now, thread_id=thread, item_number=number))
+        self.say(f"({mid} sent)")
+        if reply is not None:
+            self._reply(reply)
+
+    def _mine(self, mid: str) -> str | None:
+        """The source id of the current person's message `mid` (or `last`)."""
+        assert self.me is not None
+        own = [m for m, (who, _) in self._sent.items() if who == self.me.id]
+        if mid == "last" and own:
+            mid = own[-1]
+        if mid not in own:
+            self.say(f"No message {mid} of yours in this session" + (f" (yours: {', '.join(own)})." if own else "."))
+            return None
+        return self._sent[mid][1]
+
+    def _edit(self, mid: str, text: str) -> None:
+        source = self._mine(mid)
+        if source is not None:
+            assert self.me is not None
+            reply = self.bot.inbox.edit("console", source, text, self.clock.now, user=self.me.id)
+            self._reply(reply or Reply("(unchanged)"))
+
+    def _delete(self, mid: str) -> None:
+        source = self._mine(mid)
+        if source is not None:
+            assert self.me is not None
+            reply = self.bot.inbox.delete("console", source, self.clock.now, user=self.me.id)
+            self._reply(reply or Reply("(nothing stored)"))
+
+    def _reply(self, reply: Reply) -> None:
+        if reply.text:
+            self.say(f"── bot ──\n{reply.text}")
+
+    def _clock(self, arg: str) -> None:
+        if not arg:
+            self.say(f"It is {self.clock.now:%Y-%m-%d %a %H:%M} ({self.bot.ctx.team.team.timezone}).")
+            return
+        try:
+            target = self.clock.parse(arg)
+        except ValueError as exc:
+            self.say(str(exc))
+            return
+        if target < self.clock.now:
+            self.say("The clock only moves forward.")
+            return
+        before = self.clock.now
+        for at, kind, run in self.jobs.between(before, target):
+            self.clock.now = at
+            self.say(f"\n⏱ {at:%Y-%m-%d %a %H:%M} — {kind}")
+            self.say(f"  {run()}")
+        self.clock.now = target
+        self.say(f"It is {self.clock.now:%Y-%m-%d %a %H:%M}.")
+
+    def _report(self, args: list[str]) -> None:
+        week, fmt = self.bot.ctx.week_of(self.clock.now), "md"
+        for a in args:
+            if a in ("md", "slack", "feishu"):
+                fmt = a
+            else:
+                try:
+                    week = IsoWeek.parse(a)
+                except WeekLabelError as exc:
+                    self.say(str(exc))
+                    return
+        report = self.bot.cycle.compile(week, self.clock.now)
+        self.say(self.bot.ctx.renderer.render(report, fmt))  # type: ignore[arg-type]
+
+
+@dataclass
+class VirtualClock:
+    """The console's time: moves only when told, in the team's time zone."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def parse(self, arg: str) -> datetime:
+        m = re.fullmatch(r"\+(\d+)\s*([mhd])", arg)
+        if m:
+            n, unit = int(m.group(1)), m.group(2)
+            return self.now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
+        m = re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+(\d{1,2}):(\d{2})", arg, re.IGNORECASE)
+        if m:
+            day = _DAYS[m.group(1).lower()]
+            base = self.now.replace(hour=int(m.group(2)), minute=int(m.group(3)), second=0, microsecond=0)
+            ahead = (day - self.now.weekday()) % 7
+            target = base + timedelta(days=ahead)
+            return target if target > self.now else target + timedelta(days=7)
+        try:
+            parsed = datetime.strptime(arg, "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise ValueError(f"'{arg}' is not a time; use +2h, +1d, thu 10:00 or 2024-06-27 10:00") from None
+        return parsed.replace(tzinfo=self.now.tzinfo)

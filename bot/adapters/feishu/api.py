@@ -1,0 +1,211 @@
+"""The Feishu Open API as the adapter uses it: lark-oapi's `Client`, plus what lark-oapi leaves out.
+
+lark-oapi sends one request and returns what came back. This module adds the tenant token kept per
+instance (refreshed before it expires and when Feishu calls it invalid), client-side pacing under
+Feishu's rate limits, and retries: HTTP 429 / code 99991400 wait for `x-ogw-ratelimit-reset`, code
+230020 (too many messages to one chat) backs off exponentially.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import lark_oapi as lark
+from lark_oapi.core.enum import HttpMethod
+from lark_oapi.core.model import BaseRequest, RequestOption
+
+from bot.services.chat import ChatError
+
+log = logging.getLogger("zhoubao.feishu.api")
+
+RATE_LIMITED = 99991400
+CHAT_RATE_LIMITED = 230020
+TOKEN_INVALID = frozenset({99991661, 99991663, 99991664, 99991665, 99991668})
+FEISHU = "https://open.feishu.cn"
+LARK = "https://open.larksuite.com"
+
+
+class FeishuApiError(ChatError):
+    """Feishu refused a call; `code` is Feishu's numeric code (0 when only the HTTP status failed)."""
+
+    def __init__(self, code: int, msg: str, status: int = 200) -> None:
+        self.code, self.status = code, status
+        super().__init__(f"feishu_{code or status}", msg)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Feishu's send limits, scaled by one factor (tests and the bench run faster than Feishu)."""
+
+    per_app: float = 50.0  # messages per second for the whole app
+    per_chat: float = 5.0  # messages per second to one user or one group
+
+    def scaled(self, factor: float) -> Limits:
+        return Limits(self.per_app * factor, self.per_chat * factor)
+
+
+@dataclass
+class Pacer:
+    """Spaces sends so neither the app nor any one chat exceeds its rate (thread-safe).
+
+    Each send is booked at the later of "now" and the earliest slot both limits allow; a slot never
+    moves earlier, so a late sleep cannot crowd the next send into the same second.
+    """
+
+    limits: Limits
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    margin: float = 0.98  # stay just under the limit: Feishu counts on its own clock
+    _app_next: float = 0.0
+    _chat_next: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait(self, chat: str | None) -> None:
+        app_gap = 1.0 / (self.limits.per_app * self.margin)
+        chat_gap = 1.0 / (self.limits.per_chat * self.margin)
+        with self._lock:
+            now = self.clock()
+            slot = max(now, self._app_next, self._chat_next.get(chat, 0.0) if chat else 0.0)
+            self._app_next = slot + app_gap
+            if chat:
+                self._chat_next[chat] = slot + chat_gap
+        if slot > now:
+            self.sleep(slot - now)
+
+    def hold(self, seconds: float, chat: str | None = None) -> None:
+        """Feishu said wait: nothing is sent (to `chat`, or at all) for `seconds`."""
+        with self._lock:
+            until = self.clock() + seconds
+            if chat is None:
+                self._app_next = max(self._app_next, until)
+            else:
+                self._chat_next[chat] = max(self._chat_next.get(chat, 0.0), until)
+
+
+@dataclass
+class OpenApi:
+    """One app's access to the Open API at `domain` (Feishu, Lark, or a loopback stand-in)."""
+
+    app_id: str
+    app_secret: str
+    domain: str = FEISHU
+    limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    retries: int = 5
+    timeout: float = 10.0
+    _client: Any = None
+    _token: str | None = None
+    _token_expires: float = 0.0
+    _token_lock: threading.Lock = field(default_factory=threading.Lock)
+    pacer: Pacer = field(init=False)
+
+    def __post_init__(self) -> None:
+        # enable_set_token: lark-oapi's own token cache is process-global; this instance keeps its own.
+        self._client = (lark.Client.builder().app_id(self.app_id).app_secret(self.app_secret)
+                        .domain(self.domain.rstrip("/")).enable_set_token(True).timeout(self.timeout)
+                        .log_level(lark.LogLevel.WARNING).build())
+        self.pacer = Pacer(self.limits, self.clock, self.sleep)
+
+    # ----- tenant access token ------------------------------------------------
+
+    def tenant_token(self, *, refresh: bool = False) -> str:
+        """A valid tenant_access_token, fetched again 30 minutes before it expires or when `refresh`."""
+        with self._token_lock:
+            if refresh or self._token is None or self.clock() >= self._token_expires:
+                try:
+                    body = self._send(_request(HttpMethod.POST, "/open-apis/auth/v3/tenant_access_token/internal",
+                                               {"app_id": self.app_id, "app_secret": self.app_secret}, auth=False),
+                                      None)
+                except _Retry as retry:  # the next call tries again; this one fails plainly
+                    raise retry.error from None
+                self._token = str(body["tenant_access_token"])
+                self._token_expires = self.clock() + max(60.0, float(body.get("expire", 7200)) - 1800)
+            return self._token
+
+    # ----- calls ----------------------------------------------------------------
+
+    def call(self, method: HttpMethod, uri: str, body: dict[str, Any] | None = None, *,
+             paths: dict[str, str] | None = None, query: dict[str, str] | None = None,
+             chat: str | None = None) -> dict[str, Any]:
+        """Send one request and return its JSON body; raises `FeishuApiError` once retries are spent.
+
+        `chat` names the user or group a message goes to, so sends are paced per chat as well.
+        """
+        request = _request(method, uri, body, paths=paths, query=query)
+        backoff = 0.25
+        refreshed = False
+        for attempt in range(self.retries + 1):
+            if chat is not None:  # Feishu's 50/s and 5/s limits are on messages, not on lookups
+                self.pacer.wait(chat)
+            option = RequestOption()
+            option.tenant_access_token = self.tenant_token()
+            try:
+                return self._send(request, option)
+            except _Retry as retry:
+                if retry.token_invalid and not refreshed:
+                    refreshed = True
+                    self.tenant_token(refresh=True)
+                    continue
+                if retry.token_invalid or attempt == self.retries:
+                    raise retry.error from None
+                wait = retry.reset if retry.reset is not None else backoff
+                backoff = min(backoff * 2, 8.0)
+                log.warning("feishu rate limit", extra={"code": retry.error.code, "wait": wait, "uri": uri})
+                # 230020 is about one chat; 429 / 99991400 about the whole app.
+                self.pacer.hold(wait, chat if retry.error.code == CHAT_RATE_LIMITED else None)
+        raise AssertionError("unreachable")
+
+    def _send(self, request: BaseRequest, option: RequestOption | None) -> dict[str, Any]:
+        resp = self._client.request(request, option or RequestOption())
+        raw = resp.raw
+        status = raw.status_code if raw is not None else 0
+        try:
+            body = json.loads(raw.content) if raw is not None and raw.content else {}
+        except ValueError:
+            body = {}
+        code = int(body.get("code", 0 if 200 <= status < 300 else -1))
+        if status == 429 or code == RATE_LIMITED:
+            raise _Retry(FeishuApiError(code or RATE_LIMITED, body.get("msg", "rate limited"), status),
+                         reset=_reset_seconds(raw.headers if raw is not None else {}))
+        if code == CHAT_RATE_LIMITED:
+            raise _Retry(FeishuApiError(code, body.get("msg", "too many messages to this chat"), status))
+        if code in TOKEN_INVALID:
+            raise _Retry(FeishuApiError(code, body.get("msg", "invalid tenant token"), status), token_invalid=True)
+        if code != 0 or not 200 <= status < 300:
+            raise FeishuApiError(code if code != -1 else 0, str(body.get("msg", f"HTTP {status}")), status)
+        return dict(body)
+
+
+class _Retry(Exception):
+    def __init__(self, error: FeishuApiError, reset: float | None = None, token_invalid: bool = False) -> None:
+        self.error, self.reset, self.token_invalid = error, reset, token_invalid
+        super().__init__(str(error))
+
+
+def _reset_seconds(headers: dict[str, str]) -> float | None:
+    """`x-ogw-ratelimit-reset` is the number of seconds until the limit resets."""
+    for k, v in headers.items():
+        if k.lower() == "x-ogw-ratelimit-reset":
+            try:
+                return max(0.0, float(v))
+            except ValueError:
+                return None
+    return None
+
+
+def _request(method: HttpMethod, uri: str, body: dict[str, Any] | None, *, paths: dict[str, str] | None = None,
+             query: dict[str, str] | None = None, auth: bool = True) -> BaseRequest:
+    builder = (BaseRequest.builder().http_method(method).uri(uri).paths(dict(paths or {}))
+               .queries(list((query or {}).items())).headers({"Content-Type": "application/json; charset=utf-8"}))
+    if auth:
+        builder = builder.token_types({lark.AccessTokenType.TENANT})
+    if body is not None:
+        builder = builder.body(body)
+    return builder.build()

@@ -1,0 +1,122 @@
+"""`FeishuGateway`: the core's `ChatPort` on Feishu's im/v1 message API.
+
+Every send carries a `uuid` derived from the core's idempotency key, so a send retried after a timeout
+or a crash is delivered once. Reports go out as interactive cards (split under 30 KB) and are patched in
+place when published again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from lark_oapi.core.enum import HttpMethod
+
+from bot.adapters.feishu import cards
+from bot.adapters.feishu.api import OpenApi
+from bot.adapters.feishu.people import People
+from bot.domain.prompts import Prompt
+from bot.domain.report import Report
+from bot.domain.team import Person
+from bot.services.chat import ChatError, MessageRef, RenderedReport
+
+PLATFORM = "feishu"
+MESSAGES = "/open-apis/im/v1/messages"
+
+
+def message_uuid(key: str) -> str:
+    """Feishu's `uuid` (at most 50 characters) for an idempotency key of any length."""
+    return "zb-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+class FeishuGateway:
+    """Sends what the core asks for; knows nothing of weeks or items beyond the `Prompt` it is given."""
+
+    platform = PLATFORM
+
+    def __init__(self, api: OpenApi, people: People) -> None:
+        self.api, self.people = api, people
+
+    # ----- the ChatPort -------------------------------------------------------
+
+    def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
+        return self.send_card(person, cards.prompt_card(prompt), key=key)
+
+    def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
+        return self._create("open_id", self._open_id(person), "text", cards.text_content(text), key)
+
+    def post_text(self, channel: str, text: str) -> MessageRef:
+        return self._create("chat_id", channel, "text", cards.text_content(text), None)
+
+    def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
+        return [self._create("chat_id", channel, "interactive", cards.card_content(card), f"{key}:{n}")
+                for n, card in enumerate(self._report_cards(rendered))]
+
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+        """Patch each posted card; post more if the report grew, blank the extras if it shrank."""
+        new = self._report_cards(rendered)
+        refs: list[MessageRef] = []
+        for n, card in enumerate(new):
+            if n < len(posted):
+                self.patch_card(posted[n].message_id, card)
+                refs.append(posted[n])
+            else:
+                key = f"{posted[0].message_id}:{n}:{hashlib.sha256(cards.card_content(card).encode()).hexdigest()}"
+                refs.append(self._create("chat_id", posted[0].channel, "interactive", cards.card_content(card), key))
+        title = str(new[0]["header"]["title"]["content"])
+        for ref in posted[len(new):]:
+            self.patch_card(ref.message_id, cards.continued_card(title, report.locale))
+            refs.append(ref)
+        return refs
+
+    # ----- more than the port ---------------------------------------------------
+
+    def send_card(self, person: Person, card: cards.Card, *, key: str | None) -> MessageRef:
+        return self._create("open_id", self._open_id(person), "interactive", cards.card_content(card), key)
+
+    def send_card_to(self, open_id: str, card: cards.Card, *, key: str | None = None) -> MessageRef:
+        return self._create("open_id", open_id, "interactive", cards.card_content(card), key)
+
+    def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> MessageRef:
+        """Answer a person's message in its thread; the uuid makes a redelivered event answer once."""
+        body = {"msg_type": "text", "content": cards.text_content(text), "uuid": message_uuid(f"reply:{message_id}")}
+        data = self._data(self.api.call(HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
+                                        paths={"message_id": message_id}, chat=chat or message_id))
+        return MessageRef(PLATFORM, str(data.get("chat_id", chat or "")), str(data.get("message_id", "")))
+
+    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None) -> MessageRef:
+        body = {"msg_type": "interactive", "content": cards.card_content(card),
+                "uuid": message_uuid(f"reply-card:{message_id}")}
+        data = self._data(self.api.call(HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
+                                        paths={"message_id": message_id}, chat=chat or message_id))
+        return MessageRef(PLATFORM, str(data.get("chat_id", chat or "")), str(data.get("message_id", "")))
+
+    def patch_card(self, message_id: str, card: cards.Card) -> None:
+        self.api.call(HttpMethod.PATCH, MESSAGES + "/:message_id", {"content": cards.card_content(card)},
+                      paths={"message_id": message_id}, chat=message_id)
+
+    # ----- internals ------------------------------------------------------------
+
+    def _report_cards(self, rendered: RenderedReport) -> list[cards.Card]:
+        return cards.report_cards(json.loads(rendered.feishu))
+
+    def _open_id(self, person: Person) -> str:
+        open_id = self.people.open_id(person)
+        if open_id is None:
+            raise ChatError("user_not_found", f"no Feishu open_id or known email for {person.id}")
+        return open_id
+
+    def _create(self, id_type: str, receive_id: str, msg_type: str, content: str, key: str | None) -> MessageRef:
+        body: dict[str, Any] = {"receive_id": receive_id, "msg_type": msg_type, "content": content}
+        if key is not None:
+            body["uuid"] = message_uuid(key)
+        data = self._data(self.api.call(HttpMethod.POST, MESSAGES, body, query={"receive_id_type": id_type},
+                                        chat=receive_id))
+        # A DM's channel is the p2p chat id Feishu answers with; the open_id if it does not say.
+        return MessageRef(PLATFORM, str(data.get("chat_id") or receive_id), str(data["message_id"]))
+
+    @staticmethod
+    def _data(body: dict[str, Any]) -> dict[str, Any]:
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}

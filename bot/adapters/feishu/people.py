@@ -1,0 +1,61 @@
+"""Who is who on Feishu: team members by open_id, or by email resolved through the contact API (cached)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from lark_oapi.core.enum import HttpMethod
+
+from bot.adapters.feishu.api import OpenApi
+from bot.domain.team import Person, Team
+
+BATCH = 50  # the contact API's limit of emails per call
+
+
+class People:
+    """Maps team members to open_ids and back. Emails are looked up once, in batches, on first need."""
+
+    def __init__(self, api: OpenApi, team: Team) -> None:
+        self.api, self.team = api, team
+        self._by_email: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, people: Iterable[Person] | None = None) -> None:
+        """Look up every email not asked about yet (one call per 50)."""
+        wanted = [p.email for p in (people if people is not None else self.team.people)
+                  if not p.feishu and p.email and p.email not in self._by_email]
+        for start in range(0, len(wanted), BATCH):
+            batch = wanted[start:start + BATCH]
+            body = self.api.call(HttpMethod.POST, "/open-apis/contact/v3/users/batch_get_id",
+                                 {"emails": batch, "include_resigned": False}, query={"user_id_type": "open_id"})
+            found = {u.get("email"): u.get("user_id") for u in body.get("data", {}).get("user_list", [])}
+            with self._lock:
+                for email in batch:
+                    self._by_email[email] = found.get(email) or None
+
+    def open_id(self, person: Person) -> str | None:
+        """The person's open_id: from the team file, else from their email (None if Feishu knows neither)."""
+        if person.feishu:
+            return person.feishu
+        if not person.email:
+            return None
+        if person.email not in self._by_email:
+            self.resolve()
+        return self._by_email.get(person.email)
+
+    def member(self, open_id: str) -> str:
+        """The team-file id for an open_id, for the core (which also accepts the open_id itself)."""
+        for p in self.team.people:
+            if p.feishu == open_id:
+                return p.id
+        if any(p.email and p.email not in self._by_email and not p.feishu for p in self.team.people):
+            self.resolve()
+        for p in self.team.people:
+            if p.email and self._by_email.get(p.email) == open_id:
+                return p.id
+        return open_id  # not a member: the core answers that
+
+    def unresolved(self) -> list[Person]:
+        self.resolve()
+        return [p for p in self.team.people if self.open_id(p) is None]

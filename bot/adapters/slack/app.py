@@ -1,0 +1,268 @@
+"""The Bolt app: Slack payloads in, core calls, Slack calls out. Translation only; the core decides.
+
+Every listener only queues its work on `Workers` and acks (inline: process_before_response=True, since
+the listener itself does nothing slow), so Slack gets its answer within 3 seconds whatever the database
+or the Web API does, and acks never wait behind work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+
+from bot.adapters.slack import blocks
+from bot.adapters.slack.blocks import Action, Callback
+from bot.adapters.slack.gateway import PLATFORM, SlackGateway
+from bot.domain.replies import item_prefix
+from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.services.bot import Bot
+from bot.services.chat import ChatError, Inbound
+from bot.services.events import EventLog
+
+log = logging.getLogger("zhoubao.slack")
+_NEW = (None, "file_share", "thread_broadcast")
+
+
+class Workers(ThreadPoolExecutor):
+    """Where acked work runs, in arrival order (one thread by default: a message is stored before its
+    edit or deletion is applied, and the core sees one writer); says when all work is done."""
+
+    def __init__(self, max_workers: int = 1) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="zhoubao-slack")
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._pending += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Any]) -> None:
+        with self._idle:
+            self._pending -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+
+class Listeners:
+    """What each Slack payload means to the core."""
+
+    def __init__(self, bot: Bot, gateway: SlackGateway) -> None:
+        self.bot = bot
+        self.gw = gateway
+        self.events = EventLog(bot.ctx)
+        self._seen = 0
+
+    @property
+    def locale(self) -> str:
+        return self.bot.ctx.locale
+
+    def _who(self, user_id: str) -> str:
+        """The person id the core knows, or the raw Slack id (the core then answers "not a member")."""
+        return self.gw.person_for(user_id) or user_id
+
+    def _at(self, ts: str | None) -> datetime:
+        if not ts:
+            return self.bot.ctx.now()
+        return datetime.fromtimestamp(float(ts), self.bot.ctx.team.zone)
+
+    # ----- direct messages ---------------------------------------------------------------
+
+    def message(self, body: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        if event.get("channel_type") != "im":
+            return
+        event_id = str(body.get("event_id") or "")
+        if event_id and self.events.seen(PLATFORM, event_id):
+            return  # Slack redelivered it (x-slack-retry-num): already handled
+        self._message(event)
+        if event_id:
+            self.events.done(PLATFORM, event_id)
+        self._seen += 1
+        if self._seen % 1000 == 0:  # Slack stops redelivering after minutes; keep the table small
+            self.events.prune()
+
+    def _message(self, event: Mapping[str, Any]) -> None:
+        subtype = event.get("subtype")
+        channel = str(event.get("channel", ""))
+        if subtype in _NEW:
+            if event.get("bot_id") or not event.get("user"):
+                return
+            text = str(event.get("text") or "")
+            number, text = item_prefix(text)
+            ts = str(event["ts"])
+            thread = event.get("thread_ts")
+            thread = str(thread) if thread and thread != ts else None
+            reply = self.bot.receive(Inbound(
+                platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=_unescape(text),
+                at=self._at(ts), thread_id=thread, item_number=number))
+            if reply is not None and reply.text:
+                self.gw.reply(channel, reply.text, thread_ts=thread)
+        elif subtype == "message_changed":
+            new = event.get("message") or {}
+            if new.get("bot_id") or not new.get("user"):
+                return
+            edited = (new.get("edited") or {}).get("ts") or event.get("event_ts")
+            reply = self.bot.inbox.edit(PLATFORM, str(new.get("ts")), _unescape(str(new.get("text") or "")),
+                                        self._at(edited), user=self._who(str(new["user"])))
+            if reply is not None and reply.text:
+                self.gw.reply(channel, reply.text, thread_ts=new.get("thread_ts"))
+        elif subtype == "message_deleted":
+            old = event.get("previous_message") or {}
+            if old.get("bot_id"):
+                return
+            user = old.get("user")
+            reply = self.bot.inbox.delete(PLATFORM, str(event.get("deleted_ts")), self._at(event.get("event_ts")),
+                                          user=self._who(str(user)) if user else None)
+            if reply is not None and reply.text:
+                self.gw.reply(channel, reply.text, thread_ts=old.get("thread_ts"))
+
+    # ----- slash commands ----------------------------------------------------------------------
+
+    def incident(self, command: Mapping[str, Any]) -> None:
+        text = str(command.get("text") or "").strip()
+        if not text:
+            self.gw.open_view(str(command["trigger_id"]), blocks.incident_modal(
+                self.bot.ctx.team.incidents.severities, self.locale))
+            return
+        outcome = self.bot.incidents.handle(PLATFORM, self._who(str(command["user_id"])), _unescape(text),
+                                            self.bot.ctx.now(), source_ref=f"cmd:{command.get('trigger_id')}")
+        self.gw.respond(str(command["response_url"]), outcome.reply.text,
+                        blocks.incident_reply(outcome.reply.text, outcome.number, self.locale)
+                        if outcome.announce else None)
+
+    def zhoubao(self, command: Mapping[str, Any]) -> None:
+        text = _unescape(str(command.get("text") or "").strip())
+        user = self._who(str(command["user_id"]))
+        if text.split()[:1] == ["answer"] and self.bot.ctx.person(user) is not None:
+            self.open_answer_form(str(command["trigger_id"]), user, self._week(text.split()[1:]))
+            return
+        try:
+            reply = self.bot.commands.handle(PLATFORM, user, text, self.bot.ctx.now())
+            answer = reply.text
+        except ChatError as exc:  # e.g. publishing into a channel the bot is not in
+            answer = ("⚠️ Slack 拒绝了请求：" if self.locale != "en" else "⚠️ Slack refused: ") + exc.reason
+        self.gw.respond(str(command["response_url"]), answer,
+                        blocks.text_blocks(blocks.escape(answer))[:blocks.MAX_BLOCKS])
+
+    def _week(self, words: list[str]) -> IsoWeek:
+        try:
+            return IsoWeek.parse(words[0]) if words else self.bot.ctx.week_of(self.bot.ctx.now())
+        except WeekLabelError:
+            return self.bot.ctx.week_of(self.bot.ctx.now())
+
+    # ----- buttons and forms ---------------------------------------------------------------------
+
+    def open_answer_form(self, trigger_id: str, person_id: str, week: IsoWeek) -> None:
+        items = self.bot.cycle.prompt_items(person_id, week)
+        self.gw.open_view(trigger_id, blocks.answer_modal(week.label, items, self.locale))
+
+    def answer_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        user = str(body["user"]["id"])
+        person = self.gw.person_for(user)
+        if person is None:
+            from bot.text import messages
+            self.gw.dm_user(user, messages.not_member(self.locale))
+            return
+        self.open_answer_form(str(body["trigger_id"]), person, self._week([str(action.get("value") or "")]))
+
+    def answer_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
+        user = str(body["user"]["id"])
+        week, answers = blocks.form_answers(view, self.locale)
+        reply = self.bot.inbox.submit_form(PLATFORM, self._who(user), f"view:{view['id']}", answers,
+                                           self.bot.ctx.now(), week=self._week([week]))
+        if reply.text:
+            self.gw.dm_user(user, reply.text)
+
+    def incident_edit_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        self.gw.open_view(str(body["trigger_id"]), blocks.incident_modal(
+            self.bot.ctx.team.incidents.severities, self.locale, number=int(str(action.get("value") or 0))))
+
+    def incident_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
+        user = str(body["user"]["id"])
+        outcome = self.bot.incidents.handle(PLATFORM, self._who(user), blocks.incident_command(view),
+                                            self.bot.ctx.now(), source_ref=f"view:{view['id']}")
+        self.gw.dm_user(user, outcome.reply.text,
+                        blocks.incident_reply(outcome.reply.text, outcome.number, self.locale))
+
+
+def _unescape(text: str) -> str:
+    """Slack sends `& < >` escaped; the core stores what the person typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str) -> Callable[..., None]:
+    """Queue `work` after the ack; a failure is one log line (the gateway already logged ChatErrors)."""
+
+    def run(**kwargs: Any) -> None:
+        try:
+            work(**kwargs)
+        except ChatError:
+            pass
+        except Exception:
+            log.exception("slack %s failed", what)
+
+    def queue(**kwargs: Any) -> None:
+        workers.submit(run, **kwargs)
+
+    return queue
+
+
+def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
+              workers: ThreadPoolExecutor | None = None, token_verification: bool = True) -> App:
+    """The Bolt app for this bot; HTTP and Socket Mode both dispatch into it."""
+    app = App(client=gateway.client, signing_secret=signing_secret or "unused-in-socket-mode",
+              token_verification_enabled=token_verification, process_before_response=True,
+              logger=logging.getLogger("zhoubao.slack.bolt"))
+    on = Listeners(bot, gateway)
+    pool = workers or Workers()
+
+    def _guarded(work: Callable[..., None], what: str) -> Callable[..., None]:
+        return _later(pool, work, what)  # queued before ack(), so "no work pending" means "all done"
+
+    @app.event("message")
+    def message(ack: Callable[[], None], body: dict[str, Any], event: dict[str, Any]) -> None:
+        _guarded(on.message, "message")(body=body, event=event)
+        ack()
+
+    @app.command("/incident")
+    def incident(ack: Callable[[], None], command: dict[str, Any]) -> None:
+        _guarded(on.incident, "/incident")(command=command)
+        ack()
+
+    @app.command("/zhoubao")
+    def zhoubao(ack: Callable[[], None], command: dict[str, Any]) -> None:
+        _guarded(on.zhoubao, "/zhoubao")(command=command)
+        ack()
+
+    @app.action(Action.ANSWER.value)
+    def answer_button(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
+        _guarded(on.answer_button, "answer button")(body=body, action=action)
+        ack()
+
+    @app.action(Action.INCIDENT_EDIT.value)
+    def incident_edit(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
+        _guarded(on.incident_edit_button, "incident edit button")(body=body, action=action)
+        ack()
+
+    @app.view(Callback.ANSWER_FORM.value)
+    def answer_form(ack: Callable[[], None], body: dict[str, Any], view: dict[str, Any]) -> None:
+        _guarded(on.answer_form, "answer form")(body=body, view=view)
+        ack()
+
+    @app.view(Callback.INCIDENT_FORM.value)
+    def incident_form(ack: Callable[[], None], body: dict[str, Any], view: dict[str, Any]) -> None:
+        _guarded(on.incident_form, "incident form")(body=body, view=view)
+        ack()
+
+    return app

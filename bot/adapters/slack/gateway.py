@@ -1,0 +1,247 @@
+"""`ChatPort` over Slack's Web API: DMs, channel posts, the report in blocks, people's ids.
+
+Every call goes through `_call`, so a refusal (not_in_channel, invalid_auth, ratelimited …) becomes one
+log line, a DM to the editors and a `ChatError` for the core; 429s and 5xx are retried by slack_sdk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+
+from bot.adapters.slack import blocks
+from bot.adapters.slack.limits import Pacer, RetryAfterHandler
+from bot.domain.prompts import Prompt
+from bot.domain.report import Report
+from bot.domain.team import Person, Team
+from bot.services.chat import ChatError, MessageRef, RenderedReport
+
+log = logging.getLogger("zhoubao.slack")
+PLATFORM = "slack"
+_TELL_EVERY = 3600.0  # seconds between two DMs to the editors about the same failure
+
+
+class DmStore(Protocol):
+    def get(self, person_id: str, platform: str) -> str | None: ...
+
+    def set(self, person_id: str, platform: str, channel: str) -> None: ...
+
+
+def make_client(token: str, base_url: str = "https://slack.com/api/", *, retries: int = 3,
+                timeout: int = 10) -> WebClient:
+    """A WebClient that honours 429 Retry-After and retries 5xx and dropped connections with backoff."""
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[
+        ConnectionErrorRetryHandler(max_retry_count=retries),
+        RetryAfterHandler(max_retry_count=retries + 2),
+        ServerErrorRetryHandler(max_retry_count=retries)])
+
+
+class SlackGateway:
+    platform = PLATFORM
+
+    def __init__(self, client: WebClient, team: Team, *, dm_store: DmStore | None = None,
+                 pacer: Pacer | None = None) -> None:
+        self.client = client
+        self.team = team
+        self.dm_store = dm_store
+        self.pacer = pacer or Pacer()
+        self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
+        self._people: dict[str, str | None] = {}  # Slack user id -> person id
+        self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
+        self._lock = threading.Lock()
+        self._quiet = threading.local()  # set while telling editors about a failure
+        self._told: dict[tuple[str, str], float] = {}  # (method, reason) -> when the editors were told
+
+    # ----- calls ---------------------------------------------------------------------------------
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        """One Web API call; a refusal is logged once, told to the editors and raised as ChatError."""
+        self.pacer.wait(method, kwargs.get("channel"))
+        try:
+            return self.client.api_call(method, json=kwargs) if method != "users.lookupByEmail" and \
+                method != "users.info" else self.client.api_call(method, http_verb="GET", params=kwargs)
+        except SlackApiError as exc:
+            reason = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+        except SlackClientError as exc:
+            reason = f"client_error: {exc}"
+        except OSError as exc:
+            reason = f"connection_error: {type(exc).__name__}"
+        where = kwargs.get("channel") or kwargs.get("users") or kwargs.get("email") or ""
+        log.error("slack %s failed: %s%s", method, reason, f" (channel {where})" if where else "")
+        self._tell_editors(method, reason, str(where))
+        raise ChatError(reason, f"{method} {where}".strip())
+
+    def _tell_editors(self, method: str, reason: str, where: str) -> None:
+        if getattr(self._quiet, "on", False) or reason in ("invalid_auth", "account_inactive", "not_authed"):
+            return  # the editor DM would fail the same way; the log line is all we can do
+        now = time.monotonic()
+        with self._lock:  # one DM per kind of failure an hour, not one per person prompted
+            if now - self._told.get((method, reason), -_TELL_EVERY) < _TELL_EVERY:
+                return
+            self._told[(method, reason)] = now
+        self._quiet.on = True
+        try:
+            zh = self.team.team.locale != "en"
+            text = (f"⚠️ Slack 拒绝了 {method}（{reason}）{where}。" + ("请把机器人邀请进该频道。"
+                                                                     if reason == "not_in_channel" else "")
+                    if zh else f"⚠️ Slack refused {method} ({reason}) {where}."
+                    + (" Invite the bot to that channel." if reason == "not_in_channel" else ""))
+            for eid in self.team.editors:
+                try:
+                    self.send_text(self.team.person_by_id[eid], text)
+                except ChatError:
+                    pass
+        finally:
+            self._quiet.on = False
+
+    # ----- people ------------------------------------------------------------------------------------
+
+    def user_id(self, person: Person) -> str | None:
+        """The person's Slack user id: from the team file, else looked up by email once and cached."""
+        if person.slack:
+            return person.slack
+        with self._lock:
+            if person.id in self._user_ids:
+                return self._user_ids[person.id]
+        uid: str | None = None
+        if person.email:
+            try:
+                uid = self._call("users.lookupByEmail", email=person.email)["user"]["id"]
+            except ChatError:
+                uid = None
+        with self._lock:
+            self._user_ids[person.id] = uid
+            if uid:
+                self._people[uid] = person.id
+        return uid
+
+    def person_for(self, user_id: str) -> str | None:
+        """The team member behind a Slack user id (by id, else by the email Slack has for them)."""
+        for p in self.team.people:
+            if p.slack == user_id:
+                return p.id
+        with self._lock:
+            if user_id in self._people:
+                return self._people[user_id]
+        pid: str | None = None
+        if any(p.email and not p.slack for p in self.team.people):
+            try:
+                email = self._call("users.info", user=user_id)["user"].get("profile", {}).get("email")
+            except ChatError:
+                email = None
+            found = self.team.find_person(email) if email else None
+            pid = found.id if found else None
+        with self._lock:
+            self._people[user_id] = pid
+            if pid:
+                self._user_ids[pid] = user_id
+        return pid
+
+    def dm_channel(self, person: Person) -> str:
+        """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""
+        uid = self.user_id(person)
+        if uid is None:
+            raise ChatError("user_not_found", f"no Slack user for {person.id}")
+        with self._lock:
+            if uid in self._dms:
+                return self._dms[uid]
+        channel = self.dm_store.get(person.id, PLATFORM) if self.dm_store else None
+        if channel is None:
+            channel = self._call("conversations.open", users=uid)["channel"]["id"]
+            if self.dm_store:
+                self.dm_store.set(person.id, PLATFORM, channel)
+        with self._lock:
+            self._dms[uid] = channel
+        return channel
+
+    # ----- ChatPort -------------------------------------------------------------------------------------
+
+    def _post(self, channel: str, text: str, block_list: list[blocks.Block] | None = None,
+              thread_ts: str | None = None) -> MessageRef:
+        args: dict[str, Any] = {"channel": channel, "text": text[:39_000], "unfurl_links": False,
+                                "unfurl_media": False}
+        if block_list:
+            args["blocks"] = block_list
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        data = self._call("chat.postMessage", **args)
+        return MessageRef(PLATFORM, data["channel"], data["ts"])
+
+    def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
+        return self._post(self.dm_channel(person), blocks.escape(prompt.text), blocks.prompt_blocks(prompt))
+
+    def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
+        return self._post(self.dm_channel(person), blocks.escape(text))
+
+    def post_text(self, channel: str, text: str) -> MessageRef:
+        return self._post(channel, blocks.escape(text))
+
+    def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
+        """The report as block messages (the rest in the first one's thread), then the Markdown file."""
+        parts = blocks.report_messages(rendered.slack)
+        title = _title(rendered)
+        first = self._post(channel, title, parts[0])
+        refs = [first] + [self._post(first.channel, title, part, thread_ts=first.message_id) for part in parts[1:]]
+        try:
+            self.client.files_upload_v2(channel=first.channel, thread_ts=first.message_id,
+                                        content=rendered.markdown, filename=f"{report.week}.md", title=title)
+        except (SlackApiError, SlackClientError) as exc:  # the report itself is posted; say so, go on
+            reason = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+            log.error("slack files.upload failed: %s (channel %s)", reason, first.channel)
+        return refs
+
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+        """Edit each posted message in place; a longer report adds thread replies, a shorter one blanks."""
+        parts = blocks.report_messages(rendered.slack)
+        title = _title(rendered)
+        refs: list[MessageRef] = []
+        for n, ref in enumerate(posted):
+            part = parts[n] if n < len(parts) else blocks.text_blocks("…")
+            data = self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=part)
+            refs.append(MessageRef(PLATFORM, data.get("channel", ref.channel), data.get("ts", ref.message_id)))
+        for part in parts[len(posted):]:
+            refs.append(self._post(posted[0].channel, title, part, thread_ts=posted[0].message_id))
+        return refs
+
+    # ----- what the listeners need -------------------------------------------------------------------------
+
+    def reply(self, channel: str, text: str, thread_ts: str | None = None) -> MessageRef:
+        """A short private answer in a DM (in the thread the person wrote in, if any)."""
+        return self._post(channel, blocks.escape(text), thread_ts=thread_ts)
+
+    def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> MessageRef:
+        person_id = self.person_for(user_id)
+        person = self.team.person_by_id.get(person_id or "")
+        channel = self.dm_channel(person) if person else \
+            self._call("conversations.open", users=user_id)["channel"]["id"]
+        return self._post(channel, blocks.escape(text), block_list)
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        self._call("views.open", trigger_id=trigger_id, view=view)
+
+    def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
+                post: Callable[..., Any] | None = None) -> None:
+        """An ephemeral answer to a slash command through its response_url."""
+        from slack_sdk.webhook import WebhookClient
+
+        body: dict[str, Any] = {"response_type": "ephemeral", "text": blocks.escape(text)[:39_000]}
+        if block_list:
+            body["blocks"] = block_list
+        result = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers).send_dict(body)
+        if result.status_code != 200:
+            log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+
+
+def _title(rendered: RenderedReport) -> str:
+    """The report's first line, for notifications and screen readers."""
+    first = rendered.slack.strip().split("\n", 1)[0]
+    return first.strip("*") or "zhoubao"

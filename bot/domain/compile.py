@@ -1,0 +1,135 @@
+"""Compiling a week's stored facts into the report model: a pure function, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from bot.domain import report as r
+from bot.domain.facts import IncidentFact, WeekFacts
+from bot.domain.incidents import format_headline
+from bot.domain.team import EDITOR_SECTIONS, ItemKind, Metric, Team
+from bot.domain.weeks import IsoWeek
+
+
+def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, compiled_at: datetime) -> r.Report:
+    """The report for `facts.week` as it stands at `compiled_at`; unanswered items show as not updated."""
+    zone = team.zone
+    prev = previous or WeekFacts(week="")
+    names = {p.id: p.name for p in team.people}
+
+    def entry(key: str, owner: str) -> r.Entry:
+        fact = facts.entries.get(key)
+        if fact is not None and fact.text.strip():
+            before = prev.entries.get(key)
+            return r.Entry(r.Status.ANSWERED, fact.text, fact.progress,
+                           before.progress if before else None, fact.main_problem,
+                           names.get(fact.author or "", fact.author))
+        return r.Entry(r.Status.AWAY if owner in facts.away else r.Status.NOT_UPDATED)
+
+    def bank(key: str, name: str, owner: str) -> r.BankLine:
+        fact = facts.banks.get(key)
+        before = prev.banks.get(key)
+        if fact is not None and fact.note.strip():
+            return r.BankLine(name, r.Status.ANSWERED, fact.note, fact.stage, before.stage if before else None)
+        return r.BankLine(name, r.Status.AWAY if owner in facts.away else r.Status.NOT_UPDATED)
+
+    projects = []
+    for pr in team.projects:
+        if not pr.parts:
+            assert pr.owner is not None
+            projects.append(r.Project(pr.name, prose=entry(f"project:{pr.name}", pr.owner)))
+            continue
+        parts = []
+        for part in pr.parts:
+            banks = tuple(bank(f"bank:{pr.name}/{b.name}", b.name, b.owner or part.owner) for b in part.banks)
+            parts.append(r.Part(part.name, entry(f"project:{pr.name}/{part.name}", part.owner), banks))
+        projects.append(r.Project(pr.name, parts=tuple(parts)))
+
+    okrs = tuple(
+        r.OkrGroup(g.id, g.name, tuple(r.OkrItem(it.name, entry(f"okr:{g.id}/{it.name}", it.owner))
+                                       for it in g.items))
+        for g in team.okrs
+    )
+
+    week = IsoWeek.parse(facts.week)
+    metric_groups = []
+    for mg in team.metrics:
+        lines = tuple(_metric_line(m, facts, week, team) for m in mg.metrics)
+        counts = _severity_counts(team, facts.incidents) if mg.incident_counts else ()
+        metric_groups.append(r.MetricGroup(mg.name, lines, counts))
+
+    incidents = tuple(
+        r.Incident(number=i.number, started_at=i.started_at.astimezone(zone),
+                   headline=format_headline(i.system, i.what), cause=i.cause, impact=i.impact,
+                   recovered_at=i.recovered_at.astimezone(zone) if i.recovered_at else None,
+                   severity=i.severity, weight=i.weight)
+        for i in sorted(facts.incidents, key=lambda i: (i.started_at, i.number))
+    )
+
+    editor = team.editors[0]
+    sections = {key: entry(f"editor:{key}", editor) for key in EDITOR_SECTIONS}
+
+    report = r.Report(
+        team=team.team.name, week=facts.week, locale=team.team.locale, created_at=compiled_at.astimezone(zone),
+        projects=tuple(projects), okr_groups=okrs, metric_groups=tuple(metric_groups), incidents=incidents,
+        other=sections["other"], reflection=sections["reflection"], next_week=sections["next_week"],
+    )
+    return _with_missing(report, team, facts)
+
+
+def _metric_line(m: Metric, facts: WeekFacts, week: IsoWeek, team: Team) -> r.MetricLine:
+    if m.source == "availability":
+        return r.MetricLine(m.name, r.Status.ANSWERED, f"{_availability(m, facts, week, team)}{m.unit}")
+    fact = facts.metrics.get(f"metric:{m.name}")
+    if fact is None:
+        return r.MetricLine(m.name, r.Status.AWAY if m.owner in facts.away else r.Status.NOT_UPDATED)
+    return r.MetricLine(m.name, r.Status.ANSWERED, f"{fact.value_text}{m.unit}")
+
+
+def _availability(m: Metric, facts: WeekFacts, week: IsoWeek, team: Team) -> str:
+    end = week.end(team.zone)
+    if m.period == "week":
+        start = week.start(team.zone)
+        down = sum(_downtime(i) for i in facts.incidents if i.counts_toward_availability)
+    else:
+        start = datetime(week.day(7).year, 1, 1, tzinfo=team.zone)
+        down = facts.year_downtime_seconds
+    total = (end - start).total_seconds() or 1.0
+    ratio = Decimal(1) - Decimal(str(down)) / Decimal(str(total))
+    percent = ratio * 100 if m.unit == "%" else ratio
+    # Floor, not round: 99.9996% must not be shown as 100%.
+    return str(percent.quantize(Decimal(1).scaleb(-m.digits), rounding=ROUND_FLOOR))
+
+
+def _downtime(i: IncidentFact) -> float:
+    if i.recovered_at is None:
+        return 0.0
+    return max(timedelta(0), i.recovered_at - i.started_at).total_seconds()
+
+
+def _severity_counts(team: Team, incidents: tuple[IncidentFact, ...]) -> tuple[r.SeverityCount, ...]:
+    return tuple(
+        r.SeverityCount(tuple(group), sum((i.weight for i in incidents if i.severity in group), Decimal(0)))
+        for group in team.incidents.count_groups
+    )
+
+
+def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
+    """Name who has not answered what, for the editor (banks count; a bank part's own text does not)."""
+    has_banks = {f"project:{pr.name}/{p.name}" for pr in team.projects for p in pr.parts if p.banks}
+    missing = []
+    for it in team.items:
+        if it.key in has_banks or it.owner in facts.away:
+            continue
+        if it.kind is ItemKind.BANK:
+            answered = it.key in facts.banks and bool(facts.banks[it.key].note.strip())
+        elif it.kind is ItemKind.METRIC:
+            answered = it.key in facts.metrics
+        else:
+            answered = it.key in facts.entries and bool(facts.entries[it.key].text.strip())
+        if not answered:
+            person = team.person_by_id[it.owner]
+            missing.append(r.Missing(person.name, person.id, it.title))
+    return replace(report, missing=tuple(missing))

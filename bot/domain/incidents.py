@@ -1,0 +1,396 @@
+"""The `/incident` command grammar every platform shares, and the report line an incident becomes.
+
+Pure: text in, typed command out. A command is either fully understood or rejected with an
+IncidentSyntaxError that says what was wrong and shows the usage; never half-parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, cast
+
+from bot.domain.replies import normalize_text
+
+
+@dataclass(frozen=True)
+class IncidentDraft:
+    started_at: datetime  # aware, team time zone
+    what: str  # what happened, never empty
+    system: str = ""
+    cause: str = ""
+    impact: str = ""
+    recovered_at: datetime | None = None
+    severity: str | None = None  # spelled as configured
+    weight: Decimal = Decimal("1")
+    counts_toward_availability: bool = True
+
+
+Action = Literal["add", "list", "edit", "resolve", "delete", "help"]
+
+
+@dataclass(frozen=True)
+class IncidentCommand:
+    action: Action
+    number: int | None = None
+    draft: IncidentDraft | None = None  # for add
+    # For edit: only the fields given, keyed by IncidentDraft field name, typed as in IncidentDraft.
+    changes: dict[str, object] = field(default_factory=dict)
+    at: datetime | None = None  # for resolve; None means "now", decided by the caller
+
+
+_USAGE = {
+    "zh-CN": """\
+用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否]
+  /incident 06/21 10:04 order-api 节点OOM 原因：内存泄漏 影响：部分下单失败 恢复：17:00 级别：C 权重：0.5
+  日期可写 06/21、2024-06-21，省略则为现在；恢复可写 17:00 或 06/22 01:00；权重用于共同责任（如 0.5）。
+其他命令：
+  /incident 列表              本周的事件
+  /incident 修改 3 原因：…    只改写出的字段（改描述用“内容：…”）
+  /incident 恢复 3 [17:00]    标记 3 号事件已恢复（默认现在）
+  /incident 删除 3            删除 3 号事件""",
+    "en": """\
+Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no]
+  /incident 06/21 10:04 order-api node OOM cause: memory leak impact: some orders failed recovered: 17:00 severity: C weight: 0.5
+  The date may be 06/21 or 2024-06-21 and defaults to now; recovered takes 17:00 or 06/22 01:00; weight is for shared responsibility (e.g. 0.5).
+Other commands:
+  /incident list                  this week's incidents
+  /incident edit 3 cause: …       change only the fields given (what: … changes the description)
+  /incident resolve 3 [17:00]     mark incident 3 recovered (default now)
+  /incident delete 3              delete incident 3""",
+}
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "no_what": ("缺少事件描述。", "The incident needs a description."),
+    "bad_date": ("“{value}”不是有效的日期或时间。", "'{value}' is not a valid date or time."),
+    "future": ("开始时间 {value} 在未来。", "The start time {value} is in the future."),
+    "severity": ("没有级别“{value}”；可用的级别：{known}。", "There is no severity '{value}'; the severities are: {known}."),
+    "weight": ("权重“{value}”无效：应大于 0、不超过 10，最多两位小数，例如 0.5。",
+               "Weight '{value}' is invalid: use a number above 0 and at most 10 with up to two decimals, like 0.5."),
+    "availability": ("可用性“{value}”无效：请写“是”或“否”。", "Availability '{value}' is invalid: write yes or no."),
+    "empty": ("“{value}”后面没有内容。", "'{value}' has no value."),
+    "twice": ("“{value}”写了两次。", "'{value}' is given twice."),
+    "start_twice": ("开始时间写了两次（开头和“开始：”）。", "The start time is given twice (at the front and as 'start:')."),
+    "what_twice": ("描述写了两次（开头和“内容：”）。", "The description is given twice (at the front and as 'what:')."),
+    "needs_time": ("“{value}”缺少时刻，例如 17:00 或 06/22 01:00。", "'{value}' needs a time of day, like 17:00 or 06/22 01:00."),
+    "before_start": ("恢复时间 {value} 早于开始时间 {start}。", "The recovery time {value} is before the start {start}."),
+    "no_fields": ("修改事件需要至少一个字段，例如“原因：…”。", "Editing an incident needs at least one labelled field, like 'cause: …'."),
+    "unlabelled": ("“{value}”没有标签；修改描述请写“内容：…”。", "'{value}' has no label; to change the description write 'what: …'."),
+    "number": ("“{value}”后面需要事件编号，例如 {value} 3。", "'{value}' needs an incident number, like '{value} 3'."),
+    "extra": ("看不懂事件编号后面的“{value}”。", "Did not understand '{value}' after the incident number."),
+}
+
+
+def usage(locale: str) -> str:
+    """The command's usage text with examples, in the team's language."""
+    return _USAGE["en" if locale == "en" else "zh-CN"]
+
+
+class IncidentSyntaxError(ValueError):
+    """An `/incident` command that cannot be understood; str() is the problem plus the usage."""
+
+    def __init__(self, problem: str, locale: str = "zh-CN") -> None:
+        self.problem = problem
+        super().__init__(f"{problem}\n\n{usage(locale)}")
+
+
+# ----- labels -------------------------------------------------------------------------------
+
+_LABELS: dict[str, tuple[str, ...]] = {
+    "what": ("内容", "描述", "what", "description"),
+    "started_at": ("开始时间", "开始", "started", "start"),
+    "system": ("系统", "system"),
+    "cause": ("原因", "root cause", "cause"),
+    "impact": ("影响", "impact"),
+    "recovered_at": ("恢复时间", "恢复", "recovered", "resolved", "recovery"),
+    "severity": ("严重度", "级别", "severity", "level"),
+    "weight": ("权重", "weight"),
+    "counts_toward_availability": ("可用性", "availability"),
+}
+_FIELD_OF = {label: name for name, labels in _LABELS.items() for label in labels}
+_CJK_PUNCT = "，。；！？、：）」』】》…"
+# A label counts only where a new clause can start, so 对业务无实际影响。 keeps its 影响.
+_LABEL = re.compile(
+    rf"(?:^|(?<=\s)|(?<=[{_CJK_PUNCT}]))({'|'.join(sorted(map(re.escape, _FIELD_OF), key=len, reverse=True))})[ \t]*[：:]",
+    re.IGNORECASE)
+_WHEN = re.compile(
+    r"(?:(?:(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})"
+    r"|(?P<m2>[0-9]{1,2})/(?P<d2>[0-9]{1,2})|(?P<m3>[0-9]{1,2})月(?P<d3>[0-9]{1,2})[日号]?)"
+    r"(?:(?:[ \t]+|T)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::[0-9]{2})?)?(?![0-9:/])"
+    r"|(?P<H2>[0-9]{1,2}):(?P<M2>[0-9]{2})(?::[0-9]{2})?(?![0-9:]))")
+_RECOVERED_IN_TEXT = re.compile(
+    r"(?<![0-9:])([0-9]{1,2}):([0-9]{2})[ \t]*恢复|\brecovered (?:at )?([0-9]{1,2}):([0-9]{2})\b", re.IGNORECASE)
+_SYSTEM = re.compile(r"([A-Za-z][A-Za-z0-9._/-]+)(\s*)(.+)", re.DOTALL)
+_WEIGHT = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
+_AVAILABILITY = {"否": False, "不计": False, "no": False, "false": False, "0": False,
+                 "是": True, "计": True, "yes": True, "true": True, "1": True}
+_COMMAND = re.compile(r"(?P<word>edit|resolve|delete|修改|恢复|删除)(?:\s*(?P<hash>#)?(?P<n>[0-9]{1,9})(?![0-9])"
+                      r"|(?P<bare>\s*#?$))\s*(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
+_ACTIONS: dict[str, Action] = {"edit": "edit", "修改": "edit", "resolve": "resolve", "恢复": "resolve",
+                               "delete": "delete", "删除": "delete"}
+_CLOCK_SLACK = timedelta(minutes=10)  # a start "later today" within this is clock skew, not yesterday
+
+
+def _is_cjk(ch: str) -> bool:
+    return ("\u2e80" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
+            or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef")
+
+
+@dataclass(frozen=True)
+class _When:
+    raw: str
+    year: int | None
+    month: int | None
+    day: int | None
+    hour: int | None
+    minute: int | None
+
+
+def _when(m: re.Match[str]) -> _When:
+    def num(*names: str) -> int | None:
+        value = next((m.group(n) for n in names if m.group(n) is not None), None)
+        return int(value) if value is not None else None
+
+    return _When(m.group(0), num("y"), num("m", "m2", "m3"), num("d", "d2", "d3"), num("H", "H2"), num("M", "M2"))
+
+
+class _Grammar:
+    def __init__(self, now: datetime, severities: Sequence[str], locale: str) -> None:
+        self.now = now.replace(second=0, microsecond=0)
+        self.severities = list(severities)
+        self.locale = locale
+
+    def fail(self, key: str, **values: object) -> IncidentSyntaxError:
+        zh, en = _MESSAGES[key]
+        return IncidentSyntaxError((en if self.locale == "en" else zh).format(**values), self.locale)
+
+    def at(self, w: _When, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+        if not 1970 <= year <= 9998:  # also keeps "+1 day" and "next year" clear of datetime's limits
+            raise self.fail("bad_date", value=w.raw)
+        try:
+            return datetime(year, month, day, hour, minute, tzinfo=self.now.tzinfo)
+        except ValueError:
+            raise self.fail("bad_date", value=w.raw) from None
+
+    def around_now(self, w: _When) -> datetime:
+        """A start (or resolve) time: missing parts from now; a date without a year in the past year."""
+        hour, minute = (w.hour, w.minute) if w.hour is not None else (self.now.hour, self.now.minute)
+        assert minute is not None
+        if w.month is None:
+            dt = self.at(w, self.now.year, self.now.month, self.now.day, hour, minute)
+            return dt - timedelta(days=1) if dt > self.now + _CLOCK_SLACK else dt
+        assert w.day is not None
+        dt = self.at(w, w.year or self.now.year, w.month, w.day, hour, minute)
+        if dt > self.now + timedelta(days=1):
+            if w.year is not None:
+                raise self.fail("future", value=w.raw)
+            dt = self.at(w, self.now.year - 1, w.month, w.day, hour, minute)
+        return dt
+
+    def after(self, w: _When, start: datetime) -> datetime:
+        """A recovery time: a bare HH:MM on the start's day or the next; a date in the start's year or the next."""
+        if w.hour is None or w.minute is None:
+            raise self.fail("needs_time", value=w.raw)
+        if w.month is None:
+            dt = self.at(w, start.year, start.month, start.day, w.hour, w.minute)
+            return dt + timedelta(days=1) if dt < start else dt
+        assert w.day is not None
+        dt = self.at(w, w.year or start.year, w.month, w.day, w.hour, w.minute)
+        if dt < start and w.year is None:
+            dt = self.at(w, start.year + 1, w.month, w.day, w.hour, w.minute)
+        if dt < start:
+            raise self.fail("before_start", value=w.raw, start=f"{start:%m/%d %H:%M}")
+        return dt
+
+    def when(self, value: str) -> _When:
+        m = _WHEN.fullmatch(value.strip())
+        if not m:
+            raise self.fail("bad_date", value=value.strip())
+        return _when(m)
+
+    def labelled(self, body: str) -> tuple[str, dict[str, str]]:
+        """The unlabelled head, and each label's value (running to the next label)."""
+        matches = list(_LABEL.finditer(body))
+        fields: dict[str, str] = {}
+        for i, m in enumerate(matches):
+            name = _FIELD_OF[m.group(1).lower()]
+            value = body[m.end():matches[i + 1].start() if i + 1 < len(matches) else len(body)].strip()
+            if name in fields:
+                raise self.fail("twice", value=m.group(1))
+            if not value:
+                raise self.fail("empty", value=m.group(1))
+            fields[name] = value
+        return body[:matches[0].start()] if matches else body, fields
+
+    def values(self, fields: dict[str, str], start: datetime | None) -> dict[str, object]:
+        """Typed values for the labelled fields. Without a known start (an edit), a recovery time is
+        read like a resolve time: the latest such moment up to now."""
+        out: dict[str, object] = {k: v for k, v in fields.items() if k in ("what", "system", "cause", "impact")}
+        if "started_at" in fields:
+            start = out["started_at"] = self.around_now(self.when(fields["started_at"]))
+        if "recovered_at" in fields:
+            w = self.when(fields["recovered_at"])
+            if w.hour is None:
+                raise self.fail("needs_time", value=w.raw)
+            out["recovered_at"] = self.after(w, start) if start is not None else self.around_now(w)
+        if "severity" in fields:
+            out["severity"] = self.severity(fields["severity"])
+        if "weight" in fields:
+            out["weight"] = self.weight(fields["weight"])
+        if "counts_toward_availability" in fields:
+            value = fields["counts_toward_availability"]
+            if value.lower() not in _AVAILABILITY:
+                raise self.fail("availability", value=value)
+            out["counts_toward_availability"] = _AVAILABILITY[value.lower()]
+        return out
+
+    def severity(self, value: str) -> str:
+        wanted = value.removesuffix("级").strip().casefold()
+        for known in self.severities:
+            if known.casefold() == wanted:
+                return known
+        raise self.fail("severity", value=value, known=", ".join(self.severities) or "—")
+
+    def weight(self, value: str) -> Decimal:
+        if not _WEIGHT.fullmatch(value) or not 0 < Decimal(value) <= 10:
+            raise self.fail("weight", value=value)
+        return Decimal(value)
+
+    def incident(self, body: str) -> IncidentDraft:
+        head, fields = self.labelled(body)
+        head = head.strip()
+        start = self.now
+        m = _WHEN.match(head)
+        if m:
+            if "started_at" in fields:
+                raise self.fail("start_twice")
+            start = self.around_now(_when(m))
+            head = head[m.end():].strip()
+        if head and "what" in fields:
+            raise self.fail("what_twice")
+        values = self.values(fields, start)
+        labelled_start = values.pop("started_at", None)
+        if isinstance(labelled_start, datetime):
+            start = labelled_start
+        system = str(values.pop("system", ""))
+        if not head:
+            head = str(values.pop("what", ""))
+        elif not system:
+            system, head = _leading_system(head)
+        if not head:
+            raise self.fail("no_what")
+        if "recovered_at" not in values:
+            found = _RECOVERED_IN_TEXT.search(head)
+            if found:
+                hh, mm = (found.group(1), found.group(2)) if found.group(1) else (found.group(3), found.group(4))
+                if int(hh) < 24 and int(mm) < 60:
+                    values["recovered_at"] = self.after(_When(found.group(0), None, None, None, int(hh), int(mm)), start)
+        return replace(IncidentDraft(started_at=start, what=head, system=system), **cast(dict[str, Any], values))
+
+
+def _leading_system(head: str) -> tuple[str, str]:
+    """`gateway-api 节点CPU打满` -> ("gateway-api", "节点CPU打满"). A plain English word before English
+    text is not taken, so "Database failover slow" stays a description."""
+    m = _SYSTEM.fullmatch(head)
+    if not m or not m.group(3).strip():
+        return "", head
+    token, gap, rest = m.group(1), m.group(2), m.group(3).strip()
+    if _is_cjk(rest[0]) or (gap and re.search(r"[0-9._/-]", token)):
+        return token, rest
+    return "", head
+
+
+def _body(text: str) -> str:
+    body = normalize_text(text).strip()
+    return re.sub(r"^/incident\b\s*", "", body, flags=re.IGNORECASE)
+
+
+def parse_incident(text: str, *, now: datetime, severities: Sequence[str], locale: str = "zh-CN") -> IncidentDraft:
+    """The incident an `/incident …` text describes; raises IncidentSyntaxError (with usage) if it can't be read."""
+    return _Grammar(now, severities, locale).incident(_body(text))
+
+
+def parse_command(text: str, *, now: datetime, severities: Sequence[str], locale: str = "zh-CN") -> IncidentCommand:
+    """What an `/incident …` text asks for: help, list, edit/resolve/delete N, or else a new incident."""
+    body = _body(text)
+    grammar = _Grammar(now, severities, locale)
+    word = body.lower()
+    if word in ("", "help", "帮助", "?", "？"):
+        return IncidentCommand("help")
+    if word in ("list", "列表"):
+        return IncidentCommand("list")
+    m = _COMMAND.fullmatch(body)
+    if m:
+        if m.group("bare") is not None:
+            raise grammar.fail("number", value=m.group("word"))
+        action, number, rest = _ACTIONS[m.group("word").lower()], int(m.group("n")), m.group("rest").strip()
+        # Chinese words also start descriptions (删除 2 个索引导致…), so they are commands only when the
+        # whole text fits; English words and `#N` are unambiguous and get a precise error instead.
+        strict = m.group("word").isascii() or m.group("hash") is not None
+        command = _numbered(grammar, action, number, rest, strict)
+        if command is not None:
+            return command
+    return IncidentCommand("add", draft=grammar.incident(body))
+
+
+def _numbered(grammar: _Grammar, action: Action, number: int, rest: str, strict: bool) -> IncidentCommand | None:
+    if action == "delete" and not rest:
+        return IncidentCommand("delete", number=number)
+    if action == "resolve":
+        if not rest:
+            return IncidentCommand("resolve", number=number)
+        m = _WHEN.fullmatch(rest)
+        if m:
+            w = _when(m)
+            if w.hour is None:
+                raise grammar.fail("needs_time", value=rest)
+            return IncidentCommand("resolve", number=number, at=grammar.around_now(w))
+    if action == "edit":
+        head, fields = grammar.labelled(rest)
+        if not head.strip() and fields:
+            return IncidentCommand("edit", number=number, changes=grammar.values(fields, None))
+        if strict or not rest:
+            raise grammar.fail("unlabelled", value=head.strip()) if head.strip() else grammar.fail("no_fields")
+        return None
+    if strict:
+        raise grammar.fail("extra", value=rest)
+    return None
+
+
+# ----- the report line ------------------------------------------------------------------------
+
+_ENDS_CLAUSE = tuple("。！？；，,.;!?")
+
+
+def format_headline(system: str, what: str) -> str:
+    """System and description as the report shows them: `gateway-api节点CPU打满`, `order-api node OOM`."""
+    if not system or not what:
+        return what or system
+    return system + ("" if what and _is_cjk(what[0]) else " ") + what
+
+
+def incident_line(started_at: datetime, headline: str, impact: str, cause: str,
+                  recovered_at: datetime | None, locale: str) -> str:
+    """One line of 【生产事件】: `MM/DD HH:MM headline，影响：…，原因：…，HH:MM 恢复`."""
+    en = locale == "en"
+    stamp = f"{started_at:%m/%d %H:%M} "
+    line = stamp + headline
+
+    def then(text: str) -> None:
+        nonlocal line
+        line += ("" if line.endswith(_ENDS_CLAUSE) else (", " if en else "，")) + text
+
+    if impact:
+        then(("Impact: " if en else "影响：") + impact)
+    if cause:
+        then(("Cause: " if en else "原因：") + cause)
+    if recovered_at is not None:
+        local = recovered_at.astimezone(started_at.tzinfo)
+        clock = f"{local:%H:%M}"
+        if clock not in line[len(stamp):]:
+            when = clock if local.date() == started_at.date() else f"{local:%m/%d %H:%M}"
+            then(f"recovered {when}" if en else f"{when} 恢复")
+    return line

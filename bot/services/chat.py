@@ -1,0 +1,80 @@
+"""The chat port: what the core asks of a chat platform, and what platforms hand to the core.
+
+Adapters (console, Slack, Feishu) implement `ChatPort` and turn their payloads into
+`Inbound`; the core never sees a platform payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot.domain.prompts import Prompt
+from bot.domain.report import Report
+from bot.domain.team import Person
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    platform: str
+    channel: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    markdown: str
+    slack: str
+    feishu: str  # the Feishu post as JSON
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message from a person to the bot, as the core understands it."""
+
+    platform: str
+    user: str  # platform user id (console: person id or name)
+    source_id: str  # platform message id: redeliveries carry the same one
+    text: str
+    at: datetime
+    thread_id: str | None = None  # the message it replies to, if any
+    item_number: int | None = None  # an explicit `[n]` choice of the latest prompt's items
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot answers the sender, privately."""
+
+    text: str
+    ok: bool = True
+    stored_items: tuple[str, ...] = field(default=())
+
+
+class ChatError(Exception):
+    """A platform refused or failed a call; `reason` is the platform's short code (not_in_channel, …)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class ChatPort(Protocol):
+    platform: str
+
+    def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
+        """DM a prompt; `key` is an idempotency key the platform may use to drop a resend."""
+        ...
+
+    def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
+        ...
+
+    def post_text(self, channel: str, text: str) -> MessageRef:
+        ...
+
+    def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
+        ...
+
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+        """Edit a posted report in place; returns the refs now holding it (more if it grew)."""
+        ...

@@ -1,0 +1,62 @@
+"""What every core service shares: the team, the database, the chat port, the renderer and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.domain.team import Person, Team
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import ChatPort
+from bot.text.render import Renderer
+from storage.db import transaction
+from storage.directory import Directory, PersonSpec
+
+Clock = Callable[[], datetime]
+
+
+class TeamMismatchError(Exception):
+    """The database holds another team's data."""
+
+
+@dataclass
+class Context:
+    team: Team
+    db: sessionmaker[Session]
+    chat: ChatPort
+    renderer: Renderer
+    clock: Clock
+    team_id: int = 0
+    person_ids: dict[str, int] = field(default_factory=dict)  # team-file id -> row id
+
+    @property
+    def locale(self) -> str:
+        return self.team.team.locale
+
+    def now(self) -> datetime:
+        """The clock's time in the team's time zone."""
+        return self.clock().astimezone(self.team.zone)
+
+    def week_of(self, at: datetime) -> IsoWeek:
+        return IsoWeek.of(at.astimezone(self.team.zone))
+
+    def bootstrap(self, *, allow_other_teams: bool = True) -> None:
+        """Create the team and its people in the database (idempotent)."""
+        with transaction(self.db) as s:
+            d = Directory(s)
+            others = [n for n in d.team_names() if n != self.team.team.name]
+            if others and not allow_other_teams:
+                raise TeamMismatchError(
+                    f"the database holds another team's data ({', '.join(others)}); "
+                    "point DATABASE_URL at an empty database")
+            row = d.ensure_team(self.team.team.name, self.now())
+            self.team_id = row.id
+            self.person_ids = d.sync_people(row.id, [
+                PersonSpec(p.id, p.name, p.slack, p.feishu, p.email) for p in self.team.people])
+
+    def person(self, user: str) -> Person | None:
+        """The team member behind a platform user id (or, on the console, an id or name)."""
+        return self.team.find_person(user)

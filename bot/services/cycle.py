@@ -1,0 +1,219 @@
+"""The weekly cycle: open the week, prompt, remind, compile and publish (once; later answers edit the post)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain.calendar import calendar_for, publish_day
+from bot.domain.compile import compile_report
+from bot.domain.facts import WeekFacts
+from bot.domain.prompts import Prompt, PromptItem
+from bot.domain.report import Report
+from bot.domain.team import ItemKind, Person
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import ChatError, MessageRef, RenderedReport
+from bot.services.context import Context
+from bot.text import messages
+from storage.away import Away
+from storage.db import transaction
+from storage.directory import Directory
+from storage.models import PromptRow
+from storage.reports import Reports
+from storage.week_facts import load_week_facts
+
+log = logging.getLogger("zhoubao.cycle")
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    week: str
+    updated: bool  # True when an earlier post was edited in place
+    refs: tuple[MessageRef, ...]
+    markdown: str
+
+
+class WeeklyCycle:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ----- reading ---------------------------------------------------------
+
+    def facts(self, week: IsoWeek, *, answers_only: bool = False) -> WeekFacts:
+        """What is stored for `week`; `answers_only` skips incidents, downtime and away (last week's reference)."""
+        zone = self.ctx.team.zone
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            if answers_only:
+                return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
+                                       with_incidents=False)
+            year_start = datetime(week.day(7).year, 1, 1, tzinfo=zone)
+            return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
+                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
+
+    def away_span(self, week: IsoWeek) -> tuple[date, date]:
+        """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
+        s = self.ctx.team.schedule
+        prompt = week.day(s.prompt.isoweekday)
+        publish = publish_day(calendar_for(s.calendar), week.day(s.publish.isoweekday))
+        return min(prompt, publish), max(prompt, publish)
+
+    def compile(self, week: IsoWeek, at: datetime | None = None) -> Report:
+        return compile_report(self.ctx.team, self.facts(week), self.facts(week.previous(), answers_only=True),
+                              compiled_at=at or self.ctx.now())
+
+    def render(self, report: Report) -> RenderedReport:
+        r = self.ctx.renderer
+        return RenderedReport(r.markdown(report), r.slack(report), r.render(report, "feishu"))
+
+    def deadline(self, week: IsoWeek) -> datetime:
+        pub = self.ctx.team.schedule.publish
+        return datetime.combine(week.day(pub.isoweekday), pub.at, tzinfo=self.ctx.team.zone)
+
+    def prompt_items(self, person_id: str, week: IsoWeek, facts: WeekFacts | None = None,
+                     last: WeekFacts | None = None) -> tuple[PromptItem, ...]:
+        facts = facts or self.facts(week)
+        last = last or self.facts(week.previous(), answers_only=True)
+        return tuple(
+            PromptItem(number=n, key=it.key, title=it.title, kind=it.kind, name=it.name,
+                       last_week=_value(last, it.key, it.kind), this_week=_value(facts, it.key, it.kind),
+                       unit=it.unit)
+            for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
+
+    # ----- jobs ------------------------------------------------------------
+
+    def open_week(self, at: datetime | None = None) -> IsoWeek:
+        at = at or self.ctx.now()
+        week = self.ctx.week_of(at)
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).ensure_week(self.ctx.team_id, week.label)
+            if row.opened_at is None:
+                row.opened_at = at
+        return week
+
+    def send_prompts(self, kind: str = "prompt", at: datetime | None = None) -> int:
+        """Prompt (or remind) every owner with something to answer; returns how many messages were sent.
+
+        Each send is recorded before it happens, so running this twice, or after a crash, never
+        prompts anyone twice: a recorded-but-unsent prompt is sent again with the same idempotency key.
+        """
+        at = at or self.ctx.now()
+        week = self.open_week(at)
+        facts, last = self.facts(week), self.facts(week.previous(), answers_only=True)
+        sent = 0
+        with transaction(self.ctx.db) as s:  # away today, even if not for the whole week
+            away_now = Away(s).away_throughout(self.ctx.team_id, at.date(), at.date())
+        for pid in self.ctx.team.owners():
+            if pid in facts.away or pid in away_now:
+                continue
+            items = self.prompt_items(pid, week, facts, last)
+            if kind != "prompt":
+                items = tuple(i for i in items if i.this_week is None and i.kind is not ItemKind.EDITOR)
+            if not items:
+                continue
+            if self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at):
+                sent += 1
+        return sent
+
+    def _send_prompt(self, person: Person, week: IsoWeek, kind: str, items: tuple[PromptItem, ...],
+                     at: datetime) -> bool:
+        platform = self.ctx.chat.platform
+        key = f"{self.ctx.team_id}:{week.label}:{person.id}:{kind}:{platform}"
+        with transaction(self.ctx.db) as s:
+            d = Directory(s)
+            week_id = d.ensure_week(self.ctx.team_id, week.label).id
+            pid = self.ctx.person_ids[person.id]
+            row = d.prompt(self.ctx.team_id, week_id, pid, kind, platform)
+            if row is not None and row.sent_at is not None:
+                return False
+            if row is None:
+                row = d.add_prompt(PromptRow(team_id=self.ctx.team_id, week_id=week_id, person_id=pid, kind=kind,
+                                             platform=platform, idempotency_key=key[:64], created_at=at,
+                                             item_keys=[i.key for i in items]))
+            row_id = row.id
+        text = messages.prompt_text("remind" if kind != "prompt" else "prompt", week.label, items,
+                                    self.deadline(week), self.ctx.locale)
+        prompt = Prompt(week=week.label, kind="remind" if kind != "prompt" else "prompt", items=items, text=text,
+                        locale=self.ctx.locale, deadline=self.deadline(week))
+        try:
+            ref = self.ctx.chat.send_prompt(person, prompt, key=key[:64])
+        except ChatError as exc:
+            log.error("prompt not delivered", extra={"week": week.label, "person": person.id, "reason": exc.reason})
+            return False
+        with transaction(self.ctx.db) as s:
+            row2 = s.get(PromptRow, row_id)
+            assert row2 is not None
+            row2.sent_at, row2.channel, row2.message_id = at, ref.channel, ref.message_id
+        return True
+
+    def remind(self, number: int = 1, at: datetime | None = None) -> int:
+        """Remind owners of what they have not answered, and tell the editors who is missing."""
+        at = at or self.ctx.now()
+        sent = self.send_prompts(kind=f"remind:{number}", at=at)
+        self.tell_editors_missing(self.ctx.week_of(at), at)
+        return sent
+
+    def tell_editors_missing(self, week: IsoWeek, at: datetime) -> None:
+        report = self.compile(week, at)
+        text = messages.missing_list(week.label, report.missing, self.ctx.locale)
+        for eid in self.ctx.team.editors:
+            try:
+                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
+            except ChatError as exc:
+                log.error("missing list not delivered", extra={"person": eid, "reason": exc.reason})
+
+    def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:
+        """Compile, store and post the report; if it was posted already, edit the post instead."""
+        at = at or self.ctx.now()
+        week = week or self.ctx.week_of(at)
+        chat, channel = self.ctx.chat, self.ctx.team.team.report_channel
+        with transaction(self.ctx.db) as s:
+            week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
+            earlier = Reports(s).get(self.ctx.team_id, week_id)
+            # A republish keeps the original "Created" time, so the post does not jump around.
+            compiled_at = earlier.published_at if earlier and earlier.published_at else at
+        report = self.compile(week, compiled_at)
+        rendered = self.render(report)
+        with transaction(self.ctx.db) as s:
+            reports = Reports(s)
+            row = reports.save(self.ctx.team_id, week_id, markdown=rendered.markdown, slack=rendered.slack,
+                               feishu=rendered.feishu, at=at)
+            posted = [MessageRef(chat.platform, p.channel, p.message_id or "")
+                      for p in reports.posts(row.id, chat.platform)]
+            report_id = row.id
+        if posted:
+            refs = chat.update_report(posted, report, rendered)
+        else:
+            refs = chat.post_report(channel, report, rendered, key=f"{self.ctx.team_id}:{week.label}:report")
+        with transaction(self.ctx.db) as s:
+            reports = Reports(s)
+            for part, ref in enumerate(refs):
+                reports.record_post(report_id, chat.platform, part, ref.channel, ref.message_id, at)
+            stored = reports.get(self.ctx.team_id, week_id)
+            assert stored is not None
+            if stored.published_at is None:
+                stored.published_at = at
+        return PublishResult(week.label, bool(posted), tuple(refs), rendered.markdown)
+
+    def is_published(self, week: IsoWeek) -> bool:
+        with transaction(self.ctx.db) as s:
+            row = Reports(s).by_label(self.ctx.team_id, week.label)
+            return bool(row and row.published_at)
+
+    def refresh_if_published(self, week: IsoWeek, at: datetime) -> bool:
+        """After a late answer: update the stored report and the posted message. True if it did."""
+        if not self.is_published(week):
+            return False
+        self.publish(week, at)
+        return True
+
+
+def _value(facts: WeekFacts, key: str, kind: ItemKind) -> str | None:
+    if kind is ItemKind.BANK:
+        return facts.banks[key].note if key in facts.banks else None
+    if kind is ItemKind.METRIC:
+        return facts.metrics[key].value_text if key in facts.metrics else None
+    entry = facts.entries.get(key)
+    return entry.text if entry and entry.text.strip() else None
+

@@ -1,0 +1,243 @@
+"""Inbound answers: store every message as received, route it to items, keep the current values derived.
+
+Nothing typed is lost: the message row is written before anything is interpreted, and an edit or a
+deletion is a revision, not an overwrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from bot.domain.prompts import PromptItem
+from bot.domain.replies import bank_stage, normalize_text, parse_entry, parse_metric_value, route_reply
+from bot.domain.team import Item, ItemKind, Person
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import Inbound, Reply
+from bot.services.context import Context
+from bot.services.cycle import WeeklyCycle
+from bot.text import messages
+from storage.answers import Answers, NewMessage
+from storage.db import transaction
+from storage.directory import Directory
+from storage.models import AnswerMessageRow
+
+MAX_REPLY_CHARS = 20_000
+
+
+class Inbox:
+    def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
+        self.ctx = ctx
+        self.cycle = cycle
+
+    # ----- new messages ------------------------------------------------------
+
+    def receive(self, msg: Inbound) -> Reply | None:
+        """Store and apply one message; returns what to answer the sender (None for a redelivery)."""
+        loc = self.ctx.locale
+        person = self.ctx.person(msg.user)
+        if person is None:
+            return Reply(messages.not_member(loc), ok=False)
+        text = normalize_text(msg.text)
+        mine = self.ctx.team.items_of(person.id)
+        with transaction(self.ctx.db) as s:
+            answers, d = Answers(s), Directory(s)
+            if answers.message(self.ctx.team_id, msg.platform, msg.source_id) is not None:
+                return None  # the platform delivered it again: already stored
+            week, target = self._week_and_target(d, person, msg, mine)
+            week_id = d.ensure_week(self.ctx.team_id, week.label).id
+            row = answers.add_message(NewMessage(
+                team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
+                platform=msg.platform, source_id=msg.source_id, text=msg.text.replace("\x00", ""), at=msg.at,
+                thread_id=msg.thread_id, target_item=target.key if target else None))
+            if not text:
+                return Reply(messages.empty(loc), ok=False)
+            if len(text) > MAX_REPLY_CHARS:
+                return Reply(messages.too_long(len(text), MAX_REPLY_CHARS, loc), ok=False)
+            if not mine:
+                return Reply(messages.nothing_to_answer(loc), ok=False)
+            reply = self._apply(s, row, text, mine, target, msg.at)
+        if reply.stored_items and self.cycle.refresh_if_published(week, msg.at):
+            reply = Reply(reply.text + "\n" + messages.after_publish(loc), reply.ok, reply.stored_items)
+        return reply
+
+    def _week_and_target(self, d: Directory, person: Person, msg: Inbound,
+                         mine: list[Item]) -> tuple[IsoWeek, Item | None]:
+        """A reply to a prompt belongs to the prompt's week; `[n]` picks from the latest prompt's items."""
+        week = self.ctx.week_of(msg.at)
+        target: Item | None = None
+        prompt = None
+        if msg.thread_id:
+            prompt = d.prompt_by_message(self.ctx.team_id, msg.platform, msg.thread_id)
+            if prompt is not None:
+                row = d.week_by_id(prompt.week_id)
+                if row is not None:
+                    week = IsoWeek.parse(row.label)
+                if len(prompt.item_keys) == 1:
+                    target = self.ctx.team.item_by_key.get(prompt.item_keys[0])
+        if msg.item_number is not None:
+            prompt = prompt or d.latest_prompt(self.ctx.team_id, self.ctx.person_ids[person.id], msg.platform)
+            keys = list(prompt.item_keys) if prompt else [it.key for it in mine]
+            if 1 <= msg.item_number <= len(keys):
+                target = self.ctx.team.item_by_key.get(keys[msg.item_number - 1])
+        return week, target
+
+    def _apply(self, s, row: AnswerMessageRow, text: str, mine: list[Item], target: Item | None,  # type: ignore[no-untyped-def]
+               at: datetime) -> Reply:
+        loc = self.ctx.locale
+        routing = route_reply(text, mine, target=target, team_items=self.ctx.team.items)
+        pieces = [(p.item_key, p.text) for p in routing.pieces]
+        touched = Answers(s).replace_contributions(row, pieces)
+        problems = self._recompute(s, row.week_id, touched, at)
+        stored_keys = tuple(dict.fromkeys(k for k, _ in pieces if k not in problems))
+        parts: list[str] = []
+        if stored_keys:
+            titles = [self.ctx.team.item_by_key[k].title for k in stored_keys]
+            progress = self._progress_notes(s, row.week_id, stored_keys)
+            parts.append(messages.stored(titles, loc, progress))
+        parts.extend(problems.values())
+        if routing.unknown_banks:
+            parts.append(messages.unknown_banks(routing.unknown_banks, loc))
+        if routing.not_owned:
+            owners = [self._owner_name(n) for n in routing.not_owned]
+            parts.append(messages.not_owned(routing.not_owned, owners, loc))
+        if routing.unassigned.strip() and not routing.not_owned:
+            items = [PromptItem(n, it.key, it.title, it.kind, it.name, None, None)
+                     for n, it in enumerate(mine, start=1)]
+            parts.append(messages.ask_which(items, loc))
+        return Reply("\n".join(parts), ok=bool(stored_keys), stored_items=stored_keys)
+
+    def _owner_name(self, item_name: str) -> str:
+        for it in self.ctx.team.items:
+            if it.name == item_name or item_name in it.aliases:
+                return self.ctx.team.person_by_id[it.owner].name
+        return "?"
+
+    def _progress_notes(self, s, week_id: int, keys: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+        notes = []
+        for k in keys:
+            row = Answers(s).entry(self.ctx.team_id, week_id, k)
+            if row is not None and row.progress is not None:
+                notes.append(f"{self.ctx.team.item_by_key[k].name} {format(row.progress.normalize(), 'f')}%")
+        return notes
+
+    # ----- edits, deletions, forms ---------------------------------------------
+
+    def _authored(self, row: AnswerMessageRow | None, user: str | None) -> bool:
+        """Only the author's own edits and deletions count (platform events carry the author)."""
+        if row is None:
+            return False
+        if user is None:
+            return True
+        person = self.ctx.person(user)
+        return person is not None and self.ctx.person_ids.get(person.id) == row.person_id
+
+    def edit(self, platform: str, source_id: str, new_text: str, at: datetime,
+             user: str | None = None) -> Reply | None:
+        """A message was edited on the platform: keep the old text as history, re-apply the new one."""
+        with transaction(self.ctx.db) as s:
+            answers = Answers(s)
+            row = answers.message(self.ctx.team_id, platform, source_id)
+            if row is None or not self._authored(row, user) or row.deleted_at is not None or row.text == new_text:
+                return None
+            answers.edit_message(row, new_text.replace("\x00", ""), at)
+            person = self._person_key(row.person_id)
+            mine = self.ctx.team.items_of(person)
+            target = self.ctx.team.item_by_key.get(row.target_item or "")
+            text = normalize_text(new_text)
+            if not text or len(text) > MAX_REPLY_CHARS:
+                touched = answers.replace_contributions(row, [])
+                self._recompute(s, row.week_id, touched, at)
+                reply = Reply(messages.empty(self.ctx.locale) if not text else
+                              messages.too_long(len(text), MAX_REPLY_CHARS, self.ctx.locale), ok=False)
+            else:
+                reply = self._apply(s, row, text, mine, target, at)
+            week = Directory(s).week_label(row.week_id)
+        self.cycle.refresh_if_published(IsoWeek.parse(week), at)
+        return reply
+
+    def delete(self, platform: str, source_id: str, at: datetime, user: str | None = None) -> Reply | None:
+        """A message was deleted or recalled: what it stored goes away; the message stays in history."""
+        with transaction(self.ctx.db) as s:
+            answers = Answers(s)
+            row = answers.message(self.ctx.team_id, platform, source_id)
+            if row is None or not self._authored(row, user) or row.deleted_at is not None:
+                return None
+            answers.delete_message(row, at)
+            touched = {c.item_key for c in answers.contributions_of(row.id)}
+            s.flush()
+            self._recompute(s, row.week_id, touched, at)
+            week = Directory(s).week_label(row.week_id)
+        self.cycle.refresh_if_published(IsoWeek.parse(week), at)
+        titles = [self.ctx.team.item_by_key[k].title for k in sorted(touched) if k in self.ctx.team.item_by_key]
+        return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None
+
+    def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
+                    at: datetime, week: IsoWeek | None = None) -> Reply:
+        """A form (Slack modal, Feishu card) replaces what was said about each item it names."""
+        loc = self.ctx.locale
+        person = self.ctx.person(user)
+        if person is None:
+            return Reply(messages.not_member(loc), ok=False)
+        mine = {it.key: it for it in self.ctx.team.items_of(person.id)}
+        not_mine = [k for k in answers_by_item if k not in mine]
+        week = week or self.ctx.week_of(at)
+        pieces = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
+        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in pieces)
+        with transaction(self.ctx.db) as s:
+            answers = Answers(s)
+            if answers.message(self.ctx.team_id, platform, source_id) is not None:
+                return Reply("", ok=True)
+            week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
+            row = answers.add_message(NewMessage(
+                team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
+                platform=platform, source_id=source_id, text=raw, at=at, via="form"))
+            too_long = [k for k, v in pieces if len(v) > MAX_REPLY_CHARS]
+            kept = [(k, v) for k, v in pieces if k not in too_long]
+            for k, _ in kept:
+                answers.supersede(self.ctx.team_id, week_id, k, at, keep_message_id=row.id)
+            touched = answers.replace_contributions(row, [(k, v) for k, v in kept if v])
+            touched |= {k for k, _ in kept}
+            problems = self._recompute(s, week_id, touched, at)
+        stored = tuple(k for k, v in kept if v and k not in problems)
+        parts = [messages.stored([mine[k].title for k in stored], loc)] if stored else []
+        parts += list(problems.values())
+        parts += [messages.too_long(len(dict(pieces)[k]), MAX_REPLY_CHARS, loc) for k in too_long]
+        if not_mine:
+            parts.append(messages.not_owned(not_mine, [self._owner_name(k) for k in not_mine], loc))
+        if self.cycle.refresh_if_published(week, at):
+            parts.append(messages.after_publish(loc))
+        return Reply("\n".join(parts), ok=bool(stored), stored_items=stored)
+
+    # ----- derived values --------------------------------------------------------
+
+    def _recompute(self, s, week_id: int, keys: set[str], at: datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        """Rebuild each item's current value from its live contributions; returns problems by item key."""
+        answers = Answers(s)
+        problems: dict[str, str] = {}
+        for key in keys:
+            item = self.ctx.team.item_by_key.get(key)
+            if item is None:
+                continue
+            live = answers.live_contributions(self.ctx.team_id, week_id, key)
+            author = live[-1][1] if live else None
+            if item.kind is ItemKind.METRIC:
+                value = parse_metric_value(live[-1][0].text, item.unit) if live else None
+                if live and value is None:
+                    problems[key] = messages.bad_metric(item.name, item.unit, self.ctx.locale)
+                answers.set_metric(self.ctx.team_id, week_id, key, value, author_id=author, at=at)
+            elif item.kind is ItemKind.BANK:
+                note = live[-1][0].text if live else None
+                answers.set_bank(self.ctx.team_id, week_id, key, note or None,
+                                 stage=bank_stage(note) if note else None, author_id=author, at=at)
+            else:
+                joined = "\n".join(c.text for c, _ in live if c.text)
+                parsed = parse_entry(joined) if joined else None
+                answers.set_entry(self.ctx.team_id, week_id, key, parsed.text if parsed else None,
+                                  progress=parsed.progress if parsed else None,
+                                  main_problem=parsed.main_problem if parsed else None, author_id=author, at=at)
+        s.flush()
+        return problems
+
+    def _person_key(self, row_id: int) -> str:
+        return next(k for k, v in self.ctx.person_ids.items() if v == row_id)

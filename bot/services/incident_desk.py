@@ -1,0 +1,161 @@
+"""`/incident` on every platform: file, list, edit, resolve and delete the week's production incidents."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.incidents import (
+    IncidentCommand,
+    IncidentDraft,
+    IncidentSyntaxError,
+    format_headline,
+    parse_command,
+)
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import ChatError, Reply
+from bot.services.context import Context
+from bot.services.cycle import WeeklyCycle
+from bot.text import messages
+from storage.db import transaction
+from storage.directory import Directory
+from storage.incidents import Incidents, NewIncident
+from storage.models import IncidentRow
+
+log = logging.getLogger("zhoubao.incidents")
+
+_EDITABLE = {"started_at", "what", "system", "cause", "impact", "recovered_at", "severity", "weight",
+             "counts_toward_availability"}
+
+
+@dataclass(frozen=True)
+class IncidentOutcome:
+    reply: Reply
+    number: int | None = None
+    announce: str | None = None  # what to post to the report channel, if anything
+
+
+class IncidentDesk:
+    def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
+        self.ctx = ctx
+        self.cycle = cycle
+
+    def handle(self, platform: str, user: str, text: str, at: datetime, source_ref: str | None = None,
+               *, announce: bool = True) -> IncidentOutcome:
+        """Run one `/incident …` command for `user`; never stores half an incident."""
+        loc = self.ctx.locale
+        person = self.ctx.person(user)
+        if person is None:
+            return IncidentOutcome(Reply(messages.not_member(loc), ok=False))
+        now = at.astimezone(self.ctx.team.zone)
+        try:
+            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities, locale=loc)
+        except IncidentSyntaxError as exc:
+            return IncidentOutcome(Reply(str(exc), ok=False))
+        if cmd.action == "help":
+            from bot.domain.incidents import usage
+            return IncidentOutcome(Reply(usage(loc)))
+        if cmd.action == "list":
+            return IncidentOutcome(Reply(self.list_text(self.ctx.week_of(now))))
+        if cmd.action == "add":
+            assert cmd.draft is not None
+            outcome = self.add(cmd.draft, person.id, platform, source_ref, now)
+            if announce and outcome.announce and self.ctx.team.incidents.post_to_channel:
+                try:
+                    self.ctx.chat.post_text(self.ctx.team.team.report_channel, outcome.announce)
+                except ChatError as exc:
+                    log.error("incident not announced", extra={"reason": exc.reason})
+            return outcome
+        return self._change(cmd, person.id, now)
+
+    def add(self, draft: IncidentDraft, reporter: str, source: str, source_ref: str | None,
+            at: datetime) -> IncidentOutcome:
+        week = self.ctx.week_of(draft.started_at)
+        with transaction(self.ctx.db) as s:
+            repo = Incidents(s)
+            if source_ref and (dup := repo.by_source(self.ctx.team_id, source, source_ref)) is not None:
+                return IncidentOutcome(Reply(self._summary(dup, "filed")), dup.number)
+            week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
+            row = repo.add(NewIncident(
+                team_id=self.ctx.team_id, week_id=week_id, started_at=draft.started_at, what=draft.what,
+                system=draft.system, cause=draft.cause, impact=draft.impact, recovered_at=draft.recovered_at,
+                severity=draft.severity, weight=draft.weight,
+                counts_toward_availability=draft.counts_toward_availability,
+                reporter_id=self.ctx.person_ids.get(reporter), source=source, source_ref=source_ref, at=at))
+            summary = self._summary(row, "filed")
+            number = row.number
+        self.cycle.refresh_if_published(week, at)
+        return IncidentOutcome(Reply(summary), number, announce=summary)
+
+    def _change(self, cmd: IncidentCommand, person_id: str, now: datetime) -> IncidentOutcome:
+        loc = self.ctx.locale
+        zh = loc != "en"
+        if cmd.action in ("edit", "resolve", "delete") and not self._may_change(cmd.number or 0, person_id):
+            return IncidentOutcome(Reply(messages.refused(loc), ok=False))
+        with transaction(self.ctx.db) as s:
+            row = Incidents(s).get(self.ctx.team_id, cmd.number or 0)
+            if row is None:
+                return IncidentOutcome(Reply(f"没有编号为 #{cmd.number} 的事件。" if zh else
+                                             f"There is no incident #{cmd.number}.", ok=False))
+            old_week = Directory(s).week_label(row.week_id)
+            if cmd.action == "delete":
+                row.deleted_at = now
+                verb = "deleted"
+            elif cmd.action == "resolve":
+                row.recovered_at = cmd.at or now
+                verb = "resolved"
+            else:
+                for field, value in cmd.changes.items():
+                    if field in _EDITABLE:
+                        setattr(row, field, value)
+                if "started_at" in cmd.changes:
+                    row.week_id = Directory(s).ensure_week(
+                        self.ctx.team_id, self.ctx.week_of(row.started_at).label).id
+                verb = "edited"
+            row.updated_at = now
+            text = self._summary(row, verb)
+            number = row.number
+            new_week = Directory(s).week_label(row.week_id)
+        for label in {old_week, new_week}:
+            self.cycle.refresh_if_published(IsoWeek.parse(label), now)
+        return IncidentOutcome(Reply(text), number)
+
+    def _may_change(self, number: int, person_id: str) -> bool:
+        """The reporter, editors and admins may change an incident."""
+        if self.ctx.team.is_editor(person_id):
+            return True
+        with transaction(self.ctx.db) as s:
+            row = Incidents(s).get(self.ctx.team_id, number)
+            return row is None or row.reporter_id == self.ctx.person_ids.get(person_id)
+
+    def list_text(self, week: IsoWeek) -> str:
+        zh = self.ctx.locale != "en"
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            rows = Incidents(s).of_week(self.ctx.team_id, row.id) if row else []
+            lines = [self._one_line(r) for r in rows]
+        if not lines:
+            return f"{week.label} 暂无生产事件。" if zh else f"No incidents in {week.label}."
+        head = f"{week.label} 生产事件（{len(lines)}）：" if zh else f"{week.label} incidents ({len(lines)}):"
+        return "\n".join([head, *lines])
+
+    def _one_line(self, r: IncidentRow) -> str:
+        zone = self.ctx.team.zone
+        start = r.started_at.astimezone(zone)
+        sev = f" [{r.severity}{'' if r.weight == 1 else ' ×' + format(r.weight.normalize(), 'f')}]" \
+            if r.severity else ""
+        rec = r.recovered_at.astimezone(zone).strftime(" → %H:%M") if r.recovered_at else ""
+        return f"#{r.number} {start:%m/%d %H:%M}{rec}{sev} {format_headline(r.system, r.what)}"
+
+    def _summary(self, r: IncidentRow, verb: str) -> str:
+        zh = self.ctx.locale != "en"
+        words = {"filed": ("🚨 已记录事件", "🚨 Incident filed"), "edited": ("✏️ 已修改事件", "✏️ Incident edited"),
+                 "resolved": ("✅ 已恢复事件", "✅ Incident resolved"), "deleted": ("🗑 已删除事件", "🗑 Incident deleted")}
+        head = words[verb][0 if zh else 1]
+        lines = [f"{head} {self._one_line(r)}"]
+        if r.cause:
+            lines.append(("原因：" if zh else "Cause: ") + r.cause)
+        if r.impact:
+            lines.append(("影响：" if zh else "Impact: ") + r.impact)
+        return "\n".join(lines)

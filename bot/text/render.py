@@ -1,0 +1,230 @@
+"""Rendering a compiled `Report` as Markdown, Slack mrkdwn or a Feishu `post`.
+
+The templates under `templates/` hold the layout; this module holds the
+filters they use. People's text only ever reaches a template as data, so a
+reply containing `{{ }}` or `{% %}` is printed, never evaluated; escaping is
+chosen per target by the template (`slack_escape`, `feishu_safe`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+import bot
+from bot.domain.report import BankLine, Entry, Incident, MetricLine, Part, Report, SeverityCount, Status
+from bot.text import i18n
+from bot.text.i18n import Labels
+
+Format = Literal["md", "slack", "feishu"]
+
+CHAT_BULLET = "•"
+# A list marker at the start of a line: "- ", "* ", "+ ", "• ", "1. ", "1) ".
+_MARKER = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+•]|\d+[.)])(?=\s)")
+_FEISHU_AT = re.compile(r"<(?=at)", re.IGNORECASE)
+_FEISHU_ALL = re.compile(r"@(?=all|所有人)", re.IGNORECASE)
+_ZWSP = "\u200b"
+
+
+def templates_dir() -> Path:
+    """The templates folder: `bot/templates` in an installed wheel, else `<repo>/templates`."""
+    package = Path(bot.__file__).resolve().parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"no templates folder in {package} or {package.parent}")
+
+
+# Filters. Each is a pure function of its arguments; locale-dependent ones take the Labels.
+
+
+def slack_escape(text: str) -> str:
+    """`text` with `& < >` escaped, so `<!channel>` or `<@U123>` shows as typed and pings nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def feishu_safe(text: str) -> str:
+    """`text` with a zero-width space after `<` of `<at` and after `@` of `@all`/`@所有人`."""
+    return _FEISHU_ALL.sub("@" + _ZWSP, _FEISHU_AT.sub("<" + _ZWSP, text))
+
+
+def shown(entry: Entry, labels: Labels) -> str:
+    """An entry's text as typed; its status word if unanswered; the "none" word if answered empty."""
+    if not entry.answered:
+        return labels.status(entry.status)
+    return entry.text or labels.none
+
+
+def bank_text(bank: BankLine, labels: Labels) -> str:
+    """What follows `建行：`: the note, else the stage, else the status or "none" word."""
+    if bank.status is not Status.ANSWERED:
+        return labels.status(bank.status)
+    return bank.note or bank.stage or labels.none
+
+
+def metric_text(metric: MetricLine, labels: Labels) -> str:
+    """What follows `入金有效成功率：`: the value, or the status word."""
+    if metric.status is not Status.ANSWERED:
+        return labels.status(metric.status)
+    return metric.value or labels.none
+
+
+def list_items(lines: Iterable[str], bullet: str = "-") -> list[str]:
+    """People's lines as list items under `bullet`.
+
+    A top-level line that is not already a list item gets `bullet `; indented
+    lines keep their place. Unordered markers that the target would not show as
+    a list (`•` in Markdown, `- * +` in chat) become `bullet`; numbers stay.
+    """
+    foreign = "-*+" if bullet == CHAT_BULLET else CHAT_BULLET
+    items = []
+    for line in lines:
+        match = _MARKER.match(line)
+        if match and match["marker"] in foreign:
+            line = f"{match['indent']}{bullet}{line[match.end() :]}"
+        elif not match and line.strip() and not line[0].isspace():
+            line = f"{bullet} {line}"
+        items.append(line)
+    return items
+
+
+def part_lines(part: Part, labels: Labels, bullet: str = "-") -> list[str]:
+    """The list items under a part's heading, after its bank lines.
+
+    A part that has banks shows nothing of its own when its owner wrote nothing,
+    since the bank lines already say where it stands.
+    """
+    if part.entry.answered and part.entry.text:
+        return list_items(part.entry.lines, bullet)
+    if part.banks:
+        return []
+    return [f"{bullet} {shown(part.entry, labels)}"]
+
+
+def indent_lines(text: str, width: int) -> str:
+    """Every non-blank line of `text` indented by `width` spaces; blank lines stay empty."""
+    pad = " " * width
+    return "\n".join(pad + line if line.strip() else "" for line in text.split("\n"))
+
+
+def hanging(text: str, width: int) -> str:
+    """`text` with every line after the first indented by `width` spaces (blank lines stay empty)."""
+    first, _, rest = text.partition("\n")
+    return f"{first}\n{indent_lines(rest, width)}" if rest else first
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of `text`, without blank ones (for targets with one paragraph per line)."""
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def _percent(value: Decimal) -> str:
+    return format(value.normalize(), "f") + "%"
+
+
+def progress_change(entry: Entry | None) -> str:
+    """` (45% → 60%)` when an entry's progress moved since last week, else ""."""
+    if entry is None or entry.progress is None or entry.previous_progress is None:
+        return ""
+    if entry.progress == entry.previous_progress:
+        return ""
+    return f" ({_percent(entry.previous_progress)} → {_percent(entry.progress)})"
+
+
+def severity_text(counts: Sequence[SeverityCount], labels: Labels) -> str:
+    """`事故数AB级0次，C级1次，D级0.5次` / `Incidents: A/B 0, C 1, D 0.5`."""
+    return i18n.incident_counts(counts, labels.locale)
+
+
+def datetime_text(moment: datetime, labels: Labels) -> str:
+    """`2024年6月28日 17:00` / `Jun 28, 2024 17:00`."""
+    return i18n.format_datetime(moment, labels.locale)
+
+
+def incident_text(incident: Incident, labels: Labels) -> str:
+    """One `【生产事件】` line, as `bot.incidents.incident_line` writes it."""
+    # Imported here so the renderer does not depend on the incident grammar at import time.
+    from bot.domain.incidents import incident_line
+
+    return incident_line(
+        started_at=incident.started_at,
+        headline=incident.headline,
+        impact=incident.impact,
+        cause=incident.cause,
+        recovered_at=incident.recovered_at,
+        locale=labels.locale,
+    )
+
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "slack_escape": slack_escape,
+    "feishu_safe": feishu_safe,
+    "shown": shown,
+    "bank_text": bank_text,
+    "metric_text": metric_text,
+    "list_items": list_items,
+    "part_lines": part_lines,
+    "indent_lines": indent_lines,
+    "hanging": hanging,
+    "text_lines": text_lines,
+    "progress_change": progress_change,
+    "severity_text": severity_text,
+    "datetime_text": datetime_text,
+    "incident_text": incident_text,
+}
+
+
+class Renderer:
+    """Renders reports with the templates in one folder; holds its own Jinja environment."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory if directory is not None else templates_dir()),
+            undefined=jinja2.StrictUndefined,
+            # Markdown needs no HTML escaping; Slack and Feishu escape in their templates.
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters.update(FILTERS)
+
+    def _render(self, template: str, report: Report) -> str:
+        labels = i18n.labels(report.locale)
+        return self._env.get_template(template).render(report=report, labels=labels)
+
+    def markdown(self, report: Report) -> str:
+        """The report as Markdown, in the exact shape of REPORT.md."""
+        return self._render("report.md.j2", report)
+
+    def slack(self, report: Report) -> str:
+        """The report as Slack mrkdwn text; people's text cannot ping anyone."""
+        return self._render("report.slack.j2", report)
+
+    def feishu_post(self, report: Report) -> dict[str, Any]:
+        """The content of a Feishu `post` message: `{lang: {"title": …, "content": [[element], …]}}`.
+
+        The template writes one paragraph per line as JSON, so Python only parses it.
+        """
+        labels = i18n.labels(report.locale)
+        lines = self._render("report.feishu.j2", report).split("\n")
+        content = [json.loads(line) for line in lines if line.strip()]
+        title = feishu_safe(labels.report_title(report.week))
+        return {labels.feishu_key: {"title": title, "content": content}}
+
+    def render(self, report: Report, fmt: Format) -> str:
+        """The report in `fmt` as text; a Feishu post as indented JSON."""
+        if fmt == "md":
+            return self.markdown(report)
+        if fmt == "slack":
+            return self.slack(report)
+        if fmt == "feishu":
+            return json.dumps(self.feishu_post(report), ensure_ascii=False, indent=2)
+        raise ValueError(f"unknown format '{fmt}' (md, slack or feishu)")
