@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
+from markdown_it import MarkdownIt
 
 import bot.text.render
 from bot.domain.report import (
@@ -308,7 +309,7 @@ Created: Jun 28, 2024 17:00
         - away
 - 【PCI DSS】
 
-    Gap analysis done, overall progress 45%
+    Gap analysis done, overall progress 45%\x20\x20
     Main problem: key rotation trail
 
 ## 【O1 Business services】
@@ -328,6 +329,7 @@ Payment success rate:
 ## 【Production incidents】
 
 06/24 09:12 Settlement batch timed out, Impact: none on business, Cause: file doubled
+
 06/26 14:30 CMB debit channel errors, recovered 15:10.
 
 ## 【Other】
@@ -473,12 +475,15 @@ def _nasty_report(locale: str = "zh-CN") -> Report:
     )
 
 
-def test_markdown_prints_typed_markup_unchanged() -> None:
+def test_markdown_shows_typed_markup_as_text() -> None:
     text = Renderer().markdown(_nasty_report())
-    assert f"        - {NASTY}\n" in text
-    assert f"1. 跨境收款：{NASTY}\n" in text
-    assert f"06/24 09:12 {NASTY}\n" in text
-    assert f"## 【其他】\n\n{NASTY}\n" in text
+    escaped = NASTY.replace("<", "\\<")  # a CommonMark backslash escape: shown as `<`, never raw HTML
+    assert f"        - {escaped}\n" in text
+    assert f"1. 跨境收款：{escaped}\n" in text
+    assert f"06/24 09:12 {escaped}\n" in text
+    assert f"## 【其他】\n\n{escaped}\n" in text
+    assert "<script>" not in MarkdownIt("commonmark").render(text)
+    assert "{{ report.team }} {% if true %}x{% endif %}" in text
 
 
 def test_slack_escapes_everything_people_typed() -> None:

@@ -31,6 +31,15 @@ _MARKER = re.compile(r"^(?P<indent>\s*)(?P<marker>[-*+•]|\d+[.)])(?=\s)")
 _FEISHU_AT = re.compile(r"<(?=at)", re.IGNORECASE)
 _FEISHU_ALL = re.compile(r"@(?=all|所有人)", re.IGNORECASE)
 _ZWSP = "\u200b"
+# Bidirectional controls can make a line read differently from what is stored (U+202E "Trojan Source");
+# they are removed from every rendering (Unicode TR9 explicit formatting characters, plus marks).
+_BIDI = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# A Markdown line's container prefix: indentation, then any list markers and block quotes.
+_MD_PREFIX = re.compile(r"^(?:\s*(?:[-*+]|\d{1,9}[.)])(?=\s)|\s*>)*\s*")
+# What would open a block at report level if it began people's text (CommonMark 0.31: ATX headings,
+# setext underlines and thematic breaks, fenced code, link reference definitions, HTML blocks).
+_MD_OPENER = re.compile(r"^(?:#{1,6}(?:\s|$)|=+\s*$|(?:-\s*){3,}$|(?:_\s*){3,}$|(?:\*\s*){3,}$|`{3,}|~{3,}|\[[^\]]*\]:)")
+_MD_BLOCK_START = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:\s|$)|^#{1,6}\s")
 
 
 def templates_dir() -> Path:
@@ -53,6 +62,44 @@ def slack_escape(text: str) -> str:
 def feishu_safe(text: str) -> str:
     """`text` with a zero-width space after `<` of `<at` and after `@` of `@all`/`@所有人`."""
     return _FEISHU_ALL.sub("@" + _ZWSP, _FEISHU_AT.sub("<" + _ZWSP, text))
+
+
+def without_bidi(text: str) -> str:
+    """`text` without bidirectional controls (every rendering drops them)."""
+    return text.translate(_BIDI)
+
+
+def md_text(text: str) -> str:
+    """People's text for a Markdown file: it cannot open a heading, a setext heading, a code fence, a
+    link reference definition or raw HTML, while their nested `-`/`1.` lists keep working.
+
+    Each line's container prefix (indentation, list markers, `>`) is kept; what follows is escaped with
+    a CommonMark backslash where it would start such a block, and every `<` is escaped (`\\<` shows `<`).
+    """
+    out = []
+    for line in text.split("\n"):
+        prefix = _MD_PREFIX.match(line)
+        at = prefix.end() if prefix else 0
+        head, rest = line[:at], line[at:].replace("<", "\\<")
+        if _MD_OPENER.match(rest):
+            rest = "\\" + rest
+        out.append(head.replace("<", "\\<") + rest)
+    return "\n".join(out)
+
+
+def hard_breaks(markdown: str) -> str:
+    """Every line of a report stays its own line when a CommonMark renderer shows it.
+
+    A line followed by another line of the same paragraph (not blank, not a new list item or heading)
+    ends in two spaces, a hard line break; the raw text reads the same.
+    """
+    lines = markdown.split("\n")
+    for i, line in enumerate(lines[:-1]):
+        following = lines[i + 1]
+        if line.strip() and following.strip() and not _MD_BLOCK_START.match(following) \
+                and not line.lstrip().startswith("#"):
+            lines[i] = line.rstrip() + "  "
+    return "\n".join(lines)
 
 
 def shown(entry: Entry, labels: Labels) -> str:
@@ -165,6 +212,7 @@ def incident_text(incident: Incident, labels: Labels) -> str:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "slack_escape": slack_escape,
+    "md_text": md_text,
     "feishu_safe": feishu_safe,
     "shown": shown,
     "bank_text": bank_text,
@@ -198,11 +246,11 @@ class Renderer:
 
     def _render(self, template: str, report: Report) -> str:
         labels = i18n.labels(report.locale)
-        return self._env.get_template(template).render(report=report, labels=labels)
+        return self._env.get_template(template).render(report=report, labels=labels).translate(_BIDI)
 
     def markdown(self, report: Report) -> str:
         """The report as Markdown, in the exact shape of REPORT.md."""
-        return self._render("report.md.j2", report)
+        return hard_breaks(self._render("report.md.j2", report))
 
     def slack(self, report: Report) -> str:
         """The report as Slack mrkdwn text; people's text cannot ping anyone."""
@@ -215,8 +263,10 @@ class Renderer:
         """
         labels = i18n.labels(report.locale)
         lines = self._render("report.feishu.j2", report).split("\n")
-        content = [json.loads(line) for line in lines if line.strip()]
-        title = feishu_safe(labels.report_title(report.week))
+        # The template writes JSON, where a bidi control may stand as a \\u escape: clean the parsed text.
+        content = [[{k: v.translate(_BIDI) if isinstance(v, str) else v for k, v in element.items()}
+                    for element in json.loads(line)] for line in lines if line.strip()]
+        title = feishu_safe(labels.report_title(report.week)).translate(_BIDI)
         return {labels.feishu_key: {"title": title, "content": content}}
 
     def render(self, report: Report, fmt: Format) -> str:
