@@ -129,6 +129,13 @@ def test_sent_shape_post_keyed_by_language_still_reads() -> None:
     assert feishu_message_text(message("post", post), Names()) == ("标题\n正文\n- 一\n- 二", False)
 
 
+def test_sent_shape_at_names_the_person_by_open_id() -> None:
+    post = {"zh_cn": {"content": [[{"tag": "at", "user_id": "ou_wang"}, {"tag": "text", "text": " "},
+                                   {"tag": "at", "user_id": "ou_li", "user_name": "李娜"},
+                                   {"tag": "at", "user_id": BOT}, {"tag": "text", "text": " 好"}]]}}
+    assert feishu_message_text(message("post", post), Names(users={"ou_wang": "王强"})) == ("@王强 @李娜 好", False)
+
+
 def test_link_labels_that_are_the_address_read_as_typed() -> None:
     post = {"content": [[{"tag": "a", "href": "https://x.example.com/a", "text": "x.example.com/a"},
                          {"tag": "text", "text": " "},

@@ -99,7 +99,12 @@ class _Mentions:
         if key in ("@_all", "all"):
             return "@all"
         if key not in self.by_key:
-            return "@" + fallback_name if fallback_name else key
+            if key.startswith("@_user_"):  # a placeholder the mentions list does not explain
+                return "@" + fallback_name if fallback_name else key
+            # A sent-shape post names the person by open_id itself.
+            if self.names.bot_open_id and key == self.names.bot_open_id:
+                return ""
+            return "@" + (self.names.user_name(key) or fallback_name or key)
         open_id, name = self.by_key[key]
         if self._is_bot(open_id):
             return ""
