@@ -1,4 +1,4 @@
-"""`zhoubao` command line: init, run, demo, report, incident, db, doctor."""
+"""`zhoubao` command line: init, run, demo, report, incident, db, backup, restore, doctor."""
 
 from __future__ import annotations
 
@@ -260,6 +260,38 @@ def db_upgrade() -> None:
     except DatabaseError as exc:
         raise _fail(f"Database: {exc}") from None
     typer.echo(f"Database at revision {current} (head {head}).")
+
+
+@app.command()
+def backup(dest: Annotated[Path, typer.Argument(help="The new backup file, e.g. backups/zhoubao-2026-11-27.db.")]) -> None:
+    """Copy the SQLite database to DEST, safely while the bot runs (PostgreSQL: use pg_dump)."""
+    from storage.backup import BackupError, backup_sqlite
+
+    settings = _settings()
+    try:
+        result = backup_sqlite(settings.database_url, dest)
+    except BackupError as exc:
+        raise _fail(f"Backup: {exc}") from None
+    typer.echo(f"Backed up {settings.database_url} to {result.path} "
+               f"({result.size / 1024:.0f} KiB, migration revision {result.revision}).")
+
+
+@app.command()
+def restore(
+    src: Annotated[Path, typer.Argument(help="A file written by `zhoubao backup`.")],
+    force: Annotated[bool, typer.Option(help="Replace a database that already holds data.")] = False,
+) -> None:
+    """Bring a backup back as the SQLite database at DATABASE_URL. Stop the bot first."""
+    from storage.backup import BackupError, restore_sqlite
+
+    settings = _settings()
+    try:
+        result = restore_sqlite(src, settings.database_url, force=force)
+    except BackupError as exc:
+        raise _fail(f"Restore: {exc}") from None
+    typer.echo(f"Restored {src} into {result.path} (migration revision {result.revision}).")
+    if result.revision != result.head:
+        typer.echo(f"Next: `zhoubao db upgrade` brings it to revision {result.head} (the bot also does this on start).")
 
 
 @app.command()
