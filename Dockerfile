@@ -40,7 +40,7 @@ WORKDIR /var/lib/zhoubao
 VOLUME ["/var/lib/zhoubao/data"]
 USER zhoubao
 EXPOSE 3000
-# GET /healthz on PORT (bot/slack/transports.py, bot/feishu/transports.py): 200 while the bot runs, also
+# GET /healthz on PORT (bot/adapters/slack/transports.py, bot/adapters/feishu/transports.py): 200 while the bot runs, also
 # "degraded" with the database down; 503 when the scheduler has stopped. The slim image has no curl,
 # so the probe is Python's standard library; any error (refused, timeout, 503) exits 1.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from bot.app import Bot, build_bot
-from bot.cli import app
-from bot.console import ConsoleChat, ConsoleSession, VirtualClock
-from bot.demo import DEMO_START, DEMO_WEEK
-from bot.team_file import load_team
-from bot.weeks import IsoWeek
+from bot.adapters.console.demo import DEMO_START, DEMO_WEEK
+from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.domain.weeks import IsoWeek
+from bot.runtime.cli import app
+from bot.runtime.composition import build_bot
+from bot.runtime.jobs import DueJobs
+from bot.runtime.team_file import load_team
+from bot.services.bot import Bot
 from storage.backup import BackupError, backup_sqlite, restore_sqlite
 from storage.db import make_engine, session_factory, upgrade
 from storage.reports import Reports
@@ -46,7 +48,7 @@ def answers_in(path: Path) -> int:
 
 
 def late_answer(bot: Bot) -> None:
-    session = ConsoleSession(bot, bot.ctx.chat, bot.ctx.clock, io.StringIO())  # type: ignore[arg-type]
+    session = ConsoleSession(bot, bot.ctx.chat, bot.ctx.clock, io.StringIO(), jobs=DueJobs(bot))  # type: ignore[arg-type]
     session.run(["clock +1h", "as 周杰", "机房迁移：整体进度达到了85%，生产验证提前完成"])
 
 

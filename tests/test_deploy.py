@@ -35,7 +35,7 @@ from pydantic import SecretStr
 from ruamel.yaml import YAML
 from sqlalchemy.engine import make_url
 
-from bot.settings import Settings
+from bot.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = Path(__file__).parent / "deploy" / "compose-spec.json"
