@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import dockerfile
 import jsonschema
 import pytest
 from pydantic import SecretStr
@@ -44,63 +45,48 @@ SETTINGS = {name.upper() for name in Settings.model_fields}
 SECRETS = {name.upper() for name, f in Settings.model_fields.items() if SecretStr in getattr(f.annotation, "__args__", ())}
 
 
-# ----- a small Dockerfile reader -------------------------------------------------------
+# ----- the Dockerfile, read with BuildKit's own parser (the `dockerfile` package) ---------------
 
 
 @dataclass(frozen=True)
 class Instruction:
     keyword: str
-    args: str
+    flags: tuple[str, ...]
+    value: tuple[str, ...]  # exec form: the JSON array; shell form: one string; ENV/LABEL: key, value, …
     workdir: str  # WORKDIR in force when it runs
 
-    def json_or_words(self) -> list[str]:
-        """Exec (JSON array) form as a list; shell form split like a shell would."""
-        text = self.args.strip()
-        return json.loads(text) if text.startswith("[") else shlex.split(text)
+    @property
+    def words(self) -> list[str]:
+        return [w for v in self.value for w in shlex.split(v)]
 
 
 def dockerfile_stages(path: Path = ROOT / "Dockerfile") -> list[list[Instruction]]:
-    """The Dockerfile's instructions, one list per build stage (a FROM starts one)."""
-    lines, buffer = [], ""
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        stripped = raw.strip()
-        if not buffer and (not stripped or stripped.startswith("#")):
-            continue
-        if buffer and stripped.startswith("#"):
-            continue  # a comment inside a continued instruction is dropped, as BuildKit does
-        if stripped.endswith("\\"):
-            buffer += stripped[:-1] + " "
-            continue
-        lines.append(buffer + stripped)
-        buffer = ""
+    """The Dockerfile's instructions, one list per build stage (a FROM starts one).
+
+    `dockerfile.parse_file` raises on a Dockerfile that Docker itself could not parse."""
     stages: list[list[Instruction]] = []
     workdir = "/"
-    for line in lines:
-        keyword, _, args = line.partition(" ")
-        keyword = keyword.upper()
+    for cmd in dockerfile.parse_file(str(path)):
+        keyword = cmd.cmd.upper()
         if keyword == "FROM":
             stages.append([])
             workdir = "/"
-        if keyword == "WORKDIR":
-            workdir = args.strip() if args.strip().startswith("/") else f"{workdir.rstrip('/')}/{args.strip()}"
-        if keyword == "ARG" and not stages:
-            continue  # an ARG before the first FROM parameterizes FROM
-        stages[-1].append(Instruction(keyword, args, workdir))
+        elif keyword == "WORKDIR":
+            workdir = posixpath.join(workdir, cmd.value[0])
+        if stages:  # an ARG before the first FROM only parameterizes FROM
+            stages[-1].append(Instruction(keyword, tuple(cmd.flags), tuple(cmd.value), workdir))
     return stages
 
 
 def copies(stage: list[Instruction]) -> list[tuple[list[str], str, str]]:
     """(sources, destination, workdir) of each COPY/ADD from the build context (not --from another stage)."""
-    found = []
-    for ins in stage:
-        if ins.keyword not in ("COPY", "ADD"):
-            continue
-        words = ins.json_or_words()
-        if any(w.startswith("--from") for w in words):
-            continue
-        words = [w for w in words if not w.startswith("--")]
-        found.append((words[:-1], words[-1], ins.workdir))
-    return found
+    return [(list(ins.value[:-1]), ins.value[-1], ins.workdir) for ins in stage
+            if ins.keyword in ("COPY", "ADD") and not any(f.startswith("--from") for f in ins.flags)]
+
+
+def env_of(stage: list[Instruction]) -> dict[str, str]:
+    pairs = [ins.value for ins in stage if ins.keyword == "ENV"]
+    return {k: v for value in pairs for k, v in zip(value[::2], value[1::2], strict=True)}
 
 
 def landing(src: str, dest: str, workdir: str, count: int) -> str:
@@ -146,13 +132,12 @@ def test_the_image_installs_the_project_as_the_makefile_does() -> None:
     project = spec.split("[")[0]
     assert project == ".", spec
     installs = [ins for stage in (build, runtime) for ins in stage
-                if ins.keyword == "RUN" and "pip install" in ins.args]
+                if ins.keyword == "RUN" and "pip install" in " ".join(ins.value)]
     assert installs, "no RUN pip install in the Dockerfile"
-    targets = [[w for w in shlex.split(ins.args)[shlex.split(ins.args).index("install") + 1:] if not w.startswith("-")]
-               for ins in installs]
+    targets = [[w for w in ins.words[ins.words.index("install") + 1:] if not w.startswith("-")] for ins in installs]
     assert [project] in targets, f"the project is installed with `pip install {project}` (Makefile: {spec}); got {targets}"
     install = installs[targets.index([project])]
-    assert "-e" not in shlex.split(install.args) and "--editable" not in install.args, "an image installs, not links"
+    assert "-e" not in install.words and "--editable" not in install.words, "an image installs, not links"
 
     # Everything the wheel is built from is copied into the folder pip installs from, and
     # .dockerignore lets it into the build context.
@@ -166,10 +151,10 @@ def test_the_image_installs_the_project_as_the_makefile_does() -> None:
 
 def test_the_image_runs_zhoubao_run_as_an_unprivileged_user() -> None:
     runtime = dockerfile_stages()[-1]
-    users = [ins.args.strip() for ins in runtime if ins.keyword == "USER"]
+    users = [ins.value[0] for ins in runtime if ins.keyword == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0"), f"USER {users}"
     cmd = [ins for ins in runtime if ins.keyword in ("CMD", "ENTRYPOINT")]
-    argv = [w for ins in cmd for w in ins.json_or_words()]
+    argv = [w for ins in cmd for w in ins.value]
     assert argv == ["zhoubao", "run"], argv
     assert "zhoubao" in PYPROJECT["project"]["scripts"], "the command the image runs is the package's script"
 
@@ -184,19 +169,16 @@ def test_configuration_comes_only_from_the_environment() -> None:
                 assert not (name == ".env" or (name.startswith(".env.") and name != ".env.example")), src
                 assert name != "team.yaml" and not name.endswith((".db", ".sqlite3")), src
     # ENV names are real settings (a typo would be silently ignored) and hold no secret.
-    env: dict[str, str] = {}
-    for ins in stages[-1]:
-        if ins.keyword == "ENV":
-            env.update(dict(w.split("=", 1) for w in shlex.split(ins.args)))
+    env = env_of(stages[-1])
     settings_env = {k: v for k, v in env.items() if not k.startswith(("PYTHON", "PATH", "PIP_"))}
     assert set(settings_env) <= SETTINGS, f"not settings: {sorted(set(settings_env) - SETTINGS)}"
     assert not set(settings_env) & SECRETS
     assert "TEAM_FILE" in settings_env, "the team file's path comes from the environment"
     # The SQLite default and the spool sit in the declared volume, and the exposed port is the bot's.
-    volumes = [w for ins in stages[-1] if ins.keyword == "VOLUME" for w in ins.json_or_words()]
+    volumes = [w for ins in stages[-1] if ins.keyword == "VOLUME" for w in ins.value]
     assert any(make_url(settings_env["DATABASE_URL"]).database.startswith(v) for v in volumes)
     assert any(settings_env["SPOOL_DIR"].startswith(v) for v in volumes)
-    exposed = [ins.args.strip() for ins in stages[-1] if ins.keyword == "EXPOSE"]
+    exposed = [v for ins in stages[-1] if ins.keyword == "EXPOSE" for v in ins.value]
     assert exposed == [settings_env["PORT"]] == [str(Settings.model_fields["port"].default)]
 
 
@@ -206,9 +188,8 @@ def test_configuration_comes_only_from_the_environment() -> None:
 def healthcheck_argv() -> list[str]:
     checks = [ins for ins in dockerfile_stages()[-1] if ins.keyword == "HEALTHCHECK"]
     assert len(checks) == 1
-    options, _, command = checks[0].args.partition("CMD")
-    assert "--timeout" in options and "--interval" in options
-    argv = json.loads(command.strip())
+    options, (kind, *argv) = " ".join(checks[0].flags), checks[0].value
+    assert kind == "CMD" and "--timeout" in options and "--interval" in options
     assert "/healthz" in " ".join(argv)
     return argv
 
@@ -257,7 +238,7 @@ def test_healthcheck_passes_on_200_and_fails_on_503_or_no_answer(health_server: 
 
     handler.status = 503  # the scheduler has stopped
     stopped = run_probe(port)
-    assert stopped.returncode == 1 and "503" in stopped.stderr
+    assert stopped.returncode == 1 and stopped.stderr == "unhealthy: HTTP Error 503: Service Unavailable\n"
 
 
 def test_healthcheck_fails_when_nothing_listens() -> None:
@@ -265,6 +246,7 @@ def test_healthcheck_fails_when_nothing_listens() -> None:
         port = server.server_address[1]
     refused = run_probe(port)  # the port was just released: connection refused
     assert refused.returncode == 1 and "refused" in refused.stderr.lower()
+    assert refused.stderr.count("\n") == 1, "one line for docker inspect, no traceback"
 
 
 # ----- (b) compose.yaml ------------------------------------------------------------------
