@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,7 +48,18 @@ schedule: {{prompt: thu 10:00, remind: [fri 10:00], publish: fri 17:00, calendar
 """
 
 
-def run(owners: int, scale: float, database_url: str | None) -> bool:
+@dataclass(frozen=True)
+class Outcome:
+    exactly_once: bool  # every owner got exactly one prompt
+    refused: int  # calls the stand-in refused for exceeding a limit
+    ratio: float  # elapsed time over the least the limits allow
+
+    @property
+    def ok(self) -> bool:
+        return self.exactly_once and self.ratio <= 1.2
+
+
+def run(owners: int, scale: float, database_url: str | None) -> Outcome:
     limits = Limits().scaled(scale)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "team.yaml"
@@ -71,13 +83,13 @@ def run(owners: int, scale: float, database_url: str | None) -> bool:
     exactly_once = sent == owners and len(per_owner) == owners and set(per_owner.values()) == {1}
     least = (owners - 1) / limits.per_app
     refused = sum(1 for c in standin.calls if c.status == 429 or c.code == 230020)
-    ok = exactly_once and elapsed <= 1.2 * least
+    outcome = Outcome(exactly_once, refused, elapsed / least)
     print(f"owners {owners}, limits {limits.per_app:g}/s per app, {limits.per_chat:g}/s per chat")
     print(f"prompts sent {sent}; owners with exactly one prompt {sum(1 for v in per_owner.values() if v == 1)}")
     print(f"elapsed {elapsed:.2f}s; least the limits allow {least:.2f}s; ratio {elapsed / least:.3f} (≤ 1.2)")
     print(f"refused by the stand-in (429 / 230020): {refused}")
-    print("PASS" if ok else "FAIL")
-    return ok
+    print("PASS" if outcome.ok else "FAIL")
+    return outcome
 
 
 def main() -> None:
@@ -86,7 +98,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply Feishu's limits (faster runs)")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    sys.exit(0 if run(args.owners, args.scale, args.database_url) else 1)
+    sys.exit(0 if run(args.owners, args.scale, args.database_url).ok else 1)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 
 from bot.domain.weeks import IsoWeek
+from bot.text.render import md_text
 from storage.db import session_factory
 from storage.models import AnswerMessageRow, AnswerRevisionRow
 from tests.helpers import entry_text, make_bot, say
@@ -130,7 +132,8 @@ def test_markup_in_answers_is_data_in_every_rendering(database_url, chat, clock)
     say(bot, "zhoujie", nasty)
     report = bot.cycle.compile(IsoWeek(2024, 26))
     md = bot.ctx.renderer.markdown(report)
-    assert f"1. 机房迁移：{nasty}" in md
+    assert f"1. 机房迁移：{md_text(nasty)}" in md  # CommonMark-escaped: shown as typed, never raw HTML
+    assert "<script>" not in MarkdownIt("commonmark").render(md) and "&lt;script&gt;" in MarkdownIt("commonmark").render(md)
     slack = bot.ctx.renderer.slack(report)
     assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack and "&lt;@U1&gt;" in slack
     assert "{{ report.team }}" in slack and "&amp; done" in slack

@@ -155,4 +155,6 @@ def test_sending_faster_than_feishu_allows_is_refused_then_retried_once_each(wor
 def test_the_bench_prompts_every_owner_once_within_the_limits() -> None:
     from bench.feishu_prompts import run
 
-    assert run(owners=60, scale=2, database_url=None)  # 100/s: pacing, not per-send work, sets the pace
+    # The bench's timing ratio is a figure it prints, not asserted here (a loaded machine would flake it).
+    outcome = run(owners=60, scale=2, database_url=None)
+    assert outcome.exactly_once and outcome.refused == 0
