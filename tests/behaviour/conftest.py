@@ -15,8 +15,10 @@ from tests.behaviour.slack import SlackDriver
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI)  # the start of 2024-W26
+# feishu: HTTP callbacks; feishu_ws: the same bot reached over the long connection (the default deployment).
 PLATFORMS: dict[str, Callable[[str, datetime], Driver]] = {
-    "console": ConsoleDriver, "slack": SlackDriver, "feishu": FeishuDriver}
+    "console": ConsoleDriver, "slack": SlackDriver, "feishu": FeishuDriver,
+    "feishu_ws": lambda url, start: FeishuDriver(url, start, transport="ws")}
 
 
 @pytest.fixture(params=list(PLATFORMS))
@@ -33,7 +35,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "diverges(**platforms): platform=reason for a case that behaves "
-                                       "differently there today; it is expected to fail (strictly) on that platform")
+                                       "differently there today; it is expected to fail (strictly) on that platform "
+                                       "(feishu covers both of its transports)")
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +44,7 @@ def _divergence(request: pytest.FixtureRequest) -> None:
     """Expect a strict failure on a platform the test's `diverges` marker names (it must still fail)."""
     marker = request.node.get_closest_marker("diverges")
     callspec = getattr(request.node, "callspec", None)
-    platform = callspec.params.get("driver") if callspec is not None else None
-    if marker is not None and platform in marker.kwargs:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=f"{platform}: {marker.kwargs[platform]}"))
+    platform = str(callspec.params.get("driver")) if callspec is not None else ""
+    reason = marker.kwargs.get(platform.split("_")[0]) if marker is not None else None
+    if reason is not None:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"{platform}: {reason}"))

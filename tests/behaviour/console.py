@@ -15,6 +15,8 @@ from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, MessageRef, RenderedReport
+from storage.db import transaction
+from storage.directory import Directory
 from tests.behaviour.driver import Unsupported, prompt_of
 from tests.helpers import example_team
 
@@ -91,9 +93,6 @@ class ConsoleDriver:
         self._type(f"reply {self._latest_prompt()} {text}")
 
     def _latest_prompt(self) -> str:
-        from storage.db import transaction
-        from storage.directory import Directory
-
         ctx = self.bot.ctx
         assert self.me is not None
         with transaction(ctx.db) as s:

@@ -1,13 +1,22 @@
-"""The behaviour driver on Feishu: encrypted, signed callbacks to POST /feishu/events and card actions,
-answered through the real adapter against the loopback Open API (`tests/feishu/openapi.py`)."""
+"""The behaviour driver on Feishu, against the loopback Open API (`tests/feishu/openapi.py`), by either
+transport: encrypted, signed callbacks to POST /feishu/events ("http"), or data frames handed to a real
+`lark.ws.Client`, which answers with a frame ("ws", the long connection; only its socket is replaced)."""
 
 from __future__ import annotations
 
+import base64
+import itertools
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+import lark_oapi as lark
+from lark_oapi.ws import client as ws_client_module
+from lark_oapi.ws.pb.pbbp2_pb2 import Frame
+
+from bot.adapters.feishu.transports import event_handler
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from tests.behaviour.driver import Unsupported, prompt_text
@@ -52,11 +61,14 @@ def _button_value(card: dict[str, Any]) -> dict[str, Any]:
 class FeishuDriver:
     platform = "feishu"
 
-    def __init__(self, database_url: str, start: datetime) -> None:
+    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "ws"] = "http") -> None:
         self.clock = FixedClock(start)
         self._stack = ExitStack()
         self.world: World = self._stack.enter_context(open_world(database_url, self.clock))
         self.bot: Bot = self.world.bot
+        self.transport = transport
+        self._ws: lark.ws.Client | None = None
+        self._frames = itertools.count(1)
         self.me: str | None = None
         self._mine: dict[str, list[str]] = {}  # person id -> ids of their messages, oldest first
         self._told: dict[str, list[str]] = {}
@@ -65,6 +77,40 @@ class FeishuDriver:
 
     def close(self) -> None:
         self._stack.close()
+
+    def _deliver(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Hand Feishu's event or callback to the bot; returns the callback's answer ({} for an event)."""
+        if self.transport == "http":
+            response = self.world.post(payload)
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+        return self._frame(payload)
+
+    def _frame(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """One data frame through lark-oapi's own `ws.Client._handle_data_frame` (lark_oapi/ws/client.py),
+        the way `ws.Client.start()` runs it; the frame it writes back is the answer."""
+        if self._ws is None:
+            self._ws = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(self.world.events),
+                                      domain=self.world.standin.url, log_level=lark.LogLevel.ERROR)
+        written: list[bytes] = []
+
+        async def capture(data: bytes) -> None:
+            written.append(data)
+
+        self._ws._write_message = capture  # type: ignore[method-assign]  # the socket; everything else is real
+        n = next(self._frames)
+        frame = Frame(SeqID=n, LogID=n, service=1, method=1)
+        for key, value in (("type", "event"), ("message_id", f"frame{n}"), ("sum", "1"), ("seq", "0"),
+                           ("trace_id", f"t{n}")):
+            header = frame.headers.add()
+            header.key, header.value = key, value
+        frame.payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        ws_client_module.loop.run_until_complete(self._ws._handle_data_frame(frame))
+        answer = Frame()
+        answer.ParseFromString(written[0])
+        body = json.loads(answer.payload)
+        assert body["code"] == 200, body
+        return dict(json.loads(base64.b64decode(body["data"]))) if body.get("data") else {}
 
     # ----- acting -----------------------------------------------------------------------------------
 
@@ -103,8 +149,7 @@ class FeishuDriver:
         self._n += 1
         message_id = f"om_{self.me}_{self._n}"
         self._mine.setdefault(self.me, []).append(message_id)
-        payload = payloads.message(open_id_of(self.me), text, self.clock.now, message_id=message_id, **kw)
-        assert self.world.post(payload).status_code == 200
+        self._deliver(payloads.message(open_id_of(self.me), text, self.clock.now, message_id=message_id, **kw))
         self._collect()
         return message_id
 
@@ -122,14 +167,15 @@ class FeishuDriver:
         self._message(text, parent_id=prompt, root_id=prompt)
 
     def edit_last(self, text: str) -> None:
-        raise Unsupported("the Feishu adapter subscribes to no message-edit event (SUBSCRIBED in events.py)")
+        # lark-oapi models no message-edit event for bots (lark_oapi/api/im/v1/model/: receive, recalled,
+        # message_read, reactions), so an edit on Feishu never reaches the bot.
+        raise Unsupported("Feishu sends bots no message-edit event")
 
     def delete_last(self) -> None:
         assert self.me is not None
         message_id = self._mine[self.me][-1]
-        # im.message.recalled_v1: https://open.feishu.cn/document/server-docs/im-v1/message/events/recalled
-        payload = payloads.recalled(message_id, f"oc_p2p_{open_id_of(self.me)}", self.clock.now)
-        assert self.world.post(payload).status_code == 200
+        # im.message.recalled_v1 as lark-oapi models it: lark_oapi/api/im/v1/model/p2_im_message_recalled_v1.py
+        self._deliver(payloads.recalled(message_id, f"oc_p2p_{open_id_of(self.me)}", self.clock.now))
         self._collect()
 
     def incident(self, text: str) -> None:
@@ -147,11 +193,11 @@ class FeishuDriver:
 
     def _press(self, card: Message, form_value: dict[str, str]) -> None:
         assert self.me is not None
-        # card.action.trigger with form_value: https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication
-        response = self.world.post(payloads.card_action(open_id_of(self.me), _button_value(card.content), form_value,
-                                                        card.message_id, self.clock.now))
-        assert response.status_code == 200
-        self._collect(response.json())
+        # card.action.trigger with action.form_value: lark_oapi/event/callback/model/p2_card_action_trigger.py
+        answer = self._deliver(payloads.card_action(open_id_of(self.me), _button_value(card.content), form_value,
+                                                    card.message_id, self.clock.now))
+        assert "toast" in answer, answer
+        self._collect(answer)
 
     def submit_answer_form(self, *, item: str, text: str, progress: str | None = None,
                            main_problem: str | None = None) -> None:

@@ -131,7 +131,9 @@ class SlackDriver:
                 values[b["block_id"]] = {element["action_id"]: {"type": "static_select", "selected_option": option}}
             else:
                 values[b["block_id"]] = {element["action_id"]: {"type": element["type"], "value": value}}
-        # view_submission as Slack sends it: https://api.slack.com/reference/interaction-payloads/views
+        # view_submission as Slack sends it (view.state.values[block_id][action_id]):
+        # https://api.slack.com/reference/interaction-payloads/views; Bolt routes it by view.callback_id
+        # (slack_bolt/request/payload_utils.py, to_view)
         assert self.ws.interactive({"type": "view_submission", "user": {"id": user_id(self.me)},
                                     "team": {"id": "T1"}, "view": {**view, "id": f"V{len(self.slack.calls)}",
                                                                    "state": {"values": values}}}) == 200

@@ -127,7 +127,9 @@ def test_the_week_is_the_same_everywhere(database: str, tmp_path: Path, request:
         assert stored_there == console_stored, name
 
 
-@pytest.mark.diverges(feishu="the Feishu adapter subscribes to no message-edit event: an edit is never seen")
+@pytest.mark.diverges(feishu="Feishu sends bots no message-edit event (lark-oapi's im/v1 events: receive, "
+                             "recalled, message_read, reactions): an edit is never seen. A platform limit, "
+                             "not an adapter rule")
 def test_an_edit_replaces_what_the_message_stored(driver: Driver) -> None:
     driver.advance_to(at(27, 10))
     assert act(driver, "zhoujie", lambda: driver.say("机房迁移：进度 40%")) == [
