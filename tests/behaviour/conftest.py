@@ -15,10 +15,12 @@ from tests.behaviour.slack import SlackDriver
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI)  # the start of 2024-W26
-# feishu: HTTP callbacks; feishu_ws: the same bot reached over the long connection (the default deployment).
+# slack, feishu: their HTTP endpoints; slack_socket, feishu_ws: the same bots over Socket Mode and the long
+# connection (the default deployments).
 PLATFORMS: dict[str, Callable[[str, datetime], Driver]] = {
-    "console": ConsoleDriver, "slack": SlackDriver, "feishu": FeishuDriver,
-    "feishu_ws": lambda url, start: FeishuDriver(url, start, transport="ws")}
+    "console": ConsoleDriver,
+    "slack": SlackDriver, "slack_socket": lambda url, start: SlackDriver(url, start, transport="socket"),
+    "feishu": FeishuDriver, "feishu_ws": lambda url, start: FeishuDriver(url, start, transport="ws")}
 
 
 @pytest.fixture(params=list(PLATFORMS))
@@ -36,7 +38,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "diverges(**platforms): platform=reason for a case that behaves "
                                        "differently there today; it is expected to fail (strictly) on that platform "
-                                       "(feishu covers both of its transports)")
+                                       "(slack and feishu cover both of their transports)")
 
 
 @pytest.fixture(autouse=True)

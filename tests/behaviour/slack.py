@@ -1,12 +1,21 @@
-"""The behaviour driver on Slack: signed Events API, slash-command and interactivity requests through the
-real Bolt app, served over HTTP, against the loopback Web API (`tests/slack/stand_in.py`)."""
+"""The behaviour driver on Slack, against the loopback Web API (`tests/slack/stand_in.py`), by either
+transport into the one real Bolt app: signed Events API, slash-command and interactivity requests over HTTP
+("http"), or the same payloads as Socket Mode envelopes through Bolt's `SocketModeHandler` ("socket", the
+default deployment; only the WebSocket is replaced)."""
 
 from __future__ import annotations
 
+import itertools
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import parse_qsl
 
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from bot.adapters.slack.transports import socket_mode_handler
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from tests.behaviour.driver import prompt_of
@@ -21,6 +30,35 @@ def _plain(mrkdwn: str) -> str:
     return mrkdwn.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+@dataclass
+class SocketWorkspace(Workspace):
+    """The workspace with Slack's three kinds of request delivered as Socket Mode envelopes instead.
+
+    Envelope types and payloads as slack_bolt/adapter/socket_mode/internals.py hands them to the app:
+    events_api (the event_callback body), slash_commands (the command's fields), interactive (the payload).
+    """
+
+    handler: Any = None
+    acks: list[SocketModeResponse] = field(default_factory=list)
+    _envelopes: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _envelope(self, kind: str, payload: dict[str, Any]) -> int:
+        envelope_id = f"env{next(self._envelopes)}"
+        self.handler.handle(self.handler.client, SocketModeRequest(type=kind, envelope_id=envelope_id,
+                                                                   payload=payload))
+        assert self.acks and self.acks[-1].envelope_id == envelope_id, "not acknowledged"
+        return 200
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None, secret: str = "",
+             headers: dict[str, str] | None = None) -> tuple[int, str, float]:
+        if content_type == "application/json":
+            return self._envelope("events_api", json.loads(body)), "", 0.0
+        form = dict(parse_qsl(body))
+        if "payload" in form:
+            return self._envelope("interactive", json.loads(form["payload"])), "", 0.0
+        return self._envelope("slash_commands", form), "", 0.0
+
+
 def _is_prompt(message: dict[str, Any]) -> bool:
     return any(b.get("block_id") == "zhoubao_prompt" for b in message.get("blocks") or [])
 
@@ -28,12 +66,17 @@ def _is_prompt(message: dict[str, Any]) -> bool:
 class SlackDriver:
     platform = "slack"
 
-    def __init__(self, database_url: str, start: datetime) -> None:
+    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "socket"] = "http") -> None:
         team = example_team()
         self.slack = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
         self.clock = FixedClock(start)
         self.ws: Workspace
         self.ws, self._server = make_workspace(team, self.slack, database_url, self.clock)
+        if transport == "socket":
+            handler = socket_mode_handler(self.ws.runtime.app, "xapp-test")
+            socket = SocketWorkspace(self.ws.runtime, self.slack, self.ws.url, self.clock, handler=handler)
+            handler.client.send_socket_mode_response = socket.acks.append  # the WebSocket is Slack's side
+            self.ws = socket
         self.bot: Bot = self.ws.runtime.bot
         self.me: str | None = None
         self._mine: dict[str, list[str]] = {}  # person id -> ts of their messages, oldest first
