@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,14 +22,14 @@ REMIND = "⏰ 提醒：2024-W26 周报还差以下内容，6月28日（周五）
 GATEWAY = "06/27 20:05 gateway-api 节点CPU打满 原因：新接口缺少分页 级别：C"
 
 
-def told(driver: Driver, person: str, step: Callable[[], None]) -> list[str]:
+def told(driver: Driver, person: str, step: Callable[[], Any]) -> list[str]:
     """What `person` is told while `step` runs."""
     before = len(driver.dms_to(person))
     step()
     return driver.dms_to(person)[before:]
 
 
-def act(driver: Driver, person: str, step: Callable[[], None]) -> list[str]:
+def act(driver: Driver, person: str, step: Callable[[], Any]) -> list[str]:
     driver.as_person(person)
     return told(driver, person, step)
 
