@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,9 +90,6 @@ class Directory:
             assert row is not None
         return row
 
-    def has_any_week(self, team_id: int) -> bool:
-        return self.s.scalar(select(func.count()).select_from(WeekRow).where(WeekRow.team_id == team_id)) != 0
-
     # ----- prompts --------------------------------------------------------
 
     def prompt(self, team_id: int, week_id: int, person_id: int, kind: str, platform: str) -> PromptRow | None:
@@ -104,10 +101,6 @@ class Directory:
         self.s.add(row)
         self.s.flush()
         return row
-
-    def prompts_of_week(self, team_id: int, week_id: int) -> list[PromptRow]:
-        return list(self.s.scalars(select(PromptRow).where(
-            PromptRow.team_id == team_id, PromptRow.week_id == week_id).order_by(PromptRow.id)))
 
     def latest_prompt(self, team_id: int, person_id: int, platform: str) -> PromptRow | None:
         return self.s.scalars(select(PromptRow).where(

@@ -231,11 +231,22 @@ _FRAGMENTS = st.sampled_from(["06/21", "10:04", "2024-06-21", "13/40", "order-ap
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(), st.lists(_FRAGMENTS, max_size=10).map(" ".join)))
 def test_only_syntax_errors_escape(text: str) -> None:
-    for parser in (parse_incident, parse_command):
-        try:
-            parser(text, now=NOW, severities=SEVERITIES)
-        except IncidentSyntaxError:
-            pass
+    # Any text is either refused with IncidentSyntaxError (which carries the usage) or read into a
+    # complete value; any other exception fails the test.
+    try:
+        draft = parse_incident(text, now=NOW, severities=SEVERITIES)
+    except IncidentSyntaxError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(draft, IncidentDraft) and draft.what.strip()
+    try:
+        command = parse_command(text, now=NOW, severities=SEVERITIES)
+    except IncidentSyntaxError as exc:
+        assert str(exc)
+    else:
+        assert command.action in ("add", "list", "edit", "resolve", "delete", "help")
+        assert (command.draft is not None) == (command.action == "add")
+        assert (command.number is not None) == (command.action in ("edit", "resolve", "delete"))
 
 
 @given(st.lists(_FRAGMENTS, max_size=10).map(" ".join))

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import re
-import sys
-import types
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -40,39 +37,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOT_UPDATED = Entry(Status.NOT_UPDATED)
 AWAY = Entry(Status.AWAY)
 NASTY = '{{ report.team }} {% if true %}x{% endif %} <script>alert(1)</script> <!channel> <!here> <@U123> @all @所有人 <at user_id="all"></at> a & b'
-
-
-def _fallback_incident_line(
-    started_at: datetime,
-    headline: str,
-    impact: str,
-    cause: str,
-    recovered_at: datetime | None,
-    locale: str,
-) -> str:
-    """The incident-line rule from the brief, used only while bot/incidents.py does not exist yet."""
-    zh = locale != "en"
-    line = f"{started_at:%m/%d %H:%M} {headline}"
-
-    def add(text: str) -> None:
-        nonlocal line
-        line += ("" if line.endswith(tuple("。！？；，,.;!?")) else ("，" if zh else ", ")) + text
-
-    if impact:
-        add(("影响：" if zh else "Impact: ") + impact)
-    if cause:
-        add(("原因：" if zh else "Cause: ") + cause)
-    if recovered_at is not None and f"{recovered_at:%H:%M}" not in line:
-        add(f"{recovered_at:%H:%M} 恢复" if zh else f"recovered {recovered_at:%H:%M}")
-    return line
-
-
-@pytest.fixture(autouse=True)
-def _incident_grammar(monkeypatch: pytest.MonkeyPatch) -> None:
-    if importlib.util.find_spec("bot.domain.incidents") is None:
-        module = types.ModuleType("bot.domain.incidents")
-        module.incident_line = _fallback_incident_line  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "bot.domain.incidents", module)
 
 
 def _answered(text: str, **kwargs: object) -> Entry:

@@ -303,9 +303,17 @@ def test_normalize_is_idempotent(raw: str) -> None:
 
 @given(st.text(), st.sampled_from(["", "%", "ms"]))
 def test_parsers_accept_any_text(raw: str, unit: str) -> None:
-    parse_entry(raw)
-    parse_metric_value(raw, unit)
-    bank_stage(raw)
+    entry = parse_entry(raw)
+    assert entry.text == normalize_text(raw)  # nothing dropped, nothing added
+    assert entry.progress is None or 0 <= entry.progress <= 100
+    assert entry.main_problem is None or (entry.main_problem == entry.main_problem.strip() != ""
+                                          and entry.main_problem in entry.text)
+    metric = parse_metric_value(raw, unit)
+    if metric is not None:
+        written, value = metric
+        assert Decimal(written.replace(",", "")) == value
+        assert written in normalize_text(raw).translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    assert bank_stage(raw) in (None, "上线", "联调", "开发", "方案", "意向")
 
 
 def test_item_prefix_picks_an_item_by_number_on_every_platform() -> None:

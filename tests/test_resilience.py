@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from slack_bolt import App
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.adapters.feishu.envelope import Keys
+from bot.adapters.feishu.events import FeishuEvents, InlineRunner
 from bot.adapters.feishu.transports import wsgi_app as feishu_wsgi
 from bot.adapters.slack.transports import wsgi_app as slack_wsgi
 from bot.runtime.composition import build_bot
 from bot.runtime.health import health
 from bot.services.chat import Inbound
 from bot.services.events import EventLog
+from storage.db import session_factory
+from storage.models import AnswerMessageRow
+from tests.feishu import payloads
 from tests.helpers import entry_text, example_team
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing?connect_timeout=1"
@@ -61,15 +66,50 @@ def test_an_answer_during_an_outage_is_spooled_then_stored(database_url, chat, c
     assert bot.spool.drain() == 0
 
 
-def test_an_event_is_recorded_only_once_handled(database_url, chat, clock) -> None:
+@dataclass
+class _Members:
+    def member(self, open_id: str) -> str:
+        return open_id.removeprefix("ou_")
+
+
+@dataclass
+class _RecordingGateway:
+    """What FeishuEvents needs of its gateway: who an open_id is, and a way to answer in a thread."""
+
+    people: _Members = field(default_factory=_Members)
+    replies: list[str] = field(default_factory=list)
+
+    def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> None:
+        self.replies.append(text)
+
+
+def test_an_event_whose_handler_failed_is_handled_again_and_only_once(database_url, chat, clock) -> None:
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    gateway = _RecordingGateway()
+    events = FeishuEvents(bot, gateway, runner=InlineRunner())  # type: ignore[arg-type]
+    delivery = payloads.message("ou_zhoujie", "机房迁移：切换演练完成", clock.now, message_id="om_1", event_id="Ev1")
+    good = bot.ctx.db
+    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))  # the handler fails: the database is away
+    assert events.dispatch(delivery) is None
+    bot.ctx.db = good
+    assert entry_text(bot, "okr:O3/机房迁移") is None and gateway.replies == []
+    assert not EventLog(bot.ctx).seen("feishu", "Ev1"), "a failed event must not be recorded as handled"
+    events.dispatch(delivery)  # Feishu redelivers: handled now
+    assert entry_text(bot, "okr:O3/机房迁移") == "切换演练完成"
+    assert gateway.replies == ["✅ 已记录：O3 平台治理 · 机房迁移"]
+    assert EventLog(bot.ctx).seen("feishu", "Ev1")
+    events.dispatch(delivery)  # and again: dropped, nothing stored or said twice
+    assert gateway.replies == ["✅ 已记录：O3 平台治理 · 机房迁移"]
+    with session_factory(bot.engine)() as s:
+        assert s.scalar(select(func.count()).select_from(AnswerMessageRow)) == 1
+
+
+def test_recording_an_event_twice_or_without_a_database_is_harmless(database_url, chat, clock) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url)
     log = EventLog(bot.ctx)
-    assert not log.seen("slack", "Ev1")
-    # the handler failed: nothing recorded, so Slack's redelivery is handled again
-    assert not log.seen("slack", "Ev1")
     log.done("slack", "Ev1")
-    assert log.seen("slack", "Ev1")
     log.done("slack", "Ev1")  # a concurrent delivery recording it again is harmless
+    assert log.seen("slack", "Ev1") and not log.seen("slack", "Ev3")
     bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
     assert not log.seen("slack", "Ev2"), "with the database down the message must reach the spool"
     log.done("slack", "Ev2")  # and recording quietly waits for better times

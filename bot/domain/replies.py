@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.domain.team import Item, ItemKind
 
-MAX_REPLY_CHARS = 20000
+MAX_REPLY_CHARS = 20_000  # characters of one reply or form field the report takes; longer is kept, not used
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 

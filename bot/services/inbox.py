@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.domain.prompts import PromptItem
-from bot.domain.replies import bank_stage, normalize_text, parse_entry, parse_metric_value, route_reply
+from bot.domain.replies import (
+    MAX_REPLY_CHARS,
+    bank_stage,
+    normalize_text,
+    parse_entry,
+    parse_metric_value,
+    route_reply,
+)
 from bot.domain.team import Item, ItemKind, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import Inbound, Reply
@@ -21,8 +28,6 @@ from storage.answers import Answers, NewMessage
 from storage.db import transaction
 from storage.directory import Directory
 from storage.models import AnswerMessageRow
-
-MAX_REPLY_CHARS = 20_000
 
 
 class Inbox:

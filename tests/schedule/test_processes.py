@@ -7,23 +7,27 @@ fires it within seconds. The fake platform is a file (bench/schedule_proc.py).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from storage.db import make_engine, session_factory
-from storage.models import PromptRow
+from storage.models import JobRunRow, PromptRow
 
 ROOT = Path(__file__).resolve().parents[2]
 PROC = ROOT / "bench" / "schedule_proc.py"
 pytestmark = pytest.mark.postgres
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def lines(path: Path, kind: str) -> list[list[str]]:
@@ -41,14 +45,42 @@ def wait_for(cond: Callable[[], bool], timeout: float) -> bool:
     return cond()
 
 
+# The bench process as it is, with APScheduler's own account of each pass over the job store on stderr:
+# `_process_jobs` submits every due job, then logs "Next wakeup is due at …" (apscheduler/schedulers/base.py).
+_WITH_SCHEDULER_LOG = (
+    "import logging, runpy, sys; "
+    "logging.basicConfig(level=logging.WARNING, format='%(name)s %(message)s'); "
+    "logging.getLogger('apscheduler.scheduler').setLevel(logging.DEBUG); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+_WAKEUP = re.compile(r"Next wakeup is due at (\S+ \S+) \(in")
+
+
+def looked_past(err: Path, moment: datetime) -> bool:
+    """Whether the process's scheduler has made a pass after `moment`: every job due by then was submitted."""
+    if not err.exists():
+        return False
+    return any(datetime.fromisoformat(m.group(1)) > moment for m in _WAKEUP.finditer(err.read_text(encoding="utf-8")))
+
+
+def finished_runs(database: str, job_id: str) -> int:
+    engine = make_engine(database)
+    try:
+        with session_factory(engine)() as s:
+            return s.scalar(select(func.count()).select_from(JobRunRow).where(
+                JobRunRow.job_id == job_id, JobRunRow.finished_at.is_not(None))) or 0
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def spawn(pg_database: str, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     procs: list[subprocess.Popen[str]] = []
 
     def start(*args: str) -> subprocess.Popen[str]:
         err = open(tmp_path / f"proc{len(procs)}.err", "w")  # a file, so a chatty process never blocks on a pipe
-        p = subprocess.Popen([sys.executable, str(PROC), "--db", pg_database, "--out", str(tmp_path / "chat.log"),
-                              *args], stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+        p = subprocess.Popen([sys.executable, "-c", _WITH_SCHEDULER_LOG, str(PROC), "--db", pg_database,
+                              "--out", str(tmp_path / "chat.log"), *args],
+                             stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
         err.close()
         procs.append(p)
         return p
@@ -71,14 +103,19 @@ def stop(p: subprocess.Popen[str]) -> None:
     assert p.wait(timeout=20) == 0, p.args
 
 
-def test_two_instances_publish_once(spawn: Callable[..., subprocess.Popen[str]], tmp_path: Path) -> None:
+def test_two_instances_publish_once(spawn: Callable[..., subprocess.Popen[str]], tmp_path: Path,
+                                    pg_database: str) -> None:
     chat = tmp_path / "chat.log"
     # Both clocks start two seconds before Friday 17:00 (Shanghai): both APSchedulers fire the publish.
     procs = [spawn("--travel", "2024-06-28T16:59:58+08:00") for _ in range(2)]
     for p in procs:
         ready(p)
     assert wait_for(lambda: len(lines(chat, "report")) >= 1, timeout=15)
-    time.sleep(1.5)  # give a second post every chance to appear
+    # Both schedulers have passed 17:00 (each submitted the publish, or saw the other had), and the run is
+    # finished; SIGTERM lets any submitted job finish first, so after both exit no post can still come.
+    publish = datetime(2024, 6, 28, 17, 0, tzinfo=SHANGHAI)
+    assert wait_for(lambda: all(looked_past(tmp_path / f"proc{n}.err", publish) for n in range(2)), timeout=15)
+    assert wait_for(lambda: finished_runs(pg_database, "zhoubao:publish") == 1, timeout=15)
     for p in procs:
         stop(p)
     reports = lines(chat, "report")
@@ -100,7 +137,8 @@ def test_kill_9_during_500_prompts_then_restart_sends_exactly_500(
     second = spawn("--travel", "2024-06-27T10:00:10+08:00", *opts)
     ready(second)
     assert wait_for(lambda: len(lines(chat, "prompt")) >= 500, timeout=30)
-    time.sleep(1.0)
+    # The taken-over run is finished: no instance will send for it again; SIGTERM lets anything in flight end.
+    assert wait_for(lambda: finished_runs(pg_database, "zhoubao:prompt") == 1, timeout=30)
     stop(second)
     prompts = lines(chat, "prompt")
     per_owner = Counter(p[1] for p in prompts)
@@ -149,8 +187,7 @@ def test_database_cut_while_answers_arrive_then_every_answer_is_stored(
         # kept durably while the database is away (an answer stored just before the cut may be kept too:
         # its reply step failed; replaying it stores nothing twice)
         assert wait_for(lambda: spooled() >= 10, timeout=10)
-        time.sleep(1.0)  # the bot keeps running through the outage
-        assert bot.poll() is None and stored() == 5
+        assert bot.poll() is None and stored() == 5  # the bot keeps running through the outage
         proxy.restore()
         assert wait_for(lambda: stored() == 15, timeout=15)  # recovered by itself
         assert wait_for(lambda: spooled() == 0, timeout=5)

@@ -1,0 +1,232 @@
+"""The behaviour driver on Feishu, against the loopback Open API (`tests/feishu/openapi.py`), by either
+transport: encrypted, signed callbacks to POST /feishu/events ("http"), or data frames handed to a real
+`lark.ws.Client`, which answers with a frame ("ws", the long connection; only its socket is replaced)."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime
+from typing import Any, Literal
+
+import lark_oapi as lark
+from lark_oapi.ws import client as ws_client_module
+from lark_oapi.ws.pb.pbbp2_pb2 import Frame
+
+from bot.adapters.feishu.transports import event_handler
+from bot.runtime.jobs import DueJobs
+from bot.services.bot import Bot
+from tests.behaviour.driver import Unsupported, prompt_text
+from tests.fakes import FixedClock
+from tests.feishu import payloads
+from tests.feishu.conftest import CHANNEL, World, open_id_of, open_world
+from tests.feishu.openapi import Message
+
+
+def _plain(text: str) -> str:
+    """A text message back to what was meant: `<at` and `@all` carry a zero-width space so they ping nobody."""
+    return text.replace("\u200b", "")
+
+
+def _form(card: dict[str, Any]) -> dict[str, Any] | None:
+    return next((e for e in card.get("body", {}).get("elements", []) if e.get("tag") == "form"), None)
+
+
+def _divs(card: dict[str, Any]) -> list[str]:
+    return [e["text"]["content"] for e in card.get("body", {}).get("elements", []) if e.get("tag") == "div"]
+
+
+def _card_text(card: dict[str, Any]) -> str:
+    """A card as text: a prompt as `prompt_text`, a bare form as nothing, any other card as its title and
+    text blocks."""
+    form = _form(card)
+    if form is not None and form.get("name") == "answers":
+        labels = [e["label"]["content"] for e in form["elements"] if e.get("tag") == "input"]
+        return prompt_text(card["header"]["title"]["content"], labels)
+    if form is not None:
+        return ""
+    return "\n".join([card["header"]["title"]["content"], *_divs(card)])
+
+
+def _button_value(card: dict[str, Any]) -> dict[str, Any]:
+    form = _form(card)
+    assert form is not None, "not a form card"
+    button = next(e for e in form["elements"] if e.get("tag") == "button")
+    return dict(button["behaviors"][0]["value"])
+
+
+class FeishuDriver:
+    platform = "feishu"
+
+    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "ws"] = "http") -> None:
+        self.clock = FixedClock(start)
+        self._stack = ExitStack()
+        self.world: World = self._stack.enter_context(open_world(database_url, self.clock))
+        self.bot: Bot = self.world.bot
+        self.transport = transport
+        self._ws: lark.ws.Client | None = None
+        self._frames = itertools.count(1)
+        self.me: str | None = None
+        self._mine: dict[str, list[str]] = {}  # person id -> ids of their messages, oldest first
+        self._told: dict[str, list[str]] = {}
+        self._seen = 0  # stand-in messages already in the transcript
+        self._n = 0
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def _deliver(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Hand Feishu's event or callback to the bot; returns the callback's answer ({} for an event)."""
+        if self.transport == "http":
+            response = self.world.post(payload)
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+        return self._frame(payload)
+
+    def _frame(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """One data frame through lark-oapi's own `ws.Client._handle_data_frame` (lark_oapi/ws/client.py),
+        the way `ws.Client.start()` runs it; the frame it writes back is the answer."""
+        if self._ws is None:
+            self._ws = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(self.world.events),
+                                      domain=self.world.standin.url, log_level=lark.LogLevel.ERROR)
+        written: list[bytes] = []
+
+        async def capture(data: bytes) -> None:
+            written.append(data)
+
+        self._ws._write_message = capture  # type: ignore[method-assign]  # the socket; everything else is real
+        n = next(self._frames)
+        frame = Frame(SeqID=n, LogID=n, service=1, method=1)
+        for key, value in (("type", "event"), ("message_id", f"frame{n}"), ("sum", "1"), ("seq", "0"),
+                           ("trace_id", f"t{n}")):
+            header = frame.headers.add()
+            header.key, header.value = key, value
+        frame.payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        ws_client_module.loop.run_until_complete(self._ws._handle_data_frame(frame))
+        answer = Frame()
+        answer.ParseFromString(written[0])
+        body = json.loads(answer.payload)
+        assert body["code"] == 200, body
+        return dict(json.loads(base64.b64decode(body["data"]))) if body.get("data") else {}
+
+    # ----- acting -----------------------------------------------------------------------------------
+
+    def _owner(self, m: Message) -> str | None:
+        """Whom a message the bot sent was for: a DM (its p2p chat) or a reply to someone's message."""
+        for p in self.bot.ctx.team.people:
+            if m.chat_id == f"oc_p2p_{open_id_of(p.id)}" or m.reply_to in self._mine.get(p.id, []):
+                return p.id
+        return None
+
+    def _sent(self) -> Iterator[Message]:
+        messages = list(self.world.standin.messages.values())
+        yield from messages[self._seen:]
+        self._seen = len(messages)
+
+    def _collect(self, answer: dict[str, Any] | None = None) -> None:
+        """New messages per person, then a card callback's answer (to the actor): its card's text."""
+        for m in self._sent():
+            who = self._owner(m)
+            text = _card_text(m.content) if m.msg_type == "interactive" else _plain(m.content.get("text", ""))
+            if who is not None and text:  # a bare form card (the incident form) says nothing yet
+                self._told.setdefault(who, []).append(text)
+        if answer and self.me is not None:
+            card = (answer.get("card") or {}).get("data")
+            is_form = card is not None and _form(card) is not None
+            # The answer card's first block is the core's reply (cards.stored_card, cards.note_card); a refused
+            # form comes back as the form again, and the toast is all the person reads.
+            told = answer["toast"]["content"] if card is None or is_form else _divs(card)[0]
+            self._told.setdefault(self.me, []).append(told)
+
+    def as_person(self, person_id: str) -> None:
+        self.me = person_id
+
+    def _message(self, text: str, **kw: Any) -> str:
+        assert self.me is not None
+        self._n += 1
+        message_id = f"om_{self.me}_{self._n}"
+        self._mine.setdefault(self.me, []).append(message_id)
+        self._deliver(payloads.message(open_id_of(self.me), text, self.clock.now, message_id=message_id, **kw))
+        self._collect()
+        return message_id
+
+    def say(self, text: str) -> None:
+        self._message(text)
+
+    def _latest_prompt(self) -> Message:
+        assert self.me is not None
+        cards = [m for m in self.world.standin.sent(to=open_id_of(self.me), msg_type="interactive")
+                 if (f := _form(m.content)) is not None and f.get("name") == "answers"]
+        return cards[-1]
+
+    def reply_in_thread(self, text: str) -> None:
+        prompt = self._latest_prompt().message_id
+        self._message(text, parent_id=prompt, root_id=prompt)
+
+    def edit_last(self, text: str) -> None:
+        # lark-oapi models no message-edit event for bots (lark_oapi/api/im/v1/model/: receive, recalled,
+        # message_read, reactions), so an edit on Feishu never reaches the bot.
+        raise Unsupported("Feishu sends bots no message-edit event")
+
+    def delete_last(self) -> None:
+        assert self.me is not None
+        message_id = self._mine[self.me][-1]
+        # im.message.recalled_v1 as lark-oapi models it: lark_oapi/api/im/v1/model/p2_im_message_recalled_v1.py
+        self._deliver(payloads.recalled(message_id, f"oc_p2p_{open_id_of(self.me)}", self.clock.now))
+        self._collect()
+
+    def incident(self, text: str) -> None:
+        self._message(f"/incident {text}")
+
+    def zhoubao(self, sub: str) -> None:
+        self._message(f"/zhoubao {sub}")
+
+    def advance_to(self, when: datetime) -> None:
+        for at, _, run in DueJobs(self.bot).between(self.clock.now, when):
+            self.clock.now = at
+            run()
+            self._collect()
+        self.clock.now = when
+
+    def _press(self, card: Message, form_value: dict[str, str]) -> None:
+        assert self.me is not None
+        # card.action.trigger with action.form_value: lark_oapi/event/callback/model/p2_card_action_trigger.py
+        answer = self._deliver(payloads.card_action(open_id_of(self.me), _button_value(card.content), form_value,
+                                                    card.message_id, self.clock.now))
+        assert "toast" in answer, answer
+        self._collect(answer)
+
+    def submit_answer_form(self, *, item: str, text: str, progress: str | None = None,
+                           main_problem: str | None = None) -> None:
+        if progress is not None or main_problem is not None:
+            raise Unsupported("the Feishu prompt card has no progress or main-problem input (cards.prompt_card)")
+        prompt = self._latest_prompt()
+        n = _button_value(prompt.content)["items"].index(item) + 1
+        self._press(prompt, {f"item_{n}": text})
+
+    def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+        if system or weight:
+            raise Unsupported("the Feishu incident card has no system or weight input (cards.INCIDENT_FIELDS)")
+        asked = self._message("/incident")  # the card comes back as a reply
+        card = next(m for m in self.world.standin.messages.values() if m.reply_to == asked)
+        typed = {"started": start, "what": what, "cause": cause, "impact": impact, "recovered": recovered,
+                 "severity": severity}
+        self._press(card, {k: v for k, v in typed.items() if v})
+
+    def refuse_next_call(self, reason: str) -> str:
+        # 232011 "bot is not in the chat" (the stand-in's answer for it): Feishu's not_in_channel.
+        self.world.standin.fail("POST", r"^/open-apis/im/v1/messages$", status=400, code=232011)
+        return "feishu_232011"
+
+    # ----- observing --------------------------------------------------------------------------------
+
+    def dms_to(self, person_id: str) -> list[str]:
+        return list(self._told.get(person_id, []))
+
+    def channel_posts(self) -> list[str]:
+        return [_card_text(m.current) if m.msg_type == "interactive" else _plain(m.content.get("text", ""))
+                for m in self.world.standin.sent(to=CHANNEL)]

@@ -1,0 +1,94 @@
+"""The answer form and the incident form: the same stored rows and the same replies on every platform.
+
+The drivers take the fields of the core's coming `AnswerForm` (item key, text, progress, main problem)
+and `IncidentForm` (start, system, what, cause, impact, recovered, severity, weight) and fill today's
+widgets with them (Slack modals, Feishu card forms; the console hands a form to the core directly).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from bot.domain.weeks import IsoWeek
+from tests.behaviour.conftest import SHANGHAI, at
+from tests.behaviour.driver import Driver, Stored
+from tests.behaviour.test_week import act
+
+WEEK = IsoWeek.parse("2024-W26")
+BUSINESS = "project:聚合收单/业务"
+NO_INCIDENT_FORM = "the core has no incident form yet and the console none of its own"
+
+
+def test_the_answer_form_stores_the_text_of_one_item(driver: Driver) -> None:
+    driver.advance_to(at(27, 10))
+    assert act(driver, "lina", lambda: driver.submit_answer_form(item=BUSINESS, text="商户入网切量完成")) == [
+        "✅ 已记录：聚合收单 · 业务"]
+    stored = Stored.of(driver.bot, WEEK)
+    assert stored.entries == {BUSINESS: ("商户入网切量完成", None, None)}
+
+
+@pytest.mark.diverges(slack="the Slack modal submits every item of the person, empty ones too, so the stored "
+                            "form message also lists the items left empty")
+def test_the_answer_form_is_stored_as_filled(driver: Driver) -> None:
+    driver.advance_to(at(27, 10))
+    act(driver, "lina", lambda: driver.submit_answer_form(item=BUSINESS, text="商户入网切量完成"))
+    assert Stored.of(driver.bot, WEEK).messages == (
+        ("lina", "form", "聚合收单 · 业务:\n商户入网切量完成", False, (("create", "聚合收单 · 业务:\n商户入网切量完成"),)),)
+
+
+@pytest.mark.diverges(console="the core's form takes only text per item; progress and main problem exist "
+                              "only as Slack modal inputs, folded into text by the Slack adapter",
+                      feishu="the Feishu prompt card has no progress or main-problem input")
+def test_the_answer_form_stores_progress_and_main_problem(driver: Driver) -> None:
+    driver.advance_to(at(27, 10))
+    told = act(driver, "lina", lambda: driver.submit_answer_form(
+        item=BUSINESS, text="商户入网切量完成", progress="60", main_problem="银行开户上限"))
+    assert len(told) == 1 and told[0].startswith("✅ 已记录：聚合收单 · 业务")
+    text, progress, problem = Stored.of(driver.bot, WEEK).entries[BUSINESS]
+    assert text.startswith("商户入网切量完成") and progress == 60 and problem == "银行开户上限"
+
+
+def _shanghai(day: int, hour: int, minute: int) -> datetime:
+    return datetime(2024, 6, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.mark.diverges(console=NO_INCIDENT_FORM,
+                      feishu="the Feishu incident card has no system or weight input")
+def test_the_incident_form_files_every_field(driver: Driver) -> None:
+    driver.advance_to(at(28, 9))
+    assert act(driver, "chenjing", lambda: driver.submit_incident_form(
+        start="06/27 22:00", system="pci-vault", what="证书过期", cause="续期提醒失效", impact="部分绑卡失败",
+        recovered="22:40", severity="D", weight="0.5")) == [
+        "🚨 已记录事件 #1 06/27 22:00 → 22:40 [D ×0.5] pci-vault证书过期\n原因：续期提醒失效\n影响：部分绑卡失败"]
+    assert Stored.of(driver.bot, WEEK).incidents == (
+        (1, _shanghai(27, 22, 0), "pci-vault", "证书过期", "续期提醒失效", "部分绑卡失败", _shanghai(27, 22, 40),
+         "D", Decimal("0.5"), True),)
+    assert driver.channel_posts() == [
+        "🚨 已记录事件 #1 06/27 22:00 → 22:40 [D ×0.5] pci-vault证书过期\n原因：续期提醒失效\n影响：部分绑卡失败"]
+
+
+@pytest.mark.diverges(console=NO_INCIDENT_FORM,
+                      feishu="the Feishu card's fields are joined into /incident text, so the grammar takes "
+                             "'pci-vault' out of 'what' as the system")
+def test_the_incident_form_keeps_what_happened_as_typed(driver: Driver) -> None:
+    driver.advance_to(at(28, 9))
+    assert act(driver, "chenjing", lambda: driver.submit_incident_form(
+        start="06/27 22:00", what="pci-vault 证书过期", cause="续期提醒失效", severity="D")) == [
+        "🚨 已记录事件 #1 06/27 22:00 [D] pci-vault 证书过期\n原因：续期提醒失效"]
+    assert Stored.of(driver.bot, WEEK).incidents == (
+        (1, _shanghai(27, 22, 0), "", "pci-vault 证书过期", "续期提醒失效", "", None, "D", Decimal("1"), True),)
+
+
+@pytest.mark.diverges(console=NO_INCIDENT_FORM,
+                      feishu="the Feishu card puts the start field bare in front of the description: an "
+                             "unreadable start becomes part of it, filed at the time of submission")
+def test_a_bad_start_time_in_the_incident_form_is_refused_and_nothing_is_filed(driver: Driver) -> None:
+    driver.advance_to(at(28, 9))
+    told = act(driver, "chenjing", lambda: driver.submit_incident_form(
+        start="昨天上午", what="节点OOM", severity="C"))
+    assert len(told) == 1 and told[0].startswith("“昨天上午”不是有效的日期或时间。")
+    assert Stored.of(driver.bot, WEEK).incidents == ()
+    assert driver.channel_posts() == []

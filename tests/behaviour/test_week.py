@@ -1,0 +1,155 @@
+"""A week of 2024-W26, played the same way on the console, Slack and Feishu.
+
+Each step pins what the acting person is told; at the end the stored rows and the report are checked,
+and `test_the_week_is_the_same_everywhere` plays it on all three and compares everything observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.domain.weeks import IsoWeek
+from tests.behaviour.conftest import MONDAY, PLATFORMS, at
+from tests.behaviour.driver import Driver, Stored, prompt_text
+
+WEEK = IsoWeek.parse("2024-W26")
+HEAD = "📝 2024-W26 周报：请更新你负责的内容，6月28日（周五）17:00 发布。"
+REMIND = "⏰ 提醒：2024-W26 周报还差以下内容，6月28日（周五）17:00 发布。"
+GATEWAY = "06/27 20:05 gateway-api 节点CPU打满 原因：新接口缺少分页 级别：C"
+
+
+def told(driver: Driver, person: str, step: Callable[[], Any]) -> list[str]:
+    """What `person` is told while `step` runs."""
+    before = len(driver.dms_to(person))
+    step()
+    return driver.dms_to(person)[before:]
+
+
+def act(driver: Driver, person: str, step: Callable[[], Any]) -> list[str]:
+    driver.as_person(person)
+    return told(driver, person, step)
+
+
+def play_week(d: Driver) -> None:
+    """The week, step by step, with what each person hears pinned."""
+    # Thursday 10:00: every owner gets one prompt listing their items.
+    assert told(d, "lina", lambda: d.advance_to(at(27, 10))) == [
+        prompt_text(HEAD, ["[1] 聚合收单 · 业务", "[2] O1 业务服务 · 对公代付"])]
+    assert d.dms_to("zhoujie") == [prompt_text(HEAD, ["[1] O3 平台治理 · 机房迁移"])]
+    assert d.dms_to("zhangwei") == [prompt_text(HEAD, ["[1] 其他", "[2] 收获与反思", "[3] 下周工作及目标"])]
+    # Answers in text: by item number, by item name, in the prompt's thread.
+    assert act(d, "lina", lambda: d.say("[1] 商户入网新流程切量完成")) == ["✅ 已记录：聚合收单 · 业务"]
+    assert act(d, "lina", lambda: d.say("对公代付：系统开发进度70%")) == [
+        "✅ 已记录：O1 业务服务 · 对公代付（对公代付 70%）"]
+    assert act(d, "chenjing", lambda: d.reply_in_thread("本周完成差距分析，整体进度 45%")) == [
+        "✅ 已记录：PCI DSS 认证（PCI DSS 认证 45%）"]
+    # A deletion takes back what the message stored.
+    assert act(d, "zhaolei", lambda: d.say("资金安全：误发的一条")) == ["✅ 已记录：O1 业务服务 · 资金安全"]
+    assert act(d, "zhaolei", d.delete_last) == ["🗑 已撤回：O1 业务服务 · 资金安全"]
+    # An incident by text, announced in the channel; a bad one is refused with the reason and the usage.
+    assert act(d, "liuyang", lambda: d.incident(GATEWAY)) == [
+        "🚨 已记录事件 #1 06/27 20:05 [C] gateway-api节点CPU打满\n原因：新接口缺少分页"]
+    bad = act(d, "liuyang", lambda: d.incident("06/27 午饭后 级别：Z"))
+    assert len(bad) == 1 and bad[0].startswith("没有级别“Z”；可用的级别：A, B, C, D。\n\n用法：/incident ")
+    # The editor asks who is missing.
+    missing = act(d, "zhangwei", lambda: d.zhoubao("missing"))
+    assert missing == ["📋 2024-W26 尚未填写（16 项）：\n"
+                       "- 王强：聚合收单 · 银行 · 建行、聚合收单 · 银行 · 招行、聚合收单 · 银行 · 中行、聚合收单 · 银行 · 其他银行\n"
+                       "- 刘洋：聚合收单 · 产研、O2 能力升级 · 交易路由\n"
+                       "- 赵磊：O1 业务服务 · 跨境收款、O1 业务服务 · 资金安全\n"
+                       "- 孙丽：O2 能力升级 · 实时数仓、支付成功率 · 入金有效成功率、支付成功率 · 出金有效成功率、"
+                       "系统可用性 · 年度可用性\n"
+                       "- 周杰：O3 平台治理 · 机房迁移\n"
+                       "- 张伟：其他、收获与反思、下周工作及目标"]
+    # Friday 10:00: a reminder to whoever still owes something; the editor gets the missing list again.
+    assert told(d, "zhoujie", lambda: d.advance_to(at(28, 10))) == [
+        prompt_text(REMIND, ["[1] O3 平台治理 · 机房迁移"])]
+    assert d.dms_to("zhangwei")[-1] == missing[0]
+    assert d.dms_to("lina")[-1] == "✅ 已记录：O1 业务服务 · 对公代付（对公代付 70%）", "nothing owed: no reminder"
+    # Friday 17:00: published once.
+    d.advance_to(at(28, 17))
+    # A late answer edits the posted report in place.
+    d.advance_to(at(28, 18))
+    assert act(d, "zhoujie", lambda: d.say("机房迁移：整体进度达到了80%")) == [
+        "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 80%）\n（报告已发布，已同步更新。）"]
+
+
+def test_a_whole_week(driver: Driver) -> None:
+    play_week(driver)
+    stored = Stored.of(driver.bot, WEEK)
+    assert stored.entries["project:聚合收单/业务"][0] == "商户入网新流程切量完成"
+    assert stored.entries["okr:O1/对公代付"][:2] == ("系统开发进度70%", 70)
+    assert stored.entries["project:PCI DSS 认证"][:2] == ("本周完成差距分析，整体进度 45%", 45)
+    assert stored.entries["okr:O3/机房迁移"][:2] == ("整体进度达到了80%", 80)
+    assert "okr:O1/资金安全" not in stored.entries
+    # The deleted message stays in history, marked deleted; nothing typed is lost.
+    assert ("zhaolei", "message", "资金安全：误发的一条", True,
+            (("create", "资金安全：误发的一条"), ("delete", "资金安全：误发的一条"))) in stored.messages
+    assert [(i[0], i[2], i[3], i[4], i[7]) for i in stored.incidents] == [
+        (1, "gateway-api", "节点CPU打满", "新接口缺少分页", "C")]
+    # The report: stored once, as compiled from the database, with the late answer and the Friday time.
+    report = driver.bot.ctx.renderer.markdown(driver.bot.cycle.compile(WEEK, at(28, 17)))
+    assert stored.report == report
+    assert report.startswith("# 2024-W26\n\nCreated: 2024年6月28日 17:00\n")
+    for typed in ("商户入网新流程切量完成", "整体进度达到了80%", "06/27 20:05 gateway-api节点CPU打满"):
+        assert typed in report
+    # The channel: the incident announcement, then one report post, edited in place by the late answer.
+    posts = driver.channel_posts()
+    assert len(posts) == 2 and "gateway-api节点CPU打满" in posts[0]
+    assert "2024-W26" in posts[1] and "整体进度达到了80%" in posts[1]
+
+
+def _fresh(database: str, tmp_path: Path, name: str, request: pytest.FixtureRequest) -> str:
+    if database == "sqlite":
+        return f"sqlite:///{tmp_path / f'{name}.db'}"
+    from tests.conftest import empty_postgres
+
+    return empty_postgres(request.getfixturevalue("postgres_url"))
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_week_is_the_same_everywhere(database: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Every person is told the same things in the same order, and the same rows and report are stored."""
+    seen: dict[str, tuple[dict[str, list[str]], Stored]] = {}
+    for name, make in PLATFORMS.items():
+        d = make(_fresh(database, tmp_path, name, request), MONDAY)
+        try:
+            play_week(d)
+            seen[name] = ({p.id: d.dms_to(p.id) for p in d.bot.ctx.team.people}, Stored.of(d.bot, WEEK))
+        finally:
+            d.close()
+    console_told, console_stored = seen["console"]
+    for name, (told_there, stored_there) in seen.items():
+        assert told_there == console_told, name
+        assert stored_there == console_stored, name
+
+
+@pytest.mark.diverges(feishu="Feishu sends bots no message-edit event (lark-oapi's im/v1 events: receive, "
+                             "recalled, message_read, reactions): an edit is never seen. A platform limit, "
+                             "not an adapter rule")
+def test_an_edit_replaces_what_the_message_stored(driver: Driver) -> None:
+    driver.advance_to(at(27, 10))
+    assert act(driver, "zhoujie", lambda: driver.say("机房迁移：进度 40%")) == [
+        "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 40%）"]
+    assert act(driver, "zhoujie", lambda: driver.edit_last("机房迁移：进度 45%，演练完成")) == [
+        "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 45%）"]
+    stored = Stored.of(driver.bot, WEEK)
+    assert stored.entries["okr:O3/机房迁移"][:2] == ("进度 45%，演练完成", 45)
+    assert stored.messages == (("zhoujie", "message", "机房迁移：进度 45%，演练完成", False,
+                                (("create", "机房迁移：进度 40%"), ("edit", "机房迁移：进度 45%，演练完成"))),)
+
+
+def test_a_late_answer_edits_the_post_and_never_posts_twice(driver: Driver) -> None:
+    driver.advance_to(at(28, 17))
+    posts = driver.channel_posts()
+    assert len(posts) == 1 and "2024-W26" in posts[0] and "整体进度达到了85%" not in posts[0]
+    act(driver, "zhoujie", lambda: driver.say("机房迁移：整体进度达到了85%"))
+    after = driver.channel_posts()
+    assert len(after) == 1 and "整体进度达到了85%" in after[0]
+    stored = Stored.of(driver.bot, WEEK)
+    assert stored.report is not None and "1. 机房迁移：整体进度达到了85%" in stored.report
+    assert "Created: 2024年6月28日 17:00" in stored.report
