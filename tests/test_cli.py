@@ -125,7 +125,7 @@ def test_console_script_piped_through_run(workdir: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "── DM to 周杰" in out and "[1] O3 平台治理 · 机房迁移" in out
-    assert "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 65%）" in out
+    assert "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 进度 65%）" in out
     assert "✅ [1] O3 平台治理 · 机房迁移" in out
     assert "📣 2024-W26 周报已发布" in out and "1. 机房迁移：整体进度 65%" in out
 
