@@ -66,9 +66,9 @@ def unknown_banks(names: Sequence[str], locale: str) -> str:
     joined = "、".join(names)
     example = names[0] if names else "…"
     if _zh(locale):
-        return (f"⚠️ {joined} 不在团队文件的银行列表中，已作为文字保留在银行部分。如需单独跟踪，请管理员在团队文件"
+        return (f"⚠️ 未配置的银行：{joined}（不在团队文件的银行列表中），已作为文字保留在银行部分。如需单独跟踪，请管理员在团队文件"
                 f"（team.yaml）该部分的 banks: 下添加一行「- name: {example}」，然后重启机器人。")
-    return (f"⚠️ {joined}: not a bank in the team file. Kept as text in the bank part. To track it on its own "
+    return (f"⚠️ Banks not in the team file: {joined}. Kept as text in the bank part. To track it on its own "
             f"line, an admin adds \"- name: {example}\" under that part's banks: in the team file (team.yaml) "
             "and restarts the bot.")
 

@@ -39,6 +39,10 @@ def sign_in(settings: FeishuSettings, api: OpenApi | None = None) -> tuple[bool,
     """(True, which app signed in) or (False, one line on what went wrong) after one tenant-token call."""
     if not settings.feishu_app_id or settings.feishu_app_secret is None:
         return False, "Feishu: set FEISHU_APP_ID and FEISHU_APP_SECRET (both, from Credentials & Basic Info)"
+    if settings.feishu_event_mode == "http" and not (settings.feishu_verification_token and
+                                                     settings.feishu_encrypt_key):
+        return False, ("Feishu: FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY "
+                       "(Events & Callbacks → Encryption Strategy), or FEISHU_EVENT_MODE=ws")
     try:
         api = api or OpenApi(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
                              domain=settings.feishu_domain, retries=0)
@@ -63,10 +67,6 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
     if not good:
         return [(False, said)]
     out.append((True, said))
-    if settings.feishu_event_mode == "http" and not (settings.feishu_verification_token and
-                                                     settings.feishu_encrypt_key):
-        out.append((False, "feishu: FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY "
-                           "(Events & Callbacks → Encryption Strategy)"))
     people = People(api, team)
     try:
         lost = people.unresolved()
