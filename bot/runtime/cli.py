@@ -143,10 +143,10 @@ def run(
     if settings.platform != "console":
         from bot.runtime.doctor import explain_failure, sign_in_problem
 
-        problem = sign_in_problem(settings)  # one call first: a bad token or no route is one line, not a traceback
-        if problem:
-            raise _fail(problem)
         try:
+            problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
+            if problem:
+                raise _fail(problem)
             _serve_platform(settings, team)
         except (typer.Exit, KeyboardInterrupt):
             raise

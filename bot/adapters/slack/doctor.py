@@ -54,6 +54,19 @@ def sign_in(settings: SlackSettings) -> tuple[SlackResponse | None, str]:
         auth = client.auth_test()
     except (SlackApiError, SlackClientError, OSError) as exc:
         return None, explain(exc, settings) or f"Slack: {exc}"
+    if settings.slack_app_token is not None:
+        # Socket Mode opens its connection with the app-level token (xapp-…) through
+        # apps.connections.open (https://api.slack.com/methods/apps.connections.open); asking for a URL
+        # here checks that token too, and the URL is simply left unused.
+        token = settings.slack_app_token.get_secret_value()
+        try:
+            make_client(token, settings.slack_api_url, retries=1).apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+            return None, (f"Slack refused SLACK_APP_TOKEN ({error}): create an app-level token with "
+                          "connections:write under Basic Information → App-Level Tokens, and turn on Socket Mode")
+        except (SlackClientError, OSError) as exc:
+            return None, explain(exc, settings) or f"Slack: {exc}"
     return auth, f"slack: signed in as {auth.get('user')} in team {auth.get('team') or auth.get('team_id')}"
 
 
