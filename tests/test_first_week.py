@@ -267,3 +267,24 @@ def test_slack_refusing_the_app_level_token_names_it(team_here: Path, monkeypatc
     line = _one_line_error(invoke("run"))
     assert line.startswith("Slack refused SLACK_APP_TOKEN (not_authed): create an app-level token")
     assert [c.method for c in slack.calls] == ["auth.test", "apps.connections.open"]
+
+
+def test_doctor_on_a_friday_afternoon_says_the_first_publish_will_post_nothing(fresh: Path) -> None:
+    import io
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from bot.runtime.doctor import run_checks
+    from bot.runtime.settings import Settings
+    from tests.conftest import SHANGHAI
+
+    assert invoke("init").exit_code == 0
+    out = io.StringIO()
+    assert run_checks(Settings(), Console(file=out, soft_wrap=True), now=datetime(2026, 11, 27, 16, 0, tzinfo=SHANGHAI))
+    assert ("✓ next publish run: 2026-11-27 Fri 17:00 (Asia/Shanghai) — no prompt went out for 2026-W48, so it "
+            "will post nothing and tell the editors (`/zhoubao publish` posts it anyway); the first report: "
+            "2026-12-04 Fri 17:00") in out.getvalue()
+    monday = io.StringIO()
+    assert run_checks(Settings(), Console(file=monday, soft_wrap=True), now=datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI))
+    assert "✓ next publish run: 2026-12-04 Fri 17:00 (Asia/Shanghai)\n" in monday.getvalue()

@@ -17,10 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.domain.team import Team
+from bot.domain.weeks import IsoWeek
 from bot.runtime.jobs import job_specs
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import TeamFileError, load_team
-from storage.db import DatabaseError, make_engine, migration_state, normalize_url
+from storage.db import DatabaseError, make_engine, migration_state, normalize_url, session_factory
+from storage.directory import Directory
 
 Line = Callable[[bool, str], None]
 
@@ -68,39 +70,62 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(db).expanduser()
 
 
-def check_database(settings: Settings, line: Line) -> None:
+def check_database(settings: Settings, line: Line) -> bool:
+    """One line on the database; True when it is reachable and migrated."""
     shown = shown_url(settings.database_url)
     sqlite = _sqlite_file(settings.database_url)
     if sqlite is not None and not sqlite.exists():
         line(False, f"database {sqlite} does not exist yet — run `zhoubao db upgrade` to create it "
                     "(`zhoubao init` and `zhoubao run` also do)")
-        return
+        return False
     try:
         engine = make_engine(settings.database_url)
     except DatabaseError as exc:
         line(False, f"database {shown}: {exc}")
-        return
+        return False
     try:
         current, head = migration_state(engine)
     except (DatabaseError, SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         line(False, f"database {shown} unreachable ({reason}) — check DATABASE_URL and that the server is running")
-        return
+        return False
     finally:
         engine.dispose()
     if current == head:
         line(True, f"database reachable; migrations at {current} (head {head})")
-    elif current is None:
+        return True
+    if current is None:
         line(False, f"database reachable; migrations at none (head {head}) — run `zhoubao db upgrade`")
     else:
         line(False, f"database reachable; migrations at {current} (head {head}) — run `zhoubao db upgrade`; "
                     "if it says the revision is unknown, this database belongs to a newer zhoubao")
+    return False
 
 
-def check_schedule(team: Team, line: Line, now: datetime | None = None) -> None:
+def prompted_weeks(settings: Settings, team: Team) -> Callable[[str], bool]:
+    """Whether a week's prompts went out, read from the database (read only)."""
+
+    def prompted(label: str) -> bool:
+        engine = make_engine(settings.database_url)
+        try:
+            with session_factory(engine)() as s:
+                d = Directory(s)
+                row = d.team(team.team.name)
+                week = d.week(row.id, label) if row else None
+                return bool(week and row and any(p.sent_at for p in d.prompts_of_week(row.id, week.id)))
+        finally:
+            engine.dispose()
+
+    return prompted
+
+
+def check_schedule(team: Team, line: Line, now: datetime | None = None,
+                   prompted: Callable[[str], bool] | None = None) -> None:
+    """The next run of each job, then the next publish run and whether it will post."""
     now = now or datetime.now(team.zone)
     nxt: dict[str, datetime] = {}
-    for spec in job_specs(team):
+    specs = job_specs(team)
+    for spec in specs:
         fire = spec.trigger(team).get_next_fire_time(None, now)
         if fire is None:
             continue
@@ -112,9 +137,21 @@ def check_schedule(team: Team, line: Line, now: datetime | None = None) -> None:
         return
     text = f"next publish run: {publish:%Y-%m-%d %a %H:%M} ({team.team.timezone})"
     if prompt is not None and prompt > publish:
-        # A week whose prompts never went out is not posted (see WeeklyCycle.publish_on_schedule).
-        text += (f"; it posts only if that week's prompts went out — the next prompt is "
-                 f"{prompt:%Y-%m-%d %a %H:%M}")
+        # That week's prompt time has passed. A week whose prompts never went out is not posted
+        # (WeeklyCycle.publish_on_schedule) unless the calendar skipped every prompt of the week.
+        week = IsoWeek.of(publish)
+        start = week.start(team.zone)
+        due = any(t is not None and start <= t < publish
+                  for spec in specs if spec.kind != "publish"
+                  for t in [spec.trigger(team).get_next_fire_time(None, start)])
+        if due and prompted is not None and not prompted(week.label):
+            after = next((spec.trigger(team).get_next_fire_time(None, prompt) for spec in specs
+                          if spec.kind == "publish"), None)
+            first = f"; the first report: {after:%Y-%m-%d %a %H:%M}" if after else ""
+            text += (f" — no prompt went out for {week.label}, so it will post nothing and tell the editors "
+                     f"(`/zhoubao publish` posts it anyway){first}")
+        elif due and prompted is None:
+            text += f"; it posts only if {week.label}'s prompts went out"
     line(True, text)
 
 
@@ -140,9 +177,9 @@ def run_checks(settings: Settings, out: Console | None = None, *, now: datetime 
         hint = " — run `zhoubao init` to write an example" if not settings.team_file.exists() else \
             " — fix it in the team file"
         line(False, str(exc) + hint)
-    check_database(settings, line)
+    database_ok = check_database(settings, line)
     if team is not None:
-        check_schedule(team, line, now)
+        check_schedule(team, line, now, prompted_weeks(settings, team) if database_ok else None)
         for good, text in platform_checks(settings, team):
             line(good, text)
     return ok
