@@ -288,3 +288,16 @@ def test_doctor_on_a_friday_afternoon_says_the_first_publish_will_post_nothing(f
     monday = io.StringIO()
     assert run_checks(Settings(), Console(file=monday, soft_wrap=True), now=datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI))
     assert "✓ next publish run: 2026-12-04 Fri 17:00 (Asia/Shanghai)\n" in monday.getvalue()
+
+
+def test_slack_missing_scope_for_people_lookups_is_named_by_doctor(team_here: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  slack: SlackStandIn) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+    monkeypatch.setenv("SLACK_API_URL", slack.url + "/api/")
+    slack.fail("users.lookupByEmail", error="missing_scope", times=100)
+    slack.fail("users.info", error="missing_scope", times=100)
+    result = invoke("doctor")
+    assert result.exit_code == 1
+    assert "✗ Slack token lacks a scope (missing_scope, needed: see docs/slack-manifest.yaml): add it under" \
+        in result.output

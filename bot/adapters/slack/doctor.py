@@ -103,6 +103,8 @@ def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
             else:
                 unresolved.append(f"{person.name} (no slack id or email)")
         except SlackApiError as exc:
+            if exc.response.get("error") == "missing_scope":  # no lookup can work: say which scope, once
+                return [*lines, (False, explain(exc, settings) or "Slack: missing_scope")]
             unresolved.append(f"{person.name} ({person.slack or person.email}: {exc.response.get('error')})")
         except (SlackClientError, OSError) as exc:
             return [*lines, (False, explain(exc, settings) or f"Slack: {exc}")]
