@@ -102,6 +102,10 @@ class Directory:
         self.s.flush()
         return row
 
+    def prompts_of_week(self, team_id: int, week_id: int) -> list[PromptRow]:
+        return list(self.s.scalars(select(PromptRow).where(
+            PromptRow.team_id == team_id, PromptRow.week_id == week_id).order_by(PromptRow.id)))
+
     def latest_prompt(self, team_id: int, person_id: int, platform: str) -> PromptRow | None:
         return self.s.scalars(select(PromptRow).where(
             PromptRow.team_id == team_id, PromptRow.person_id == person_id, PromptRow.platform == platform,

@@ -91,7 +91,8 @@ def test_english_labels() -> None:
     ("23:50 x", at(6, 27, 23, 50)),  # later than now today: it was yesterday
     ("6月21日 10:04 x", at(6, 21, 10, 4)),
     ("x", at(6, 28, 17, 0)),
-    ("12/30 10:00 x", at(12, 30, 10, 0, year=2023)),
+    ("2023-12-30 10:00 x", at(12, 30, 10, 0, year=2023)),  # an old date says its year (12/30 is asked about)
+    ("05/29 18:00 x", at(5, 29, 18, 0)),  # within the last 30 days
     ("06/29 10:00 x", at(6, 29, 10, 0)),
 ])
 def test_start_time(text: str, started: datetime) -> None:

@@ -258,7 +258,7 @@ ENGLISH = """\
 
 Created: Jun 28, 2024 17:00
 
-- 【Acquiring】
+- Acquiring
     1. Business:
         - New merchant onboarding live in Shanghai and Hangzhou, running smoothly. Open issues:
             - Migrating merchants hit the bank's daily account-opening cap; capacity raised.
@@ -271,18 +271,18 @@ Created: Jun 28, 2024 17:00
         - Other banks: intent
     3. R&D:
         - away
-- 【PCI DSS】
+- PCI DSS
 
     Gap analysis done, overall progress 45%\x20\x20
     Main problem: key rotation trail
 
-## 【O1 Business services】
+## O1 Business services
 
 1. Cross-border: Phase 1 live
    - phase 2 in design
 2. Fund safety: not updated
 
-## 【System metrics】
+## System metrics
 
 Payment success rate:
 
@@ -290,13 +290,13 @@ Payment success rate:
 - Pay-out: away
 - Incidents: A/B 0, C 1, D 0.5
 
-## 【Production incidents】
+## Production incidents
 
 06/24 09:12 Settlement batch timed out, Impact: none on business, Cause: file doubled
 
 06/26 14:30 CMB debit channel errors, recovered 15:10.
 
-## 【Other】
+## Other
 
 None
 
@@ -414,9 +414,9 @@ def test_unanswered_items_in_english() -> None:
     )
     text = Renderer().markdown(report)
     assert "1. Cross-border: not updated\n2. Payouts: away\n" in text
-    assert "## 【Production incidents】\n\nNone\n" in text
+    assert "## Production incidents\n\nNone\n" in text
     assert text.endswith("# Next week\n\nnot updated\n")
-    assert "【System metrics】" not in text  # a team without metrics gets no empty section
+    assert "System metrics" not in text  # a team without metrics gets no empty section
 
 
 def test_an_incident_recovered_later_gets_its_recovery_time() -> None:

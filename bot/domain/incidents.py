@@ -67,6 +67,11 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "no_what": ("缺少事件描述。", "The incident needs a description."),
     "bad_date": ("“{value}”不是有效的日期或时间。", "'{value}' is not a valid date or time."),
     "future": ("开始时间 {value} 在未来。", "The start time {value} is in the future."),
+    "confirm_date": ("“{value}”不在最近 {days} 天内，会记为 {date}（{week}），事件未记录。如确是这一天，请写明年份重新发送，"
+                     "例如 /incident {date} …；将来的事件不能提前登记。",
+                     "'{value}' is not within the last {days} days; it would be filed as {date} ({week}), so nothing "
+                     "was filed. If that is the day, send it again with the year, e.g. /incident {date} …; an "
+                     "incident cannot be filed ahead of time."),
     "severity": ("没有级别“{value}”；可用的级别：{known}。", "There is no severity '{value}'; the severities are: {known}."),
     "weight": ("权重“{value}”无效：应大于 0、不超过 10，最多两位小数，例如 0.5。",
                "Weight '{value}' is invalid: use a number above 0 and at most 10 with up to two decimals, like 0.5."),
@@ -132,6 +137,9 @@ _COMMAND = re.compile(r"(?P<word>edit|resolve|delete|修改|恢复|删除)(?:\s*
 _ACTIONS: dict[str, Action] = {"edit": "edit", "修改": "edit", "resolve": "resolve", "恢复": "resolve",
                                "delete": "delete", "删除": "delete"}
 _CLOCK_SLACK = timedelta(minutes=10)  # a start "later today" within this is clock skew, not yesterday
+# A date typed without a year further back than this is asked about, not filed: 12/02 typed on
+# 2026-11-27 would otherwise land silently in 2025-W49.
+RECENT_DAYS = 30
 
 
 def _is_cjk(ch: str) -> bool:
@@ -188,6 +196,10 @@ class _Grammar:
             if w.year is not None:
                 raise self.fail("future", value=w.raw)
             dt = self.at(w, self.now.year - 1, w.month, w.day, hour, minute)
+        if w.year is None and dt < self.now - timedelta(days=RECENT_DAYS):
+            iso = dt.isocalendar()
+            raise self.fail("confirm_date", value=w.raw, days=RECENT_DAYS, date=f"{dt:%Y-%m-%d}",
+                            week=f"{iso.year}-W{iso.week:02d}")
         return dt
 
     def after(self, w: _When, start: datetime) -> datetime:

@@ -51,8 +51,15 @@ class ParsedEntry:
 
 _NUMBER = r"[0-9０-９]+(?:\.[0-9０-９]+)?"
 _PERCENT = re.compile(rf"(?<![0-9０-９.])({_NUMBER})[ \t]*[%％]")
-# "a few" non-digit characters between the label and the number: 整体进度达到了90%, progress: 60%
-_LABELLED_PROGRESS = re.compile(rf"(?:进度|progress)[^0-9０-９\n]{{0,8}}?({_NUMBER})[ \t]*[%％]", re.IGNORECASE)
+# A percentage is progress only when a progress word goes with it, before it in the same clause
+# (整体进度达到了90%, 完成 85%, progress: 60%) or right after it (60% done); a growth figure
+# (交易量环比增长15%) or a share (覆盖 30% 商户) is not. Clause punctuation ends the reach.
+_PROGRESS_WORDS = r"进度|完成度|完成率|完成|达到|达成|progress|done|complete(?:d)?"
+_CLAUSE_GAP = r"[^0-9０-９\n，,。；;！!？?、]{0,8}?"
+_LABELLED_PROGRESS = re.compile(
+    rf"(?:(?:{_PROGRESS_WORDS}){_CLAUSE_GAP}(?<![0-9０-９.])({_NUMBER})[ \t]*[%％]"
+    rf"|(?<![0-9０-９.])({_NUMBER})[ \t]*[%％][ \t]*(?:已)?(?:{_PROGRESS_WORDS}))", re.IGNORECASE)
+_ONLY_PERCENT = re.compile(rf"[ \t]*({_NUMBER})[ \t]*[%％][ \t]*")
 _MAIN_PROBLEM = re.compile(r"(?:主要问题|风险|\b(?i:main problem|risk))[ \t]*[：:](.*)")
 
 
@@ -64,17 +71,24 @@ def _percent(value: Decimal) -> Decimal | None:
     return value if 0 <= value <= 100 else None
 
 
+def percentages(text: str) -> tuple[str, ...]:
+    """Every percentage written in `text`, as written without spaces (`15%`), in order."""
+    return tuple(f"{n.translate(_FULLWIDTH_DIGITS)}%" for n in _PERCENT.findall(text))
+
+
 def parse_entry(raw: str) -> ParsedEntry:
-    """The normalized text plus the progress percentage and main problem it states, if any."""
+    """The normalized text plus the progress percentage and main problem it states, if any.
+
+    Progress is a percentage a progress word goes with (the last such one), or the whole answer
+    when it is nothing but a percentage; any other percentage stays text.
+    """
     text = normalize_text(raw)
     progress: Decimal | None = None
-    labelled = _LABELLED_PROGRESS.findall(text)
+    labelled = [a or b for a, b in _LABELLED_PROGRESS.findall(text)]
     if labelled:
         progress = _percent(_decimal(labelled[-1]))
-    else:
-        distinct = {_decimal(n) for n in _PERCENT.findall(text)}
-        if len(distinct) == 1:
-            progress = _percent(distinct.pop())
+    elif (only := _ONLY_PERCENT.fullmatch(text)) is not None:
+        progress = _percent(_decimal(only.group(1)))
     main_problem = None
     for m in _MAIN_PROBLEM.finditer(text):
         if m.group(1).strip():
@@ -163,8 +177,19 @@ def _names_item(name: str, item: Item) -> bool:
     return any(wanted == n.strip().casefold() for n in (item.name, *item.aliases))
 
 
+# Short names Chinese banks go by that do not end in 行 (浦发：…, 中信：…), so an owner writing one
+# under a bank part is told it is not in the team file. Names ending in 行 are caught by the rule below.
+_BANK_SHORT_NAMES = frozenset({
+    "工商", "浦发", "中信", "光大", "华夏", "民生", "广发", "兴业", "平安", "邮储", "浙商", "渤海", "恒丰",
+    "网商", "微众", "北银", "上银", "宁银", "江苏", "南京", "杭州", "徽商", "农信", "农商", "城商", "花旗",
+    "汇丰", "渣打", "东亚", "星展",
+})
+
+
 def _looks_like_bank(name: str) -> bool:
     if _BANKISH_CAPS.fullmatch(name):
+        return True
+    if name in _BANK_SHORT_NAMES:
         return True
     return 1 <= len(name) <= 8 and name.endswith("行") and name not in _NOT_BANKS
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy import Engine
+from typer.core import TyperCommand, TyperGroup
 
 from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIPT
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
@@ -28,10 +30,35 @@ from storage.db import DatabaseError, make_engine, migration_state, session_fact
 from storage.directory import Directory
 from storage.reports import Reports
 
+
+def _plain_metavars(params: list[Any]) -> list[Any]:
+    """Help shows `--week WEEK` and bare flags, not typer's `<str>` / `<bool>` type tags."""
+    for p in params:
+        if getattr(p, "param_type_name", "") == "argument":
+            # An argument's type column ignores metavar in typer; its name already says what to write.
+            p.display_type_rich = lambda ctx: None
+            p.metavar = p.metavar or (p.name or "value").upper()
+        elif p.metavar is None:
+            p.metavar = "" if getattr(p, "is_flag", False) else (p.name or "value").upper()
+    return params
+
+
+# typer vendors its own click (typer._click, private), so its Context and Parameter are typed as Any here.
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
+
+
+# pretty_exceptions_enable=False: an unexpected error is one line (see `run`), the traceback only with --debug.
 app = typer.Typer(help="zhoubao (周报): runs a team's weekly report in Slack, Feishu/Lark or the console.",
-                  no_args_is_help=True, add_completion=False)
-incident_app = typer.Typer(help="File and list production incidents.", no_args_is_help=True)
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, cls=_Group, pretty_exceptions_enable=False)
+incident_app = typer.Typer(help="File and list production incidents.", no_args_is_help=True, cls=_Group)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, cls=_Group)
 app.add_typer(incident_app, name="incident")
 app.add_typer(db_app, name="db")
 
@@ -42,10 +69,12 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _settings() -> Settings:
+    from bot.runtime.doctor import settings_problems
+
     try:
         return Settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable and the problem
-        raise _fail(f"Bad setting in the environment or .env:\n{exc}") from None
+    except ValidationError as exc:  # one line per problem, naming the variables (no pydantic noise)
+        raise _fail("\n".join(f"Settings: {p}" for p in settings_problems(exc))) from None
 
 
 def _team(settings: Settings, path: Path | None = None) -> Team:
@@ -72,7 +101,7 @@ def _example_env() -> str:
     return ""
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
     """Write a commented example team file (team.yaml) and .env for a team shaped like the example report."""
     settings = _settings()
@@ -84,13 +113,26 @@ def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] 
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
         typer.echo(f"Wrote {target}.")
-    typer.echo("Next: edit team.yaml, then `zhoubao doctor` and `zhoubao run`.")
+    # The database is created and migrated here, so `zhoubao doctor` passes right after `init`.
+    settings = _settings()
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        current, _ = migration_state(engine)
+        engine.dispose()
+    except DatabaseError as exc:
+        raise _fail(f"Database: {exc}") from None
+    from bot.runtime.doctor import shown_url
+
+    typer.echo(f"Database ready at {shown_url(settings.database_url)} (revision {current}).")
+    typer.echo(f"Next: edit {settings.team_file}, then `zhoubao doctor` and `zhoubao run`.")
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     start: Annotated[str | None, typer.Option(help="Console only: start the clock here, e.g. '2024-06-24 09:00'.")] = None,
     echo: Annotated[bool, typer.Option(help="Console only: echo each input line (for piped scripts).")] = False,
+    debug: Annotated[bool, typer.Option(help="Show the full traceback when something fails.")] = False,
 ) -> None:
     """Start the bot: on Slack or Feishu when their credentials are set, otherwise on the console.
 
@@ -99,7 +141,19 @@ def run(
     settings = _settings()
     team = _team(settings)
     if settings.platform != "console":
-        _serve_platform(settings, team)
+        from bot.runtime.doctor import explain_failure, sign_in_problem
+
+        try:
+            problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
+            if problem:
+                raise _fail(problem)
+            _serve_platform(settings, team)
+        except (typer.Exit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            raise _fail(explain_failure(exc, settings) + " (run with --debug for the traceback)") from None
         return
     now = datetime.now(team.zone)
     if start:
@@ -154,7 +208,7 @@ def _lines(session: ConsoleSession):  # type: ignore[no-untyped-def]
             return
 
 
-@app.command()
+@app.command(cls=_Command)
 def demo() -> None:
     """Play the example week (2024-W26) of the example team in the configured database, then publish it."""
     settings = _settings()
@@ -188,7 +242,7 @@ def demo() -> None:
     typer.echo(f"\nDemo done. Print the report again with: zhoubao report --week {DEMO_WEEK} --format md")
 
 
-@app.command()
+@app.command(cls=_Command)
 def report(
     week: Annotated[str, typer.Option(help="ISO week, e.g. 2024-W26.")],
     format: Annotated[str, typer.Option("--format", help="md, slack or feishu.")] = "md",
@@ -210,9 +264,16 @@ def report(
         team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
                allow_other_teams=False)
+    if iso.start(team.zone) > bot.ctx.now():
+        raise _fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
+                    "report. This week is " + bot.ctx.week_of(bot.ctx.now()).label + ".")
     with session_factory(bot.engine)() as s:
         row = Reports(s).by_label(bot.ctx.team_id, iso.label)
         published = row.published_at if row else None
+    facts = bot.cycle.facts(iso)
+    if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
+        typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
+                   "reads as not updated.", err=True)
     text = bot.ctx.renderer.render(bot.cycle.compile(iso, published or bot.ctx.now()), format)  # type: ignore[arg-type]
     if output:
         output.write_text(text, encoding="utf-8")
@@ -221,7 +282,7 @@ def report(
         sys.stdout.write(text)
 
 
-@incident_app.command("add")
+@incident_app.command("add", cls=_Command)
 def incident_add(
     text: Annotated[str, typer.Argument(help="As after /incident: '06/21 10:04 order-api 节点OOM 原因：… 级别：C'.")],
     reporter: Annotated[str, typer.Option("--as", help="Reporter: a person id or name from the team file.")],
@@ -236,7 +297,7 @@ def incident_add(
         raise typer.Exit(1)
 
 
-@incident_app.command("list")
+@incident_app.command("list", cls=_Command)
 def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; default this week.")] = None) -> None:
     """List a week's incidents with their ids."""
     settings = _settings()
@@ -249,7 +310,7 @@ def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; defau
     typer.echo(bot.incidents.list_text(iso))
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=_Command)
 def db_upgrade() -> None:
     """Apply all database migrations (also done on every start)."""
     settings = _settings()
@@ -262,7 +323,7 @@ def db_upgrade() -> None:
     typer.echo(f"Database at revision {current} (head {head}).")
 
 
-@app.command()
+@app.command(cls=_Command)
 def backup(dest: Annotated[Path, typer.Argument(help="The new backup file, e.g. backups/zhoubao-2026-11-27.db.")]) -> None:
     """Copy the SQLite database to DEST, safely while the bot runs (PostgreSQL: use pg_dump)."""
     from storage.backup import BackupError, backup_sqlite
@@ -276,7 +337,7 @@ def backup(dest: Annotated[Path, typer.Argument(help="The new backup file, e.g. 
                f"({result.size / 1024:.0f} KiB, migration revision {result.revision}).")
 
 
-@app.command()
+@app.command(cls=_Command)
 def restore(
     src: Annotated[Path, typer.Argument(help="A file written by `zhoubao backup`.")],
     force: Annotated[bool, typer.Option(help="Replace a database that already holds data.")] = False,
@@ -294,12 +355,17 @@ def restore(
         typer.echo(f"Next: `zhoubao db upgrade` brings it to revision {result.head} (the bot also does this on start).")
 
 
-@app.command()
+@app.command(cls=_Command)
 def doctor() -> None:
     """Check settings, the team file, the database and its migrations; name what is wrong."""
-    from bot.runtime.doctor import run_checks
+    from bot.runtime.doctor import report_settings_error, run_checks
 
-    ok = run_checks(_settings())
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        report_settings_error(exc)
+        raise typer.Exit(1) from None
+    ok = run_checks(settings)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -67,7 +67,9 @@ def run_job(bot: Bot, spec: JobSpec, at: datetime) -> str:
     if spec.kind == "remind":
         n = bot.cycle.remind(spec.number, at)
         return f"remind {spec.number}: {n} sent"
-    result = bot.cycle.publish(at=at)
+    result = bot.cycle.publish_on_schedule(at=at)
+    if result is None:
+        return "publish: skipped, no prompt went out this week (the editors were told)"
     return f"publish {result.week}: {'updated' if result.updated else 'posted'}"
 
 

@@ -6,13 +6,18 @@ What the team is (people, items, schedule) lives in the team file, not here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.slack.config import SlackSettings
+
+# The drivers installed with zhoubao: SQLite (standard library) and PostgreSQL (psycopg 3).
+SUPPORTED_DATABASES = ("sqlite:///path/to/file.db", "postgresql://user:password@host:5432/name "
+                       "(also postgres:// or postgresql+psycopg://)")
+_SUPPORTED_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
 
 
 class Settings(BaseSettings, SlackSettings, FeishuSettings):
@@ -31,11 +36,63 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings):
     schedule_lease_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "INFO"
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in _SUPPORTED_SCHEMES:
+            # Name only the scheme: the rest of the URL may hold a password.
+            shown = f"'{scheme}://…'" if scheme else f"'{url}'" if "@" not in url else "this value"
+            raise ValueError(f"DATABASE_URL {shown} is not supported; use "
+                             + " or ".join(SUPPORTED_DATABASES))
+        return url
+
+    @model_validator(mode="after")
+    def _whole_platform(self) -> Self:
+        """Credentials come in groups per platform; a group half set is an error naming what is missing."""
+        problems = platform_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def platform(self) -> Literal["slack", "feishu", "console"]:
-        """Which chat workspace `zhoubao run` connects to: the first with credentials."""
+        """Which chat workspace `zhoubao run` connects to: the one with credentials, else the console."""
         if self.slack_bot_token is not None:
             return "slack"
         if self.feishu_app_id and self.feishu_app_secret is not None:
             return "feishu"
         return "console"
+
+
+def platform_problems(s: SlackSettings | FeishuSettings) -> list[str]:
+    """What is missing from each platform's variables, one sentence per platform (empty when whole)."""
+    problems: list[str] = []
+    if isinstance(s, SlackSettings):
+        slack_set = [n for n, v in (("SLACK_BOT_TOKEN", s.slack_bot_token), ("SLACK_APP_TOKEN", s.slack_app_token),
+                                    ("SLACK_SIGNING_SECRET", s.slack_signing_secret)) if v is not None]
+        if slack_set and s.slack_bot_token is None:
+            problems.append(f"Slack is half set up: {' and '.join(slack_set)} set but SLACK_BOT_TOKEN missing "
+                            "(Slack needs SLACK_BOT_TOKEN plus SLACK_APP_TOKEN for Socket Mode "
+                            "or SLACK_SIGNING_SECRET for HTTP)")
+        elif slack_set and len(slack_set) == 1:
+            problems.append("Slack is half set up: SLACK_BOT_TOKEN set but no transport; add SLACK_APP_TOKEN "
+                            "(Socket Mode) or SLACK_SIGNING_SECRET (HTTP, POST /slack/events)")
+    feishu_on = False
+    if isinstance(s, FeishuSettings):
+        pair = {"FEISHU_APP_ID": bool(s.feishu_app_id), "FEISHU_APP_SECRET": s.feishu_app_secret is not None}
+        extra = [n for n, v in (("FEISHU_VERIFICATION_TOKEN", s.feishu_verification_token),
+                                ("FEISHU_ENCRYPT_KEY", s.feishu_encrypt_key)) if v is not None]
+        feishu_on = all(pair.values())
+        if any(pair.values()) and not feishu_on:
+            have = next(n for n, v in pair.items() if v)
+            lack = next(n for n, v in pair.items() if not v)
+            problems.append(f"Feishu is half set up: {have} set but {lack} missing "
+                            "(Feishu/Lark needs FEISHU_APP_ID and FEISHU_APP_SECRET together)")
+        elif extra and not feishu_on:
+            problems.append(f"Feishu is half set up: {' and '.join(extra)} set but FEISHU_APP_ID and "
+                            "FEISHU_APP_SECRET missing (Feishu/Lark needs both)")
+    if isinstance(s, SlackSettings) and s.slack_bot_token is not None and feishu_on:
+        problems.append("both Slack (SLACK_BOT_TOKEN) and Feishu (FEISHU_APP_ID) are set; one instance serves one "
+                        "platform: unset one, or run a second instance with its own .env")
+    return problems

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.domain.calendar import calendar_for, publish_day
+from bot.domain.calendar import calendar_for, effective, publish_day
 from bot.domain.compile import compile_report
 from bot.domain.facts import WeekFacts
 from bot.domain.prompts import Prompt, PromptItem
@@ -195,6 +195,41 @@ class WeeklyCycle:
             if stored.published_at is None:
                 stored.published_at = at
         return PublishResult(week.label, bool(posted), tuple(refs), rendered.markdown)
+
+    def publish_on_schedule(self, at: datetime | None = None) -> PublishResult | None:
+        """The scheduled publish. A week in which no prompt or reminder went out (the bot was not
+        running, or started after Thursday's prompt) is not posted: every line would read 未更新. The
+        editors are told why and that `/zhoubao publish` posts it anyway. Returns None when skipped."""
+        at = at or self.ctx.now()
+        week = self.ctx.week_of(at)
+        if self.is_published(week) or self.prompted(week) or not self.prompts_were_due(week, at):
+            return self.publish(week, at)
+        log.info("publish skipped: no prompt went out this week", extra={"week": week.label})
+        text = messages.not_published_unprompted(week.label, self.ctx.locale)
+        for eid in self.ctx.team.editors:
+            try:
+                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
+            except ChatError as exc:
+                log.error("skipped-publish note not delivered", extra={"person": eid, "reason": exc.reason})
+        return None
+
+    def prompted(self, week: IsoWeek) -> bool:
+        """Whether any prompt or reminder of `week` reached an owner."""
+        with transaction(self.ctx.db) as s:
+            d = Directory(s)
+            row = d.week(self.ctx.team_id, week.label)
+            return row is not None and any(p.sent_at is not None for p in d.prompts_of_week(self.ctx.team_id, row.id))
+
+    def prompts_were_due(self, week: IsoWeek, at: datetime) -> bool:
+        """Whether the schedule had a prompt or reminder in `week` before `at` that the calendar did not
+        skip; a week whose every prompt fell on a holiday still publishes (a report is never dropped)."""
+        s, zone = self.ctx.team.schedule, self.ctx.team.zone
+        cal = calendar_for(s.calendar)
+        for when in (s.prompt, *s.remind):
+            nominal = datetime.combine(week.day(when.isoweekday), when.at, tzinfo=zone)
+            if nominal <= at and effective(cal, "prompt", nominal) is not None:
+                return True
+        return False
 
     def is_published(self, week: IsoWeek) -> bool:
         with transaction(self.ctx.db) as s:

@@ -16,6 +16,7 @@ from bot.domain.replies import (
     normalize_text,
     parse_entry,
     parse_metric_value,
+    percentages,
     route_reply,
 )
 from bot.domain.team import Item, ItemKind, Person
@@ -122,8 +123,13 @@ class Inbox:
         notes = []
         for k in keys:
             row = Answers(s).entry(self.ctx.team_id, week_id, k)
-            if row is not None and row.progress is not None:
-                notes.append(f"{self.ctx.team.item_by_key[k].name} {format(row.progress.normalize(), 'f')}%")
+            if row is None:
+                continue
+            progress = format(row.progress.normalize(), "f") if row.progress is not None else None
+            note = messages.understood(self.ctx.team.item_by_key[k].name, progress, row.main_problem,
+                                       percentages(row.text or ""), self.ctx.locale)
+            if note:
+                notes.append(note)
         return notes
 
     # ----- edits, deletions, forms ---------------------------------------------

@@ -146,7 +146,9 @@ class IncidentDesk:
         sev = f" [{r.severity}{'' if r.weight == 1 else ' ×' + format(r.weight.normalize(), 'f')}]" \
             if r.severity else ""
         rec = r.recovered_at.astimezone(zone).strftime(" → %H:%M") if r.recovered_at else ""
-        return f"#{r.number} {start:%m/%d %H:%M}{rec}{sev} {format_headline(r.system, r.what)}"
+        # A date says its year when it is not this year's, so 12/02 of last year is not read as this one.
+        day = f"{start:%m/%d}" if start.year == self.ctx.now().year else f"{start:%Y-%m-%d}"
+        return f"#{r.number} {day} {start:%H:%M}{rec}{sev} {format_headline(r.system, r.what)}"
 
     def _summary(self, r: IncidentRow, verb: str) -> str:
         zh = self.ctx.locale != "en"

@@ -38,6 +38,11 @@ class Labels:
         """The word shown in place of an unanswered item's text; "" for an answered one."""
         return {Status.NOT_UPDATED: self.not_updated, Status.AWAY: self.away}.get(status, "")
 
+    def bracket(self, title: str) -> str:
+        """A section title as the locale writes it: `【聚合收单】` in Chinese, `Acquiring` in English
+        (English has no such brackets; its headings stand alone)."""
+        return title if self.locale == "en" else f"【{title}】"
+
     def report_title(self, week: str) -> str:
         """The report's title for chat messages, e.g. "2024-W26 周报"."""
         return self.title.replace("{week}", week)

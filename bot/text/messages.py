@@ -58,15 +58,19 @@ def stored(titles: Sequence[str], locale: str, progress: Sequence[str] = ()) -> 
     zh = _zh(locale)
     text = ("✅ 已记录：" if zh else "✅ Stored: ") + ("、" if zh else ", ").join(titles)
     if progress:
-        text += ("（" if zh else " (") + ("，".join(progress) if zh else ", ".join(progress)) + ("）" if zh else ")")
+        text += ("（" if zh else " (") + ("；".join(progress) if zh else "; ".join(progress)) + ("）" if zh else ")")
     return text
 
 
 def unknown_banks(names: Sequence[str], locale: str) -> str:
     joined = "、".join(names)
+    example = names[0] if names else "…"
     if _zh(locale):
-        return f"⚠️ 未配置的银行：{joined}。已作为文字保留在银行部分；如需单独跟踪，请管理员在团队文件中添加。"
-    return f"⚠️ Banks not in the team file: {joined}. Kept as text in the bank part; ask an admin to add them."
+        return (f"⚠️ 未配置的银行：{joined}（不在团队文件的银行列表中），已作为文字保留在银行部分。如需单独跟踪，请管理员在团队文件"
+                f"（team.yaml）该部分的 banks: 下添加一行「- name: {example}」，然后重启机器人。")
+    return (f"⚠️ Banks not in the team file: {joined}. Kept as text in the bank part. To track it on its own "
+            f"line, an admin adds \"- name: {example}\" under that part's banks: in the team file (team.yaml) "
+            "and restarts the bot.")
 
 
 def not_owned(names: Sequence[str], owners: Sequence[str], locale: str) -> str:
@@ -166,3 +170,36 @@ def help_text(locale: str) -> str:
         "  /zhoubao publish   publish or update the report now (editors and admins)",
         "  /zhoubao away 7/1-7/5   time away (no prompts, items show as away); away to list, away cancel",
     ])
+
+
+# ----- first week: what the bot understood, a week it did not run ------------------------------
+
+
+def understood(name: str, progress: str | None, main_problem: str | None, unread: Sequence[str],
+               locale: str) -> str | None:
+    """What the bot read out of one item's answer, for the confirmation, so the owner can correct it:
+    progress, main problem, and percentages it did not take as progress. None when there is nothing."""
+    zh = _zh(locale)
+    said: list[str] = []
+    if progress is not None:
+        said.append(f"进度 {progress}%" if zh else f"progress {progress}%")
+    if main_problem:
+        short = main_problem if len(main_problem) <= 40 else main_problem[:40] + "…"
+        said.append(f"主要问题：{short}" if zh else f"main problem: {short}")
+    if progress is None and unread:
+        figures = "、".join(unread) if zh else ", ".join(unread)
+        said.append(f"{figures} 未计为进度，如是进度请写「进度 {unread[-1]}」" if zh else
+                    f"{figures} not taken as progress; write \"progress {unread[-1]}\" if it is")
+    if not said:
+        return None
+    return f"{name} " + ("，".join(said) if zh else "; ".join(said))
+
+
+def not_published_unprompted(week: str, locale: str) -> str:
+    """To the editors when the scheduled publish skips a week in which no prompt went out."""
+    if _zh(locale):
+        return (f"⏸ {week} 周报未自动发布：本周没有发出过填写提示（机器人本周没有运行，或在提示时间之后才启动），"
+                "发布出去每一项都会是「未更新」。如仍要发布，请发送 /zhoubao publish；下周起按时提示和发布。")
+    return (f"⏸ The {week} report was not published automatically: no prompt went out this week (the bot was "
+            "not running, or started after the prompt time), so every item would read \"not updated\". To "
+            "publish it anyway, send /zhoubao publish; prompts and publishing resume on schedule next week.")

@@ -106,6 +106,11 @@ def stop(p: subprocess.Popen[str]) -> None:
 def test_two_instances_publish_once(spawn: Callable[..., subprocess.Popen[str]], tmp_path: Path,
                                     pg_database: str) -> None:
     chat = tmp_path / "chat.log"
+    # The bot ran on Thursday (a week whose prompts never went out is not published).
+    thursday = spawn("--travel", "2024-06-27T09:59:59+08:00")
+    ready(thursday)
+    assert wait_for(lambda: len(lines(chat, "prompt")) >= 8, timeout=15)
+    stop(thursday)
     # Both clocks start two seconds before Friday 17:00 (Shanghai): both APSchedulers fire the publish.
     procs = [spawn("--travel", "2024-06-28T16:59:58+08:00") for _ in range(2)]
     for p in procs:

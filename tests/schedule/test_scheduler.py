@@ -21,7 +21,9 @@ def test_missed_publish_runs_once_after_a_restart(make_bot: Callable[..., Bot],
                                                   make_scheduler: Callable[..., Scheduler]) -> None:
     team = team_with()
     clock = FixedClock(datetime(2024, 6, 28, 16, 0, tzinfo=SHANGHAI))
-    first = make_scheduler(make_bot(team, clock))
+    bot = make_bot(team, clock)
+    bot.cycle.send_prompts("prompt", datetime(2024, 6, 27, 10, 0, tzinfo=SHANGHAI))  # the bot ran this week
+    first = make_scheduler(bot)
     assert first.catch_up() == []  # nothing owed at 16:00
     first.shutdown()  # the bot goes down before the 17:00 publish
 

@@ -94,10 +94,13 @@ def test_doctor_names_people_it_cannot_resolve(team, stand_in) -> None:  # type:
                         slack_signing_secret=SecretStr("s"), slack_api_url=stand_in.url + "/api/")
     lines = check(settings, team)
     assert lines[0] == (True, "slack transport: HTTP on port 3000, POST /slack/events")
-    assert (False, "slack scopes: missing files:write, users:read.email — add them and reinstall") in lines
-    assert lines[-1] == (False, "slack people: cannot resolve 周杰 (zhoujie@example.com: users_not_found)")
+    assert (False, "slack scopes: missing files:write, users:read.email — add them under OAuth & Permissions "
+                   "and reinstall the app") in lines
+    assert lines[-1][0] is False
+    assert lines[-1][1].startswith("slack people: cannot resolve 周杰 (zhoujie@example.com: users_not_found)")
     settings.slack_bot_token = SecretStr("bad-token")
-    assert check(settings, team)[-1] == (False, "slack token refused: not_authed")
+    ok, line = check(settings, team)[-1]
+    assert not ok and line.startswith("Slack refused SLACK_BOT_TOKEN (not_authed)")
 
 
 def test_the_manifest_matches_the_app(workspace: Workspace) -> None:

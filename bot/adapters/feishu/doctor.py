@@ -1,4 +1,10 @@
-"""`zhoubao doctor` for Feishu: can the app get a token, send messages, and find every person?"""
+"""`zhoubao doctor` for Feishu: can the app get a token, send messages, and find every person?
+
+The tenant-token call needs no permission (https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/
+auth-v3/auth/tenant_access_token_internal), so any refusal there means the app id or secret is wrong.
+Permission codes are from Feishu's generic error code list
+(https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,46 @@ from lark_oapi.core.enum import HttpMethod
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.feishu.people import People
+from bot.adapters.network import network_reason
 from bot.domain.team import Team
 
 # Feishu codes that mean a permission (scope) is missing from the app.
 _NO_SCOPE = {99991672, 99991679, 40004, 41050}
+
+
+def explain(exc: BaseException, settings: FeishuSettings) -> str | None:
+    """One line for a Feishu failure (unreachable, bad credentials, missing permission, other refusal),
+    or None when `exc` is not about Feishu."""
+    if isinstance(exc, FeishuApiError):
+        if exc.code in _NO_SCOPE:
+            return (f"Feishu: the app lacks a permission (code {exc.code}: {exc}); add it under the app's "
+                    "Permissions & Scopes, publish a new version, then start again")
+        return f"Feishu refused the call (code {exc.code or exc.status}: {exc})"
+    reason = network_reason(exc)
+    if reason is not None:
+        return (f"Feishu unreachable at {settings.feishu_domain} ({reason}): check the network, proxy or "
+                "FEISHU_DOMAIN")
+    return None
+
+
+def sign_in(settings: FeishuSettings, api: OpenApi | None = None) -> tuple[bool, str]:
+    """(True, which app signed in) or (False, one line on what went wrong) after one tenant-token call."""
+    if not settings.feishu_app_id or settings.feishu_app_secret is None:
+        return False, "Feishu: set FEISHU_APP_ID and FEISHU_APP_SECRET (both, from Credentials & Basic Info)"
+    if settings.feishu_event_mode == "http" and not (settings.feishu_verification_token and
+                                                     settings.feishu_encrypt_key):
+        return False, ("Feishu: FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY "
+                       "(Events & Callbacks → Encryption Strategy), or FEISHU_EVENT_MODE=ws")
+    try:
+        api = api or OpenApi(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
+                             domain=settings.feishu_domain, retries=0)
+        api.tenant_token()
+    except FeishuApiError as exc:
+        return False, (f"Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET (code {exc.code or exc.status}: {exc}): "
+                       "copy both again from the app's Credentials & Basic Info page")
+    except (OSError, ValueError) as exc:  # lark-oapi raises ValueError for a domain it will not use
+        return False, explain(exc, settings) or f"Feishu: FEISHU_DOMAIN {settings.feishu_domain}: {exc}"
+    return True, f"feishu: app {settings.feishu_app_id} gets a tenant token at {settings.feishu_domain}"
 
 
 def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> list[tuple[bool, str]]:
@@ -18,26 +60,26 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
     the report chat. Unresolved people and missing permissions are named."""
     out: list[tuple[bool, str]] = []
     if not settings.feishu_app_id or settings.feishu_app_secret is None:
-        return [(False, "feishu: FEISHU_APP_ID and FEISHU_APP_SECRET are not set")]
+        return [(False, "feishu: FEISHU_APP_ID and FEISHU_APP_SECRET are not set — add both to .env")]
     api = api or OpenApi(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
                          domain=settings.feishu_domain, retries=1)
-    try:
-        api.tenant_token()
-        out.append((True, f"feishu: app {settings.feishu_app_id} gets a tenant token at {settings.feishu_domain}"))
-    except FeishuApiError as exc:
-        return [(False, f"feishu: no tenant token ({exc}); check FEISHU_APP_ID / FEISHU_APP_SECRET")]
-    if settings.feishu_event_mode == "http" and not (settings.feishu_verification_token and
-                                                     settings.feishu_encrypt_key):
-        out.append((False, "feishu: FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY"))
+    good, said = sign_in(settings, api)
+    if not good:
+        return [(False, said)]
+    out.append((True, said))
     people = People(api, team)
     try:
         lost = people.unresolved()
         out.append((not lost, "feishu identities: " + (
-            "unresolved " + ", ".join(f"{p.name} ({p.email or 'no email'})" for p in lost) if lost
+            "unresolved " + ", ".join(f"{p.name} ({p.email or 'no email'})" for p in lost)
+            + " — put each one's Feishu e-mail (or feishu: ou_…) in the team file" if lost
             else "every person has an open_id")))
     except FeishuApiError as exc:
-        scope = " (missing permission contact:user.id:readonly)" if exc.code in _NO_SCOPE else ""
+        scope = " (missing permission contact:user.id:readonly — add it and publish a new version)" \
+            if exc.code in _NO_SCOPE else ""
         out.append((False, f"feishu identities: email lookup failed{scope}: {exc}"))
+    except OSError as exc:
+        return [*out, (False, explain(exc, settings) or f"Feishu: {exc}")]
     channel = team.team.report_channel
     try:
         api.call(HttpMethod.GET, "/open-apis/im/v1/chats/:chat_id", paths={"chat_id": channel})
@@ -45,4 +87,6 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
     except FeishuApiError as exc:
         scope = " (missing permission im:chat:readonly)" if exc.code in _NO_SCOPE else ""
         out.append((False, f"feishu report chat {channel}: not reachable{scope}: {exc}; add the bot to the group"))
+    except OSError as exc:
+        out.append((False, explain(exc, settings) or f"Feishu: {exc}"))
     return out

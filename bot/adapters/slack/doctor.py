@@ -1,9 +1,17 @@
-"""`zhoubao doctor` on Slack: is the token good, does it have every scope, can every person be found?"""
+"""`zhoubao doctor` on Slack: is the token good, does it have every scope, can every person be found?
+
+Every failure is one line that says what to do. Error codes are Slack's Web API ones:
+`invalid_auth` / `not_authed` / `token_revoked` / `account_inactive` (a bad token) and
+`missing_scope` with its `needed` field (https://api.slack.com/methods/auth.test#errors,
+https://api.slack.com/web#responses).
+"""
 
 from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web import SlackResponse
 
+from bot.adapters.network import network_reason
 from bot.adapters.slack.config import SlackSettings
 from bot.adapters.slack.gateway import make_client
 from bot.domain.team import Team
@@ -11,12 +19,61 @@ from bot.domain.team import Team
 # Keep in step with docs/slack-manifest.yaml.
 REQUIRED_SCOPES = ("chat:write", "commands", "files:write", "im:history", "im:write", "users:read",
                    "users:read.email")
+_BAD_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
+                        "not_allowed_token_type"})
+
+
+def explain(exc: BaseException, settings: SlackSettings) -> str | None:
+    """One line for a Slack failure (unreachable, bad token, missing scope, other refusal), or None
+    when `exc` is not about Slack."""
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or "unknown_error")
+        if error in _BAD_TOKEN:
+            return (f"Slack refused SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth Token (xoxb-…) again from "
+                    "the app's OAuth & Permissions page, or reinstall the app")
+        if error == "missing_scope":
+            needed = exc.response.get("needed") or "see docs/slack-manifest.yaml"
+            return (f"Slack token lacks a scope (missing_scope, needed: {needed}): add it under OAuth & "
+                    "Permissions, reinstall the app and copy the new token")
+        return f"Slack answered {error}; see https://api.slack.com/methods for what it means"
+    reason = network_reason(exc)
+    if reason is not None:
+        return (f"Slack unreachable at {settings.slack_api_url} ({reason}): check the network, proxy or "
+                "SLACK_API_URL")
+    if isinstance(exc, SlackClientError):
+        return f"Slack client error: {exc}"
+    return None
+
+
+def sign_in(settings: SlackSettings) -> tuple[SlackResponse | None, str]:
+    """(auth.test's answer, a line saying who the bot is) or (None, what went wrong)."""
+    if settings.slack_bot_token is None:
+        return None, "Slack: SLACK_BOT_TOKEN is not set"
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, retries=1)
+    try:
+        auth = client.auth_test()
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        return None, explain(exc, settings) or f"Slack: {exc}"
+    if settings.slack_app_token is not None:
+        # Socket Mode opens its connection with the app-level token (xapp-…) through
+        # apps.connections.open (https://api.slack.com/methods/apps.connections.open); asking for a URL
+        # here checks that token too, and the URL is simply left unused.
+        token = settings.slack_app_token.get_secret_value()
+        try:
+            make_client(token, settings.slack_api_url, retries=1).apps_connections_open(app_token=token)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "unknown_error")
+            return None, (f"Slack refused SLACK_APP_TOKEN ({error}): create an app-level token with "
+                          "connections:write under Basic Information → App-Level Tokens, and turn on Socket Mode")
+        except (SlackClientError, OSError) as exc:
+            return None, explain(exc, settings) or f"Slack: {exc}"
+    return auth, f"slack: signed in as {auth.get('user')} in team {auth.get('team') or auth.get('team_id')}"
 
 
 def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
     """One (ok, line) per check: credentials, transport, scopes, and each person's Slack account."""
     if settings.slack_bot_token is None:
-        return [(False, "slack: SLACK_BOT_TOKEN is not set")]
+        return [(False, "slack: SLACK_BOT_TOKEN is not set — add the Bot User OAuth Token (xoxb-…) to .env")]
     lines: list[tuple[bool, str]] = []
     if settings.slack_app_token is not None:
         lines.append((True, "slack transport: Socket Mode (SLACK_APP_TOKEN)"))
@@ -24,18 +81,17 @@ def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
         lines.append((True, f"slack transport: HTTP on port {settings.port}, POST /slack/events"))
     else:
         lines.append((False, "slack transport: set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)"))
+    auth, said = sign_in(settings)
+    if auth is None:
+        return [*lines, (False, said)]
+    lines.append((True, said))
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, retries=1)
-    try:
-        auth = client.auth_test()
-    except (SlackApiError, SlackClientError, OSError) as exc:
-        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        return [*lines, (False, f"slack token refused: {reason}")]
-    lines.append((True, f"slack: signed in as {auth.get('user')} in team {auth.get('team') or auth.get('team_id')}"))
     header = next((v for k, v in auth.headers.items() if k.lower() == "x-oauth-scopes"), None)
     granted = {s.strip() for s in (header[0] if isinstance(header, list) else header or "").split(",") if s.strip()}
     if granted:
         missing = [s for s in REQUIRED_SCOPES if s not in granted]
-        lines.append((not missing, "slack scopes: " + (f"missing {', '.join(missing)} — add them and reinstall"
+        lines.append((not missing, "slack scopes: " + (f"missing {', '.join(missing)} — add them under OAuth & "
+                                                      "Permissions and reinstall the app"
                                                       if missing else "all granted")))
     unresolved: list[str] = []
     for person in team.people:
@@ -47,7 +103,12 @@ def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
             else:
                 unresolved.append(f"{person.name} (no slack id or email)")
         except SlackApiError as exc:
+            if exc.response.get("error") == "missing_scope":  # no lookup can work: say which scope, once
+                return [*lines, (False, explain(exc, settings) or "Slack: missing_scope")]
             unresolved.append(f"{person.name} ({person.slack or person.email}: {exc.response.get('error')})")
-    lines.append((not unresolved, "slack people: " + (f"cannot resolve {'; '.join(unresolved)}" if unresolved
-                                                     else f"all {len(team.people)} resolved")))
+        except (SlackClientError, OSError) as exc:
+            return [*lines, (False, explain(exc, settings) or f"Slack: {exc}")]
+    lines.append((not unresolved, "slack people: " + (
+        f"cannot resolve {'; '.join(unresolved)} — put each one's Slack member id (slack: U…) or Slack "
+        "e-mail in the team file" if unresolved else f"all {len(team.people)} resolved")))
     return lines
