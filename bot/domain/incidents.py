@@ -394,3 +394,33 @@ def incident_line(started_at: datetime, headline: str, impact: str, cause: str,
             when = clock if local.date() == started_at.date() else f"{local:%m/%d %H:%M}"
             then(f"recovered {when}" if en else f"{when} 恢复")
     return line
+
+
+# ----- single fields, as a form gives them ------------------------------------------------------
+
+
+def read_start(value: str, *, now: datetime) -> datetime:
+    """A start time written as the grammar accepts it (06/21 10:04, 2024-06-21 10:04, 10:04); an empty
+    value is `now`. Raises IncidentSyntaxError for anything else, such as 昨天上午."""
+    grammar = _Grammar(now, (), "zh-CN")
+    return grammar.around_now(grammar.when(value)) if value.strip() else grammar.now
+
+
+def read_recovered(value: str, *, start: datetime | None, now: datetime) -> datetime:
+    """A recovery time after `start` (17:00 or 06/22 01:00); without a start (an edit), the latest such
+    moment up to now. Raises IncidentSyntaxError."""
+    grammar = _Grammar(now, (), "zh-CN")
+    w = grammar.when(value)
+    if w.hour is None:
+        raise grammar.fail("needs_time", value=w.raw)
+    return grammar.after(w, start) if start is not None else grammar.around_now(w)
+
+
+def read_severity(value: str, severities: Sequence[str]) -> str:
+    """The configured spelling of a severity (`c`, `C级` -> `C`); IncidentSyntaxError if none matches."""
+    return _Grammar(datetime(2000, 1, 1), severities, "zh-CN").severity(value.strip())
+
+
+def read_weight(value: str) -> Decimal:
+    """A weight above 0 and at most 10 with up to two decimals; IncidentSyntaxError otherwise."""
+    return _Grammar(datetime(2000, 1, 1), (), "zh-CN").weight(value.strip())

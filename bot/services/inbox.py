@@ -173,8 +173,14 @@ class Inbox:
         return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None
 
     def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
-                    at: datetime, week: IsoWeek | None = None) -> Reply:
-        """A form (Slack modal, Feishu card) replaces what was said about each item it names."""
+                    at: datetime, week: IsoWeek | None = None,
+                    held: Mapping[str, tuple[str, str]] | None = None) -> Reply:
+        """A form replaces what was said about each item it names (the forms service calls this).
+
+        `held` maps an item key to (what the form said, why it is not applied): kept in the stored
+        message, so nothing typed is lost, but not added to the report.
+        """
+        held = held or {}
         loc = self.ctx.locale
         person = self.ctx.person(user)
         if person is None:
@@ -183,7 +189,8 @@ class Inbox:
         not_mine = [k for k in answers_by_item if k not in mine]
         week = week or self.ctx.week_of(at)
         pieces = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
-        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in pieces)
+        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in
+                           [*pieces, *((k, normalize_text(v)) for k, (v, _) in held.items() if k in mine)])
         with transaction(self.ctx.db) as s:
             answers = Answers(s)
             if answers.message(self.ctx.team_id, platform, source_id) is not None:
@@ -202,12 +209,13 @@ class Inbox:
         stored = tuple(k for k, v in kept if v and k not in problems)
         parts = [messages.stored([mine[k].title for k in stored], loc)] if stored else []
         parts += list(problems.values())
+        parts += [why for k, (_, why) in held.items() if k in mine]
         parts += [messages.too_long(len(dict(pieces)[k]), MAX_REPLY_CHARS, loc) for k in too_long]
         if not_mine:
             parts.append(messages.not_owned(not_mine, [self._owner_name(k) for k in not_mine], loc))
         if self.cycle.refresh_if_published(week, at):
             parts.append(messages.after_publish(loc))
-        return Reply("\n".join(parts), ok=bool(stored), stored_items=stored)
+        return Reply("\n".join(parts), ok=bool(stored) and not held, stored_items=stored)
 
     # ----- derived values --------------------------------------------------------
 
