@@ -73,6 +73,12 @@ class Forms:
 
     # ----- the incident form ------------------------------------------------------------------
 
+    def open_incident(self, user: str) -> Reply:
+        """Whether `user` may open the incident form: an ok Reply, or the one saying why not."""
+        if self.ctx.person(user) is None:
+            return Reply(messages.not_member(self.ctx.locale), ok=False)
+        return Reply("")
+
     def submit_incident(self, platform: str, user: str, source_ref: str, form: IncidentForm,
                         at: datetime) -> IncidentOutcome:
         """File the incident a form describes (or, with `form.number`, change the fields it fills in).

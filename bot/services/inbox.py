@@ -17,6 +17,7 @@ from bot.services.chat import Inbound, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from bot.text import messages
+from bot.text.catalogue import say
 from storage.answers import Answers, NewMessage
 from storage.db import transaction
 from storage.directory import Directory
@@ -60,6 +61,10 @@ class Inbox:
         if reply.stored_items and self.cycle.refresh_if_published(week, msg.at):
             reply = Reply(reply.text + "\n" + messages.after_publish(loc), reply.ok, reply.stored_items)
         return reply
+
+    def unreadable(self) -> Reply:
+        """What to answer a message the bot cannot read (an image, a sticker, a file)."""
+        return Reply(say(self.ctx.locale, "answer.only_text"), ok=False)
 
     def _week_and_target(self, d: Directory, person: Person, msg: Inbound,
                          mine: list[Item]) -> tuple[IsoWeek, Item | None]:
