@@ -53,19 +53,18 @@ class Forms:
         if isinstance(week, Reply):
             return week
         texts: dict[str, str] = {}
-        held: dict[str, tuple[str, str]] = {}
+        held: dict[str, str] = {}
         for form in answers:
             lines = [form.text.strip()]
             try:
                 progress = read_progress(form.progress)
+                if progress is not None:
+                    lines.append(say(loc, "answer.progress_line", value=format(progress.normalize(), "f")))
             except FormProblem as problem:
                 item = self.ctx.team.item_by_key.get(form.item_key)
                 lines.append(say(loc, "answer.progress_line", value=form.progress.strip()))
-                why = say(loc, problem.key, title=item.title if item else form.item_key, **problem.values)
-                held[form.item_key] = ("\n".join(line for line in lines if line), why)
-                continue
-            if progress is not None:
-                lines.append(say(loc, "answer.progress_line", value=format(progress.normalize(), "f")))
+                held[form.item_key] = say(loc, problem.key, title=item.title if item else form.item_key,
+                                          **problem.values)
             if form.main_problem.strip():
                 lines.append(say(loc, "answer.problem_line", value=" ".join(form.main_problem.split())))
             texts[form.item_key] = "\n".join(line for line in lines if line)

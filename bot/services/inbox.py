@@ -179,10 +179,10 @@ class Inbox:
 
     def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
                     at: datetime, week: IsoWeek | None = None,
-                    held: Mapping[str, tuple[str, str]] | None = None) -> Reply:
+                    held: Mapping[str, str] | None = None) -> Reply:
         """A form replaces what was said about each item it names (the forms service calls this).
 
-        `held` maps an item key to (what the form said, why it is not applied): kept in the stored
+        `held` maps an item key to why its answer is not applied: its text is kept in the stored
         message, so nothing typed is lost, but not added to the report.
         """
         held = held or {}
@@ -193,9 +193,9 @@ class Inbox:
         mine = {it.key: it for it in self.ctx.team.items_of(person.id)}
         not_mine = [k for k in answers_by_item if k not in mine]
         week = week or self.ctx.week_of(at)
-        pieces = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
-        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in
-                           [*pieces, *((k, normalize_text(v)) for k, (v, _) in held.items() if k in mine)])
+        said = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
+        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in said)
+        pieces = [(k, v) for k, v in said if k not in held]
         with transaction(self.ctx.db) as s:
             answers = Answers(s)
             if answers.message(self.ctx.team_id, platform, source_id) is not None:
@@ -214,7 +214,7 @@ class Inbox:
         stored = tuple(k for k, v in kept if v and k not in problems)
         parts = [messages.stored([mine[k].title for k in stored], loc)] if stored else []
         parts += list(problems.values())
-        parts += [why for k, (_, why) in held.items() if k in mine]
+        parts += [why for k, why in held.items() if k in mine]
         parts += [messages.too_long(len(dict(pieces)[k]), MAX_REPLY_CHARS, loc) for k in too_long]
         if not_mine:
             parts.append(messages.not_owned(not_mine, [self._owner_name(k) for k in not_mine], loc))

@@ -6,6 +6,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +68,9 @@ class World:
                 if m.reply_to == message_id]
 
 
-@pytest.fixture
-def world(database_url: str, clock: FixedClock) -> Iterator[World]:
+@contextmanager
+def open_world(database_url: str, clock: FixedClock) -> Iterator[World]:
+    """The example team on Feishu: the loopback Open API, the bot, the HTTP endpoint; closed on exit."""
     team = load_team(EXAMPLE_TEAM)
     standin = OpenApiStandIn(directory={p.email: open_id_of(p.id) for p in team.people if p.email}).start()
     standin.chats.add(CHANNEL)
@@ -81,9 +83,17 @@ def world(database_url: str, clock: FixedClock) -> Iterator[World]:
     app = wsgi_app(events, Keys(payloads.TOKEN, payloads.ENCRYPT_KEY), clock=lambda: clock.now.timestamp())
     server = http_server(app, 0, host="127.0.0.1")
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", timeout=10) as http:
-        yield World(standin, api, gateway, bot, events, http, clock, sleeps)
-    server.shutdown()
-    server.server_close()
-    bot.engine.dispose()
-    standin.stop()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", timeout=10) as http:
+            yield World(standin, api, gateway, bot, events, http, clock, sleeps)
+    finally:
+        server.shutdown()
+        server.server_close()
+        bot.engine.dispose()
+        standin.stop()
+
+
+@pytest.fixture
+def world(database_url: str, clock: FixedClock) -> Iterator[World]:
+    with open_world(database_url, clock) as w:
+        yield w
