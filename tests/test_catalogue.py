@@ -43,9 +43,9 @@ _INLINE = re.compile(r"""(?:\bzh\b\s+else|locale\s*[!=]=\s*["'](?:en|zh-CN)["']|
 
 
 def test_no_language_is_chosen_outside_the_catalogue() -> None:
-    """`zh if … else en`, `locale == "en"` and `_zh()` belong in the catalogue, not in services or adapters."""
+    """`zh if … else en`, `locale == "en"` and `_zh()` belong in the catalogue, not in code."""
     offenders = [f"{p.relative_to(ROOT)}:{n}"
-                 for folder in ("bot/services", "bot/adapters")
+                 for folder in ("bot/domain", "bot/services", "bot/text", "bot/adapters")
                  for p in sorted((ROOT / folder).rglob("*.py"))
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
                  if _INLINE.search(line)]

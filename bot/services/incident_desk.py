@@ -51,12 +51,12 @@ class IncidentDesk:
             return IncidentOutcome(Reply(messages.not_member(loc), ok=False))
         now = at.astimezone(self.ctx.team.zone)
         try:
-            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities, locale=loc)
+            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities)
         except IncidentSyntaxError as exc:
-            return IncidentOutcome(Reply(str(exc), ok=False))
+            problem = say(loc, f"incident.syntax.{exc.key}", **exc.values)
+            return IncidentOutcome(Reply(f"{problem}\n\n{say(loc, 'incident.usage')}", ok=False))
         if cmd.action == "help":
-            from bot.domain.incidents import usage
-            return IncidentOutcome(Reply(usage(loc)))
+            return IncidentOutcome(Reply(say(loc, "incident.usage")))
         if cmd.action == "list":
             return IncidentOutcome(Reply(self.list_text(self.ctx.week_of(now))))
         if cmd.action == "add":
