@@ -203,6 +203,8 @@ class FeishuEvents:
         except FutureTimeout:
             future.add_done_callback(lambda f: self._patch_later(message_id, f))
             return {"toast": cards.saving_toast(self.bot.ctx.locale)}
+        except ChatError as exc:
+            return {"toast": _toast(self.bot.failures.refused(exc).text, False)}
         except Exception:
             log.exception("card action failed")
             return {"toast": {"type": "error", "content": "⚠️"}}
@@ -212,6 +214,8 @@ class FeishuEvents:
         try:
             _, card = future.result()
             self.gateway.patch_card(message_id, card)
+        except ChatError as exc:
+            self.bot.failures.tell_editors(exc)
         except Exception:
             log.exception("card not updated after a slow submission")
 
