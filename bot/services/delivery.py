@@ -48,8 +48,9 @@ class DeliveryFailures:
                 return False
             self._told[(exc.method, exc.reason)] = now
         loc = self.ctx.locale
+        where = say(loc, "delivery.where", where=exc.where) if exc.where else ""
         text = say(loc, "delivery.editors", platform=self.ctx.chat.platform.capitalize(), method=exc.method or "?",
-                   reason=exc.reason, where=exc.where).replace(" 。", "。").replace(" .", ".")
+                   reason=exc.reason, where=where)
         if exc.reason == "not_in_channel":
             text += say(loc, "delivery.not_in_channel")
         self._telling.on = True

@@ -143,7 +143,8 @@ WORDS: dict[str, str] = {
     # ----- when the platform refuses a call -------------------------------------------------------------
     "delivery.person": "⚠️ The platform refused the request ({reason}), so it was not done; the report's "
                        "editors have been told.",
-    "delivery.editors": "⚠️ {platform} refused {method} ({reason}) {where}.",
+    "delivery.editors": "⚠️ {platform} refused {method} ({reason}){where}.",
+    "delivery.where": " {where}",
     "delivery.not_in_channel": " Invite the bot to that channel.",
     # ----- forms: labels of the widgets every platform shows ---------------------------------------------
     "form.answer_title": "Report {week}",

@@ -136,6 +136,7 @@ WORDS: dict[str, str] = {
     # ----- when the platform refuses a call -------------------------------------------------------------
     "delivery.person": "⚠️ 平台拒绝了请求（{reason}），未完成；已通知周报编辑。",
     "delivery.editors": "⚠️ {platform} 拒绝了 {method}（{reason}）{where}。",
+    "delivery.where": "{where}",
     "delivery.not_in_channel": "请把机器人邀请进该频道。",
     # ----- forms: labels of the widgets every platform shows ---------------------------------------------
     "form.answer_title": "周报 {week}",
