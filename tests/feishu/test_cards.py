@@ -58,6 +58,8 @@ def test_the_incident_card_offers_every_field_and_reads_back_typed() -> None:
     assert cards.incident_form(typed) == IncidentForm(
         start="06/27  20:05", system="gateway-api", what="节点CPU打满", cause="缺少分页", recovered="21:00",
         severity="C", weight="0.5", counts_toward_availability=False)
+    # A card sent before the rename still files at the time typed, not at "now".
+    assert cards.incident_form({"started": "06/27 20:05", "what": "x"}).start == "06/27 20:05"
 
 
 def test_the_prompt_card_asks_progress_and_main_problem_where_the_slack_modal_does() -> None:

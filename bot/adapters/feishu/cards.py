@@ -166,7 +166,8 @@ def incident_form(form: dict[str, Any]) -> IncidentForm:
     def field(name: str) -> str:
         return str(form.get(name) or "")
 
-    return IncidentForm(start=field("start"), system=field("system"), what=field("what"), cause=field("cause"),
+    # Cards sent before the fields were renamed (interactive for 14 days) still say `started`.
+    return IncidentForm(start=field("start") or field("started"), system=field("system"), what=field("what"), cause=field("cause"),
                         impact=field("impact"), recovered=field("recovered"), severity=field("severity"),
                         weight=field("weight"), counts_toward_availability=_YES_NO.get(field("availability")))
 

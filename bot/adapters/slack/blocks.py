@@ -197,7 +197,8 @@ def incident_form(view: Mapping[str, Any]) -> IncidentForm:
     values = _state(view)
     availability = _value(values, "availability")
     return IncidentForm(
-        start=_value(values, "start"), system=_value(values, "system"), what=_value(values, "what"),
+        # A modal opened before the fields were renamed (during a deploy) still says `started`.
+        start=_value(values, "start") or _value(values, "started"), system=_value(values, "system"), what=_value(values, "what"),
         cause=_value(values, "cause"), impact=_value(values, "impact"), recovered=_value(values, "recovered"),
         severity=_value(values, "severity"), weight=_value(values, "weight"),
         counts_toward_availability={"yes": True, "no": False}.get(availability),
