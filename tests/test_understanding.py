@@ -12,6 +12,7 @@ import pytest
 from bot.domain.incidents import IncidentSyntaxError, parse_command
 from bot.domain.replies import parse_entry, route_reply
 from bot.domain.weeks import IsoWeek
+from bot.text.catalogue import say as catalogue_say
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import example_team, make_bot, say
@@ -72,10 +73,11 @@ def test_a_typed_date_more_than_30_days_back_is_asked_about() -> None:
     now = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
     with pytest.raises(IncidentSyntaxError) as asked:
         parse_command("12/02 10:00 order-api 超时", now=now, severities=["C"])
-    assert "会记为 2025-12-02（2025-W49），事件未记录" in asked.value.problem
+    assert "会记为 2025-12-02（2025-W49），事件未记录" in catalogue_say("zh-CN", f"incident.syntax.{asked.value.key}", **asked.value.values)
     with pytest.raises(IncidentSyntaxError) as asked_en:
-        parse_command("10/02 10:00 order-api timeout", now=now, severities=["C"], locale="en")
-    assert "it would be filed as 2026-10-02 (2026-W40), so nothing was filed" in asked_en.value.problem
+        parse_command("10/02 10:00 order-api timeout", now=now, severities=["C"])
+    assert "it would be filed as 2026-10-02 (2026-W40), so nothing was filed" in \
+        catalogue_say("en", f"incident.syntax.{asked_en.value.key}", **asked_en.value.values)
     cmd = parse_command("2025-12-02 10:00 order-api 超时", now=now, severities=["C"])  # the year: confirmed
     assert cmd.draft is not None and cmd.draft.started_at.year == 2025
     recent = parse_command("11/20 10:00 order-api 超时", now=now, severities=["C"])

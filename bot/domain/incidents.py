@@ -1,7 +1,7 @@
-"""The `/incident` command grammar every platform shares, and the report line an incident becomes.
+"""The `/incident` command grammar every platform shares, and how an incident's headline is written.
 
 Pure: text in, typed command out. A command is either fully understood or rejected with an
-IncidentSyntaxError that says what was wrong and shows the usage; never half-parsed.
+IncidentSyntaxError naming what was wrong (the catalogue words it); never half-parsed.
 """
 
 from __future__ import annotations
@@ -42,64 +42,14 @@ class IncidentCommand:
     at: datetime | None = None  # for resolve; None means "now", decided by the caller
 
 
-_USAGE = {
-    "zh-CN": """\
-用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否]
-  /incident 06/21 10:04 order-api 节点OOM 原因：内存泄漏 影响：部分下单失败 恢复：17:00 级别：C 权重：0.5
-  日期可写 06/21、2024-06-21，省略则为现在；恢复可写 17:00 或 06/22 01:00；权重用于共同责任（如 0.5）。
-其他命令：
-  /incident 列表              本周的事件
-  /incident 修改 3 原因：…    只改写出的字段（改描述用“内容：…”）
-  /incident 恢复 3 [17:00]    标记 3 号事件已恢复（默认现在）
-  /incident 删除 3            删除 3 号事件""",
-    "en": """\
-Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no]
-  /incident 06/21 10:04 order-api node OOM cause: memory leak impact: some orders failed recovered: 17:00 severity: C weight: 0.5
-  The date may be 06/21 or 2024-06-21 and defaults to now; recovered takes 17:00 or 06/22 01:00; weight is for shared responsibility (e.g. 0.5).
-Other commands:
-  /incident list                  this week's incidents
-  /incident edit 3 cause: …       change only the fields given (what: … changes the description)
-  /incident resolve 3 [17:00]     mark incident 3 recovered (default now)
-  /incident delete 3              delete incident 3""",
-}
-
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "no_what": ("缺少事件描述。", "The incident needs a description."),
-    "bad_date": ("“{value}”不是有效的日期或时间。", "'{value}' is not a valid date or time."),
-    "future": ("开始时间 {value} 在未来。", "The start time {value} is in the future."),
-    "confirm_date": ("“{value}”不在最近 {days} 天内，会记为 {date}（{week}），事件未记录。如确是这一天，请写明年份重新发送，"
-                     "例如 /incident {date} …；将来的事件不能提前登记。",
-                     "'{value}' is not within the last {days} days; it would be filed as {date} ({week}), so nothing "
-                     "was filed. If that is the day, send it again with the year, e.g. /incident {date} …; an "
-                     "incident cannot be filed ahead of time."),
-    "severity": ("没有级别“{value}”；可用的级别：{known}。", "There is no severity '{value}'; the severities are: {known}."),
-    "weight": ("权重“{value}”无效：应大于 0、不超过 10，最多两位小数，例如 0.5。",
-               "Weight '{value}' is invalid: use a number above 0 and at most 10 with up to two decimals, like 0.5."),
-    "availability": ("可用性“{value}”无效：请写“是”或“否”。", "Availability '{value}' is invalid: write yes or no."),
-    "empty": ("“{value}”后面没有内容。", "'{value}' has no value."),
-    "twice": ("“{value}”写了两次。", "'{value}' is given twice."),
-    "start_twice": ("开始时间写了两次（开头和“开始：”）。", "The start time is given twice (at the front and as 'start:')."),
-    "what_twice": ("描述写了两次（开头和“内容：”）。", "The description is given twice (at the front and as 'what:')."),
-    "needs_time": ("“{value}”缺少时刻，例如 17:00 或 06/22 01:00。", "'{value}' needs a time of day, like 17:00 or 06/22 01:00."),
-    "before_start": ("恢复时间 {value} 早于开始时间 {start}。", "The recovery time {value} is before the start {start}."),
-    "no_fields": ("修改事件需要至少一个字段，例如“原因：…”。", "Editing an incident needs at least one labelled field, like 'cause: …'."),
-    "unlabelled": ("“{value}”没有标签；修改描述请写“内容：…”。", "'{value}' has no label; to change the description write 'what: …'."),
-    "number": ("“{value}”后面需要事件编号，例如 {value} 3。", "'{value}' needs an incident number, like '{value} 3'."),
-    "extra": ("看不懂事件编号后面的“{value}”。", "Did not understand '{value}' after the incident number."),
-}
-
-
-def usage(locale: str) -> str:
-    """The command's usage text with examples, in the team's language."""
-    return _USAGE["en" if locale == "en" else "zh-CN"]
-
-
 class IncidentSyntaxError(ValueError):
-    """An `/incident` command that cannot be understood; str() is the problem plus the usage."""
+    """An `/incident` command that cannot be understood. `key` names the catalogue sentence that says
+    what was wrong (`incident.syntax.<key>`), `values` fill it in; the service adds the usage."""
 
-    def __init__(self, problem: str, locale: str = "zh-CN") -> None:
-        self.problem = problem
-        super().__init__(f"{problem}\n\n{usage(locale)}")
+    def __init__(self, key: str, **values: str) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(f"{key} {values}")
 
 
 # ----- labels -------------------------------------------------------------------------------
@@ -166,14 +116,12 @@ def _when(m: re.Match[str]) -> _When:
 
 
 class _Grammar:
-    def __init__(self, now: datetime, severities: Sequence[str], locale: str) -> None:
+    def __init__(self, now: datetime, severities: Sequence[str]) -> None:
         self.now = now.replace(second=0, microsecond=0)
         self.severities = list(severities)
-        self.locale = locale
 
     def fail(self, key: str, **values: object) -> IncidentSyntaxError:
-        zh, en = _MESSAGES[key]
-        return IncidentSyntaxError((en if self.locale == "en" else zh).format(**values), self.locale)
+        return IncidentSyntaxError(key, **{k: str(v) for k, v in values.items()})
 
     def at(self, w: _When, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
         if not 1970 <= year <= 9998:  # also keeps "+1 day" and "next year" clear of datetime's limits
@@ -320,15 +268,15 @@ def _body(text: str) -> str:
     return re.sub(r"^/incident\b\s*", "", body, flags=re.IGNORECASE)
 
 
-def parse_incident(text: str, *, now: datetime, severities: Sequence[str], locale: str = "zh-CN") -> IncidentDraft:
-    """The incident an `/incident …` text describes; raises IncidentSyntaxError (with usage) if it can't be read."""
-    return _Grammar(now, severities, locale).incident(_body(text))
+def parse_incident(text: str, *, now: datetime, severities: Sequence[str]) -> IncidentDraft:
+    """The incident an `/incident …` text describes; raises IncidentSyntaxError if it can't be read."""
+    return _Grammar(now, severities).incident(_body(text))
 
 
-def parse_command(text: str, *, now: datetime, severities: Sequence[str], locale: str = "zh-CN") -> IncidentCommand:
+def parse_command(text: str, *, now: datetime, severities: Sequence[str]) -> IncidentCommand:
     """What an `/incident …` text asks for: help, list, edit/resolve/delete N, or else a new incident."""
     body = _body(text)
-    grammar = _Grammar(now, severities, locale)
+    grammar = _Grammar(now, severities)
     word = body.lower()
     if word in ("", "help", "帮助", "?", "？"):
         return IncidentCommand("help")
@@ -374,8 +322,6 @@ def _numbered(grammar: _Grammar, action: Action, number: int, rest: str, strict:
 
 # ----- the report line ------------------------------------------------------------------------
 
-_ENDS_CLAUSE = tuple("。！？；，,.;!?")
-
 
 def format_headline(system: str, what: str) -> str:
     """System and description as the report shows them: `gateway-api节点CPU打满`, `order-api node OOM`."""
@@ -384,25 +330,31 @@ def format_headline(system: str, what: str) -> str:
     return system + ("" if what and _is_cjk(what[0]) else " ") + what
 
 
-def incident_line(started_at: datetime, headline: str, impact: str, cause: str,
-                  recovered_at: datetime | None, locale: str) -> str:
-    """One line of 【生产事件】: `MM/DD HH:MM headline，影响：…，原因：…，HH:MM 恢复`."""
-    en = locale == "en"
-    stamp = f"{started_at:%m/%d %H:%M} "
-    line = stamp + headline
+# ----- single fields, as a form gives them ------------------------------------------------------
 
-    def then(text: str) -> None:
-        nonlocal line
-        line += ("" if line.endswith(_ENDS_CLAUSE) else (", " if en else "，")) + text
 
-    if impact:
-        then(("Impact: " if en else "影响：") + impact)
-    if cause:
-        then(("Cause: " if en else "原因：") + cause)
-    if recovered_at is not None:
-        local = recovered_at.astimezone(started_at.tzinfo)
-        clock = f"{local:%H:%M}"
-        if clock not in line[len(stamp):]:
-            when = clock if local.date() == started_at.date() else f"{local:%m/%d %H:%M}"
-            then(f"recovered {when}" if en else f"{when} 恢复")
-    return line
+def read_start(value: str, *, now: datetime) -> datetime:
+    """A start time written as the grammar accepts it (06/21 10:04, 2024-06-21 10:04, 10:04); an empty
+    value is `now`. Raises IncidentSyntaxError for anything else, such as 昨天上午."""
+    grammar = _Grammar(now, ())
+    return grammar.around_now(grammar.when(value)) if value.strip() else grammar.now
+
+
+def read_recovered(value: str, *, start: datetime | None, now: datetime) -> datetime:
+    """A recovery time after `start` (17:00 or 06/22 01:00); without a start (an edit), the latest such
+    moment up to now. Raises IncidentSyntaxError."""
+    grammar = _Grammar(now, ())
+    w = grammar.when(value)
+    if w.hour is None:
+        raise grammar.fail("needs_time", value=w.raw)
+    return grammar.after(w, start) if start is not None else grammar.around_now(w)
+
+
+def read_severity(value: str, severities: Sequence[str]) -> str:
+    """The configured spelling of a severity (`c`, `C级` -> `C`); IncidentSyntaxError if none matches."""
+    return _Grammar(datetime(2000, 1, 1), severities).severity(value.strip())
+
+
+def read_weight(value: str) -> Decimal:
+    """A weight above 0 and at most 10 with up to two decimals; IncidentSyntaxError otherwise."""
+    return _Grammar(datetime(2000, 1, 1), ()).weight(value.strip())

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from bot.services.chat import Reply
 from bot.services.context import Context
+from bot.text.catalogue import listing, say
 from storage.away import Away
 from storage.db import transaction
 
@@ -16,7 +17,11 @@ MAX_DAYS = 366
 
 
 class AwayError(ValueError):
-    """The text is not a date range; the message says how to write one."""
+    """The text is not a date range; `key` and `values` name the catalogue sentence that says why."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        self.key, self.values = key, values
+        super().__init__(f"{key} {values}")
 
 
 def parse_away(text: str, today: date) -> tuple[date, date]:
@@ -27,7 +32,7 @@ def parse_away(text: str, today: date) -> tuple[date, date]:
     """
     m = _RANGE.match(text)
     if not m:
-        raise AwayError(f"'{text.strip()}' is not a date range; write it like 7/1-7/5 or 7/1")
+        raise AwayError("away.bad_range", value=text.strip())
     y1, m1, d1, y2, m2, d2 = m.groups()
     start = _day(y1, m1, d1, today.year)
     if y1 is None and start < today - timedelta(days=31):
@@ -36,9 +41,9 @@ def parse_away(text: str, today: date) -> tuple[date, date]:
     if y2 is None and end < start:
         end = _day(None, m2, d2, start.year + 1)
     if end < start:
-        raise AwayError(f"{end:%Y-%m-%d} is before {start:%Y-%m-%d}")
+        raise AwayError("away.reversed", start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
     if (end - start).days >= MAX_DAYS:
-        raise AwayError("at most a year at a time")
+        raise AwayError("away.too_long")
     return start, end
 
 
@@ -46,12 +51,12 @@ def _day(year: str | None, month: str, day: str, default_year: int) -> date:
     try:
         return date(int(year) if year else default_year, int(month), int(day))
     except ValueError:
-        raise AwayError(f"{month}/{day} is not a date") from None
+        raise AwayError("away.bad_day", value=f"{month}/{day}") from None
 
 
 def handle_away(ctx: Context, person_id: str, args: str, at: datetime) -> Reply:
     """The `/zhoubao away …` subcommand: `<range>` adds, `cancel` ends, nothing lists."""
-    zh = ctx.locale != "en"
+    loc = ctx.locale
     today = at.astimezone(ctx.team.zone).date()
     pid = ctx.person_ids[person_id]
     arg = args.strip()
@@ -59,24 +64,18 @@ def handle_away(ctx: Context, person_id: str, args: str, at: datetime) -> Reply:
         away = Away(s)
         if arg.lower() in ("cancel", "取消", "clear"):
             n = away.cancel(ctx.team_id, pid, today)
-            return Reply(("已取消休假。" if zh else "Time away cancelled.") if n else
-                         ("没有可取消的休假。" if zh else "No time away to cancel."))
+            return Reply(say(loc, "away.cancelled" if n else "away.nothing_to_cancel"))
         if not arg or arg.lower() in ("list", "列表"):
             rows = away.of_person(ctx.team_id, pid, today)
             if not rows:
-                return Reply("没有登记休假。用法：/zhoubao away 7/1-7/5" if zh else
-                             "No time away. Usage: /zhoubao away 7/1-7/5")
-            spans = "、".join(_span(r.start, r.end) for r in rows) if zh else \
-                ", ".join(_span(r.start, r.end) for r in rows)
-            return Reply(f"已登记休假：{spans}" if zh else f"Time away: {spans}")
+                return Reply(say(loc, "away.none"))
+            return Reply(say(loc, "away.list", spans=listing(loc, (_span(r.start, r.end) for r in rows))))
         try:
             start, end = parse_away(arg, today)
         except AwayError as exc:
-            return Reply(("日期格式不对：" if zh else "") + str(exc), ok=False)
+            return Reply(say(loc, exc.key, **exc.values), ok=False)
         away.add(ctx.team_id, pid, start, end, at)
-    span = _span(start, end)
-    return Reply(f"已登记休假 {span}：期间不再提醒你，周报中你的条目显示为「休假」。取消：/zhoubao away cancel"
-                 if zh else f"Away {span}: no prompts for you, and your items show as away. Undo: /zhoubao away cancel")
+    return Reply(say(loc, "away.added", span=_span(start, end)))
 
 
 def _span(start: date, end: date) -> str:

@@ -10,6 +10,8 @@ from bot.services.chat import Inbound, Reply
 from bot.services.commands import Commands
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.delivery import DeliveryFailures
+from bot.services.forms import Forms
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.spool import AnswerSpool
@@ -26,6 +28,16 @@ class Bot:
     incidents: IncidentDesk
     commands: Commands
     spool: AnswerSpool | None = None
+
+    @property
+    def forms(self) -> Forms:
+        """Answer and incident forms from any platform (stateless, so built on use)."""
+        return Forms(self.ctx, self.inbox, self.incidents, self.commands)
+
+    @property
+    def failures(self) -> DeliveryFailures:
+        """Telling the person and the editors when the platform refuses a call (one per cycle)."""
+        return self.cycle.failures
 
     def receive(self, msg: Inbound) -> Reply | None:
         """Store an answer; while the database is down, keep it in the spool (when there is one)."""

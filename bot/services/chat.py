@@ -49,14 +49,27 @@ class Reply:
     text: str
     ok: bool = True
     stored_items: tuple[str, ...] = field(default=())
+    prompt: Prompt | None = None  # a prompt to show as the platform's answer form (`/zhoubao answer`)
 
 
 class ChatError(Exception):
-    """A platform refused or failed a call; `reason` is the platform's short code (not_in_channel, …)."""
+    """A platform refused or failed a call; `reason` is the platform's short code (not_in_channel, …).
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    `method` names the call (chat.postMessage, im/v1/messages …) and `where` the channel or person it
+    was for, when the adapter knows them: the editors are told both.
+    """
+
+    def __init__(self, reason: str, detail: str = "", *, method: str = "", where: str = "") -> None:
         self.reason = reason
+        self.method = method
+        self.where = where
         super().__init__(f"{reason}: {detail}" if detail else reason)
+
+    def at(self, method: str, where: str = "") -> ChatError:
+        """This error, naming the call and its target if it did not already; returns itself for `raise`."""
+        self.method = self.method or method
+        self.where = self.where or where
+        return self
 
 
 class ChatPort(Protocol):

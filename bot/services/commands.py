@@ -1,4 +1,4 @@
-"""`/zhoubao <subcommand>`: one command for everything else, the same on every platform."""
+"""`/zhoubao <subcommand>`: one command for everything else, answered here for every platform."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from datetime import datetime
 
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.away import handle_away
-from bot.services.chat import Reply
+from bot.services.chat import ChatError, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from bot.text import messages
+from bot.text.catalogue import say
+
+_WITH_WEEK = ("preview", "publish", "missing", "status", "answer")
 
 
 class Commands:
@@ -17,43 +20,62 @@ class Commands:
         self.ctx = ctx
         self.cycle = cycle
 
+    def week(self, label: str | None, at: datetime) -> IsoWeek | Reply:
+        """The week a command names (the week of `at` when it names none), or the Reply saying the label is bad."""
+        if not label:
+            return self.ctx.week_of(at)
+        try:
+            return IsoWeek.parse(label)
+        except WeekLabelError:
+            return Reply(say(self.ctx.locale, "command.bad_week", value=label), ok=False)
+
+    def answer(self, user: str, week_label: str | None, at: datetime) -> Reply:
+        """The answer form for `week_label` (default: this week): a Reply carrying the `Prompt` the platform
+        shows as its form, or saying why there is none (not a member, a bad week, nothing to answer)."""
+        loc = self.ctx.locale
+        person = self.ctx.person(user)
+        if person is None:
+            return Reply(messages.not_member(loc), ok=False)
+        week = self.week(week_label, at)
+        if isinstance(week, Reply):
+            return week
+        prompt = self.cycle.prompt(person.id, week)
+        if prompt is None:
+            return Reply(messages.nothing_to_answer(loc))
+        return Reply(prompt.text, prompt=prompt)
+
     def handle(self, platform: str, user: str, text: str, at: datetime) -> Reply:
+        """Run `/zhoubao <text>` for `user`; the Reply is everything the platform shows them."""
         loc = self.ctx.locale
         person = self.ctx.person(user)
         if person is None:
             return Reply(messages.not_member(loc), ok=False)
         words = text.split()
         sub = words[0].lower() if words else "help"
-        week = self.ctx.week_of(at)
-        if len(words) > 1 and sub in ("preview", "publish", "missing", "status"):
-            try:
-                week = IsoWeek.parse(words[1])
-            except WeekLabelError as exc:
-                return Reply(str(exc), ok=False)
+        if sub == "answer":
+            return self.answer(user, words[1] if len(words) > 1 else None, at)
+        if sub == "away":
+            return handle_away(self.ctx, person.id, text.strip()[len(words[0]):], at)
+        if sub not in _WITH_WEEK:
+            return Reply(messages.help_text(loc), ok=sub == "help")
+        week = self.week(words[1] if len(words) > 1 else None, at)
+        if isinstance(week, Reply):
+            return week
         if sub == "status":
             items = self.cycle.prompt_items(person.id, week)
             if not items:
                 return Reply(messages.nothing_to_answer(loc))
-            zh = loc != "en"
-            lines = [f"{week.label} {'我的条目' if zh else 'your items'}:"]
-            for it in items:
-                mark = "✅" if it.this_week else "⬜"
-                lines.append(f"{mark} [{it.number}] {it.title}")
+            lines = [say(loc, "command.status_head", week=week.label)]
+            lines += [f"{'✅' if it.this_week else '⬜'} [{it.number}] {it.title}" for it in items]
             return Reply("\n".join(lines))
         if sub == "preview":
             return Reply(self.cycle.render(self.cycle.compile(week, at)).markdown)
         if sub == "missing":
             return Reply(messages.missing_list(week.label, self.cycle.compile(week, at).missing, loc))
-        if sub == "publish":
-            if not self.ctx.team.is_editor(person.id):
-                return Reply(messages.refused(loc), ok=False)
+        if not self.ctx.team.is_editor(person.id):  # publish
+            return Reply(messages.refused(loc), ok=False)
+        try:
             result = self.cycle.publish(week, at)
-            return Reply(messages.published(result.week, result.updated, loc))
-        if sub == "answer":
-            items = self.cycle.prompt_items(person.id, week)
-            if not items:
-                return Reply(messages.nothing_to_answer(loc))
-            return Reply(messages.prompt_text("prompt", week.label, items, self.cycle.deadline(week), loc))
-        if sub == "away":
-            return handle_away(self.ctx, person.id, text.strip()[len(words[0]):], at)
-        return Reply(messages.help_text(loc), ok=sub == "help")
+        except ChatError as exc:
+            return self.cycle.failures.refused(exc)
+        return Reply(messages.published(result.week, result.updated, loc))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from bot.domain.calendar import calendar_for, effective, publish_day
 from bot.domain.compile import compile_report
@@ -15,6 +16,7 @@ from bot.domain.team import ItemKind, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import ChatError, MessageRef, RenderedReport
 from bot.services.context import Context
+from bot.services.delivery import DeliveryFailures
 from bot.text import messages
 from storage.away import Away
 from storage.db import transaction
@@ -35,8 +37,9 @@ class PublishResult:
 
 
 class WeeklyCycle:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, failures: DeliveryFailures | None = None) -> None:
         self.ctx = ctx
+        self.failures = failures or DeliveryFailures(ctx)
 
     # ----- reading ---------------------------------------------------------
 
@@ -80,6 +83,20 @@ class WeeklyCycle:
                        last_week=_value(last, it.key, it.kind), this_week=_value(facts, it.key, it.kind),
                        unit=it.unit)
             for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
+
+    def prompt(self, person_id: str, week: IsoWeek, kind: str = "prompt",
+               items: tuple[PromptItem, ...] | None = None) -> Prompt | None:
+        """The prompt (kind "prompt") or reminder (any other kind) for one person, or None when they
+        have nothing to answer. Every path that shows a prompt — the weekly job, `/zhoubao answer`,
+        a form button, a menu — gets it here."""
+        items = self.prompt_items(person_id, week) if items is None else items
+        if not items:
+            return None
+        shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
+        deadline = self.deadline(week)
+        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale)
+        return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
+                      deadline=deadline)
 
     # ----- jobs ------------------------------------------------------------
 
@@ -132,14 +149,13 @@ class WeeklyCycle:
                                              platform=platform, idempotency_key=key[:64], created_at=at,
                                              item_keys=[i.key for i in items]))
             row_id = row.id
-        text = messages.prompt_text("remind" if kind != "prompt" else "prompt", week.label, items,
-                                    self.deadline(week), self.ctx.locale)
-        prompt = Prompt(week=week.label, kind="remind" if kind != "prompt" else "prompt", items=items, text=text,
-                        locale=self.ctx.locale, deadline=self.deadline(week))
+        prompt = self.prompt(person.id, week, kind, items)
+        assert prompt is not None  # the caller skips people with nothing to answer
         try:
             ref = self.ctx.chat.send_prompt(person, prompt, key=key[:64])
         except ChatError as exc:
             log.error("prompt not delivered", extra={"week": week.label, "person": person.id, "reason": exc.reason})
+            self.failures.tell_editors(exc)
             return False
         with transaction(self.ctx.db) as s:
             row2 = s.get(PromptRow, row_id)
@@ -182,10 +198,14 @@ class WeeklyCycle:
             posted = [MessageRef(chat.platform, p.channel, p.message_id or "")
                       for p in reports.posts(row.id, chat.platform)]
             report_id = row.id
-        if posted:
-            refs = chat.update_report(posted, report, rendered)
-        else:
-            refs = chat.post_report(channel, report, rendered, key=f"{self.ctx.team_id}:{week.label}:report")
+        try:
+            if posted:
+                refs = chat.update_report(posted, report, rendered)
+            else:
+                refs = chat.post_report(channel, report, rendered, key=f"{self.ctx.team_id}:{week.label}:report")
+        except ChatError as exc:  # the report is stored; the editors hear why it is not in the channel
+            self.failures.tell_editors(exc)
+            raise
         with transaction(self.ctx.db) as s:
             reports = Reports(s)
             for part, ref in enumerate(refs):
@@ -237,10 +257,14 @@ class WeeklyCycle:
             return bool(row and row.published_at)
 
     def refresh_if_published(self, week: IsoWeek, at: datetime) -> bool:
-        """After a late answer: update the stored report and the posted message. True if it did."""
+        """After a late answer: update the stored report and the posted message. True if it did; False
+        if the report is not published or the platform refused the edit (the editors are told)."""
         if not self.is_published(week):
             return False
-        self.publish(week, at)
+        try:
+            self.publish(week, at)
+        except ChatError:
+            return False
         return True
 
 

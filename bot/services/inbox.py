@@ -25,6 +25,7 @@ from bot.services.chat import Inbound, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from bot.text import messages
+from bot.text.catalogue import say
 from storage.answers import Answers, NewMessage
 from storage.db import transaction
 from storage.directory import Directory
@@ -66,6 +67,10 @@ class Inbox:
         if reply.stored_items and self.cycle.refresh_if_published(week, msg.at):
             reply = Reply(reply.text + "\n" + messages.after_publish(loc), reply.ok, reply.stored_items)
         return reply
+
+    def unreadable(self) -> Reply:
+        """What to answer a message the bot cannot read (an image, a sticker, a file)."""
+        return Reply(say(self.ctx.locale, "answer.only_text"), ok=False)
 
     def _week_and_target(self, d: Directory, person: Person, msg: Inbound,
                          mine: list[Item]) -> tuple[IsoWeek, Item | None]:
@@ -184,8 +189,14 @@ class Inbox:
         return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None
 
     def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
-                    at: datetime, week: IsoWeek | None = None) -> Reply:
-        """A form (Slack modal, Feishu card) replaces what was said about each item it names."""
+                    at: datetime, week: IsoWeek | None = None,
+                    held: Mapping[str, str] | None = None) -> Reply:
+        """A form replaces what was said about each item it names (the forms service calls this).
+
+        `held` maps an item key to why its answer is not applied: its text is kept in the stored
+        message, so nothing typed is lost, but not added to the report.
+        """
+        held = held or {}
         loc = self.ctx.locale
         person = self.ctx.person(user)
         if person is None:
@@ -193,8 +204,9 @@ class Inbox:
         mine = {it.key: it for it in self.ctx.team.items_of(person.id)}
         not_mine = [k for k in answers_by_item if k not in mine]
         week = week or self.ctx.week_of(at)
-        pieces = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
-        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in pieces)
+        said = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
+        raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in said)
+        pieces = [(k, v) for k, v in said if k not in held]
         with transaction(self.ctx.db) as s:
             answers = Answers(s)
             if answers.message(self.ctx.team_id, platform, source_id) is not None:
@@ -213,12 +225,13 @@ class Inbox:
         stored = tuple(k for k, v in kept if v and k not in problems)
         parts = [messages.stored([mine[k].title for k in stored], loc)] if stored else []
         parts += list(problems.values())
+        parts += [why for k, why in held.items() if k in mine]
         parts += [messages.too_long(len(dict(pieces)[k]), MAX_REPLY_CHARS, loc) for k in too_long]
         if not_mine:
             parts.append(messages.not_owned(not_mine, [self._owner_name(k) for k in not_mine], loc))
         if self.cycle.refresh_if_published(week, at):
             parts.append(messages.after_publish(loc))
-        return Reply("\n".join(parts), ok=bool(stored), stored_items=stored)
+        return Reply("\n".join(parts), ok=bool(stored) and not held, stored_items=stored)
 
     # ----- derived values --------------------------------------------------------
 

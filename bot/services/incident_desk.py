@@ -18,6 +18,7 @@ from bot.services.chat import ChatError, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from bot.text import messages
+from bot.text.catalogue import say
 from storage.db import transaction
 from storage.directory import Directory
 from storage.incidents import Incidents, NewIncident
@@ -50,24 +51,31 @@ class IncidentDesk:
             return IncidentOutcome(Reply(messages.not_member(loc), ok=False))
         now = at.astimezone(self.ctx.team.zone)
         try:
-            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities, locale=loc)
+            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities)
         except IncidentSyntaxError as exc:
-            return IncidentOutcome(Reply(str(exc), ok=False))
+            problem = say(loc, f"incident.syntax.{exc.key}", **exc.values)
+            return IncidentOutcome(Reply(f"{problem}\n\n{say(loc, 'incident.usage')}", ok=False))
         if cmd.action == "help":
-            from bot.domain.incidents import usage
-            return IncidentOutcome(Reply(usage(loc)))
+            return IncidentOutcome(Reply(say(loc, "incident.usage")))
         if cmd.action == "list":
             return IncidentOutcome(Reply(self.list_text(self.ctx.week_of(now))))
         if cmd.action == "add":
             assert cmd.draft is not None
             outcome = self.add(cmd.draft, person.id, platform, source_ref, now)
-            if announce and outcome.announce and self.ctx.team.incidents.post_to_channel:
-                try:
-                    self.ctx.chat.post_text(self.ctx.team.team.report_channel, outcome.announce)
-                except ChatError as exc:
-                    log.error("incident not announced", extra={"reason": exc.reason})
+            if announce:
+                self.announce(outcome)
             return outcome
-        return self._change(cmd, person.id, now)
+        return self.change(cmd, person.id, now)
+
+    def announce(self, outcome: IncidentOutcome) -> None:
+        """Post a newly filed incident to the report channel, when the team asks for that."""
+        if not outcome.announce or not self.ctx.team.incidents.post_to_channel:
+            return
+        try:
+            self.ctx.chat.post_text(self.ctx.team.team.report_channel, outcome.announce)
+        except ChatError as exc:
+            log.error("incident not announced", extra={"reason": exc.reason})
+            self.cycle.failures.tell_editors(exc)
 
     def add(self, draft: IncidentDraft, reporter: str, source: str, source_ref: str | None,
             at: datetime) -> IncidentOutcome:
@@ -88,16 +96,15 @@ class IncidentDesk:
         self.cycle.refresh_if_published(week, at)
         return IncidentOutcome(Reply(summary), number, announce=summary)
 
-    def _change(self, cmd: IncidentCommand, person_id: str, now: datetime) -> IncidentOutcome:
+    def change(self, cmd: IncidentCommand, person_id: str, now: datetime) -> IncidentOutcome:
+        """Edit, resolve or delete incident `cmd.number`, if `person_id` may."""
         loc = self.ctx.locale
-        zh = loc != "en"
         if cmd.action in ("edit", "resolve", "delete") and not self._may_change(cmd.number or 0, person_id):
             return IncidentOutcome(Reply(messages.refused(loc), ok=False))
         with transaction(self.ctx.db) as s:
             row = Incidents(s).get(self.ctx.team_id, cmd.number or 0)
             if row is None:
-                return IncidentOutcome(Reply(f"没有编号为 #{cmd.number} 的事件。" if zh else
-                                             f"There is no incident #{cmd.number}.", ok=False))
+                return IncidentOutcome(Reply(say(loc, "incident.no_such", number=cmd.number), ok=False))
             old_week = Directory(s).week_label(row.week_id)
             if cmd.action == "delete":
                 row.deleted_at = now
@@ -130,14 +137,14 @@ class IncidentDesk:
             return row is None or row.reporter_id == self.ctx.person_ids.get(person_id)
 
     def list_text(self, week: IsoWeek) -> str:
-        zh = self.ctx.locale != "en"
+        loc = self.ctx.locale
         with transaction(self.ctx.db) as s:
             row = Directory(s).week(self.ctx.team_id, week.label)
             rows = Incidents(s).of_week(self.ctx.team_id, row.id) if row else []
             lines = [self._one_line(r) for r in rows]
         if not lines:
-            return f"{week.label} 暂无生产事件。" if zh else f"No incidents in {week.label}."
-        head = f"{week.label} 生产事件（{len(lines)}）：" if zh else f"{week.label} incidents ({len(lines)}):"
+            return say(loc, "incident.none", week=week.label)
+        head = say(loc, "incident.list_head", week=week.label, count=len(lines))
         return "\n".join([head, *lines])
 
     def _one_line(self, r: IncidentRow) -> str:
@@ -151,13 +158,10 @@ class IncidentDesk:
         return f"#{r.number} {day} {start:%H:%M}{rec}{sev} {format_headline(r.system, r.what)}"
 
     def _summary(self, r: IncidentRow, verb: str) -> str:
-        zh = self.ctx.locale != "en"
-        words = {"filed": ("🚨 已记录事件", "🚨 Incident filed"), "edited": ("✏️ 已修改事件", "✏️ Incident edited"),
-                 "resolved": ("✅ 已恢复事件", "✅ Incident resolved"), "deleted": ("🗑 已删除事件", "🗑 Incident deleted")}
-        head = words[verb][0 if zh else 1]
-        lines = [f"{head} {self._one_line(r)}"]
+        loc = self.ctx.locale
+        lines = [f"{say(loc, 'incident.' + verb)} {self._one_line(r)}"]
         if r.cause:
-            lines.append(("原因：" if zh else "Cause: ") + r.cause)
+            lines.append(say(loc, "incident.cause", value=r.cause))
         if r.impact:
-            lines.append(("影响：" if zh else "Impact: ") + r.impact)
+            lines.append(say(loc, "incident.impact", value=r.impact))
         return "\n".join(lines)

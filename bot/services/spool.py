@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.services.chat import Inbound, Reply
+from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
@@ -31,9 +32,7 @@ log = logging.getLogger("zhoubao.spool")
 
 
 def kept_text(locale: str) -> str:
-    if locale == "en":
-        return "Received. The database is briefly unavailable; your answer is kept and will be saved automatically."
-    return "已收到。数据库暂时不可用，你的回答已妥善保存，恢复后会自动录入。"
+    return say(locale, "answer.kept")
 
 
 class AnswerSpool:

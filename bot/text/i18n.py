@@ -1,4 +1,4 @@
-"""The report's own words and date formats, in zh-CN (the default) and en.
+"""The report's fixed words and date formats, read from the catalogue (`bot/text/catalogue/`).
 
 Only what the bot itself writes lives here; names of projects, parts, banks,
 OKR items and metrics are the team's own words and come from its config.
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.report import SeverityCount, Status
-
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from bot.domain.team import EDITOR_SECTIONS
+from bot.text.catalogue import CATALOGUES
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Labels:
     created: str
     colon: str  # between a name and its value: "跨境收款：…" / "Cross-border: …"
     heading_colon: str  # ending a line that introduces a list: "支付成功率：" / "Payment success rate:"
+    section: str  # a section title as the locale writes it: "【{title}】" / "{title}"
     not_updated: str
     away: str
     none: str  # an empty section, or a week without incidents
@@ -41,47 +42,27 @@ class Labels:
     def bracket(self, title: str) -> str:
         """A section title as the locale writes it: `【聚合收单】` in Chinese, `Acquiring` in English
         (English has no such brackets; its headings stand alone)."""
-        return title if self.locale == "en" else f"【{title}】"
+        return self.section.format(title=title)
 
     def report_title(self, week: str) -> str:
         """The report's title for chat messages, e.g. "2024-W26 周报"."""
         return self.title.replace("{week}", week)
 
 
-_LABELS: dict[str, Labels] = {
-    "zh-CN": Labels(
-        locale="zh-CN",
-        feishu_key="zh_cn",
-        title="{week} 周报",
-        created="Created",
-        colon="：",
-        heading_colon="：",
-        not_updated="未更新",
-        away="休假",
-        none="无",
-        metrics="系统运行数据",
-        incidents="生产事件",
-        other="其他",
-        reflection="收获与反思",
-        next_week="下周工作及目标",
-    ),
-    "en": Labels(
-        locale="en",
-        feishu_key="en_us",
-        title="Weekly report {week}",
-        created="Created",
-        colon=": ",
-        heading_colon=":",
-        not_updated="not updated",
-        away="away",
-        none="None",
-        metrics="System metrics",
-        incidents="Production incidents",
-        other="Other",
-        reflection="Lessons and reflections",
-        next_week="Next week",
-    ),
-}
+def _labels(locale: str, feishu_key: str) -> Labels:
+    w = CATALOGUES[locale]
+    return Labels(
+        locale=locale, feishu_key=feishu_key, title=w["report.title"],
+        created=w["report.created"], section=w["report.section"], colon=w["report.colon"], heading_colon=w["report.heading_colon"],
+        not_updated=w["report.not_updated"], away=w["report.away"], none=w["report.none"],
+        metrics=w["report.metrics"], incidents=w["report.incidents"],
+        # The editor's sections are items of the team (people answer them by name), so their names
+        # live with the team model; the report shows the same words.
+        other=EDITOR_SECTIONS["other"][locale], reflection=EDITOR_SECTIONS["reflection"][locale],
+        next_week=EDITOR_SECTIONS["next_week"][locale])
+
+
+_LABELS: dict[str, Labels] = {"zh-CN": _labels("zh-CN", "zh_cn"), "en": _labels("en", "en_us")}
 
 LOCALES: tuple[str, ...] = tuple(_LABELS)
 
@@ -96,9 +77,8 @@ def labels(locale: str) -> Labels:
 
 def format_date(day: date, locale: str) -> str:
     """`2024年6月28日` (zh-CN) or `Jun 28, 2024` (en)."""
-    if labels(locale).locale == "en":
-        return f"{_MONTHS_EN[day.month - 1]} {day.day}, {day.year}"
-    return f"{day.year}年{day.month}月{day.day}日"
+    w = CATALOGUES[labels(locale).locale]
+    return w["date.day"].format(year=day.year, month=w["date.months"].split()[day.month - 1], day=day.day)
 
 
 def format_datetime(moment: datetime, locale: str) -> str:
@@ -108,6 +88,7 @@ def format_datetime(moment: datetime, locale: str) -> str:
 
 def incident_counts(counts: Sequence[SeverityCount], locale: str) -> str:
     """`事故数AB级0次，C级1次，D级0.5次` (zh-CN) or `Incidents: A/B 0, C 1, D 0.5` (en)."""
-    if labels(locale).locale == "en":
-        return "Incidents: " + ", ".join(f"{'/'.join(c.severities)} {c.count_text}" for c in counts)
-    return "事故数" + "，".join(f"{''.join(c.severities)}级{c.count_text}次" for c in counts)
+    w = CATALOGUES[labels(locale).locale]
+    return w["report.counts"].format(items=w["report.counts.item_sep"].join(
+        w["report.counts.item"].format(severities=w["report.counts.severity_sep"].join(c.severities),
+                                       count=c.count_text) for c in counts))

@@ -21,6 +21,7 @@ import jinja2
 import bot
 from bot.domain.report import BankLine, Entry, Incident, MetricLine, Part, Report, SeverityCount, Status
 from bot.text import i18n
+from bot.text.catalogue import words
 from bot.text.i18n import Labels
 
 Format = Literal["md", "slack", "feishu"]
@@ -195,19 +196,38 @@ def datetime_text(moment: datetime, labels: Labels) -> str:
     return i18n.format_datetime(moment, labels.locale)
 
 
-def incident_text(incident: Incident, labels: Labels) -> str:
-    """One `【生产事件】` line, as `bot.incidents.incident_line` writes it."""
-    # Imported here so the renderer does not depend on the incident grammar at import time.
-    from bot.domain.incidents import incident_line
+_ENDS_CLAUSE = tuple("。！？；，,.;!?")
 
-    return incident_line(
-        started_at=incident.started_at,
-        headline=incident.headline,
-        impact=incident.impact,
-        cause=incident.cause,
-        recovered_at=incident.recovered_at,
-        locale=labels.locale,
-    )
+
+def incident_line(started_at: datetime, headline: str, impact: str, cause: str,
+                  recovered_at: datetime | None, locale: str) -> str:
+    """One line of 【生产事件】: `MM/DD HH:MM headline，影响：…，原因：…，HH:MM 恢复` (words from the catalogue);
+    a recovery time the headline already states is not repeated."""
+    w = words(locale)
+    stamp = f"{started_at:%m/%d %H:%M} "
+    line = stamp + headline
+
+    def then(text: str) -> None:
+        nonlocal line
+        line += ("" if line.endswith(_ENDS_CLAUSE) else w["report.incident.sep"]) + text
+
+    if impact:
+        then(w["report.incident.impact"].format(value=impact))
+    if cause:
+        then(w["report.incident.cause"].format(value=cause))
+    if recovered_at is not None:
+        local = recovered_at.astimezone(started_at.tzinfo)
+        clock = f"{local:%H:%M}"
+        if clock not in line[len(stamp):]:
+            when = clock if local.date() == started_at.date() else f"{local:%m/%d %H:%M}"
+            then(w["report.incident.recovered"].format(when=when))
+    return line
+
+
+def incident_text(incident: Incident, labels: Labels) -> str:
+    """One `【生产事件】` line (see `incident_line`)."""
+    return incident_line(incident.started_at, incident.headline, incident.impact, incident.cause,
+                         incident.recovered_at, labels.locale)
 
 
 FILTERS: dict[str, Callable[..., Any]] = {

@@ -54,6 +54,7 @@ class Failure:
     code: int
     headers: dict[str, str]
     times: int
+    receive_id: str | None = None  # only sends to this user or chat
 
 
 class OpenApiStandIn:
@@ -92,9 +93,10 @@ class OpenApiStandIn:
         self._server.server_close()
 
     def fail(self, method: str, path: str, *, status: int = 200, code: int = 0, times: int = 1,
-             headers: dict[str, str] | None = None) -> None:
-        """The next `times` calls matching `method` and the `path` regex get this answer instead."""
-        self.failures.append(Failure(method, path, status, code, dict(headers or {}), times))
+             headers: dict[str, str] | None = None, receive_id: str | None = None) -> None:
+        """The next `times` calls matching `method` and the `path` regex (and, with `receive_id`, sent
+        to that user or chat) get this answer instead."""
+        self.failures.append(Failure(method, path, status, code, dict(headers or {}), times, receive_id))
 
     def invalidate_tokens(self) -> None:
         """Every issued tenant token stops working (code 99991663), as when Feishu rotates them."""
@@ -114,7 +116,8 @@ class OpenApiStandIn:
     def _handle(self, method: str, path: str, query: dict[str, str], body: dict[str, Any],
                 token: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         for f in self.failures:
-            if f.times > 0 and f.method == method and re.search(f.path, path):
+            if f.times > 0 and f.method == method and re.search(f.path, path) and \
+                    f.receive_id in (None, body.get("receive_id")):
                 f.times -= 1
                 return f.status, {"code": f.code, "msg": "scripted failure"}, f.headers
         if path == "/open-apis/auth/v3/tenant_access_token/internal":

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 
 from bot.adapters.feishu import cards
-from bot.adapters.feishu.events import FeishuEvents, incident_command
+from bot.adapters.feishu.events import FeishuEvents
+from bot.adapters.slack import blocks as slack_blocks
+from bot.domain.forms import AnswerForm, IncidentForm
+from bot.domain.prompts import Prompt, PromptItem
+from bot.domain.team import ItemKind
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
 
@@ -43,10 +48,31 @@ def test_typed_mentions_come_out_as_text() -> None:
     assert "所有人" in content["text"]
 
 
-def test_the_incident_form_becomes_one_command_in_the_core_grammar() -> None:
-    form = {"started": "06/27  20:05", "what": "gateway-api\n节点CPU打满", "cause": "缺少分页", "impact": "",
-            "recovered": "21:00", "severity": "C"}
-    assert incident_command(form) == "06/27 20:05 gateway-api 节点CPU打满 原因：缺少分页 恢复：21:00 级别：C"
+def test_the_incident_card_offers_every_field_and_reads_back_typed() -> None:
+    card = cards.incident_card("zh-CN", ["A", "B", "C", "D"])
+    form = next(e for e in card["body"]["elements"] if e["tag"] == "form")
+    assert [e["name"] for e in form["elements"]] == [
+        "start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability", "submit"]
+    typed = {"start": "06/27  20:05", "system": "gateway-api", "what": "节点CPU打满", "cause": "缺少分页",
+             "impact": "", "recovered": "21:00", "severity": "C", "weight": "0.5", "availability": "no"}
+    assert cards.incident_form(typed) == IncidentForm(
+        start="06/27  20:05", system="gateway-api", what="节点CPU打满", cause="缺少分页", recovered="21:00",
+        severity="C", weight="0.5", counts_toward_availability=False)
+    # A card sent before the rename still files at the time typed, not at "now".
+    assert cards.incident_form({"started": "06/27 20:05", "what": "x"}).start == "06/27 20:05"
+
+
+def test_the_prompt_card_asks_progress_and_main_problem_where_the_slack_modal_does() -> None:
+    items = (PromptItem(1, "project:P/业务", "P · 业务", ItemKind.PART, "业务", "上周内容", None),
+             PromptItem(2, "bank:P/建行", "P · 银行 · 建行", ItemKind.BANK, "建行", None, "本周已有"))
+    prompt = Prompt("2024-W26", "prompt", items, "head", "zh-CN", datetime(2024, 6, 28, 17))
+    form = next(e for e in cards.prompt_card(prompt)["body"]["elements"] if e["tag"] == "form")
+    assert [e["name"] for e in form["elements"]] == ["item_1", "progress_1", "problem_1", "item_2", "submit"]
+    slack = [b["block_id"] for b in slack_blocks.answer_modal(prompt)["blocks"]]
+    assert [n.replace("_", ":") for n in [e["name"] for e in form["elements"]][:-1]] == slack
+    assert cards.answer_forms(["project:P/业务", "bank:P/建行"], {
+        "item_1": "完成切量", "progress_1": "60", "problem_1": "开户上限", "item_2": ""}) == [
+        AnswerForm("project:P/业务", "完成切量", "60", "开户上限"), AnswerForm("bank:P/建行")]
 
 
 class _SlowRunner:

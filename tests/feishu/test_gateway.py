@@ -128,7 +128,9 @@ def test_prompt_card_prefills_this_week_else_last_week(world: World) -> None:
     world.gateway.send_prompt(world.team.person_by_id["lina"], prompt, key="k")
     card = world.standin.sent(to=open_id_of("lina"))[0].content
     form = next(e for e in card["body"]["elements"] if e["tag"] == "form")
-    assert [e.get("default_value") for e in form["elements"] if e["tag"] == "input"] == ["上周的话", "本周已存"]
+    assert [e.get("default_value") for e in form["elements"] if e.get("name", "").startswith("item_")] == [
+        "上周的话", "本周已存"]
+    assert [e.get("default_value") for e in form["elements"] if e.get("name", "").startswith("progress_")] == ["", ""]
 
 
 def test_unmatched_event_payload_sender_is_not_a_member(world: World) -> None:

@@ -21,7 +21,7 @@ def test_menu_fill_sends_the_form_for_this_week(world: World) -> None:
     assert world.post(payloads.menu(open_id_of("zhaolei"), MenuKey.FILL, world.clock.now)).status_code == 200
     card = _last_to(world, "zhaolei")
     form = next(e for e in card["body"]["elements"] if e["tag"] == "form")
-    labels = [e["label"]["content"] for e in form["elements"] if e["tag"] == "input"]
+    labels = [e["label"]["content"] for e in form["elements"] if e.get("name", "").startswith("item_")]
     assert labels == [f"[{n}] {it.title}" for n, it in enumerate(world.team.items_of("zhaolei"), start=1)]
 
 

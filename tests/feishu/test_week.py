@@ -46,7 +46,7 @@ def test_a_week_on_feishu(world: World) -> None:
     assert len(world.standin.calls_to("POST", "batch_get_id")) == 1  # emails looked up once, in one batch
     lina = world.prompt_to("lina")
     inputs = [e for e in next(e for e in lina.content["body"]["elements"] if e["tag"] == "form")["elements"]
-              if e["tag"] == "input"]
+              if e.get("name", "").startswith("item_")]
     assert [i["label"]["content"] for i in inputs] == [
         f"[{n}] {it.title}" for n, it in enumerate(team.items_of("lina"), start=1)]
     # Running the job again (a restart) prompts nobody twice.
@@ -98,10 +98,11 @@ def test_a_week_on_feishu(world: World) -> None:
     _say(world, "chenjing", "/incident", message_id="om_inc2")
     form_card = next(m for m in world.standin.messages.values() if m.reply_to == "om_inc2")
     resp = world.post(payloads.card_action(open_id_of("chenjing"), _button_value(form_card.content), {
-        "started": "06/27 22:00", "what": "pci-vault 证书过期", "cause": "续期提醒失效", "severity": "D"},
+        "start": "06/27 20:00", "system": "pci-vault", "what": "证书过期", "cause": "续期提醒失效", "severity": "D",
+        "weight": "0.5"},
         form_card.message_id, world.clock.now))
     assert resp.json()["toast"]["type"] == "success"
-    assert "pci-vault证书过期" in world.bot.incidents.list_text(WEEK)  # the core joins system and headline
+    assert "#3 06/27 20:00 [D ×0.5] pci-vault证书过期" in world.bot.incidents.list_text(WEEK)
 
     # Friday 10:00: reminders go only to owners with something missing; the editor gets the list.
     world.clock.advance(hours=13)

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -150,6 +151,22 @@ def make_workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
     return Workspace(runtime, stand_in, url, clock), server
+
+
+@contextmanager
+def open_workspace(database_url: str, clock: FixedClock) -> Iterator[Workspace]:
+    """The example team on Slack (the real Bolt app over HTTP, the loopback Web API); closed on exit."""
+    team = load_team(EXAMPLE_TEAM)
+    stand_in = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
+    ws, server = make_workspace(team, stand_in, database_url, clock)
+    try:
+        yield ws
+    finally:
+        ws.settle()
+        server.shutdown()
+        server.server_close()
+        ws.runtime.bot.engine.dispose()
+        stand_in.stop()
 
 
 @pytest.fixture

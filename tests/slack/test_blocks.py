@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.slack import blocks
+from bot.domain.forms import AnswerForm, IncidentForm
 from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.team import ItemKind
 from tests.slack.conftest import Workspace
@@ -47,22 +48,27 @@ def test_prompt_text_is_escaped_and_has_an_answer_button() -> None:
 def test_answer_form_round_trip() -> None:
     items = (PromptItem(1, "project:P/业务", "P · 业务", ItemKind.PART, "业务", "上周内容", None),
              PromptItem(2, "bank:P/建行", "P · 银行 · 建行", ItemKind.BANK, "建行", None, "本周已有"))
-    view = blocks.answer_modal("2024-W26", items, "zh-CN")
+    view = blocks.answer_modal(Prompt("2024-W26", "prompt", items, "…", "zh-CN", datetime(2024, 6, 28, 17)))
     assert [b["block_id"] for b in view["blocks"]] == ["item:1", "progress:1", "problem:1", "item:2"]
     assert view["blocks"][0]["element"]["initial_value"] == "上周内容"
     assert view["blocks"][3]["element"]["initial_value"] == "本周已有"
     view["state"] = {"values": {"item:1": {"text": {"value": "完成切量"}}, "progress:1": {"value": {"value": "60"}},
                                 "problem:1": {"value": {"value": "开户上限"}}, "item:2": {"text": {"value": None}}}}
-    week, answers = blocks.form_answers(view, "zh-CN")
+    week, answers = blocks.answer_forms(view)
     assert week == "2024-W26"
-    assert answers == {"project:P/业务": "完成切量\n进度：60%\n主要问题：开户上限", "bank:P/建行": ""}
+    assert answers == [AnswerForm("project:P/业务", "完成切量", "60", "开户上限"), AnswerForm("bank:P/建行")]
 
 
-def test_incident_form_becomes_a_labelled_command() -> None:
+def test_incident_form_holds_every_field_typed() -> None:
     view = blocks.incident_modal(["A", "B"], "en", number=3)
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability"]
     view["state"] = {"values": {"cause": {"value": {"value": "disk  full\nagain"}},
-                                "severity": {"value": {"selected_option": {"value": "B"}}}}}
-    assert blocks.incident_command(view) == "edit 3 cause: disk full again severity: B"
+                                "severity": {"value": {"selected_option": {"value": "B"}}},
+                                "weight": {"value": {"value": "0.5"}},
+                                "availability": {"value": {"selected_option": {"value": "no"}}}}}
+    assert blocks.incident_form(view) == IncidentForm(cause="disk  full\nagain", severity="B", weight="0.5",
+                                                      counts_toward_availability=False, number=3)
 
 
 def test_dm_channels_are_opened_once_per_person_not_per_week(workspace: Workspace) -> None:

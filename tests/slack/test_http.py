@@ -118,8 +118,8 @@ def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace:
     ws.settle()
     view = ws.slack.of("views.open")[-1].args["view"]
     ids = [b["block_id"] for b in view["blocks"]]
-    assert ids == ["started", "system", "what", "cause", "impact", "recovered", "severity", "weight"]
-    values = {"started": {"value": {"type": "plain_text_input", "value": "06/26 14:30"}},
+    assert ids == ["start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability"]
+    values = {"start": {"value": {"type": "plain_text_input", "value": "06/26 14:30"}},
               "system": {"value": {"type": "plain_text_input", "value": "cmb-gateway"}},
               "what": {"value": {"type": "plain_text_input", "value": "招行代扣通道返回码异常"}},
               "recovered": {"value": {"type": "plain_text_input", "value": "15:10"}},

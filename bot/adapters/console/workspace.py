@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TextIO
 
+from bot.domain.forms import AnswerForm, IncidentForm
 from bot.domain.prompts import Prompt
 from bot.domain.replies import item_prefix
 from bot.domain.report import Report
@@ -32,6 +33,11 @@ HELP = """console commands:
   delete <m-id|last>      delete one of your messages
   /incident …             file or manage an incident (/incident help)
   /zhoubao …              status | preview | missing | publish | answer | help
+  form answers [week] <<EOF   the answer form: lines `1.text: …`, `1.progress: 60`, `1.problem: …`
+                          (n as in your prompt; a line without a label continues the one before)
+  form incident [n] <<EOF     the incident form: `start: 06/26 14:30`, `system:`, `what:`, `cause:`,
+                          `impact:`, `recovered:`, `severity:`, `weight:`, `availability: yes|no`
+                          (with n: change incident n's fields given)
   inbox                   your direct messages from the bot
   channel                 what was posted to the report channel
   clock                   show the time; clock +2h | +1d | +30m | 2024-06-27 10:00 | thu 10:00
@@ -157,6 +163,8 @@ class ConsoleSession:
         elif cmd == "/zhoubao":
             assert self.me is not None
             self._reply(self.bot.commands.handle("console", self.me.id, rest, self.clock.now))
+        elif cmd == "form":
+            self._form(line)
         elif cmd == "edit":
             mid, _, text = line.strip().partition(" ")[2].partition(" ") if "\n" not in line else \
                 (rest.split("\n", 1)[0].strip(), "", line.split("\n", 1)[1])
@@ -198,6 +206,35 @@ class ConsoleSession:
         self.say(f"({mid} sent)")
         if reply is not None:
             self._reply(reply)
+
+    def _form(self, line: str) -> None:
+        """`form answers [week]` / `form incident [n]`, the fields in the lines after the first."""
+        assert self.me is not None
+        head, _, body = line.strip().partition("\n")
+        words = head.split()
+        fields = _labelled(body)
+        self._n += 1
+        source = f"{self._session}-f{self._n}"
+        if words[1:2] == ["incident"]:
+            number = int(words[2]) if len(words) > 2 and words[2].isdigit() else None
+            availability = {"yes": True, "no": False}.get(fields.get("availability", "").strip().lower())
+            form = IncidentForm(**{k: v for k, v in fields.items() if k in _INCIDENT_FIELDS},
+                                counts_toward_availability=availability, number=number)
+            self._reply(self.bot.forms.submit_incident("console", self.me.id, source, form, self.clock.now).reply)
+            return
+        if words[1:2] != ["answers"]:
+            self.say("form answers [week] <<EOF … EOF, or form incident [n] <<EOF … EOF (help shows the fields)")
+            return
+        week = words[2] if len(words) > 2 else None
+        opened = self.bot.forms.open_answers(self.me.id, week, self.clock.now)
+        if opened.prompt is None:
+            self._reply(opened)
+            return
+        answers = [AnswerForm(it.key, fields.get(f"{it.number}.text", ""), fields.get(f"{it.number}.progress", ""),
+                              fields.get(f"{it.number}.problem", ""))
+                   for it in opened.prompt.items if any(k.startswith(f"{it.number}.") for k in fields)]
+        self._reply(self.bot.forms.submit_answers("console", self.me.id, source, opened.prompt.week, answers,
+                                                  self.clock.now))
 
     def _mine(self, mid: str) -> str | None:
         """The source id of the current person's message `mid` (or `last`)."""
@@ -261,6 +298,24 @@ class ConsoleSession:
                     return
         report = self.bot.cycle.compile(week, self.clock.now)
         self.say(self.bot.ctx.renderer.render(report, fmt))  # type: ignore[arg-type]
+
+
+_INCIDENT_FIELDS = ("start", "system", "what", "cause", "impact", "recovered", "severity", "weight")
+_LABEL = re.compile(r"^\s*((?:\d+\.)?[a-z]+)\s*:\s?(.*)$")
+
+
+def _labelled(body: str) -> dict[str, str]:
+    """`label: value` lines; a line without a label continues the value before it."""
+    fields: dict[str, str] = {}
+    last: str | None = None
+    for raw in body.split("\n"):
+        m = _LABEL.match(raw)
+        if m:
+            last = m.group(1)
+            fields[last] = m.group(2)
+        elif last is not None:
+            fields[last] += "\n" + raw
+    return fields
 
 
 @dataclass

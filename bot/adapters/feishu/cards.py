@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.forms import AnswerForm, IncidentForm, asks_progress
 from bot.domain.prompts import Prompt, PromptItem
+from bot.text.catalogue import say
 from bot.text.render import feishu_safe
 
 Card = dict[str, Any]
@@ -37,10 +39,6 @@ class MenuKey(StrEnum):
     PROGRESS = "week_progress"  # 本周进度
 
 
-def _zh(locale: str) -> bool:
-    return locale != "en"
-
-
 def _text(content: str) -> dict[str, str]:
     return {"tag": "plain_text", "content": content}
 
@@ -58,72 +56,139 @@ def _card(title: str, elements: list[dict[str, Any]], template: str = "blue") ->
             "body": {"elements": elements}}
 
 
-def input_name(number: int) -> str:
-    """Form input names: Feishu allows only letters, digits and `_`, so items are numbered."""
-    return f"item_{number}"
+def input_name(number: int, field: str = "item") -> str:
+    """Form input names: Feishu allows only letters, digits and `_`, so items are numbered
+    (`item_2`, `progress_2`, `problem_2`)."""
+    return f"{field}_{number}"
+
+
+# Form shapes (JSON 2.0): https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container
+# (inputs need a `name` unique in the card; the submit button's callback carries `form_value` by name);
+# select_static in a form: https://github.com/larksuite/cli/blob/main/skills/lark-im/references/card/components/select_static.md
+# (`options[].value` comes back in `form_value`; `initial_option` preselects one).
+
+
+def _input(name: str, label: str, default: str = "", *, rows: int = 0, required: bool = False,
+           placeholder: str = "", limit: int = INPUT_LIMIT) -> dict[str, Any]:
+    element: dict[str, Any] = {"tag": "input", "name": name, "label": _text(label), "label_position": "top",
+                               "default_value": default[:limit], "max_length": limit, "required": required}
+    if rows:
+        element.update({"input_type": "multiline_text", "rows": rows})
+    if placeholder:
+        element["placeholder"] = _text(placeholder)
+    return element
+
+
+def _select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: str = "") -> dict[str, Any]:
+    element: dict[str, Any] = {"tag": "select_static", "name": name, "placeholder": _text(label),
+                               "options": [{"text": _text(text), "value": value} for text, value in options]}
+    if chosen in {value for _, value in options}:
+        element["initial_option"] = chosen
+    return element
 
 
 def prompt_card(prompt: Prompt) -> Card:
-    """The weekly prompt: the full text, then a form with one input per item, prefilled.
+    """The weekly prompt: its head line, then a form with one input per item, prefilled, and progress %
+    and main problem where the core asks for them (`asks_progress`), the same fields as Slack's modal.
 
     The prefill is this week's stored answer, else last week's, so an owner edits rather than retypes.
     """
-    zh = _zh(prompt.locale)
+    loc = prompt.locale
     head, _, _ = prompt.text.partition("\n")
     inputs: list[dict[str, Any]] = []
     for it in prompt.items:
-        default = (it.this_week or it.last_week or "")[:INPUT_LIMIT]
-        inputs.append({"tag": "input", "name": input_name(it.number), "input_type": "multiline_text",
-                       "label": _text(f"[{it.number}] {it.title}"), "label_position": "top",
-                       "default_value": default, "max_length": INPUT_LIMIT, "rows": 3,
-                       "placeholder": _text("本周进展…" if zh else "This week…")})
+        inputs.append(_input(input_name(it.number), f"[{it.number}] {it.title}", it.this_week or it.last_week or "",
+                             rows=3, placeholder=say(loc, "form.placeholder")))
+        if asks_progress(it.kind):
+            inputs.append(_input(input_name(it.number, "progress"), say(loc, "form.progress", name=it.name),
+                                 limit=8))
+            inputs.append(_input(input_name(it.number, "problem"), say(loc, "form.problem", name=it.name)))
     value = {"action": Action.ANSWER.value, "week": prompt.week, "items": [it.key for it in prompt.items]}
     inputs.append({"tag": "button", "name": "submit", "type": "primary", "form_action_type": "submit",
-                   "text": _text("提交" if zh else "Submit"),
-                   "behaviors": [{"type": "callback", "value": value}]})
-    hint = ("也可以直接回复这条消息，或以 [编号] 开头发送文字。" if zh else
-            "You can also reply to this message, or send text starting with [number].")
+                   "text": _text(say(loc, "form.submit")), "behaviors": [{"type": "callback", "value": value}]})
     # The form shows each item's title and prefill; the full text would repeat them (and grow the card).
-    return _card(head, [{"tag": "form", "name": "answers", "elements": inputs}, _div(hint, "notation")],
+    return _card(head, [{"tag": "form", "name": "answers", "elements": inputs},
+                        _div(say(loc, "form.reply_hint"), "notation")],
                  "orange" if prompt.kind == "remind" else "blue")
+
+
+def answer_forms(keys: Sequence[str], form: dict[str, Any]) -> list[AnswerForm]:
+    """One AnswerForm per item key of a submitted prompt card, in the card's order."""
+    def field(n: int, name: str) -> str:
+        return str(form.get(input_name(n, name)) or "")
+
+    return [AnswerForm(item_key=key, text=field(n, "item"), progress=field(n, "progress"),
+                       main_problem=field(n, "problem"))
+            for n, key in enumerate(keys, start=1) if input_name(n) in form]
 
 
 def stored_card(week: str, items: Sequence[PromptItem], reply_text: str, locale: str) -> Card:
     """What a submitted form turns into: the reply, then what is stored per item now."""
-    zh = _zh(locale)
-    elements = [_div(reply_text or ("已保存。" if zh else "Saved."))]
+    elements = [_div(reply_text or say(locale, "form.saved"))]
     for it in items:
         elements.append(_div(f"[{it.number}] {it.title}", "heading"))
-        elements.append(_div(it.this_week or ("（未填写）" if zh else "(not answered)")))
-    elements.append(_div("如需修改，直接回复文字或再次使用菜单「填写周报」。" if zh else
-                         "To change it, reply in text or use the menu's form again.", "notation"))
-    return _card(f"✅ {week} " + ("已记录" if zh else "stored"), elements, "green")
+        elements.append(_div(it.this_week or say(locale, "form.not_answered")))
+    elements.append(_div(say(locale, "form.change_hint"), "notation"))
+    return _card(say(locale, "form.stored_title", week=week), elements, "green")
 
 
-INCIDENT_FIELDS = ("started", "what", "cause", "impact", "recovered", "severity")
+# IncidentForm field -> input rows (0: one line)
+INCIDENT_TEXT = (("start", 0), ("system", 0), ("what", 2), ("cause", 2), ("impact", 2), ("recovered", 0),
+                 ("weight", 0))
+_YES_NO = {"yes": True, "no": False}
 
 
-def incident_card(locale: str, severities: Sequence[str]) -> Card:
-    """The incident form (`/incident` alone, or the menu); its fields become one `/incident` command."""
-    zh = _zh(locale)
-    labels = {"started": ("开始时间（如 06/21 10:04，留空为现在）", "Started (e.g. 06/21 10:04; empty = now)"),
-              "what": ("系统与现象", "System and what happened"), "cause": ("原因", "Cause"),
-              "impact": ("影响", "Impact"), "recovered": ("恢复时间（如 17:00）", "Recovered at (e.g. 17:00)"),
-              "severity": (f"级别（{'/'.join(severities)}）", f"Severity ({'/'.join(severities)})")}
+def incident_card(locale: str, severities: Sequence[str], *, problem: str = "",
+                  form: IncidentForm | None = None) -> Card:
+    """The incident form, the same fields as Slack's modal; after a problem, the problem above the form
+    and the form holding what was typed, so nothing is lost."""
+    form = form or IncidentForm()
     inputs: list[dict[str, Any]] = [
-        {"tag": "input", "name": name, "label": _text(labels[name][0 if zh else 1]), "label_position": "top",
-         "max_length": INPUT_LIMIT, "required": name == "what",
-         **({"input_type": "multiline_text", "rows": 2} if name in ("what", "cause", "impact") else {})}
-        for name in INCIDENT_FIELDS]
+        _input(name, say(locale, f"form.incident.{name}"), str(getattr(form, name)), rows=rows,
+               required=name == "what")
+        for name, rows in INCIDENT_TEXT]
+    if severities:
+        inputs.insert(6, _select("severity", say(locale, "form.incident.severity"),
+                                 [(s, s) for s in severities], form.severity))
+    chosen = {True: "yes", False: "no", None: ""}[form.counts_toward_availability]
+    inputs.append(_select("availability", say(locale, "form.incident.availability"),
+                          [(say(locale, "form.yes"), "yes"), (say(locale, "form.no"), "no")], chosen))
     inputs.append({"tag": "button", "name": "submit", "type": "danger", "form_action_type": "submit",
-                   "text": _text("上报" if zh else "File"),
+                   "text": _text(say(locale, "form.incident_file")),
                    "behaviors": [{"type": "callback", "value": {"action": Action.INCIDENT.value}}]})
-    return _card("🚨 上报生产事件" if zh else "🚨 File a production incident",
-                 [{"tag": "form", "name": "incident", "elements": inputs}], "red")
+    elements: list[dict[str, Any]] = [_div(problem)] if problem else []
+    elements.append({"tag": "form", "name": "incident", "elements": inputs})
+    return _card("🚨 " + say(locale, "form.incident_title"), elements, "red")
+
+
+def incident_form(form: dict[str, Any]) -> IncidentForm:
+    """The IncidentForm a submitted incident card holds."""
+    def field(name: str) -> str:
+        return str(form.get(name) or "")
+
+    # Cards sent before the fields were renamed (interactive for 14 days) still say `started`.
+    return IncidentForm(start=field("start") or field("started"), system=field("system"), what=field("what"), cause=field("cause"),
+                        impact=field("impact"), recovered=field("recovered"), severity=field("severity"),
+                        weight=field("weight"), counts_toward_availability=_YES_NO.get(field("availability")))
+
+
+def incident_filed_card(text: str, locale: str) -> Card:
+    """What the incident card turns into once filed: the incident's summary."""
+    return note_card(say(locale, "form.incident_filed_title"), text, "red")
+
+
+def refused_card(text: str, locale: str) -> Card:
+    """What a form turns into when the core refuses it (not a member, a bad week)."""
+    return note_card("⛔ " + say(locale, "form.bot_name"), text, "grey")
+
+
+def saving_toast(locale: str) -> dict[str, str]:
+    """The toast while a slow submission is still being stored (the card is patched when it is)."""
+    return {"type": "info", "content": say(locale, "answer.saving")}
 
 
 def note_card(title: str, text: str, template: str = "green") -> Card:
-    """A card that only says something (an incident's summary after its form)."""
+    """A card that only says something."""
     return _card(title, [_div(text)], template)
 
 
@@ -206,8 +271,7 @@ def _fit(block: dict[str, Any], budget: int) -> list[dict[str, Any]]:
 
 def continued_card(title: str, locale: str) -> Card:
     """What an extra report card becomes when a republished report needs fewer cards."""
-    return _card(title, [_div("（内容已合并到上一条）" if _zh(locale) else "(merged into the message above)")],
-                 "grey")
+    return _card(title, [_div(say(locale, "form.merged"))], "grey")
 
 
 def text_content(text: str) -> str:

@@ -18,13 +18,11 @@ from typing import Any, Protocol
 from bot.adapters.feishu import cards
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
 from bot.adapters.feishu.inbound import message_text
-from bot.domain.prompts import Prompt
 from bot.domain.replies import item_prefix
-from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.bot import Bot
-from bot.services.chat import Inbound
+from bot.services.chat import ChatError, Inbound
+from bot.services.delivery import DeliveryFailures
 from bot.services.events import EventLog
-from bot.text import messages
 
 log = logging.getLogger("zhoubao.feishu.events")
 
@@ -99,7 +97,7 @@ class FeishuEvents:
         handler = self._handlers[kind]
 
         def work() -> None:
-            if _logged(kind, handler, header, event) and event_id:
+            if _logged(kind, handler, header, event, self.bot.failures) and event_id:
                 self.log.done(PLATFORM, event_id)  # only once handled: a failure is handled again if redelivered
 
         self.runner.submit(work)
@@ -118,7 +116,7 @@ class FeishuEvents:
         group = msg.get("chat_type") == "group"
         text, mentioned = message_text(msg, self.bot_open_id)
         if text is None:
-            self.gateway.reply_text(message_id, _only_text(self.bot.ctx.locale), chat=chat_id)
+            self.gateway.reply_text(message_id, self.bot.inbox.unreadable().text, chat=chat_id)
             return
         at = _millis(msg.get("create_time")) or self.bot.ctx.now()
         user = self.gateway.people.member(open_id)
@@ -130,8 +128,7 @@ class FeishuEvents:
         if word.lower() == "/incident":
             self._incident(user, rest.strip(), at, message_id, chat_id)
         elif word.lower() == "/zhoubao":
-            command = self.bot.commands.handle(PLATFORM, user, rest.strip(), at)
-            self.gateway.reply_text(message_id, command.text, chat=chat_id)
+            self._zhoubao(user, rest.strip(), at, message_id, chat_id)
         else:
             number, body = item_prefix(text)
             reply = self.bot.receive(Inbound(
@@ -148,6 +145,16 @@ class FeishuEvents:
         outcome = self.bot.incidents.handle(PLATFORM, user, rest, at, source_ref=message_id)
         self.gateway.reply_text(message_id, outcome.reply.text, chat=chat_id)
 
+    def _zhoubao(self, user: str, rest: str, at: datetime, message_id: str, chat_id: str) -> None:
+        try:
+            reply = self.bot.commands.handle(PLATFORM, user, rest, at)
+            if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
+                self.gateway.reply_card(message_id, cards.prompt_card(reply.prompt), chat=chat_id)
+                return
+        except ChatError as exc:
+            reply = self.bot.failures.refused(exc)
+        self.gateway.reply_text(message_id, reply.text, chat=chat_id)
+
     def _recalled(self, header: dict[str, Any], event: dict[str, Any]) -> None:
         at = _millis(event.get("recall_time")) or self.bot.ctx.now()
         # The event does not name who recalled; in a chat with the bot only the author can.
@@ -162,28 +169,23 @@ class FeishuEvents:
         key = str(event.get("event_key") or "")
         at = _seconds(event.get("timestamp")) or self.bot.ctx.now()
         ctx = self.bot.ctx
-        person = ctx.person(self.gateway.people.member(open_id))
-        if person is None:
-            self.gateway.send_card_to(open_id, cards.note_card("周报" if ctx.locale != "en" else "zhoubao",
-                                                               messages.not_member(ctx.locale), "grey"))
-            return
+        user = self.gateway.people.member(open_id)
         if key == cards.MenuKey.FILL:
-            week = ctx.week_of(at)
-            items = self.bot.cycle.prompt_items(person.id, week)
-            if not items:
-                self.gateway.send_text(person, messages.nothing_to_answer(ctx.locale))
-                return
-            deadline = self.bot.cycle.deadline(week)
-            text = messages.prompt_text("prompt", week.label, items, deadline, ctx.locale)
-            prompt = Prompt(week=week.label, kind="prompt", items=items, text=text, locale=ctx.locale,
-                            deadline=deadline)
-            self.gateway.send_card(person, cards.prompt_card(prompt), key=None)
+            reply = self.bot.forms.open_answers(user, None, at)
         elif key == cards.MenuKey.INCIDENT:
-            self.gateway.send_card(person, cards.incident_card(ctx.locale, ctx.team.incidents.severities), key=None)
+            reply = self.bot.forms.open_incident(user)
+            if reply.ok:
+                self.gateway.send_card_to(open_id, cards.incident_card(ctx.locale, ctx.team.incidents.severities))
+                return
         elif key == cards.MenuKey.PROGRESS:
-            self.gateway.send_text(person, self.bot.commands.handle(PLATFORM, person.id, "status", at).text)
+            reply = self.bot.commands.handle(PLATFORM, user, "status", at)
         else:
             log.warning("unknown bot menu key", extra={"event_key": key})
+            return
+        if reply.prompt is not None:
+            self.gateway.send_card_to(open_id, cards.prompt_card(reply.prompt))
+        else:
+            self.gateway.send_text_to(open_id, reply.text)
 
     # ----- card callbacks -----------------------------------------------------------
 
@@ -200,8 +202,9 @@ class FeishuEvents:
             toast, card = future.result(timeout=self.card_wait)
         except FutureTimeout:
             future.add_done_callback(lambda f: self._patch_later(message_id, f))
-            saving = "正在保存…" if self.bot.ctx.locale != "en" else "Saving…"
-            return {"toast": {"type": "info", "content": saving}}
+            return {"toast": cards.saving_toast(self.bot.ctx.locale)}
+        except ChatError as exc:
+            return {"toast": _toast(self.bot.failures.refused(exc).text, False)}
         except Exception:
             log.exception("card action failed")
             return {"toast": {"type": "error", "content": "⚠️"}}
@@ -211,6 +214,8 @@ class FeishuEvents:
         try:
             _, card = future.result()
             self.gateway.patch_card(message_id, card)
+        except ChatError as exc:
+            self.bot.failures.tell_editors(exc)
         except Exception:
             log.exception("card not updated after a slow submission")
 
@@ -219,44 +224,27 @@ class FeishuEvents:
         action = event.get("action") or {}
         value, form = action.get("value") or {}, action.get("form_value") or {}
         keys = [str(k) for k in value.get("items") or []]
-        answers = {key: str(form.get(cards.input_name(n)) or "") for n, key in enumerate(keys, start=1)
-                   if cards.input_name(n) in form}
         at = _millis(header.get("create_time")) or ctx.now()
-        try:
-            week = IsoWeek.parse(str(value.get("week")))
-        except WeekLabelError:
-            week = ctx.week_of(at)
         user = self.gateway.people.member(_operator(event))
-        reply = self.bot.inbox.submit_form(PLATFORM, user, f"card:{header.get('event_id')}", answers, at, week)
-        person = ctx.person(user)
-        if person is None:
-            return _toast(reply.text, False), cards.note_card("⛔", reply.text, "grey")
-        items = tuple(it for it in self.bot.cycle.prompt_items(person.id, week) if it.key in keys)
-        return _toast(reply.text, reply.ok), cards.stored_card(week.label, items, reply.text, ctx.locale)
+        week = str(value.get("week") or "")
+        reply = self.bot.forms.submit_answers(PLATFORM, user, f"card:{header.get('event_id')}", week,
+                                              cards.answer_forms(keys, form), at)
+        now = self.bot.forms.open_answers(user, week, at)  # what is stored for those items now
+        if now.prompt is None:
+            return _toast(reply.text, False), cards.refused_card(reply.text, ctx.locale)
+        items = tuple(it for it in now.prompt.items if it.key in keys)
+        return _toast(reply.text, reply.ok), cards.stored_card(now.prompt.week, items, reply.text, ctx.locale)
 
     def _submit_incident(self, header: dict[str, Any], event: dict[str, Any]) -> tuple[dict[str, str], cards.Card]:
         ctx = self.bot.ctx
-        form = (event.get("action") or {}).get("form_value") or {}
+        form = cards.incident_form((event.get("action") or {}).get("form_value") or {})
         at = _millis(header.get("create_time")) or ctx.now()
         user = self.gateway.people.member(_operator(event))
-        outcome = self.bot.incidents.handle(PLATFORM, user, incident_command(form), at,
-                                            source_ref=f"card:{header.get('event_id')}")
-        if not outcome.reply.ok:  # keep the form so the person can fix what was wrong
-            return _toast(outcome.reply.text, False), cards.incident_card(ctx.locale, ctx.team.incidents.severities)
-        title = "🚨 事件已记录" if ctx.locale != "en" else "🚨 Incident filed"
-        return _toast(outcome.reply.text, True), cards.note_card(title, outcome.reply.text, "red")
-
-
-def incident_command(form: dict[str, Any]) -> str:
-    """The incident form's fields as one `/incident` command in the core grammar."""
-    def field(name: str) -> str:
-        return " ".join(str(form.get(name) or "").split())
-
-    parts = [field("started"), field("what")]
-    for label, name in (("原因：", "cause"), ("影响：", "impact"), ("恢复：", "recovered"), ("级别：", "severity")):
-        if field(name):
-            parts.append(label + field(name))
-    return " ".join(p for p in parts if p)
+        outcome = self.bot.forms.submit_incident(PLATFORM, user, f"card:{header.get('event_id')}", form, at)
+        if not outcome.reply.ok:  # keep the form, as typed, so the person can fix what was wrong
+            return _toast(outcome.reply.text, False), cards.incident_card(
+                ctx.locale, ctx.team.incidents.severities, problem=outcome.reply.text, form=form)
+        return _toast(outcome.reply.text, True), cards.incident_filed_card(outcome.reply.text, ctx.locale)
 
 
 def _operator(event: dict[str, Any]) -> str:
@@ -266,10 +254,6 @@ def _operator(event: dict[str, Any]) -> str:
 def _toast(text: str, ok: bool) -> dict[str, str]:
     first = (text or "").split("\n", 1)[0][:60]
     return {"type": "success" if ok else "error", "content": first or ("✅" if ok else "⚠️")}
-
-
-def _only_text(locale: str) -> str:
-    return "目前只能识别文字消息。" if locale != "en" else "Only text messages can be read."
 
 
 def _millis(value: Any) -> datetime | None:
@@ -293,11 +277,15 @@ def _ignore(header: dict[str, Any], event: dict[str, Any]) -> None:
 
 
 def _logged(kind: str, handler: Callable[[dict[str, Any], dict[str, Any]], Any], header: dict[str, Any],
-            event: dict[str, Any]) -> bool:
-    """Run one handler; True when it finished (a failure is logged, not raised)."""
+            event: dict[str, Any], failures: DeliveryFailures) -> bool:
+    """Run one handler; True when it finished. A refused Open API call goes to the core (which tells the
+    editors); any other failure is logged, not raised."""
     try:
         handler(header, event)
         return True
+    except ChatError as exc:
+        failures.tell_editors(exc)
+        return False  # not done: if Feishu redelivers, it is tried again
     except Exception:
         log.exception("feishu event failed", extra={"event_type": kind, "event_id": header.get("event_id")})
         return False

@@ -78,23 +78,27 @@ class FeishuGateway:
     def send_card_to(self, open_id: str, card: cards.Card, *, key: str | None = None) -> MessageRef:
         return self._create("open_id", open_id, "interactive", cards.card_content(card), key)
 
+    def send_text_to(self, open_id: str, text: str) -> MessageRef:
+        """A text to someone who may not be a team member (the bot menu, used by anyone in the tenant)."""
+        return self._create("open_id", open_id, "text", cards.text_content(text), None)
+
     def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> MessageRef:
         """Answer a person's message in its thread; the uuid makes a redelivered event answer once."""
         body = {"msg_type": "text", "content": cards.text_content(text), "uuid": message_uuid(f"reply:{message_id}")}
-        data = self._data(self.api.call(HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
-                                        paths={"message_id": message_id}, chat=chat or message_id))
+        data = self._call("im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
+                          body, paths={"message_id": message_id}, chat=chat or message_id)
         return MessageRef(PLATFORM, str(data.get("chat_id", chat or "")), str(data.get("message_id", "")))
 
     def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None) -> MessageRef:
         body = {"msg_type": "interactive", "content": cards.card_content(card),
                 "uuid": message_uuid(f"reply-card:{message_id}")}
-        data = self._data(self.api.call(HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
-                                        paths={"message_id": message_id}, chat=chat or message_id))
+        data = self._call("im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
+                          body, paths={"message_id": message_id}, chat=chat or message_id)
         return MessageRef(PLATFORM, str(data.get("chat_id", chat or "")), str(data.get("message_id", "")))
 
     def patch_card(self, message_id: str, card: cards.Card) -> None:
-        self.api.call(HttpMethod.PATCH, MESSAGES + "/:message_id", {"content": cards.card_content(card)},
-                      paths={"message_id": message_id}, chat=message_id)
+        self._call("im.message.patch", message_id, HttpMethod.PATCH, MESSAGES + "/:message_id",
+                   {"content": cards.card_content(card)}, paths={"message_id": message_id}, chat=message_id)
 
     # ----- internals ------------------------------------------------------------
 
@@ -111,10 +115,18 @@ class FeishuGateway:
         body: dict[str, Any] = {"receive_id": receive_id, "msg_type": msg_type, "content": content}
         if key is not None:
             body["uuid"] = message_uuid(key)
-        data = self._data(self.api.call(HttpMethod.POST, MESSAGES, body, query={"receive_id_type": id_type},
-                                        chat=receive_id))
+        data = self._call("im.message.create", receive_id, HttpMethod.POST, MESSAGES, body,
+                          query={"receive_id_type": id_type}, chat=receive_id)
         # A DM's channel is the p2p chat id Feishu answers with; the open_id if it does not say.
         return MessageRef(PLATFORM, str(data.get("chat_id") or receive_id), str(data["message_id"]))
+
+    def _call(self, method: str, where: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """One Open API call; a refusal is raised as ChatError naming the call (Feishu's method name,
+        e.g. im.message.create) and its chat, so the core can tell the editors what failed where."""
+        try:
+            return self._data(self.api.call(*args, **kwargs))
+        except ChatError as exc:
+            raise exc.at(method, where) from None
 
     @staticmethod
     def _data(body: dict[str, Any]) -> dict[str, Any]:

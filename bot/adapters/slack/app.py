@@ -20,9 +20,9 @@ from bot.adapters.slack import blocks
 from bot.adapters.slack.blocks import Action, Callback
 from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.domain.replies import item_prefix
-from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
+from bot.services.delivery import DeliveryFailures
 from bot.services.events import EventLog
 
 log = logging.getLogger("zhoubao.slack")
@@ -143,44 +143,31 @@ class Listeners:
 
     def zhoubao(self, command: Mapping[str, Any]) -> None:
         text = _unescape(str(command.get("text") or "").strip())
-        user = self._who(str(command["user_id"]))
-        if text.split()[:1] == ["answer"] and self.bot.ctx.person(user) is not None:
-            self.open_answer_form(str(command["trigger_id"]), user, self._week(text.split()[1:]))
-            return
         try:
-            reply = self.bot.commands.handle(PLATFORM, user, text, self.bot.ctx.now())
-            answer = reply.text
-        except ChatError as exc:  # e.g. publishing into a channel the bot is not in
-            answer = ("⚠️ Slack 拒绝了请求：" if self.locale != "en" else "⚠️ Slack refused: ") + exc.reason
-        self.gw.respond(str(command["response_url"]), answer,
-                        blocks.text_blocks(blocks.escape(answer))[:blocks.MAX_BLOCKS])
-
-    def _week(self, words: list[str]) -> IsoWeek:
-        try:
-            return IsoWeek.parse(words[0]) if words else self.bot.ctx.week_of(self.bot.ctx.now())
-        except WeekLabelError:
-            return self.bot.ctx.week_of(self.bot.ctx.now())
+            reply = self.bot.commands.handle(PLATFORM, self._who(str(command["user_id"])), text, self.bot.ctx.now())
+            if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
+                self.gw.open_view(str(command["trigger_id"]), blocks.answer_modal(reply.prompt))
+                return
+        except ChatError as exc:
+            reply = self.bot.failures.refused(exc)
+        self.gw.respond(str(command["response_url"]), reply.text,
+                        blocks.text_blocks(blocks.escape(reply.text))[:blocks.MAX_BLOCKS])
 
     # ----- buttons and forms ---------------------------------------------------------------------
 
-    def open_answer_form(self, trigger_id: str, person_id: str, week: IsoWeek) -> None:
-        items = self.bot.cycle.prompt_items(person_id, week)
-        self.gw.open_view(trigger_id, blocks.answer_modal(week.label, items, self.locale))
-
     def answer_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
-        person = self.gw.person_for(user)
-        if person is None:
-            from bot.text import messages
-            self.gw.dm_user(user, messages.not_member(self.locale))
-            return
-        self.open_answer_form(str(body["trigger_id"]), person, self._week([str(action.get("value") or "")]))
+        reply = self.bot.forms.open_answers(self._who(user), str(action.get("value") or ""), self.bot.ctx.now())
+        if reply.prompt is not None:
+            self.gw.open_view(str(body["trigger_id"]), blocks.answer_modal(reply.prompt))
+        elif reply.text:
+            self.gw.dm_user(user, reply.text)
 
     def answer_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
-        week, answers = blocks.form_answers(view, self.locale)
-        reply = self.bot.inbox.submit_form(PLATFORM, self._who(user), f"view:{view['id']}", answers,
-                                           self.bot.ctx.now(), week=self._week([week]))
+        week, answers = blocks.answer_forms(view)
+        reply = self.bot.forms.submit_answers(PLATFORM, self._who(user), f"view:{view['id']}", week, answers,
+                                              self.bot.ctx.now())
         if reply.text:
             self.gw.dm_user(user, reply.text)
 
@@ -190,8 +177,8 @@ class Listeners:
 
     def incident_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
-        outcome = self.bot.incidents.handle(PLATFORM, self._who(user), blocks.incident_command(view),
-                                            self.bot.ctx.now(), source_ref=f"view:{view['id']}")
+        outcome = self.bot.forms.submit_incident(PLATFORM, self._who(user), f"view:{view['id']}",
+                                                 blocks.incident_form(view), self.bot.ctx.now())
         self.gw.dm_user(user, outcome.reply.text,
                         blocks.incident_reply(outcome.reply.text, outcome.number, self.locale))
 
@@ -201,14 +188,16 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str) -> Callable[..., None]:
-    """Queue `work` after the ack; a failure is one log line (the gateway already logged ChatErrors)."""
+def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str,
+           failures: DeliveryFailures) -> Callable[..., None]:
+    """Queue `work` after the ack; a refused Web API call goes to the core (which tells the editors),
+    anything else is one log line."""
 
     def run(**kwargs: Any) -> None:
         try:
             work(**kwargs)
-        except ChatError:
-            pass
+        except ChatError as exc:
+            failures.tell_editors(exc)
         except Exception:
             log.exception("slack %s failed", what)
 
@@ -228,7 +217,7 @@ def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
     pool = workers or Workers()
 
     def _guarded(work: Callable[..., None], what: str) -> Callable[..., None]:
-        return _later(pool, work, what)  # queued before ack(), so "no work pending" means "all done"
+        return _later(pool, work, what, bot.failures)  # queued before ack(), so "no work pending" means "all done"
 
     @app.event("message")
     def message(ack: Callable[[], None], body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -11,18 +11,18 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.prompts import Prompt, PromptItem
-from bot.domain.team import ItemKind
+from bot.domain.forms import AnswerForm, IncidentForm, asks_progress
+from bot.domain.prompts import Prompt
+from bot.text.catalogue import say
 from bot.text.render import slack_escape as escape
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50  # blocks in one message
 MAX_SECTION = 3000  # characters in one section's text
 MAX_INPUT = 3000  # characters in a plain_text_input's value
-_WITH_PROGRESS = (ItemKind.PART, ItemKind.PROSE, ItemKind.OKR)
 
-__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "answer_modal", "escape", "form_answers",
-           "incident_command", "incident_modal", "incident_reply", "prompt_blocks", "report_messages",
+__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "answer_forms", "answer_modal", "escape",
+           "incident_form", "incident_modal", "incident_reply", "prompt_blocks", "report_messages",
            "sections", "text_blocks"]
 
 
@@ -34,10 +34,6 @@ class Action(StrEnum):
 class Callback(StrEnum):
     ANSWER_FORM = "zhoubao_answer_form"
     INCIDENT_FORM = "zhoubao_incident_form"
-
-
-def _zh(locale: str) -> bool:
-    return locale != "en"
 
 
 def _plain(text: str, limit: int = 150) -> dict[str, Any]:
@@ -91,24 +87,27 @@ def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS) -> list[list[Bloc
 
 
 # ----- prompts and the answer form ---------------------------------------------------------------
+# Shapes: https://api.slack.com/reference/surfaces/views (modal title ≤ 24 characters, ≤ 100 blocks),
+# https://api.slack.com/reference/block-kit/block-elements (plain_text_input max_length ≤ 3000,
+# number_input, static_select), https://api.slack.com/reference/interaction-payloads/views (a
+# view_submission's `state.values[block_id][action_id]` holds `value` or `selected_option`).
 
 
 def prompt_blocks(prompt: Prompt) -> list[Block]:
     """The prompt's text, then an Answer button that opens the form for its week."""
     blocks = text_blocks(escape(prompt.text))[:MAX_BLOCKS - 1]
-    label = "填写" if _zh(prompt.locale) else "Answer"
     blocks.append({"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
-        "type": "button", "action_id": Action.ANSWER, "text": _plain(label), "style": "primary",
-        "value": prompt.week}]})
+        "type": "button", "action_id": Action.ANSWER, "text": _plain(say(prompt.locale, "form.answer_button")),
+        "style": "primary", "value": prompt.week}]})
     return blocks
 
 
-def answer_modal(week: str, items: Sequence[PromptItem], locale: str) -> dict[str, Any]:
-    """A modal with one input per item (prefilled with this week's answer, else last week's),
-    plus optional progress % and main problem for project parts, prose projects and OKRs."""
-    zh = _zh(locale)
+def answer_modal(prompt: Prompt) -> dict[str, Any]:
+    """A modal with one input per item of the prompt (prefilled with this week's answer, else last
+    week's), plus progress % and main problem where the core asks for them (`asks_progress`)."""
+    loc = prompt.locale
     blocks: list[Block] = []
-    for it in items:
+    for it in prompt.items:
         prefill = (it.this_week or it.last_week or "")[:MAX_INPUT]
         element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
                                    "max_length": MAX_INPUT}
@@ -117,96 +116,93 @@ def answer_modal(week: str, items: Sequence[PromptItem], locale: str) -> dict[st
         block: Block = {"type": "input", "block_id": f"item:{it.number}", "optional": True,
                         "label": _plain(it.title), "element": element}
         if it.last_week and it.this_week is None:
-            block["hint"] = _plain("已填入上周内容，请修改" if zh else "Prefilled with last week's answer; edit it",
-                                   2000)
+            block["hint"] = _plain(say(loc, "form.prefilled_hint"), 2000)
         blocks.append(block)
-        if it.kind in _WITH_PROGRESS:
+        if asks_progress(it.kind):
             blocks.append({"type": "input", "block_id": f"progress:{it.number}", "optional": True,
-                           "label": _plain(f"{it.name} · " + ("进度 %" if zh else "progress %")),
+                           "label": _plain(say(loc, "form.progress", name=it.name)),
                            "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
                                        "min_value": "0", "max_value": "100"}})
             blocks.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
-                           "label": _plain(f"{it.name} · " + ("主要问题" if zh else "main problem")),
+                           "label": _plain(say(loc, "form.problem", name=it.name)),
                            "element": {"type": "plain_text_input", "action_id": "value"}})
     return {
         "type": "modal", "callback_id": Callback.ANSWER_FORM,
-        "title": _plain(f"周报 {week}" if zh else f"Report {week}", 24),
-        "submit": _plain("提交" if zh else "Submit"), "close": _plain("取消" if zh else "Cancel"),
-        "private_metadata": json.dumps({"week": week, "keys": [it.key for it in items]}),
+        "title": _plain(say(loc, "form.answer_title", week=prompt.week), 24),
+        "submit": _plain(say(loc, "form.submit")), "close": _plain(say(loc, "form.cancel")),
+        "private_metadata": json.dumps({"week": prompt.week, "keys": [it.key for it in prompt.items]}),
         "blocks": blocks[:100],
     }
 
 
-def _value(values: Mapping[str, Any], block_id: str, action_id: str) -> str:
-    return ((values.get(block_id) or {}).get(action_id) or {}).get("value") or ""
+def _state(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (view.get("state") or {}).get("values") or {}
 
 
-def form_answers(view: Mapping[str, Any], locale: str) -> tuple[str, dict[str, str]]:
-    """The week and the text per item key a submitted answer form holds, progress and main problem
-    written the way replies state them (`进度：60%`, `主要问题：…`)."""
+def _value(values: Mapping[str, Any], block_id: str, action_id: str = "value") -> str:
+    entry = (values.get(block_id) or {}).get(action_id) or {}
+    chosen = entry.get("selected_option") or {}
+    return str(entry.get("value") or chosen.get("value") or "")
+
+
+def answer_forms(view: Mapping[str, Any]) -> tuple[str, list[AnswerForm]]:
+    """The week label and one AnswerForm per item a submitted answer modal holds."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    values = (view.get("state") or {}).get("values") or {}
-    zh = _zh(locale)
-    answers: dict[str, str] = {}
-    for n, key in enumerate(meta.get("keys", []), start=1):
-        lines = [_value(values, f"item:{n}", "text").strip()]
-        progress = _value(values, f"progress:{n}", "value").strip()
-        problem = _value(values, f"problem:{n}", "value").strip()
-        if progress:
-            lines.append(f"进度：{progress}%" if zh else f"progress: {progress}%")
-        if problem:
-            lines.append(f"主要问题：{problem}" if zh else f"main problem: {problem}")
-        answers[key] = "\n".join(line for line in lines if line)
-    return str(meta.get("week", "")), answers
+    values = _state(view)
+    forms = [AnswerForm(item_key=key, text=_value(values, f"item:{n}", "text"),
+                        progress=_value(values, f"progress:{n}"), main_problem=_value(values, f"problem:{n}"))
+             for n, key in enumerate(meta.get("keys", []), start=1)]
+    return str(meta.get("week", "")), forms
 
 
 # ----- incidents ------------------------------------------------------------------------------------
 
-_INCIDENT_FIELDS = (  # block id, the grammar's label, zh label, en label, multiline
-    ("started", "start", "开始时间（如 06/21 10:04，空为现在）", "Started (e.g. 06/21 10:04; empty = now)", False),
-    ("system", "system", "系统", "System", False),
-    ("what", "what", "发生了什么", "What happened", True),
-    ("cause", "cause", "原因", "Cause", True),
-    ("impact", "impact", "影响", "Impact", True),
-    ("recovered", "recovered", "恢复时间（如 17:00）", "Recovered at (e.g. 17:00)", False),
-    ("weight", "weight", "权重（如 0.5）", "Weight (e.g. 0.5)", False),
-)
+# block id = IncidentForm field; (multiline?)
+_INCIDENT_TEXT = (("start", False), ("system", False), ("what", True), ("cause", True), ("impact", True),
+                  ("recovered", False))
+
+
+def _choice(label: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(label), "value": value}
 
 
 def incident_modal(severities: Sequence[str], locale: str, number: int | None = None) -> dict[str, Any]:
-    """The incident form; with `number`, a form that changes only the fields filled in."""
-    zh = _zh(locale)
+    """The incident form (every IncidentForm field); with `number`, a form that changes only the fields filled in."""
     blocks: list[Block] = []
-    for block_id, _, zh_label, en_label, multiline in _INCIDENT_FIELDS:
-        blocks.append({"type": "input", "block_id": block_id, "optional": block_id != "what" or number is not None,
-                       "label": _plain(zh_label if zh else en_label),
+    for field, multiline in _INCIDENT_TEXT:
+        blocks.append({"type": "input", "block_id": field, "optional": field != "what" or number is not None,
+                       "label": _plain(say(locale, f"form.incident.{field}")),
                        "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline}})
-        if block_id == "recovered" and severities:
-            blocks.append({"type": "input", "block_id": "severity", "optional": True,
-                           "label": _plain("级别" if zh else "Severity"),
-                           "element": {"type": "static_select", "action_id": "value",
-                                       "options": [{"text": _plain(s), "value": s} for s in severities[:100]]}})
-    title = (f"修改事件 #{number}" if zh else f"Edit incident #{number}") if number else \
-        ("上报生产事件" if zh else "File an incident")
+    if severities:
+        blocks.append({"type": "input", "block_id": "severity", "optional": True,
+                       "label": _plain(say(locale, "form.incident.severity")),
+                       "element": {"type": "static_select", "action_id": "value",
+                                   "options": [_choice(s, s) for s in severities[:100]]}})
+    blocks.append({"type": "input", "block_id": "weight", "optional": True,
+                   "label": _plain(say(locale, "form.incident.weight")),
+                   "element": {"type": "plain_text_input", "action_id": "value"}})
+    blocks.append({"type": "input", "block_id": "availability", "optional": True,
+                   "label": _plain(say(locale, "form.incident.availability")),
+                   "element": {"type": "static_select", "action_id": "value", "options": [
+                       _choice(say(locale, "form.yes"), "yes"), _choice(say(locale, "form.no"), "no")]}})
+    title = say(locale, "form.incident_edit_title", number=number) if number else say(locale, "form.incident_title")
     return {"type": "modal", "callback_id": Callback.INCIDENT_FORM, "title": _plain(title, 24),
-            "submit": _plain("提交" if zh else "Submit"), "close": _plain("取消" if zh else "Cancel"),
+            "submit": _plain(say(locale, "form.submit")), "close": _plain(say(locale, "form.cancel")),
             "private_metadata": json.dumps({"number": number}), "blocks": blocks}
 
 
-def incident_command(view: Mapping[str, Any]) -> str:
-    """The `/incident` text a submitted incident form stands for (labelled fields; `edit N …` to change)."""
+def incident_form(view: Mapping[str, Any]) -> IncidentForm:
+    """The IncidentForm a submitted incident modal holds (an edit when it was opened for a number)."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    values = (view.get("state") or {}).get("values") or {}
-    parts: list[str] = []
-    for block_id, label, *_ in _INCIDENT_FIELDS:
-        value = " ".join(_value(values, block_id, "value").split())
-        if value:
-            parts.append(f"{label}: {value}")
-    severity = ((values.get("severity") or {}).get("value") or {}).get("selected_option") or {}
-    if severity.get("value"):
-        parts.append(f"severity: {severity['value']}")
-    body = " ".join(parts)
-    return f"edit {meta['number']} {body}" if meta.get("number") else body
+    values = _state(view)
+    availability = _value(values, "availability")
+    return IncidentForm(
+        # A modal opened before the fields were renamed (during a deploy) still says `started`.
+        start=_value(values, "start") or _value(values, "started"), system=_value(values, "system"), what=_value(values, "what"),
+        cause=_value(values, "cause"), impact=_value(values, "impact"), recovered=_value(values, "recovered"),
+        severity=_value(values, "severity"), weight=_value(values, "weight"),
+        counts_toward_availability={"yes": True, "no": False}.get(availability),
+        number=int(meta["number"]) if meta.get("number") else None)
 
 
 def incident_reply(text: str, number: int | None, locale: str) -> list[Block]:
@@ -215,5 +211,5 @@ def incident_reply(text: str, number: int | None, locale: str) -> list[Block]:
     if number is not None:
         blocks.append({"type": "actions", "block_id": "zhoubao_incident", "elements": [{
             "type": "button", "action_id": Action.INCIDENT_EDIT, "value": str(number),
-            "text": _plain("修改" if _zh(locale) else "Edit")}]})
+            "text": _plain(say(locale, "form.incident_edit"))}]})
     return blocks

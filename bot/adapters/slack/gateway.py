@@ -1,14 +1,14 @@
 """`ChatPort` over Slack's Web API: DMs, channel posts, the report in blocks, people's ids.
 
 Every call goes through `_call`, so a refusal (not_in_channel, invalid_auth, ratelimited …) becomes one
-log line, a DM to the editors and a `ChatError` for the core; 429s and 5xx are retried by slack_sdk.
+log line and a `ChatError` naming the call and its channel; the core's delivery-failures service decides
+whom to tell. 429s and 5xx are retried by slack_sdk.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -25,7 +25,6 @@ from bot.services.chat import ChatError, MessageRef, RenderedReport
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
-_TELL_EVERY = 3600.0  # seconds between two DMs to the editors about the same failure
 
 
 class DmStore(Protocol):
@@ -58,13 +57,11 @@ class SlackGateway:
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._lock = threading.Lock()
-        self._quiet = threading.local()  # set while telling editors about a failure
-        self._told: dict[tuple[str, str], float] = {}  # (method, reason) -> when the editors were told
 
     # ----- calls ---------------------------------------------------------------------------------
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        """One Web API call; a refusal is logged once, told to the editors and raised as ChatError."""
+        """One Web API call; a refusal is logged once and raised as ChatError."""
         self.pacer.wait(method, kwargs.get("channel"))
         try:
             return self.client.api_call(method, json=kwargs) if method != "users.lookupByEmail" and \
@@ -77,31 +74,7 @@ class SlackGateway:
             reason = f"connection_error: {type(exc).__name__}"
         where = kwargs.get("channel") or kwargs.get("users") or kwargs.get("email") or ""
         log.error("slack %s failed: %s%s", method, reason, f" (channel {where})" if where else "")
-        self._tell_editors(method, reason, str(where))
-        raise ChatError(reason, f"{method} {where}".strip())
-
-    def _tell_editors(self, method: str, reason: str, where: str) -> None:
-        if getattr(self._quiet, "on", False) or reason in ("invalid_auth", "account_inactive", "not_authed"):
-            return  # the editor DM would fail the same way; the log line is all we can do
-        now = time.monotonic()
-        with self._lock:  # one DM per kind of failure an hour, not one per person prompted
-            if now - self._told.get((method, reason), -_TELL_EVERY) < _TELL_EVERY:
-                return
-            self._told[(method, reason)] = now
-        self._quiet.on = True
-        try:
-            zh = self.team.team.locale != "en"
-            text = (f"⚠️ Slack 拒绝了 {method}（{reason}）{where}。" + ("请把机器人邀请进该频道。"
-                                                                     if reason == "not_in_channel" else "")
-                    if zh else f"⚠️ Slack refused {method} ({reason}) {where}."
-                    + (" Invite the bot to that channel." if reason == "not_in_channel" else ""))
-            for eid in self.team.editors:
-                try:
-                    self.send_text(self.team.person_by_id[eid], text)
-                except ChatError:
-                    pass
-        finally:
-            self._quiet.on = False
+        raise ChatError(reason, f"{method} {where}".strip(), method=method, where=str(where))
 
     # ----- people ------------------------------------------------------------------------------------
 

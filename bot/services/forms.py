@@ -1,0 +1,101 @@
+"""Forms, whatever platform shows them: answer forms go to the inbox, incident forms to the incident desk.
+
+Adapters map their widgets to `AnswerForm` / `IncidentForm` and call this service; everything a form
+means — which fields it has, how progress and a main problem are written into the answer, what a bad
+start time is and what the person is told — is decided here, once, for every platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.forms import (
+    AnswerForm,
+    FormProblem,
+    IncidentForm,
+    incident_changes,
+    incident_draft,
+    read_progress,
+)
+from bot.domain.incidents import IncidentCommand
+from bot.services.chat import Reply
+from bot.services.commands import Commands
+from bot.services.context import Context
+from bot.services.inbox import Inbox
+from bot.services.incident_desk import IncidentDesk, IncidentOutcome
+from bot.text import messages
+from bot.text.catalogue import say
+
+
+class Forms:
+    def __init__(self, ctx: Context, inbox: Inbox, incidents: IncidentDesk, commands: Commands) -> None:
+        self.ctx = ctx
+        self.inbox = inbox
+        self.incidents = incidents
+        self.commands = commands
+
+    # ----- the answer form -----------------------------------------------------------------
+
+    def open_answers(self, user: str, week_label: str | None, at: datetime) -> Reply:
+        """What to show for "open the answer form of `week_label`": a Reply carrying the Prompt, or why not."""
+        return self.commands.answer(user, week_label, at)
+
+    def submit_answers(self, platform: str, user: str, source_id: str, week_label: str | None,
+                       answers: Sequence[AnswerForm], at: datetime) -> Reply:
+        """Store a submitted answer form: each item's text, with its progress and main problem written
+        the way replies state them (`进度：60%`, `主要问题：…`), replaces what was said about that item.
+        An item whose progress is not a percentage is kept in the stored message but not applied."""
+        loc = self.ctx.locale
+        if self.ctx.person(user) is None:
+            return Reply(messages.not_member(loc), ok=False)
+        week = self.commands.week(week_label, at)
+        if isinstance(week, Reply):
+            return week
+        texts: dict[str, str] = {}
+        held: dict[str, str] = {}
+        for form in answers:
+            lines = [form.text.strip()]
+            try:
+                progress = read_progress(form.progress)
+                if progress is not None:
+                    lines.append(say(loc, "answer.progress_line", value=format(progress.normalize(), "f")))
+            except FormProblem as problem:
+                item = self.ctx.team.item_by_key.get(form.item_key)
+                lines.append(say(loc, "answer.progress_line", value=form.progress.strip()))
+                held[form.item_key] = say(loc, problem.key, title=item.title if item else form.item_key,
+                                          **problem.values)
+            if form.main_problem.strip():
+                lines.append(say(loc, "answer.problem_line", value=" ".join(form.main_problem.split())))
+            texts[form.item_key] = "\n".join(line for line in lines if line)
+        return self.inbox.submit_form(platform, user, source_id, texts, at, week, held=held)
+
+    # ----- the incident form ------------------------------------------------------------------
+
+    def open_incident(self, user: str) -> Reply:
+        """Whether `user` may open the incident form: an ok Reply, or the one saying why not."""
+        if self.ctx.person(user) is None:
+            return Reply(messages.not_member(self.ctx.locale), ok=False)
+        return Reply("")
+
+    def submit_incident(self, platform: str, user: str, source_ref: str, form: IncidentForm,
+                        at: datetime) -> IncidentOutcome:
+        """File the incident a form describes (or, with `form.number`, change the fields it fills in).
+        A field that cannot be read files nothing and says which, in the same words on every platform."""
+        loc = self.ctx.locale
+        person = self.ctx.person(user)
+        if person is None:
+            return IncidentOutcome(Reply(messages.not_member(loc), ok=False))
+        now = at.astimezone(self.ctx.team.zone)
+        severities = self.ctx.team.incidents.severities
+        try:
+            if form.number is not None:
+                changes = incident_changes(form, now=now, severities=severities)
+                return self.incidents.change(IncidentCommand("edit", number=form.number, changes=changes),
+                                             person.id, now)
+            draft = incident_draft(form, now=now, severities=severities)
+        except FormProblem as problem:
+            return IncidentOutcome(Reply(say(loc, problem.key, **problem.values), ok=False))
+        outcome = self.incidents.add(draft, person.id, platform, source_ref, now)
+        self.incidents.announce(outcome)
+        return outcome
