@@ -28,6 +28,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.runtime.jobs import JobSpec, job_specs, run_job
+from bot.services.metrics import NO_METRICS, Metrics
 from storage.job_runs import JobRuns
 
 if TYPE_CHECKING:
@@ -63,9 +64,10 @@ class JobState:
 class Scheduler:
     """One bot's scheduler. `start()`, then `shutdown()` (SIGTERM) which lets a running job finish."""
 
-    def __init__(self, bot: Bot, options: SchedulerOptions | None = None) -> None:
+    def __init__(self, bot: Bot, options: SchedulerOptions | None = None, metrics: Metrics = NO_METRICS) -> None:
         self.bot = bot
         self.options = options or SchedulerOptions()
+        self.metrics = metrics
         self.runs = JobRuns(bot.ctx.db)
         self.specs = {spec.id: spec for spec in job_specs(bot.ctx.team)}
         self.aps = BackgroundScheduler(
@@ -172,12 +174,14 @@ class Scheduler:
         except Exception as exc:
             self.last_error = f"{spec.id} at {fire_time.isoformat()}: {exc}"
             log.exception("job failed", extra={"job": spec.id, "fire_time": fire_time.isoformat()})
+            self.metrics.job_ran(spec.kind, "failed")
             self.runs.release(team_id, spec.id, fire_time, inst)
             return None
         finally:
             with self._lock:
                 self._in_flight -= 1
         self.runs.finish(team_id, spec.id, fire_time, inst, self.bot.ctx.now(), outcome)
+        self.metrics.job_ran(spec.kind, "ok")
         log.info("job ran", extra={"job": spec.id, "fire_time": fire_time.isoformat(), "outcome": outcome,
                                    "instance": inst})
         return outcome
@@ -255,6 +259,7 @@ def options_from_settings(settings: object) -> SchedulerOptions:
     grace = float(getattr(settings, "schedule_misfire_grace_hours", 12.0))
     lease = float(getattr(settings, "schedule_lease_seconds", 60.0))
     return SchedulerOptions(misfire_grace=timedelta(hours=grace), lease=timedelta(seconds=lease))
+
 
 
 def start_scheduler(bot: Bot, options: SchedulerOptions | None = None) -> Scheduler:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import lark_oapi as lark
@@ -13,9 +14,9 @@ from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
 from bot.adapters.feishu.events import SUBSCRIBED, InlineRunner
-from bot.adapters.feishu.transports import build_runtime, event_handler, serve, ws_client
+from bot.adapters.feishu.transports import LongConnection, event_handler
 from bot.domain.weeks import IsoWeek
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import FeishuParts, Overrides, compose
 from bot.runtime.settings import Settings
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
@@ -77,20 +78,23 @@ def test_every_subscribed_type_has_a_handler(world: World) -> None:
     assert _deliver(world, payloads.event("drive.file.created_v1", {}, world.clock.now))["code"] == 500
 
 
-def test_the_runtime_is_wired_from_settings(world: World, database_url: str) -> None:
+def test_the_runtime_is_wired_from_settings(world: World, database_url: str, tmp_path: Path) -> None:
     settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
-                        feishu_domain=world.standin.url, _env_file=None)  # type: ignore[call-arg]
-    runtime = build_runtime(lambda chat: build_bot(world.team, chat, world.clock, database_url=database_url),
-                            world.team, settings, runner=InlineRunner())
-    assert runtime.events.bot_open_id == world.standin.bot_open_id
-    assert runtime.bot.ctx.chat is runtime.gateway
-    assert isinstance(ws_client(settings, runtime.events), lark.ws.Client)
-    runtime.bot.engine.dispose()
+                        feishu_domain=world.standin.url, database_url=database_url, spool_dir=tmp_path,
+                        _env_file=None)  # type: ignore[call-arg]
+    runtime = compose(settings, world.team, clock=world.clock, overrides=Overrides(feishu_runner=InlineRunner()))
+    parts = runtime.platform
+    assert isinstance(parts, FeishuParts)
+    assert parts.events.bot_open_id == world.standin.bot_open_id
+    assert runtime.bot.ctx.chat is parts.gateway
+    assert isinstance(runtime.connector, LongConnection) and isinstance(runtime.connector.client, lark.ws.Client)
+    assert [r.path for r in runtime.http.routes] == ["/healthz", "/readyz", "/metrics"]  # no callback route
+    runtime.stop()
 
 
-def test_http_mode_needs_the_token_and_the_encrypt_key(world: World) -> None:
+def test_http_mode_needs_the_token_and_the_encrypt_key(world: World, database_url: str, tmp_path: Path) -> None:
     settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
                         feishu_event_mode="http", feishu_verification_token=SecretStr("t"),
-                        _env_file=None)  # type: ignore[call-arg]
+                        database_url=database_url, spool_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="FEISHU_ENCRYPT_KEY"):
-        serve(lambda chat: world.bot, world.team, settings)
+        compose(settings, world.team, clock=world.clock)

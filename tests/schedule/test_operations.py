@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.runtime.health import health
+from bot.runtime.health import Health
 from bot.runtime.logs import JsonLines
 from bot.runtime.scheduler import Scheduler
 from bot.services.bot import Bot
@@ -20,12 +20,15 @@ def test_healthz_reports_database_and_scheduler(make_bot: Callable[..., Bot],
                                                 make_scheduler: Callable[..., Scheduler]) -> None:
     bot = make_bot(team_with(), FixedClock(datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI)))
     sched = make_scheduler(bot)
-    code, body = health(bot, sched)
+    health = Health(bot.ctx.team.team.name, bot.ctx.db, sched)
+    code, body = health.ready()
     assert code == 200 and body["database"] == "ok" and body["scheduler"]["running"]
     assert set(body["scheduler"]["jobs"]) == {"zhoubao:prompt", "zhoubao:remind:1", "zhoubao:publish"}
+    assert health.live()[0] == 200
     sched.shutdown()
-    code, body = health(bot, sched)
-    assert code == 503 and body["status"] == "degraded"
+    assert health.ready()[0] == 503
+    code, body = health.live()
+    assert code == 503 and body["status"] == "scheduler stopped"
 
 
 def test_log_lines_are_json_with_the_event_fields() -> None:
