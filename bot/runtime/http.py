@@ -24,6 +24,7 @@ from bot.runtime.health import Health, Probe
 from bot.runtime.metrics import CONTENT_TYPE, PrometheusMetrics
 
 MAX_BODY = 1 << 20  # 1 MiB: Slack's and Feishu's payloads are far smaller; anything bigger is refused
+_DRAIN_FACTOR = 16  # a refused body up to 16 MiB is read and dropped so the sender sees the 413
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -47,6 +48,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _discard(receive, self.limit * _DRAIN_FACTOR)
             await _too_large(send)
             return
         seen = 0
@@ -71,7 +73,19 @@ class BodyLimit:
         except _TooLarge:
             if started:
                 raise
+            await _discard(receive, self.limit * _DRAIN_FACTOR)
             await _too_large(send)
+
+
+async def _discard(receive: Receive, most: int) -> None:
+    """Read and drop the rest of the body (up to `most` bytes), so the client, still sending, reads the
+    413 instead of a connection reset; past `most` the server just closes the connection."""
+    dropped = 0
+    while dropped <= most:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))
 
 
 async def _too_large(send: Send) -> None:

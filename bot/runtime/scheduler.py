@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime.jobs import JobSpec, job_specs, run_job
 from bot.services.metrics import NO_METRICS, Metrics
@@ -232,15 +233,19 @@ class Scheduler:
     # ----- state -------------------------------------------------------------------
 
     def jobs(self) -> list[JobState]:
+        """Each job and its next run (None when stopped, or while the job store's database is away)."""
         out = []
         for spec in self.specs.values():
-            job = self.aps.get_job(self.store_id(spec), jobstore="default") if self.aps.running else None
+            try:
+                job = self.aps.get_job(self.store_id(spec), jobstore="default") if self.aps.running else None
+            except SQLAlchemyError:
+                job = None
             out.append(JobState(spec.id, job.next_run_time if job else None,
                                 self._since.get(spec.id, self.bot.ctx.now())))
         return out
 
     def health(self) -> dict[str, Any]:
-        """For /healthz: scheduler running, jobs and their next runs, runs in flight, last error."""
+        """For /healthz and /readyz (never raises): scheduler running, jobs and their next runs, runs in flight, last error."""
         return {"running": bool(self.aps.running) and not self._stop.is_set(), "instance": self.options.instance,
                 "in_flight": self._in_flight, "last_error": self.last_error,
                 "jobs": {j.id: j.next_run.isoformat() if j.next_run else None for j in self.jobs()}}
