@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
+import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
-from starlette.testclient import TestClient
+from starlette.applications import Starlette
 
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import HttpThread, bind, build_bot
 from bot.runtime.health import Health
 from bot.runtime.http import build_http_app
 from bot.runtime.metrics import PrometheusMetrics
@@ -19,17 +22,34 @@ from tests.helpers import entry_text, example_team
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing?connect_timeout=1"
 
 
-def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat, clock, tmp_path: Path) -> None:
+@pytest.fixture
+def serve() -> Iterator[Callable[[Starlette], httpx.Client]]:
+    """Serve an app with uvicorn on a loopback port; a client for it."""
+    running: list[tuple[HttpThread, httpx.Client]] = []
+
+    def start(app: Starlette) -> httpx.Client:
+        http = HttpThread(app, bind(0, "127.0.0.1"))
+        running.append((http, httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30)))
+        return running[-1][1]
+
+    yield start
+    for http, client in running:
+        client.close()
+        http.stop()
+
+
+def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat, clock, tmp_path: Path,
+                                                              serve) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
-    up = TestClient(build_http_app(Health("支付技术部", bot.ctx.db, spool=bot.spool), PrometheusMetrics()))
+    up = serve(build_http_app(Health("支付技术部", bot.ctx.db, spool=bot.spool), PrometheusMetrics()))
     live, ready = up.get("/healthz"), up.get("/readyz")
     assert live.status_code == 200 and ready.status_code == 200
     assert ready.json()["database"] == "ok" and ready.json()["spooled_answers"] == 0
     assert bot.spool is not None
     bot.spool.keep(Inbound("fake", "zhoujie", "m-1", "整体进度 70%", clock.now))
     assert up.get("/readyz").json()["spooled_answers"] == 1
-    down = TestClient(build_http_app(Health("支付技术部", sessionmaker(create_engine(UNREACHABLE)), spool=bot.spool),
-                                     PrometheusMetrics()))
+    down = serve(build_http_app(Health("支付技术部", sessionmaker(create_engine(UNREACHABLE)), spool=bot.spool),
+                                  PrometheusMetrics()))
     assert down.get("/healthz").status_code == 200, "a database outage must not get the process restarted"
     ready = down.get("/readyz")
     assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
