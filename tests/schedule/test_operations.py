@@ -123,3 +123,43 @@ def test_sigterm_finishes_acknowledged_work_then_exits_0(tmp_path: Path) -> None
     [incident] = bot.cycle.compile(bot.ctx.week_of(started)).incidents
     assert "节点OOM" in incident.headline
     bot.engine.dispose()
+
+
+def _console(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FEISHU_"))}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path}/console.db", "TEAM_FILE": str(EXAMPLE_TEAM),
+                "PORT": str(port)})
+    return subprocess.Popen([str(Path(sys.executable).parent / "zhoubao"), "run", "--start", "2024-06-24 09:00"],
+                            cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, bufsize=1)
+
+
+def _say(proc: subprocess.Popen[str], line: str) -> str:
+    """One console command; returns the first line it answers."""
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+    return proc.stdout.readline()
+
+
+def test_the_console_serves_health_on_port_and_keeps_running_when_the_port_is_taken(tmp_path: Path) -> None:
+    with bind(0, "127.0.0.1") as probe:
+        port = probe.getsockname()[1]
+    first = _console(tmp_path, port)
+    second: subprocess.Popen[str] | None = None
+    try:
+        assert "张伟" in _say(first, "who")  # the session is up, so the HTTP app is listening
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
+        second = _console(tmp_path, port)  # the same PORT: taken
+        assert second.stderr is not None
+        assert f"port {port} is not available" in second.stderr.readline()
+        assert "张伟" in _say(second, "who"), "the console still runs"
+    finally:
+        for proc in (first, second):
+            if proc is not None:
+                assert proc.stdin is not None
+                proc.stdin.close()
+                assert proc.wait(60) == 0
