@@ -7,16 +7,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import lark_oapi as lark
 import pytest
 from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
-from bot.adapters.feishu.events import SUBSCRIBED, InlineRunner
+from bot.adapters.feishu.events import SUBSCRIBED, FeishuEvents, InlineRunner
 from bot.adapters.feishu.transports import LongConnection, event_handler
 from bot.domain.weeks import IsoWeek
-from bot.runtime.composition import FeishuParts, Overrides, compose
+from bot.runtime.composition import FeishuParts, Overrides, bind, compose
 from bot.runtime.settings import Settings
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
@@ -98,3 +99,48 @@ def test_http_mode_needs_the_token_and_the_encrypt_key(world: World, database_ur
                         database_url=database_url, spool_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="FEISHU_ENCRYPT_KEY"):
         compose(settings, world.team, clock=world.clock)
+
+
+class FakeLongConnection:
+    """The long connection without Feishu: records that the root connected and closed it."""
+
+    def __init__(self, events: FeishuEvents) -> None:
+        self.events = events
+        self.state = "built"
+
+    def connect(self) -> None:
+        self.state = "connected"
+
+    def close(self) -> None:
+        self.state = "closed"
+
+
+def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
+        world: World, database_url: str, tmp_path: Path) -> None:
+    settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
+                        feishu_domain=world.standin.url, database_url=database_url, spool_dir=tmp_path,
+                        _env_file=None)  # type: ignore[call-arg]
+    connections: list[FakeLongConnection] = []
+
+    def long_connection(_: object, events: FeishuEvents) -> FakeLongConnection:
+        connections.append(FakeLongConnection(events))
+        return connections[-1]
+
+    runtime = compose(settings, world.team, clock=world.clock,
+                      overrides=Overrides(feishu_runner=InlineRunner(), long_connection=long_connection))
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
+    runtime.start()
+    try:
+        assert isinstance(runtime.platform, FeishuParts)
+        assert [c.state for c in connections] == ["connected"] and connections[0].events is runtime.platform.events
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
+            assert client.get("/healthz").status_code == 200
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            metrics = client.get("/metrics")
+            assert metrics.status_code == 200 and "zhoubao_answers_received_total" in metrics.text
+            assert client.post("/feishu/events", content=b"{}").status_code == 404  # events come over the socket
+    finally:
+        http.stop()
+        runtime.stop()
+    assert connections[0].state == "closed"

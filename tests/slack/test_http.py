@@ -13,15 +13,18 @@ import pytest
 from pydantic import SecretStr
 from slack_bolt import App
 from sqlalchemy import make_url
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
 
 from bot.adapters.slack.limits import Pacer
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
-from bot.runtime.composition import Overrides
+from bot.runtime.composition import Overrides, bind, compose
 from tests.conftest import empty_postgres
 from tests.fakes import FixedClock
 from tests.schedule.tcp_proxy import CuttableProxy
-from tests.slack.conftest import Workspace, make_workspace
+from tests.slack.conftest import Workspace, make_workspace, slack_settings
 from tests.slack.stand_in import SlackStandIn
 
 
@@ -335,3 +338,19 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
         ws.runtime.stop()
     assert sockets[0].state == "closed"
     assert ws.runtime.health.live()[0] == 503, "stopped: the scheduler no longer runs"
+
+
+def test_the_dashboard_mounts_on_the_same_app(team: Team, stand_in: SlackStandIn, database_url: str,
+                                              clock: FixedClock, tmp_path: Path) -> None:
+    dashboard = Starlette(routes=[Route("/", lambda request: PlainTextResponse("周报 dashboard"))])
+    runtime = compose(slack_settings(stand_in, database_url, tmp_path), team, clock=clock,
+                      extra_routes=[Mount("/dashboard", app=dashboard)])
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
+            assert client.get("/dashboard/").text == "周报 dashboard"
+            assert client.get("/metrics").status_code == 200  # our routes come first
+            assert client.post("/slack/events", content=b"x" * (2 << 20)).status_code == 413
+    finally:
+        http.stop()
+        runtime.stop()
