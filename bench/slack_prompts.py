@@ -23,9 +23,8 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.adapters.slack.limits import TIER_PER_MINUTE, Pacer
-from bot.adapters.slack.transports import build_runtime
 from bot.domain.team import Team
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import Overrides, compose
 from bot.runtime.settings import Settings
 
 
@@ -54,11 +53,11 @@ def main() -> int:
     try:
         team = make_team(args.owners)
         at = datetime(2024, 6, 27, 10, 0, tzinfo=ZoneInfo("UTC"))
+        tmp = tempfile.mkdtemp()
         settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-bench"),  # type: ignore[call-arg]
-                            slack_signing_secret=SecretStr("s"), slack_api_url=url + "/api/")
-        db = f"sqlite:///{tempfile.mkdtemp()}/prompts.db"
-        runtime = build_runtime(lambda chat: build_bot(team, chat, lambda: at, database_url=db), team, settings,
-                                pacer=Pacer(scale=args.scale))
+                            slack_signing_secret=SecretStr("s"), slack_api_url=url + "/api/",
+                            database_url=f"sqlite:///{tmp}/prompts.db", spool_dir=f"{tmp}/spool")
+        runtime = compose(settings, team, clock=lambda: at, overrides=Overrides(pacer=Pacer(scale=args.scale)))
         owners = len(team.owners())
         least = (owners - 1) * 60.0 / limits["conversations.open"]
         start = time.perf_counter()

@@ -1,23 +1,22 @@
-"""What keeps answers safe at the edges: /healthz, events recorded only once handled, the spool."""
+"""What keeps answers safe at the edges: /healthz and /readyz, events recorded only once handled, the spool."""
 
 from __future__ import annotations
 
-import io
-import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from slack_bolt import App
+import httpx
+import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
+from starlette.applications import Starlette
 
-from bot.adapters.feishu.envelope import Keys
 from bot.adapters.feishu.events import FeishuEvents, InlineRunner
-from bot.adapters.feishu.transports import wsgi_app as feishu_wsgi
-from bot.adapters.slack.transports import wsgi_app as slack_wsgi
-from bot.runtime.composition import build_bot
-from bot.runtime.health import health
+from bot.runtime.composition import HttpThread, bind, build_bot
+from bot.runtime.health import Health
+from bot.runtime.http import build_http_app
+from bot.runtime.metrics import PrometheusMetrics
 from bot.services.chat import Inbound
 from bot.services.events import EventLog
 from storage.db import session_factory
@@ -28,28 +27,38 @@ from tests.helpers import entry_text, example_team
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing?connect_timeout=1"
 
 
-def _get(app: Any, path: str) -> tuple[str, dict[str, Any]]:
-    status: list[str] = []
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "wsgi.input": io.BytesIO(b"")}
-    body = b"".join(app(environ, lambda s, headers: status.append(s)))
-    return status[0], json.loads(body)
+@pytest.fixture
+def serve() -> Iterator[Callable[[Starlette], httpx.Client]]:
+    """Serve an app with uvicorn on a loopback port; a client for it."""
+    running: list[tuple[HttpThread, httpx.Client]] = []
+
+    def start(app: Starlette) -> httpx.Client:
+        http = HttpThread(app, bind(0, "127.0.0.1"))
+        running.append((http, httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30)))
+        return running[-1][1]
+
+    yield start
+    for http, client in running:
+        client.close()
+        http.stop()
 
 
-def test_healthz_reports_database_and_spool_on_both_platforms(database_url, chat, clock, tmp_path: Path) -> None:
+def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat, clock, tmp_path: Path,
+                                                              serve) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
-    slack = slack_wsgi(App(token="xoxb-test", signing_secret="s", token_verification_enabled=False),
-                       probe=lambda: health(bot))
-    feishu = feishu_wsgi(events=None, keys=Keys(None, None), probe=lambda: health(bot))  # type: ignore[arg-type]
-    for app in (slack, feishu):
-        status, state = _get(app, "/healthz")
-        assert status.startswith("200") and state["database"] == "ok" and state["status"] == "ok"
-        assert state["team"] == "支付技术部" and state["spooled_answers"] == 0
-    good = bot.ctx.db
-    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
-    status, state = _get(slack, "/healthz")
-    assert status.startswith("200") and state["status"] == "degraded"
-    assert state["database"].startswith("unavailable")
-    bot.ctx.db = good
+    up = serve(build_http_app(Health("支付技术部", bot.ctx.db, spool=bot.spool), PrometheusMetrics()))
+    live, ready = up.get("/healthz"), up.get("/readyz")
+    assert live.status_code == 200 and ready.status_code == 200
+    assert ready.json()["database"] == "ok" and ready.json()["spooled_answers"] == 0
+    assert bot.spool is not None
+    bot.spool.keep(Inbound("fake", "zhoujie", "m-1", "整体进度 70%", clock.now))
+    assert up.get("/readyz").json()["spooled_answers"] == 1
+    down = serve(build_http_app(Health("支付技术部", sessionmaker(create_engine(UNREACHABLE)), spool=bot.spool),
+                                  PrometheusMetrics()))
+    assert down.get("/healthz").status_code == 200, "a database outage must not get the process restarted"
+    ready = down.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
+    assert ready.json()["status"] == "not ready" and ready.json()["spooled_answers"] == 1
 
 
 def test_an_answer_during_an_outage_is_spooled_then_stored(database_url, chat, clock, tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+import logging
 import shutil
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,12 +19,11 @@ from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIP
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, WeekLabelError
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import ConsoleParts, HttpThread, Runtime, bind, build_bot, compose
 from bot.runtime.jobs import DueJobs
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import TeamFileError, load_team
 from bot.services.bot import Bot
-from bot.services.chat import ChatPort
 from bot.services.context import TeamMismatchError
 from storage.db import DatabaseError, make_engine, migration_state, session_factory, upgrade
 from storage.directory import Directory
@@ -58,6 +57,7 @@ class _Group(TyperGroup):
 app = typer.Typer(help="zhoubao (周报): runs a team's weekly report in Slack, Feishu/Lark or the console.",
                   no_args_is_help=True, add_completion=False, cls=_Group, pretty_exceptions_enable=False)
 incident_app = typer.Typer(help="File and list production incidents.", no_args_is_help=True, cls=_Group)
+log = logging.getLogger("zhoubao")
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, cls=_Group)
 app.add_typer(incident_app, name="incident")
 app.add_typer(db_app, name="db")
@@ -161,43 +161,59 @@ def run(
             now = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=team.zone)
         except ValueError:
             raise _fail(f"--start '{start}': write it like 2024-06-24 09:00") from None
-    chat, clock = ConsoleChat(sys.stdout), VirtualClock(now)
-    bot = _bot(settings, team, chat, clock)
-    session = ConsoleSession(bot, chat, clock, sys.stdout, jobs=DueJobs(bot), echo=echo)
+    try:
+        runtime = compose(settings, team, clock=VirtualClock(now))
+    except (DatabaseError, TeamMismatchError) as exc:
+        raise _fail(f"Database: {exc}") from None
+    assert isinstance(runtime.platform, ConsoleParts)
+    session = ConsoleSession(runtime.bot, runtime.platform.chat, runtime.platform.clock, sys.stdout,
+                             jobs=DueJobs(runtime.bot), echo=echo)
+    http = _http_alongside(runtime, settings.port)
     interactive = sys.stdin.isatty()
     if interactive:
         typer.echo(f"zhoubao console — team {team.team.name}, {now:%Y-%m-%d %a %H:%M} {team.team.timezone}. "
                    "Type `help`; start with `who`, `as <name>`, then `clock thu 10:00` to fire the weekly prompt.")
-    session.run(_lines(session) if interactive else sys.stdin)
+    try:
+        session.run(_lines(session) if interactive else sys.stdin)
+    finally:
+        if http is not None:
+            http.stop()
+        runtime.stop()
+
+
+def _http_alongside(runtime: Runtime, port: int) -> HttpThread | None:
+    """The HTTP app (health, metrics, later the dashboard) beside the console; a busy port is one line."""
+    try:
+        sock = bind(port)
+    except OSError as exc:
+        typer.echo(f"HTTP: port {port} is not available ({exc.strerror}); the console runs without "
+                   "/healthz, /readyz and /metrics (set PORT to another port).", err=True)
+        return None
+    return runtime.serve_alongside(sock)
 
 
 def _serve_platform(settings: Settings, team: Team) -> None:
-    """Slack or Feishu in real time: the platform adapter, the core, and the APScheduler jobs."""
-    from bot.runtime.health import health
+    """Slack or Feishu in real time: the composition root builds the process; it serves until SIGTERM."""
     from bot.runtime.logs import configure_logging
-    from bot.runtime.scheduler import options_from_settings, start_scheduler, stop_on_sigterm
 
     configure_logging(settings.log_level)
-
-    def factory(chat: ChatPort) -> Bot:
-        return build_bot(team, chat, lambda: datetime.now(team.zone), database_url=settings.database_url,
-                         allow_other_teams=False, spool_dir=settings.spool_dir)
-
-    def start_jobs(bot: Bot) -> Callable[[], tuple[int, dict[str, Any]]]:
-        scheduler = start_scheduler(bot, options_from_settings(settings))
-        assert bot.spool is not None
-        bot.spool.start()
-        stop_on_sigterm(scheduler, bot.spool.stop)  # SIGTERM: finish in-flight sends, then stop
-        return lambda: health(bot, scheduler, bot.spool)
-
-    if settings.platform == "slack":
-        from bot.adapters.slack import serve
-    else:
-        from bot.adapters.feishu import serve  # type: ignore[assignment]
     try:
-        serve(factory, team, settings, on_start=start_jobs)
+        runtime = compose(settings, team)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"{settings.platform}: {exc}") from None
+    try:
+        sock = bind(settings.port)
+    except OSError as exc:
+        runtime.bot.engine.dispose()
+        raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free port.") from None
+    log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
+    runtime.serve(sock)
+
+
+def _mode(settings: Settings) -> str:
+    if settings.platform == "slack":
+        return "socket mode" if settings.slack_app_token is not None else "http"
+    return "long connection" if settings.feishu_event_mode != "http" else "http"
 
 
 def _lines(session: ConsoleSession):  # type: ignore[no-untyped-def]

@@ -1,42 +1,324 @@
-"""The composition root: builds every service from settings, a team and a chat port. Nothing else wires."""
+"""The composition root: settings → engine → services → scheduler → chat adapter → HTTP app.
+
+Everything is built here, once, in that order, each object complete when built: nothing is assigned
+afterwards, nothing is registered globally, nothing happens at import. `compose` builds a whole
+`Runtime` for `zhoubao run`; `build_bot` builds just the services around a given chat port (one-shot
+commands and tests). Adapters only translate; they receive what they need from here.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import socket
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from types import FrameType
+from typing import Protocol, TextIO
 
+import uvicorn
+from slack_bolt import App
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
+from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+from bot.adapters.feishu import transports as feishu
+from bot.adapters.feishu.api import OpenApi
+from bot.adapters.feishu.config import FeishuSettings
+from bot.adapters.feishu.events import FeishuEvents, Runner, background_runner
+from bot.adapters.feishu.gateway import FeishuGateway
+from bot.adapters.feishu.people import People
+from bot.adapters.slack import transports as slack
+from bot.adapters.slack.app import Workers, build_app
+from bot.adapters.slack.gateway import SlackGateway, make_client
+from bot.adapters.slack.limits import Pacer
 from bot.domain.team import Team
+from bot.runtime.health import Health
+from bot.runtime.http import Endpoint, build_http_app
+from bot.runtime.metrics import PrometheusMetrics
+from bot.runtime.scheduler import Scheduler, SchedulerOptions, options_from_settings
+from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.chat import ChatPort
 from bot.services.commands import Commands
-from bot.services.context import Clock, Context
+from bot.services.context import Clock, Context, Roster, register_team
 from bot.services.cycle import WeeklyCycle
+from bot.services.events import DmChannels
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
+from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.spool import AnswerSpool
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
 
+log = logging.getLogger("zhoubao.runtime")
+LISTEN_HOST = "0.0.0.0"
 
-def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str,
-              templates: Path | None = None, engine: Engine | None = None, migrate: bool = True,
-              allow_other_teams: bool = True, spool_dir: Path | None = None) -> Bot:
-    """Open (and migrate) the database, register the team, and wire the services.
 
-    With `spool_dir`, answers that arrive while the database is down are kept there until it returns.
-    """
+# ----- the database and the services -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Store:
+    """The database, migrated, with the team's rows in it."""
+
+    engine: Engine
+    db: sessionmaker[Session]
+    roster: Roster
+
+
+def open_store(team: Team, clock: Clock, *, database_url: str, engine: Engine | None = None, migrate: bool = True,
+               allow_other_teams: bool = True) -> Store:
+    """Open (and migrate) the database and register the team and its people."""
     engine = engine or make_engine(database_url)
-    ctx = Context(team=team, db=session_factory(engine), chat=chat, renderer=Renderer(templates), clock=clock)
+    db = session_factory(engine)
     with startup_lock(engine):  # several instances starting at once on one PostgreSQL
         if migrate:
             upgrade(engine)
-        ctx.bootstrap(allow_other_teams=allow_other_teams)
+        roster = register_team(db, team, clock().astimezone(team.zone), allow_other_teams=allow_other_teams)
+    return Store(engine, db, roster)
+
+
+def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
+                   spool_dir: Path | None = None, metrics: Metrics = NO_METRICS) -> Bot:
+    """The core services around one chat port. With `spool_dir`, answers that arrive while the database
+    is down are kept there until it returns."""
+    ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
+                  team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     cycle = WeeklyCycle(ctx)
     inbox = Inbox(ctx, cycle)
     spool = AnswerSpool(inbox, spool_dir, f"{socket.gethostname()}-{os.getpid()}") if spool_dir else None
-    return Bot(ctx=ctx, engine=engine, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
+    return Bot(ctx=ctx, engine=store.engine, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
                commands=Commands(ctx, cycle), spool=spool)
 
+
+def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, templates: Path | None = None,
+              engine: Engine | None = None, migrate: bool = True, allow_other_teams: bool = True,
+              spool_dir: Path | None = None, metrics: Metrics = NO_METRICS) -> Bot:
+    """Open (and migrate) the database, register the team, and wire the services around `chat`."""
+    store = open_store(team, clock, database_url=database_url, engine=engine, migrate=migrate,
+                       allow_other_teams=allow_other_teams)
+    return build_services(team, store, chat, clock, templates=templates, spool_dir=spool_dir, metrics=metrics)
+
+
+# ----- the chat adapters ----------------------------------------------------------------------------
+
+
+class Connector(Protocol):
+    """A connection the platform pushes events through (Socket Mode, the Feishu long connection)."""
+
+    def connect(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SlackParts:
+    gateway: SlackGateway
+    app: App
+    workers: Workers  # where acked work runs; drained on shutdown
+
+
+@dataclass(frozen=True)
+class FeishuParts:
+    api: OpenApi
+    gateway: FeishuGateway
+    events: FeishuEvents
+    runner: Runner
+
+
+@dataclass(frozen=True)
+class ConsoleParts:
+    chat: ConsoleChat
+    clock: VirtualClock
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What a test or bench supplies instead of what the root builds for production (the defaults)."""
+
+    pacer: Pacer | None = None
+    workers: Workers | None = None
+    token_verification: bool = True  # Bolt's auth.test on the first request
+    socket_mode: Callable[[App, str], Connector] | None = None
+    feishu_api: OpenApi | None = None
+    feishu_runner: Runner | None = None
+    feishu_bot_open_id: str | None = None  # known already: no bot-info call at start
+    long_connection: Callable[[FeishuSettings, FeishuEvents], Connector] | None = None
+    scheduler: SchedulerOptions | None = None
+    console_out: TextIO | None = None
+    templates: Path | None = None
+
+
+def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
+           o: Overrides) -> tuple[Bot, SlackParts, Connector | None, dict[str, Endpoint]]:
+    if settings.slack_bot_token is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        raise ValueError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics)
+    bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
+                         metrics=metrics)
+    workers = o.workers or Workers()
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = build_app(bot, gateway, signing_secret=secret, workers=workers, token_verification=o.token_verification)
+    if settings.slack_app_token is not None:
+        connector = (o.socket_mode or slack.socket_mode)(app, settings.slack_app_token.get_secret_value())
+        return bot, SlackParts(gateway, app, workers), connector, {}
+    return bot, SlackParts(gateway, app, workers), None, {slack.EVENTS_PATH: slack.http_endpoint(app)}
+
+
+def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
+            o: Overrides) -> tuple[Bot, FeishuParts, Connector | None, dict[str, Endpoint]]:
+    keys = feishu.keys_of(settings)
+    http_mode = settings.feishu_event_mode == "http"
+    if http_mode and not (keys.verification_token and keys.encrypt_key):
+        raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
+    api = o.feishu_api or feishu.open_api(settings, metrics)
+    gateway = FeishuGateway(api, People(api, team))
+    bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
+                         metrics=metrics)
+    runner = o.feishu_runner or background_runner()
+    events = FeishuEvents(bot, gateway, runner=runner, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
+    parts = FeishuParts(api, gateway, events, runner)
+    if http_mode:
+        endpoint = feishu.http_endpoint(events, keys, lambda: clock().timestamp())
+        return bot, parts, None, {feishu.EVENTS_PATH: endpoint}
+    connect = o.long_connection or (lambda s, e: feishu.LongConnection(feishu.ws_client(s, e)))
+    return bot, parts, connect(settings, events), {}
+
+
+# ----- the whole process ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One `zhoubao run` process: the bot, its chat adapter, its scheduler and its HTTP app."""
+
+    settings: Settings
+    bot: Bot
+    platform: SlackParts | FeishuParts | ConsoleParts
+    scheduler: Scheduler | None  # None on the console: its jobs follow the virtual clock
+    connector: Connector | None
+    metrics: PrometheusMetrics
+    health: Health
+    http: Starlette
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        """Start the scheduler and the spool drainer, then connect to the platform (if it pushes)."""
+        if self.scheduler is not None:
+            self.scheduler.start()
+        if self.bot.spool is not None:
+            self.bot.spool.start()
+        if self.connector is not None:
+            self.connector.connect()
+
+    def stop(self) -> None:
+        """Take no new events, finish the work already acknowledged and the job already running, then
+        stop the spool and close the database. Safe to call twice."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.connector is not None:
+            self.connector.close()
+        if isinstance(self.platform, SlackParts):
+            self.platform.workers.shutdown(wait=True)
+        elif isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
+            self.platform.runner.shutdown(wait=True)
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+        if self.bot.spool is not None:
+            self.bot.spool.stop()
+        self.bot.engine.dispose()
+        log.info("stopped: in-flight work finished")
+
+    def serve(self, sock: socket.socket) -> None:
+        """Run until SIGTERM or Ctrl-C: start, serve HTTP on `sock` in this (the main) thread, then stop.
+
+        While serving, uvicorn turns SIGTERM into a graceful shutdown (requests in progress finish) and
+        raises the signal again once done (uvicorn/server.py `capture_signals`); the handlers set here
+        make that second delivery a no-op, so the process then stops its work and exits 0."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _already_handled)
+        self.start()
+        try:
+            _server(self.http).run(sockets=[sock])
+        finally:
+            log.info("SIGTERM: finishing in-flight work")
+            self.stop()
+
+    def serve_alongside(self, sock: socket.socket) -> HttpThread:
+        """Serve the HTTP app on a background thread (the console keeps the main one); `.stop()` ends it."""
+        return HttpThread(self.http, sock)
+
+
+def _already_handled(signum: int, frame: FrameType | None) -> None:
+    log.info("signal %s: shutting down", signum)
+
+
+def _server(app: Starlette) -> uvicorn.Server:
+    # log_config=None: keep the process's own (JSON) logging; access lines would drown the useful ones.
+    return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+                                         timeout_graceful_shutdown=10))
+
+
+class HttpThread:
+    """uvicorn on a daemon thread. The socket is already listening, so requests queue until it accepts."""
+
+    def __init__(self, app: Starlette, sock: socket.socket) -> None:
+        self.server = _server(app)
+        self.port = int(sock.getsockname()[1])
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name="zhoubao-http",
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+def bind(port: int, host: str = LISTEN_HOST) -> socket.socket:
+    """A listening socket on `port` (0: any free one); OSError when it is taken."""
+    return socket.create_server((host, port), backlog=2048)
+
+
+def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
+            extra_routes: Sequence[BaseRoute] = ()) -> Runtime:
+    """Build the process for `settings.platform` (slack, feishu or console).
+
+    `clock` defaults to the wall clock (the console passes its `VirtualClock`); `extra_routes` are
+    mounted on the HTTP app after its own (the dashboard). Raises ValueError for missing credentials,
+    DatabaseError or TeamMismatchError for the database."""
+    o = overrides or Overrides()
+    platform = settings.platform
+    if clock is None:
+        clock = VirtualClock(datetime.now(team.zone)) if platform == "console" else (lambda: datetime.now(team.zone))
+    store = open_store(team, clock, database_url=settings.database_url, allow_other_teams=platform == "console")
+    metrics = PrometheusMetrics()
+    connector: Connector | None = None
+    events: dict[str, Endpoint] = {}
+    parts: SlackParts | FeishuParts | ConsoleParts
+    if platform == "slack":
+        bot, parts, connector, events = _slack(settings, team, store, clock, metrics, o)
+    elif platform == "feishu":
+        bot, parts, connector, events = _feishu(settings, team, store, clock, metrics, o)
+    else:
+        if not isinstance(clock, VirtualClock):
+            raise ValueError("the console runs on a VirtualClock")
+        chat = ConsoleChat(o.console_out or sys.stdout)
+        bot = build_services(team, store, chat, clock, templates=o.templates, metrics=metrics)
+        parts = ConsoleParts(chat, clock)
+    scheduler = None if platform == "console" else \
+        Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
+    health = Health(team.team.name, store.db, scheduler, bot.spool)
+    http = build_http_app(health, metrics, events=events, extra=extra_routes)
+    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http)

@@ -1,36 +1,58 @@
-"""What /healthz reports: the database, the scheduler and the answer spool, as one JSON-able dict."""
+"""What /healthz and /readyz report: liveness (the process and its scheduler) and readiness
+(the database answers, the scheduler runs), with the spool's depth for the operator."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import DatabaseUnavailable, transaction
 
 if TYPE_CHECKING:
     from bot.runtime.scheduler import Scheduler
-    from bot.services.bot import Bot
     from bot.services.spool import AnswerSpool
 
+Probe = tuple[int, dict[str, Any]]
 
-def health(bot: Bot, scheduler: Scheduler | None = None, spool: AnswerSpool | None = None) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, body). 503 only when the scheduler has stopped: with the database down the bot
-    still runs (answers are spooled, jobs catch up), so a liveness probe must not restart it —
-    `status: degraded` and `database` say what is wrong."""
-    try:
-        with transaction(bot.ctx.db) as s:
-            s.execute(text("SELECT 1"))
-        database = "ok"
-    except DatabaseUnavailable as exc:
-        database = f"unavailable: {exc}"
-    sched = scheduler.health() if scheduler is not None else None
-    body: dict[str, Any] = {
-        "status": "ok" if database == "ok" and (sched is None or sched["running"]) else "degraded",
-        "team": bot.ctx.team.team.name,
-        "database": database,
-        "scheduler": sched,
-        "spooled_answers": spool.pending() if spool is not None else 0,
-    }
-    code = 503 if sched is not None and not sched["running"] else 200
-    return code, body
+
+@dataclass(frozen=True)
+class Health:
+    team: str
+    db: sessionmaker[Session]
+    scheduler: Scheduler | None = None  # None on the console: jobs follow its virtual clock
+    spool: AnswerSpool | None = None
+
+    def live(self) -> Probe:
+        """(status, body) for /healthz: 200 while the process runs and its scheduler thread is alive.
+
+        The database is not checked here: with it down the bot keeps running (answers are spooled,
+        jobs catch up), so a liveness probe must not restart it."""
+        sched = self.scheduler.health() if self.scheduler is not None else None
+        alive = sched is None or sched["running"]
+        return (200 if alive else 503), {"status": "ok" if alive else "scheduler stopped", "team": self.team,
+                                         "scheduler": sched}
+
+    def spooled(self) -> int:
+        """Answers waiting in the spool for the database."""
+        return self.spool.pending() if self.spool is not None else 0
+
+    def ready(self) -> Probe:
+        """(status, body) for /readyz: 200 when the database answers and the scheduler runs, else 503."""
+        try:
+            with transaction(self.db) as s:
+                s.execute(text("SELECT 1"))
+            database = "ok"
+        except DatabaseUnavailable as exc:
+            database = f"unavailable: {exc}"
+        sched = self.scheduler.health() if self.scheduler is not None else None
+        ready = database == "ok" and (sched is None or sched["running"])
+        return (200 if ready else 503), {
+            "status": "ready" if ready else "not ready",
+            "team": self.team,
+            "database": database,
+            "scheduler": sched,
+            "spooled_answers": self.spooled(),
+        }

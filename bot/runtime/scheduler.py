@@ -19,15 +19,19 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.runtime.jobs import JobSpec, job_specs, run_job
+from bot.services.metrics import NO_METRICS, Metrics
 from storage.job_runs import JobRuns
 
 if TYPE_CHECKING:
@@ -35,10 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("zhoubao.scheduler")
 JOB_TABLE = "zhoubao_scheduler_jobs"
-# The job store keeps only a text reference to `fire_job` and its arguments; a live bot cannot be
-# pickled, so each process registers its runners here by team name when they start.
-_LIVE: dict[str, list[Scheduler]] = {}
-_LIVE_LOCK = threading.Lock()
 
 
 def _instance_id() -> str:
@@ -63,9 +63,10 @@ class JobState:
 class Scheduler:
     """One bot's scheduler. `start()`, then `shutdown()` (SIGTERM) which lets a running job finish."""
 
-    def __init__(self, bot: Bot, options: SchedulerOptions | None = None) -> None:
+    def __init__(self, bot: Bot, options: SchedulerOptions | None = None, metrics: Metrics = NO_METRICS) -> None:
         self.bot = bot
         self.options = options or SchedulerOptions()
+        self.metrics = metrics
         self.runs = JobRuns(bot.ctx.db)
         self.specs = {spec.id: spec for spec in job_specs(bot.ctx.team)}
         self.aps = BackgroundScheduler(
@@ -73,6 +74,10 @@ class Scheduler:
             job_defaults={"misfire_grace_time": int(self.options.misfire_grace.total_seconds()),
                           "coalesce": True, "max_instances": 1},
             timezone=bot.ctx.team.zone)
+        # The job store keeps only a text reference to `fire_job` (a live bot cannot be pickled), so the
+        # job runs here instead: APScheduler announces each submission to its own scheduler's listeners.
+        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhoubao-jobs")
+        self.aps.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._since: dict[str, datetime] = {}
         self._in_flight = 0
         self._lock = threading.Lock()
@@ -98,8 +103,6 @@ class Scheduler:
 
     def start(self, *, paused: bool = False, housekeeping: bool = True) -> None:
         """Store the jobs, catch up on anything missed, then fire on time until shut down."""
-        with _LIVE_LOCK:
-            _LIVE.setdefault(self.team_key, []).append(self)
         self.aps.start(paused=True)
         self.sync_jobs()
         if housekeeping:  # before catching up, so a long catch-up run keeps its lease
@@ -115,12 +118,9 @@ class Scheduler:
         self._stop.set()
         if self.aps.running:
             self.aps.shutdown(wait=wait)
+        self._jobs.shutdown(wait=wait)
         if self._housekeeper is not None:
             self._housekeeper.join(timeout=5)
-        with _LIVE_LOCK:
-            live = _LIVE.get(self.team_key, [])
-            if self in live:
-                live.remove(self)
 
     def sync_jobs(self) -> dict[str, str]:
         """Make the stored jobs match the team file: keep unchanged ones (and their missed runs),
@@ -172,12 +172,14 @@ class Scheduler:
         except Exception as exc:
             self.last_error = f"{spec.id} at {fire_time.isoformat()}: {exc}"
             log.exception("job failed", extra={"job": spec.id, "fire_time": fire_time.isoformat()})
+            self.metrics.job_ran(spec.kind, "failed")
             self.runs.release(team_id, spec.id, fire_time, inst)
             return None
         finally:
             with self._lock:
                 self._in_flight -= 1
         self.runs.finish(team_id, spec.id, fire_time, inst, self.bot.ctx.now(), outcome)
+        self.metrics.job_ran(spec.kind, "ok")
         log.info("job ran", extra={"job": spec.id, "fire_time": fire_time.isoformat(), "outcome": outcome,
                                    "instance": inst})
         return outcome
@@ -187,6 +189,19 @@ class Scheduler:
         spec = self.specs.get(spec_id)
         when = self.due_fire_time(spec, self.bot.ctx.now()) if spec else None
         return self.fire(spec_id, when) if when else None
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        """APScheduler's scheduler thread says a stored job is due: run it on this scheduler's job thread."""
+        prefix = f"t{self.bot.ctx.team_id}:"
+        spec_id = event.job_id[len(prefix):] if event.job_id.startswith(prefix) else None
+        if spec_id in self.specs and not self._stop.is_set():
+            self._jobs.submit(self._fire_logged, spec_id)
+
+    def _fire_logged(self, spec_id: str) -> None:
+        try:
+            self.fire_due(spec_id)
+        except Exception:  # the claim could not be taken (database away): the catch-up runs it later
+            log.exception("job not started", extra={"job": spec_id})
 
     def catch_up(self, now: datetime | None = None) -> list[str]:
         """Run every owed, unclaimed job and take over runs whose claimer died; returns their accounts."""
@@ -228,26 +243,27 @@ class Scheduler:
     # ----- state -------------------------------------------------------------------
 
     def jobs(self) -> list[JobState]:
+        """Each job and its next run (None when stopped, or while the job store's database is away)."""
         out = []
         for spec in self.specs.values():
-            job = self.aps.get_job(self.store_id(spec), jobstore="default") if self.aps.running else None
+            try:
+                job = self.aps.get_job(self.store_id(spec), jobstore="default") if self.aps.running else None
+            except SQLAlchemyError:
+                job = None
             out.append(JobState(spec.id, job.next_run_time if job else None,
                                 self._since.get(spec.id, self.bot.ctx.now())))
         return out
 
     def health(self) -> dict[str, Any]:
-        """For /healthz: scheduler running, jobs and their next runs, runs in flight, last error."""
+        """For /healthz and /readyz (never raises): scheduler running, jobs and their next runs, runs in flight, last error."""
         return {"running": bool(self.aps.running) and not self._stop.is_set(), "instance": self.options.instance,
                 "in_flight": self._in_flight, "last_error": self.last_error,
                 "jobs": {j.id: j.next_run.isoformat() if j.next_run else None for j in self.jobs()}}
 
 
 def fire_job(team: str, spec_id: str, since: str) -> None:
-    """APScheduler's entry point (referenced by name from the job store)."""
-    with _LIVE_LOCK:
-        runners = list(_LIVE.get(team, []))
-    for runner in runners:
-        runner.fire_due(spec_id)
+    """What the job store names as each job's function. It does nothing: the `Scheduler` that loaded the
+    job runs it when APScheduler announces the submission (`Scheduler._submitted`)."""
 
 
 def options_from_settings(settings: object) -> SchedulerOptions:
@@ -255,6 +271,7 @@ def options_from_settings(settings: object) -> SchedulerOptions:
     grace = float(getattr(settings, "schedule_misfire_grace_hours", 12.0))
     lease = float(getattr(settings, "schedule_lease_seconds", 60.0))
     return SchedulerOptions(misfire_grace=timedelta(hours=grace), lease=timedelta(seconds=lease))
+
 
 
 def start_scheduler(bot: Bot, options: SchedulerOptions | None = None) -> Scheduler:

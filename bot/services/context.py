@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.domain.team import Person, Team
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import ChatPort
+from bot.services.metrics import NO_METRICS, Metrics
 from bot.text.render import Renderer
 from storage.db import transaction
 from storage.directory import Directory, PersonSpec
@@ -22,6 +23,28 @@ class TeamMismatchError(Exception):
     """The database holds another team's data."""
 
 
+@dataclass(frozen=True)
+class Roster:
+    """The team's rows in the database: what `register_team` returns."""
+
+    team_id: int
+    person_ids: dict[str, int]  # team-file id -> row id
+
+
+def register_team(db: sessionmaker[Session], team: Team, at: datetime, *, allow_other_teams: bool = True) -> Roster:
+    """Create the team and its people in the database (idempotent); returns their row ids."""
+    with transaction(db) as s:
+        d = Directory(s)
+        others = [n for n in d.team_names() if n != team.team.name]
+        if others and not allow_other_teams:
+            raise TeamMismatchError(
+                f"the database holds another team's data ({', '.join(others)}); "
+                "point DATABASE_URL at an empty database")
+        row = d.ensure_team(team.team.name, at)
+        person_ids = d.sync_people(row.id, [PersonSpec(p.id, p.name, p.slack, p.feishu, p.email) for p in team.people])
+        return Roster(row.id, dict(person_ids))
+
+
 @dataclass
 class Context:
     team: Team
@@ -29,8 +52,9 @@ class Context:
     chat: ChatPort
     renderer: Renderer
     clock: Clock
-    team_id: int = 0
-    person_ids: dict[str, int] = field(default_factory=dict)  # team-file id -> row id
+    team_id: int
+    person_ids: dict[str, int]  # team-file id -> row id
+    metrics: Metrics = field(default=NO_METRICS)
 
     @property
     def locale(self) -> str:
@@ -42,20 +66,6 @@ class Context:
 
     def week_of(self, at: datetime) -> IsoWeek:
         return IsoWeek.of(at.astimezone(self.team.zone))
-
-    def bootstrap(self, *, allow_other_teams: bool = True) -> None:
-        """Create the team and its people in the database (idempotent)."""
-        with transaction(self.db) as s:
-            d = Directory(s)
-            others = [n for n in d.team_names() if n != self.team.team.name]
-            if others and not allow_other_teams:
-                raise TeamMismatchError(
-                    f"the database holds another team's data ({', '.join(others)}); "
-                    "point DATABASE_URL at an empty database")
-            row = d.ensure_team(self.team.team.name, self.now())
-            self.team_id = row.id
-            self.person_ids = d.sync_people(row.id, [
-                PersonSpec(p.id, p.name, p.slack, p.feishu, p.email) for p in self.team.people])
 
     def person(self, user: str) -> Person | None:
         """The team member behind a platform user id (or, on the console, an id or name)."""

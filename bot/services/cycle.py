@@ -161,6 +161,7 @@ class WeeklyCycle:
             row2 = s.get(PromptRow, row_id)
             assert row2 is not None
             row2.sent_at, row2.channel, row2.message_id = at, ref.channel, ref.message_id
+        self.ctx.metrics.prompt_sent(platform, kind)
         return True
 
     def remind(self, number: int = 1, at: datetime | None = None) -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.services.context import Context
+from bot.services.context import Context, Roster
 from storage.db import DatabaseUnavailable, transaction
 from storage.directory import Directory
 from storage.events import ProcessedEvents
@@ -43,19 +44,22 @@ class EventLog:
 
 
 class DmChannels:
-    """Each person's direct-message channel per platform, so it is opened once, not every week."""
+    """Each person's direct-message channel per platform, so it is opened once, not every week.
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+    Built from the database and the team's rows alone, before the chat port exists (the gateway needs it)."""
+
+    def __init__(self, db: sessionmaker[Session], roster: Roster) -> None:
+        self.db = db
+        self.roster = roster
 
     def get(self, person_id: str, platform: str) -> str | None:
-        with transaction(self.ctx.db) as s:
-            row = Directory(s).person(self.ctx.team_id, person_id)
+        with transaction(self.db) as s:
+            row = Directory(s).person(self.roster.team_id, person_id)
             return row.dm_channels.get(platform) if row is not None else None
 
     def set(self, person_id: str, platform: str, channel: str) -> None:
-        row_id = self.ctx.person_ids.get(person_id)
+        row_id = self.roster.person_ids.get(person_id)
         if row_id is None:
             return
-        with transaction(self.ctx.db) as s:
+        with transaction(self.db) as s:
             Directory(s).set_dm_channel(row_id, platform, channel)

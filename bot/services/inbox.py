@@ -64,6 +64,8 @@ class Inbox:
             if not mine:
                 return Reply(messages.nothing_to_answer(loc), ok=False)
             reply = self._apply(s, row, text, mine, target, msg.at)
+        if reply.stored_items:
+            self.ctx.metrics.answer_received(msg.platform)
         if reply.stored_items and self.cycle.refresh_if_published(week, msg.at):
             reply = Reply(reply.text + "\n" + messages.after_publish(loc), reply.ok, reply.stored_items)
         return reply
@@ -223,6 +225,8 @@ class Inbox:
             touched |= {k for k, _ in kept}
             problems = self._recompute(s, week_id, touched, at)
         stored = tuple(k for k, v in kept if v and k not in problems)
+        if stored:
+            self.ctx.metrics.answer_received(platform)
         parts = [messages.stored([mine[k].title for k in stored], loc)] if stored else []
         parts += list(problems.values())
         parts += [why for k, why in held.items() if k in mine]

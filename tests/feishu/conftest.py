@@ -1,26 +1,28 @@
-"""A Feishu workspace in a test: the loopback Open API, the gateway over lark-oapi, the bot, the HTTP endpoint."""
+"""A Feishu workspace in a test: the loopback Open API, and the process the composition root builds
+(gateway over lark-oapi, bot, dispatcher) with its HTTP app served by uvicorn on a loopback port."""
 
 from __future__ import annotations
 
 import json
-import threading
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.adapters.feishu.api import Limits, OpenApi
-from bot.adapters.feishu.envelope import Keys
 from bot.adapters.feishu.events import FeishuEvents, InlineRunner
 from bot.adapters.feishu.gateway import FeishuGateway
-from bot.adapters.feishu.people import People
-from bot.adapters.feishu.transports import EVENTS_PATH, http_server, wsgi_app
+from bot.adapters.feishu.transports import EVENTS_PATH
 from bot.domain.team import Team
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import FeishuParts, Overrides, Runtime, bind, compose
+from bot.runtime.settings import Settings
 from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
 from tests.conftest import EXAMPLE_TEAM
@@ -45,6 +47,7 @@ class World:
     http: httpx.Client
     clock: FixedClock
     sleeps: list[float]
+    runtime: Runtime
 
     @property
     def team(self) -> Team:
@@ -68,32 +71,44 @@ class World:
                 if m.reply_to == message_id]
 
 
+def feishu_settings(standin: OpenApiStandIn, database_url: str, spool_dir: Path, **settings: Any) -> Settings:
+    """Settings as an HTTP-callback deployment has them, pointed at the stand-in."""
+    values: dict[str, Any] = {"feishu_event_mode": "http", "feishu_verification_token": SecretStr(payloads.TOKEN),
+                              "feishu_encrypt_key": SecretStr(payloads.ENCRYPT_KEY), **settings}
+    return Settings(_env_file=None, feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),  # type: ignore[call-arg]
+                    feishu_domain=standin.url, database_url=database_url, spool_dir=spool_dir, **values)
+
+
 @contextmanager
-def open_world(database_url: str, clock: FixedClock) -> Iterator[World]:
-    """The example team's bot on Feishu: the loopback Open API, the gateway, the HTTP callback endpoint."""
+def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = None) -> Iterator[World]:
+    """The example team's bot on Feishu: the loopback Open API, the composed runtime, its HTTP app."""
+    if tmp_path is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            with open_world(database_url, clock, Path(tmp)) as world:
+                yield world
+        return
     team = load_team(EXAMPLE_TEAM)
     standin = OpenApiStandIn(directory={p.email: open_id_of(p.id) for p in team.people if p.email}).start()
     standin.chats.add(CHANNEL)
     sleeps: list[float] = []
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000),
                   sleep=sleeps.append)
-    gateway = FeishuGateway(api, People(api, team))
-    bot = build_bot(team, gateway, clock, database_url=database_url)
-    events = FeishuEvents(bot, gateway, runner=InlineRunner(), bot_open_id=standin.bot_open_id)
-    app = wsgi_app(events, Keys(payloads.TOKEN, payloads.ENCRYPT_KEY), clock=lambda: clock.now.timestamp())
-    server = http_server(app, 0, host="127.0.0.1")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
+                      overrides=Overrides(feishu_api=api, feishu_runner=InlineRunner(),
+                                          feishu_bot_open_id=standin.bot_open_id))
+    parts = runtime.platform
+    assert isinstance(parts, FeishuParts)
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", timeout=10) as http:
-            yield World(standin, api, gateway, bot, events, http, clock, sleeps)
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=10) as client:
+            yield World(standin, api, parts.gateway, runtime.bot, parts.events, client, clock, sleeps, runtime)
     finally:
-        server.shutdown()
-        server.server_close()
-        bot.engine.dispose()
+        http.stop()
+        runtime.stop()
         standin.stop()
 
 
 @pytest.fixture
-def world(database_url: str, clock: FixedClock) -> Iterator[World]:
-    with open_world(database_url, clock) as w:
+def world(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[World]:
+    with open_world(database_url, clock, tmp_path) as w:
         yield w

@@ -75,3 +75,24 @@ def test_an_unsubscribed_event_type_is_refused_without_effect(world: World) -> N
     payload = payloads.event("drive.file.created_v1", {"file_token": "x"}, world.clock.now)
     resp = world.post(payload)
     assert resp.status_code == 400 and json.loads(resp.text)["msg"].startswith("unhandled")
+
+
+def test_a_body_over_the_limit_is_refused_before_any_check_and_changes_nothing(world: World) -> None:
+    payload = _zhoujie_says(world, "机房迁移：" + "很长" * (1 << 20), message_id="om_big")
+    body = payloads.seal(payload)
+    assert len(body) > 2 << 20
+    headers = payloads.sign(body, str(int(world.clock.now.timestamp())), "nonce")
+    resp = world.http.post("/feishu/events", content=body, headers={"Content-Type": "application/json", **headers})
+    assert resp.status_code == 413
+    assert "很长" not in (_stored(world, "机房迁移") or "")
+    assert world.replies_to("om_big") == []
+
+
+def test_an_unknown_path_is_404_and_health_answers(world: World) -> None:
+    assert world.http.post("/feishu/event", content=b"{}").status_code == 404
+    assert world.http.get("/healthz").status_code == 503, "not started: the scheduler is not running"
+    assert world.http.get("/readyz").status_code == 503
+    world.runtime.start()
+    ready = world.http.get("/readyz")
+    assert world.http.get("/healthz").status_code == 200
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
+import httpx
 import lark_oapi as lark
 import pytest
 from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
-from bot.adapters.feishu.events import SUBSCRIBED, InlineRunner
-from bot.adapters.feishu.transports import build_runtime, event_handler, serve, ws_client
+from bot.adapters.feishu.events import SUBSCRIBED, FeishuEvents, InlineRunner
+from bot.adapters.feishu.transports import LongConnection, event_handler
 from bot.domain.weeks import IsoWeek
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import FeishuParts, Overrides, bind, compose
 from bot.runtime.settings import Settings
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
@@ -77,20 +79,68 @@ def test_every_subscribed_type_has_a_handler(world: World) -> None:
     assert _deliver(world, payloads.event("drive.file.created_v1", {}, world.clock.now))["code"] == 500
 
 
-def test_the_runtime_is_wired_from_settings(world: World, database_url: str) -> None:
+def test_the_runtime_is_wired_from_settings(world: World, database_url: str, tmp_path: Path) -> None:
     settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
-                        feishu_domain=world.standin.url, _env_file=None)  # type: ignore[call-arg]
-    runtime = build_runtime(lambda chat: build_bot(world.team, chat, world.clock, database_url=database_url),
-                            world.team, settings, runner=InlineRunner())
-    assert runtime.events.bot_open_id == world.standin.bot_open_id
-    assert runtime.bot.ctx.chat is runtime.gateway
-    assert isinstance(ws_client(settings, runtime.events), lark.ws.Client)
-    runtime.bot.engine.dispose()
+                        feishu_domain=world.standin.url, database_url=database_url, spool_dir=tmp_path,
+                        _env_file=None)  # type: ignore[call-arg]
+    runtime = compose(settings, world.team, clock=world.clock, overrides=Overrides(feishu_runner=InlineRunner()))
+    parts = runtime.platform
+    assert isinstance(parts, FeishuParts)
+    assert parts.events.bot_open_id == world.standin.bot_open_id
+    assert runtime.bot.ctx.chat is parts.gateway
+    assert isinstance(runtime.connector, LongConnection) and isinstance(runtime.connector.client, lark.ws.Client)
+    assert [r.path for r in runtime.http.routes] == ["/healthz", "/readyz", "/metrics"]  # no callback route
+    runtime.stop()
 
 
-def test_http_mode_needs_the_token_and_the_encrypt_key(world: World) -> None:
+def test_http_mode_needs_the_token_and_the_encrypt_key(world: World, database_url: str, tmp_path: Path) -> None:
     settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
                         feishu_event_mode="http", feishu_verification_token=SecretStr("t"),
-                        _env_file=None)  # type: ignore[call-arg]
+                        database_url=database_url, spool_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="FEISHU_ENCRYPT_KEY"):
-        serve(lambda chat: world.bot, world.team, settings)
+        compose(settings, world.team, clock=world.clock)
+
+
+class FakeLongConnection:
+    """The long connection without Feishu: records that the root connected and closed it."""
+
+    def __init__(self, events: FeishuEvents) -> None:
+        self.events = events
+        self.state = "built"
+
+    def connect(self) -> None:
+        self.state = "connected"
+
+    def close(self) -> None:
+        self.state = "closed"
+
+
+def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
+        world: World, database_url: str, tmp_path: Path) -> None:
+    settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
+                        feishu_domain=world.standin.url, database_url=database_url, spool_dir=tmp_path,
+                        _env_file=None)  # type: ignore[call-arg]
+    connections: list[FakeLongConnection] = []
+
+    def long_connection(_: object, events: FeishuEvents) -> FakeLongConnection:
+        connections.append(FakeLongConnection(events))
+        return connections[-1]
+
+    runtime = compose(settings, world.team, clock=world.clock,
+                      overrides=Overrides(feishu_runner=InlineRunner(), long_connection=long_connection))
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
+    runtime.start()
+    try:
+        assert isinstance(runtime.platform, FeishuParts)
+        assert [c.state for c in connections] == ["connected"] and connections[0].events is runtime.platform.events
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
+            assert client.get("/healthz").status_code == 200
+            ready = client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            metrics = client.get("/metrics")
+            assert metrics.status_code == 200 and "zhoubao_answers_received_total" in metrics.text
+            assert client.post("/feishu/events", content=b"{}").status_code == 404  # events come over the socket
+    finally:
+        http.stop()
+        runtime.stop()
+    assert connections[0].state == "closed"

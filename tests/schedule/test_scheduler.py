@@ -5,14 +5,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pytest
+
+from bot.domain.prompts import Prompt
+from bot.domain.team import Person
 from bot.runtime.scheduler import Scheduler
 from bot.services.bot import Bot
+from bot.services.chat import MessageRef
 from storage.job_runs import JobRuns
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.schedule.conftest import team_with
+
+
+class Killed(BaseException):
+    """The process dying mid-job: not an Exception, so nothing on the way up catches it."""
+
+
+@dataclass
+class DiesAfter(FakeChat):
+    """A chat port whose process is killed while sending prompt number `sends + 1`."""
+
+    sends: int = 0
+
+    def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
+        if len(self.of_kind("prompt")) == self.sends:
+            raise Killed
+        return super().send_prompt(person, prompt, key=key)
 
 FRI_PUBLISH = datetime(2024, 6, 28, 17, 0, tzinfo=SHANGHAI)
 
@@ -116,18 +138,16 @@ def test_a_dead_instances_run_is_taken_over_and_nobody_is_prompted_twice(
         make_bot: Callable[..., Bot], make_scheduler: Callable[..., Scheduler]) -> None:
     team = team_with()
     clock = FixedClock(datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI))
-    dead_chat = FakeChat()
+    dead_chat = DiesAfter(sends=3)
     dead = make_scheduler(make_bot(team, clock, dead_chat), lease=timedelta(minutes=1))
     prompt_at = datetime(2024, 6, 27, 10, 0, tzinfo=SHANGHAI)
     clock.now = prompt_at
-    # The dead instance claimed the run and got three prompts out before it was killed.
-    assert JobRuns(dead.bot.ctx.db).claim(dead.bot.ctx.team_id, "zhoubao:prompt", prompt_at,
-                                          dead.options.instance, clock.now, dead.options.lease)
-    week = dead.bot.ctx.week_of(prompt_at)
-    facts = dead.bot.cycle.facts(week)
-    for pid in team.owners()[:3]:
-        dead.bot.cycle._send_prompt(team.person_by_id[pid], week, "prompt",
-                                    dead.bot.cycle.prompt_items(pid, week, facts, facts), prompt_at)
+    # The instance claims the run and gets three prompts out before it is killed in the fourth send.
+    with pytest.raises(Killed):
+        dead.fire("zhoubao:prompt", prompt_at)
+    assert len(dead_chat.of_kind("prompt")) == 3
+    [run] = JobRuns(dead.bot.ctx.db).of_team(dead.bot.ctx.team_id)
+    assert run.instance == dead.options.instance and run.finished_at is None
     dead.shutdown(wait=False)
 
     chat = FakeChat()

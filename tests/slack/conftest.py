@@ -1,10 +1,10 @@
-"""A Slack workspace in a box: the real Bolt app served over HTTP, a loopback Web API, signed requests."""
+"""A Slack workspace in a box: the process as the composition root builds it, its HTTP app served by
+uvicorn on a loopback port, a loopback Web API, signed requests."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -12,20 +12,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from pydantic import SecretStr
+from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
+from bot.adapters.slack.app import Workers
 from bot.adapters.slack.limits import Pacer
-from bot.adapters.slack.transports import SlackRuntime, build_runtime, http_server
 from bot.domain.team import Team
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import HttpThread, Overrides, Runtime, SlackParts, bind, compose
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import load_team
-from bot.services.chat import ChatPort
 from tests.conftest import EXAMPLE_TEAM
 from tests.fakes import FixedClock
 from tests.slack.stand_in import SlackStandIn
@@ -53,9 +54,9 @@ def stand_in(team: Team) -> Iterator[SlackStandIn]:
 class Workspace:
     """The bot as Slack sees it: send it what Slack would send, read what it posted."""
 
-    runtime: SlackRuntime
+    runtime: Runtime
     slack: SlackStandIn
-    url: str
+    base: str  # http://127.0.0.1:<port>
     clock: FixedClock
     _n: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -63,9 +64,26 @@ class Workspace:
     def bot(self) -> Any:
         return self.runtime.bot
 
+    @property
+    def parts(self) -> SlackParts:
+        assert isinstance(self.runtime.platform, SlackParts)
+        return self.runtime.platform
+
+    @property
+    def app(self) -> App:
+        return self.parts.app
+
+    @property
+    def workers(self) -> Workers:
+        return self.parts.workers
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/slack/events"
+
     def settle(self) -> None:
         """Wait until every acked listener has finished its work."""
-        assert self.runtime.workers.wait_idle(15)
+        assert self.workers.wait_idle(15)
 
     # ----- signed requests ---------------------------------------------------------------------------
 
@@ -138,19 +156,20 @@ class Workspace:
         return [m["text"] for m in self.slack.messages("D" + person.upper())]
 
 
-def make_workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock,
-                   **settings: Any) -> tuple[Workspace, Any]:
-    config = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-test"),  # type: ignore[call-arg]
-                      slack_signing_secret=SecretStr(SECRET), slack_api_url=stand_in.url + "/api/", **settings)
+def slack_settings(stand_in: SlackStandIn, database_url: str, spool_dir: Path, **settings: Any) -> Settings:
+    """Settings as an HTTP-mode deployment has them, pointed at the stand-in."""
+    values: dict[str, Any] = {"slack_signing_secret": SecretStr(SECRET), **settings}
+    return Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-test"),  # type: ignore[call-arg]
+                    slack_api_url=stand_in.url + "/api/", database_url=database_url, spool_dir=spool_dir, **values)
 
-    def factory(chat: ChatPort) -> Any:
-        return build_bot(team, chat, clock, database_url=database_url)
 
-    runtime = build_runtime(factory, team, config, pacer=Pacer(scale=1000))
-    server = http_server(runtime.app, 0, host="127.0.0.1")
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
-    return Workspace(runtime, stand_in, url, clock), server
+def make_workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock, spool_dir: Path,
+                   overrides: Overrides | None = None, **settings: Any) -> tuple[Workspace, HttpThread]:
+    """The process `zhoubao run` builds (not started: no scheduler thread), its HTTP app on a loopback port."""
+    config = slack_settings(stand_in, database_url, spool_dir, **settings)
+    runtime = compose(config, team, clock=clock, overrides=overrides or Overrides(pacer=Pacer(scale=1000)))
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
+    return Workspace(runtime, stand_in, f"http://127.0.0.1:{http.port}", clock), http
 
 
 @contextmanager
@@ -170,10 +189,10 @@ def open_workspace(database_url: str, clock: FixedClock) -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock) -> Iterator[Workspace]:
-    ws, server = make_workspace(team, stand_in, database_url, clock)
+def workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock,
+              tmp_path: Path) -> Iterator[Workspace]:
+    ws, http = make_workspace(team, stand_in, database_url, clock, tmp_path / "spool")
     yield ws
     ws.settle()
-    server.shutdown()
-    server.server_close()
-    ws.runtime.bot.engine.dispose()
+    http.stop()
+    ws.runtime.stop()

@@ -1,13 +1,31 @@
-"""The real Bolt app over HTTP with signed requests shaped as Slack sends them."""
+"""The real Bolt app in the one HTTP app (uvicorn on a loopback port), with signed requests shaped as
+Slack sends them; and the app's own routes: body limit, 404, /metrics, /readyz, Socket Mode."""
 
 from __future__ import annotations
 
 import json
 import time
 from datetime import timedelta
+from pathlib import Path
 
+import httpx
+import pytest
+from pydantic import SecretStr
+from slack_bolt import App
+from sqlalchemy import make_url
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+
+from bot.adapters.slack.limits import Pacer
+from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
-from tests.slack.conftest import Workspace
+from bot.runtime.composition import Overrides, bind, compose
+from tests.conftest import empty_postgres
+from tests.fakes import FixedClock
+from tests.schedule.tcp_proxy import CuttableProxy
+from tests.slack.conftest import Workspace, make_workspace, slack_settings
+from tests.slack.stand_in import SlackStandIn
 
 
 def _week(ws: Workspace) -> IsoWeek:
@@ -192,3 +210,147 @@ def test_zhoubao_answer_opens_the_form_with_last_weeks_text(workspace: Workspace
     view = ws.slack.of("views.open")[-1].args["view"]
     assert view["blocks"][0]["label"]["text"] == "聚合收单 · 业务"
     assert view["blocks"][0]["element"]["initial_value"] == "上周：商户入网方案评审"
+
+
+# ----- the HTTP app around the Bolt app ---------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_refused_before_the_signature_check_and_changes_nothing(
+        workspace: Workspace) -> None:
+    ws = workspace
+    ws.bot.cycle.send_prompts("prompt", ws.clock.now)
+    ws.settle()
+    before = len(ws.slack.calls)
+    big = json.dumps({"type": "event_callback", "event_id": "EvBIG", "event": {
+        "type": "message", "channel_type": "im", "channel": "DCHENJING", "user": "UCHENJING",
+        "text": "PCI DSS：" + "很长" * (1 << 20), "ts": ws.ts()}})
+    assert len(big.encode()) > 2 << 20
+    status, body, _ = ws.post(big, "application/json")  # correctly signed: the size alone refuses it
+    assert status == 413 and "too large" in body
+    # the same refusal when the size is not declared up front (chunked upload)
+    chunks = (big.encode()[i:i + 65536] for i in range(0, len(big.encode()), 65536))
+    with httpx.Client(base_url=ws.base) as client:
+        assert client.post("/slack/events", content=chunks, headers={"Content-Type": "application/json"}
+                           ).status_code == 413
+    ws.settle()
+    assert len(ws.slack.calls) == before
+    assert _entry(ws, "project:PCI DSS 认证") is None
+
+
+def test_an_unknown_path_is_404(workspace: Workspace) -> None:
+    with httpx.Client(base_url=workspace.base) as client:
+        assert client.post("/slack/event", content=b"{}").status_code == 404
+        assert client.get("/").status_code == 404
+        assert client.get("/slack/events").status_code in (404, 405)
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{want}}} ") or (not labels and line.startswith(f"{name} ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_prompts_answers_errors_and_requests(workspace: Workspace) -> None:
+    ws = workspace
+    with httpx.Client(base_url=ws.base) as client:
+        first = client.get("/metrics")
+        assert first.status_code == 200 and first.headers["content-type"].startswith("text/plain")
+        assert _metric(first.text, "zhoubao_answers_received_total", platform="slack") == 0
+        ws.bot.cycle.send_prompts("prompt", ws.clock.now)
+        ws.dm("chenjing", "PCI DSS：QSA 现场审计完成")
+        ws.slack.fail("chat.postMessage", times=20, error="channel_not_found")
+        ws.dm("lina", "[2] 对公代付：联调完成")  # stored; the confirmation is refused
+        ws.settle()
+        text = client.get("/metrics").text
+    owners = len(ws.bot.ctx.team.owners())
+    assert _metric(text, "zhoubao_prompts_sent_total", platform="slack", kind="prompt") == owners
+    assert _metric(text, "zhoubao_answers_received_total", platform="slack") == 2
+    assert _metric(text, "zhoubao_platform_api_errors_total", platform="slack", method="chat.postMessage",
+                   code="channel_not_found") >= 1
+    assert _metric(text, "zhoubao_http_request_duration_seconds_count", path="/slack/events") >= 2
+    assert _metric(text, "zhoubao_http_request_duration_seconds_count", path="/metrics") == 1
+    assert _metric(text, "zhoubao_spooled_answers") == 0
+
+
+@pytest.mark.postgres
+def test_readyz_is_503_while_the_database_is_down(team: Team, stand_in: SlackStandIn, postgres_url: str,
+                                                   clock: FixedClock, tmp_path: Path) -> None:
+    url = make_url(empty_postgres(postgres_url))
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    ws, http = make_workspace(team, stand_in, proxied, clock, tmp_path / "spool")
+    ws.runtime.start()
+    try:
+        with httpx.Client(base_url=ws.base, timeout=30) as client:
+            assert client.get("/readyz").status_code == 200
+            proxy.cut()
+            down = client.get("/readyz")
+            assert down.status_code == 503 and down.json()["database"].startswith("unavailable")
+            assert client.get("/healthz").status_code == 200, "liveness does not depend on the database"
+            proxy.restore()
+            again = client.get("/readyz")
+            assert again.status_code == 200, again.text
+    finally:
+        http.stop()
+        ws.runtime.stop()
+        proxy.close()
+
+
+class FakeSocket:
+    """Socket Mode without Slack: records that the root connected and closed it."""
+
+    def __init__(self, app: App, token: str) -> None:
+        self.app, self.token = app, token
+        self.state = "built"
+
+    def connect(self) -> None:
+        self.state = "connected"
+
+    def close(self) -> None:
+        self.state = "closed"
+
+
+def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
+        team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock, tmp_path: Path) -> None:
+    sockets: list[FakeSocket] = []
+
+    def socket_mode(app: App, token: str) -> FakeSocket:
+        sockets.append(FakeSocket(app, token))
+        return sockets[-1]
+
+    ws, http = make_workspace(team, stand_in, database_url, clock, tmp_path / "spool",
+                              Overrides(pacer=Pacer(scale=1000), socket_mode=socket_mode),
+                              slack_app_token=SecretStr("xapp-test"), slack_signing_secret=None)
+    ws.runtime.start()  # what `zhoubao run` does: scheduler, spool, then the socket
+    try:
+        assert [s.state for s in sockets] == ["connected"] and sockets[0].token == "xapp-test"
+        assert sockets[0].app is ws.app
+        with httpx.Client(base_url=ws.base) as client:
+            live, ready, metrics = client.get("/healthz"), client.get("/readyz"), client.get("/metrics")
+            assert live.status_code == 200 and live.json()["scheduler"]["running"]
+            assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            assert metrics.status_code == 200 and "zhoubao_answers_received_total" in metrics.text
+            assert client.post("/slack/events", content=b"{}").status_code == 404  # events come over the socket
+    finally:
+        http.stop()
+        ws.runtime.stop()
+    assert sockets[0].state == "closed"
+    assert ws.runtime.health.live()[0] == 503, "stopped: the scheduler no longer runs"
+
+
+def test_the_dashboard_mounts_on_the_same_app(team: Team, stand_in: SlackStandIn, database_url: str,
+                                              clock: FixedClock, tmp_path: Path) -> None:
+    dashboard = Starlette(routes=[Route("/", lambda request: PlainTextResponse("周报 dashboard"))])
+    runtime = compose(slack_settings(stand_in, database_url, tmp_path), team, clock=clock,
+                      extra_routes=[Mount("/dashboard", app=dashboard)])
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
+            assert client.get("/dashboard/").text == "周报 dashboard"
+            assert client.get("/metrics").status_code == 200  # our routes come first
+            assert client.post("/slack/events", content=b"x" * (2 << 20)).status_code == 413
+    finally:
+        http.stop()
+        runtime.stop()

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.adapters.slack.blocks import MAX_BLOCKS, MAX_SECTION
-from bot.adapters.slack.transports import socket_mode_handler
+from bot.adapters.slack.transports import socket_mode
 from bot.domain.weeks import IsoWeek
 from tests.slack.conftest import Workspace, user_id
 
@@ -174,7 +174,7 @@ def test_acks_before_the_work_is_done_whatever_slack_does(workspace: Workspace) 
 def test_socket_mode_reaches_the_same_listeners(workspace: Workspace) -> None:
     ws = workspace
     ws.bot.cycle.send_prompts("prompt", ws.clock.now)
-    handler = socket_mode_handler(ws.runtime.app, "xapp-test")
+    handler = socket_mode(ws.app, "xapp-test")
     acks: list[Any] = []
     handler.client.send_socket_mode_response = acks.append  # the WebSocket itself is Slack's side
     ts = ws.ts(ws.clock.now + timedelta(minutes=1))

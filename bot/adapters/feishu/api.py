@@ -21,6 +21,7 @@ from lark_oapi.core.enum import HttpMethod
 from lark_oapi.core.model import BaseRequest, RequestOption
 
 from bot.services.chat import ChatError
+from bot.services.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("zhoubao.feishu.api")
 
@@ -100,6 +101,7 @@ class OpenApi:
     sleep: Callable[[float], None] = time.sleep
     retries: int = 5
     timeout: float = 10.0
+    metrics: Metrics = NO_METRICS
     _client: Any = None
     _token: str | None = None
     _token_expires: float = 0.0
@@ -138,6 +140,14 @@ class OpenApi:
 
         `chat` names the user or group a message goes to, so sends are paced per chat as well.
         """
+        try:
+            return self._call(method, uri, body, paths=paths, query=query, chat=chat)
+        except FeishuApiError as exc:
+            self.metrics.platform_error("feishu", uri, str(exc.code))
+            raise
+
+    def _call(self, method: HttpMethod, uri: str, body: dict[str, Any] | None, *,
+              paths: dict[str, str] | None, query: dict[str, str] | None, chat: str | None) -> dict[str, Any]:
         request = _request(method, uri, body, paths=paths, query=query)
         backoff = 0.25
         refreshed = False

@@ -1,7 +1,8 @@
-"""The Slack adapter: `serve` runs it; `build_app` and `SlackGateway` are its two halves."""
+"""The Slack adapter: `build_app` (the Bolt app) and `SlackGateway` (the core's chat port) are its two
+halves; `transports` says how Slack reaches the app. The runtime's composition root wires them."""
 
 from bot.adapters.slack.app import build_app
 from bot.adapters.slack.gateway import SlackGateway, make_client
-from bot.adapters.slack.transports import build_runtime, serve, wsgi_app
+from bot.adapters.slack.transports import EVENTS_PATH, http_endpoint, socket_mode
 
-__all__ = ["SlackGateway", "build_app", "build_runtime", "make_client", "serve", "wsgi_app"]
+__all__ = ["EVENTS_PATH", "SlackGateway", "build_app", "http_endpoint", "make_client", "socket_mode"]

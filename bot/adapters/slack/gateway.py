@@ -22,6 +22,7 @@ from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
 from bot.services.chat import ChatError, MessageRef, RenderedReport
+from bot.services.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
@@ -48,11 +49,12 @@ class SlackGateway:
     platform = PLATFORM
 
     def __init__(self, client: WebClient, team: Team, *, dm_store: DmStore | None = None,
-                 pacer: Pacer | None = None) -> None:
+                 pacer: Pacer | None = None, metrics: Metrics = NO_METRICS) -> None:
         self.client = client
         self.team = team
         self.dm_store = dm_store
         self.pacer = pacer or Pacer()
+        self.metrics = metrics
         self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
@@ -74,6 +76,7 @@ class SlackGateway:
             reason = f"connection_error: {type(exc).__name__}"
         where = kwargs.get("channel") or kwargs.get("users") or kwargs.get("email") or ""
         log.error("slack %s failed: %s%s", method, reason, f" (channel {where})" if where else "")
+        self.metrics.platform_error(PLATFORM, method, reason.split(":")[0])
         raise ChatError(reason, f"{method} {where}".strip(), method=method, where=str(where))
 
     # ----- people ------------------------------------------------------------------------------------
