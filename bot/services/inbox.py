@@ -173,13 +173,16 @@ class Inbox:
         return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None
 
     def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
-                    at: datetime, week: IsoWeek | None = None) -> Reply:
-        """A form (Slack modal, Feishu card) replaces what was said about each item it names."""
+                    at: datetime, week: IsoWeek | None = None, *, any_item: bool = False) -> Reply:
+        """A form (Slack modal, Feishu card, dashboard) replaces what was said about each item it names.
+
+        `any_item`: an editor correcting someone else's item (the caller checked the role); the editor
+        is stored as the author, and the owner's earlier text stays in the history."""
         loc = self.ctx.locale
         person = self.ctx.person(user)
         if person is None:
             return Reply(messages.not_member(loc), ok=False)
-        mine = {it.key: it for it in self.ctx.team.items_of(person.id)}
+        mine = {it.key: it for it in (self.ctx.team.items if any_item else self.ctx.team.items_of(person.id))}
         not_mine = [k for k in answers_by_item if k not in mine]
         week = week or self.ctx.week_of(at)
         pieces = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
