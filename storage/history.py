@@ -71,8 +71,8 @@ class History:
         ids = [i for i, _ in weeks]
         if not ids:
             return []
-        published = dict(self.s.execute(select(ReportRow.week_id, ReportRow.published_at).where(
-            ReportRow.team_id == team_id, ReportRow.week_id.in_(ids))).tuples())
+        published = {w: at for w, at in self.s.execute(select(ReportRow.week_id, ReportRow.published_at).where(
+            ReportRow.team_id == team_id, ReportRow.week_id.in_(ids)))}
         answered: dict[int, int] = dict.fromkeys(ids, 0)
         for model in (EntryRow, BankStatusRow, MetricValueRow):
             for week_id, n in self.s.execute(select(model.week_id, func.count()).where(
@@ -128,26 +128,26 @@ class History:
 
     def item(self, team_id: int, item_key: str, limit: int) -> list[ItemValue]:
         """The item's stored answers, newest week first, at most `limit`."""
-        keys: dict[int | None, str] = dict(self.s.execute(
-            select(PersonRow.id, PersonRow.key).where(PersonRow.team_id == team_id)).tuples())
+        keys: dict[int | None, str] = {i: k for i, k in self.s.execute(
+            select(PersonRow.id, PersonRow.key).where(PersonRow.team_id == team_id))}
         if item_key.startswith("bank:"):
             banks = self.s.execute(
                 select(WeekRow.label, BankStatusRow).join(WeekRow, WeekRow.id == BankStatusRow.week_id)
                 .where(BankStatusRow.team_id == team_id, BankStatusRow.item_key == item_key)
-                .order_by(WeekRow.label.desc()).limit(limit)).tuples()
+                .order_by(WeekRow.label.desc()).limit(limit)).all()
             return [ItemValue(label, r.note, stage=r.stage, author=keys.get(r.author_id), updated_at=r.updated_at)
                     for label, r in banks]
         if item_key.startswith("metric:"):
             metrics = self.s.execute(
                 select(WeekRow.label, MetricValueRow).join(WeekRow, WeekRow.id == MetricValueRow.week_id)
                 .where(MetricValueRow.team_id == team_id, MetricValueRow.item_key == item_key)
-                .order_by(WeekRow.label.desc()).limit(limit)).tuples()
+                .order_by(WeekRow.label.desc()).limit(limit)).all()
             return [ItemValue(label, r.value_text, value=r.value, author=keys.get(r.author_id),
                               updated_at=r.updated_at) for label, r in metrics]
         entries = self.s.execute(
             select(WeekRow.label, EntryRow).join(WeekRow, WeekRow.id == EntryRow.week_id)
             .where(EntryRow.team_id == team_id, EntryRow.item_key == item_key)
-            .order_by(WeekRow.label.desc()).limit(limit)).tuples()
+            .order_by(WeekRow.label.desc()).limit(limit)).all()
         return [ItemValue(label, r.text, progress=r.progress, author=keys.get(r.author_id), updated_at=r.updated_at)
                 for label, r in entries]
 

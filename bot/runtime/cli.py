@@ -17,6 +17,7 @@ from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIP
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.runtime.cli_dashboard import dashboard_app
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs
 from bot.runtime.settings import Settings
@@ -34,6 +35,7 @@ incident_app = typer.Typer(help="File and list production incidents.", no_args_i
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(incident_app, name="incident")
 app.add_typer(db_app, name="db")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -13,9 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.slack.config import SlackSettings
+from bot.adapters.web.config import WebSettings
 
 
-class Settings(BaseSettings, SlackSettings, FeishuSettings):
+class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
     """Everything from the environment; the platform fields come from each adapter's settings model."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",

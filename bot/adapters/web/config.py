@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
@@ -10,7 +11,8 @@ from pydantic import BaseModel, SecretStr
 class WebSettings(BaseModel):
     """DASHBOARD_* and SLACK_CLIENT_* variables (the runtime's Settings includes them)."""
 
-    dashboard_secret: SecretStr | None = None  # signs sessions and links; a file under data/ when unset
+    dashboard_secret: SecretStr | None = None  # signs sessions and links; when unset, kept in the file below
+    dashboard_secret_file: Path = Path("./data/dashboard-secret")
     dashboard_url: str | None = None  # the public address, e.g. https://zhoubao.example.com
     slack_client_id: str | None = None  # Sign in with Slack (Basic Information > App Credentials)
     slack_client_secret: SecretStr | None = None
