@@ -15,6 +15,7 @@ from bot.services.trends import Trends
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48
+LEGEND_PER_ROW, LEGEND_ROW = 4, 16
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")
 STAGE_COLORS = {"意向": "#e5e7eb", "方案": "#fde68a", "开发": "#93c5fd", "联调": "#a78bfa", "上线": "#4ade80"}
 
@@ -39,8 +40,9 @@ def _x(i: int, n: int) -> float:
     return LEFT + (inner * (i + 0.5) / n if n else 0)
 
 
-def _frame(labels: Sequence[str], lo: float, hi: float, title: str) -> list[str]:
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+def _frame(labels: Sequence[str], lo: float, hi: float, title: str, legend_rows: int = 1) -> list[str]:
+    height = HEIGHT + LEGEND_ROW * max(0, legend_rows - 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart">']
     for k in range(5):  # horizontal grid with values
         v = lo + (hi - lo) * k / 4
@@ -60,11 +62,15 @@ def _y(v: float, lo: float, hi: float) -> float:
     return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * (v - lo) / span
 
 
+def _legend_rows(n: int) -> int:
+    return max(1, -(-n // LEGEND_PER_ROW))
+
+
 def _legend(names: Sequence[str]) -> list[str]:
     out = []
     for n, name in enumerate(names):
-        x = LEFT + (n % 4) * 165
-        y = HEIGHT - 14 + (n // 4) * 0
+        x = LEFT + (n % LEGEND_PER_ROW) * 165
+        y = HEIGHT - 14 + (n // LEGEND_PER_ROW) * LEGEND_ROW
         out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{COLORS[n % len(COLORS)]}"/>'
                    f'<text x="{x + 14}" y="{y}" font-size="11">{escape(name[:22])}</text>')
     return out
@@ -80,7 +86,7 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
         lo, hi = lo - 1, hi + 1
     pad = (hi - lo) * 0.05
     lo, hi = lo - pad, hi + pad
-    parts = _frame(labels, lo, hi, title)
+    parts = _frame(labels, lo, hi, title, _legend_rows(len(series)))
     for n, (_name, vs) in enumerate(series):
         color = COLORS[n % len(COLORS)]
         run: list[str] = []
@@ -104,7 +110,7 @@ def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[flo
     """Stacked bars per week (incidents by severity; weights, so 0.5 shows as half a step)."""
     totals = [sum(vs[i] for _, vs in series) for i in range(len(labels))]
     hi = max([*totals, 1.0])
-    parts = _frame(labels, 0.0, hi, title)
+    parts = _frame(labels, 0.0, hi, title, _legend_rows(len(series)))
     bar = max(2.0, (WIDTH - LEFT - RIGHT) / max(1, len(labels)) * 0.7)
     for i in range(len(labels)):
         base = 0.0
