@@ -16,6 +16,8 @@ from bot.services.trends import Trends
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48
 LEGEND_PER_ROW, LEGEND_ROW = 4, 16
+MAX_LINES = 12  # more lines than this is a tangle; the table under the chart keeps every series
+MAX_POINTS = 400  # hover titles on at most this many points, so a wide chart stays light
 COLORS = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")
 STAGE_COLORS = {"意向": "#e5e7eb", "方案": "#fde68a", "开发": "#93c5fd", "联调": "#a78bfa", "上线": "#4ade80"}
 
@@ -78,7 +80,12 @@ def _legend(names: Sequence[str]) -> list[str]:
 
 def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, title: str,
                key: str = "line", lo: float | None = None, hi: float | None = None) -> Chart:
-    """Lines over weeks; a week without a value breaks the line."""
+    """Lines over weeks (the first MAX_LINES series); a week without a value breaks the line.
+
+    The table keeps every series."""
+    table_series = series
+    series = series[:MAX_LINES]
+    points = sum(1 for _, vs in series for v in vs if v is not None) <= MAX_POINTS
     values = [v for _, vs in series for v in vs if v is not None]
     lo = min(values) if lo is None and values else (lo or 0.0)
     hi = max(values) if hi is None and values else (hi if hi is not None else 1.0)
@@ -98,11 +105,12 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
                 continue
             x, y = _x(i, len(labels)), _y(v, lo, hi)
             run.append(f"{x:.1f},{y:.1f}")
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(labels[i])}: '
-                         f"{_num(v)}</title></circle>")
+            if points:
+                    parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(labels[i])}: '
+                             f"{_num(v)}</title></circle>")
     parts += _legend([name for name, _ in series]) + ["</svg>"]
-    rows = tuple((label, *(_num(vs[i]) for _, vs in series)) for i, label in enumerate(labels))
-    return Chart(key, title, Markup("".join(parts)), ("", *(name for name, _ in series)), rows)  # noqa: S704
+    rows = tuple((label, *(_num(vs[i]) for _, vs in table_series)) for i, label in enumerate(labels))
+    return Chart(key, title, Markup("".join(parts)), ("", *(name for name, _ in table_series)), rows)  # noqa: S704
 
 
 def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,

@@ -141,7 +141,7 @@ class Pages:
         data = await run_in_threadpool(self.site.trends.trends, n)
         t = self.site.words(request)
         drawn = charts.draw_all(data, t)
-        return self.site.page(request, "trends.html", trends=data, charts=drawn)
+        return self.site.page(request, "trends.html", trends=data, charts=drawn, max_lines=charts.MAX_LINES)
 
     async def item(self, request: Request) -> Response:
         self.site.require(request)
