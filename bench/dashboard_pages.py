@@ -45,7 +45,6 @@ from bench.compile_history import (
 )
 from bot.adapters.web import DashboardConfig, build_dashboard
 from bot.domain.team import Team
-from bot.domain.weeks import IsoWeek
 from bot.runtime.cli_dashboard import sign_in_link
 from bot.runtime.composition import build_bot
 from bot.services.bot import Bot
@@ -69,7 +68,7 @@ class Site:
 
 
 def pages(weeks: int) -> dict[str, str]:
-    old = TARGET
+    old = TARGET  # a week about two years back (or the oldest stored)
     for _ in range(min(weeks - 1, 100)):
         old = old.previous()
     return {
@@ -100,10 +99,7 @@ def fill(url: str, team: Team, n_weeks: int) -> Bot:
     with engine.begin() as conn:  # the scratch week goes; the bulk rows take its place
         for t in ("report_posts", "reports", "answer_revisions", "contributions", "entries", "bank_statuses",
                   "metric_values", "incidents", "prompts", "answer_messages", "weeks"):
-            if t == "report_posts":
-                conn.execute(text("DELETE FROM report_posts"))
-            else:
-                conn.execute(text(f"DELETE FROM {t}"))
+            conn.execute(text(f"DELETE FROM {t}"))
     bulk_insert(engine, bot.ctx.team_id, history_rows(bot, weeks[:-2], rendered))
     for week_no, week in enumerate(weeks[-2:], start=n_weeks - 2):
         store_recent_week(bot, week, week_no, publish=week != TARGET)
@@ -216,5 +212,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-_ = IsoWeek  # re-exported type used in annotations by callers

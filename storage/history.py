@@ -6,15 +6,24 @@ window (the (team, week) indexes), or by one item (the (team, item) indexes). No
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from storage.models import BankStatusRow, EntryRow, IncidentRow, MetricValueRow, PersonRow, ReportRow, WeekRow
+from storage.models import (
+    TZ,
+    BankStatusRow,
+    EntryRow,
+    IncidentRow,
+    MetricValueRow,
+    PersonRow,
+    ReportRow,
+    WeekRow,
+)
 
 
 @dataclass(frozen=True)
@@ -115,13 +124,21 @@ class History:
                 IncidentRow.deleted_at.is_(None), IncidentRow.counts_toward_availability.is_(True),
                 IncidentRow.recovered_at.is_not(None))) if b is not None]
 
-    def answered(self, team_id: int, week_ids: Sequence[int]) -> list[tuple[int, str, int | None, datetime]]:
-        """(week id, item key, author row id, updated_at) of every stored answer in the given weeks."""
-        out: list[tuple[int, str, int | None, datetime]] = []
+    def answered(self, team_id: int, deadlines: Mapping[int, datetime]) -> dict[str, tuple[int, int]]:
+        """item key -> (weeks answered, weeks last changed after that week's deadline), over the given weeks.
+
+        Counted by the database (one row per item), not by loading every answer."""
+        if not deadlines:
+            return {}
+        out: dict[str, tuple[int, int]] = {}
         for model in (EntryRow, BankStatusRow, MetricValueRow):
-            out.extend((w, k, a, u) for w, k, a, u in self.s.execute(
-                select(model.week_id, model.item_key, model.author_id, model.updated_at).where(
-                    model.team_id == team_id, model.week_id.in_(week_ids))))
+            deadline = case({w: type_coerce(d, TZ) for w, d in deadlines.items()}, value=model.week_id)
+            late = func.sum(case((model.updated_at > deadline, 1), else_=0))
+            for key, n, n_late in self.s.execute(
+                    select(model.item_key, func.count(), late)
+                    .where(model.team_id == team_id, model.week_id.in_(list(deadlines)))
+                    .group_by(model.item_key)):
+                out[key] = (int(n), int(n_late or 0))
         return out
 
     # ----- one item -----------------------------------------------------------------

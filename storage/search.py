@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import literal, literal_column, select, text, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import BankStatusRow, EntryRow, IncidentRow, WeekRow
@@ -54,19 +54,32 @@ class Search:
 
     def _generic(self, team_id: int, query: str, limit: int) -> list[SearchHit]:
         pattern = _like_pattern(query)
+        if len(query) >= 3 and self.s.get_bind().dialect.name == "postgresql":
+            # The planner prices ILIKE on multibyte text like any operator, so at a few tens of thousands of
+            # rows it picks a sequential scan (~100 ms for 28k entries here) over the trigram index (~1 ms).
+            # For this transaction only, tell it to use the index. Under three characters there is no
+            # trigram to look up, and the scan is the right plan.
+            self.s.execute(text("SET LOCAL enable_seqscan = off"))
         # the very expression migration 0003 indexes, with the separator inline so the planner matches it
         space: ColumnElement[str] = literal_column("' '")
+        # Case only matters for cased letters; without any (Chinese, digits) LIKE is the same test and,
+        # on PostgreSQL, several times faster than ILIKE on multibyte text.
+        cased = query.lower() != query.upper()
+
+        def matches(column: ColumnElement[str] | InstrumentedAttribute[str]) -> ColumnElement[bool]:
+            return column.ilike(pattern, escape="\\") if cased else column.like(pattern, escape="\\")
+
         incident_text = IncidentRow.system + space + IncidentRow.what + space + IncidentRow.cause + space + IncidentRow.impact
         parts = union_all(
             select(EntryRow.week_id, literal("entry").label("kind"), EntryRow.item_key.label("ref"),
                    EntryRow.text.label("body"))
-            .where(EntryRow.team_id == team_id, EntryRow.text.ilike(pattern, escape="\\")),
+            .where(EntryRow.team_id == team_id, matches(EntryRow.text)),
             select(BankStatusRow.week_id, literal("bank"), BankStatusRow.item_key, BankStatusRow.note)
-            .where(BankStatusRow.team_id == team_id, BankStatusRow.note.ilike(pattern, escape="\\")),
+            .where(BankStatusRow.team_id == team_id, matches(BankStatusRow.note)),
             select(IncidentRow.week_id, literal("incident"), IncidentRow.number.cast(EntryRow.item_key.type),
                    incident_text)
             .where(IncidentRow.team_id == team_id, IncidentRow.deleted_at.is_(None),
-                   incident_text.ilike(pattern, escape="\\")),
+                   matches(incident_text)),
         ).subquery()
         rows = self.s.execute(
             select(WeekRow.label, parts.c.kind, parts.c.ref, parts.c.body)

@@ -70,7 +70,7 @@ class TrendsService:
             progress_rows = h.progress(team_id, ids)
             bank_rows = h.bank_stages(team_id, ids)
             downtime_rows = h.downtime(team_id, ids)
-            answered_rows = h.answered(team_id, ids)
+            answered = h.answered(team_id, self._deadlines(window))
         col = {week_id: n for n, week_id in enumerate(ids)}
         labels = tuple(label for _, label in window)
 
@@ -98,29 +98,30 @@ class TrendsService:
         banks = tuple(StageRow(team.item_by_key[k].name, k, tuple(v)) for k, v in stage_grid.items())
         return Trends(labels, series(metric_rows, metric_keys), availability, incidents,
                       series([(w, k, p) for w, k, p in progress_rows], progress_keys), banks,
-                      self._participation(labels, ids, answered_rows))
+                      self._participation(len(ids), answered))
 
-    def _participation(self, labels: tuple[str, ...], ids: list[int],
-                       answered_rows: list[tuple[int, str, int | None, datetime]]) -> tuple[Participation, ...]:
+    def _deadlines(self, window: list[tuple[int, str]]) -> dict[int, datetime]:
+        """Each week's publish time (a minute's grace): an answer last changed after it came late."""
+        pub, zone = self.ctx.team.schedule.publish, self.ctx.team.zone
+        return {week_id: datetime.combine(IsoWeek.parse(label).day(pub.isoweekday), pub.at, tzinfo=zone)
+                + timedelta(minutes=1) for week_id, label in window}
+
+    def _participation(self, n_weeks: int, answered: dict[str, tuple[int, int]]) -> tuple[Participation, ...]:
         team = self.ctx.team
-        pub = team.schedule.publish
-        deadline = {week_id: datetime.combine(IsoWeek.parse(label).day(pub.isoweekday), pub.at, tzinfo=team.zone)
-                    for week_id, label in zip(ids, labels, strict=True)}
-        owner_of = {it.key: it.owner for it in team.items if it.kind is not ItemKind.EDITOR}
-        answered: dict[str, int] = {}
+        owned: dict[str, int] = {}
+        done: dict[str, int] = {}
         late: dict[str, int] = {}
-        for week_id, key, _author, updated in answered_rows:
-            owner = owner_of.get(key)
-            if owner is None:
+        for it in team.items:
+            if it.kind is ItemKind.EDITOR:
                 continue
-            answered[owner] = answered.get(owner, 0) + 1
-            if updated > deadline[week_id] + timedelta(minutes=1):
-                late[owner] = late.get(owner, 0) + 1
+            owned[it.owner] = owned.get(it.owner, 0) + 1
+            n, n_late = answered.get(it.key, (0, 0))
+            done[it.owner] = done.get(it.owner, 0) + n
+            late[it.owner] = late.get(it.owner, 0) + n_late
         out = []
         for p in team.people:
-            owned = sum(1 for o in owner_of.values() if o == p.id)
-            if not owned:
+            if p.id not in owned:
                 continue
-            rate = 100 * answered.get(p.id, 0) / (owned * len(ids)) if ids else 0.0
-            out.append(Participation(p.name, owned, round(min(rate, 100.0), 1), late.get(p.id, 0)))
+            rate = 100 * done[p.id] / (owned[p.id] * n_weeks) if n_weeks else 0.0
+            out.append(Participation(p.name, owned[p.id], round(min(rate, 100.0), 1), late[p.id]))
         return tuple(out)

@@ -133,6 +133,10 @@ def test_trends_read_only_the_window(bot: Bot) -> None:
     assert next(s for s in t.incidents if s.name == "C").values == (0.0, 1.0)
     progress = next(s for s in t.progress if s.key == "okr:O3/机房迁移")
     assert progress.values == (60.0, 80.0)
+    zhoujie = next(p for p in t.participation if p.person == "周杰")
+    assert (zhoujie.owned, zhoujie.answer_rate, zhoujie.late) == (1, 100.0, 0)
+    liuyang = next(p for p in t.participation if p.person == "刘洋")
+    assert liuyang.answer_rate == 0.0
 
 
 def test_words_have_the_same_keys_in_every_locale() -> None:

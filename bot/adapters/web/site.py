@@ -61,6 +61,7 @@ class Site:
                                       trim_blocks=True, lstrip_blocks=True)
         # html off: a reply containing HTML is shown as typed, never as markup.
         self.md = MarkdownIt("commonmark", {"html": False})
+        self._html: dict[str, Markup] = {}
 
     # ----- the session ---------------------------------------------------------------
 
@@ -129,7 +130,15 @@ class Site:
         return fmt
 
     def markdown(self, text: str) -> Markup:
-        return Markup(self.md.render(text))  # noqa: S704 - markdown-it escapes text; raw HTML is off
+        """The report's Markdown as HTML; a report changes rarely and parsing 200 items takes tens of ms,
+        so the last few renderings are kept."""
+        html = self._html.get(text)
+        if html is None:
+            html = Markup(self.md.render(text))  # noqa: S704 - markdown-it escapes text; raw HTML is off
+            if len(self._html) >= 16:
+                self._html.pop(next(iter(self._html)))
+            self._html[text] = html
+        return html
 
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         viewer = self.viewer(request)
