@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from bot.domain.compile import compile_report
 from bot.domain.facts import WeekFacts
-from bot.domain.report import Report
 from bot.domain.team import Item, ItemKind
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
@@ -52,7 +52,6 @@ class ItemStatus:
 class WeekView:
     week: IsoWeek
     items: tuple[ItemStatus, ...]
-    report: Report
     markdown: str  # exactly what the channel gets (or got)
     published_at: datetime | None
     is_current: bool
@@ -115,7 +114,11 @@ class Dashboard:
             row = Directory(s).week(self.ctx.team_id, week.label)
             stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
         published_at = stored[1] if stored else None
-        report = cycle.compile(week, published_at or self.ctx.now())
+        if stored and published_at is not None:
+            markdown = stored[0]  # as posted (a later answer re-publishes, so it is current)
+        else:  # compiled from the facts already read, as WeeklyCycle.compile would
+            markdown = self.ctx.renderer.markdown(compile_report(
+                team, facts, cycle.facts(week.previous(), answers_only=True), compiled_at=self.ctx.now()))
         names = {p.id: p.name for p in team.people}
         items = []
         for it in team.items:
@@ -123,8 +126,7 @@ class Dashboard:
             state = "answered" if text is not None else ("away" if it.owner in facts.away else "missing")
             items.append(ItemStatus(it, names.get(it.owner, it.owner), state, text or "",
                                     names.get(author or "", author), updated, self.may_edit(viewer, it)))
-        return WeekView(week, tuple(items), report, self.ctx.renderer.markdown(report), published_at,
-                        week == self.current_week())
+        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week())
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
         if viewer.is_editor:

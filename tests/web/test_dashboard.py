@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ from bot.services.dashboard import Dashboard, NotAllowed
 from bot.services.signin import SignIn
 from bot.services.trends import TrendsService
 from bot.text.web_words import WORDS
+from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
 from tests.web.conftest import OLDER_LINE, SECRET, seed
@@ -136,7 +138,15 @@ def test_trends_read_only_the_window(bot: Bot) -> None:
     zhoujie = next(p for p in t.participation if p.person == "周杰")
     assert (zhoujie.owned, zhoujie.answer_rate, zhoujie.late) == (1, 100.0, 0)
     liuyang = next(p for p in t.participation if p.person == "刘洋")
-    assert liuyang.answer_rate == 0.0
+    assert (liuyang.answer_rate, liuyang.late) == (0.0, 0)
+
+
+def test_participation_counts_answers_after_the_publish_time_as_late(bot: Bot, clock: FixedClock) -> None:
+    clock.now = datetime(2024, 6, 28, 17, 30, tzinfo=SHANGHAI)  # Friday, after the 17:00 publish time
+    say(bot, "liuyang", "产研：收单v2.1方案评审完成")
+    liuyang = next(p for p in TrendsService(bot.ctx).trends(weeks=2).participation if p.person == "刘洋")
+    owned = sum(1 for it in bot.ctx.team.items if it.owner == "liuyang")
+    assert liuyang.late == 1 and liuyang.answer_rate == round(100 / (owned * 2), 1)
 
 
 def test_words_have_the_same_keys_in_every_locale() -> None:
