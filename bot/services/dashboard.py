@@ -7,7 +7,7 @@ the inbox like a chat form, so it is stored with who and when, and a published w
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -196,8 +196,10 @@ class Dashboard:
             raise NotAllowed("unknown_item")
         with transaction(self.ctx.db) as s:
             values = History(s).item(self.ctx.team_id, item_key, ITEM_WEEKS)
-        owner = self.ctx.team.person_by_id.get(item.owner)
-        return ItemPage(item, owner.name if owner else item.owner, tuple(values))
+        people = self.ctx.team.person_by_id
+        named = tuple(replace(v, author=people[v.author].name if v.author in people else v.author) for v in values)
+        owner = people.get(item.owner)
+        return ItemPage(item, owner.name if owner else item.owner, named)
 
     def stored_markdown(self, week: IsoWeek) -> str:
         """The week's report as posted, else as it would be compiled now."""

@@ -219,3 +219,12 @@ def test_old_week_edit_keeps_its_week(bot: Bot) -> None:
     d.edit(viewer(bot, "zhangwei"), IsoWeek(2024, 11), "editor:other", "补记：新人培训")
     assert [h.week for h in d.search("补记：新人培训")] == ["2024-W11"]
     assert json.dumps(d.week_data(IsoWeek(2024, 11)), ensure_ascii=False).count("补记：新人培训") == 1
+
+
+def test_an_items_page_lists_its_answers_week_by_week(bot: Bot) -> None:
+    page = Dashboard(bot).item("okr:O3/机房迁移")
+    assert page.owner == "周杰"
+    assert [(v.week, v.progress, v.author) for v in page.values] == [
+        ("2024-W26", 80, "周杰"), ("2024-W25", 60, "周杰")]
+    with pytest.raises(NotAllowed):
+        Dashboard(bot).item("okr:nope")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.adapters.web.config import DashboardConfig
 from bot.adapters.web.pages import Pages
 from bot.adapters.web.signin import SignInRoutes
-from bot.adapters.web.site import Forbidden, SignInNeeded, Site
+from bot.adapters.web.site import Refusal, SignInNeeded, Site
 from bot.services.bot import Bot
 from bot.services.context import Clock
 
@@ -53,14 +54,12 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
     pages, signin = Pages(site), SignInRoutes(site, transport)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Forbidden)
+        assert isinstance(exc, Refusal)
         return site.page(request, "forbidden.html", status=exc.status,
                          message=site.words(request)(exc.reason, **exc.params))
 
     async def sign_in_needed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
-        from urllib.parse import urlencode
-
         return site.redirect("/signin?" + urlencode({"next": exc.next_path}))
 
     routes = [
@@ -93,4 +92,4 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
                    https_only=config.secure),
     ]
     return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={Forbidden: forbidden, SignInNeeded: sign_in_needed})
+                     exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed})

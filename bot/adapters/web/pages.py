@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.adapters.web import charts
-from bot.adapters.web.site import Forbidden, Site
+from bot.adapters.web.site import Refusal, Site
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.dashboard import NotAllowed
@@ -26,7 +26,7 @@ def _week(label: str | None, default: IsoWeek) -> IsoWeek:
     try:
         return IsoWeek.parse(label)
     except WeekLabelError as exc:
-        raise Forbidden("bad_week", status=400, detail=str(exc)) from None
+        raise Refusal("bad_week", status=400, detail=str(exc)) from None
 
 
 def _int(value: str | None, default: int) -> int:
@@ -63,7 +63,7 @@ class Pages:
         try:
             reply = await run_in_threadpool(self.d.edit, viewer, week, form.get("item", ""), form.get("text", ""))
         except NotAllowed as exc:
-            raise Forbidden(exc.reason) from None
+            raise Refusal(exc.reason) from None
         self.site.flash(request, reply.text or self.site.words(request)("saved"))
         return self.site.redirect(f"/week/{week.label}")
 
@@ -74,7 +74,7 @@ class Pages:
         try:
             result = await run_in_threadpool(self.d.publish, viewer, week)
         except NotAllowed as exc:
-            raise Forbidden(exc.reason) from None
+            raise Refusal(exc.reason) from None
         self.site.flash(request, self.site.words(request)("republished" if result.updated else "published"))
         return self.site.redirect(f"/week/{week.label}")
 
@@ -84,7 +84,7 @@ class Pages:
         try:
             sent = await run_in_threadpool(self.d.remind, viewer)
         except NotAllowed as exc:
-            raise Forbidden(exc.reason) from None
+            raise Refusal(exc.reason) from None
         self.site.flash(request, self.site.words(request)("reminded", n=sent))
         return self.site.redirect("/week")
 
@@ -95,7 +95,7 @@ class Pages:
         week = _week(request.path_params["label"], self.d.current_week())
         fmt = request.path_params["fmt"]
         if fmt not in ("md", "csv", "json"):
-            raise Forbidden("not_found", status=404)
+            raise Refusal("not_found", status=404)
         name = f"zhoubao-{week.label}.{fmt}"
         if fmt == "md":
             body = await run_in_threadpool(self.d.stored_markdown, week)
@@ -148,7 +148,7 @@ class Pages:
         try:
             page = await run_in_threadpool(self.d.item, request.query_params.get("key", ""))
         except NotAllowed as exc:
-            raise Forbidden(exc.reason, status=404) from None
+            raise Refusal(exc.reason, status=404) from None
         progress = [v for v in reversed(page.values) if v.progress is not None or v.value is not None]
         chart = charts.line_chart(
             [v.week for v in progress],

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.adapters.web.site import Forbidden, Site, safe_next
+from bot.adapters.web.site import Refusal, Site, safe_next
 from bot.services.signin import SignInRefused, Viewer
 
 STATE_LIFETIME = timedelta(minutes=10)
@@ -89,17 +89,17 @@ class SignInRoutes:
         return state, nonce
 
     async def _finish(self, request: Request, platform: str) -> dict[str, Any]:
-        """The pending sign-in this callback completes; Forbidden("oauth_state") if it is not ours or used."""
+        """The pending sign-in this callback completes; Refusal("oauth_state") if it is not ours or used."""
         pending = request.session.pop("oauth", None)
         state = request.query_params.get("state", "")
         now = self.site.clock()
         if (not isinstance(pending, dict) or pending.get("platform") != platform or not state
                 or not secrets.compare_digest(state, str(pending.get("state", "")))
                 or now.timestamp() - float(pending.get("at", 0)) > STATE_LIFETIME.total_seconds()):
-            raise Forbidden("oauth_state")
+            raise Refusal("oauth_state")
         # The session cookie could be replayed from before; the database remembers used states.
         if not await run_in_threadpool(self.site.signin.use_once, platform, state, now + STATE_LIFETIME):
-            raise Forbidden("oauth_state")
+            raise Refusal("oauth_state")
         if request.query_params.get("error"):
             raise OAuthFailed(request.query_params["error"])
         return pending
@@ -109,7 +109,7 @@ class SignInRoutes:
     async def slack_start(self, request: Request) -> Response:
         cfg = self.site.config.slack
         if cfg is None:
-            raise Forbidden("signin_unavailable", status=404)
+            raise Refusal("signin_unavailable", status=404)
         state, nonce = self._begin(request, "slack")
         url = prepare_grant_uri(cfg.authorize_url, cfg.client_id, "code", scope=SLACK_SCOPE, state=state,
                                 nonce=nonce, redirect_uri=self.site.config.url("/signin/slack/callback"))
@@ -118,7 +118,7 @@ class SignInRoutes:
     async def slack_callback(self, request: Request) -> Response:
         cfg = self.site.config.slack
         if cfg is None:
-            raise Forbidden("signin_unavailable", status=404)
+            raise Refusal("signin_unavailable", status=404)
         try:
             pending = await self._finish(request, "slack")
             claims = await self._slack_claims(request.query_params.get("code", ""), str(pending["nonce"]))
@@ -163,7 +163,7 @@ class SignInRoutes:
     async def feishu_start(self, request: Request) -> Response:
         cfg = self.site.config.feishu
         if cfg is None:
-            raise Forbidden("signin_unavailable", status=404)
+            raise Refusal("signin_unavailable", status=404)
         state, _nonce = self._begin(request, "feishu")
         # https://open.feishu.cn/document/common-capabilities/sso/api/obtain-oauth-code: client_id, redirect_uri, state
         url = prepare_grant_uri(cfg.authorize_url, cfg.app_id, "code", state=state,
@@ -173,7 +173,7 @@ class SignInRoutes:
     async def feishu_callback(self, request: Request) -> Response:
         cfg = self.site.config.feishu
         if cfg is None:
-            raise Forbidden("signin_unavailable", status=404)
+            raise Refusal("signin_unavailable", status=404)
         try:
             pending = await self._finish(request, "feishu")
             user = await self._feishu_user(request.query_params.get("code", ""))

@@ -25,8 +25,8 @@ from bot.text.render import templates_dir
 from bot.text.web_words import WORDS, web_words
 
 
-class Forbidden(Exception):
-    """Answered with 403 and the plain explanation `reason` names (a web words key)."""
+class Refusal(Exception):
+    """Answered with `status` (403 unless said) and the plain explanation `reason` names (a web words key)."""
 
     def __init__(self, reason: str, status: int = 403, **params: str) -> None:
         self.reason, self.status, self.params = reason, status, params
@@ -105,7 +105,7 @@ class Site:
         sent = form.get("csrf")
         expected = request.session.get("csrf")
         if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
-            raise Forbidden("csrf_failed")
+            raise Refusal("csrf_failed")
         return {k: v for k, v in form.items() if isinstance(v, str)}
 
     def flash(self, request: Request, text: str) -> None:
