@@ -129,3 +129,14 @@ def test_trends_page_draws_its_charts(page: Page, site: Site) -> None:
     shot(page, "trends")
     box = page.locator("#chart-metrics svg").bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 100
+
+
+def test_the_dashboard_switches_to_english(page: Page, site: Site) -> None:
+    sign_in(page, site, "zhangwei")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("#week-title")).to_have_text("Weekly report 2024-W26")
+    expect(page.locator("#publish")).to_have_text("Publish now")
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("#history tbody tr").first).to_contain_text("2024-W26")
+    expect(page.locator("#history tbody tr").first).to_contain_text("C: 1")
+    shot(page, "history-en")
