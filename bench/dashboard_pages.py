@@ -45,8 +45,8 @@ from bench.compile_history import (
 )
 from bot.adapters.web import DashboardConfig, build_dashboard
 from bot.domain.team import Team
-from bot.runtime.cli_dashboard import sign_in_link
 from bot.runtime.composition import build_bot
+from bot.runtime.dashboard import sign_in_link
 from bot.services.bot import Bot
 from bot.services.chat import RenderedReport
 from storage.db import make_engine, upgrade

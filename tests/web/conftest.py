@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.web import DashboardConfig, build_dashboard
-from bot.runtime.cli_dashboard import sign_in_link
+from bot.runtime.dashboard import sign_in_link
 from bot.services.bot import Bot
 from tests.conftest import SHANGHAI, _in_ci
 from tests.fakes import FakeChat, FixedClock

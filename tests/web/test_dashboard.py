@@ -16,7 +16,7 @@ from sqlalchemy import text
 from bot.adapters.web import DashboardConfig, build_dashboard
 from bot.adapters.web.site import safe_next
 from bot.domain.weeks import IsoWeek
-from bot.runtime.cli_dashboard import sign_in_link
+from bot.runtime.dashboard import sign_in_link
 from bot.services.bot import Bot
 from bot.services.dashboard import Dashboard, NotAllowed
 from bot.services.signin import SignIn
@@ -228,3 +228,13 @@ def test_an_items_page_lists_its_answers_week_by_week(bot: Bot) -> None:
         ("2024-W26", 80, "周杰"), ("2024-W25", 60, "周杰")]
     with pytest.raises(NotAllowed):
         Dashboard(bot).item("okr:nope")
+
+
+def test_a_database_outage_is_a_plain_503(served, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "lina")
+    bot.engine.dispose()
+    (tmp_path / "d.db").rename(tmp_path / "moved.db")
+    (tmp_path / "d.db").mkdir()  # a folder where the database file was: SQLite cannot open it
+    resp = c.get(f"{url}/week")
+    assert resp.status_code == 503 and "数据库暂时无法连接" in resp.text

@@ -170,7 +170,7 @@ def test_feishu_bad_code_and_stranger_are_refused(world: World) -> None:
 
 
 def test_link_expires_after_ten_minutes_and_refuses_forgeries(world: World) -> None:
-    from bot.runtime.cli_dashboard import sign_in_link
+    from bot.runtime.dashboard import sign_in_link
 
     config = DashboardConfig(secret=SECRET, public_url=world.url)
     link, _ = sign_in_link(world.bot, config, "lina")

@@ -20,6 +20,7 @@ from bot.adapters.web.signin import SignInRoutes
 from bot.adapters.web.site import Refusal, SignInNeeded, Site
 from bot.services.bot import Bot
 from bot.services.context import Clock
+from storage.db import DatabaseUnavailable
 
 # No script at all, styles inline, nothing from other origins, and no framing (clickjacking).
 _HEADERS = [
@@ -58,6 +59,9 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         return site.page(request, "forbidden.html", status=exc.status,
                          message=site.words(request)(exc.reason, **exc.params))
 
+    async def database_down(request: Request, exc: Exception) -> Response:
+        return site.page(request, "forbidden.html", status=503, message=site.words(request)("db_unavailable"))
+
     async def sign_in_needed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
         return site.redirect("/signin?" + urlencode({"next": exc.next_path}))
@@ -92,4 +96,5 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
                    https_only=config.secure),
     ]
     return Starlette(routes=routes, middleware=middleware,
-                     exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed})
+                     exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed,
+                                         DatabaseUnavailable: database_down})
