@@ -179,6 +179,7 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "week_id", "item_key"),
         Index("ix_entries_team_week", "team_id", "week_id"),
+        Index("ix_entries_team_item", "team_id", "item_key"),  # an item's page, a trend over weeks
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -197,6 +198,7 @@ class BankStatusRow(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "week_id", "item_key"),
         Index("ix_bank_statuses_team_week", "team_id", "week_id"),
+        Index("ix_bank_statuses_team_item", "team_id", "item_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +216,7 @@ class MetricValueRow(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "week_id", "item_key"),
         Index("ix_metric_values_team_week", "team_id", "week_id"),
+        Index("ix_metric_values_team_item", "team_id", "item_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -342,3 +345,16 @@ class SchedulerJobRow(Base):
     id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
     next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
     job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SignInNonceRow(Base):
+    """A one-time sign-in link or OAuth state already used: presenting it again is refused."""
+
+    __tablename__ = "signin_nonces"
+    __table_args__ = (UniqueConstraint("purpose", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # link | slack | feishu
+    nonce: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime] = mapped_column(TZ)
+    expires_at: Mapped[datetime] = mapped_column(TZ)  # past it, the row may be purged

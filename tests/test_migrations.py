@@ -18,7 +18,13 @@ def test_upgrade_from_empty_matches_models(database_url: str) -> None:
     assert current == head and head
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
-    assert diff == []
+    assert [d for d in diff if not _search_object(d)] == []
+
+
+def _search_object(diff: object) -> bool:
+    """The dialect-specific search index (FTS5 tables, pg_trgm indexes) is made by migration 0003 alone."""
+    obj = diff[1] if isinstance(diff, tuple) and len(diff) > 1 else None
+    return str(getattr(obj, "name", "")).startswith("search_")
 
 
 def test_week_scoped_tables_have_a_team_week_index(database_url: str) -> None:

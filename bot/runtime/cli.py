@@ -19,6 +19,7 @@ from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIP
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.runtime.cli_dashboard import dashboard_app
 from bot.runtime.composition import ConsoleParts, HttpThread, Runtime, bind, build_bot, compose
 from bot.runtime.jobs import DueJobs
 from bot.runtime.settings import Settings
@@ -61,6 +62,7 @@ log = logging.getLogger("zhoubao")
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True, cls=_Group)
 app.add_typer(incident_app, name="incident")
 app.add_typer(db_app, name="db")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -169,6 +171,14 @@ def run(
     session = ConsoleSession(runtime.bot, runtime.platform.chat, runtime.platform.clock, sys.stdout,
                              jobs=DueJobs(runtime.bot), echo=echo)
     http = _http_alongside(runtime, settings.port)
+    if http is not None and team.editors:
+        from bot.runtime.dashboard import sign_in_link
+
+        editor = team.person_by_id[team.editors[0]]
+        link, expires = sign_in_link(runtime.bot, runtime.dashboard, editor.id)
+        typer.echo(f"Dashboard: {runtime.dashboard.url('/')}\n"
+                   f"Sign in as {editor.name} (one use, until {expires:%H:%M}): {link}\n"
+                   f"Another person: zhoubao dashboard link --as <name>", err=True)
     interactive = sys.stdin.isatty()
     if interactive:
         typer.echo(f"zhoubao console — team {team.team.name}, {now:%Y-%m-%d %a %H:%M} {team.team.timezone}. "

@@ -26,7 +26,7 @@ from slack_bolt import App
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
 from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.adapters.feishu import transports as feishu
@@ -39,7 +39,10 @@ from bot.adapters.slack import transports as slack
 from bot.adapters.slack.app import Workers, build_app
 from bot.adapters.slack.gateway import SlackGateway, make_client
 from bot.adapters.slack.limits import Pacer
+from bot.adapters.web import build_dashboard
+from bot.adapters.web.config import DashboardConfig
 from bot.domain.team import Team
+from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
 from bot.runtime.http import Endpoint, build_http_app
 from bot.runtime.metrics import PrometheusMetrics
@@ -211,6 +214,7 @@ class Runtime:
     metrics: PrometheusMetrics
     health: Health
     http: Starlette
+    dashboard: DashboardConfig  # the web dashboard's configuration (sign-in links are made with it)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -320,5 +324,8 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     scheduler = None if platform == "console" else \
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
     health = Health(team.team.name, store.db, scheduler, bot.spool)
-    http = build_http_app(health, metrics, events=events, extra=extra_routes)
-    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http)
+    dashboard = dashboard_config(settings)
+    # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
+    site = Mount("/", app=build_dashboard(bot, dashboard))
+    http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site])
+    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard)

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.slack.config import SlackSettings
+from bot.adapters.web.config import WebSettings
 
 # The drivers installed with zhoubao: SQLite (standard library) and PostgreSQL (psycopg 3).
 SUPPORTED_DATABASES = ("sqlite:///path/to/file.db", "postgresql://user:password@host:5432/name "
@@ -20,7 +21,7 @@ SUPPORTED_DATABASES = ("sqlite:///path/to/file.db", "postgresql://user:password@
 _SUPPORTED_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
 
 
-class Settings(BaseSettings, SlackSettings, FeishuSettings):
+class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
     """Everything from the environment; the platform fields come from each adapter's settings model."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",

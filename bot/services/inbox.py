@@ -192,18 +192,21 @@ class Inbox:
 
     def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
                     at: datetime, week: IsoWeek | None = None,
-                    held: Mapping[str, str] | None = None) -> Reply:
-        """A form replaces what was said about each item it names (the forms service calls this).
+                    held: Mapping[str, str] | None = None, *, any_item: bool = False) -> Reply:
+        """A form (Slack modal, Feishu card, dashboard) replaces what was said about each item it names
+        (the forms service calls this).
 
         `held` maps an item key to why its answer is not applied: its text is kept in the stored
-        message, so nothing typed is lost, but not added to the report.
+        message, so nothing typed is lost, but not added to the report. `any_item`: an editor correcting
+        someone else's item (the caller checked the role); the editor is stored as the author, and the
+        owner's earlier text stays in the history.
         """
         held = held or {}
         loc = self.ctx.locale
         person = self.ctx.person(user)
         if person is None:
             return Reply(messages.not_member(loc), ok=False)
-        mine = {it.key: it for it in self.ctx.team.items_of(person.id)}
+        mine = {it.key: it for it in (self.ctx.team.items if any_item else self.ctx.team.items_of(person.id))}
         not_mine = [k for k in answers_by_item if k not in mine]
         week = week or self.ctx.week_of(at)
         said = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]

@@ -1,0 +1,100 @@
+"""The dashboard as a Starlette app the runtime mounts at `/` on the one HTTP server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.adapters.web.config import DashboardConfig
+from bot.adapters.web.pages import Pages
+from bot.adapters.web.signin import SignInRoutes
+from bot.adapters.web.site import Refusal, SignInNeeded, Site
+from bot.services.bot import Bot
+from bot.services.context import Clock
+from storage.db import DatabaseUnavailable
+
+# No script at all, styles inline, nothing from other origins, and no framing (clickjacking).
+_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                                 b"form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class _SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = None,
+                    transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+    """The dashboard's routes, sessions and error pages; `transport` points the OAuth calls at a stand-in."""
+    site = Site(bot, config, clock or bot.ctx.clock)
+    pages, signin = Pages(site), SignInRoutes(site, transport)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refusal)
+        return site.page(request, "forbidden.html", status=exc.status,
+                         message=site.words(request)(exc.reason, **exc.params))
+
+    async def database_down(request: Request, exc: Exception) -> Response:
+        return site.page(request, "forbidden.html", status=503, message=site.words(request)("db_unavailable"))
+
+    async def sign_in_needed(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInNeeded)
+        return site.redirect("/signin?" + urlencode({"next": exc.next_path}))
+
+    routes = [
+        Route("/", pages.home),
+        Route("/signin", signin.page),
+        Route("/signin/link", signin.link),
+        Route("/signin/link", signin.redeem, methods=["POST"]),
+        Route("/signin/slack", signin.slack_start),
+        Route("/signin/slack/callback", signin.slack_callback),
+        Route("/signin/feishu", signin.feishu_start),
+        Route("/signin/feishu/callback", signin.feishu_callback),
+        Route("/signout", signin.sign_out, methods=["POST"]),
+        Route("/week", pages.week),
+        Route("/week/remind", pages.remind, methods=["POST"]),
+        Route("/week/{label}", pages.week),
+        Route("/week/{label}/items", pages.edit, methods=["POST"]),
+        Route("/week/{label}/publish", pages.publish, methods=["POST"]),
+        Route("/week/{label}/report.{fmt:str}", pages.download),
+        Route("/history", pages.history),
+        Route("/export", pages.export),
+        Route("/search", pages.search),
+        Route("/trends", pages.trends),
+        Route("/item", pages.item),
+    ]
+    middleware = [
+        Middleware(_SecurityHeaders),
+        # Signed (itsdangerous) cookie, HttpOnly always; SameSite=Lax; Secure when served over HTTPS.
+        Middleware(SessionMiddleware, secret_key=config.secret, session_cookie="zhoubao_session",
+                   max_age=int(timedelta(hours=config.session_hours).total_seconds()), same_site="lax",
+                   https_only=config.secure),
+    ]
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed,
+                                         DatabaseUnavailable: database_down})

@@ -1,0 +1,209 @@
+"""Charts drawn on the server as SVG (no script, no CDN: the dashboard works on an intranet).
+
+Each chart comes with its numbers as a table, for screen readers and copying. Geometry only: the
+numbers come from the trends service, the words from the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from bot.services.trends import Trends
+
+WIDTH, HEIGHT = 720, 260
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 48
+LEGEND_PER_ROW, LEGEND_ROW = 4, 16
+MAX_LINES = 12  # more lines than this is a tangle; the table under the chart keeps every series
+MAX_POINTS = 400  # hover titles on at most this many points, so a wide chart stays light
+COLORS = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563")
+STAGE_COLORS = {"意向": "#e5e7eb", "方案": "#fde68a", "开发": "#93c5fd", "联调": "#a78bfa", "上线": "#4ade80"}
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    svg: Markup
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: bool = True  # every cell after the first is a number written by `_num` (nothing to escape)
+
+    def table(self) -> Markup:
+        """The chart's numbers as an HTML table; built here because a template loop over thousands of cells
+        costs more than the rest of the page."""
+        head = "".join(f'<th scope="col">{escape(c)}</th>' for c in self.columns)
+        cell = (lambda v: v) if self.numeric else escape
+        body = "".join(f"<tr><th scope=\"row\">{escape(r[0])}</th>{''.join(f'<td>{cell(v)}</td>' for v in r[1:])}</tr>"
+                       for r in self.rows)
+        return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")  # noqa: S704
+
+
+def _num(v: float | None) -> str:
+    if v is None:
+        return ""
+    return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def _x(i: int, n: int) -> float:
+    inner = WIDTH - LEFT - RIGHT
+    return LEFT + (inner * (i + 0.5) / n if n else 0)
+
+
+def _frame(labels: Sequence[str], lo: float, hi: float, title: str, legend_rows: int = 1) -> list[str]:
+    height = HEIGHT + LEGEND_ROW * max(0, legend_rows - 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">']
+    for k in range(5):  # horizontal grid with values
+        v = lo + (hi - lo) * k / 4
+        y = HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * k / 4
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{_num(v)}</text>')
+    step = max(1, len(labels) // 8)
+    for i, label in enumerate(labels):
+        if i % step == 0 or i == len(labels) - 1:
+            parts.append(f'<text x="{_x(i, len(labels)):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                         f'font-size="10">{escape(label[2:])}</text>')
+    return parts
+
+
+def _y(v: float, lo: float, hi: float) -> float:
+    span = (hi - lo) or 1.0
+    return HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * (v - lo) / span
+
+
+def _legend_rows(n: int) -> int:
+    return max(1, -(-n // LEGEND_PER_ROW))
+
+
+def _legend(names: Sequence[str]) -> list[str]:
+    out = []
+    for n, name in enumerate(names):
+        x = LEFT + (n % LEGEND_PER_ROW) * 165
+        y = HEIGHT - 14 + (n // LEGEND_PER_ROW) * LEGEND_ROW
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{COLORS[n % len(COLORS)]}"/>'
+                   f'<text x="{x + 14}" y="{y}" font-size="11">{escape(name[:22])}</text>')
+    return out
+
+
+def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, title: str,
+               key: str = "line", lo: float | None = None, hi: float | None = None) -> Chart:
+    """Lines over weeks (the first MAX_LINES series); a week without a value breaks the line.
+
+    The table keeps every series."""
+    table_series = series
+    series = series[:MAX_LINES]
+    points = sum(1 for _, vs in series for v in vs if v is not None) <= MAX_POINTS
+    values = [v for _, vs in series for v in vs if v is not None]
+    lo = min(values) if lo is None and values else (lo or 0.0)
+    hi = max(values) if hi is None and values else (hi if hi is not None else 1.0)
+    if hi <= lo:
+        lo, hi = lo - 1, hi + 1
+    pad = (hi - lo) * 0.05
+    lo, hi = lo - pad, hi + pad
+    parts = _frame(labels, lo, hi, title, _legend_rows(len(series)))
+    for n, (_name, vs) in enumerate(series):
+        color = COLORS[n % len(COLORS)]
+        run: list[str] = []
+        for i, v in enumerate([*vs, None]):
+            if v is None:
+                if len(run) > 1:
+                    parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(run)}"/>')
+                run = []
+                continue
+            x, y = _x(i, len(labels)), _y(v, lo, hi)
+            run.append(f"{x:.1f},{y:.1f}")
+            if points:
+                    parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(labels[i])}: '
+                             f"{_num(v)}</title></circle>")
+    parts += _legend([name for name, _ in series]) + ["</svg>"]
+    rows = tuple((label, *(_num(vs[i]) for _, vs in table_series)) for i, label in enumerate(labels))
+    return Chart(key, title, Markup("".join(parts)), ("", *(name for name, _ in table_series)), rows)  # noqa: S704
+
+
+def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, title: str,
+                 key: str = "bars") -> Chart:
+    """Stacked bars per week (incidents by severity; weights, so 0.5 shows as half a step)."""
+    totals = [sum(vs[i] for _, vs in series) for i in range(len(labels))]
+    hi = max([*totals, 1.0])
+    parts = _frame(labels, 0.0, hi, title, _legend_rows(len(series)))
+    bar = max(2.0, (WIDTH - LEFT - RIGHT) / max(1, len(labels)) * 0.7)
+    for i in range(len(labels)):
+        base = 0.0
+        for n, (name, vs) in enumerate(series):
+            if vs[i] <= 0:
+                continue
+            y0, y1 = _y(base, 0.0, hi), _y(base + vs[i], 0.0, hi)
+            parts.append(f'<rect x="{_x(i, len(labels)) - bar / 2:.1f}" y="{y1:.1f}" width="{bar:.1f}" '
+                         f'height="{y0 - y1:.1f}" fill="{COLORS[n % len(COLORS)]}"><title>{escape(labels[i])} '
+                         f"{escape(name)}: {_num(vs[i])}</title></rect>")
+            base += vs[i]
+    parts += _legend([name for name, _ in series]) + ["</svg>"]
+    rows = tuple((label, *(_num(vs[i]) for _, vs in series)) for i, label in enumerate(labels))
+    return Chart(key, title, Markup("".join(parts)), ("", *(name for name, _ in series)), rows)  # noqa: S704
+
+
+def timeline(labels: Sequence[str], rows_in: Sequence[tuple[str, Sequence[str | None]]], *, title: str,
+             key: str = "timeline") -> Chart:
+    """One row per bank, one cell per week, coloured by the stage its note stated."""
+    row_h = 22
+    height = TOP + row_h * len(rows_in) + 30
+    cell = (WIDTH - 120 - RIGHT) / max(1, len(labels))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">']
+    for r, (name, stages) in enumerate(rows_in):
+        y = TOP + r * row_h
+        parts.append(f'<text x="112" y="{y + 15}" text-anchor="end" font-size="12">{escape(name)}</text>')
+        for i, stage in enumerate(stages):
+            if stage is None:
+                continue
+            parts.append(f'<rect x="{120 + i * cell:.1f}" y="{y}" width="{max(1.0, cell - 1):.1f}" height="{row_h - 4}" '
+                         f'fill="{STAGE_COLORS.get(stage, "#cbd5e1")}"><title>{escape(labels[i])}: '
+                         f"{escape(stage)}</title></rect>")
+    x = 120
+    for stage, color in STAGE_COLORS.items():
+        parts.append(f'<rect x="{x}" y="{height - 20}" width="10" height="10" fill="{color}"/>'
+                     f'<text x="{x + 14}" y="{height - 11}" font-size="11">{escape(stage)}</text>')
+        x += 70
+    parts.append("</svg>")
+    rows = tuple((label, *((st[i] or "") for _, st in rows_in)) for i, label in enumerate(labels))
+    return Chart(key, title, Markup("".join(parts)), ("", *(n for n, _ in rows_in)), rows, numeric=False)  # noqa: S704
+
+
+def draw_all(trends: Trends, t: Callable[..., str]) -> list[Chart]:
+    """Every trends chart, in page order."""
+    labels = trends.weeks
+    charts = [
+        line_chart(labels, [(s.name, s.values) for s in trends.metrics], title=t("chart_metrics"), key="metrics"),
+        line_chart(labels, [(t("chart_availability"), trends.availability.values)],
+                   title=t("chart_availability"), key="availability", hi=100.0),
+        stacked_bars(labels, [(s.name, [v or 0.0 for v in s.values]) for s in trends.incidents],
+                     title=t("chart_incidents"), key="incidents"),
+        line_chart(labels, [(s.name, s.values) for s in trends.progress], title=t("chart_progress"),
+                   key="progress", lo=0.0, hi=100.0),
+        timeline(labels, [(b.name, b.stages) for b in trends.banks], title=t("chart_banks"), key="banks"),
+    ]
+    people = trends.participation
+    charts.append(Chart(
+        "participation", t("chart_participation"),
+        _hbars([(p.person, p.answer_rate) for p in people], t("chart_participation")),
+        (t("col_person"), t("col_owned"), t("col_answer_rate"), t("col_late")),
+        tuple((p.person, str(p.owned), f"{p.answer_rate:g}%", str(p.late)) for p in people), numeric=False))
+    return charts
+
+
+def _hbars(rows: Sequence[tuple[str, float]], title: str) -> Markup:
+    row_h = 22
+    height = TOP + row_h * len(rows) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+             f'aria-label="{escape(title)}" class="chart">']
+    for r, (name, pct) in enumerate(rows):
+        y = TOP + r * row_h
+        w = (WIDTH - 120 - RIGHT - 50) * pct / 100
+        parts.append(f'<text x="112" y="{y + 15}" text-anchor="end" font-size="12">{escape(name)}</text>'
+                     f'<rect x="120" y="{y}" width="{w:.1f}" height="{row_h - 6}" fill="{COLORS[0]}"/>'
+                     f'<text x="{124 + w:.1f}" y="{y + 13}" font-size="11">{pct:g}%</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704

@@ -1,0 +1,175 @@
+"""The dashboard's pages and actions: translate a request into a service call and a template."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bot.adapters.web import charts
+from bot.adapters.web.site import Refusal, Site
+from bot.domain.team import ItemKind
+from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.services.dashboard import NotAllowed
+from bot.services.trends import DEFAULT_WEEKS
+
+MAX_EXPORT_WEEKS = 106
+
+
+def _week(label: str | None, default: IsoWeek) -> IsoWeek:
+    if not label:
+        return default
+    try:
+        return IsoWeek.parse(label)
+    except WeekLabelError as exc:
+        raise Refusal("bad_week", status=400, detail=str(exc)) from None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+class Pages:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.d = site.dashboard
+
+    async def home(self, request: Request) -> Response:
+        self.site.require(request)
+        return self.site.redirect("/week")
+
+    # ----- a week ---------------------------------------------------------------------
+
+    async def week(self, request: Request) -> Response:
+        viewer = self.site.require(request)
+        week = _week(request.query_params.get("week") or request.path_params.get("label"), self.d.current_week())
+        view = await run_in_threadpool(self.d.week, week, viewer)
+        editor_items = [i for i in view.items if i.item.kind is ItemKind.EDITOR]
+        other_items = [i for i in view.items if i.item.kind is not ItemKind.EDITOR]
+        return self.site.page(request, "week.html", view=view, items=other_items, editor_items=editor_items,
+                              report_html=self.site.markdown(view.markdown))
+
+    async def edit(self, request: Request) -> Response:
+        viewer = self.site.require(request)
+        form = await self.site.form(request)
+        week = _week(request.path_params["label"], self.d.current_week())
+        try:
+            reply = await run_in_threadpool(self.d.edit, viewer, week, form.get("item", ""), form.get("text", ""))
+        except NotAllowed as exc:
+            raise Refusal(exc.reason) from None
+        self.site.flash(request, reply.text or self.site.words(request)("saved"))
+        return self.site.redirect(f"/week/{week.label}")
+
+    async def publish(self, request: Request) -> Response:
+        viewer = self.site.require(request)
+        await self.site.form(request)
+        week = _week(request.path_params["label"], self.d.current_week())
+        try:
+            result = await run_in_threadpool(self.d.publish, viewer, week)
+        except NotAllowed as exc:
+            raise Refusal(exc.reason) from None
+        self.site.flash(request, self.site.words(request)("republished" if result.updated else "published"))
+        return self.site.redirect(f"/week/{week.label}")
+
+    async def remind(self, request: Request) -> Response:
+        viewer = self.site.require(request)
+        await self.site.form(request)
+        try:
+            sent = await run_in_threadpool(self.d.remind, viewer)
+        except NotAllowed as exc:
+            raise Refusal(exc.reason) from None
+        self.site.flash(request, self.site.words(request)("reminded", n=sent))
+        return self.site.redirect("/week")
+
+    # ----- downloads ---------------------------------------------------------------------
+
+    async def download(self, request: Request) -> Response:
+        self.site.require(request)
+        week = _week(request.path_params["label"], self.d.current_week())
+        fmt = request.path_params["fmt"]
+        if fmt not in ("md", "csv", "json"):
+            raise Refusal("not_found", status=404)
+        name = f"zhoubao-{week.label}.{fmt}"
+        if fmt == "md":
+            body = await run_in_threadpool(self.d.stored_markdown, week)
+            return _attachment(body, "text/markdown; charset=utf-8", name)
+        rows = await run_in_threadpool(self.d.week_data, week)
+        return _table(rows, fmt, name)
+
+    async def export(self, request: Request) -> Response:
+        """Every item of every week in a range (at most two years), as CSV or JSON."""
+        self.site.require(request)
+        current = self.d.current_week()
+        first = _week(request.query_params.get("from"), current)
+        last = _week(request.query_params.get("to"), current)
+        first, last = min(first, last), max(first, last)
+        fmt = "json" if request.query_params.get("format") == "json" else "csv"
+
+        def collect() -> list[dict[str, str]]:
+            rows: list[dict[str, str]] = []
+            weeks = [IsoWeek.parse(s.label) for s in self.d.range_summaries(first, last)][-MAX_EXPORT_WEEKS:]
+            for w in weeks:
+                rows.extend(self.d.week_data(w))
+            return rows
+
+        rows = await run_in_threadpool(collect)
+        return _table(rows, fmt, f"zhoubao-{first.label}_{last.label}.{fmt}")
+
+    # ----- history, search, trends, an item -------------------------------------------------
+
+    async def history(self, request: Request) -> Response:
+        self.site.require(request)
+        page = await run_in_threadpool(self.d.history, _int(request.query_params.get("page"), 1))
+        return self.site.page(request, "history.html", history=page, current=self.d.current_week().label)
+
+    async def search(self, request: Request) -> Response:
+        self.site.require(request)
+        q = request.query_params.get("q", "").strip()
+        hits = await run_in_threadpool(self.d.search, q) if q else []
+        return self.site.page(request, "search.html", q=q, hits=hits, limit=50)
+
+    async def trends(self, request: Request) -> Response:
+        self.site.require(request)
+        n = _int(request.query_params.get("weeks"), DEFAULT_WEEKS)
+        data = await run_in_threadpool(self.site.trends.trends, n)
+        t = self.site.words(request)
+        drawn = charts.draw_all(data, t)
+        return self.site.page(request, "trends.html", trends=data, charts=drawn, max_lines=charts.MAX_LINES)
+
+    async def item(self, request: Request) -> Response:
+        self.site.require(request)
+        try:
+            page = await run_in_threadpool(self.d.item, request.query_params.get("key", ""))
+        except NotAllowed as exc:
+            raise Refusal(exc.reason, status=404) from None
+        progress = [v for v in reversed(page.values) if v.progress is not None or v.value is not None]
+        chart = charts.line_chart(
+            [v.week for v in progress],
+            [(page.item.name, [float(v.progress if v.progress is not None else v.value or 0) for v in progress])],
+            title=page.item.title) if progress else None
+        return self.site.page(request, "item.html", page=page, chart=chart)
+
+
+def _attachment(body: str, media_type: str, name: str) -> Response:
+    return PlainTextResponse(body, media_type=media_type,
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _table(rows: list[dict[str, str]], fmt: str, name: str) -> Response:
+    if fmt == "json":
+        return _attachment(json.dumps(rows, ensure_ascii=False, indent=1), "application/json; charset=utf-8", name)
+    out = io.StringIO()
+    fields = list(rows[0]) if rows else ["week", "kind", "key", "title", "owner", "text"]
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    # A byte-order mark, so Excel opens Chinese text as UTF-8.
+    return _attachment("\ufeff" + out.getvalue(), "text/csv; charset=utf-8", name)
+

@@ -1,0 +1,152 @@
+"""What every dashboard handler shares: templates, words, the viewer, CSRF, flash messages, safe redirects."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from bot.adapters.web.config import DashboardConfig
+from bot.services.bot import Bot
+from bot.services.context import Clock
+from bot.services.dashboard import Dashboard
+from bot.services.signin import SignIn, Viewer
+from bot.services.trends import TrendsService
+from bot.text import i18n
+from bot.text.render import templates_dir
+from bot.text.web_words import WORDS, web_words
+
+
+class Refusal(Exception):
+    """Answered with `status` (403 unless said) and the plain explanation `reason` names (a web words key)."""
+
+    def __init__(self, reason: str, status: int = 403, **params: str) -> None:
+        self.reason, self.status, self.params = reason, status, params
+        super().__init__(reason)
+
+
+class SignInNeeded(Exception):
+    """Answered with a redirect to the sign-in page, coming back to `next` afterwards."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+        super().__init__(next_path)
+
+
+def safe_next(value: str | None, default: str = "/week") -> str:
+    """A local path to go back to; anything else (other hosts, `//host`, `/\\host`, schemes) is `default`."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(c in value for c in "\r\n\\"):
+        return default
+    return value
+
+
+class Site:
+    def __init__(self, bot: Bot, config: DashboardConfig, clock: Clock) -> None:
+        self.bot, self.config, self.clock = bot, config, clock
+        self.team = bot.ctx.team
+        self.dashboard = Dashboard(bot)
+        self.trends = TrendsService(bot.ctx)
+        self.signin = SignIn(bot.ctx, config.secret)
+        # Autoescape on: everything people typed reaches the page as text.
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir() / "web"),
+                                      autoescape=True, undefined=jinja2.StrictUndefined,
+                                      trim_blocks=True, lstrip_blocks=True)
+        # html off: a reply containing HTML is shown as typed, never as markup.
+        self.md = MarkdownIt("commonmark", {"html": False})
+        self._html: dict[str, Markup] = {}
+
+    # ----- the session ---------------------------------------------------------------
+
+    def locale(self, request: Request) -> str:
+        wanted = request.query_params.get("lang")
+        if wanted in WORDS:
+            request.session["lang"] = wanted
+        lang = request.session.get("lang")
+        return lang if lang in WORDS else self.team.team.locale
+
+    def viewer(self, request: Request) -> Viewer | None:
+        """Who is signed in, looked up in the team file on every request (removing someone revokes access)."""
+        pid = request.session.get("pid")
+        return self.signin.viewer(pid) if isinstance(pid, str) else None
+
+    def require(self, request: Request) -> Viewer:
+        viewer = self.viewer(request)
+        if viewer is None:
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise SignInNeeded(path)
+        return viewer
+
+    def sign_in(self, request: Request, viewer: Viewer) -> None:
+        """A fresh session for `viewer` (nothing from before sign-in carries over, so no fixation)."""
+        lang = request.session.get("lang")
+        request.session.clear()
+        request.session.update({"pid": viewer.person.id, "csrf": secrets.token_urlsafe(24)})
+        if lang:
+            request.session["lang"] = lang
+
+    def csrf_token(self, request: Request) -> str:
+        token = request.session.get("csrf")
+        if not isinstance(token, str):
+            token = secrets.token_urlsafe(24)
+            request.session["csrf"] = token
+        return token
+
+    async def form(self, request: Request) -> dict[str, str]:
+        """The posted form, after checking its CSRF token against the session's."""
+        form = await request.form()
+        sent = form.get("csrf")
+        expected = request.session.get("csrf")
+        if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+            raise Refusal("csrf_failed")
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    def flash(self, request: Request, text: str) -> None:
+        request.session["flash"] = text
+
+    # ----- responses -----------------------------------------------------------------
+
+    def words(self, request: Request) -> Callable[..., str]:
+        table = web_words(self.locale(request))
+
+        def t(key: str, **params: object) -> str:
+            return table[key].format(**params) if params else table[key]
+
+        return t
+
+    def when(self, request: Request) -> Callable[[datetime | None], str]:
+        locale, zone = self.locale(request), self.team.zone
+
+        def fmt(at: datetime | None) -> str:
+            return i18n.format_datetime(at.astimezone(zone), locale) if at else ""
+
+        return fmt
+
+    def markdown(self, text: str) -> Markup:
+        """The report's Markdown as HTML; a report changes rarely and parsing 200 items takes tens of ms,
+        so the last few renderings are kept."""
+        html = self._html.get(text)
+        if html is None:
+            html = Markup(self.md.render(text))  # noqa: S704 - markdown-it escapes text; raw HTML is off
+            if len(self._html) >= 16:
+                self._html.pop(next(iter(self._html)))
+            self._html[text] = html
+        return html
+
+    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        viewer = self.viewer(request)
+        html = self.env.get_template(template).render(
+            t=self.words(request), when=self.when(request), lang=self.locale(request), viewer=viewer,
+            csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
+            team=self.team.team.name, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def redirect(self, path: str) -> RedirectResponse:
+        return RedirectResponse(safe_next(path), status_code=303)

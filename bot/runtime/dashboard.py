@@ -1,0 +1,61 @@
+"""Wiring the web dashboard from the settings: its secret, its sign-in providers, one-time links."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+
+from bot.adapters.web import build_dashboard
+from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn
+from bot.runtime.settings import Settings
+from bot.services.bot import Bot
+from bot.services.signin import SignIn
+
+
+def dashboard_secret(settings: Settings) -> str:
+    """DASHBOARD_SECRET, else a random one kept (0600) in DASHBOARD_SECRET_FILE so every process shares it."""
+    if settings.dashboard_secret is not None:
+        return settings.dashboard_secret.get_secret_value()
+    path: Path = settings.dashboard_secret_file
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secret + "\n")
+    return secret
+
+
+def dashboard_config(settings: Settings) -> DashboardConfig:
+    """The dashboard's configuration from the settings: Slack/Feishu sign-in when their credentials are set."""
+    slack = None
+    if settings.slack_client_id and settings.slack_client_secret is not None:
+        slack = SlackSignIn(settings.slack_client_id, settings.slack_client_secret.get_secret_value(),
+                            settings.slack_openid_url)
+    feishu = None
+    if settings.feishu_app_id and settings.feishu_app_secret is not None:
+        feishu = FeishuSignIn(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
+                              settings.feishu_domain)
+    return DashboardConfig(secret=dashboard_secret(settings),
+                           public_url=settings.dashboard_url or f"http://127.0.0.1:{settings.port}",
+                           slack=slack, feishu=feishu)
+
+
+def sign_in_link(bot: Bot, config: DashboardConfig, who: str) -> tuple[str, datetime]:
+    """A one-time sign-in link for `who` (id or name) and when it expires; SignInRefused if not in the team."""
+    token, expires = SignIn(bot.ctx, config.secret).issue_link_token(who)
+    return config.url("/signin/link?" + urlencode({"token": token})), expires
+
+
+def dashboard_app(bot: Bot, settings: Settings) -> Starlette:
+    """The dashboard for the shared HTTP app to mount at `/`."""
+    return build_dashboard(bot, dashboard_config(settings))

@@ -1,0 +1,242 @@
+"""What the web dashboard shows and does: this week item by item, edits, publish, history, search, an item.
+
+Every action checks the viewer's role here (the adapter only translates), and every edit goes through
+the inbox like a chat form, so it is stored with who and when, and a published week's post is edited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from bot.domain.compile import compile_report
+from bot.domain.facts import WeekFacts
+from bot.domain.team import Item, ItemKind
+from bot.domain.weeks import IsoWeek
+from bot.services.bot import Bot
+from bot.services.chat import Reply
+from bot.services.cycle import PublishResult
+from bot.services.signin import Viewer
+from storage.db import transaction
+from storage.directory import Directory
+from storage.history import History, ItemValue, WeekSummary
+from storage.search import Search, SearchHit
+
+HISTORY_PAGE = 26
+SEARCH_LIMIT = 50
+ITEM_WEEKS = 52
+
+
+class NotAllowed(Exception):
+    """The viewer's role does not allow this; `reason` is a key of the web words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    item: Item
+    owner: str  # display name
+    state: str  # answered | missing | away
+    text: str  # as stored ("" when missing)
+    author: str | None = None  # display name of whoever wrote it last
+    updated_at: datetime | None = None
+    editable: bool = False  # by this viewer
+
+
+@dataclass(frozen=True)
+class WeekView:
+    week: IsoWeek
+    items: tuple[ItemStatus, ...]
+    markdown: str  # exactly what the channel gets (or got)
+    published_at: datetime | None
+    is_current: bool
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for i in self.items if i.state == "answered")
+
+    @property
+    def missing(self) -> tuple[ItemStatus, ...]:
+        return tuple(i for i in self.items if i.state == "missing")
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    label: str
+    published_at: datetime | None
+    completion: int  # percent of the team's items answered
+    incidents: tuple[tuple[str, Decimal], ...]  # (severity, weight) in the team's severity order
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: tuple[HistoryRow, ...]
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    item: Item
+    owner: str
+    values: tuple[ItemValue, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class Hit:
+    week: str
+    title: str  # item title, or "#12" for an incident
+    kind: str
+    text: str
+    item_key: str | None
+
+
+class Dashboard:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.ctx = bot.ctx
+
+    def current_week(self) -> IsoWeek:
+        return self.ctx.week_of(self.ctx.now())
+
+    # ----- this week -------------------------------------------------------------
+
+    def week(self, week: IsoWeek, viewer: Viewer) -> WeekView:
+        """The week item by item, and its report compiled as it will be (or was) posted."""
+        team, cycle = self.ctx.team, self.bot.cycle
+        facts = cycle.facts(week)
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
+        published_at = stored[1] if stored else None
+        if stored and published_at is not None:
+            markdown = stored[0]  # as posted (a later answer re-publishes, so it is current)
+        else:  # compiled from the facts already read, as WeeklyCycle.compile would
+            markdown = self.ctx.renderer.markdown(compile_report(
+                team, facts, cycle.facts(week.previous(), answers_only=True), compiled_at=self.ctx.now()))
+        names = {p.id: p.name for p in team.people}
+        items = []
+        for it in team.items:
+            text, author, updated = _stored(facts, it)
+            state = "answered" if text is not None else ("away" if it.owner in facts.away else "missing")
+            items.append(ItemStatus(it, names.get(it.owner, it.owner), state, text or "",
+                                    names.get(author or "", author), updated, self.may_edit(viewer, it)))
+        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week())
+
+    def may_edit(self, viewer: Viewer, item: Item) -> bool:
+        if viewer.is_editor:
+            return True
+        return item.kind is not ItemKind.EDITOR and item.owner == viewer.person.id
+
+    def edit(self, viewer: Viewer, week: IsoWeek, item_key: str, text: str) -> Reply:
+        """Store `text` as the item's answer, as a form from the viewer would; refreshes a published post."""
+        item = self.ctx.team.item_by_key.get(item_key)
+        if item is None:
+            raise NotAllowed("unknown_item")
+        if not self.may_edit(viewer, item):
+            raise NotAllowed("not_yours")
+        return self.bot.inbox.submit_form("web", viewer.person.id, f"web-{uuid.uuid4().hex}", {item_key: text},
+                                          self.ctx.now(), week, any_item=viewer.is_editor)
+
+    def publish(self, viewer: Viewer, week: IsoWeek) -> PublishResult:
+        if not viewer.is_editor:
+            raise NotAllowed("editors_only")
+        return self.bot.cycle.publish(week)
+
+    def remind(self, viewer: Viewer) -> int:
+        """Remind this week's missing owners now; a second click in the same minute sends nothing twice."""
+        if not viewer.is_editor:
+            raise NotAllowed("editors_only")
+        now = self.ctx.now()
+        return self.bot.cycle.send_prompts(kind=f"remind:web{now:%m%d%H%M}", at=now)
+
+    # ----- history, search, an item ------------------------------------------------------
+
+    def history(self, page: int = 1, per_page: int = HISTORY_PAGE) -> HistoryPage:
+        """Weeks newest first, one page at a time."""
+        total_items = len(self.ctx.team.items)
+        with transaction(self.ctx.db) as s:
+            h = History(s)
+            pages = max(1, -(-h.week_count(self.ctx.team_id) // per_page))
+            page = min(max(1, page), pages)
+            summaries = h.summaries(self.ctx.team_id, h.latest_weeks(self.ctx.team_id, per_page,
+                                                                      (page - 1) * per_page))
+        return HistoryPage(tuple(self._history_row(s, total_items) for s in summaries), page, pages)
+
+    def _history_row(self, s: WeekSummary, total_items: int) -> HistoryRow:
+        order = self.ctx.team.incidents.severities
+        sev = sorted(s.incidents.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        pct = min(100, round(100 * s.answered / total_items)) if total_items else 0
+        return HistoryRow(s.label, s.published_at, pct, tuple(sev))
+
+    def range_summaries(self, first: IsoWeek, last: IsoWeek) -> list[WeekSummary]:
+        with transaction(self.ctx.db) as s:
+            h = History(s)
+            return h.summaries(self.ctx.team_id, h.weeks_between(self.ctx.team_id, first.label, last.label))
+
+    def search(self, query: str) -> list[Hit]:
+        with transaction(self.ctx.db) as s:
+            hits = Search(s).find(self.ctx.team_id, query[:200], SEARCH_LIMIT)
+        return [self._hit(h) for h in hits]
+
+    def _hit(self, h: SearchHit) -> Hit:
+        if h.kind == "incident":
+            return Hit(h.week, f"#{h.ref}", h.kind, h.text, None)
+        item = self.ctx.team.item_by_key.get(h.ref)
+        return Hit(h.week, item.title if item else h.ref, h.kind, h.text, h.ref if item else None)
+
+    def item(self, item_key: str) -> ItemPage:
+        item = self.ctx.team.item_by_key.get(item_key)
+        if item is None:
+            raise NotAllowed("unknown_item")
+        with transaction(self.ctx.db) as s:
+            values = History(s).item(self.ctx.team_id, item_key, ITEM_WEEKS)
+        people = self.ctx.team.person_by_id
+        named = tuple(replace(v, author=people[v.author].name if v.author in people else v.author) for v in values)
+        owner = people.get(item.owner)
+        return ItemPage(item, owner.name if owner else item.owner, named)
+
+    def stored_markdown(self, week: IsoWeek) -> str:
+        """The week's report as posted, else as it would be compiled now."""
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
+        if stored and stored[1] is not None:
+            return stored[0]
+        return self.ctx.renderer.markdown(self.bot.cycle.compile(week))
+
+    def week_data(self, week: IsoWeek) -> list[dict[str, str]]:
+        """One row per item (and per incident) of the week, for CSV and JSON downloads."""
+        facts = self.bot.cycle.facts(week)
+        rows = []
+        for it in self.ctx.team.items:
+            text, author, updated = _stored(facts, it)
+            progress = facts.entries[it.key].progress if it.key in facts.entries else None
+            rows.append({"week": week.label, "kind": str(it.kind), "key": it.key, "title": it.title,
+                         "owner": it.owner, "text": text or "", "author": author or "",
+                         "progress": "" if progress is None else format(progress.normalize(), "f"),
+                         "updated_at": updated.isoformat() if updated else ""})
+        for inc in facts.incidents:
+            rows.append({"week": week.label, "kind": "incident", "key": f"incident:{inc.number}",
+                         "title": inc.system, "owner": inc.reporter or "",
+                         "text": " ".join(x for x in (inc.what, inc.cause, inc.impact) if x),
+                         "author": inc.reporter or "", "progress": format(inc.weight.normalize(), "f"),
+                         "updated_at": inc.started_at.isoformat()})
+        return rows
+
+
+def _stored(facts: WeekFacts, item: Item) -> tuple[str | None, str | None, datetime | None]:
+    """(text, author id, updated_at) stored for the item this week; text None when nobody answered."""
+    if item.kind is ItemKind.BANK:
+        b = facts.banks.get(item.key)
+        return (b.note, b.author, b.updated_at) if b else (None, None, None)
+    if item.kind is ItemKind.METRIC:
+        m = facts.metrics.get(item.key)
+        return ((m.value_text + item.unit) if m else None, m.author if m else None, None)
+    e = facts.entries.get(item.key)
+    return (e.text, e.author, e.updated_at) if e and e.text.strip() else (None, None, None)

@@ -1,0 +1,112 @@
+"""Who may see the dashboard: one-time sign-in links, platform identities matched to the team file, roles.
+
+The web adapter proves an identity (a signed link, a verified Slack id_token, a Feishu user); this module
+decides who that is in the team and what they may do.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from bot.domain.team import Person
+from bot.services.context import Context
+from storage.db import transaction
+from storage.signin import SignInNonces
+
+LINK_LIFETIME = timedelta(minutes=10)
+
+
+class Role(StrEnum):
+    MEMBER = "member"  # sees the team's reports, answers their own items
+    EDITOR = "editor"  # editors and admins: edit any item, remind, publish
+
+
+@dataclass(frozen=True)
+class Viewer:
+    person: Person
+    role: Role
+
+    @property
+    def is_editor(self) -> bool:
+        return self.role is Role.EDITOR
+
+
+class SignInRefused(Exception):
+    """Why a sign-in was refused; `reason` is a key of the web words (link_expired, link_used, …)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class SignIn:
+    def __init__(self, ctx: Context, secret: str) -> None:
+        self.ctx = ctx
+        self._links = URLSafeSerializer(secret, salt="zhoubao-dashboard-link")
+
+    # ----- who is it -----------------------------------------------------------
+
+    def viewer(self, person_id: str) -> Viewer | None:
+        person = self.ctx.team.person_by_id.get(person_id)
+        if person is None:
+            return None
+        return Viewer(person, Role.EDITOR if self.ctx.team.is_editor(person.id) else Role.MEMBER)
+
+    def match(self, platform: str, user_id: str | None, email: str | None) -> Viewer:
+        """The team member with this platform id, else with this email; SignInRefused("not_in_team") if none."""
+        people = self.ctx.team.people
+        found = next((p for p in people if user_id and getattr(p, platform, None) == user_id), None)
+        if found is None and email:
+            found = next((p for p in people if p.email and p.email.lower() == email.strip().lower()), None)
+        viewer = self.viewer(found.id) if found else None
+        if viewer is None:
+            raise SignInRefused("not_in_team")
+        return viewer
+
+    # ----- one-time links ------------------------------------------------------------
+
+    def issue_link_token(self, who: str) -> tuple[str, datetime]:
+        """A signed token that signs `who` (an id or display name) in once, and when it expires."""
+        person = self.ctx.team.find_person(who)
+        if person is None:
+            raise SignInRefused("not_in_team")
+        expires = self.ctx.clock() + LINK_LIFETIME
+        token = self._links.dumps({"p": person.id, "n": secrets.token_urlsafe(16), "e": int(expires.timestamp())})
+        return token, expires
+
+    def peek_link(self, token: str) -> Person | None:
+        """Whom a genuine link token names, without using it (for the page that asks to confirm)."""
+        try:
+            return self.ctx.team.person_by_id.get(str(self._links.loads(token)["p"]))
+        except (BadSignature, KeyError, TypeError):
+            return None
+
+    def redeem_link(self, token: str) -> Viewer:
+        """The viewer a link token names; refused if forged, expired (10 minutes) or used before."""
+        try:
+            data = self._links.loads(token)
+            person_id, nonce, expires_ts = str(data["p"]), str(data["n"]), int(data["e"])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            raise SignInRefused("link_invalid") from None
+        now = self.ctx.clock()
+        if now.timestamp() >= expires_ts:
+            raise SignInRefused("link_expired")
+        if not self.use_once("link", nonce, now + LINK_LIFETIME):
+            raise SignInRefused("link_used")
+        viewer = self.viewer(person_id)
+        if viewer is None:
+            raise SignInRefused("not_in_team")
+        return viewer
+
+    def use_once(self, purpose: str, nonce: str, expires_at: datetime) -> bool:
+        """Record a one-time value (link nonce, OAuth state); False if it was used already."""
+        now = self.ctx.clock()
+        with transaction(self.ctx.db) as s:
+            repo = SignInNonces(s)
+            repo.purge(now - LINK_LIFETIME)
+            return repo.use(purpose, nonce, now, expires_at)

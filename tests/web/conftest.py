@@ -1,0 +1,113 @@
+"""Dashboard fixtures: a bot with a few weeks of answers, the dashboard served on loopback, Chromium.
+
+Browser tests use Debian's `chromium` package through Playwright's `executable_path` (Playwright's own
+browser download is not reachable here). Without it they skip with the reason, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.web import DashboardConfig, build_dashboard
+from bot.runtime.dashboard import sign_in_link
+from bot.services.bot import Bot
+from tests.conftest import SHANGHAI, _in_ci
+from tests.fakes import FakeChat, FixedClock
+from tests.helpers import make_bot, say
+from tests.web.live import LiveServer
+
+SECRET = "test-secret-" + "x" * 20
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+OLDER_LINE = "农行存管：资金监管协议已签署，开始联调"
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def seed(bot: Bot, clock: FixedClock) -> None:
+    """Three weeks of answers: an older week (W11) with a distinctive line, W25, and this week (W26)."""
+    now = clock.now
+    for when, lines in (
+        (datetime(2024, 3, 14, 10, 0, tzinfo=SHANGHAI), {"lina": f"业务：{OLDER_LINE}", "sunli": "入金有效成功率：99.95"}),
+        (datetime(2024, 6, 20, 10, 0, tzinfo=SHANGHAI), {"sunli": "入金有效成功率：99.97", "zhoujie": "机房迁移：整体进度 60%"}),
+    ):
+        clock.now = when
+        for who, text in lines.items():
+            say(bot, who, text)
+    clock.now = now
+    say(bot, "lina", "业务：商户入网新流程在上海、杭州切量，交易运行平稳。")
+    say(bot, "sunli", "入金有效成功率：99.993")
+    say(bot, "zhoujie", "机房迁移：整体进度达到了80%")
+    bot.incidents.handle("fake", "zhoujie", "06/24 09:12 清结算 批量任务超时 级别：C", clock.now, announce=False)
+
+
+@dataclass
+class Site:
+    bot: Bot
+    chat: FakeChat
+    clock: FixedClock
+    url: str
+    config: DashboardConfig
+
+    def link(self, who: str) -> str:
+        return sign_in_link(self.bot, self.config, who)[0]
+
+
+@pytest.fixture
+def site(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Site]:
+    bot = make_bot(f"sqlite:///{tmp_path / 'web.db'}", chat, clock)
+    seed(bot, clock)
+    # The public URL is the loopback server's, known once the socket is bound.
+    app_ref: dict[str, object] = {}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await app_ref["app"](scope, receive, send)  # type: ignore[operator]
+
+    with LiveServer(app) as live:
+        config = DashboardConfig(secret=SECRET, public_url=live.url)
+        app_ref["app"] = build_dashboard(bot, config)
+        yield Site(bot, chat, clock, live.url, config)
+
+
+def chromium_path() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium")
+    if found:
+        return found
+    reason = "Chromium not installed (apt-get install -y chromium fonts-noto-cjk)"
+    if _in_ci():
+        pytest.fail(f"CI=true but {reason}: the browser tests must run in CI")
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    path = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1200, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+def shot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
