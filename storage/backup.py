@@ -200,5 +200,6 @@ def _tables_with_rows(path: Path) -> list[str]:
         return [f"data that is not a SQLite database ({path.stat().st_size} bytes)"]
     with closing(_connect(path, readonly=True)) as conn:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return [n for n in names if n not in _BOOKKEEPING
+        # The search index (FTS5 shadow tables `search_*`) is derived from the team's rows, not data of its own.
+        return [n for n in names if n not in _BOOKKEEPING and not n.startswith("search_")
                 and conn.execute(f'SELECT 1 FROM "{n}" LIMIT 1').fetchone() is not None]

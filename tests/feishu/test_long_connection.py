@@ -89,7 +89,8 @@ def test_the_runtime_is_wired_from_settings(world: World, database_url: str, tmp
     assert parts.events.bot_open_id == world.standin.bot_open_id
     assert runtime.bot.ctx.chat is parts.gateway
     assert isinstance(runtime.connector, LongConnection) and isinstance(runtime.connector.client, lark.ws.Client)
-    assert [r.path for r in runtime.http.routes] == ["/healthz", "/readyz", "/metrics"]  # no callback route
+    # no callback route; the dashboard is mounted at / after the runtime's own routes
+    assert [r.path for r in runtime.http.routes] == ["/healthz", "/readyz", "/metrics", ""]
     runtime.stop()
 
 

@@ -3,6 +3,8 @@ uvicorn on a loopback port, a loopback Web API, signed requests."""
 
 from __future__ import annotations
 
+import tempfile
+
 import itertools
 import json
 import time
@@ -177,15 +179,15 @@ def open_workspace(database_url: str, clock: FixedClock) -> Iterator[Workspace]:
     """The example team on Slack (the real Bolt app over HTTP, the loopback Web API); closed on exit."""
     team = load_team(EXAMPLE_TEAM)
     stand_in = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
-    ws, server = make_workspace(team, stand_in, database_url, clock)
-    try:
-        yield ws
-    finally:
-        ws.settle()
-        server.shutdown()
-        server.server_close()
-        ws.runtime.bot.engine.dispose()
-        stand_in.stop()
+    with tempfile.TemporaryDirectory() as spool:
+        ws, http = make_workspace(team, stand_in, database_url, clock, Path(spool))
+        try:
+            yield ws
+        finally:
+            ws.settle()
+            http.stop()
+            ws.runtime.stop()
+            stand_in.stop()
 
 
 @pytest.fixture

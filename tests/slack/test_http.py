@@ -240,7 +240,9 @@ def test_a_body_over_the_limit_is_refused_before_the_signature_check_and_changes
 def test_an_unknown_path_is_404(workspace: Workspace) -> None:
     with httpx.Client(base_url=workspace.base) as client:
         assert client.post("/slack/event", content=b"{}").status_code == 404
-        assert client.get("/").status_code == 404
+        assert client.get("/nothing/here").status_code == 404
+        home = client.get("/")  # the dashboard: a signed-out visit is sent to sign in
+        assert home.status_code == 303 and home.headers["location"].startswith("/signin")
         assert client.get("/slack/events").status_code in (404, 405)
 
 

@@ -158,7 +158,7 @@ def test_429_retry_after_and_5xx_are_retried(workspace: Workspace) -> None:
 def test_acks_before_the_work_is_done_whatever_slack_does(workspace: Workspace) -> None:
     ws = workspace
     held = threading.Event()
-    ws.runtime.workers.submit(held.wait)  # the work queue is stuck (a Slack that does not answer)
+    ws.workers.submit(held.wait)  # the work queue is stuck (a Slack that does not answer)
     try:
         status, body, _ = ws.post("token=x&team_id=T1&user_id=USUNLI&command=%2Fincident&text=list&trigger_id=t"
                                   f"&response_url={ws.slack.url}/respond/9", "application/x-www-form-urlencoded")
