@@ -3,10 +3,9 @@ uvicorn on a loopback port, a loopback Web API, signed requests."""
 
 from __future__ import annotations
 
-import tempfile
-
 import itertools
 import json
+import tempfile
 import time
 import urllib.error
 import urllib.request
