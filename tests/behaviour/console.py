@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +16,7 @@ from bot.services.bot import Bot
 from bot.services.chat import ChatError, MessageRef, RenderedReport
 from storage.db import transaction
 from storage.directory import Directory
-from tests.behaviour.driver import Unsupported, prompt_of
+from tests.behaviour.driver import prompt_of
 from tests.helpers import example_team
 
 _BOT_SAYS = "── bot ──\n"
@@ -35,17 +34,17 @@ class RefusingConsoleChat(ConsoleChat):
         self.prompts.add(ref.message_id)
         return ref
 
-    def _refused(self) -> None:
+    def _refused(self, method: str, channel: str) -> None:
         if self.refuse is not None:
             reason, self.refuse = self.refuse, None
-            raise ChatError(reason, "console refused the post")
+            raise ChatError(reason, "console refused the post", method=method, where=channel)
 
     def post_text(self, channel: str, text: str) -> MessageRef:
-        self._refused()
+        self._refused("post_text", channel)
         return super().post_text(channel, text)
 
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
-        self._refused()
+        self._refused("post_report", channel)
         return super().post_report(channel, report, rendered, key=key)
 
 
@@ -61,7 +60,6 @@ class ConsoleDriver:
         self.me: str | None = None
         self._told: dict[str, list[str]] = {}
         self._read: dict[str, int] = {}  # person id -> DMs already moved into _told
-        self._forms = itertools.count(1)
 
     def close(self) -> None:
         self.bot.engine.dispose()
@@ -116,20 +114,31 @@ class ConsoleDriver:
         self.session.handle(f"clock {when:%Y-%m-%d %H:%M}")
         self._collect()
 
+    def _form(self, head: str, fields: dict[str, str]) -> None:
+        """Type a `form …` command with its fields, as `zhoubao run` reads it (a heredoc, `label: value` lines)."""
+        start = self.out.tell()
+        self.session.run([f"{head} <<EOF", *(f"{k}: {v}" for k, v in fields.items()), "EOF"])
+        self._collect(self.out.getvalue()[start:])
+
     def submit_answer_form(self, *, item: str, text: str, progress: str | None = None,
                            main_problem: str | None = None) -> None:
-        # The console has no form widget; it hands the form straight to the core, as adapters do.
-        if progress is not None or main_problem is not None:
-            raise Unsupported("the core's form takes text per item only; progress and main problem are "
-                              "folded into text by the Slack adapter")
+        # `form answers` numbers the fields by the item's number in this person's prompt (`/zhoubao answer`).
         assert self.me is not None
-        reply = self.bot.inbox.submit_form(self.platform, self.me, f"form:{next(self._forms)}", {item: text},
-                                           self.clock.now)
-        if reply.text:
-            self._told.setdefault(self.me, []).append(reply.text)
+        opened = self.bot.forms.open_answers(self.me, None, self.clock.now).prompt
+        assert opened is not None, f"no answer form for {self.me}"
+        n = next(it.number for it in opened.items if it.key == item)
+        fields = {f"{n}.text": text}
+        if progress is not None:
+            fields[f"{n}.progress"] = progress
+        if main_problem is not None:
+            fields[f"{n}.problem"] = main_problem
+        self._form("form answers", fields)
 
-    def submit_incident_form(self, **fields: str) -> None:
-        raise Unsupported("the core has no incident form yet; each adapter turns its form into /incident text")
+    def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+        typed = {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
+                 "recovered": recovered, "severity": severity, "weight": weight}
+        self._form("form incident", {k: v for k, v in typed.items() if v})
 
     def refuse_next_call(self, reason: str) -> str:
         self.chat.refuse = reason

@@ -28,7 +28,7 @@ from storage.reports import Reports
 
 
 class Unsupported(NotImplementedError):
-    """The platform offers no way to do this today (a divergence the core's forms will remove)."""
+    """The platform (or its adapter) offers no way to do this today."""
 
 
 class Driver(Protocol):

@@ -43,8 +43,9 @@ def _card_text(card: dict[str, Any]) -> str:
     """A card as text: a prompt as `prompt_text`, a bare form as nothing, any other card as its title and
     text blocks."""
     form = _form(card)
-    if form is not None and form.get("name") == "answers":
-        labels = [e["label"]["content"] for e in form["elements"] if e.get("tag") == "input"]
+    if form is not None and form.get("name") == "answers":  # the item inputs; progress and problem are extra
+        labels = [e["label"]["content"] for e in form["elements"]
+                  if e.get("tag") == "input" and str(e.get("name", "")).startswith("item_")]
         return prompt_text(card["header"]["title"]["content"], labels)
     if form is not None:
         return ""
@@ -135,11 +136,11 @@ class FeishuDriver:
                 self._told.setdefault(who, []).append(text)
         if answer and self.me is not None:
             card = (answer.get("card") or {}).get("data")
-            is_form = card is not None and _form(card) is not None
-            # The answer card's first block is the core's reply (cards.stored_card, cards.note_card); a refused
-            # form comes back as the form again, and the toast is all the person reads.
-            told = answer["toast"]["content"] if card is None or is_form else _divs(card)[0]
-            self._told.setdefault(self.me, []).append(told)
+            # The answer card's first text block is the core's reply (cards.stored_card, cards.note_card; a
+            # refused incident form comes back as the form under the problem, cards.incident_card); without
+            # one, the toast (its first line) is all the person reads.
+            divs = _divs(card) if card is not None else []
+            self._told.setdefault(self.me, []).append(divs[0] if divs else answer["toast"]["content"])
 
     def as_person(self, person_id: str) -> None:
         self.me = person_id
@@ -167,9 +168,11 @@ class FeishuDriver:
         self._message(text, parent_id=prompt, root_id=prompt)
 
     def edit_last(self, text: str) -> None:
-        # lark-oapi models no message-edit event for bots (lark_oapi/api/im/v1/model/: receive, recalled,
-        # message_read, reactions), so an edit on Feishu never reaches the bot.
-        raise Unsupported("Feishu sends bots no message-edit event")
+        # The adapter handles no message-edit event, and lark-oapi 1.7.5 models none (lark_oapi/api/im/v1/model/:
+        # receive, recalled, message_read, reactions; larksuite/cli's skills/lark-event/references/lark-event-im.md
+        # lists none either). Public bots do subscribe to an `im.message.updated_v1` event, so Feishu may well
+        # send one: if it is wired, this becomes a real edit event.
+        raise Unsupported("the Feishu adapter handles no message-edit event")
 
     def delete_last(self) -> None:
         assert self.me is not None
@@ -191,35 +194,44 @@ class FeishuDriver:
             self._collect()
         self.clock.now = when
 
-    def _press(self, card: Message, form_value: dict[str, str]) -> None:
+    def _press(self, card: Message, typed: dict[str, str]) -> None:
+        """Submit the card's form: every input as shown (its default, else empty) with `typed` over it, and
+        a select only when chosen. The form container calls back with the whole batch of its fields at once
+        (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container)."""
         assert self.me is not None
+        form = _form(card.content)
+        assert form is not None, "not a form card"
+        shown = {e["name"]: e.get("default_value", "") for e in form["elements"] if e.get("tag") == "input"}
+        chosen = {e["name"]: e["initial_option"] for e in form["elements"]
+                  if e.get("tag") == "select_static" and e.get("initial_option")}
         # card.action.trigger with action.form_value: lark_oapi/event/callback/model/p2_card_action_trigger.py
-        answer = self._deliver(payloads.card_action(open_id_of(self.me), _button_value(card.content), form_value,
-                                                    card.message_id, self.clock.now))
+        answer = self._deliver(payloads.card_action(open_id_of(self.me), _button_value(card.content),
+                                                    {**shown, **chosen, **typed}, card.message_id, self.clock.now))
         assert "toast" in answer, answer
         self._collect(answer)
 
     def submit_answer_form(self, *, item: str, text: str, progress: str | None = None,
                            main_problem: str | None = None) -> None:
-        if progress is not None or main_problem is not None:
-            raise Unsupported("the Feishu prompt card has no progress or main-problem input (cards.prompt_card)")
         prompt = self._latest_prompt()
         n = _button_value(prompt.content)["items"].index(item) + 1
-        self._press(prompt, {f"item_{n}": text})
+        typed = {f"item_{n}": text}
+        if progress is not None:
+            typed[f"progress_{n}"] = progress
+        if main_problem is not None:
+            typed[f"problem_{n}"] = main_problem
+        self._press(prompt, typed)
 
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
                              impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
-        if system or weight:
-            raise Unsupported("the Feishu incident card has no system or weight input (cards.INCIDENT_FIELDS)")
         asked = self._message("/incident")  # the card comes back as a reply
         card = next(m for m in self.world.standin.messages.values() if m.reply_to == asked)
-        typed = {"started": start, "what": what, "cause": cause, "impact": impact, "recovered": recovered,
-                 "severity": severity}
-        self._press(card, {k: v for k, v in typed.items() if v})
+        typed = {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
+                 "recovered": recovered, "weight": weight}
+        self._press(card, {**typed, **({"severity": severity} if severity else {})})
 
     def refuse_next_call(self, reason: str) -> str:
         # 232011 "bot is not in the chat" (the stand-in's answer for it): Feishu's not_in_channel.
-        self.world.standin.fail("POST", r"^/open-apis/im/v1/messages$", status=400, code=232011)
+        self.world.standin.fail("POST", r"^/open-apis/im/v1/messages$", status=400, code=232011, receive_id=CHANNEL)
         return "feishu_232011"
 
     # ----- observing --------------------------------------------------------------------------------

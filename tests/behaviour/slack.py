@@ -163,7 +163,8 @@ class SlackDriver:
         return view if isinstance(view, dict) else dict(json.loads(view))
 
     def _submit(self, view: dict[str, Any], typed: dict[str, str]) -> None:
-        """Submit `view` with `typed` values by block id (selects by option value); the rest left empty."""
+        """Submit `view` with `typed` values by block id (selects by option value); the rest as the modal
+        shows them (prefilled or empty): a view_submission carries every input block's state."""
         assert self.me is not None
         values: dict[str, Any] = {}
         for b in view["blocks"]:
@@ -196,7 +197,7 @@ class SlackDriver:
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
                              impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
         view = self._open_modal("/incident")
-        self._submit(view, {"started": start, "system": system, "what": what, "cause": cause, "impact": impact,
+        self._submit(view, {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
                             "recovered": recovered, "severity": severity, "weight": weight})
 
     def refuse_next_call(self, reason: str) -> str:
