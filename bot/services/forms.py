@@ -68,7 +68,14 @@ class Forms:
             if form.main_problem.strip():
                 lines.append(say(loc, "answer.problem_line", value=" ".join(form.main_problem.split())))
             texts[form.item_key] = "\n".join(line for line in lines if line)
-        return self.inbox.submit_form(platform, user, source_id, texts, at, week, held=held)
+        # A form shows every item of the person; one left blank that holds nothing this week was not
+        # answered, so it is not part of what was said (an item that held text is cleared by a blank).
+        stored = self.inbox.cycle.facts(week, answers_only=True)
+        said = {key: text for key, text in texts.items()
+                if text or key in stored.entries or key in stored.banks or key in stored.metrics}
+        if not said and texts:
+            said = texts  # nothing at all was filled in: still one stored, empty submission
+        return self.inbox.submit_form(platform, user, source_id, said, at, week, held=held)
 
     # ----- the incident form ------------------------------------------------------------------
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import pytest
-
 from bot.domain.weeks import IsoWeek
 from bot.text.catalogue import say
 from tests.behaviour.conftest import SHANGHAI, at
@@ -24,7 +22,6 @@ BUSINESS = "project:聚合收单/业务"
 # https://api.slack.com/reference/interaction-payloads/views; a Feishu form container calls back with all of
 # its fields), and Forms.submit_answers keeps the items left empty in the stored message; the console's
 # `form answers` submits only the items typed.
-EVERY_ITEM = "the form submits every item it shows, and the core keeps the items left empty in the stored message"
 
 
 def test_the_answer_form_stores_the_text_of_one_item(driver: Driver) -> None:
@@ -35,7 +32,6 @@ def test_the_answer_form_stores_the_text_of_one_item(driver: Driver) -> None:
     assert stored.entries == {BUSINESS: ("商户入网切量完成", None, None)}
 
 
-@pytest.mark.diverges(slack=EVERY_ITEM, feishu=EVERY_ITEM)
 def test_the_answer_form_is_stored_as_filled(driver: Driver) -> None:
     driver.advance_to(at(27, 10))
     act(driver, "lina", lambda: driver.submit_answer_form(item=BUSINESS, text="商户入网切量完成"))
