@@ -69,6 +69,18 @@ class IncidentQuestion:
         self._record(person, week, "none", "", platform, source_id, at)
         return Reply(say(self.ctx.locale, "question.none_stored"))
 
+    def filed(self, person: Person, week: IsoWeek, number: int | None, platform: str, source_id: str,
+              at: datetime) -> None:
+        """An incident form opened from the question filed incident `number`: that answers the question."""
+        if number is None or not self.cycle.asks_incidents(person.id):
+            return
+        with transaction(self.ctx.db) as s:
+            if IncidentAnswers(s).by_source(self.ctx.team_id, platform, source_id) is not None:
+                return
+            filed = Incidents(s).get(self.ctx.team_id, number)
+            incident_id = filed.id if filed is not None else None
+        self._record(person, week, "incident", "", platform, source_id, at, incident_id)
+
     def withdraw(self, platform: str, source_id: str, at: datetime) -> Reply | None:
         """A deleted message's answer no longer counts; an incident it filed stays (the reply says how to
         remove it). None when the message answered nothing."""
