@@ -56,7 +56,7 @@ class Inbox:
             if answers.message(self.ctx.team_id, msg.platform, msg.source_id) is not None:
                 return None  # the platform delivered it again: already stored
             week, target, asked = self._week_and_target(d, person, msg, mine)
-            question = text if asked else self._named_question_answer(text, msg, mine)
+            question = text if asked else self._named_question_answer(text, msg, person, mine)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
             row = answers.add_message(NewMessage(
                 team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
@@ -111,10 +111,10 @@ class Inbox:
                 target = self.ctx.team.item_by_key.get(keys[msg.item_number - 1])
         return week, target, False
 
-    def _named_question_answer(self, text: str, msg: Inbound, mine: list[Item]) -> str | None:
+    def _named_question_answer(self, text: str, msg: Inbound, person: Person, mine: list[Item]) -> str | None:
         """The answer in a `生产事件：…` message (the incident question answered by its name), unless the
-        message chose an item by number or the name is one of the sender's items."""
-        if msg.item_number is not None:
+        person is not asked it, the message chose an item by number, or the name is one of their items."""
+        if msg.item_number is not None or not self.cycle.asks_incidents(person.id):
             return None
         names = [n for n in say(self.ctx.locale, "question.names").split("|")
                  if not any(n.casefold() in (it.name.casefold(), *map(str.casefold, it.aliases)) for it in mine)]

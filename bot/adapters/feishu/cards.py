@@ -131,7 +131,8 @@ def question_inputs(prompt: Prompt) -> list[dict[str, Any]]:
     loc = prompt.locale
     logged = "\n".join(messages.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
     return [_div(say(loc, "form.question_logged", incidents="\n" + logged), "notation"),
-            _input(QUESTION_INPUT, say(loc, "form.question_label", number=q.number), rows=2)]
+            _input(QUESTION_INPUT, f"[{q.number}] {say(loc, 'question.title')}", rows=2,
+                   placeholder=say(loc, "form.question_hint"))]
 
 
 def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:

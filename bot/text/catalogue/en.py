@@ -215,7 +215,7 @@ WORDS: dict[str, str] = {
                                 "(remove it with /incident delete {number})."),
     "question.missing": "🚨 Not answered the incident question ({count}): {people}",
     "question.off": "This team's prompt does not ask about incidents; file one with /incident.",
-    "form.question_label": "[{number}] Incidents: anything unlogged? (\"none\", or one incident line with its start time)",
+    "form.question_hint": "\"none\", or one incident line with its start time, e.g. 06/27 20:05 gateway-api CPU saturated severity: C",
     "form.question_logged": "Logged this week: {incidents}",
     "form.question_none": "Nothing to add",
     "form.question_file": "File an incident",

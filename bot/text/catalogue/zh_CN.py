@@ -201,7 +201,7 @@ WORDS: dict[str, str] = {
     "question.withdrawn_kept": "🗑 已撤回你对生产事件问题的回答；事件 #{number} 仍保留，如需删除请用 /incident delete {number}。",
     "question.missing": "🚨 尚未回答生产事件问题（{count} 人）：{people}",
     "question.off": "本团队的周报不询问生产事件；请用 /incident 登记。",
-    "form.question_label": "[{number}] 生产事件：还有没登记的事件吗？（“无”，或一行事件，写明开始时间）",
+    "form.question_hint": "填“无”，或一行事件并写明开始时间，如 06/27 20:05 gateway-api 节点CPU打满 级别：C",
     "form.question_logged": "本周已登记：{incidents}",
     "form.question_none": "没有要补充的事件",
     "form.question_file": "上报事件",
