@@ -123,24 +123,26 @@ def prompt_card(prompt: Prompt) -> Card:
 
 
 def question_inputs(prompt: Prompt) -> list[dict[str, Any]]:
-    """The incident question inside the prompt card's form: the week's logged incidents and an input
-    answered like a message (`无`, or an incident line with its start time)."""
+    """The incident question inside the prompt card's form: an input answered like a message (`无`, or an
+    incident line with its start time)."""
+    q = prompt.incidents
+    if q is None:
+        return []
+    loc = prompt.locale
+    return [_input(QUESTION_INPUT, f"[{q.number}] {say(loc, 'question.title')}", rows=2,
+                   placeholder=say(loc, "form.question_hint"))]
+
+
+def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
+    """Below the form, when the prompt asks the question: the week's logged incidents (so nobody files one
+    twice), "nothing to add" (one click) and "file an incident"."""
     q = prompt.incidents
     if q is None:
         return []
     loc = prompt.locale
     logged = "\n".join(messages.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
-    return [_div(say(loc, "form.question_logged", incidents="\n" + logged), "notation"),
-            _input(QUESTION_INPUT, f"[{q.number}] {say(loc, 'question.title')}", rows=2,
-                   placeholder=say(loc, "form.question_hint"))]
-
-
-def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
-    """"Nothing to add" (one click) and "file an incident", below the form, when the prompt asks the question."""
-    if prompt.incidents is None:
-        return []
-    loc = prompt.locale
     return [
+        _div(say(loc, "form.question_logged", incidents="\n" + logged), "notation"),
         {"tag": "button", "name": "question_none", "type": "default", "text": _text(say(loc, "form.question_none")),
          "behaviors": [{"type": "callback", "value": {"action": Action.QUESTION_NONE.value, "week": prompt.week}}]},
         {"tag": "button", "name": "question_file", "type": "danger", "text": _text(say(loc, "form.question_file")),
