@@ -1,7 +1,7 @@
 """answers to the weekly prompt's incident question
 
-Revision ID: 0003_incq
-Revises: 0002
+Revision ID: 0004_incq
+Revises: 0003_web
 Create Date: 2026-11-27
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_incq'
-down_revision: str | None = '0002'
+revision: str = '0004_incq'
+down_revision: str | None = '0003_web'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
