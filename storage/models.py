@@ -259,6 +259,31 @@ class IncidentRow(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
+class IncidentAnswerRow(Base):
+    """An owner's answer to the weekly prompt's incident question; the latest live one per person counts.
+
+    kind: none (nothing to add), incident (filed as `incident_id`), unclear (kept and asked about).
+    """
+
+    __tablename__ = "incident_answers"
+    __table_args__ = (
+        UniqueConstraint("team_id", "platform", "source_id"),
+        Index("ix_incident_answers_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)  # as answered (empty for the one-click "nothing to add")
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(128))  # the message or form submission it came from
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
 class ReportRow(Base):
     __tablename__ = "reports"
     __table_args__ = (

@@ -46,16 +46,36 @@ def test_reminder_names_only_what_is_missing_and_editor_gets_the_list(database_u
     bot = make_bot(database_url, chat, clock)
     bot.cycle.send_prompts()
     say(bot, "zhoujie", "整体进度 80%")
+    say(bot, "zhoujie", "生产事件：无")
     say(bot, "zhaolei", "跨境收款：一期上线")
+    say(bot, "liuyang", "生产事件：无")
     chat.sent.clear()
     clock.advance(days=1)
     bot.cycle.remind(1)
     reminded = {p.to: p.text for p in chat.of_kind("prompt")}
-    assert "zhoujie" not in reminded
+    assert "zhoujie" not in reminded, "every item and the incident question answered: no reminder"
     assert "资金安全" in reminded["zhaolei"] and "跨境收款" not in reminded["zhaolei"]
+    assert "[3] 生产事件" in reminded["zhaolei"], "the incident question follows the items still owed"
+    assert "生产事件" not in reminded["liuyang"], "answered: not asked again"
     editor_list = [t.text for t in chat.of_kind("text") if t.to == "zhangwei"][-1]
     assert "尚未填写" in editor_list and "赵磊：O1 业务服务 · 资金安全" in editor_list
     assert "周杰" not in editor_list
+    question_line = editor_list.split("\n")[-1]
+    assert question_line.startswith("🚨 尚未回答生产事件问题") and "赵磊" in question_line
+    assert "周杰" not in question_line and "刘洋" not in question_line
+
+
+def test_an_owner_who_answered_every_item_is_reminded_of_the_incident_question_alone(database_url, chat,
+                                                                                     clock) -> None:
+    bot = make_bot(database_url, chat, clock)
+    bot.cycle.send_prompts()
+    say(bot, "zhoujie", "整体进度 80%")
+    chat.sent.clear()
+    clock.advance(days=1)
+    bot.cycle.remind(1)
+    reminder = next(p.text for p in chat.of_kind("prompt") if p.to == "zhoujie")
+    assert "机房迁移" not in reminder
+    assert reminder.split("\n")[2:4] == ["[2] 生产事件", "    本周还没有登记的事件。"], "numbered as on Thursday"
 
 
 def test_unanswered_items_show_as_not_updated(database_url, chat, clock) -> None:

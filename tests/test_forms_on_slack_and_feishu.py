@@ -45,9 +45,14 @@ def _slack_submit(ws: Workspace, person: str, view: dict[str, Any], typed: dict[
     """Submit a modal with `typed` values by block id (a select's value as its selected option)."""
     values: dict[str, Any] = {}
     for b in view["blocks"]:
+        if b["type"] != "input":
+            continue
         element = b["element"]
         value = typed.get(b["block_id"], element.get("initial_value"))
-        if element["type"] == "static_select":
+        if element["type"] == "checkboxes":
+            chosen = [o for o in element["options"] if o["value"] == value]
+            values[b["block_id"]] = {element["action_id"]: {"type": "checkboxes", "selected_options": chosen}}
+        elif element["type"] == "static_select":
             values[b["block_id"]] = {"value": {"type": "static_select",
                                                "selected_option": {"value": value} if value else None}}
         else:
@@ -216,3 +221,35 @@ def test_a_refused_publish_tells_the_person_and_the_editors_on_both(both: Both) 
     assert feishu_editor == say("zh-CN", "delivery.editors", platform="Feishu", method="im.message.create",
                                 reason="feishu_230002", where=CHANNEL)
     assert both.slack.slack.messages("C0REPORT") == [] and both.feishu.standin.sent(to=CHANNEL) == []
+
+
+# ----- the incident question (issue 14) ----------------------------------------------------------------
+
+
+def test_the_incident_question_in_both_forms_files_the_same_incident(both: Both) -> None:
+    line = "06/27 20:05 gateway-api 节点CPU打满 原因：新接口缺少分页 级别：C"
+    slack_dm = _slack_form(both.slack, "lina", "/zhoubao", "answer", {"question": line})
+    answer = _feishu_form(both.feishu, "lina", "/zhoubao answer", {"question": line})
+    filed = ("🚨 已记录事件 #1 06/27 20:05 [C] gateway-api节点CPU打满\n原因：新接口缺少分页\n"
+             "（由你的周报回复登记；可用 /incident edit 1 … 修改。）")
+    assert slack_dm.endswith(filed) and _card_lines(answer)[0].endswith(filed)
+    assert _incidents(both.slack.bot) == _incidents(both.feishu.bot) and len(_incidents(both.slack.bot)) == 1
+    week = both.slack.bot.ctx.week_of(both.slack.bot.ctx.now())
+    assert both.slack.bot.cycle.incident_answers(week) == both.feishu.bot.cycle.incident_answers(week) == {
+        "lina": "incident"}
+
+
+def test_nothing_to_add_in_one_click_on_both(both: Both) -> None:
+    # Slack: the box in the answer modal; Feishu: the button below the prompt card's form.
+    slack_dm = _slack_form(both.slack, "zhoujie", "/zhoubao", "answer", {"question_none": "none"})
+    mid = "om_zhoujie_menu"
+    both.feishu.post(payloads.message(open_id_of("zhoujie"), "/zhoubao answer", both.feishu.clock.now, message_id=mid))
+    card = next(m for m in both.feishu.standin.messages.values() if m.reply_to == mid)
+    button = next(e for e in card.content["body"]["elements"] if e.get("name") == "question_none")
+    resp = both.feishu.post(payloads.card_action(open_id_of("zhoujie"), button["behaviors"][0]["value"], {},
+                                                 card.message_id, both.feishu.clock.now))
+    assert resp.status_code == 200 and resp.json()["toast"]["type"] == "success"
+    assert "card" not in resp.json(), "the prompt card stays as it is"
+    assert slack_dm.endswith("✅ 已记录：本周没有要补充的生产事件。")
+    for bot in (both.slack.bot, both.feishu.bot):
+        assert bot.cycle.incident_answers(bot.ctx.week_of(bot.ctx.now())) == {"zhoujie": "none"}

@@ -35,6 +35,14 @@ class AnswerForm:
 
 
 @dataclass(frozen=True)
+class QuestionForm:
+    """The incident question's part of an answer form: what was typed, or the one-click "nothing to add"."""
+
+    text: str = ""  # answered like a message: 无 / an incident line / anything else (kept and asked about)
+    nothing_to_add: bool = False
+
+
+@dataclass(frozen=True)
 class IncidentForm:
     """The incident form: every field as typed; empty means "not given"."""
 

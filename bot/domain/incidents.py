@@ -268,6 +268,14 @@ def _body(text: str) -> str:
     return re.sub(r"^/incident\b\s*", "", body, flags=re.IGNORECASE)
 
 
+def states_start(text: str) -> bool:
+    """Whether an incident text says when it started: a leading date or time, or a `开始：` label."""
+    body = _body(text)
+    if _WHEN.match(body):
+        return True
+    return any(_FIELD_OF[m.group(1).lower()] == "started_at" for m in _LABEL.finditer(body))
+
+
 def parse_incident(text: str, *, now: datetime, severities: Sequence[str]) -> IncidentDraft:
     """The incident an `/incident …` text describes; raises IncidentSyntaxError if it can't be read."""
     return _Grammar(now, severities).incident(_body(text))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.domain.incident_question import Question
 from bot.domain.team import ItemKind
 
 
@@ -31,3 +32,4 @@ class Prompt:
     text: str
     locale: str
     deadline: datetime
+    incidents: Question | None = None  # the incident question, after the items (off in the team file: None)

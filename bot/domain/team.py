@@ -111,6 +111,8 @@ class Incidents(_Strict):
     severities: list[str] = ["A", "B", "C", "D"]
     count_groups: list[list[str]] = [["A", "B"], ["C"], ["D"]]
     post_to_channel: bool = True
+    # The weekly prompt and reminders ask every owner whether an incident went unlogged (issue 14).
+    ask_in_prompt: bool = True
 
     @model_validator(mode="after")
     def _groups_known(self) -> Incidents:

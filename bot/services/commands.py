@@ -71,7 +71,8 @@ class Commands:
         if sub == "preview":
             return Reply(self.cycle.render(self.cycle.compile(week, at)).markdown)
         if sub == "missing":
-            return Reply(messages.missing_list(week.label, self.cycle.compile(week, at).missing, loc))
+            return Reply(messages.missing_list(week.label, self.cycle.compile(week, at).missing, loc,
+                                               [p.name for p in self.cycle.unanswered_incident_question(week)]))
         if not self.ctx.team.is_editor(person.id):  # publish
             return Reply(messages.refused(loc), ok=False)
         try:

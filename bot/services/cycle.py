@@ -10,6 +10,8 @@ from typing import Literal
 from bot.domain.calendar import calendar_for, effective, publish_day
 from bot.domain.compile import compile_report
 from bot.domain.facts import WeekFacts
+from bot.domain.incident_question import KEY as QUESTION_KEY
+from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.report import Report
 from bot.domain.team import ItemKind, Person
@@ -21,6 +23,8 @@ from bot.text import messages
 from storage.away import Away
 from storage.db import transaction
 from storage.directory import Directory
+from storage.incident_answers import IncidentAnswers
+from storage.incidents import Incidents
 from storage.models import PromptRow
 from storage.reports import Reports
 from storage.week_facts import load_week_facts
@@ -85,18 +89,55 @@ class WeeklyCycle:
             for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
 
     def prompt(self, person_id: str, week: IsoWeek, kind: str = "prompt",
-               items: tuple[PromptItem, ...] | None = None) -> Prompt | None:
+               items: tuple[PromptItem, ...] | None = None, *, ask_incidents: bool | None = None) -> Prompt | None:
         """The prompt (kind "prompt") or reminder (any other kind) for one person, or None when they
         have nothing to answer. Every path that shows a prompt — the weekly job, `/zhoubao answer`,
-        a form button, a menu — gets it here."""
+        a form button, a menu — gets it here. The incident question follows the items for every owner
+        (unless the team file turns it off, or `ask_incidents` is False: a reminder to someone who answered it)."""
         items = self.prompt_items(person_id, week) if items is None else items
-        if not items:
+        asks = self.asks_incidents(person_id) if ask_incidents is None else ask_incidents and self.asks_incidents(person_id)
+        # Numbered after all the person's items, as in the Thursday prompt, so `[n]` means one thing all week.
+        number = len(self.ctx.team.items_of(person_id)) + 1
+        question = self.incident_question(person_id, week, number) if asks else None
+        if not items and question is None:
             return None
         shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
         deadline = self.deadline(week)
-        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale)
+        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question)
         return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
-                      deadline=deadline)
+                      deadline=deadline, incidents=question)
+
+    # ----- the incident question -----------------------------------------------
+
+    def asks_incidents(self, person_id: str) -> bool:
+        """Whether this person's prompts carry the incident question (every owner, unless turned off)."""
+        return self.ctx.team.incidents.ask_in_prompt and person_id in self.ctx.team.owners()
+
+    def incident_question(self, person_id: str, week: IsoWeek, number: int) -> Question:
+        """The incident question as `person_id`'s prompt shows it: the week's logged incidents and their answer."""
+        zone = self.ctx.team.zone
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            logged = tuple(LoggedIncident(i.number, i.started_at.astimezone(zone), i.system, i.what)
+                           for i in (Incidents(s).of_week(self.ctx.team_id, row.id) if row else []))
+        answer = self.incident_answers(week).get(person_id)
+        return Question(number=number, logged=logged, answer=answer)
+
+    def incident_answers(self, week: IsoWeek) -> dict[str, Literal["none", "incident"]]:
+        """Who has answered the week's incident question, and how (their latest live answer)."""
+        keys = {v: k for k, v in self.ctx.person_ids.items()}
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            latest = IncidentAnswers(s).latest(self.ctx.team_id, row.id) if row else {}
+            return {keys[pid]: ("none" if a.kind == "none" else "incident") for pid, a in latest.items() if pid in keys}
+
+    def unanswered_incident_question(self, week: IsoWeek) -> list[Person]:
+        """Owners asked the incident question who have not answered it (nobody away all week), in team order."""
+        if not self.ctx.team.incidents.ask_in_prompt:
+            return []
+        answered, away = self.incident_answers(week), self.facts(week).away
+        return [self.ctx.team.person_by_id[pid] for pid in self.ctx.team.owners()
+                if pid not in answered and pid not in away]
 
     # ----- jobs ------------------------------------------------------------
 
@@ -119,24 +160,28 @@ class WeeklyCycle:
         week = self.open_week(at)
         facts, last = self.facts(week), self.facts(week.previous(), answers_only=True)
         sent = 0
+        answered = self.incident_answers(week) if kind != "prompt" else {}
         with transaction(self.ctx.db) as s:  # away today, even if not for the whole week
             away_now = Away(s).away_throughout(self.ctx.team_id, at.date(), at.date())
         for pid in self.ctx.team.owners():
             if pid in facts.away or pid in away_now:
                 continue
             items = self.prompt_items(pid, week, facts, last)
+            ask = self.asks_incidents(pid)
             if kind != "prompt":
                 items = tuple(i for i in items if i.this_week is None and i.kind is not ItemKind.EDITOR)
-            if not items:
+                ask = ask and pid not in answered
+            if not items and not ask:
                 continue
-            if self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at):
+            if self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at, ask):
                 sent += 1
         return sent
 
     def _send_prompt(self, person: Person, week: IsoWeek, kind: str, items: tuple[PromptItem, ...],
-                     at: datetime) -> bool:
+                     at: datetime, ask_incidents: bool | None = None) -> bool:
         platform = self.ctx.chat.platform
         key = f"{self.ctx.team_id}:{week.label}:{person.id}:{kind}:{platform}"
+        ask_incidents = self.asks_incidents(person.id) if ask_incidents is None else ask_incidents
         with transaction(self.ctx.db) as s:
             d = Directory(s)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
@@ -147,9 +192,9 @@ class WeeklyCycle:
             if row is None:
                 row = d.add_prompt(PromptRow(team_id=self.ctx.team_id, week_id=week_id, person_id=pid, kind=kind,
                                              platform=platform, idempotency_key=key[:64], created_at=at,
-                                             item_keys=[i.key for i in items]))
+                                             item_keys=[i.key for i in items] + ([QUESTION_KEY] if ask_incidents else [])))
             row_id = row.id
-        prompt = self.prompt(person.id, week, kind, items)
+        prompt = self.prompt(person.id, week, kind, items, ask_incidents=ask_incidents)
         assert prompt is not None  # the caller skips people with nothing to answer
         try:
             ref = self.ctx.chat.send_prompt(person, prompt, key=key[:64])
@@ -173,7 +218,8 @@ class WeeklyCycle:
 
     def tell_editors_missing(self, week: IsoWeek, at: datetime) -> None:
         report = self.compile(week, at)
-        text = messages.missing_list(week.label, report.missing, self.ctx.locale)
+        text = messages.missing_list(week.label, report.missing, self.ctx.locale,
+                                     [p.name for p in self.unanswered_incident_question(week)])
         for eid in self.ctx.team.editors:
             try:
                 self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)

@@ -14,11 +14,13 @@ from bot.domain.forms import (
     AnswerForm,
     FormProblem,
     IncidentForm,
+    QuestionForm,
     incident_changes,
     incident_draft,
     read_progress,
 )
 from bot.domain.incidents import IncidentCommand
+from bot.domain.weeks import IsoWeek
 from bot.services.chat import Reply
 from bot.services.commands import Commands
 from bot.services.context import Context
@@ -42,16 +44,42 @@ class Forms:
         return self.commands.answer(user, week_label, at)
 
     def submit_answers(self, platform: str, user: str, source_id: str, week_label: str | None,
-                       answers: Sequence[AnswerForm], at: datetime) -> Reply:
+                       answers: Sequence[AnswerForm], at: datetime, question: QuestionForm | None = None) -> Reply:
         """Store a submitted answer form: each item's text, with its progress and main problem written
         the way replies state them (`进度：60%`, `主要问题：…`), replaces what was said about that item.
-        An item whose progress is not a percentage is kept in the stored message but not applied."""
+        An item whose progress is not a percentage is kept in the stored message but not applied.
+        The incident question's part, when filled in, is answered as a message to it would be."""
         loc = self.ctx.locale
-        if self.ctx.person(user) is None:
+        person = self.ctx.person(user)
+        if person is None:
             return Reply(messages.not_member(loc), ok=False)
         week = self.commands.week(week_label, at)
         if isinstance(week, Reply):
             return week
+        replies = [self._items(platform, user, source_id, week, answers, at)] if answers or question is None else []
+        if question is not None and (question.nothing_to_add or question.text.strip()):
+            q = self.inbox.question
+            replies.append(q.nothing_to_add(person, week, platform, f"{source_id}:q", at) if question.nothing_to_add
+                           else q.answer(person, week, question.text, platform, f"{source_id}:q", at))
+        if not replies:
+            return Reply("", ok=True)
+        return Reply("\n".join(r.text for r in replies if r.text), ok=all(r.ok for r in replies),
+                     stored_items=tuple(k for r in replies for k in r.stored_items))
+
+    def nothing_to_add(self, platform: str, user: str, source_id: str, week_label: str | None,
+                       at: datetime) -> Reply:
+        """The one-click "nothing to add" to the incident question of `week_label` (default: this week)."""
+        person = self.ctx.person(user)
+        if person is None:
+            return Reply(messages.not_member(self.ctx.locale), ok=False)
+        week = self.commands.week(week_label, at)
+        if isinstance(week, Reply):
+            return week
+        return self.inbox.question.nothing_to_add(person, week, platform, source_id, at)
+
+    def _items(self, platform: str, user: str, source_id: str, week: IsoWeek, answers: Sequence[AnswerForm],
+               at: datetime) -> Reply:
+        loc = self.ctx.locale
         texts: dict[str, str] = {}
         held: dict[str, str] = {}
         for form in answers:
@@ -86,9 +114,10 @@ class Forms:
         return Reply("")
 
     def submit_incident(self, platform: str, user: str, source_ref: str, form: IncidentForm,
-                        at: datetime) -> IncidentOutcome:
+                        at: datetime, *, for_question: str | None = None) -> IncidentOutcome:
         """File the incident a form describes (or, with `form.number`, change the fields it fills in).
-        A field that cannot be read files nothing and says which, in the same words on every platform."""
+        A field that cannot be read files nothing and says which, in the same words on every platform.
+        `for_question`: the week whose incident question the form was opened from; filing answers it."""
         loc = self.ctx.locale
         person = self.ctx.person(user)
         if person is None:
@@ -105,4 +134,7 @@ class Forms:
             return IncidentOutcome(Reply(say(loc, problem.key, **problem.values), ok=False))
         outcome = self.incidents.add(draft, person.id, platform, source_ref, now)
         self.incidents.announce(outcome)
+        week = self.commands.week(for_question, at) if for_question else None
+        if isinstance(week, IsoWeek):
+            self.inbox.question.filed(person, week, outcome.number, platform, f"{source_ref}:q", at)
         return outcome

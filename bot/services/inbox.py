@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.domain.incident_question import KEY as QUESTION_KEY
+from bot.domain.incident_question import named_answer
 from bot.domain.prompts import PromptItem
 from bot.domain.replies import (
     MAX_REPLY_CHARS,
@@ -24,6 +26,7 @@ from bot.domain.weeks import IsoWeek
 from bot.services.chat import Inbound, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.incident_question import IncidentQuestion
 from bot.text import messages
 from bot.text.catalogue import say
 from storage.answers import Answers, NewMessage
@@ -36,6 +39,7 @@ class Inbox:
     def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
         self.ctx = ctx
         self.cycle = cycle
+        self.question = IncidentQuestion(ctx, cycle)
 
     # ----- new messages ------------------------------------------------------
 
@@ -51,19 +55,24 @@ class Inbox:
             answers, d = Answers(s), Directory(s)
             if answers.message(self.ctx.team_id, msg.platform, msg.source_id) is not None:
                 return None  # the platform delivered it again: already stored
-            week, target = self._week_and_target(d, person, msg, mine)
+            week, target, asked = self._week_and_target(d, person, msg, mine)
+            question = text if asked else self._named_question_answer(text, msg, person, mine)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
             row = answers.add_message(NewMessage(
                 team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
                 platform=msg.platform, source_id=msg.source_id, text=msg.text.replace("\x00", ""), at=msg.at,
-                thread_id=msg.thread_id, target_item=target.key if target else None))
+                thread_id=msg.thread_id,
+                target_item=QUESTION_KEY if question is not None else target.key if target else None))
             if not text:
                 return Reply(messages.empty(loc), ok=False)
             if len(text) > MAX_REPLY_CHARS:
                 return Reply(messages.too_long(len(text), MAX_REPLY_CHARS, loc), ok=False)
-            if not mine:
+            if question is None and not mine:
                 return Reply(messages.nothing_to_answer(loc), ok=False)
-            reply = self._apply(s, row, text, mine, target, msg.at)
+            if question is None:
+                reply = self._apply(s, row, text, mine, target, msg.at)
+        if question is not None:  # after the message is committed: filing an incident is its own transaction
+            return self.question.answer(person, week, question, msg.platform, msg.source_id, msg.at)
         if reply.stored_items:
             self.ctx.metrics.answer_received(msg.platform)
         if reply.stored_items and self.cycle.refresh_if_published(week, msg.at):
@@ -75,8 +84,9 @@ class Inbox:
         return Reply(say(self.ctx.locale, "answer.only_text"), ok=False)
 
     def _week_and_target(self, d: Directory, person: Person, msg: Inbound,
-                         mine: list[Item]) -> tuple[IsoWeek, Item | None]:
-        """A reply to a prompt belongs to the prompt's week; `[n]` picks from the latest prompt's items."""
+                         mine: list[Item]) -> tuple[IsoWeek, Item | None, bool]:
+        """A reply to a prompt belongs to the prompt's week; `[n]` picks from the latest prompt's items, or
+        its incident question (then the third value is True)."""
         week = self.ctx.week_of(msg.at)
         target: Item | None = None
         prompt = None
@@ -86,14 +96,29 @@ class Inbox:
                 row = d.week_by_id(prompt.week_id)
                 if row is not None:
                     week = IsoWeek.parse(row.label)
-                if len(prompt.item_keys) == 1:
-                    target = self.ctx.team.item_by_key.get(prompt.item_keys[0])
+                items = [k for k in prompt.item_keys if k != QUESTION_KEY]
+                if len(items) == 1:
+                    target = self.ctx.team.item_by_key.get(items[0])
         if msg.item_number is not None:
             prompt = prompt or d.latest_prompt(self.ctx.team_id, self.ctx.person_ids[person.id], msg.platform)
-            keys = list(prompt.item_keys) if prompt else [it.key for it in mine]
+            if prompt is not None and prompt.kind == "prompt":
+                keys = list(prompt.item_keys)
+            else:  # a reminder (or no prompt) numbers the items as the week's prompt did, the question last
+                keys = [it.key for it in mine] + ([QUESTION_KEY] if self.cycle.asks_incidents(person.id) else [])
             if 1 <= msg.item_number <= len(keys):
+                if keys[msg.item_number - 1] == QUESTION_KEY:
+                    return week, None, True
                 target = self.ctx.team.item_by_key.get(keys[msg.item_number - 1])
-        return week, target
+        return week, target, False
+
+    def _named_question_answer(self, text: str, msg: Inbound, person: Person, mine: list[Item]) -> str | None:
+        """The answer in a `生产事件：…` message (the incident question answered by its name), unless the
+        person is not asked it, the message chose an item by number, or the name is one of their items."""
+        if msg.item_number is not None or not self.cycle.asks_incidents(person.id):
+            return None
+        names = [n for n in say(self.ctx.locale, "question.names").split("|")
+                 if not any(n.casefold() in (it.name.casefold(), *map(str.casefold, it.aliases)) for it in mine)]
+        return named_answer(text, names)
 
     def _apply(self, s, row: AnswerMessageRow, text: str, mine: list[Item], target: Item | None,  # type: ignore[no-untyped-def]
                at: datetime) -> Reply:
@@ -159,6 +184,8 @@ class Inbox:
             if row is None or not self._authored(row, user) or row.deleted_at is not None or row.text == new_text:
                 return None
             answers.edit_message(row, new_text.replace("\x00", ""), at)
+            if row.target_item == QUESTION_KEY:
+                return Reply(say(self.ctx.locale, "question.edit_not_reread"), ok=False)
             person = self._person_key(row.person_id)
             mine = self.ctx.team.items_of(person)
             target = self.ctx.team.item_by_key.get(row.target_item or "")
@@ -182,10 +209,13 @@ class Inbox:
             if row is None or not self._authored(row, user) or row.deleted_at is not None:
                 return None
             answers.delete_message(row, at)
+            asked = row.target_item == QUESTION_KEY
             touched = {c.item_key for c in answers.contributions_of(row.id)}
             s.flush()
             self._recompute(s, row.week_id, touched, at)
             week = Directory(s).week_label(row.week_id)
+        if asked:  # an answer to the incident question: it no longer counts
+            return self.question.withdraw(platform, source_id, at)
         self.cycle.refresh_if_published(IsoWeek.parse(week), at)
         titles = [self.ctx.team.item_by_key[k].title for k in sorted(touched) if k in self.ctx.team.item_by_key]
         return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None

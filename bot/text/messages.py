@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.incident_question import LoggedIncident, Question
+from bot.domain.incidents import format_headline
 from bot.domain.prompts import PromptItem
 from bot.domain.report import Missing
 from bot.text.catalogue import listing, say, words
@@ -26,8 +28,10 @@ def _quote(text: str, limit: int = 300) -> str:
     return "\n".join("    > " + line for line in short.split("\n"))
 
 
-def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: datetime, locale: str) -> str:
-    """A prompt (or, with kind "remind", a reminder): the items with last week's and this week's answers."""
+def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: datetime, locale: str,
+                incidents: Question | None = None) -> str:
+    """A prompt (or, with kind "remind", a reminder): the items with last week's and this week's answers,
+    then the incident question when there is one."""
     head = "prompt.remind_head" if kind == "remind" else "prompt.head"
     lines = [say(locale, head, week=week, deadline=when(deadline, locale)), ""]
     for it in items:
@@ -38,10 +42,33 @@ def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: dat
         if it.this_week:
             lines.append(say(locale, "prompt.this_week"))
             lines.append(_quote(it.this_week))
-    lines.append("")
-    lines.append(say(locale, "prompt.one_item") if len(items) == 1 else
-                 say(locale, "prompt.many_items", name=items[-1].name if items else ""))
+    if incidents is not None:
+        lines.extend(question_lines(incidents, locale))
+    if items:  # a reminder of the incident question alone says how to answer it in the question
+        lines.append("")
+        lines.append(say(locale, "prompt.one_item") if len(items) == 1 else
+                     say(locale, "prompt.many_items", name=items[-1].name))
     return "\n".join(lines)
+
+
+def question_lines(q: Question, locale: str) -> list[str]:
+    """The incident question as a prompt shows it: `[n] 生产事件`, the week's logged incidents, the ask."""
+    lines = [f"[{q.number}] {say(locale, 'question.title')}"]
+    if q.logged:
+        lines.append(say(locale, "question.logged_head"))
+        lines += [logged_line(i, locale) for i in q.logged]
+    else:
+        lines.append(say(locale, "question.logged_none"))
+    if q.answer is not None:
+        lines.append(say(locale, f"question.answered_{q.answer}"))
+    lines.append(say(locale, "question.ask", number=q.number))
+    return lines
+
+
+def logged_line(i: LoggedIncident, locale: str) -> str:
+    """`    #1 06/27 20:05 gateway-api节点CPU打满`: time, system, headline and id of a logged incident."""
+    return say(locale, "question.logged_line", number=i.number, day=f"{i.started_at:%m/%d}",
+               time=f"{i.started_at:%H:%M}", headline=format_headline(i.system, i.what))
 
 
 def stored(titles: Sequence[str], locale: str, progress: Sequence[str] = ()) -> str:
@@ -93,15 +120,20 @@ def deleted(titles: Sequence[str], locale: str) -> str:
     return say(locale, "answer.deleted", items=listing(locale, titles))
 
 
-def missing_list(week: str, missing: Sequence[Missing], locale: str) -> str:
+def missing_list(week: str, missing: Sequence[Missing], locale: str, unanswered: Sequence[str] = ()) -> str:
+    """Who has not answered which item, then (apart, since it is no item of the report) who has not
+    answered the incident question."""
+    tail = [say(locale, "question.missing", count=len(unanswered), people=listing(locale, unanswered))] \
+        if unanswered else []
     if not missing:
-        return say(locale, "command.missing_none", week=week)
+        return "\n".join([say(locale, "command.missing_items_none" if tail else "command.missing_none", week=week),
+                          *tail])
     by_person: dict[str, list[str]] = {}
     for m in missing:
         by_person.setdefault(m.person, []).append(m.item_title)
     return "\n".join([say(locale, "command.missing_head", week=week, count=len(missing))] +
                      [say(locale, "command.missing_line", person=p, items=listing(locale, t))
-                      for p, t in by_person.items()])
+                      for p, t in by_person.items()] + tail)
 
 
 def refused(locale: str) -> str:

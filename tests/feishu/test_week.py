@@ -56,7 +56,7 @@ def test_a_week_on_feishu(world: World) -> None:
     # 李娜 fills the form; the card turns into what was stored.
     value = _button_value(lina.content)
     resp = world.post(payloads.card_action(open_id_of("lina"), value, {
-        "item_1": "商户入网新流程在上海、杭州切量，交易运行平稳。", "item_2": "系统开发进度70%"},
+        "item_1": "商户入网新流程在上海、杭州切量，交易运行平稳。", "item_2": "系统开发进度70%", "question": "无"},
         lina.message_id, world.clock.now))
     answer = resp.json()
     assert resp.status_code == 200 and answer["toast"]["type"] == "success"
@@ -104,7 +104,9 @@ def test_a_week_on_feishu(world: World) -> None:
     assert resp.json()["toast"]["type"] == "success"
     assert "#3 06/27 20:00 [D ×0.5] pci-vault证书过期" in world.bot.incidents.list_text(WEEK)
 
-    # Friday 10:00: reminders go only to owners with something missing; the editor gets the list.
+    assert world.bot.cycle.incident_answers(WEEK) == {"lina": "none"}, "the card's incident question is answered"
+
+    # Friday 10:00: reminders go only to owners with something missing (an item or the incident question).
     world.clock.advance(hours=13)
     before = len(world.standin.sent(msg_type="interactive"))
     reminded = world.bot.cycle.remind()

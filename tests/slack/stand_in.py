@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlparse
 REQUIRED: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("channel",), "chat.update": ("channel", "ts"), "chat.delete": ("channel", "ts"),
     "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
-    "views.open": ("trigger_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
+    "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
 }
 
@@ -241,7 +241,7 @@ class SlackStandIn:
                 return {"ok": False, "error": "message_not_found"}
             msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
-        if method == "views.open":
+        if method in ("views.open", "views.push"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24:
                 self.problems.append("views.open: view over Slack's limits")

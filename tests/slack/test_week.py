@@ -29,7 +29,7 @@ def _press_answer(ws: Workspace, person: str) -> dict[str, Any]:
 
 def _submit(ws: Workspace, person: str, view: dict[str, Any], typed: dict[str, str]) -> None:
     values: dict[str, Any] = {}
-    for b in view["blocks"]:
+    for b in (b for b in view["blocks"] if b["type"] == "input"):  # not the incident question's section
         action = b["element"]["action_id"]
         initial = b["element"].get("initial_value")
         value = typed.get(b["block_id"], initial)
@@ -51,7 +51,7 @@ def test_a_whole_week(workspace: Workspace) -> None:
     ts = ws.dm("zhoujie", "机房迁移：进度 40%")
     ws.settle()
     view = _press_answer(ws, "wangqiang")
-    labels = [b["label"]["text"] for b in view["blocks"]]
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
     assert labels[0] == "聚合收单 · 银行" and "聚合收单 · 银行 · 建行" in labels, "one input per bank"
     _submit(ws, "wangqiang", view, {"item:2": "建行：联调环境申请中", "item:3": "招行：方案评审通过"})
     view = _press_answer(ws, "lina")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TextIO
 
-from bot.domain.forms import AnswerForm, IncidentForm
+from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm
 from bot.domain.prompts import Prompt
 from bot.domain.replies import item_prefix
 from bot.domain.report import Report
@@ -34,7 +34,8 @@ HELP = """console commands:
   /incident …             file or manage an incident (/incident help)
   /zhoubao …              status | preview | missing | publish | answer | help
   form answers [week] <<EOF   the answer form: lines `1.text: …`, `1.progress: 60`, `1.problem: …`
-                          (n as in your prompt; a line without a label continues the one before)
+                          (n as in your prompt; a line without a label continues the one before;
+                          the incident question's n: `n.text: 无` or an incident line, `n.none: yes`)
   form incident [n] <<EOF     the incident form: `start: 06/26 14:30`, `system:`, `what:`, `cause:`,
                           `impact:`, `recovered:`, `severity:`, `weight:`, `availability: yes|no`
                           (with n: change incident n's fields given)
@@ -233,8 +234,12 @@ class ConsoleSession:
         answers = [AnswerForm(it.key, fields.get(f"{it.number}.text", ""), fields.get(f"{it.number}.progress", ""),
                               fields.get(f"{it.number}.problem", ""))
                    for it in opened.prompt.items if any(k.startswith(f"{it.number}.") for k in fields)]
+        q = opened.prompt.incidents
+        question = QuestionForm(fields.get(f"{q.number}.text", ""),
+                                fields.get(f"{q.number}.none", "").strip().lower() in ("yes", "y", "是")) \
+            if q is not None and any(k.startswith(f"{q.number}.") for k in fields) else None
         self._reply(self.bot.forms.submit_answers("console", self.me.id, source, opened.prompt.week, answers,
-                                                  self.clock.now))
+                                                  self.clock.now, question))
 
     def _mine(self, mid: str) -> str | None:
         """The source id of the current person's message `mid` (or `last`)."""

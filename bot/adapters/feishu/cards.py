@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.forms import AnswerForm, IncidentForm, asks_progress
+from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm, asks_progress
 from bot.domain.prompts import Prompt, PromptItem
+from bot.text import messages
 from bot.text.catalogue import say
 from bot.text.render import feishu_safe
 
@@ -29,6 +30,8 @@ class Action(StrEnum):
 
     ANSWER = "answer"  # the weekly form
     INCIDENT = "incident"  # the incident form
+    QUESTION_NONE = "question_none"  # the incident question's one-click "nothing to add"
+    QUESTION_FILE = "question_file"  # open the incident form from the incident question
 
 
 class MenuKey(StrEnum):
@@ -103,13 +106,57 @@ def prompt_card(prompt: Prompt) -> Card:
             inputs.append(_input(input_name(it.number, "progress"), say(loc, "form.progress", name=it.name),
                                  limit=8))
             inputs.append(_input(input_name(it.number, "problem"), say(loc, "form.problem", name=it.name)))
+    inputs.extend(question_inputs(prompt))
     value = {"action": Action.ANSWER.value, "week": prompt.week, "items": [it.key for it in prompt.items]}
     inputs.append({"tag": "button", "name": "submit", "type": "primary", "form_action_type": "submit",
                    "text": _text(say(loc, "form.submit")), "behaviors": [{"type": "callback", "value": value}]})
     # The form shows each item's title and prefill; the full text would repeat them (and grow the card).
-    return _card(head, [{"tag": "form", "name": "answers", "elements": inputs},
+    return _card(head, [{"tag": "form", "name": "answers", "elements": inputs}, *question_buttons(prompt),
                         _div(say(loc, "form.reply_hint"), "notation")],
                  "orange" if prompt.kind == "remind" else "blue")
+
+
+# ----- the incident question (issue 14) -----------------------------------------------------------
+# Buttons outside a form send their `behaviors[].value` in the card callback on their own:
+# https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/button
+# (a callback answered with only a toast leaves the card as it is).
+
+
+def question_inputs(prompt: Prompt) -> list[dict[str, Any]]:
+    """The incident question inside the prompt card's form: an input answered like a message (`无`, or an
+    incident line with its start time)."""
+    q = prompt.incidents
+    if q is None:
+        return []
+    loc = prompt.locale
+    return [_input(QUESTION_INPUT, f"[{q.number}] {say(loc, 'question.title')}", rows=2,
+                   placeholder=say(loc, "form.question_hint"))]
+
+
+def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
+    """Below the form, when the prompt asks the question: the week's logged incidents (so nobody files one
+    twice), "nothing to add" (one click) and "file an incident"."""
+    q = prompt.incidents
+    if q is None:
+        return []
+    loc = prompt.locale
+    logged = "\n".join(messages.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
+    return [
+        _div(say(loc, "form.question_logged", incidents="\n" + logged), "notation"),
+        {"tag": "button", "name": "question_none", "type": "default", "text": _text(say(loc, "form.question_none")),
+         "behaviors": [{"type": "callback", "value": {"action": Action.QUESTION_NONE.value, "week": prompt.week}}]},
+        {"tag": "button", "name": "question_file", "type": "danger", "text": _text(say(loc, "form.question_file")),
+         "behaviors": [{"type": "callback", "value": {"action": Action.QUESTION_FILE.value, "week": prompt.week}}]}]
+
+
+QUESTION_INPUT = "question"
+
+
+def question_form(form: dict[str, Any]) -> QuestionForm | None:
+    """The incident question's part of a submitted prompt card (None when the card did not ask it)."""
+    if QUESTION_INPUT not in form:
+        return None
+    return QuestionForm(text=str(form.get(QUESTION_INPUT) or ""))
 
 
 def answer_forms(keys: Sequence[str], form: dict[str, Any]) -> list[AnswerForm]:
@@ -139,7 +186,7 @@ _YES_NO = {"yes": True, "no": False}
 
 
 def incident_card(locale: str, severities: Sequence[str], *, problem: str = "",
-                  form: IncidentForm | None = None) -> Card:
+                  form: IncidentForm | None = None, for_question: str | None = None) -> Card:
     """The incident form, the same fields as Slack's modal; after a problem, the problem above the form
     and the form holding what was typed, so nothing is lost."""
     form = form or IncidentForm()
@@ -155,7 +202,8 @@ def incident_card(locale: str, severities: Sequence[str], *, problem: str = "",
                           [(say(locale, "form.yes"), "yes"), (say(locale, "form.no"), "no")], chosen))
     inputs.append({"tag": "button", "name": "submit", "type": "danger", "form_action_type": "submit",
                    "text": _text(say(locale, "form.incident_file")),
-                   "behaviors": [{"type": "callback", "value": {"action": Action.INCIDENT.value}}]})
+                   "behaviors": [{"type": "callback", "value": {"action": Action.INCIDENT.value,
+                                                                **({"question": for_question} if for_question else {})}}]})
     elements: list[dict[str, Any]] = [_div(problem)] if problem else []
     elements.append({"tag": "form", "name": "incident", "elements": inputs})
     return _card("🚨 " + say(locale, "form.incident_title"), elements, "red")

@@ -23,6 +23,7 @@ from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.services.delivery import DeliveryFailures
 from bot.services.events import EventLog
+from bot.text.catalogue import say
 
 log = logging.getLogger("zhoubao.feishu.events")
 
@@ -194,7 +195,9 @@ class FeishuEvents:
         value = action.get("value") or {}
         message_id = str((event.get("context") or {}).get("open_message_id") or "")
         work = {cards.Action.ANSWER.value: self._submit_answers,
-                cards.Action.INCIDENT.value: self._submit_incident}.get(str(value.get("action")))
+                cards.Action.INCIDENT.value: self._submit_incident,
+                cards.Action.QUESTION_NONE.value: self._question_none,
+                cards.Action.QUESTION_FILE.value: self._question_file}.get(str(value.get("action")))
         if work is None:
             return {}
         future = self.runner.submit(lambda: work(header, event))
@@ -208,12 +211,15 @@ class FeishuEvents:
         except Exception:
             log.exception("card action failed")
             return {"toast": {"type": "error", "content": "⚠️"}}
+        if card is None:  # a button that leaves the card as it is
+            return {"toast": toast}
         return {"toast": toast, "card": {"type": "raw", "data": card}}
 
     def _patch_later(self, message_id: str, future: Future[Any]) -> None:
         try:
             _, card = future.result()
-            self.gateway.patch_card(message_id, card)
+            if card is not None:
+                self.gateway.patch_card(message_id, card)
         except ChatError as exc:
             self.bot.failures.tell_editors(exc)
         except Exception:
@@ -228,7 +234,7 @@ class FeishuEvents:
         user = self.gateway.people.member(_operator(event))
         week = str(value.get("week") or "")
         reply = self.bot.forms.submit_answers(PLATFORM, user, f"card:{header.get('event_id')}", week,
-                                              cards.answer_forms(keys, form), at)
+                                              cards.answer_forms(keys, form), at, cards.question_form(form))
         now = self.bot.forms.open_answers(user, week, at)  # what is stored for those items now
         if now.prompt is None:
             return _toast(reply.text, False), cards.refused_card(reply.text, ctx.locale)
@@ -240,11 +246,35 @@ class FeishuEvents:
         form = cards.incident_form((event.get("action") or {}).get("form_value") or {})
         at = _millis(header.get("create_time")) or ctx.now()
         user = self.gateway.people.member(_operator(event))
-        outcome = self.bot.forms.submit_incident(PLATFORM, user, f"card:{header.get('event_id')}", form, at)
+        question = str(((event.get("action") or {}).get("value") or {}).get("question") or "") or None
+        outcome = self.bot.forms.submit_incident(PLATFORM, user, f"card:{header.get('event_id')}", form, at,
+                                                 for_question=question)
         if not outcome.reply.ok:  # keep the form, as typed, so the person can fix what was wrong
             return _toast(outcome.reply.text, False), cards.incident_card(
-                ctx.locale, ctx.team.incidents.severities, problem=outcome.reply.text, form=form)
+                ctx.locale, ctx.team.incidents.severities, problem=outcome.reply.text, form=form,
+                for_question=question)
         return _toast(outcome.reply.text, True), cards.incident_filed_card(outcome.reply.text, ctx.locale)
+
+
+    def _question_none(self, header: dict[str, Any], event: dict[str, Any]) -> tuple[dict[str, str], None]:
+        value = (event.get("action") or {}).get("value") or {}
+        at = _millis(header.get("create_time")) or self.bot.ctx.now()
+        user = self.gateway.people.member(_operator(event))
+        reply = self.bot.forms.nothing_to_add(PLATFORM, user, f"card:{header.get('event_id')}",
+                                              str(value.get("week") or ""), at)
+        if reply.text:
+            self.gateway.send_text_to(_operator(event), reply.text)
+        return _toast(reply.text, reply.ok), None
+
+    def _question_file(self, header: dict[str, Any], event: dict[str, Any]) -> tuple[dict[str, str], None]:
+        ctx = self.bot.ctx
+        value = (event.get("action") or {}).get("value") or {}
+        reply = self.bot.forms.open_incident(self.gateway.people.member(_operator(event)))
+        if not reply.ok:
+            return _toast(reply.text, False), None
+        self.gateway.send_card_to(_operator(event), cards.incident_card(
+            ctx.locale, ctx.team.incidents.severities, for_question=str(value.get("week") or "") or None))
+        return _toast(say(ctx.locale, "form.question_file"), True), None
 
 
 def _operator(event: dict[str, Any]) -> str:

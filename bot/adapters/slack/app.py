@@ -167,9 +167,28 @@ class Listeners:
         user = str(body["user"]["id"])
         week, answers = blocks.answer_forms(view)
         reply = self.bot.forms.submit_answers(PLATFORM, self._who(user), f"view:{view['id']}", week, answers,
+                                              self.bot.ctx.now(), blocks.question_form(view))
+        if reply.text:
+            self.gw.dm_user(user, reply.text)
+
+    def question_none_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        user = str(body["user"]["id"])
+        source = f"action:{action.get('action_ts') or body.get('trigger_id')}"
+        reply = self.bot.forms.nothing_to_add(PLATFORM, self._who(user), source, str(action.get("value") or ""),
                                               self.bot.ctx.now())
         if reply.text:
             self.gw.dm_user(user, reply.text)
+
+    def question_file_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
+        user = str(body["user"]["id"])
+        reply = self.bot.forms.open_incident(self._who(user))
+        if not reply.ok:
+            self.gw.dm_user(user, reply.text)
+            return
+        view = blocks.incident_modal(self.bot.ctx.team.incidents.severities, self.locale,
+                                     for_question=str(action.get("value") or "") or None)
+        # Pressed inside the answer modal: stack the incident form on it, so the answers typed so far stay.
+        (self.gw.push_view if body.get("view") else self.gw.open_view)(str(body["trigger_id"]), view)
 
     def incident_edit_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         self.gw.open_view(str(body["trigger_id"]), blocks.incident_modal(
@@ -178,7 +197,8 @@ class Listeners:
     def incident_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
         outcome = self.bot.forms.submit_incident(PLATFORM, self._who(user), f"view:{view['id']}",
-                                                 blocks.incident_form(view), self.bot.ctx.now())
+                                                 blocks.incident_form(view), self.bot.ctx.now(),
+                                                 for_question=blocks.incident_question_week(view))
         self.gw.dm_user(user, outcome.reply.text,
                         blocks.incident_reply(outcome.reply.text, outcome.number, self.locale))
 
@@ -242,6 +262,16 @@ def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
     @app.action(Action.INCIDENT_EDIT.value)
     def incident_edit(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
         _guarded(on.incident_edit_button, "incident edit button")(body=body, action=action)
+        ack()
+
+    @app.action(Action.QUESTION_NONE.value)
+    def question_none(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
+        _guarded(on.question_none_button, "nothing-to-add button")(body=body, action=action)
+        ack()
+
+    @app.action(Action.QUESTION_FILE.value)
+    def question_file(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
+        _guarded(on.question_file_button, "file-an-incident button")(body=body, action=action)
         ack()
 
     @app.view(Callback.ANSWER_FORM.value)

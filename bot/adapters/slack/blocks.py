@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.forms import AnswerForm, IncidentForm, asks_progress
+from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm, asks_progress
 from bot.domain.prompts import Prompt
+from bot.text import messages
 from bot.text.catalogue import say
 from bot.text.render import slack_escape as escape
 
@@ -22,13 +23,16 @@ MAX_SECTION = 3000  # characters in one section's text
 MAX_INPUT = 3000  # characters in a plain_text_input's value
 
 __all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "answer_forms", "answer_modal", "escape",
-           "incident_form", "incident_modal", "incident_reply", "prompt_blocks", "report_messages",
+           "incident_form", "incident_modal", "incident_question_week", "incident_reply", "prompt_blocks",
+           "question_buttons", "question_form", "question_inputs", "report_messages",
            "sections", "text_blocks"]
 
 
 class Action(StrEnum):
     ANSWER = "zhoubao_answer"
     INCIDENT_EDIT = "zhoubao_incident_edit"
+    QUESTION_NONE = "zhoubao_question_none"  # the incident question's one-click "nothing to add"
+    QUESTION_FILE = "zhoubao_question_file"  # open the incident form from the incident question
 
 
 class Callback(StrEnum):
@@ -98,7 +102,7 @@ def prompt_blocks(prompt: Prompt) -> list[Block]:
     blocks = text_blocks(escape(prompt.text))[:MAX_BLOCKS - 1]
     blocks.append({"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
         "type": "button", "action_id": Action.ANSWER, "text": _plain(say(prompt.locale, "form.answer_button")),
-        "style": "primary", "value": prompt.week}]})
+        "style": "primary", "value": prompt.week}, *question_buttons(prompt)]})
     return blocks
 
 
@@ -126,11 +130,13 @@ def answer_modal(prompt: Prompt) -> dict[str, Any]:
             blocks.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
                            "label": _plain(say(loc, "form.problem", name=it.name)),
                            "element": {"type": "plain_text_input", "action_id": "value"}})
+    blocks.extend(question_inputs(prompt))
     return {
         "type": "modal", "callback_id": Callback.ANSWER_FORM,
         "title": _plain(say(loc, "form.answer_title", week=prompt.week), 24),
         "submit": _plain(say(loc, "form.submit")), "close": _plain(say(loc, "form.cancel")),
-        "private_metadata": json.dumps({"week": prompt.week, "keys": [it.key for it in prompt.items]}),
+        "private_metadata": json.dumps({"week": prompt.week, "keys": [it.key for it in prompt.items],
+                                        "question": prompt.incidents is not None}),
         "blocks": blocks[:100],
     }
 
@@ -155,6 +161,58 @@ def answer_forms(view: Mapping[str, Any]) -> tuple[str, list[AnswerForm]]:
     return str(meta.get("week", "")), forms
 
 
+# ----- the incident question (issue 14) ---------------------------------------------------------------
+# Buttons in an actions block (≤ 25 elements) and in a modal: https://api.slack.com/reference/block-kit/blocks#actions;
+# a button pressed inside a modal sends block_actions with a trigger_id, and views.push stacks a modal on it:
+# https://api.slack.com/reference/interaction-payloads/block-actions, https://api.slack.com/methods/views.push;
+# checkboxes in an input block come back as `selected_options`:
+# https://api.slack.com/reference/block-kit/block-elements#checkboxes
+
+
+def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
+    """"Nothing to add" (one click) and "file an incident" for a prompt that asks the incident question."""
+    if prompt.incidents is None:
+        return []
+    loc = prompt.locale
+    return [{"type": "button", "action_id": Action.QUESTION_NONE, "value": prompt.week,
+             "text": _plain(say(loc, "form.question_none"))},
+            {"type": "button", "action_id": Action.QUESTION_FILE, "value": prompt.week, "style": "danger",
+             "text": _plain(say(loc, "form.question_file"))}]
+
+
+def question_inputs(prompt: Prompt) -> list[Block]:
+    """The incident question in the answer modal: the week's logged incidents, a text input answered like
+    a message, a "nothing to add" box, and a button opening the incident form."""
+    q = prompt.incidents
+    if q is None:
+        return []
+    loc = prompt.locale
+    logged = "\n".join(messages.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
+    none = {"text": _plain(say(loc, "form.question_none")), "value": "none"}
+    return [
+        {"type": "section", "block_id": "question_logged", "text": {"type": "mrkdwn", "text": escape(
+            say(loc, "form.question_logged", incidents="\n" + logged))[:MAX_SECTION]},
+         "accessory": question_buttons(prompt)[1]},
+        {"type": "input", "block_id": "question", "optional": True,
+         "label": _plain(f"[{q.number}] {say(loc, 'question.title')}", 2000),
+         "hint": _plain(say(loc, "form.question_hint"), 2000),
+         "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": MAX_INPUT}},
+        {"type": "input", "block_id": "question_none", "optional": True, "label": _plain(say(loc, "question.title")),
+         "element": {"type": "checkboxes", "action_id": "value", "options": [none],
+                     **({"initial_options": [none]} if q.answer == "none" else {})}},
+    ]
+
+
+def question_form(view: Mapping[str, Any]) -> QuestionForm | None:
+    """The incident question's part of a submitted answer modal (None when the modal did not ask it)."""
+    if not json.loads(view.get("private_metadata") or "{}").get("question"):
+        return None
+    values = _state(view)
+    chosen = ((values.get("question_none") or {}).get("value") or {}).get("selected_options") or []
+    return QuestionForm(text=_value(values, "question", "text"),
+                        nothing_to_add=any(o.get("value") == "none" for o in chosen))
+
+
 # ----- incidents ------------------------------------------------------------------------------------
 
 # block id = IncidentForm field; (multiline?)
@@ -166,8 +224,10 @@ def _choice(label: str, value: str) -> dict[str, Any]:
     return {"text": _plain(label), "value": value}
 
 
-def incident_modal(severities: Sequence[str], locale: str, number: int | None = None) -> dict[str, Any]:
-    """The incident form (every IncidentForm field); with `number`, a form that changes only the fields filled in."""
+def incident_modal(severities: Sequence[str], locale: str, number: int | None = None,
+                   for_question: str | None = None) -> dict[str, Any]:
+    """The incident form (every IncidentForm field); with `number`, a form that changes only the fields filled in;
+    with `for_question`, opened from that week's incident question (filing it answers the question)."""
     blocks: list[Block] = []
     for field, multiline in _INCIDENT_TEXT:
         blocks.append({"type": "input", "block_id": field, "optional": field != "what" or number is not None,
@@ -188,7 +248,7 @@ def incident_modal(severities: Sequence[str], locale: str, number: int | None = 
     title = say(locale, "form.incident_edit_title", number=number) if number else say(locale, "form.incident_title")
     return {"type": "modal", "callback_id": Callback.INCIDENT_FORM, "title": _plain(title, 24),
             "submit": _plain(say(locale, "form.submit")), "close": _plain(say(locale, "form.cancel")),
-            "private_metadata": json.dumps({"number": number}), "blocks": blocks}
+            "private_metadata": json.dumps({"number": number, "question": for_question}), "blocks": blocks}
 
 
 def incident_form(view: Mapping[str, Any]) -> IncidentForm:
@@ -203,6 +263,12 @@ def incident_form(view: Mapping[str, Any]) -> IncidentForm:
         severity=_value(values, "severity"), weight=_value(values, "weight"),
         counts_toward_availability={"yes": True, "no": False}.get(availability),
         number=int(meta["number"]) if meta.get("number") else None)
+
+
+def incident_question_week(view: Mapping[str, Any]) -> str | None:
+    """The week whose incident question a submitted incident modal was opened from, if any."""
+    week = json.loads(view.get("private_metadata") or "{}").get("question")
+    return str(week) if week else None
 
 
 def incident_reply(text: str, number: int | None, locale: str) -> list[Block]:

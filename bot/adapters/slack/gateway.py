@@ -204,6 +204,10 @@ class SlackGateway:
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)
 
+    def push_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """A modal over the open one (a button pressed inside a modal): https://api.slack.com/methods/views.push"""
+        self._call("views.push", trigger_id=trigger_id, view=view)
+
     def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
                 post: Callable[..., Any] | None = None) -> None:
         """An ephemeral answer to a slash command through its response_url."""

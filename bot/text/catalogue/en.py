@@ -69,6 +69,7 @@ WORDS: dict[str, str] = {
     "answer.problem_line": "main problem: {value}",
     # ----- /zhoubao --------------------------------------------------------------------------------
     "command.missing_none": "✅ {week}: everyone has answered.",
+    "command.missing_items_none": "✅ {week}: every item is answered.",
     "command.missing_head": "📋 {week} not answered yet ({count}):",
     "command.missing_line": "- {person}: {items}",
     "command.refused": "⛔ Only the report's editors or admins can do that.",
@@ -191,4 +192,31 @@ WORDS: dict[str, str] = {
     "form.incident_filed_title": "🚨 Incident filed",
     "form.bot_name": "zhoubao",
     "form.merged": "(merged into the message above)",
+    # ----- the incident question in the weekly prompt (issue 14) -------------------------------------
+    "question.title": "Incidents",
+    "question.names": "incidents|incident|生产事件|事件",
+    "question.logged_head": "    Logged this week (don't file these again):",
+    "question.logged_none": "    No incidents logged this week yet.",
+    "question.logged_line": "    #{number} {day} {time} {headline}",
+    "question.ask": ("    Anything that went unlogged? If not, reply \"[{number}] none\"; if so, reply in the /incident "
+                     "format without the slash, with its start time, e.g. \"[{number}] 06/27 20:05 gateway-api CPU "
+                     "saturated cause: … severity: C\"."),
+    "question.answered_none": "    Answered this week: nothing to add.",
+    "question.answered_incident": "    Answered this week: an incident was added.",
+    "question.none_stored": "✅ Stored: no incident to add this week.",
+    "question.filed_hint": "(Filed from your report answer; change it with /incident edit {number} ….)",
+    "question.unclear": ("❓ Is this \"nothing to add\" or an incident? Your text is kept; no incident was filed. "
+                         "If nothing, reply \"Incidents: none\"; for an incident give its start time, e.g. "
+                         "\"Incidents: 06/27 20:05 gateway-api CPU saturated severity: C\", or use /incident."),
+    "question.edit_not_reread": ("✏️ Edit saved, but an answer to the incident question is not re-read: reply "
+                                 "\"Incidents: …\" again; change a filed incident with /incident edit."),
+    "question.withdrawn": "🗑 Your answer to the incident question is withdrawn.",
+    "question.withdrawn_kept": ("🗑 Your answer to the incident question is withdrawn; incident #{number} stays "
+                                "(remove it with /incident delete {number})."),
+    "question.missing": "🚨 Not answered the incident question ({count}): {people}",
+    "question.off": "This team's prompt does not ask about incidents; file one with /incident.",
+    "form.question_hint": "\"none\", or one incident line with its start time, e.g. 06/27 20:05 gateway-api CPU saturated severity: C",
+    "form.question_logged": "Logged this week: {incidents}",
+    "form.question_none": "Nothing to add",
+    "form.question_file": "File an incident",
 }

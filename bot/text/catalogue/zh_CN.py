@@ -64,6 +64,7 @@ WORDS: dict[str, str] = {
     "answer.problem_line": "主要问题：{value}",
     # ----- /zhoubao --------------------------------------------------------------------------------
     "command.missing_none": "✅ {week}：所有人都已填写。",
+    "command.missing_items_none": "✅ {week}：所有条目都已填写。",
     "command.missing_head": "📋 {week} 尚未填写（{count} 项）：",
     "command.missing_line": "- {person}：{items}",
     "command.refused": "⛔ 只有周报编辑或管理员可以这样做。",
@@ -180,4 +181,28 @@ WORDS: dict[str, str] = {
     "form.incident_filed_title": "🚨 事件已记录",
     "form.bot_name": "周报",
     "form.merged": "（内容已合并到上一条）",
+    # ----- the incident question in the weekly prompt (issue 14) -------------------------------------
+    "question.title": "生产事件",
+    "question.names": "生产事件|事件|incidents|incident",
+    "question.logged_head": "    本周已登记（请勿重复登记）：",
+    "question.logged_none": "    本周还没有登记的事件。",
+    "question.logged_line": "    #{number} {day} {time} {headline}",
+    "question.ask": ("    还有没登记的生产事件吗？没有请回复「[{number}] 无」；有请按 /incident 的格式回复（不带斜杠，"
+                     "写明开始时间），如「[{number}] 06/27 20:05 gateway-api 节点CPU打满 原因：… 级别：C」。"),
+    "question.answered_none": "    本周已回答：没有要补充的。",
+    "question.answered_incident": "    本周已回答：已补充事件。",
+    "question.none_stored": "✅ 已记录：本周没有要补充的生产事件。",
+    "question.filed_hint": "（由你的周报回复登记；可用 /incident edit {number} … 修改。）",
+    "question.unclear": ("❓ 这条回复是“没有要补充的事件”，还是一起事件？原文已保存，未登记事件。没有请回复「生产事件：无」；"
+                         "是事件请写明开始时间，如「生产事件：06/27 20:05 gateway-api 节点CPU打满 级别：C」，或使用 /incident。"),
+    "question.edit_not_reread": ("✏️ 修改已保存，但对生产事件问题的回答不会重新读取：请重新回复「生产事件：…」；"
+                                 "已登记的事件请用 /incident edit 修改。"),
+    "question.withdrawn": "🗑 已撤回你对生产事件问题的回答。",
+    "question.withdrawn_kept": "🗑 已撤回你对生产事件问题的回答；事件 #{number} 仍保留，如需删除请用 /incident delete {number}。",
+    "question.missing": "🚨 尚未回答生产事件问题（{count} 人）：{people}",
+    "question.off": "本团队的周报不询问生产事件；请用 /incident 登记。",
+    "form.question_hint": "填“无”，或一行事件并写明开始时间，如 06/27 20:05 gateway-api 节点CPU打满 级别：C",
+    "form.question_logged": "本周已登记：{incidents}",
+    "form.question_none": "没有要补充的事件",
+    "form.question_file": "上报事件",
 }
