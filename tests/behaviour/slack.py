@@ -171,9 +171,15 @@ class SlackDriver:
         assert self.me is not None
         values: dict[str, Any] = {}
         for b in view["blocks"]:
+            if b.get("type") != "input":
+                continue  # sections, context and actions carry no state
             element = b["element"]
             value = typed.get(b["block_id"], element.get("initial_value"))
-            if element["type"] == "static_select":
+            if element["type"] == "checkboxes":
+                chosen = [o for o in element.get("initial_options", []) if value is None] or \
+                    [o for o in element["options"] if value is not None and o["value"] == value]
+                values[b["block_id"]] = {element["action_id"]: {"type": "checkboxes", "selected_options": chosen}}
+            elif element["type"] == "static_select":
                 option = next((o for o in element["options"] if o["value"] == value), None)
                 values[b["block_id"]] = {element["action_id"]: {"type": "static_select", "selected_option": option}}
             else:
