@@ -23,6 +23,19 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+# Every `text` string in a message's block tree, summed, above which Slack answers `msg_blocks_too_long`
+# (docs/platform-limits.md; slackapi/bolt-js #2509). The code aims lower (blocks.MESSAGE_TEXT).
+BLOCK_TEXT_LIMIT = 12_000
+
+
+def _tree_text(tree: Any) -> int:
+    if isinstance(tree, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else _tree_text(v) for k, v in tree.items())
+    if isinstance(tree, list):
+        return sum(_tree_text(v) for v in tree)
+    return 0
+
+
 @dataclass
 class Call:
     method: str
@@ -128,6 +141,9 @@ class SlackStandIn:
         if parsed.path.startswith("/respond/"):
             with self._lock:
                 self.calls.append(Call("response_url", args, time.monotonic()))
+                error = self._blocks_error("response_url", args)
+            if error:  # a response_url answers errors as text with HTTP 400 (slack_sdk WebhookResponse.body)
+                return self._send(req, 400, {}, text=error)
             return self._send(req, 200, {}, text="ok")
         method = parsed.path.rsplit("/", 1)[-1]
         if self.delay:
@@ -194,24 +210,32 @@ class SlackStandIn:
 
     # ----- what Slack answers ------------------------------------------------------------------------------
 
-    def _blocks_ok(self, method: str, args: dict[str, Any]) -> bool:
+    def _blocks_error(self, method: str, args: dict[str, Any]) -> str | None:
+        """The error Slack answers a message's blocks with, or None. Limits and codes per
+        docs/platform-limits.md: a section over 3,000 characters or more than 50 blocks is `invalid_blocks`
+        (section block and Block Kit references); more than 12,000 characters of text summed over the whole
+        block tree is `msg_blocks_too_long` (slackapi/bolt-js #2509, #2867: undocumented, our best reading)."""
         blocks = args.get("blocks")
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
         if not blocks and not args.get("text"):
             self.problems.append(f"{method}: no text and no blocks")
-            return False
+            return "no_text"
         for b in blocks or []:
             text = (b.get("text") or {}).get("text", "")
             if b.get("type") == "section" and not 0 < len(text) <= 3000:
                 self.problems.append(f"{method}: section text of {len(text)} characters")
-                return False
+                return "invalid_blocks"
         if len(blocks or []) > 50:
             self.problems.append(f"{method}: {len(blocks)} blocks")
-            return False
+            return "invalid_blocks"
+        total = _tree_text(blocks or [])
+        if total > BLOCK_TEXT_LIMIT:
+            self.problems.append(f"{method}: {total} characters of block text")
+            return "msg_blocks_too_long"
         if args.get("parse") == "full" or args.get("link_names"):
             self.problems.append(f"{method}: parse=full/link_names would turn typed names into mentions")
-        return True
+        return None
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{1_700_000_000 + next(self._seq)}.000100"
@@ -226,16 +250,16 @@ class SlackStandIn:
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
         if method == "chat.postMessage":
-            if not self._blocks_ok(method, args):
-                return {"ok": False, "error": "invalid_blocks"}
+            if error := self._blocks_error(method, args):
+                return {"ok": False, "error": error}
             channel = self.channel_id(str(args["channel"]))
             msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
                    "thread_ts": args.get("thread_ts")}
             self.history.setdefault(channel, {})[ts] = msg
             return {"ok": True, "channel": channel, "ts": ts, "message": msg}
         if method == "chat.update":
-            if not self._blocks_ok(method, args):
-                return {"ok": False, "error": "invalid_blocks"}
+            if error := self._blocks_error(method, args):
+                return {"ok": False, "error": error}
             msg = self.history.get(args["channel"], {}).get(args["ts"])
             if msg is None:
                 return {"ok": False, "error": "message_not_found"}
@@ -243,7 +267,10 @@ class SlackStandIn:
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         if method == "views.open":
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
-            if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24:
+            # Modal views reference: 100 blocks, a 24-character title, 3,000 characters of private_metadata
+            # (docs/platform-limits.md; the error code is our best reading, not confirmed).
+            if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24 \
+                    or len(view.get("private_metadata", "")) > 3000 or not view.get("blocks"):
                 self.problems.append("views.open: view over Slack's limits")
                 return {"ok": False, "error": "invalid_arguments"}
             return {"ok": True, "view": {**view, "id": f"V{next(self._seq)}"}}

@@ -41,7 +41,10 @@ class FeishuGateway:
     # ----- the ChatPort -------------------------------------------------------
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
-        return self.send_card(person, cards.prompt_card(prompt), key=key)
+        """The prompt in as many cards as Feishu's limits need; the first one stands for it."""
+        refs = [self.send_card(person, card, key=key if n == 0 else f"{key}:{n}")
+                for n, card in enumerate(cards.prompt_cards(prompt))]
+        return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
         return self._create("open_id", self._open_id(person), "text", cards.text_content(text), key)

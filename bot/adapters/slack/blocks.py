@@ -17,13 +17,18 @@ from bot.text.catalogue import say
 from bot.text.render import slack_escape as escape
 
 Block = dict[str, Any]
-MAX_BLOCKS = 50  # blocks in one message
-MAX_SECTION = 3000  # characters in one section's text
+# Limits per docs/platform-limits.md (Slack section), where each is cited.
+MAX_BLOCKS = 50  # blocks in one message (Block Kit reference)
+MAX_SECTION = 3000  # characters in one section's text (section block reference)
+# Slack refuses a message whose blocks hold more than ~12,000 characters of text in all
+# (`msg_blocks_too_long`, undocumented: slackapi/bolt-js #2509, #2867, where 11,341 by this very measure
+# was still refused), so a message is closed well below that.
+MESSAGE_TEXT = 10_000
 MAX_INPUT = 3000  # characters in a plain_text_input's value
 
-__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "answer_forms", "answer_modal", "escape",
-           "incident_form", "incident_modal", "incident_reply", "prompt_blocks", "report_messages",
-           "sections", "text_blocks"]
+__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal",
+           "block_text", "escape", "fallback_text", "incident_form", "incident_modal", "incident_reply", "messages",
+           "prompt_messages", "report_messages", "sections", "text_blocks"]
 
 
 class Action(StrEnum):
@@ -79,11 +84,36 @@ def text_blocks(mrkdwn: str) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections(mrkdwn)]
 
 
-def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS) -> list[list[Block]]:
-    """The rendered report as messages of at most `max_blocks` sections each (the first is the post,
-    the rest continue in its thread)."""
-    blocks = text_blocks(mrkdwn)
-    return [blocks[i:i + max_blocks] for i in range(0, len(blocks), max_blocks)] or [[]]
+def block_text(tree: Any) -> int:
+    """Characters of text in a block tree, counted as Slack's `msg_blocks_too_long` appears to count them:
+    every `text` string at any depth (section text, button labels, context elements …)."""
+    if isinstance(tree, Mapping):
+        return sum(len(v) if k == "text" and isinstance(v, str) else block_text(v) for k, v in tree.items())
+    if isinstance(tree, list):
+        return sum(block_text(v) for v in tree)
+    return 0
+
+
+def messages(block_list: Sequence[Block], max_blocks: int = MAX_BLOCKS,
+             max_text: int = MESSAGE_TEXT) -> list[list[Block]]:
+    """Blocks packed in order into messages of at most `max_blocks` blocks and `max_text` characters of
+    block text each (a block larger than `max_text` on its own still gets a message to itself)."""
+    out: list[list[Block]] = [[]]
+    used = 0
+    for block in block_list:
+        size = block_text(block)
+        if out[-1] and (len(out[-1]) >= max_blocks or used + size > max_text):
+            out.append([])
+            used = 0
+        out[-1].append(block)
+        used += size
+    return out
+
+
+def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS, max_text: int = MESSAGE_TEXT) -> list[list[Block]]:
+    """The rendered report as messages within Slack's per-block, block-count and total-text limits (the
+    first is the post, the rest continue in its thread)."""
+    return messages(text_blocks(mrkdwn), max_blocks, max_text)
 
 
 # ----- prompts and the answer form ---------------------------------------------------------------
@@ -93,13 +123,19 @@ def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS) -> list[list[Bloc
 # view_submission's `state.values[block_id][action_id]` holds `value` or `selected_option`).
 
 
-def prompt_blocks(prompt: Prompt) -> list[Block]:
-    """The prompt's text, then an Answer button that opens the form for its week."""
-    blocks = text_blocks(escape(prompt.text))[:MAX_BLOCKS - 1]
-    blocks.append({"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
+def prompt_messages(prompt: Prompt) -> list[list[Block]]:
+    """The prompt's text as messages within Slack's limits; the last ends with an Answer button that
+    opens the form for its week."""
+    button: Block = {"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
         "type": "button", "action_id": Action.ANSWER, "text": _plain(say(prompt.locale, "form.answer_button")),
-        "style": "primary", "value": prompt.week}]})
-    return blocks
+        "style": "primary", "value": prompt.week}]}
+    return messages([*text_blocks(escape(prompt.text)), button])
+
+
+def fallback_text(block_list: Sequence[Block]) -> str:
+    """A message's `text` (notifications, screen readers): its sections' text, already escaped."""
+    return "\n\n".join(str((b.get("text") or {}).get("text", "")) for b in block_list
+                        if b.get("type") == "section")
 
 
 def answer_modal(prompt: Prompt) -> dict[str, Any]:

@@ -153,7 +153,11 @@ class SlackGateway:
         return MessageRef(PLATFORM, data["channel"], data["ts"])
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
-        return self._post(self.dm_channel(person), blocks.escape(prompt.text), blocks.prompt_blocks(prompt))
+        """The prompt in as many messages as Slack's limits need; the first one stands for it."""
+        channel = self.dm_channel(person)
+        refs = [self._post(channel, blocks.fallback_text(part) or prompt.week, part)
+                for part in blocks.prompt_messages(prompt)]
+        return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
         return self._post(self.dm_channel(person), blocks.escape(text))
@@ -206,15 +210,21 @@ class SlackGateway:
 
     def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
                 post: Callable[..., Any] | None = None) -> None:
-        """An ephemeral answer to a slash command through its response_url."""
+        """An ephemeral answer to a slash command through its response_url, split like any message.
+        A response_url takes at most five answers in 30 minutes (https://api.slack.com/interactivity/slash-commands,
+        "up to 5 times within 30 minutes", as quoted in claudia-bot-builder docs/SLACK_DELAYED_REPLY_BUILDER.md)."""
         from slack_sdk.webhook import WebhookClient
 
-        body: dict[str, Any] = {"response_type": "ephemeral", "text": blocks.escape(text)[:39_000]}
-        if block_list:
-            body["blocks"] = block_list
-        result = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers).send_dict(body)
-        if result.status_code != 200:
-            log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+        parts = blocks.messages(block_list)[:5] if block_list else [[]]
+        client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
+        for part in parts:
+            body: dict[str, Any] = {"response_type": "ephemeral",
+                                    "text": (blocks.fallback_text(part) or blocks.escape(text))[:39_000]}
+            if part:
+                body["blocks"] = part
+            result = client.send_dict(body)
+            if result.status_code != 200:
+                log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
 
 
 def _title(rendered: RenderedReport) -> str:
