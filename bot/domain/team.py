@@ -111,6 +111,9 @@ class Incidents(_Strict):
     severities: list[str] = ["A", "B", "C", "D"]
     count_groups: list[list[str]] = [["A", "B"], ["C"], ["D"]]
     post_to_channel: bool = True
+    # Who may file, list and edit their own `/incident`: anyone in the workspace (whoever saw it), or
+    # only the people in this file. Editing others' incidents stays with editors either way.
+    reporters: Literal["anyone", "team"] = "anyone"
 
     @model_validator(mode="after")
     def _groups_known(self) -> Incidents:

@@ -70,6 +70,7 @@ class OpenApiStandIn:
     def __init__(self, *, directory: dict[str, str] | None = None, per_app: float | None = None,
                  per_chat: float | None = None, token_ttl: int = 7200) -> None:
         self.directory = dict(directory or {})  # email -> open_id
+        self.names: dict[str, str] = {}  # open_id -> name, for GET contact/v3/users/:user_id
         self.per_app, self.per_chat, self.token_ttl = per_app, per_chat, token_ttl
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
@@ -143,6 +144,12 @@ class OpenApiStandIn:
             users = [{"email": e, **({"user_id": self.directory[e]} if e in self.directory else {})}
                      for e in body.get("emails", [])]
             return 200, {"code": 0, "msg": "success", "data": {"user_list": users}}, {}
+        m = re.fullmatch(r"/open-apis/contact/v3/users/([^/]+)", path)
+        if method == "GET" and m:  # 获取单个用户信息: data.user.name (contact:user.base:readonly)
+            if m.group(1) not in self.names:
+                return 400, {"code": 41050, "msg": "no user authority error"}, {}
+            return 200, {"code": 0, "msg": "success", "data": {"user": {"open_id": m.group(1),
+                                                                       "name": self.names[m.group(1)]}}}, {}
         m = re.fullmatch(r"/open-apis/im/v1/chats/([^/]+)", path)
         if method == "GET" and m:
             if m.group(1) in self.chats:

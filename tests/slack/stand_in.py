@@ -54,6 +54,7 @@ class Fault:
 @dataclass
 class SlackStandIn:
     users: dict[str, str] = field(default_factory=dict)  # email -> user id
+    names: dict[str, str] = field(default_factory=dict)  # user id -> real name (workspace members not in the team)
     channels: dict[str, str] = field(default_factory=lambda: {"weekly-report": "C0REPORT"})  # name -> id
     limits: dict[str, float] = field(default_factory=dict)  # method -> calls per minute (already scaled)
     per_channel: frozenset[str] = frozenset({"chat.postMessage"})
@@ -245,8 +246,12 @@ class SlackStandIn:
             uid = self.users.get(args["email"])
             return {"ok": True, "user": {"id": uid}} if uid else {"ok": False, "error": "users_not_found"}
         if method == "users.info":
+            # The user object as users.info returns it (https://docs.slack.dev/reference/objects/user-object):
+            # display_name may be empty, real_name is then what Slack shows.
             email = next((e for e, u in self.users.items() if u == args["user"]), None)
-            return {"ok": True, "user": {"id": args["user"], "profile": {"email": email}}}
+            name = self.names.get(args["user"], "")
+            return {"ok": True, "user": {"id": args["user"], "name": name.lower(), "real_name": name,
+                                         "profile": {"email": email, "display_name": "", "real_name": name}}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
         if method == "chat.postMessage":

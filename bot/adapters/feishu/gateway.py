@@ -108,6 +108,11 @@ class FeishuGateway:
     def _report_cards(self, rendered: RenderedReport) -> list[cards.Card]:
         return cards.report_cards(json.loads(rendered.feishu))
 
+    def display_name(self, user: str) -> str | None:
+        """The name Feishu's contact directory gives an open_id (see `People.name`)."""
+        person = self.people.team.person_by_id.get(user)
+        return person.name if person is not None else self.people.name(user)
+
     def _open_id(self, person: Person) -> str:
         open_id = self.people.open_id(person)
         if open_id is None:

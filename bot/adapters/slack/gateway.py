@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from bot.services.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
+NAME_TTL = 86_400.0  # seconds a profile name is trusted before users.info is asked again
 
 
 class DmStore(Protocol):
@@ -58,6 +60,7 @@ class SlackGateway:
         self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
+        self._names: dict[str, tuple[str | None, float]] = {}  # Slack user id -> (profile name, when asked)
         self._lock = threading.Lock()
 
     # ----- calls ---------------------------------------------------------------------------------
@@ -121,6 +124,29 @@ class SlackGateway:
             if pid:
                 self._user_ids[pid] = user_id
         return pid
+
+    def display_name(self, user: str) -> str | None:
+        """The name Slack shows for a user id: the profile's display name, else the real name (users.info,
+        https://docs.slack.dev/reference/methods/users.info; fields of the user object,
+        https://docs.slack.dev/reference/objects/user-object). Cached for a day, then asked again."""
+        person = self.team.person_by_id.get(user) or next((p for p in self.team.people if p.slack == user), None)
+        if person is not None:
+            return person.name
+        now = time.monotonic()
+        with self._lock:
+            cached = self._names.get(user)
+        if cached is not None and now - cached[1] < NAME_TTL:
+            return cached[0]
+        try:
+            found = self._call("users.info", user=user)["user"]
+        except ChatError:
+            return cached[0] if cached else None
+        profile = found.get("profile") or {}
+        name = next((str(n) for n in (profile.get("display_name"), profile.get("real_name"), found.get("real_name"),
+                                      found.get("name")) if n), None)
+        with self._lock:
+            self._names[user] = (name, now)
+        return name
 
     def dm_channel(self, person: Person) -> str:
         """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""

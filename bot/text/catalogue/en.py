@@ -100,6 +100,7 @@ WORDS: dict[str, str] = {
     "away.too_long": "At most a year at a time.",
     # ----- incidents ----------------------------------------------------------------------------------
     "incident.filed": "🚨 Incident filed",
+    "incident.filed_by": " (filed by {name})",
     "incident.edited": "✏️ Incident edited",
     "incident.resolved": "✅ Incident resolved",
     "incident.deleted": "🗑 Incident deleted",

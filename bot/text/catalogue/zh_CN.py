@@ -95,6 +95,7 @@ WORDS: dict[str, str] = {
     "away.too_long": "日期格式不对：一次最多登记一年。",
     # ----- incidents ----------------------------------------------------------------------------------
     "incident.filed": "🚨 已记录事件",
+    "incident.filed_by": "（上报：{name}）",
     "incident.edited": "✏️ 已修改事件",
     "incident.resolved": "✅ 已恢复事件",
     "incident.deleted": "🗑 已删除事件",
