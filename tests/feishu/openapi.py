@@ -71,6 +71,11 @@ class OpenApiStandIn:
                  per_chat: float | None = None, token_ttl: int = 7200) -> None:
         self.directory = dict(directory or {})  # email -> open_id
         self.names: dict[str, str] = {}  # open_id -> name, for GET contact/v3/users/:user_id
+        # What the tenant granted the app, as 查询租户授权状态 lists it (scope_name -> grant_status, 1 granted)
+        self.scopes: dict[str, int] = {s: 1 for s in (
+            "im:message:send_as_bot", "im:message.p2p_msg:readonly", "im:message.group_at_msg:readonly",
+            "im:message:readonly", "im:chat:readonly", "contact:user.id:readonly", "contact:contact.base:readonly",
+            "contact:user.base:readonly")}
         self.per_app, self.per_chat, self.token_ttl = per_app, per_chat, token_ttl
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
@@ -144,6 +149,9 @@ class OpenApiStandIn:
             users = [{"email": e, **({"user_id": self.directory[e]} if e in self.directory else {})}
                      for e in body.get("emails", [])]
             return 200, {"code": 0, "msg": "success", "data": {"user_list": users}}, {}
+        if method == "GET" and path == "/open-apis/application/v6/scopes":
+            return 200, {"code": 0, "msg": "success", "data": {"scopes": [
+                {"scope_name": k, "grant_status": v} for k, v in self.scopes.items()]}}, {}
         m = re.fullmatch(r"/open-apis/contact/v3/users/([^/]+)", path)
         if method == "GET" and m:  # 获取单个用户信息: data.user.name (contact:user.base:readonly)
             if m.group(1) not in self.names:

@@ -50,7 +50,8 @@ class People:
     def name(self, open_id: str) -> str | None:
         """The user's name from the contact API (获取单个用户信息, GET /open-apis/contact/v3/users/:user_id,
         https://open.feishu.cn/document/server-docs/contact-v3/user/get; `lark_oapi/api/contact/v3/resource/
-        user.py` `get`; `data.user.name` needs contact:user.base:readonly). Cached for a day, then asked again;
+        user.py` `get`; calling it needs contact:contact.base:readonly or a wider contact permission, the `name`
+        field contact:user.base:readonly). Cached for a day, then asked again;
         None when Feishu will not say (no permission, or a user outside the app's visible range)."""
         now = time.monotonic()
         with self._lock:
