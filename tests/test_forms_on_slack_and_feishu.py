@@ -45,6 +45,8 @@ def _slack_submit(ws: Workspace, person: str, view: dict[str, Any], typed: dict[
     """Submit a modal with `typed` values by block id (a select's value as its selected option)."""
     values: dict[str, Any] = {}
     for b in view["blocks"]:
+        if "element" not in b:  # sections and context: shown, not submitted
+            continue
         element = b["element"]
         value = typed.get(b["block_id"], element.get("initial_value"))
         if element["type"] == "static_select":

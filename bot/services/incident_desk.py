@@ -200,7 +200,9 @@ class IncidentDesk:
         rec = r.recovered_at.astimezone(zone).strftime(" → %H:%M") if r.recovered_at else ""
         # A date says its year when it is not this year's, so 12/02 of last year is not read as this one.
         day = f"{start:%m/%d}" if start.year == self.ctx.now().year else f"{start:%Y-%m-%d}"
-        by = say(self.ctx.locale, "incident.filed_by", name=r.reporter_name) if r.reporter_name else ""
+        # Team members are known by name already; someone from outside the team is named.
+        by = say(self.ctx.locale, "incident.filed_by", name=r.reporter_name) \
+            if r.reporter_name and r.reporter_id is None else ""
         return f"#{r.number} {day} {start:%H:%M}{rec}{sev} {format_headline(r.system, r.what)}{by}"
 
     def _summary(self, r: IncidentRow, verb: str) -> str:

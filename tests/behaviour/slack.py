@@ -168,6 +168,8 @@ class SlackDriver:
         assert self.me is not None
         values: dict[str, Any] = {}
         for b in view["blocks"]:
+            if "element" not in b:  # sections and context: shown, not submitted
+                continue
             element = b["element"]
             value = typed.get(b["block_id"], element.get("initial_value"))
             if element["type"] == "static_select":
@@ -186,7 +188,8 @@ class SlackDriver:
     def submit_answer_form(self, *, item: str, text: str, progress: str | None = None,
                            main_problem: str | None = None) -> None:
         view = self._open_modal("/zhoubao")
-        n = json.loads(view["private_metadata"])["keys"].index(item) + 1
+        # The modal numbers its inputs as the core numbers the person's items (its metadata holds the week only).
+        n = [it.key for it in self.ws.bot.ctx.team.items_of(self.me)].index(item) + 1
         typed = {f"item:{n}": text}
         if progress is not None:
             typed[f"progress:{n}"] = progress

@@ -15,7 +15,7 @@ def test_a_tenant_member_not_in_the_team_files_an_incident(world: World) -> None
     assert world.post(payload).status_code == 200
     [reply] = world.replies_to("om_out1")
     assert "已记录事件" in reply and "上报：王五" in reply
-    form = {"started": "06/27 10:00", "what": "gateway-api 节点CPU打满", "severity": "C"}
+    form = {"start": "06/27 10:00", "system": "gateway-api", "what": "节点CPU打满", "severity": "C"}
     value = {"action": "incident"}
     answer = world.events.dispatch(payloads.card_action("ou_oncall", value, form, "om_card", world.clock.now))
     assert answer is not None and answer["toast"]["type"] == "success"

@@ -55,9 +55,14 @@ def test_a_40000_character_report_and_a_60_item_owner_go_through(world: World) -
     assert world.standin.problems == []
     prompts = world.standin.sent(to=open_id_of("lina"), msg_type="interactive")
     assert len(prompts) > 1
-    inputs = [e["name"] for m in prompts for f in m.content["body"]["elements"] if f["tag"] == "form"
-              for e in f["elements"] if e["tag"] == "input"]
-    assert inputs == [cards.input_name(n) for n in range(1, len(bot.ctx.team.items_of("lina")) + 1)]
+    shown = [e for m in prompts for f in m.content["body"]["elements"] if f["tag"] == "form" for e in f["elements"]]
+    # Each item once, in order: an input, or (answers longer than an input takes) read-only with the note.
+    numbers = [e["name"] for e in shown if e["tag"] == "input" and e["name"].startswith("item_")] + \
+        [cards.input_name(int(e["text"]["content"][1:].split("]")[0])) for e in shown
+         if e["tag"] == "div" and e["text"].get("text_size") == "heading"]
+    assert sorted(numbers, key=lambda n: int(n[5:])) == [
+        cards.input_name(n) for n in range(1, len(bot.ctx.team.items_of("lina")) + 1)]
+    assert sum("长答案已保留" in e["text"]["content"] for e in shown if e["tag"] == "div") > 50
     posted = world.standin.sent(to=CHANNEL, msg_type="interactive")
     assert len(posted) == len(result.refs) > 1
     shown = "".join(e["text"]["content"] for m in posted for e in m.content["body"]["elements"] if e["tag"] == "div")

@@ -30,6 +30,8 @@ def _press_answer(ws: Workspace, person: str) -> dict[str, Any]:
 def _submit(ws: Workspace, person: str, view: dict[str, Any], typed: dict[str, str]) -> None:
     values: dict[str, Any] = {}
     for b in view["blocks"]:
+        if "element" not in b:  # sections and context: shown, not submitted
+            continue
         action = b["element"]["action_id"]
         initial = b["element"].get("initial_value")
         value = typed.get(b["block_id"], initial)

@@ -29,6 +29,7 @@ CARD_LIMIT = 28_000  # bytes of request body
 # https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-structure): every tag counts.
 ELEMENT_LIMIT = 180
 INPUT_LIMIT = 1_000  # characters an `input` accepts
+_EXCERPT = 300  # characters of a long answer shown read-only
 
 
 class Action(StrEnum):
@@ -105,7 +106,12 @@ def prompt_cards(prompt: Prompt) -> list[Card]:
     head, _, _ = prompt.text.partition("\n")
     units: list[list[dict[str, Any]]] = []
     for it in prompt.items:
-        fields = [_input(input_name(it.number), f"[{it.number}] {it.title}", it.this_week or it.last_week or "",
+        prefill = it.this_week or it.last_week or ""
+        if len(prefill) > INPUT_LIMIT:  # read-only: an input would cut it, and submitting would store the cut
+            units.append([_div(f"[{it.number}] {it.title}", "heading"), _div(prefill[:_EXCERPT] + "…"),
+                          _div(say(loc, "form.long_kept", length=len(prefill), limit=INPUT_LIMIT), "notation")])
+            continue
+        fields = [_input(input_name(it.number), f"[{it.number}] {it.title}", prefill,
                          rows=3, placeholder=say(loc, "form.placeholder"))]
         if asks_progress(it.kind):
             fields.append(_input(input_name(it.number, "progress"), say(loc, "form.progress", name=it.name),

@@ -151,7 +151,8 @@ class FeishuEvents:
         try:
             reply = self.bot.commands.handle(PLATFORM, user, rest, at)
             if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
-                self.gateway.reply_card(message_id, cards.prompt_card(reply.prompt), chat=chat_id)
+                for card in cards.prompt_cards(reply.prompt):
+                    self.gateway.reply_card(message_id, card, chat=chat_id)
                 return
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
@@ -185,7 +186,8 @@ class FeishuEvents:
             log.warning("unknown bot menu key", extra={"event_key": key})
             return
         if reply.prompt is not None:
-            self.gateway.send_card_to(open_id, cards.prompt_card(reply.prompt))
+            for card in cards.prompt_cards(reply.prompt):
+                self.gateway.send_card_to(open_id, card)
         else:
             self.gateway.send_text_to(open_id, reply.text)
 

@@ -151,7 +151,7 @@ class Listeners:
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
         self.gw.respond(str(command["response_url"]), reply.text,
-                        blocks.text_blocks(blocks.escape(reply.text))[:blocks.MAX_BLOCKS])
+                        blocks.text_blocks(blocks.escape(reply.text)))
 
     # ----- buttons and forms ---------------------------------------------------------------------
 
@@ -165,7 +165,10 @@ class Listeners:
 
     def answer_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
-        week, answers = blocks.answer_forms(view)
+        week = blocks.answer_week(view)
+        # The form's items as the core numbers them: the view carries only the week, never every key.
+        opened = self.bot.forms.open_answers(self._who(user), week or None, self.bot.ctx.now())
+        answers = blocks.answer_forms(view, opened.prompt.items if opened.prompt else ())
         reply = self.bot.forms.submit_answers(PLATFORM, self._who(user), f"view:{view['id']}", week, answers,
                                               self.bot.ctx.now())
         if reply.text:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.forms import AnswerForm, IncidentForm, asks_progress
-from bot.domain.prompts import Prompt
+from bot.domain.prompts import Prompt, PromptItem
 from bot.text.catalogue import say
 from bot.text.render import slack_escape as escape
 
@@ -26,7 +26,7 @@ MAX_SECTION = 3000  # characters in one section's text (section block reference)
 MESSAGE_TEXT = 10_000
 MAX_INPUT = 3000  # characters in a plain_text_input's value
 
-__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal",
+__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal", "answer_week",
            "block_text", "escape", "fallback_text", "incident_form", "incident_modal", "incident_reply", "messages",
            "prompt_messages", "report_messages", "sections", "text_blocks"]
 
@@ -138,37 +138,74 @@ def fallback_text(block_list: Sequence[Block]) -> str:
                         if b.get("type") == "section")
 
 
+MAX_VIEW_BLOCKS = 100  # blocks in a modal (Modal views reference; docs/platform-limits.md)
+_EXCERPT = 300  # characters of a long answer shown read-only
+
+
 def answer_modal(prompt: Prompt) -> dict[str, Any]:
     """A modal with one input per item of the prompt (prefilled with this week's answer, else last
-    week's), plus progress % and main problem where the core asks for them (`asks_progress`)."""
+    week's), plus progress % and main problem where the core asks for them (`asks_progress`).
+
+    An answer longer than an input takes (3,000) is shown read-only and left out of the submission, so
+    the form never cuts it. Within Slack's 100 blocks: the progress fields go first (they can be written in
+    the text), then items beyond the limit are named as to be answered by text. `private_metadata` holds
+    only the week (Slack allows 3,000 characters); each input's block_id carries its item's number."""
     loc = prompt.locale
-    blocks: list[Block] = []
-    for it in prompt.items:
-        prefill = (it.this_week or it.last_week or "")[:MAX_INPUT]
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                   "max_length": MAX_INPUT}
-        if prefill:
-            element["initial_value"] = prefill
-        block: Block = {"type": "input", "block_id": f"item:{it.number}", "optional": True,
-                        "label": _plain(it.title), "element": element}
-        if it.last_week and it.this_week is None:
-            block["hint"] = _plain(say(loc, "form.prefilled_hint"), 2000)
-        blocks.append(block)
-        if asks_progress(it.kind):
-            blocks.append({"type": "input", "block_id": f"progress:{it.number}", "optional": True,
-                           "label": _plain(say(loc, "form.progress", name=it.name)),
-                           "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
-                                       "min_value": "0", "max_value": "100"}})
-            blocks.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
-                           "label": _plain(say(loc, "form.problem", name=it.name)),
-                           "element": {"type": "plain_text_input", "action_id": "value"}})
+    items = prompt.items
+    with_fields = [it for it in items if asks_progress(it.kind) and len(_prefill(it)) <= MAX_INPUT]
+    fields = len(items) + 2 * len(with_fields) <= MAX_VIEW_BLOCKS
+    blocks: list[Block] = [] if fields or not with_fields else [
+        {"type": "context", "elements": [{"type": "plain_text", "text": say(loc, "form.fields_in_text")}]}]
+    room = MAX_VIEW_BLOCKS - len(blocks) - 1  # one block kept for "N more items"
+    shown = 0
+    for it in items:
+        need = 3 if fields and it in with_fields else 1
+        if shown + need > room:
+            break
+        blocks.extend(_item_blocks(it, loc, fields))
+        shown += need
+    rest = len(items) - len([b for b in blocks if str(b.get("block_id", "")).startswith(("item:", "long:"))])
+    if rest:
+        blocks.append({"type": "context", "elements": [{"type": "plain_text",
+                                                        "text": say(loc, "form.more_items", count=rest)}]})
     return {
         "type": "modal", "callback_id": Callback.ANSWER_FORM,
         "title": _plain(say(loc, "form.answer_title", week=prompt.week), 24),
         "submit": _plain(say(loc, "form.submit")), "close": _plain(say(loc, "form.cancel")),
-        "private_metadata": json.dumps({"week": prompt.week, "keys": [it.key for it in prompt.items]}),
-        "blocks": blocks[:100],
+        "private_metadata": json.dumps({"week": prompt.week}),
+        "blocks": blocks,
     }
+
+
+def _prefill(it: PromptItem) -> str:
+    return it.this_week or it.last_week or ""
+
+
+def _item_blocks(it: PromptItem, loc: str, fields: bool) -> list[Block]:
+    prefill = _prefill(it)
+    if len(prefill) > MAX_INPUT:  # read-only: the input would cut it, and submitting would store the cut
+        excerpt = escape(prefill[:_EXCERPT]) + "…"
+        note = escape(say(loc, "form.long_kept", length=len(prefill), limit=MAX_INPUT))
+        return [{"type": "section", "block_id": f"long:{it.number}",
+                 "text": {"type": "mrkdwn", "text": f"*{escape(it.title)}*\n{excerpt}\n_{note}_"}}]
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                               "max_length": MAX_INPUT}
+    if prefill:
+        element["initial_value"] = prefill
+    block: Block = {"type": "input", "block_id": f"item:{it.number}", "optional": True,
+                    "label": _plain(it.title), "element": element}
+    if it.last_week and it.this_week is None:
+        block["hint"] = _plain(say(loc, "form.prefilled_hint"), 2000)
+    out = [block]
+    if fields and asks_progress(it.kind):
+        out.append({"type": "input", "block_id": f"progress:{it.number}", "optional": True,
+                    "label": _plain(say(loc, "form.progress", name=it.name)),
+                    "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
+                                "min_value": "0", "max_value": "100"}})
+        out.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
+                    "label": _plain(say(loc, "form.problem", name=it.name)),
+                    "element": {"type": "plain_text_input", "action_id": "value"}})
+    return out
 
 
 def _state(view: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -181,14 +218,20 @@ def _value(values: Mapping[str, Any], block_id: str, action_id: str = "value") -
     return str(entry.get("value") or chosen.get("value") or "")
 
 
-def answer_forms(view: Mapping[str, Any]) -> tuple[str, list[AnswerForm]]:
-    """The week label and one AnswerForm per item a submitted answer modal holds."""
-    meta = json.loads(view.get("private_metadata") or "{}")
+def answer_week(view: Mapping[str, Any]) -> str:
+    """The week label a submitted answer modal was opened for."""
+    return str(json.loads(view.get("private_metadata") or "{}").get("week", ""))
+
+
+def answer_forms(view: Mapping[str, Any], items: Sequence[PromptItem]) -> list[AnswerForm]:
+    """One AnswerForm per item input the submitted modal holds, `items` being the prompt it was opened
+    with (numbered as its block ids). Items shown read-only or left out have no input, so they are not in
+    the submission and stay as stored."""
     values = _state(view)
-    forms = [AnswerForm(item_key=key, text=_value(values, f"item:{n}", "text"),
-                        progress=_value(values, f"progress:{n}"), main_problem=_value(values, f"problem:{n}"))
-             for n, key in enumerate(meta.get("keys", []), start=1)]
-    return str(meta.get("week", "")), forms
+    return [AnswerForm(item_key=it.key, text=_value(values, f"item:{it.number}", "text"),
+                       progress=_value(values, f"progress:{it.number}"),
+                       main_problem=_value(values, f"problem:{it.number}"))
+            for it in items if f"item:{it.number}" in values]
 
 
 # ----- incidents ------------------------------------------------------------------------------------
