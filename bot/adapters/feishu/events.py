@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.adapters.feishu import cards
+from bot.adapters.feishu.composer import feishu_message_text
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
-from bot.adapters.feishu.inbound import message_text
 from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
@@ -105,6 +105,12 @@ class FeishuEvents:
         self.runner.submit(work)
         return None
 
+    def user_name(self, open_id: str) -> str | None:
+        """A mentioned team member by the team file's name (composer.Names); anyone else is left to the
+        name Feishu put in the message's `mentions`."""
+        person = self.bot.ctx.team.person_by_id.get(self.gateway.people.member(open_id))
+        return person.name if person is not None else None
+
     # ----- messages ------------------------------------------------------------
 
     def _message(self, header: dict[str, Any], event: dict[str, Any]) -> None:
@@ -116,7 +122,7 @@ class FeishuEvents:
         message_id = str(msg.get("message_id") or "")
         chat_id = str(msg.get("chat_id") or "")
         group = msg.get("chat_type") == "group"
-        text, mentioned = message_text(msg, self.bot_open_id)
+        text, mentioned = feishu_message_text(msg, self)
         if text is None:
             self.gateway.reply_text(message_id, self.bot.inbox.unreadable().text, chat=chat_id)
             return

@@ -18,6 +18,7 @@ from slack_bolt import App
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.blocks import Action, Callback
+from bot.adapters.slack.composer import slack_message_text
 from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
@@ -98,13 +99,13 @@ class Listeners:
         if subtype in _NEW:
             if event.get("bot_id") or not event.get("user"):
                 return
-            text = str(event.get("text") or "")
-            number, text = item_prefix(text)
+            # What the composer sent (rich_text, else mrkdwn `text`) as the console's plain text.
+            number, text = item_prefix(slack_message_text(event, self.gw))
             ts = str(event["ts"])
             thread = event.get("thread_ts")
             thread = str(thread) if thread and thread != ts else None
             reply = self.bot.receive(Inbound(
-                platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=_unescape(text),
+                platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=text,
                 at=self._at(ts), thread_id=thread, item_number=number))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=thread)
@@ -113,7 +114,7 @@ class Listeners:
             if new.get("bot_id") or not new.get("user"):
                 return
             edited = (new.get("edited") or {}).get("ts") or event.get("event_ts")
-            reply = self.bot.inbox.edit(PLATFORM, str(new.get("ts")), _unescape(str(new.get("text") or "")),
+            reply = self.bot.inbox.edit(PLATFORM, str(new.get("ts")), slack_message_text(new, self.gw),
                                         self._at(edited), user=self._who(str(new["user"])))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=new.get("thread_ts"))

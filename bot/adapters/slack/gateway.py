@@ -148,6 +148,18 @@ class SlackGateway:
             self._names[user] = (name, now)
         return name
 
+    # ----- names for the composer (composer.NameLookup) ----------------------------------------------
+
+    def user_name(self, user_id: str) -> str | None:
+        """A mentioned user as people know them: the team file's name for a member, else Slack's profile."""
+        person = self.team.person_by_id.get(self.person_for(user_id) or "")
+        return person.name if person is not None else self.display_name(user_id)
+
+    def channel_name(self, channel_id: str) -> str | None:
+        """Not looked up (conversations.info would need channels:read, which the app does not ask for);
+        the composer then uses the name Slack put in the text, or the id."""
+        return None
+
     def dm_channel(self, person: Person) -> str:
         """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""
         uid = self.user_id(person)
