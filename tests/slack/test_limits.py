@@ -18,7 +18,7 @@ def team() -> Team:
 
 
 def test_the_stand_in_refuses_what_slack_refuses(workspace: Workspace) -> None:
-    gateway = workspace.runtime.gateway
+    gateway = workspace.parts.gateway
     five = [{"type": "section", "text": {"type": "mrkdwn", "text": "字" * 2500}} for _ in range(5)]
     with pytest.raises(ChatError, match="msg_blocks_too_long"):
         gateway._post("C0REPORT", "x", five)

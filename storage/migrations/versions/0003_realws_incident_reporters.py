@@ -1,7 +1,7 @@
 """incidents filed by anyone in the workspace: who filed it (platform user) and their name
 
 Revision ID: 0003_realws
-Revises: 0002
+Revises: 0003_web
 Create Date: 2026-11-27
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_realws'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003_web'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
