@@ -36,7 +36,7 @@ def test_a_10000_character_answer_survives_editing_another_item_on_slack(both: B
     assert len(LONG) == 10_000 and _entries(ws.bot)[long_key][0] == LONG
     said = _slack_form(ws, "lina", "/zhoubao", "answer", {"item:2": "对公代付：开发进度80%"})
     assert "对公代付" in said
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     shown = [b for b in view["blocks"] if b.get("block_id") == "long:1"]
     assert shown and "长答案已保留" in shown[0]["text"]["text"]
     assert all(len(b["element"].get("initial_value") or "") <= 3000 for b in view["blocks"] if "element" in b)

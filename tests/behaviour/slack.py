@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.adapters.slack.transports import socket_mode_handler
+from bot.adapters.slack.transports import socket_mode
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from tests.behaviour.driver import prompt_of
@@ -71,9 +73,11 @@ class SlackDriver:
         self.slack = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
         self.clock = FixedClock(start)
         self.ws: Workspace
-        self.ws, self._server = make_workspace(team, self.slack, database_url, self.clock)
+        self._spool = tempfile.TemporaryDirectory()
+        self.ws, self._server = make_workspace(team, self.slack, database_url, self.clock,
+                                               Path(self._spool.name) / "spool")
         if transport == "socket":
-            handler = socket_mode_handler(self.ws.runtime.app, "xapp-test")
+            handler = socket_mode(self.ws.app, "xapp-test")
             socket = SocketWorkspace(self.ws.runtime, self.slack, self.ws.url, self.clock, handler=handler)
             handler.client.send_socket_mode_response = socket.acks.append  # the WebSocket is Slack's side
             self.ws = socket
@@ -86,10 +90,10 @@ class SlackDriver:
 
     def close(self) -> None:
         self.ws.settle()
-        self._server.shutdown()
-        self._server.server_close()
-        self.bot.engine.dispose()
+        self._server.stop()
+        self.ws.runtime.stop()
         self.slack.stop()
+        self._spool.cleanup()
 
     # ----- acting -----------------------------------------------------------------------------------
 
@@ -157,10 +161,8 @@ class SlackDriver:
     def _open_modal(self, command: str) -> dict[str, Any]:
         before = len(self.slack.of("views.open"))
         self._command(command, "answer" if command == "/zhoubao" else "")
-        opened = self.slack.of("views.open")
-        assert len(opened) == before + 1, "no form was opened"
-        view = opened[-1].args["view"]
-        return view if isinstance(view, dict) else dict(json.loads(view))
+        assert len(self.slack.of("views.open")) == before + 1, "no form was opened"
+        return self.slack.shown_view()  # as the person sees it (a form may follow an "opening" modal)
 
     def _submit(self, view: dict[str, Any], typed: dict[str, str]) -> None:
         """Submit `view` with `typed` values by block id (selects by option value); the rest as the modal

@@ -112,6 +112,7 @@ class Workspace:
 
     def command(self, name: str, user: str, text: str) -> tuple[int, str]:
         n = next(self._n)
+        self.slack.triggers[f"trig{n}"] = time.monotonic()  # Slack issues the trigger as it sends this
         form = {"token": "x", "team_id": "T1", "channel_id": "C0REPORT", "user_id": user, "command": name,
                 "text": text, "api_app_id": "A1", "trigger_id": f"trig{n}",
                 "response_url": f"{self.slack.url}/respond/{n}"}
@@ -119,6 +120,8 @@ class Workspace:
         return status, body
 
     def interactive(self, payload: dict[str, Any]) -> int:
+        if payload.get("trigger_id"):
+            self.slack.triggers[str(payload["trigger_id"])] = time.monotonic()
         status, _, _ = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         return status
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlparse
 REQUIRED: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("channel",), "chat.update": ("channel", "ts"), "chat.delete": ("channel", "ts"),
     "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
-    "views.open": ("trigger_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
+    "views.open": ("trigger_id", "view"), "views.update": ("view_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
 }
 
@@ -26,6 +26,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 # Every `text` string in a message's block tree, summed, above which Slack answers `msg_blocks_too_long`
 # (docs/platform-limits.md; slackapi/bolt-js #2509). The code aims lower (blocks.MESSAGE_TEXT).
 BLOCK_TEXT_LIMIT = 12_000
+TRIGGER_TTL = 3.0  # seconds a trigger_id can open a view (views.open reference)
 
 
 def _tree_text(tree: Any) -> int:
@@ -62,6 +63,12 @@ class SlackStandIn:
     problems: list[str] = field(default_factory=list)  # every request Slack would have rejected as malformed
     history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # channel -> ts -> message
     rate_limited: int = 0
+    triggers: dict[str, float] = field(default_factory=dict)  # trigger_id -> when Slack sent it (monotonic)
+    # Seconds a trigger works; the bench sets TRIGGER_TTL. Off by default so a slow test machine cannot fail
+    # a test that is not about timing (tests assert behaviour, the bench measures time).
+    trigger_ttl: float | None = None
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> the view as shown now
+    opened: list[str] = field(default_factory=list)  # view ids in the order they were opened
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
     scopes: str = "chat:write,commands,files:write,im:history,im:write,users:read,users:read.email"
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -104,6 +111,10 @@ class SlackStandIn:
              retry_after: str | None = None) -> None:
         """The next `times` calls of `method` answer HTTP `status` (429 with Retry-After, 500) or ok:false."""
         self._faults.setdefault(method, []).append(Fault(times, status, error, retry_after))
+
+    def shown_view(self) -> dict[str, Any]:
+        """The most recently opened modal as the person sees it now (after any views.update)."""
+        return self.views[self.opened[-1]]
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -270,15 +281,29 @@ class SlackStandIn:
                 return {"ok": False, "error": "message_not_found"}
             msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
-        if method == "views.open":
+        if method in ("views.open", "views.update"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             # Modal views reference: 100 blocks, a 24-character title, 3,000 characters of private_metadata
             # (docs/platform-limits.md; the error code is our best reading, not confirmed).
             if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24 \
                     or len(view.get("private_metadata", "")) > 3000 or not view.get("blocks"):
-                self.problems.append("views.open: view over Slack's limits")
+                self.problems.append(f"{method}: view over Slack's limits")
                 return {"ok": False, "error": "invalid_arguments"}
-            return {"ok": True, "view": {**view, "id": f"V{next(self._seq)}"}}
+            if method == "views.update":
+                if args["view_id"] not in self.views:
+                    return {"ok": False, "error": "not_found"}
+                self.views[args["view_id"]] = {**view, "id": args["view_id"]}
+                return {"ok": True, "view": self.views[args["view_id"]]}
+            # A trigger_id works for 3 seconds after Slack sent the interaction (views.open reference;
+            # docs/platform-limits.md): `expired_trigger_id` after that.
+            issued = self.triggers.get(str(args["trigger_id"]))
+            if issued is not None and self.trigger_ttl is not None and time.monotonic() - issued > self.trigger_ttl:
+                self.problems.append(f"views.open: trigger {args['trigger_id']} used after {self.trigger_ttl} s")
+                return {"ok": False, "error": "expired_trigger_id"}
+            view_id = f"V{next(self._seq)}"
+            self.views[view_id] = {**view, "id": view_id}
+            self.opened.append(view_id)
+            return {"ok": True, "view": self.views[view_id]}
         if method == "files.getUploadURLExternal":
             fid = f"F{next(self._seq)}"
             return {"ok": True, "upload_url": f"{self.url}/upload/{fid}", "file_id": fid}

@@ -134,7 +134,7 @@ def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace:
     ws = workspace
     ws.command("/incident", "UWANGQIANG", "")
     ws.settle()
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     ids = [b["block_id"] for b in view["blocks"]]
     assert ids == ["start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability"]
     values = {"start": {"value": {"type": "plain_text_input", "value": "06/26 14:30"}},
@@ -192,7 +192,7 @@ def test_the_edit_button_on_an_incident_opens_a_form_that_changes_it(workspace: 
     ws.interactive({"type": "block_actions", "user": {"id": "USUNLI"}, "team": {"id": "T1"}, "trigger_id": "trig-e",
                     "actions": [{**button, "block_id": "zhoubao_incident", "action_ts": "1"}]})
     ws.settle()
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     assert view["title"]["text"] == "修改事件 #1"
     ws.interactive({"type": "view_submission", "user": {"id": "USUNLI"}, "team": {"id": "T1"},
                     "view": {**view, "id": "V9", "state": {"values": {
@@ -209,7 +209,7 @@ def test_zhoubao_answer_opens_the_form_with_last_weeks_text(workspace: Workspace
     ws.settle()
     ws.command("/zhoubao", "ULINA", "answer")
     ws.settle()
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     assert view["blocks"][0]["label"]["text"] == "聚合收单 · 业务"
     assert view["blocks"][0]["element"]["initial_value"] == "上周：商户入网方案评审"
 

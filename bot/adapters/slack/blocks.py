@@ -26,7 +26,7 @@ MAX_SECTION = 3000  # characters in one section's text (section block reference)
 MESSAGE_TEXT = 10_000
 MAX_INPUT = 3000  # characters in a plain_text_input's value
 
-__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal", "answer_week",
+__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal", "answer_week", "note_modal",
            "block_text", "escape", "fallback_text", "incident_form", "incident_modal", "incident_reply", "messages",
            "prompt_messages", "report_messages", "sections", "text_blocks"]
 
@@ -175,6 +175,12 @@ def answer_modal(prompt: Prompt) -> dict[str, Any]:
         "private_metadata": json.dumps({"week": prompt.week}),
         "blocks": blocks,
     }
+
+
+def note_modal(title: str, text: str, locale: str) -> dict[str, Any]:
+    """A modal that only says something (the form is on its way, or why there is none); no submit button."""
+    return {"type": "modal", "title": _plain(title, 24), "close": _plain(say(locale, "form.cancel")),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:MAX_SECTION]}}]}
 
 
 def _prefill(it: PromptItem) -> str:

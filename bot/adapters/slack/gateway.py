@@ -66,8 +66,12 @@ class SlackGateway:
     # ----- calls ---------------------------------------------------------------------------------
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        """One Web API call; a refusal is logged once and raised as ChatError."""
-        self.pacer.wait(method, kwargs.get("channel"))
+        """One Web API call; a refusal is logged once and raised as ChatError. `views.open` is not paced: its
+        `trigger_id` lives 3 seconds (https://docs.slack.dev/reference/methods/views.open), and Slack's
+        per-minute tiers allow a burst (https://docs.slack.dev/apis/web-api/rate-limits), while spacing
+        every open 0.63 s apart made the 6th of a burst miss its window (issue 9)."""
+        if method != "views.open":
+            self.pacer.wait(method, kwargs.get("channel"))
         try:
             return self.client.api_call(method, json=kwargs) if method != "users.lookupByEmail" and \
                 method != "users.info" else self.client.api_call(method, http_verb="GET", params=kwargs)
@@ -243,8 +247,20 @@ class SlackGateway:
             self._call("conversations.open", users=user_id)["channel"]["id"]
         return self._post(channel, blocks.escape(text), block_list)
 
-    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        self._call("views.open", trigger_id=trigger_id, view=view)
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal; returns its view id (for `update_view`)."""
+        data = self._call("views.open", trigger_id=trigger_id, view=view)
+        return str((data.get("view") or {}).get("id") or "")
+
+    def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace an open modal (views.update needs no trigger: https://docs.slack.dev/reference/methods/views.update)."""
+        self._call("views.update", view_id=view_id, view=view)
+
+    def knows(self, user_id: str) -> bool:
+        """Whether `person_for(user_id)` answers without a Web API call (team file or cache)."""
+        with self._lock:
+            cached = user_id in self._people
+        return cached or any(p.slack == user_id for p in self.team.people)
 
     def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
                 post: Callable[..., Any] | None = None) -> None:

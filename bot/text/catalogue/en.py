@@ -166,6 +166,7 @@ WORDS: dict[str, str] = {
     "form.cancel": "Cancel",
     "form.answer_button": "Answer",
     "form.prefilled_hint": "Prefilled with last week's answer; edit it",
+    "form.opening": "Opening the form…",
     "form.long_kept": "Long answer kept; edit it by text ({length} characters, the form takes {limit}).",
     "form.fields_in_text": "Too many items for separate progress and main-problem fields: write them in the text (progress: 60%, main problem: …).",
     "form.more_items": "{count} more items do not fit in this form; answer them by text.",

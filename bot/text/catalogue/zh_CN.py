@@ -155,6 +155,7 @@ WORDS: dict[str, str] = {
     "form.cancel": "取消",
     "form.answer_button": "填写",
     "form.prefilled_hint": "已填入上周内容，请修改",
+    "form.opening": "正在打开表单…",
     "form.long_kept": "长答案已保留；请用文字消息修改（{length} 字，表单最多 {limit} 字）。",
     "form.fields_in_text": "条目较多，进度和主要问题请直接写在文字中（进度：60%，主要问题：…）。",
     "form.more_items": "另有 {count} 项放不进表单，请用文字回复。",
