@@ -107,7 +107,10 @@ def prompt_cards(prompt: Prompt) -> list[Card]:
     units: list[list[dict[str, Any]]] = []
     for it in prompt.items:
         prefill = it.this_week or it.last_week or ""
-        if len(prefill) > INPUT_LIMIT:  # read-only: an input would cut it, and submitting would store the cut
+        # Read-only: an input would cut it, and submitting would store the cut. A form container holds any
+        # component but table and form (表单容器, https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/
+        # feishu-cards/card-json-v2-components/containers/form-container), so the text sits among the inputs.
+        if len(prefill) > INPUT_LIMIT:
             units.append([_div(f"[{it.number}] {it.title}", "heading"), _div(prefill[:_EXCERPT] + "…"),
                           _div(say(loc, "form.long_kept", length=len(prefill), limit=INPUT_LIMIT), "notation")])
             continue
