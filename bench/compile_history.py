@@ -173,6 +173,9 @@ class NullChat:
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
         return self._ref(f"D{person.id}")
 
+    def display_name(self, user: str) -> str | None:
+        return None
+
     def post_text(self, channel: str, text: str) -> MessageRef:
         return self._ref(channel)
 

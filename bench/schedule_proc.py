@@ -68,6 +68,9 @@ class FileChat:
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
         return self._append("text", person.id, key)
 
+    def display_name(self, user: str) -> str | None:
+        return None
+
     def post_text(self, channel: str, text: str) -> MessageRef:
         return self._append("post", channel, None)
 

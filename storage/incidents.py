@@ -29,6 +29,8 @@ class NewIncident:
     source: str
     source_ref: str | None
     at: datetime
+    reporter_user: str | None = None
+    reporter_name: str | None = None
 
 
 class Incidents:
@@ -44,7 +46,7 @@ class Incidents:
                           recovered_at=n.recovered_at, system=n.system, what=n.what, cause=n.cause,
                           impact=n.impact, severity=n.severity, weight=n.weight,
                           counts_toward_availability=n.counts_toward_availability, reporter_id=n.reporter_id,
-                          source=n.source, source_ref=n.source_ref, created_at=n.at, updated_at=n.at)
+                          reporter_user=n.reporter_user, reporter_name=n.reporter_name, source=n.source, source_ref=n.source_ref, created_at=n.at, updated_at=n.at)
         self.s.add(row)
         self.s.flush()
         return row

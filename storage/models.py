@@ -251,7 +251,9 @@ class IncidentRow(Base):
     severity: Mapped[str | None] = mapped_column(String(16))
     weight: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1"))
     counts_toward_availability: Mapped[bool] = mapped_column(Boolean, default=True)
-    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # a team member, if it was one
+    reporter_user: Mapped[str | None] = mapped_column(String(128))  # platform:user id of whoever filed it
+    reporter_name: Mapped[str | None] = mapped_column(String(128))  # their name when filed (the profile's)
     source: Mapped[str] = mapped_column(String(16))  # console | slack | feishu | cli
     source_ref: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(TZ)

@@ -45,7 +45,7 @@ def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *
         IncidentFact(number=r.number, started_at=r.started_at, what=r.what, system=r.system, cause=r.cause,
                      impact=r.impact, recovered_at=r.recovered_at, severity=r.severity, weight=r.weight,
                      counts_toward_availability=r.counts_toward_availability, reporter=keys.get(r.reporter_id),
-                     source=r.source)
+                     reporter_name=r.reporter_name, source=r.source)
         for r in repo.of_week(team_id, week_id)
     ) if with_incidents else ()
     downtime = repo.downtime_seconds(team_id, year_start, week_end) if year_start and week_end else 0.0

@@ -25,6 +25,7 @@ class FakeChat:
     platform: str = "fake"
     sent: list[Sent] = field(default_factory=list)
     fail_with: str | None = None  # make every call raise ChatError(reason)
+    names: dict[str, str] = field(default_factory=dict)  # user id -> the name the platform's profile gives
     _n: int = 0
 
     def _ref(self, channel: str) -> MessageRef:
@@ -42,6 +43,9 @@ class FakeChat:
         ref = self._ref(f"dm-{person.id}")
         self.sent.append(Sent("text", person.id, text, ref))
         return ref
+
+    def display_name(self, user: str) -> str | None:
+        return self.names.get(user)
 
     def post_text(self, channel: str, text: str) -> MessageRef:
         ref = self._ref(channel)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from bot.domain.team import Team
+from bot.domain.team import ItemKind, Team
 from bot.runtime.composition import build_bot
-from bot.runtime.team_file import load_team
+from bot.runtime.team_file import load_team, parse_team
 from bot.services.bot import Bot
 from bot.services.chat import Inbound, Reply
 from tests.conftest import EXAMPLE_TEAM
@@ -34,3 +34,24 @@ def entry_text(bot: Bot, key: str) -> str | None:
     facts = bot.cycle.facts(bot.ctx.week_of(bot.ctx.now()))
     entry = facts.entries.get(key)
     return entry.text if entry else None
+
+
+def big_team(items: int = 60) -> Team:
+    """The example team plus an OKR group of `items` items, all owned by lina."""
+    extra = "".join(f"      - {{name: 大项目事项{n:02d}, owner: lina}}\n" for n in range(1, items + 1))
+    source = EXAMPLE_TEAM.read_text(encoding="utf-8").replace(
+        "\nmetrics:", f"  - id: O4\n    name: 专项\n    items:\n{extra}\nmetrics:", 1)
+    return parse_team(source, EXAMPLE_TEAM)
+
+
+def fill_long_week(bot: Bot, platform: str, words: int = 130) -> int:
+    """Every item of every owner answered at length, this week and last week (so prompts quote last
+    week's answers); returns the characters of answers stored this week."""
+    at = bot.ctx.now()
+    total = 0
+    for week in (bot.ctx.week_of(at).previous(), bot.ctx.week_of(at)):
+        for n, item in enumerate(bot.ctx.team.items):
+            text = "99.9%" if item.kind is ItemKind.METRIC else f"第{n}项：" + "进展说明，\"引号\"与换行\n" * words
+            bot.inbox.submit_form(platform, item.owner, f"long-{week.label}-{n}", {item.key: text}, at, week)
+            total += len(text) if week == bot.ctx.week_of(at) else 0
+    return total

@@ -64,3 +64,32 @@ def test_availability_computed_from_incident_downtime(database_url, chat, clock)
     _handle(bot, "liuyang", "06/27 11:00 gateway 抖动 恢复：11:10 可用性：否")  # does not count
     md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
     assert "- 年度可用性：99.900%" in md
+
+
+def test_anyone_in_the_workspace_files_lists_and_changes_only_their_own(database_url, chat, clock) -> None:
+    chat.names.update({"U_ONCALL": "值班工程师", "U_OTHER": "别的同事"})
+    bot = make_bot(database_url, chat, clock)
+    out = _handle(bot, "U_ONCALL", "06/27 09:05 order-api 节点OOM 级别：C")
+    assert out.reply.ok and out.number == 1 and "值班工程师" in out.reply.text
+    assert "#1" in _handle(bot, "U_ONCALL", "list").reply.text
+    assert _handle(bot, "U_ONCALL", "edit 1 原因：内存泄漏").reply.ok
+    refused = _handle(bot, "U_OTHER", "edit 1 原因：别的")
+    assert not refused.reply.ok
+    assert not _handle(bot, "liuyang", "delete 1").reply.ok, "a member who is not an editor cannot either"
+    assert _handle(bot, "zhangwei", "edit 1 影响：部分下单失败").reply.ok, "an editor can"
+    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    assert "06/27 09:05 order-api节点OOM，影响：部分下单失败，原因：内存泄漏" in md
+    [fact] = bot.cycle.facts(IsoWeek(2024, 26)).incidents
+    assert fact.reporter is None and fact.reporter_name == "值班工程师"
+    assert not bot.commands.handle("fake", "U_ONCALL", "status", bot.ctx.now()).ok, "editor commands stay closed"
+
+
+def test_a_team_file_can_keep_incidents_to_the_team(database_url, chat, clock) -> None:
+    from tests.helpers import example_team
+
+    team = example_team()
+    team = team.model_copy(update={"incidents": team.incidents.model_copy(update={"reporters": "team"})})
+    bot = make_bot(database_url, chat, clock, team)
+    out = _handle(bot, "U_ONCALL", "06/27 09:05 order-api 节点OOM")
+    assert not out.reply.ok and out.number is None and "不在本团队" in out.reply.text
+    assert _handle(bot, "lina", "06/27 09:05 order-api 节点OOM").reply.ok

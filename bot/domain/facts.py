@@ -51,7 +51,8 @@ class IncidentFact:
     severity: str | None = None
     weight: Decimal = Decimal("1")
     counts_toward_availability: bool = True
-    reporter: str | None = None
+    reporter: str | None = None  # the team member who filed it (person id), if a member did
+    reporter_name: str | None = None  # the name of whoever filed it, member or not
     source: str = "console"
 
 

@@ -113,6 +113,9 @@ class Incidents(_Strict):
     post_to_channel: bool = True
     # The weekly prompt and reminders ask every owner whether an incident went unlogged (issue 14).
     ask_in_prompt: bool = True
+    # Who may file, list and edit their own `/incident`: anyone in the workspace (whoever saw it), or
+    # only the people in this file. Editing others' incidents stays with editors either way.
+    reporters: Literal["anyone", "team"] = "anyone"
 
     @model_validator(mode="after")
     def _groups_known(self) -> Incidents:

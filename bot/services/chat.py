@@ -85,6 +85,10 @@ class ChatPort(Protocol):
     def post_text(self, channel: str, text: str) -> MessageRef:
         ...
 
+    def display_name(self, user: str) -> str | None:
+        """The name the platform's profile gives a user id (cached by the adapter), None if unknown."""
+        ...
+
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
         ...
 

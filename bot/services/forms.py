@@ -109,7 +109,7 @@ class Forms:
 
     def open_incident(self, user: str) -> Reply:
         """Whether `user` may open the incident form: an ok Reply, or the one saying why not."""
-        if self.ctx.person(user) is None:
+        if not self.incidents.may_report(user):
             return Reply(messages.not_member(self.ctx.locale), ok=False)
         return Reply("")
 
@@ -119,22 +119,23 @@ class Forms:
         A field that cannot be read files nothing and says which, in the same words on every platform.
         `for_question`: the week whose incident question the form was opened from; filing answers it."""
         loc = self.ctx.locale
-        person = self.ctx.person(user)
-        if person is None:
+        if not self.incidents.may_report(user):
             return IncidentOutcome(Reply(messages.not_member(loc), ok=False))
+        who = self.incidents.who(platform, user)
         now = at.astimezone(self.ctx.team.zone)
         severities = self.ctx.team.incidents.severities
         try:
             if form.number is not None:
                 changes = incident_changes(form, now=now, severities=severities)
                 return self.incidents.change(IncidentCommand("edit", number=form.number, changes=changes),
-                                             person.id, now)
+                                             who, now)
             draft = incident_draft(form, now=now, severities=severities)
         except FormProblem as problem:
             return IncidentOutcome(Reply(say(loc, problem.key, **problem.values), ok=False))
-        outcome = self.incidents.add(draft, person.id, platform, source_ref, now)
+        outcome = self.incidents.add(draft, who, platform, source_ref, now)
         self.incidents.announce(outcome)
         week = self.commands.week(for_question, at) if for_question else None
-        if isinstance(week, IsoWeek):
+        person = self.ctx.person(user)  # only an owner is asked the question; anyone may file
+        if isinstance(week, IsoWeek) and person is not None:
             self.inbox.question.filed(person, week, outcome.number, platform, f"{source_ref}:q", at)
         return outcome

@@ -31,6 +31,15 @@ _EDITABLE = {"started_at", "what", "system", "cause", "impact", "recovered_at", 
 
 
 @dataclass(frozen=True)
+class Reporter:
+    """Who runs an `/incident` command: a team member (person_id) or anyone else in the workspace."""
+
+    person_id: str | None
+    user: str  # platform:user id, the identity that may change its own incidents
+    name: str  # the member's name, or the platform profile's
+
+
+@dataclass(frozen=True)
 class IncidentOutcome:
     reply: Reply
     number: int | None = None
@@ -44,11 +53,14 @@ class IncidentDesk:
 
     def handle(self, platform: str, user: str, text: str, at: datetime, source_ref: str | None = None,
                *, announce: bool = True) -> IncidentOutcome:
-        """Run one `/incident …` command for `user`; never stores half an incident."""
+        """Run one `/incident …` command for `user`; never stores half an incident.
+
+        Anyone in the workspace may file, list and change their own incidents, unless the team file says
+        `incidents: {reporters: team}`; changing someone else's takes an editor."""
         loc = self.ctx.locale
-        person = self.ctx.person(user)
-        if person is None:
+        if not self.may_report(user):
             return IncidentOutcome(Reply(messages.not_member(loc), ok=False))
+        who = self.who(platform, user)
         now = at.astimezone(self.ctx.team.zone)
         try:
             cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities)
@@ -61,11 +73,11 @@ class IncidentDesk:
             return IncidentOutcome(Reply(self.list_text(self.ctx.week_of(now))))
         if cmd.action == "add":
             assert cmd.draft is not None
-            outcome = self.add(cmd.draft, person.id, platform, source_ref, now)
+            outcome = self.add(cmd.draft, who, platform, source_ref, now)
             if announce:
                 self.announce(outcome)
             return outcome
-        return self.change(cmd, person.id, now)
+        return self.change(cmd, who, now)
 
     def announce(self, outcome: IncidentOutcome) -> None:
         """Post a newly filed incident to the report channel, when the team asks for that."""
@@ -77,8 +89,34 @@ class IncidentDesk:
             log.error("incident not announced", extra={"reason": exc.reason})
             self.cycle.failures.tell_editors(exc)
 
-    def add(self, draft: IncidentDraft, reporter: str, source: str, source_ref: str | None,
+    def may_report(self, user: str) -> bool:
+        """Whether `user` may file, list and change their own incidents: a team member, or anyone in the
+        workspace unless the team file says `incidents: {reporters: team}`."""
+        return self.ctx.person(user) is not None or self.ctx.team.incidents.reporters == "anyone"
+
+    def who(self, platform: str, user: str) -> Reporter:
+        """`user` as a reporter: the team member, or a workspace member named by the platform's profile."""
+        person = self.ctx.person(user)
+        return Reporter(person.id if person else None, f"{platform}:{user}",
+                        person.name if person else self._profile_name(user))
+
+    def _reporter(self, who: Reporter | str, source: str) -> Reporter:
+        if isinstance(who, Reporter):
+            return who
+        person = self.ctx.person(who)
+        return Reporter(person.id if person else None, f"{source}:{who}", person.name if person else who)
+
+    def _profile_name(self, user: str) -> str:
+        """A non-member's name from the platform's profile (the adapter caches it), else their user id."""
+        try:
+            return self.ctx.chat.display_name(user) or user
+        except ChatError:
+            return user
+
+    def add(self, draft: IncidentDraft, reporter: Reporter | str, source: str, source_ref: str | None,
             at: datetime) -> IncidentOutcome:
+        """File an incident; `reporter` is who filed it (a team-file person id, for callers inside the bot)."""
+        reporter = self._reporter(reporter, source)
         week = self.ctx.week_of(draft.started_at)
         with transaction(self.ctx.db) as s:
             repo = Incidents(s)
@@ -90,16 +128,19 @@ class IncidentDesk:
                 system=draft.system, cause=draft.cause, impact=draft.impact, recovered_at=draft.recovered_at,
                 severity=draft.severity, weight=draft.weight,
                 counts_toward_availability=draft.counts_toward_availability,
-                reporter_id=self.ctx.person_ids.get(reporter), source=source, source_ref=source_ref, at=at))
+                reporter_id=self.ctx.person_ids.get(reporter.person_id or ""), source=source, source_ref=source_ref,
+                at=at, reporter_user=reporter.user, reporter_name=reporter.name))
             summary = self._summary(row, "filed")
             number = row.number
         self.cycle.refresh_if_published(week, at)
         return IncidentOutcome(Reply(summary), number, announce=summary)
 
-    def change(self, cmd: IncidentCommand, person_id: str, now: datetime) -> IncidentOutcome:
-        """Edit, resolve or delete incident `cmd.number`, if `person_id` may."""
+    def change(self, cmd: IncidentCommand, who: Reporter | str, now: datetime) -> IncidentOutcome:
+        """Edit, resolve or delete incident `cmd.number`, if `who` may (a team-file person id, for callers
+        inside the bot)."""
+        who = self._reporter(who, "")
         loc = self.ctx.locale
-        if cmd.action in ("edit", "resolve", "delete") and not self._may_change(cmd.number or 0, person_id):
+        if cmd.action in ("edit", "resolve", "delete") and not self._may_change(cmd.number or 0, who):
             return IncidentOutcome(Reply(messages.refused(loc), ok=False))
         with transaction(self.ctx.db) as s:
             row = Incidents(s).get(self.ctx.team_id, cmd.number or 0)
@@ -128,13 +169,17 @@ class IncidentDesk:
             self.cycle.refresh_if_published(IsoWeek.parse(label), now)
         return IncidentOutcome(Reply(text), number)
 
-    def _may_change(self, number: int, person_id: str) -> bool:
-        """The reporter, editors and admins may change an incident."""
-        if self.ctx.team.is_editor(person_id):
+    def _may_change(self, number: int, who: Reporter) -> bool:
+        """The reporter (member or not), editors and admins may change an incident."""
+        if who.person_id is not None and self.ctx.team.is_editor(who.person_id):
             return True
         with transaction(self.ctx.db) as s:
             row = Incidents(s).get(self.ctx.team_id, number)
-            return row is None or row.reporter_id == self.ctx.person_ids.get(person_id)
+            if row is None:
+                return True  # "no such incident" is said by the caller
+            if who.person_id is not None and row.reporter_id == self.ctx.person_ids.get(who.person_id):
+                return True
+            return row.reporter_user is not None and row.reporter_user == who.user
 
     def list_text(self, week: IsoWeek) -> str:
         loc = self.ctx.locale
@@ -155,7 +200,10 @@ class IncidentDesk:
         rec = r.recovered_at.astimezone(zone).strftime(" → %H:%M") if r.recovered_at else ""
         # A date says its year when it is not this year's, so 12/02 of last year is not read as this one.
         day = f"{start:%m/%d}" if start.year == self.ctx.now().year else f"{start:%Y-%m-%d}"
-        return f"#{r.number} {day} {start:%H:%M}{rec}{sev} {format_headline(r.system, r.what)}"
+        # Team members are known by name already; someone from outside the team is named.
+        by = say(self.ctx.locale, "incident.filed_by", name=r.reporter_name) \
+            if r.reporter_name and r.reporter_id is None else ""
+        return f"#{r.number} {day} {start:%H:%M}{rec}{sev} {format_headline(r.system, r.what)}{by}"
 
     def _summary(self, r: IncidentRow, verb: str) -> str:
         loc = self.ctx.locale

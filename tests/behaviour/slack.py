@@ -74,10 +74,11 @@ class SlackDriver:
         self.clock = FixedClock(start)
         self.ws: Workspace
         self._spool = tempfile.TemporaryDirectory()
-        self.ws, self._server = make_workspace(team, self.slack, database_url, self.clock, Path(self._spool.name))
+        self.ws, self._server = make_workspace(team, self.slack, database_url, self.clock,
+                                               Path(self._spool.name) / "spool")
         if transport == "socket":
-            handler = socket_mode(self.ws.runtime.platform.app, "xapp-test")  # type: ignore[union-attr]
-            socket = SocketWorkspace(self.ws.runtime, self.slack, self.ws.base, self.clock, handler=handler)
+            handler = socket_mode(self.ws.app, "xapp-test")
+            socket = SocketWorkspace(self.ws.runtime, self.slack, self.ws.url, self.clock, handler=handler)
             handler.client.send_socket_mode_response = socket.acks.append  # the WebSocket is Slack's side
             self.ws = socket
         self.bot: Bot = self.ws.runtime.bot
@@ -160,10 +161,8 @@ class SlackDriver:
     def _open_modal(self, command: str) -> dict[str, Any]:
         before = len(self.slack.of("views.open"))
         self._command(command, "answer" if command == "/zhoubao" else "")
-        opened = self.slack.of("views.open")
-        assert len(opened) == before + 1, "no form was opened"
-        view = opened[-1].args["view"]
-        return view if isinstance(view, dict) else dict(json.loads(view))
+        assert len(self.slack.of("views.open")) == before + 1, "no form was opened"
+        return self.slack.shown_view()  # as the person sees it (a form may follow an "opening" modal)
 
     def _submit(self, view: dict[str, Any], typed: dict[str, str]) -> None:
         """Submit `view` with `typed` values by block id (selects by option value); the rest as the modal
@@ -195,7 +194,8 @@ class SlackDriver:
     def submit_answer_form(self, *, item: str, text: str, progress: str | None = None,
                            main_problem: str | None = None) -> None:
         view = self._open_modal("/zhoubao")
-        n = json.loads(view["private_metadata"])["keys"].index(item) + 1
+        # The modal numbers its inputs as the core numbers the person's items (its metadata holds the week only).
+        n = [it.key for it in self.ws.bot.ctx.team.items_of(self.me)].index(item) + 1
         typed = {f"item:{n}": text}
         if progress is not None:
             typed[f"progress:{n}"] = progress

@@ -80,14 +80,16 @@ def feishu_settings(standin: OpenApiStandIn, database_url: str, spool_dir: Path,
 
 
 @contextmanager
-def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = None) -> Iterator[World]:
-    """The example team's bot on Feishu: the loopback Open API, the composed runtime, its HTTP app."""
+def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = None,
+               team: Team | None = None) -> Iterator[World]:
+    """A team's bot on Feishu (the example team unless told): the loopback Open API, the composed runtime,
+    its HTTP app."""
     if tmp_path is None:
         with tempfile.TemporaryDirectory() as tmp:
-            with open_world(database_url, clock, Path(tmp)) as world:
+            with open_world(database_url, clock, Path(tmp), team) as world:
                 yield world
         return
-    team = load_team(EXAMPLE_TEAM)
+    team = team or load_team(EXAMPLE_TEAM)
     standin = OpenApiStandIn(directory={p.email: open_id_of(p.id) for p in team.people if p.email}).start()
     standin.chats.add(CHANNEL)
     sleeps: list[float] = []
@@ -109,6 +111,11 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
 
 
 @pytest.fixture
-def world(database_url: str, clock: FixedClock, tmp_path: Path) -> Iterator[World]:
-    with open_world(database_url, clock, tmp_path) as w:
+def team() -> Team:
+    return load_team(EXAMPLE_TEAM)
+
+
+@pytest.fixture
+def world(database_url: str, clock: FixedClock, tmp_path: Path, team: Team) -> Iterator[World]:
+    with open_world(database_url, clock, tmp_path, team) as w:
         yield w

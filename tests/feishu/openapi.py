@@ -18,6 +18,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+def _elements(tree: Any) -> int:
+    """Every element or component of a card: anything with a `tag`, at any depth."""
+    if isinstance(tree, dict):
+        return ("tag" in tree) + sum(_elements(v) for v in tree.values())
+    if isinstance(tree, list):
+        return sum(_elements(v) for v in tree)
+    return 0
+
+
 @dataclass
 class Message:
     message_id: str
@@ -61,6 +70,12 @@ class OpenApiStandIn:
     def __init__(self, *, directory: dict[str, str] | None = None, per_app: float | None = None,
                  per_chat: float | None = None, token_ttl: int = 7200) -> None:
         self.directory = dict(directory or {})  # email -> open_id
+        self.names: dict[str, str] = {}  # open_id -> name, for GET contact/v3/users/:user_id
+        # What the tenant granted the app, as 查询租户授权状态 lists it (scope_name -> grant_status, 1 granted)
+        self.scopes: dict[str, int] = {s: 1 for s in (
+            "im:message:send_as_bot", "im:message.p2p_msg:readonly", "im:message.group_at_msg:readonly",
+            "im:message:readonly", "im:chat:readonly", "contact:user.id:readonly", "contact:contact.base:readonly",
+            "contact:user.base:readonly")}
         self.per_app, self.per_chat, self.token_ttl = per_app, per_chat, token_ttl
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
@@ -68,6 +83,7 @@ class OpenApiStandIn:
         self.tokens: set[str] = set()
         self.chats: set[str] = set()
         self.failures: list[Failure] = []
+        self.problems: list[str] = []  # every send Feishu would have refused for its size
         self.bot_open_id = "ou_bot"
         self._sent_app: deque[float] = deque()
         self._sent_chat: dict[str, deque[float]] = {}
@@ -133,6 +149,15 @@ class OpenApiStandIn:
             users = [{"email": e, **({"user_id": self.directory[e]} if e in self.directory else {})}
                      for e in body.get("emails", [])]
             return 200, {"code": 0, "msg": "success", "data": {"user_list": users}}, {}
+        if method == "GET" and path == "/open-apis/application/v6/scopes":
+            return 200, {"code": 0, "msg": "success", "data": {"scopes": [
+                {"scope_name": k, "grant_status": v} for k, v in self.scopes.items()]}}, {}
+        m = re.fullmatch(r"/open-apis/contact/v3/users/([^/]+)", path)
+        if method == "GET" and m:  # 获取单个用户信息: data.user.name (contact:user.base:readonly)
+            if m.group(1) not in self.names:
+                return 400, {"code": 41050, "msg": "no user authority error"}, {}
+            return 200, {"code": 0, "msg": "success", "data": {"user": {"open_id": m.group(1),
+                                                                       "name": self.names[m.group(1)]}}}, {}
         m = re.fullmatch(r"/open-apis/im/v1/chats/([^/]+)", path)
         if method == "GET" and m:
             if m.group(1) in self.chats:
@@ -152,6 +177,9 @@ class OpenApiStandIn:
             msg = self.messages.get(m.group(1))
             if msg is None or msg.msg_type != "interactive":
                 return 400, {"code": 230001, "msg": "message not found or not a card"}, {}
+            refused = self._too_big("interactive", body, json.loads(body["content"]))
+            if refused is not None:
+                return refused
             msg.patches.append(json.loads(body["content"]))
             return 200, {"code": 0, "msg": "success"}, {}
         return 404, {"code": 404, "msg": f"no route {method} {path}"}, {}
@@ -166,8 +194,9 @@ class OpenApiStandIn:
         if limited is not None:
             return limited
         content = json.loads(body["content"])
-        if len(body["content"].encode("utf-8")) > 30 * 1024:
-            return 400, {"code": 230025, "msg": "message content too long"}, {}
+        refused = self._too_big(str(body["msg_type"]), body, content)
+        if refused is not None:
+            return refused
         self._n += 1
         msg = Message(f"om_{self._n}", chat, receive_id, str(body["msg_type"]), content, uuid, reply_to)
         self.messages[msg.message_id] = msg
@@ -175,6 +204,22 @@ class OpenApiStandIn:
             self.by_uuid[uuid] = msg.message_id
         return 200, {"code": 0, "msg": "success", "data": {"message_id": msg.message_id, "chat_id": chat,
                                                           "msg_type": msg.msg_type}}, {}
+
+    def _too_big(self, msg_type: str, body: dict[str, Any], content: Any) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Feishu's size limits, measured as docs/platform-limits.md says Feishu measures them: the whole
+        request body as lark-oapi sends it (150 KB for text, 30 KB for cards and posts: 发送消息, code
+        230025), and every tagged element of a card (200: 卡片 JSON 2.0 结构). The element cap's code through
+        im/v1/messages is not documented; 230099 "Failed to create card content" is our best reading."""
+        size = len(json.dumps(body, ensure_ascii=False).encode("utf-8"))
+        limit = 150 * 1024 if msg_type == "text" else 30 * 1024
+        if size > limit:
+            self.problems.append(f"{msg_type} message of {size} bytes")
+            return 400, {"code": 230025, "msg": "The length of the message content reaches its limit"}, {}
+        if msg_type == "interactive" and (count := _elements(content)) > 200:
+            self.problems.append(f"card of {count} elements")
+            return 400, {"code": 230099, "msg": "Failed to create card content, ErrCode: 300305; "
+                                                "ErrMsg: The number of card components exceeds 200"}, {}
+        return None
 
     def _limited(self, chat: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         now = time.monotonic()

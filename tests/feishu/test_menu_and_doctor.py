@@ -67,3 +67,22 @@ def test_doctor_names_a_missing_permission(world: World) -> None:
 
 def test_doctor_passes_when_everything_resolves(world: World) -> None:
     assert all(ok for ok, _ in check(_settings(world), world.team))
+
+
+def test_doctor_names_the_permission_an_event_needs(world: World) -> None:
+    del world.standin.scopes["im:message:readonly"]  # the recall event needs it (or im:message)
+    world.standin.scopes["contact:user.base:readonly"] = 2  # asked for, not granted
+    bad = [t for ok, t in check(_settings(world), world.team) if not ok]
+    assert bad == ["feishu permissions: missing im.message.recalled_v1 (grant im:message:readonly or im:message); "
+                   "reporters' names (the name field) (grant contact:user.base:readonly)"]
+
+
+def test_the_documented_subscriptions_are_the_handled_ones_without_read_receipts() -> None:
+    from pathlib import Path
+
+    from bot.adapters.feishu.events import SUBSCRIBED, TO_SUBSCRIBE
+
+    doc = (Path(__file__).parents[2] / "docs" / "feishu.md").read_text(encoding="utf-8")
+    events = doc[doc.index("2. **Events**"):doc.index("Not needed")]
+    assert [e for e in SUBSCRIBED if f"`{e}`" in events] == list(TO_SUBSCRIBE)
+    assert "im.message.message_read_v1" not in TO_SUBSCRIBE

@@ -112,6 +112,7 @@ class Workspace:
 
     def command(self, name: str, user: str, text: str) -> tuple[int, str]:
         n = next(self._n)
+        self.slack.triggers[f"trig{n}"] = time.monotonic()  # Slack issues the trigger as it sends this
         form = {"token": "x", "team_id": "T1", "channel_id": "C0REPORT", "user_id": user, "command": name,
                 "text": text, "api_app_id": "A1", "trigger_id": f"trig{n}",
                 "response_url": f"{self.slack.url}/respond/{n}"}
@@ -119,6 +120,8 @@ class Workspace:
         return status, body
 
     def interactive(self, payload: dict[str, Any]) -> int:
+        if payload.get("trigger_id"):
+            self.slack.triggers[str(payload["trigger_id"])] = time.monotonic()
         status, _, _ = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         return status
 
@@ -128,21 +131,27 @@ class Workspace:
         """A message ts at the clock's time (unique)."""
         return f"{(at or self.clock.now).timestamp():.0f}.{next(self._n):06d}"
 
-    def dm(self, person: str, text: str, *, thread_ts: str | None = None, ts: str | None = None) -> str:
+    def dm(self, person: str, text: str, *, thread_ts: str | None = None, ts: str | None = None,
+           blocks: list[dict[str, Any]] | None = None) -> str:
         ts = ts or self.ts()
-        event = {"type": "message", "channel": "D" + person.upper(), "channel_type": "im",
-                 "user": user_id(person), "text": text, "ts": ts, "event_ts": ts}
+        event: dict[str, Any] = {"type": "message", "channel": "D" + person.upper(), "channel_type": "im",
+                                 "user": user_id(person), "text": text, "ts": ts, "event_ts": ts}
+        if blocks is not None:  # what Slack's composer sends beside `text` (tests/slack/composer_form.py)
+            event["blocks"] = blocks
         if thread_ts:
             event["thread_ts"] = thread_ts
         assert self.event(event) == 200
         return ts
 
-    def edit(self, person: str, ts: str, text: str) -> None:
+    def edit(self, person: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None) -> None:
         now = self.ts()
+        message: dict[str, Any] = {"type": "message", "user": user_id(person), "text": text, "ts": ts,
+                                   "edited": {"user": user_id(person), "ts": now}}
+        if blocks is not None:
+            message["blocks"] = blocks
         assert self.event({"type": "message", "subtype": "message_changed", "channel": "D" + person.upper(),
                            "channel_type": "im", "hidden": True, "ts": now, "event_ts": now,
-                           "message": {"type": "message", "user": user_id(person), "text": text, "ts": ts,
-                                       "edited": {"user": user_id(person), "ts": now}},
+                           "message": message,
                            "previous_message": {"type": "message", "user": user_id(person), "ts": ts}}) == 200
 
     def delete(self, person: str, ts: str) -> None:

@@ -18,9 +18,23 @@ from urllib.parse import parse_qsl, urlparse
 REQUIRED: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("channel",), "chat.update": ("channel", "ts"), "chat.delete": ("channel", "ts"),
     "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
-    "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
+    "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "views.update": ("view_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
 }
+
+
+# Every `text` string in a message's block tree, summed, above which Slack answers `msg_blocks_too_long`
+# (docs/platform-limits.md; slackapi/bolt-js #2509). The code aims lower (blocks.MESSAGE_TEXT).
+BLOCK_TEXT_LIMIT = 12_000
+TRIGGER_TTL = 3.0  # seconds a trigger_id can open a view (views.open reference)
+
+
+def _tree_text(tree: Any) -> int:
+    if isinstance(tree, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else _tree_text(v) for k, v in tree.items())
+    if isinstance(tree, list):
+        return sum(_tree_text(v) for v in tree)
+    return 0
 
 
 @dataclass
@@ -41,6 +55,7 @@ class Fault:
 @dataclass
 class SlackStandIn:
     users: dict[str, str] = field(default_factory=dict)  # email -> user id
+    names: dict[str, str] = field(default_factory=dict)  # user id -> real name (workspace members not in the team)
     channels: dict[str, str] = field(default_factory=lambda: {"weekly-report": "C0REPORT"})  # name -> id
     limits: dict[str, float] = field(default_factory=dict)  # method -> calls per minute (already scaled)
     per_channel: frozenset[str] = frozenset({"chat.postMessage"})
@@ -48,6 +63,12 @@ class SlackStandIn:
     problems: list[str] = field(default_factory=list)  # every request Slack would have rejected as malformed
     history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # channel -> ts -> message
     rate_limited: int = 0
+    triggers: dict[str, float] = field(default_factory=dict)  # trigger_id -> when Slack sent it (monotonic)
+    # Seconds a trigger works; the bench sets TRIGGER_TTL. Off by default so a slow test machine cannot fail
+    # a test that is not about timing (tests assert behaviour, the bench measures time).
+    trigger_ttl: float | None = None
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> the view as shown now
+    opened: list[str] = field(default_factory=list)  # view ids in the order they were opened
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
     scopes: str = "chat:write,commands,files:write,im:history,im:write,users:read,users:read.email"
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -91,6 +112,10 @@ class SlackStandIn:
         """The next `times` calls of `method` answer HTTP `status` (429 with Retry-After, 500) or ok:false."""
         self._faults.setdefault(method, []).append(Fault(times, status, error, retry_after))
 
+    def shown_view(self) -> dict[str, Any]:
+        """The most recently opened modal as the person sees it now (after any views.update)."""
+        return self.views[self.opened[-1]]
+
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -128,6 +153,9 @@ class SlackStandIn:
         if parsed.path.startswith("/respond/"):
             with self._lock:
                 self.calls.append(Call("response_url", args, time.monotonic()))
+                error = self._blocks_error("response_url", args)
+            if error:  # a response_url answers errors as text with HTTP 400 (slack_sdk WebhookResponse.body)
+                return self._send(req, 400, {}, text=error)
             return self._send(req, 200, {}, text="ok")
         method = parsed.path.rsplit("/", 1)[-1]
         if self.delay:
@@ -194,24 +222,32 @@ class SlackStandIn:
 
     # ----- what Slack answers ------------------------------------------------------------------------------
 
-    def _blocks_ok(self, method: str, args: dict[str, Any]) -> bool:
+    def _blocks_error(self, method: str, args: dict[str, Any]) -> str | None:
+        """The error Slack answers a message's blocks with, or None. Limits and codes per
+        docs/platform-limits.md: a section over 3,000 characters or more than 50 blocks is `invalid_blocks`
+        (section block and Block Kit references); more than 12,000 characters of text summed over the whole
+        block tree is `msg_blocks_too_long` (slackapi/bolt-js #2509, #2867: undocumented, our best reading)."""
         blocks = args.get("blocks")
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
         if not blocks and not args.get("text"):
             self.problems.append(f"{method}: no text and no blocks")
-            return False
+            return "no_text"
         for b in blocks or []:
             text = (b.get("text") or {}).get("text", "")
             if b.get("type") == "section" and not 0 < len(text) <= 3000:
                 self.problems.append(f"{method}: section text of {len(text)} characters")
-                return False
+                return "invalid_blocks"
         if len(blocks or []) > 50:
             self.problems.append(f"{method}: {len(blocks)} blocks")
-            return False
+            return "invalid_blocks"
+        total = _tree_text(blocks or [])
+        if total > BLOCK_TEXT_LIMIT:
+            self.problems.append(f"{method}: {total} characters of block text")
+            return "msg_blocks_too_long"
         if args.get("parse") == "full" or args.get("link_names"):
             self.problems.append(f"{method}: parse=full/link_names would turn typed names into mentions")
-        return True
+        return None
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{1_700_000_000 + next(self._seq)}.000100"
@@ -221,32 +257,53 @@ class SlackStandIn:
             uid = self.users.get(args["email"])
             return {"ok": True, "user": {"id": uid}} if uid else {"ok": False, "error": "users_not_found"}
         if method == "users.info":
+            # The user object as users.info returns it (https://docs.slack.dev/reference/objects/user-object):
+            # display_name may be empty, real_name is then what Slack shows.
             email = next((e for e, u in self.users.items() if u == args["user"]), None)
-            return {"ok": True, "user": {"id": args["user"], "profile": {"email": email}}}
+            name = self.names.get(args["user"], "")
+            return {"ok": True, "user": {"id": args["user"], "name": name.lower(), "real_name": name,
+                                         "profile": {"email": email, "display_name": "", "real_name": name}}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
         if method == "chat.postMessage":
-            if not self._blocks_ok(method, args):
-                return {"ok": False, "error": "invalid_blocks"}
+            if error := self._blocks_error(method, args):
+                return {"ok": False, "error": error}
             channel = self.channel_id(str(args["channel"]))
             msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
                    "thread_ts": args.get("thread_ts")}
             self.history.setdefault(channel, {})[ts] = msg
             return {"ok": True, "channel": channel, "ts": ts, "message": msg}
         if method == "chat.update":
-            if not self._blocks_ok(method, args):
-                return {"ok": False, "error": "invalid_blocks"}
+            if error := self._blocks_error(method, args):
+                return {"ok": False, "error": error}
             msg = self.history.get(args["channel"], {}).get(args["ts"])
             if msg is None:
                 return {"ok": False, "error": "message_not_found"}
             msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
-        if method in ("views.open", "views.push"):
+        if method in ("views.open", "views.push", "views.update"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
-            if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24:
-                self.problems.append("views.open: view over Slack's limits")
+            # Modal views reference: 100 blocks, a 24-character title, 3,000 characters of private_metadata
+            # (docs/platform-limits.md; the error code is our best reading, not confirmed).
+            if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24 \
+                    or len(view.get("private_metadata", "")) > 3000 or not view.get("blocks"):
+                self.problems.append(f"{method}: view over Slack's limits")
                 return {"ok": False, "error": "invalid_arguments"}
-            return {"ok": True, "view": {**view, "id": f"V{next(self._seq)}"}}
+            if method == "views.update":
+                if args["view_id"] not in self.views:
+                    return {"ok": False, "error": "not_found"}
+                self.views[args["view_id"]] = {**view, "id": args["view_id"]}
+                return {"ok": True, "view": self.views[args["view_id"]]}
+            # A trigger_id works for 3 seconds after Slack sent the interaction (views.open reference;
+            # docs/platform-limits.md): `expired_trigger_id` after that.
+            issued = self.triggers.get(str(args["trigger_id"]))
+            if issued is not None and self.trigger_ttl is not None and time.monotonic() - issued > self.trigger_ttl:
+                self.problems.append(f"views.open: trigger {args['trigger_id']} used after {self.trigger_ttl} s")
+                return {"ok": False, "error": "expired_trigger_id"}
+            view_id = f"V{next(self._seq)}"
+            self.views[view_id] = {**view, "id": view_id}
+            self.opened.append(view_id)
+            return {"ok": True, "view": self.views[view_id]}
         if method == "files.getUploadURLExternal":
             fid = f"F{next(self._seq)}"
             return {"ok": True, "upload_url": f"{self.url}/upload/{fid}", "file_id": fid}

@@ -30,19 +30,43 @@ def test_sections_keep_every_character_within_the_limit(paragraphs: list[str], l
 
 def test_report_messages_hold_at_most_50_blocks() -> None:
     text = "\n\n".join(f"段落{n} " + "x" * 2000 for n in range(120))
-    messages = blocks.report_messages(text)
+    messages = blocks.report_messages(text, max_text=10**9)
     assert [len(m) for m in messages] == [50, 50, 20]
+
+
+def test_report_messages_stay_under_the_total_text_slack_allows_and_lose_nothing() -> None:
+    text = "\n\n".join(f"段落{n} " + "很长的说明" * 300 for n in range(30))  # ~45,000 characters
+    messages = blocks.report_messages(text)
+    assert len(messages) > 4
+    assert all(blocks.block_text(m) <= blocks.MESSAGE_TEXT for m in messages)
+    shown = "".join(b["text"]["text"] for m in messages for b in m)
+    assert "".join(shown.split()) == "".join(text.split())
+
+
+def test_block_text_counts_every_text_string_in_the_tree() -> None:
+    tree = [{"type": "section", "text": {"type": "mrkdwn", "text": "abc"}},
+            {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "填写"}}]}]
+    assert blocks.block_text(tree) == 5
 
 
 def test_prompt_text_is_escaped_and_has_an_answer_button() -> None:
     item = PromptItem(1, "okr:O1/x", "O1 · x", ItemKind.OKR, "x", "<!channel> last week", None)
     prompt = Prompt("2024-W26", "prompt", (item,), "[1] O1 · x\n<!channel> last week", "en",
                     datetime(2024, 6, 28, 17))
-    built = blocks.prompt_blocks(prompt)
+    [built] = blocks.prompt_messages(prompt)
     assert "&lt;!channel&gt;" in built[0]["text"]["text"] and "<!channel>" not in json.dumps(built)
     assert built[-1]["elements"][0] == {"type": "button", "action_id": "zhoubao_answer", "value": "2024-W26",
                                         "text": {"type": "plain_text", "text": "Answer", "emoji": True},
                                         "style": "primary"}
+
+
+def test_a_long_prompt_is_several_messages_with_the_button_on_the_last() -> None:
+    text = "\n\n".join(f"[{n}] 项目{n}\n" + "上周的内容" * 500 for n in range(1, 13))  # ~30,000 characters
+    prompt = Prompt("2024-W26", "prompt", (), text, "zh-CN", datetime(2024, 6, 28, 17))
+    parts = blocks.prompt_messages(prompt)
+    assert len(parts) >= 3
+    assert all(blocks.block_text(p) <= blocks.MESSAGE_TEXT and len(p) <= blocks.MAX_BLOCKS for p in parts)
+    assert [any(b["type"] == "actions" for b in p) for p in parts] == [False] * (len(parts) - 1) + [True]
 
 
 def test_answer_form_round_trip() -> None:
@@ -54,9 +78,32 @@ def test_answer_form_round_trip() -> None:
     assert view["blocks"][3]["element"]["initial_value"] == "本周已有"
     view["state"] = {"values": {"item:1": {"text": {"value": "完成切量"}}, "progress:1": {"value": {"value": "60"}},
                                 "problem:1": {"value": {"value": "开户上限"}}, "item:2": {"text": {"value": None}}}}
-    week, answers = blocks.answer_forms(view)
-    assert week == "2024-W26"
+    assert blocks.answer_week(view) == "2024-W26"
+    answers = blocks.answer_forms(view, items)
     assert answers == [AnswerForm("project:P/业务", "完成切量", "60", "开户上限"), AnswerForm("bank:P/建行")]
+
+
+def test_a_long_answer_is_shown_read_only_and_not_submitted() -> None:
+    long = "很长的答案。" * 2000  # 12,000 characters: more than an input takes
+    items = (PromptItem(1, "okr:O1/a", "O1 · a", ItemKind.OKR, "a", None, long),
+             PromptItem(2, "okr:O1/b", "O1 · b", ItemKind.OKR, "b", None, "短"))
+    view = blocks.answer_modal(Prompt("2024-W26", "prompt", items, "…", "zh-CN", datetime(2024, 6, 28, 17)))
+    first = view["blocks"][0]
+    assert first["type"] == "section" and "长答案已保留" in first["text"]["text"] and "element" not in first
+    assert all(len(b["element"].get("initial_value", "")) <= blocks.MAX_INPUT for b in view["blocks"] if "element" in b)
+    view["state"] = {"values": {b["block_id"]: {b["element"]["action_id"]: {"value": "改"}}
+                                for b in view["blocks"] if "element" in b}}
+    assert [a.item_key for a in blocks.answer_forms(view, items)] == ["okr:O1/b"]
+
+
+def test_the_answer_modal_stays_within_100_blocks_and_3000_characters_of_metadata() -> None:
+    items = tuple(PromptItem(n, f"bank:聚合收单/银行/很长的银行名称{n}", f"聚合收单 · 银行 · 银行{n}",
+                             ItemKind.PART if n % 2 else ItemKind.BANK, f"银行{n}", None, None) for n in range(1, 121))
+    view = blocks.answer_modal(Prompt("2024-W26", "prompt", items, "…", "zh-CN", datetime(2024, 6, 28, 17)))
+    assert len(view["blocks"]) <= 100 and len(view["private_metadata"]) <= 3000
+    assert not any(b["block_id"].startswith("progress:") for b in view["blocks"] if "block_id" in b)
+    notes = [b["elements"][0]["text"] for b in view["blocks"] if b["type"] == "context"]
+    assert "进度和主要问题请直接写在文字中" in notes[0] and "另有 22 项" in notes[-1]
 
 
 def test_incident_form_holds_every_field_typed() -> None:

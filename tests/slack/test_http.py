@@ -134,7 +134,7 @@ def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace:
     ws = workspace
     ws.command("/incident", "UWANGQIANG", "")
     ws.settle()
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     ids = [b["block_id"] for b in view["blocks"]]
     assert ids == ["start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability"]
     values = {"start": {"value": {"type": "plain_text_input", "value": "06/26 14:30"}},
@@ -172,13 +172,15 @@ def test_zhoubao_publish_is_for_editors_and_posts_the_report_once(workspace: Wor
 def test_typed_mentions_are_shown_never_sent(workspace: Workspace) -> None:
     ws = workspace
     ws.bot.cycle.send_prompts("prompt", ws.clock.now)
-    ws.dm("zhoujie", "机房迁移：<!channel> <!here> <@UZHANGWEI> a&b <b>")
+    ws.dm("zhoujie", "机房迁移：<!channel> <!here> <@UZHANGWEI> a&amp;b &lt;b&gt;")  # as Slack escapes what was typed
     ws.settle()
     ws.command("/zhoubao", "UZHANGWEI", "publish")
     ws.settle()
     text = json.dumps(ws.slack.messages("C0REPORT"), ensure_ascii=False)
-    assert "&lt;!channel&gt; &lt;!here&gt; &lt;@UZHANGWEI&gt; a&amp;b &lt;b&gt;" in text
-    assert "<!channel>" not in text and "<@UZHANGWEI>" not in text
+    # Slack's markup is read as the person saw it (the composer): broadcasts become words, a mention the
+    # name; both are then shown as text, and typed `&` `<` `>` escaped, so nobody is pinged.
+    assert "@channel @here @张伟 a&amp;b &lt;b&gt;" in text
+    assert "<!channel>" not in text and "<!here>" not in text and "<@UZHANGWEI>" not in text
     assert not ws.slack.problems
 
 
@@ -190,7 +192,7 @@ def test_the_edit_button_on_an_incident_opens_a_form_that_changes_it(workspace: 
     ws.interactive({"type": "block_actions", "user": {"id": "USUNLI"}, "team": {"id": "T1"}, "trigger_id": "trig-e",
                     "actions": [{**button, "block_id": "zhoubao_incident", "action_ts": "1"}]})
     ws.settle()
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     assert view["title"]["text"] == "修改事件 #1"
     ws.interactive({"type": "view_submission", "user": {"id": "USUNLI"}, "team": {"id": "T1"},
                     "view": {**view, "id": "V9", "state": {"values": {
@@ -207,7 +209,7 @@ def test_zhoubao_answer_opens_the_form_with_last_weeks_text(workspace: Workspace
     ws.settle()
     ws.command("/zhoubao", "ULINA", "answer")
     ws.settle()
-    view = ws.slack.of("views.open")[-1].args["view"]
+    view = ws.slack.shown_view()
     assert view["blocks"][0]["label"]["text"] == "聚合收单 · 业务"
     assert view["blocks"][0]["element"]["initial_value"] == "上周：商户入网方案评审"
 

@@ -24,7 +24,7 @@ def _press_answer(ws: Workspace, person: str) -> dict[str, Any]:
                     "trigger_id": "trig-answer", "container": {"type": "message", "message_ts": prompt["ts"]},
                     "actions": [{**button, "block_id": "zhoubao_prompt", "action_ts": "1"}]})
     ws.settle()
-    return ws.slack.of("views.open")[-1].args["view"]
+    return ws.slack.shown_view()
 
 
 def _submit(ws: Workspace, person: str, view: dict[str, Any], typed: dict[str, str]) -> None:

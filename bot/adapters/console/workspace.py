@@ -70,6 +70,10 @@ class ConsoleChat:
         self.out.write(f"\n── DM to {person.name} ({mid}) ──\n{text}\n")
         return MessageRef(self.platform, f"dm:{person.id}", mid)
 
+    def display_name(self, user: str) -> str | None:
+        """On the console a user is whatever name was typed after `/as`."""
+        return user or None
+
     def post_text(self, channel: str, text: str) -> MessageRef:
         mid = self._id()
         self.channel.append((mid, text))

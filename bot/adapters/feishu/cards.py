@@ -20,9 +20,17 @@ from bot.text.render import feishu_safe
 
 Card = dict[str, Any]
 
-CARD_LIMIT = 28_000  # bytes of card JSON; Feishu refuses more than 30 KB (the margin covers the envelope)
-ELEMENT_LIMIT = 180  # Feishu allows 200 components per card
+# Limits per docs/platform-limits.md (Feishu section), where each is cited. Feishu refuses a card whose
+# request body is over 30 KB ("卡片及富文本消息请求体最大不能超过30KB", 发送消息
+# https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create, code 230025): the
+# body lark-oapi sends (`lark_oapi/core/json.py` marshals with ensure_ascii=False), where `content` is the
+# card's JSON escaped once more. We aim under that, measured the same way (`body_size`).
+CARD_LIMIT = 28_000  # bytes of request body
+# "一张卡片最多支持 200 个元素（如 tag 为 plain_text 的文本元素）或组件" (卡片 JSON 2.0 结构
+# https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-structure): every tag counts.
+ELEMENT_LIMIT = 180
 INPUT_LIMIT = 1_000  # characters an `input` accepts
+_EXCERPT = 300  # characters of a long answer shown read-only
 
 
 class Action(StrEnum):
@@ -90,30 +98,59 @@ def _select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: s
     return element
 
 
-def prompt_card(prompt: Prompt) -> Card:
+def prompt_cards(prompt: Prompt) -> list[Card]:
     """The weekly prompt: its head line, then a form with one input per item, prefilled, and progress %
-    and main problem where the core asks for them (`asks_progress`), the same fields as Slack's modal.
+    and main problem where the core asks for them (`asks_progress`), the same fields as Slack's modal, in as
+    many cards as Feishu's size and element limits need (each card's form submits its own items).
 
     The prefill is this week's stored answer, else last week's, so an owner edits rather than retypes.
     """
     loc = prompt.locale
     head, _, _ = prompt.text.partition("\n")
-    inputs: list[dict[str, Any]] = []
+    units: list[list[dict[str, Any]]] = []
     for it in prompt.items:
-        inputs.append(_input(input_name(it.number), f"[{it.number}] {it.title}", it.this_week or it.last_week or "",
-                             rows=3, placeholder=say(loc, "form.placeholder")))
+        prefill = it.this_week or it.last_week or ""
+        # Read-only: an input would cut it, and submitting would store the cut. A form container holds any
+        # component but table and form (表单容器, https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/
+        # feishu-cards/card-json-v2-components/containers/form-container), so the text sits among the inputs.
+        if len(prefill) > INPUT_LIMIT:
+            units.append([_div(f"[{it.number}] {it.title}", "heading"), _div(prefill[:_EXCERPT] + "…"),
+                          _div(say(loc, "form.long_kept", length=len(prefill), limit=INPUT_LIMIT), "notation")])
+            continue
+        fields = [_input(input_name(it.number), f"[{it.number}] {it.title}", prefill,
+                         rows=3, placeholder=say(loc, "form.placeholder"))]
         if asks_progress(it.kind):
-            inputs.append(_input(input_name(it.number, "progress"), say(loc, "form.progress", name=it.name),
+            fields.append(_input(input_name(it.number, "progress"), say(loc, "form.progress", name=it.name),
                                  limit=8))
-            inputs.append(_input(input_name(it.number, "problem"), say(loc, "form.problem", name=it.name)))
-    inputs.extend(question_inputs(prompt))
+            fields.append(_input(input_name(it.number, "problem"), say(loc, "form.problem", name=it.name)))
+        units.append(fields)
+    question = question_inputs(prompt)
+    if question:
+        units.append(question)
+    # Every card's button names all the prompt's items, so `item_<n>` reads the same in each.
     value = {"action": Action.ANSWER.value, "week": prompt.week, "items": [it.key for it in prompt.items]}
-    inputs.append({"tag": "button", "name": "submit", "type": "primary", "form_action_type": "submit",
-                   "text": _text(say(loc, "form.submit")), "behaviors": [{"type": "callback", "value": value}]})
-    # The form shows each item's title and prefill; the full text would repeat them (and grow the card).
-    return _card(head, [{"tag": "form", "name": "answers", "elements": inputs}, *question_buttons(prompt),
-                        _div(say(loc, "form.reply_hint"), "notation")],
-                 "orange" if prompt.kind == "remind" else "blue")
+    button = {"tag": "button", "name": "submit", "type": "primary", "form_action_type": "submit",
+              "text": _text(say(loc, "form.submit")), "behaviors": [{"type": "callback", "value": value}]}
+    hint = _div(say(loc, "form.reply_hint"), "notation")
+    template = "orange" if prompt.kind == "remind" else "blue"
+
+    below = question_buttons(prompt)  # the logged incidents and the question's buttons, on the last card
+
+    def card(title: str, group: list[dict[str, Any]], last: bool) -> Card:
+        # The form shows each item's title and prefill; the full text would repeat them (and grow the card).
+        return _card(title, [{"tag": "form", "name": "answers", "elements": [*group, button]},
+                             *(below if last else []), hint], template)
+
+    empty = card(head + " (99/99)", [], True)
+    groups = _pack(units, CARD_LIMIT - body_size(empty), ELEMENT_LIMIT - element_count(empty))
+    if len(groups) == 1:
+        return [card(head, groups[0], True)]
+    return [card(f"{head} ({n}/{len(groups)})", g, n == len(groups)) for n, g in enumerate(groups, start=1)]
+
+
+def prompt_card(prompt: Prompt) -> Card:
+    """The prompt's first card (all of it when it fits in one)."""
+    return prompt_cards(prompt)[0]
 
 
 # ----- the incident question (issue 14) -----------------------------------------------------------
@@ -170,13 +207,39 @@ def answer_forms(keys: Sequence[str], form: dict[str, Any]) -> list[AnswerForm]:
 
 
 def stored_card(week: str, items: Sequence[PromptItem], reply_text: str, locale: str) -> Card:
-    """What a submitted form turns into: the reply, then what is stored per item now."""
-    elements = [_div(reply_text or say(locale, "form.saved"))]
-    for it in items:
-        elements.append(_div(f"[{it.number}] {it.title}", "heading"))
-        elements.append(_div(it.this_week or say(locale, "form.not_answered")))
-    elements.append(_div(say(locale, "form.change_hint"), "notation"))
-    return _card(say(locale, "form.stored_title", week=week), elements, "green")
+    """What a submitted form turns into: the reply, then what is stored per item now (each item's text
+    shortened, if need be, so the card stays within Feishu's limits; nothing stored is changed)."""
+    title = say(locale, "form.stored_title", week=week)
+    shown = [f"[{it.number}] {it.title}\n{it.this_week or say(locale, 'form.not_answered')}" for it in items]
+    note = _div(say(locale, "form.change_hint"), "notation")
+    head = _div(reply_text or say(locale, "form.saved"))
+    room = ELEMENT_LIMIT - element_count(_card(title, [head, note]))
+    if len(shown) * 2 > room:  # one div (two elements) per item while they fit, the rest in the last one
+        keep = max(1, room // 2 - 1)
+        shown = [*shown[:keep], "\n\n".join(shown[keep:])]
+    budget = CARD_LIMIT - body_size(_card(title, [head, note]))
+    share = len("".join(shown))
+    while sum(_cost(_div(t)) for t in shown) > budget and share > 40:
+        share = share * 3 // 4
+        per_item = max(20, share // max(1, len(shown)))
+        shown = [t if len(t) <= per_item else t[:per_item] + "…" for t in shown]
+    return _card(title, [head, *(_div(t) for t in shown), note], "green")
+
+
+def _pack(units: Sequence[Sequence[dict[str, Any]]], budget: int, room: int) -> list[list[dict[str, Any]]]:
+    """Units of elements (an item's fields stay together) in order, grouped so each group costs at most
+    `budget` bytes and `room` elements."""
+    groups: list[list[dict[str, Any]]] = [[]]
+    used = count = 0
+    for unit in units:
+        size, n = sum(_cost(e) for e in unit), element_count(list(unit))
+        if groups[-1] and (used + size > budget or count + n > room):
+            groups.append([])
+            used = count = 0
+        groups[-1].extend(unit)
+        used += size
+        count += n
+    return groups
 
 
 # IncidentForm field -> input rows (0: one line)
@@ -243,8 +306,39 @@ def note_card(title: str, text: str, template: str = "green") -> Card:
 # ----- the report ---------------------------------------------------------------
 
 
+# The rest of a create-message body: ids as long as Feishu's (ou_/oc_ + 32 characters) with room to
+# spare, and the 50-character `uuid` (gateway.message_uuid).
+_ENVELOPE = {"receive_id": "o" * 64, "msg_type": "interactive", "uuid": "z" * 50}
+
+
+def _escaped(text: str) -> int:
+    """Bytes `text` takes as a JSON string's inside, as lark-oapi marshals it (UTF-8, not ASCII-escaped)."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
+def body_size(card: Card) -> int:
+    """Bytes of the request body that sends `card` (what Feishu's 30 KB limit measures)."""
+    return len(json.dumps({**_ENVELOPE, "content": card_content(card)}, ensure_ascii=False).encode("utf-8"))
+
+
 def card_size(card: Card) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
+    """The card's size as Feishu measures it: see `body_size`."""
+    return body_size(card)
+
+
+def element_count(tree: Any) -> int:
+    """Elements and components in a card as Feishu counts them: everything with a `tag`, at any depth."""
+    if isinstance(tree, dict):
+        return ("tag" in tree) + sum(element_count(v) for v in tree.values())
+    if isinstance(tree, list):
+        return sum(element_count(v) for v in tree)
+    return 0
+
+
+def _cost(element: dict[str, Any]) -> int:
+    """What one more body element adds to the request body: its JSON escaped into `content`, plus the
+    `, ` that separates it (escaping works character by character, so costs add up)."""
+    return _escaped(json.dumps(element, ensure_ascii=False)) + 2
 
 
 def _paragraph(elements: Sequence[dict[str, Any]]) -> tuple[str, bool]:
@@ -253,12 +347,13 @@ def _paragraph(elements: Sequence[dict[str, Any]]) -> tuple[str, bool]:
     return text, any("bold" in e.get("style", ()) for e in elements)
 
 
-def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT) -> list[Card]:
-    """The rendered Feishu `post` (`{lang: {title, content}}`) as cards, each under `limit` bytes.
+def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT, max_elements: int = ELEMENT_LIMIT) -> list[Card]:
+    """The rendered Feishu `post` (`{lang: {title, content}}`) as cards, each under `limit` bytes of request
+    body and `max_elements` elements.
 
     Consecutive body paragraphs share one text block; a heading starts a new block. A card is closed
-    before it would pass the limit, and a single block too large for a card is cut at line breaks
-    (or, for one enormous line, at the limit).
+    before it would pass a limit, and a single block too large for a card is cut at line breaks
+    (or, for one enormous line, where the budget runs out).
     """
     lang = next(iter(post.values()))
     title = feishu_safe(str(lang.get("title", "")))
@@ -278,43 +373,55 @@ def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT) -> list[Card]:
         else:
             body.append(text)
     flush()
-    budget = limit - card_size(_card(title + " (99/99)", [])) - 16
+    empty = _card(title + " (99/99)", [])
+    budget = limit - body_size(empty)
+    room = max_elements - element_count(empty)
     pieces: list[dict[str, Any]] = []
     for block in blocks:
         pieces.extend(_fit(block, budget))
-    cards: list[list[dict[str, Any]]] = [[]]
-    used = 0
-    for piece in pieces:
-        size = card_size(piece) + 1
-        if cards[-1] and (used + size > budget or len(cards[-1]) >= ELEMENT_LIMIT):
-            cards.append([])
-            used = 0
-        cards[-1].append(piece)
-        used += size
+    cards = _pack([[piece] for piece in pieces], budget, room)
     if len(cards) == 1:
         return [_card(title, cards[0])]
     return [_card(f"{title} ({n}/{len(cards)})", els) for n, els in enumerate(cards, start=1)]
 
 
 def _fit(block: dict[str, Any], budget: int) -> list[dict[str, Any]]:
-    if card_size(block) <= budget:
+    """`block` as one or more blocks that each cost at most `budget`."""
+    if _cost(block) <= budget:
         return [block]
     size = block["text"].get("text_size")
     out: list[dict[str, Any]] = []
     chunk: list[str] = []
     for line in block["text"]["content"].split("\n"):
-        candidate = _div("\n".join([*chunk, line]), size)
-        if chunk and card_size(candidate) > budget:
+        if chunk and _cost(_div("\n".join([*chunk, line]), size)) > budget:
             out.append(_div("\n".join(chunk), size))
             chunk = []
-        if card_size(_div(line, size)) > budget:
-            step = max(1, budget // 4)  # a CJK character is 3 bytes, escapes may take more
-            out.extend(_div(line[i:i + step], size) for i in range(0, len(line), step))
+        if _cost(_div(line, size)) > budget:
+            out.extend(_div(piece, size) for piece in _cut(line, budget - _cost(_div("", size))))
             continue
         chunk.append(line)
     if chunk:
         out.append(_div("\n".join(chunk), size))
     return out
+
+
+def _cut(line: str, budget: int) -> list[str]:
+    """`line` in pieces whose text costs at most `budget` bytes once escaped twice (a quote takes 4, a
+    CJK character 3, a control character 7)."""
+    pieces: list[str] = []
+    start, used = 0, 0
+    for i, ch in enumerate(line):
+        cost = _escaped(_escaped_text(ch))
+        if used + cost > budget and i > start:
+            pieces.append(line[start:i])
+            start, used = i, 0
+        used += cost
+    pieces.append(line[start:])
+    return pieces
+
+
+def _escaped_text(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
 def continued_card(title: str, locale: str) -> Card:

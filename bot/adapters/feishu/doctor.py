@@ -19,6 +19,44 @@ from bot.domain.team import Team
 # Feishu codes that mean a permission (scope) is missing from the app.
 _NO_SCOPE = {99991672, 99991679, 40004, 41050}
 
+# What the bot needs, and the permissions any one of which grants it ("权限要求（满足任一）"), as docs/feishu.md
+# lists them with their sources (消息概述, 机器人进群, 获取单个用户信息 …).
+NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("send and patch messages", ("im:message:send_as_bot", "im:message")),
+    ("im.message.receive_v1 in chats with the bot", ("im:message.p2p_msg:readonly", "im:message.p2p_msg")),
+    ("im.message.receive_v1 @-mentions in groups", ("im:message.group_at_msg:readonly", "im:message.group_at_msg",
+                                                    "im:message.group_msg")),
+    ("im.message.recalled_v1", ("im:message:readonly", "im:message")),
+    ("im.chat.member.bot.added_v1 and the report chat check", ("im:chat:readonly", "im:chat")),
+    ("team members by email", ("contact:user.id:readonly",)),
+    ("reporters' names (contact API)", ("contact:contact.base:readonly", "contact:contact:readonly_as_app",
+                                        "contact:contact:readonly", "contact:contact:access_as_app")),
+    ("reporters' names (the name field)", ("contact:user.base:readonly",)),
+)
+GRANTED = 1  # grant_status in 查询租户授权状态 (1 granted, 2 not)
+
+
+def missing_scopes(granted: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The needs none of whose permissions is granted."""
+    return [(need, any_of) for need, any_of in NEEDS if not granted & set(any_of)]
+
+
+def _scopes(api: OpenApi) -> tuple[bool, str]:
+    """What the tenant granted the app (GET /open-apis/application/v6/scopes needs no permission itself:
+    https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/scope/list; lark-oapi
+    `api/application/v6/model/list_scope_request.py`)."""
+    try:
+        body = api.call(HttpMethod.GET, "/open-apis/application/v6/scopes")
+    except FeishuApiError as exc:
+        return False, f"feishu permissions: cannot read them ({exc})"
+    scopes = (body.get("data") or {}).get("scopes") or []
+    granted = {str(s.get("scope_name")) for s in scopes if s.get("grant_status") == GRANTED}
+    lost = missing_scopes(granted)
+    if not lost:
+        return True, "feishu permissions: every one the bot needs is granted"
+    return False, "feishu permissions: missing " + "; ".join(
+        f"{need} (grant {' or '.join(any_of)})" for need, any_of in lost)
+
 
 def explain(exc: BaseException, settings: FeishuSettings) -> str | None:
     """One line for a Feishu failure (unreachable, bad credentials, missing permission, other refusal),
@@ -67,6 +105,7 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
     if not good:
         return [(False, said)]
     out.append((True, said))
+    out.append(_scopes(api))
     people = People(api, team)
     try:
         lost = people.unresolved()

@@ -41,7 +41,10 @@ class FeishuGateway:
     # ----- the ChatPort -------------------------------------------------------
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
-        return self.send_card(person, cards.prompt_card(prompt), key=key)
+        """The prompt in as many cards as Feishu's limits need; the first one stands for it."""
+        refs = [self.send_card(person, card, key=key if n == 0 else f"{key}:{n}")
+                for n, card in enumerate(cards.prompt_cards(prompt))]
+        return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
         return self._create("open_id", self._open_id(person), "text", cards.text_content(text), key)
@@ -104,6 +107,11 @@ class FeishuGateway:
 
     def _report_cards(self, rendered: RenderedReport) -> list[cards.Card]:
         return cards.report_cards(json.loads(rendered.feishu))
+
+    def display_name(self, user: str) -> str | None:
+        """The name Feishu's contact directory gives an open_id (see `People.name`)."""
+        person = self.people.team.person_by_id.get(user)
+        return person.name if person is not None else self.people.name(user)
 
     def _open_id(self, person: Person) -> str:
         open_id = self.people.open_id(person)

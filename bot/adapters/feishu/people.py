@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 
 from lark_oapi.core.enum import HttpMethod
 
-from bot.adapters.feishu.api import OpenApi
+from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.domain.team import Person, Team
 
 BATCH = 50  # the contact API's limit of emails per call
+NAME_TTL = 86_400.0  # seconds a profile name is trusted before the contact API is asked again
 
 
 class People:
@@ -19,6 +21,7 @@ class People:
     def __init__(self, api: OpenApi, team: Team) -> None:
         self.api, self.team = api, team
         self._by_email: dict[str, str | None] = {}
+        self._names: dict[str, tuple[str | None, float]] = {}  # open_id -> (name, when asked)
         self._lock = threading.Lock()
 
     def resolve(self, people: Iterable[Person] | None = None) -> None:
@@ -43,6 +46,28 @@ class People:
         if person.email not in self._by_email:
             self.resolve()
         return self._by_email.get(person.email)
+
+    def name(self, open_id: str) -> str | None:
+        """The user's name from the contact API (获取单个用户信息, GET /open-apis/contact/v3/users/:user_id,
+        https://open.feishu.cn/document/server-docs/contact-v3/user/get; `lark_oapi/api/contact/v3/resource/
+        user.py` `get`; calling it needs contact:contact.base:readonly or a wider contact permission, the `name`
+        field contact:user.base:readonly). Cached for a day, then asked again;
+        None when Feishu will not say (no permission, or a user outside the app's visible range)."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._names.get(open_id)
+        if cached is not None and now - cached[1] < NAME_TTL:
+            return cached[0]
+        try:
+            body = self.api.call(HttpMethod.GET, "/open-apis/contact/v3/users/:user_id", None,
+                                 paths={"user_id": open_id}, query={"user_id_type": "open_id"})
+        except FeishuApiError:
+            return cached[0] if cached else None
+        user = (body.get("data") or {}).get("user") or {}
+        name = str(user.get("name") or "") or None
+        with self._lock:
+            self._names[open_id] = (name, now)
+        return name
 
     def member(self, open_id: str) -> str:
         """The team-file id for an open_id, for the core (which also accepts the open_id itself)."""

@@ -18,12 +18,14 @@ from slack_bolt import App
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.blocks import Action, Callback
+from bot.adapters.slack.composer import slack_message_text
 from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.services.delivery import DeliveryFailures
 from bot.services.events import EventLog
+from bot.text.catalogue import say
 
 log = logging.getLogger("zhoubao.slack")
 _NEW = (None, "file_share", "thread_broadcast")
@@ -33,8 +35,11 @@ class Workers(ThreadPoolExecutor):
     """Where acked work runs, in arrival order (one thread by default: a message is stored before its
     edit or deletion is applied, and the core sees one writer); says when all work is done."""
 
-    def __init__(self, max_workers: int = 1) -> None:
+    def __init__(self, max_workers: int = 1, view_workers: int = 8) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="zhoubao-slack")
+        # Opening a modal must happen within its trigger's 3 seconds: that work gets its own threads, so it
+        # never waits behind a publish or another person's messages.
+        self._views = ThreadPoolExecutor(max_workers=view_workers, thread_name_prefix="zhoubao-slack-views")
         self._pending = 0
         self._idle = threading.Condition()
 
@@ -44,6 +49,18 @@ class Workers(ThreadPoolExecutor):
         future = super().submit(fn, *args, **kwargs)
         future.add_done_callback(self._done)
         return future
+
+    def submit_view(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run work that opens a modal now, beside the queue rather than behind it."""
+        with self._idle:
+            self._pending += 1
+        future = self._views.submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._views.shutdown(wait=wait, cancel_futures=cancel_futures)
+        super().shutdown(wait=wait, cancel_futures=cancel_futures)
 
     def _done(self, _: Future[Any]) -> None:
         with self._idle:
@@ -58,9 +75,13 @@ class Workers(ThreadPoolExecutor):
 class Listeners:
     """What each Slack payload means to the core."""
 
-    def __init__(self, bot: Bot, gateway: SlackGateway) -> None:
+    def __init__(self, bot: Bot, gateway: SlackGateway,
+                 defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.bot = bot
         self.gw = gateway
+        # Where work that follows an opened modal goes (the ordinary queue), so the threads that open
+        # modals are free for the next click at once; inline when not given.
+        self.defer: Callable[[Callable[[], None]], None] = defer or (lambda work: work())
         self.events = EventLog(bot.ctx)
         self._seen = 0
 
@@ -98,13 +119,13 @@ class Listeners:
         if subtype in _NEW:
             if event.get("bot_id") or not event.get("user"):
                 return
-            text = str(event.get("text") or "")
-            number, text = item_prefix(text)
+            # What the composer sent (rich_text, else mrkdwn `text`) as the console's plain text.
+            number, text = item_prefix(slack_message_text(event, self.gw))
             ts = str(event["ts"])
             thread = event.get("thread_ts")
             thread = str(thread) if thread and thread != ts else None
             reply = self.bot.receive(Inbound(
-                platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=_unescape(text),
+                platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=text,
                 at=self._at(ts), thread_id=thread, item_number=number))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=thread)
@@ -113,7 +134,7 @@ class Listeners:
             if new.get("bot_id") or not new.get("user"):
                 return
             edited = (new.get("edited") or {}).get("ts") or event.get("event_ts")
-            reply = self.bot.inbox.edit(PLATFORM, str(new.get("ts")), _unescape(str(new.get("text") or "")),
+            reply = self.bot.inbox.edit(PLATFORM, str(new.get("ts")), slack_message_text(new, self.gw),
                                         self._at(edited), user=self._who(str(new["user"])))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=new.get("thread_ts"))
@@ -143,6 +164,11 @@ class Listeners:
 
     def zhoubao(self, command: Mapping[str, Any]) -> None:
         text = _unescape(str(command.get("text") or "").strip())
+        words = text.split()
+        if words[:1] == ["answer"]:  # the form: opened at once, on the view lane (see `open_answers`)
+            self.open_answers(str(command["trigger_id"]), str(command["user_id"]), words[1] if len(words) > 1 else None,
+                              response_url=str(command["response_url"]))
+            return
         try:
             reply = self.bot.commands.handle(PLATFORM, self._who(str(command["user_id"])), text, self.bot.ctx.now())
             if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
@@ -151,21 +177,50 @@ class Listeners:
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
         self.gw.respond(str(command["response_url"]), reply.text,
-                        blocks.text_blocks(blocks.escape(reply.text))[:blocks.MAX_BLOCKS])
+                        blocks.text_blocks(blocks.escape(reply.text)))
 
     # ----- buttons and forms ---------------------------------------------------------------------
 
     def answer_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
-        user = str(body["user"]["id"])
-        reply = self.bot.forms.open_answers(self._who(user), str(action.get("value") or ""), self.bot.ctx.now())
+        self.open_answers(str(body["trigger_id"]), str(body["user"]["id"]), str(action.get("value") or "") or None)
+
+    def open_answers(self, trigger_id: str, user: str, week: str | None, *, response_url: str | None = None) -> None:
+        """Open the answer form within the trigger's 3 seconds. When who `user` is needs a Web API lookup
+        (users.info, paced), a modal saying it is opening goes first and is updated once the form is known;
+        otherwise the form is opened directly. What is not a form (not a member, nothing to answer) is said
+        in the modal, or privately."""
+        now = self.bot.ctx.now()
+        if self.gw.knows(user):
+            self._show_answers(trigger_id, None, user, week, now, response_url)
+            return
+        label = week or self.bot.ctx.week_of(now).label
+        view_id = self.gw.open_view(trigger_id, blocks.note_modal(
+            say(self.locale, "form.answer_title", week=label), say(self.locale, "form.opening"), self.locale))
+        self.defer(lambda: self._show_answers(trigger_id, view_id, user, week, now, response_url))
+
+    def _show_answers(self, trigger_id: str, view_id: str | None, user: str, week: str | None, now: datetime,
+                      response_url: str | None) -> None:
+        reply = self.bot.forms.open_answers(self._who(user), week, now)
         if reply.prompt is not None:
-            self.gw.open_view(str(body["trigger_id"]), blocks.answer_modal(reply.prompt))
-        elif reply.text:
+            form = blocks.answer_modal(reply.prompt)
+            if view_id:
+                self.gw.update_view(view_id, form)
+            else:
+                self.gw.open_view(trigger_id, form)
+            return
+        if view_id:  # the opening modal says why there is no form
+            self.gw.update_view(view_id, blocks.note_modal("zhoubao", reply.text, self.locale))
+        if response_url:  # a slash command is answered privately as well
+            self.gw.respond(response_url, reply.text, blocks.text_blocks(blocks.escape(reply.text)))
+        elif reply.text and not view_id:
             self.gw.dm_user(user, reply.text)
 
     def answer_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
-        week, answers = blocks.answer_forms(view)
+        week = blocks.answer_week(view)
+        # The form's items as the core numbers them: the view carries only the week, never every key.
+        opened = self.bot.forms.open_answers(self._who(user), week or None, self.bot.ctx.now())
+        answers = blocks.answer_forms(view, opened.prompt.items if opened.prompt else ())
         reply = self.bot.forms.submit_answers(PLATFORM, self._who(user), f"view:{view['id']}", week, answers,
                                               self.bot.ctx.now(), blocks.question_form(view))
         if reply.text:
@@ -209,7 +264,7 @@ def _unescape(text: str) -> str:
 
 
 def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str,
-           failures: DeliveryFailures) -> Callable[..., None]:
+           failures: DeliveryFailures, *, view: bool = False) -> Callable[..., None]:
     """Queue `work` after the ack; a refused Web API call goes to the core (which tells the editors),
     anything else is one log line."""
 
@@ -222,7 +277,10 @@ def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str,
             log.exception("slack %s failed", what)
 
     def queue(**kwargs: Any) -> None:
-        workers.submit(run, **kwargs)
+        if view and isinstance(workers, Workers):
+            workers.submit_view(run, **kwargs)
+        else:
+            workers.submit(run, **kwargs)
 
     return queue
 
@@ -233,11 +291,12 @@ def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
     app = App(client=gateway.client, signing_secret=signing_secret or "unused-in-socket-mode",
               token_verification_enabled=token_verification, process_before_response=True,
               logger=logging.getLogger("zhoubao.slack.bolt"))
-    on = Listeners(bot, gateway)
     pool = workers or Workers()
+    on = Listeners(bot, gateway, defer=lambda work: _later(pool, work, "form lookup", bot.failures)())
 
-    def _guarded(work: Callable[..., None], what: str) -> Callable[..., None]:
-        return _later(pool, work, what, bot.failures)  # queued before ack(), so "no work pending" means "all done"
+    def _guarded(work: Callable[..., None], what: str, *, view: bool = False) -> Callable[..., None]:
+        # queued before ack(), so "no work pending" means "all done"
+        return _later(pool, work, what, bot.failures, view=view)
 
     @app.event("message")
     def message(ack: Callable[[], None], body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -246,22 +305,23 @@ def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
 
     @app.command("/incident")
     def incident(ack: Callable[[], None], command: dict[str, Any]) -> None:
-        _guarded(on.incident, "/incident")(command=command)
+        _guarded(on.incident, "/incident", view=not str(command.get("text") or "").strip())(command=command)
         ack()
 
     @app.command("/zhoubao")
     def zhoubao(ack: Callable[[], None], command: dict[str, Any]) -> None:
-        _guarded(on.zhoubao, "/zhoubao")(command=command)
+        opens = str(command.get("text") or "").split()[:1] == ["answer"]
+        _guarded(on.zhoubao, "/zhoubao", view=opens)(command=command)
         ack()
 
     @app.action(Action.ANSWER.value)
     def answer_button(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        _guarded(on.answer_button, "answer button")(body=body, action=action)
+        _guarded(on.answer_button, "answer button", view=True)(body=body, action=action)
         ack()
 
     @app.action(Action.INCIDENT_EDIT.value)
     def incident_edit(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        _guarded(on.incident_edit_button, "incident edit button")(body=body, action=action)
+        _guarded(on.incident_edit_button, "incident edit button", view=True)(body=body, action=action)
         ack()
 
     @app.action(Action.QUESTION_NONE.value)

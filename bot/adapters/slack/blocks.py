@@ -12,20 +12,25 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm, asks_progress
-from bot.domain.prompts import Prompt
-from bot.text import messages
+from bot.domain.prompts import Prompt, PromptItem
+from bot.text import messages as sentences
 from bot.text.catalogue import say
 from bot.text.render import slack_escape as escape
 
 Block = dict[str, Any]
-MAX_BLOCKS = 50  # blocks in one message
-MAX_SECTION = 3000  # characters in one section's text
+# Limits per docs/platform-limits.md (Slack section), where each is cited.
+MAX_BLOCKS = 50  # blocks in one message (Block Kit reference)
+MAX_SECTION = 3000  # characters in one section's text (section block reference)
+# Slack refuses a message whose blocks hold more than ~12,000 characters of text in all
+# (`msg_blocks_too_long`, undocumented: slackapi/bolt-js #2509, #2867, where 11,341 by this very measure
+# was still refused), so a message is closed well below that.
+MESSAGE_TEXT = 10_000
 MAX_INPUT = 3000  # characters in a plain_text_input's value
 
-__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "answer_forms", "answer_modal", "escape",
-           "incident_form", "incident_modal", "incident_question_week", "incident_reply", "prompt_blocks",
-           "question_buttons", "question_form", "question_inputs", "report_messages",
-           "sections", "text_blocks"]
+__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal",
+           "answer_week", "block_text", "escape", "fallback_text", "incident_form", "incident_modal",
+           "incident_question_week", "incident_reply", "messages", "note_modal", "prompt_messages",
+           "question_buttons", "question_form", "question_inputs", "report_messages", "sections", "text_blocks"]
 
 
 class Action(StrEnum):
@@ -83,11 +88,36 @@ def text_blocks(mrkdwn: str) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections(mrkdwn)]
 
 
-def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS) -> list[list[Block]]:
-    """The rendered report as messages of at most `max_blocks` sections each (the first is the post,
-    the rest continue in its thread)."""
-    blocks = text_blocks(mrkdwn)
-    return [blocks[i:i + max_blocks] for i in range(0, len(blocks), max_blocks)] or [[]]
+def block_text(tree: Any) -> int:
+    """Characters of text in a block tree, counted as Slack's `msg_blocks_too_long` appears to count them:
+    every `text` string at any depth (section text, button labels, context elements …)."""
+    if isinstance(tree, Mapping):
+        return sum(len(v) if k == "text" and isinstance(v, str) else block_text(v) for k, v in tree.items())
+    if isinstance(tree, list):
+        return sum(block_text(v) for v in tree)
+    return 0
+
+
+def messages(block_list: Sequence[Block], max_blocks: int = MAX_BLOCKS,
+             max_text: int = MESSAGE_TEXT) -> list[list[Block]]:
+    """Blocks packed in order into messages of at most `max_blocks` blocks and `max_text` characters of
+    block text each (a block larger than `max_text` on its own still gets a message to itself)."""
+    out: list[list[Block]] = [[]]
+    used = 0
+    for block in block_list:
+        size = block_text(block)
+        if out[-1] and (len(out[-1]) >= max_blocks or used + size > max_text):
+            out.append([])
+            used = 0
+        out[-1].append(block)
+        used += size
+    return out
+
+
+def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS, max_text: int = MESSAGE_TEXT) -> list[list[Block]]:
+    """The rendered report as messages within Slack's per-block, block-count and total-text limits (the
+    first is the post, the rest continue in its thread)."""
+    return messages(text_blocks(mrkdwn), max_blocks, max_text)
 
 
 # ----- prompts and the answer form ---------------------------------------------------------------
@@ -97,48 +127,97 @@ def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS) -> list[list[Bloc
 # view_submission's `state.values[block_id][action_id]` holds `value` or `selected_option`).
 
 
-def prompt_blocks(prompt: Prompt) -> list[Block]:
-    """The prompt's text, then an Answer button that opens the form for its week."""
-    blocks = text_blocks(escape(prompt.text))[:MAX_BLOCKS - 1]
-    blocks.append({"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
+def prompt_messages(prompt: Prompt) -> list[list[Block]]:
+    """The prompt's text as messages within Slack's limits; the last ends with an Answer button that
+    opens the form for its week."""
+    button: Block = {"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
         "type": "button", "action_id": Action.ANSWER, "text": _plain(say(prompt.locale, "form.answer_button")),
-        "style": "primary", "value": prompt.week}, *question_buttons(prompt)]})
-    return blocks
+        "style": "primary", "value": prompt.week}, *question_buttons(prompt)]}
+    return messages([*text_blocks(escape(prompt.text)), button])
+
+
+def fallback_text(block_list: Sequence[Block]) -> str:
+    """A message's `text` (notifications, screen readers): its sections' text, already escaped."""
+    return "\n\n".join(str((b.get("text") or {}).get("text", "")) for b in block_list
+                        if b.get("type") == "section")
+
+
+MAX_VIEW_BLOCKS = 100  # blocks in a modal (Modal views reference; docs/platform-limits.md)
+_EXCERPT = 300  # characters of a long answer shown read-only
 
 
 def answer_modal(prompt: Prompt) -> dict[str, Any]:
     """A modal with one input per item of the prompt (prefilled with this week's answer, else last
-    week's), plus progress % and main problem where the core asks for them (`asks_progress`)."""
+    week's), plus progress % and main problem where the core asks for them (`asks_progress`).
+
+    An answer longer than an input takes (3,000) is shown read-only and left out of the submission, so
+    the form never cuts it. Within Slack's 100 blocks: the progress fields go first (they can be written in
+    the text), then items beyond the limit are named as to be answered by text. `private_metadata` holds
+    only the week (Slack allows 3,000 characters); each input's block_id carries its item's number."""
     loc = prompt.locale
-    blocks: list[Block] = []
-    for it in prompt.items:
-        prefill = (it.this_week or it.last_week or "")[:MAX_INPUT]
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                                   "max_length": MAX_INPUT}
-        if prefill:
-            element["initial_value"] = prefill
-        block: Block = {"type": "input", "block_id": f"item:{it.number}", "optional": True,
-                        "label": _plain(it.title), "element": element}
-        if it.last_week and it.this_week is None:
-            block["hint"] = _plain(say(loc, "form.prefilled_hint"), 2000)
-        blocks.append(block)
-        if asks_progress(it.kind):
-            blocks.append({"type": "input", "block_id": f"progress:{it.number}", "optional": True,
-                           "label": _plain(say(loc, "form.progress", name=it.name)),
-                           "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
-                                       "min_value": "0", "max_value": "100"}})
-            blocks.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
-                           "label": _plain(say(loc, "form.problem", name=it.name)),
-                           "element": {"type": "plain_text_input", "action_id": "value"}})
-    blocks.extend(question_inputs(prompt))
+    items = prompt.items
+    with_fields = [it for it in items if asks_progress(it.kind) and len(_prefill(it)) <= MAX_INPUT]
+    fields = len(items) + 2 * len(with_fields) <= MAX_VIEW_BLOCKS
+    blocks: list[Block] = [] if fields or not with_fields else [
+        {"type": "context", "elements": [{"type": "plain_text", "text": say(loc, "form.fields_in_text")}]}]
+    question = question_inputs(prompt)
+    room = MAX_VIEW_BLOCKS - len(blocks) - 1 - len(question)  # one block kept for "N more items"
+    shown = 0
+    for it in items:
+        need = 3 if fields and it in with_fields else 1
+        if shown + need > room:
+            break
+        blocks.extend(_item_blocks(it, loc, fields))
+        shown += need
+    rest = len(items) - len([b for b in blocks if str(b.get("block_id", "")).startswith(("item:", "long:"))])
+    if rest:
+        blocks.append({"type": "context", "elements": [{"type": "plain_text",
+                                                        "text": say(loc, "form.more_items", count=rest)}]})
+    blocks.extend(question)
     return {
         "type": "modal", "callback_id": Callback.ANSWER_FORM,
         "title": _plain(say(loc, "form.answer_title", week=prompt.week), 24),
         "submit": _plain(say(loc, "form.submit")), "close": _plain(say(loc, "form.cancel")),
-        "private_metadata": json.dumps({"week": prompt.week, "keys": [it.key for it in prompt.items],
-                                        "question": prompt.incidents is not None}),
-        "blocks": blocks[:100],
+        "private_metadata": json.dumps({"week": prompt.week, "question": prompt.incidents is not None}),
+        "blocks": blocks[:MAX_VIEW_BLOCKS],
     }
+
+
+def note_modal(title: str, text: str, locale: str) -> dict[str, Any]:
+    """A modal that only says something (the form is on its way, or why there is none); no submit button."""
+    return {"type": "modal", "title": _plain(title, 24), "close": _plain(say(locale, "form.cancel")),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:MAX_SECTION]}}]}
+
+
+def _prefill(it: PromptItem) -> str:
+    return it.this_week or it.last_week or ""
+
+
+def _item_blocks(it: PromptItem, loc: str, fields: bool) -> list[Block]:
+    prefill = _prefill(it)
+    if len(prefill) > MAX_INPUT:  # read-only: the input would cut it, and submitting would store the cut
+        excerpt = escape(prefill[:_EXCERPT]) + "…"
+        note = escape(say(loc, "form.long_kept", length=len(prefill), limit=MAX_INPUT))
+        return [{"type": "section", "block_id": f"long:{it.number}",
+                 "text": {"type": "mrkdwn", "text": f"*{escape(it.title)}*\n{excerpt}\n_{note}_"}}]
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                               "max_length": MAX_INPUT}
+    if prefill:
+        element["initial_value"] = prefill
+    block: Block = {"type": "input", "block_id": f"item:{it.number}", "optional": True,
+                    "label": _plain(it.title), "element": element}
+    if it.last_week and it.this_week is None:
+        block["hint"] = _plain(say(loc, "form.prefilled_hint"), 2000)
+    out = [block]
+    if fields and asks_progress(it.kind):
+        out.append({"type": "input", "block_id": f"progress:{it.number}", "optional": True,
+                    "label": _plain(say(loc, "form.progress", name=it.name)),
+                    "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
+                                "min_value": "0", "max_value": "100"}})
+        out.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
+                    "label": _plain(say(loc, "form.problem", name=it.name)),
+                    "element": {"type": "plain_text_input", "action_id": "value"}})
+    return out
 
 
 def _state(view: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -151,14 +230,20 @@ def _value(values: Mapping[str, Any], block_id: str, action_id: str = "value") -
     return str(entry.get("value") or chosen.get("value") or "")
 
 
-def answer_forms(view: Mapping[str, Any]) -> tuple[str, list[AnswerForm]]:
-    """The week label and one AnswerForm per item a submitted answer modal holds."""
-    meta = json.loads(view.get("private_metadata") or "{}")
+def answer_week(view: Mapping[str, Any]) -> str:
+    """The week label a submitted answer modal was opened for."""
+    return str(json.loads(view.get("private_metadata") or "{}").get("week", ""))
+
+
+def answer_forms(view: Mapping[str, Any], items: Sequence[PromptItem]) -> list[AnswerForm]:
+    """One AnswerForm per item input the submitted modal holds, `items` being the prompt it was opened
+    with (numbered as its block ids). Items shown read-only or left out have no input, so they are not in
+    the submission and stay as stored."""
     values = _state(view)
-    forms = [AnswerForm(item_key=key, text=_value(values, f"item:{n}", "text"),
-                        progress=_value(values, f"progress:{n}"), main_problem=_value(values, f"problem:{n}"))
-             for n, key in enumerate(meta.get("keys", []), start=1)]
-    return str(meta.get("week", "")), forms
+    return [AnswerForm(item_key=it.key, text=_value(values, f"item:{it.number}", "text"),
+                       progress=_value(values, f"progress:{it.number}"),
+                       main_problem=_value(values, f"problem:{it.number}"))
+            for it in items if f"item:{it.number}" in values]
 
 
 # ----- the incident question (issue 14) ---------------------------------------------------------------
@@ -187,7 +272,7 @@ def question_inputs(prompt: Prompt) -> list[Block]:
     if q is None:
         return []
     loc = prompt.locale
-    logged = "\n".join(messages.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
+    logged = "\n".join(sentences.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
     none = {"text": _plain(say(loc, "form.question_none")), "value": "none"}
     return [
         {"type": "section", "block_id": "question_logged", "text": {"type": "mrkdwn", "text": escape(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -26,6 +27,7 @@ from bot.services.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
+NAME_TTL = 86_400.0  # seconds a profile name is trusted before users.info is asked again
 
 
 class DmStore(Protocol):
@@ -58,13 +60,18 @@ class SlackGateway:
         self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
+        self._names: dict[str, tuple[str | None, float]] = {}  # Slack user id -> (profile name, when asked)
         self._lock = threading.Lock()
 
     # ----- calls ---------------------------------------------------------------------------------
 
     def _call(self, method: str, **kwargs: Any) -> Any:
-        """One Web API call; a refusal is logged once and raised as ChatError."""
-        self.pacer.wait(method, kwargs.get("channel"))
+        """One Web API call; a refusal is logged once and raised as ChatError. `views.open` is not paced: its
+        `trigger_id` lives 3 seconds (https://docs.slack.dev/reference/methods/views.open), and Slack's
+        per-minute tiers allow a burst (https://docs.slack.dev/apis/web-api/rate-limits), while spacing
+        every open 0.63 s apart made the 6th of a burst miss its window (issue 9)."""
+        if method != "views.open":
+            self.pacer.wait(method, kwargs.get("channel"))
         try:
             return self.client.api_call(method, json=kwargs) if method != "users.lookupByEmail" and \
                 method != "users.info" else self.client.api_call(method, http_verb="GET", params=kwargs)
@@ -122,6 +129,41 @@ class SlackGateway:
                 self._user_ids[pid] = user_id
         return pid
 
+    def display_name(self, user: str) -> str | None:
+        """The name Slack shows for a user id: the profile's display name, else the real name (users.info,
+        https://docs.slack.dev/reference/methods/users.info; fields of the user object,
+        https://docs.slack.dev/reference/objects/user-object). Cached for a day, then asked again."""
+        person = self.team.person_by_id.get(user) or next((p for p in self.team.people if p.slack == user), None)
+        if person is not None:
+            return person.name
+        now = time.monotonic()
+        with self._lock:
+            cached = self._names.get(user)
+        if cached is not None and now - cached[1] < NAME_TTL:
+            return cached[0]
+        try:
+            found = self._call("users.info", user=user)["user"]
+        except ChatError:
+            return cached[0] if cached else None
+        profile = found.get("profile") or {}
+        name = next((str(n) for n in (profile.get("display_name"), profile.get("real_name"), found.get("real_name"),
+                                      found.get("name")) if n), None)
+        with self._lock:
+            self._names[user] = (name, now)
+        return name
+
+    # ----- names for the composer (composer.NameLookup) ----------------------------------------------
+
+    def user_name(self, user_id: str) -> str | None:
+        """A mentioned user as people know them: the team file's name for a member, else Slack's profile."""
+        person = self.team.person_by_id.get(self.person_for(user_id) or "")
+        return person.name if person is not None else self.display_name(user_id)
+
+    def channel_name(self, channel_id: str) -> str | None:
+        """Not looked up (conversations.info would need channels:read, which the app does not ask for);
+        the composer then uses the name Slack put in the text, or the id."""
+        return None
+
     def dm_channel(self, person: Person) -> str:
         """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""
         uid = self.user_id(person)
@@ -153,7 +195,11 @@ class SlackGateway:
         return MessageRef(PLATFORM, data["channel"], data["ts"])
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
-        return self._post(self.dm_channel(person), blocks.escape(prompt.text), blocks.prompt_blocks(prompt))
+        """The prompt in as many messages as Slack's limits need; the first one stands for it."""
+        channel = self.dm_channel(person)
+        refs = [self._post(channel, blocks.fallback_text(part) or prompt.week, part)
+                for part in blocks.prompt_messages(prompt)]
+        return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
         return self._post(self.dm_channel(person), blocks.escape(text))
@@ -201,8 +247,20 @@ class SlackGateway:
             self._call("conversations.open", users=user_id)["channel"]["id"]
         return self._post(channel, blocks.escape(text), block_list)
 
-    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        self._call("views.open", trigger_id=trigger_id, view=view)
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open a modal; returns its view id (for `update_view`)."""
+        data = self._call("views.open", trigger_id=trigger_id, view=view)
+        return str((data.get("view") or {}).get("id") or "")
+
+    def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace an open modal (views.update needs no trigger: https://docs.slack.dev/reference/methods/views.update)."""
+        self._call("views.update", view_id=view_id, view=view)
+
+    def knows(self, user_id: str) -> bool:
+        """Whether `person_for(user_id)` answers without a Web API call (team file or cache)."""
+        with self._lock:
+            cached = user_id in self._people
+        return cached or any(p.slack == user_id for p in self.team.people)
 
     def push_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """A modal over the open one (a button pressed inside a modal): https://api.slack.com/methods/views.push"""
@@ -210,15 +268,21 @@ class SlackGateway:
 
     def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
                 post: Callable[..., Any] | None = None) -> None:
-        """An ephemeral answer to a slash command through its response_url."""
+        """An ephemeral answer to a slash command through its response_url, split like any message.
+        A response_url takes at most five answers in 30 minutes (https://api.slack.com/interactivity/slash-commands,
+        "up to 5 times within 30 minutes", as quoted in claudia-bot-builder docs/SLACK_DELAYED_REPLY_BUILDER.md)."""
         from slack_sdk.webhook import WebhookClient
 
-        body: dict[str, Any] = {"response_type": "ephemeral", "text": blocks.escape(text)[:39_000]}
-        if block_list:
-            body["blocks"] = block_list
-        result = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers).send_dict(body)
-        if result.status_code != 200:
-            log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+        parts = blocks.messages(block_list)[:5] if block_list else [[]]
+        client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
+        for part in parts:
+            body: dict[str, Any] = {"response_type": "ephemeral",
+                                    "text": (blocks.fallback_text(part) or blocks.escape(text))[:39_000]}
+            if part:
+                body["blocks"] = part
+            result = client.send_dict(body)
+            if result.status_code != 200:
+                log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
 
 
 def _title(rendered: RenderedReport) -> str:

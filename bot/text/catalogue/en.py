@@ -101,6 +101,7 @@ WORDS: dict[str, str] = {
     "away.too_long": "At most a year at a time.",
     # ----- incidents ----------------------------------------------------------------------------------
     "incident.filed": "🚨 Incident filed",
+    "incident.filed_by": " (filed by {name})",
     "incident.edited": "✏️ Incident edited",
     "incident.resolved": "✅ Incident resolved",
     "incident.deleted": "🗑 Incident deleted",
@@ -166,6 +167,10 @@ WORDS: dict[str, str] = {
     "form.cancel": "Cancel",
     "form.answer_button": "Answer",
     "form.prefilled_hint": "Prefilled with last week's answer; edit it",
+    "form.opening": "Opening the form…",
+    "form.long_kept": "Long answer kept; edit it by text ({length} characters, the form takes {limit}).",
+    "form.fields_in_text": "Too many items for separate progress and main-problem fields: write them in the text (progress: 60%, main problem: …).",
+    "form.more_items": "{count} more items do not fit in this form; answer them by text.",
     "form.progress": "{name} · progress %",
     "form.problem": "{name} · main problem",
     "form.placeholder": "This week…",

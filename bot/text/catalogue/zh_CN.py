@@ -96,6 +96,7 @@ WORDS: dict[str, str] = {
     "away.too_long": "日期格式不对：一次最多登记一年。",
     # ----- incidents ----------------------------------------------------------------------------------
     "incident.filed": "🚨 已记录事件",
+    "incident.filed_by": "（上报：{name}）",
     "incident.edited": "✏️ 已修改事件",
     "incident.resolved": "✅ 已恢复事件",
     "incident.deleted": "🗑 已删除事件",
@@ -155,6 +156,10 @@ WORDS: dict[str, str] = {
     "form.cancel": "取消",
     "form.answer_button": "填写",
     "form.prefilled_hint": "已填入上周内容，请修改",
+    "form.opening": "正在打开表单…",
+    "form.long_kept": "长答案已保留；请用文字消息修改（{length} 字，表单最多 {limit} 字）。",
+    "form.fields_in_text": "条目较多，进度和主要问题请直接写在文字中（进度：60%，主要问题：…）。",
+    "form.more_items": "另有 {count} 项放不进表单，请用文字回复。",
     "form.progress": "{name} · 进度 %",
     "form.problem": "{name} · 主要问题",
     "form.placeholder": "本周进展…",
