@@ -109,7 +109,8 @@ class WeeklyCycle:
                 continue
             items = self.prompt_items(pid, week, facts, last)
             if kind != "prompt":
-                items = tuple(i for i in items if i.this_week is None and i.kind is not ItemKind.EDITOR)
+                items = tuple(i for i in items if i.this_week is None
+                              and i.kind not in (ItemKind.EDITOR, ItemKind.NOTE))
             if not items:
                 continue
             if self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at):
