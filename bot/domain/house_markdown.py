@@ -400,10 +400,24 @@ def _heading(text: str) -> tuple[int, str] | None:
     return None
 
 
-def parse_report(source: str, words: Vocabulary) -> ParsedReport:
-    """The parts of one report in the house Markdown; never raises on odd input, keeps every line."""
+_WEEK_TITLE = re.compile(r"^#\s+(?:\*\*)?\d{4}-?W\d{1,2}\b", re.IGNORECASE)
+
+
+def split_reports(source: str) -> list[tuple[int, str]]:
+    """A file holding several reports (an export of many weeks) as (first line number, text) per report."""
+    lines = source.split("\n")
+    starts = [i for i, line in enumerate(lines) if _WEEK_TITLE.match(line)]
+    if len(starts) < 2:
+        return [(1, source)]
+    starts[0] = 0
+    return [(a + 1, "\n".join(lines[a:b])) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def parse_report(source: str, words: Vocabulary, first_line: int = 1) -> ParsedReport:
+    """The parts of one report in the house Markdown; never raises on odd input, keeps every line.
+    Line numbers count from `first_line` (a report that starts further down a file)."""
     lines = clean_lines(source)
-    numbered = list(enumerate(lines, start=1))
+    numbered = list(enumerate(lines, start=first_line))
     reader = _Reader(words)
     week: str | None = None
     created: datetime | None = None
@@ -460,7 +474,7 @@ def parse_report(source: str, words: Vocabulary) -> ParsedReport:
     for n, title, rows in sections:
         kind, okr_id, okr_name = _section_kind(title, words)
         if kind == "okr":
-            reader.okr(okr_id, okr_name, n, rows, text_of(lines, n))
+            reader.okr(okr_id, okr_name, n, rows, lines[n - first_line])
         elif kind == "metrics":
             reader.metric_section(rows)
         elif kind == "incidents" and not incidents_line:
@@ -470,17 +484,13 @@ def parse_report(source: str, words: Vocabulary) -> ParsedReport:
         elif kind in ("other", "reflection", "next_week") and kind not in editor:
             editor[kind] = _block(rows)
         else:
-            reader.stray([(n, text_of(lines, n)), *rows])
+            reader.stray([(n, lines[n - first_line]), *rows])
     return ParsedReport(
         week=week, created=created, created_line=created_line, projects=tuple(reader.projects),
         okr_groups=tuple(reader.okrs), metric_groups=tuple(reader.metrics), incidents=tuple(incidents),
         incidents_line=incidents_line, incidents_note=incidents_note, other=editor.get("other"),
         reflection=editor.get("reflection"), next_week=editor.get("next_week"), strays=tuple(reader.strays),
         sections=tuple(reader.sections))
-
-
-def text_of(lines: list[str], n: int) -> str:
-    return lines[n - 1]
 
 
 def _incidents(rows: list[tuple[int, str]], words: Vocabulary) -> tuple[list[ParsedIncident], Block | None]:

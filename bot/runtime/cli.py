@@ -1,4 +1,4 @@
-"""`zhoubao` command line: init, run, demo, report, incident, db, doctor."""
+"""`zhoubao` command line: init, run, demo, report, incident, db, doctor (import and export: cli_history)."""
 
 from __future__ import annotations
 
@@ -269,6 +269,11 @@ def doctor() -> None:
 
     ok = run_checks(_settings())
     raise typer.Exit(0 if ok else 1)
+
+
+from bot.runtime.cli_history import register_history  # noqa: E402  (import, export)
+
+register_history(app)
 
 
 def main() -> None:

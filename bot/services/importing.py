@@ -9,6 +9,7 @@ that holds answers collected in chat is left alone unless the caller asks to rep
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.domain.facts import IncidentFact, WeekFacts
-from bot.domain.house_markdown import Vocabulary, parse_report
-from bot.domain.import_plan import ImportPlan, plan_import
+from bot.domain.facts_json import FORMAT, FactsJsonError, week_from_json
+from bot.domain.house_markdown import Vocabulary, parse_report, split_reports
+from bot.domain.import_plan import ImportPlan, Mapped, Warning, plan_import
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
@@ -78,24 +80,52 @@ class Importer:
 
     # ----- reading -------------------------------------------------------------------------
 
-    def plan_markdown(self, name: str, source: str, week: IsoWeek | None = None) -> ImportPlan:
-        """What importing one Markdown report would store; the week comes from its title, else the
-        file name, else `week`. Raises ImportRefused when none says which week it is."""
-        parsed = parse_report(source, vocabulary())
-        label = parsed.week
-        iso: IsoWeek | None = None
-        if label:
-            try:
-                iso = IsoWeek.parse(label)
-            except WeekLabelError as exc:
-                raise ImportRefused(f"{name}: the title's week is not a week: {exc}") from None
-        iso = iso or week_from_name(name) or week
-        if iso is None:
-            raise ImportRefused(f"{name}: no `# YYYY-Www` title and no week in the file name; pass --week")
+    def plan_markdown(self, name: str, source: str, week: IsoWeek | None = None) -> list[ImportPlan]:
+        """What importing a Markdown file would store, one plan per report in it (an export may hold
+        many). A report's week comes from its title, else the file name, else `week`; ImportRefused
+        when none says which week it is."""
         every = [i18n.labels(loc) for loc in i18n.LOCALES]
         away = frozenset(lb.away for lb in every)
         unanswered = frozenset(lb.not_updated for lb in every) | away
-        return plan_import(parsed, self.ctx.team, iso, unanswered=unanswered, away_words=away)
+        plans = []
+        for first_line, text in split_reports(source):
+            parsed = parse_report(text, vocabulary(), first_line)
+            iso: IsoWeek | None = None
+            if parsed.week:
+                try:
+                    iso = IsoWeek.parse(parsed.week)
+                except WeekLabelError as exc:
+                    raise ImportRefused(f"{name}:{first_line}: the title's week is not a week: {exc}") from None
+            iso = iso or week_from_name(name) or week
+            if iso is None:
+                raise ImportRefused(f"{name}: no `# YYYY-Www` title and no week in the file name; pass --week")
+            plans.append(plan_import(parsed, self.ctx.team, iso, unanswered=unanswered, away_words=away))
+        return plans
+
+    def plan_json(self, name: str, source: str) -> list[ImportPlan]:
+        """The weeks of a `zhoubao export --format json` document, each as a plan to store."""
+        try:
+            data = json.loads(source)
+        except json.JSONDecodeError as exc:
+            raise ImportRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("weeks"), list):
+            raise ImportRefused(f"{name}: not a `zhoubao export --format json` file (format {FORMAT})")
+        titles = {it.key: it.title for it in (*self.ctx.team.items, *self.ctx.team.section_notes)}
+        plans = []
+        for raw in data["weeks"]:
+            try:
+                facts, created = week_from_json(raw)
+                IsoWeek.parse(facts.week)
+            except (FactsJsonError, WeekLabelError) as exc:
+                raise ImportRefused(f"{name}: {exc}") from None
+            keys = [*facts.entries, *facts.banks, *facts.metrics]
+            mapped = [Mapped(k, titles.get(k, k), 0) for k in keys]
+            mapped += [Mapped(f"incident:{n}", f"#{n} {i.started_at:%m/%d %H:%M}", 0)
+                       for n, i in enumerate(facts.incidents, start=1)]
+            unknown = [Warning(0, "unknown_item", k) for k in keys
+                       if k not in titles and not k.startswith("figure:")]
+            plans.append(ImportPlan(facts.week, created, facts, tuple(mapped), (), tuple(unknown)))
+        return plans
 
     def chat_answers(self, week: IsoWeek) -> int:
         """How many answers and incidents collected in chat the week holds."""
