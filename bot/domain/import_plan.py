@@ -34,6 +34,11 @@ from bot.domain.weeks import IsoWeek
 
 _STAMP = re.compile(r"^((?:\d{4}[-/.])?(\d{1,2})[/.-](\d{1,2})\s+(\d{1,2}):(\d{2}))\s*")
 _BANK_LINE = re.compile(r"^[-*+•]\s+(.*)$")
+# The recovery time `incident_line` appends after the last field: `，15:10 恢复`, `, recovered 06/27 01:00`.
+_RECOVERED_TAIL = {
+    "zh-CN": re.compile(r"，?(?:(\d{1,2})/(\d{1,2}) )?(\d{1,2}):(\d{2}) 恢复$"),
+    "en": re.compile(r"(?:, )?recovered (?:(\d{1,2})/(\d{1,2}) )?(\d{1,2}):(\d{2})$"),
+}
 _NUMBERED = re.compile(r"^\d{1,3}\s*[.、)）]\s*(.*)$")
 
 
@@ -257,9 +262,25 @@ class _Plan:
         severities = self.team.incidents.severities
         try:
             d = parse_incident(text, now=now, severities=severities, locale=self.team.team.locale)
-            what = d.what.rstrip().rstrip("，,")
-            fact = IncidentFact(number=n, started_at=d.started_at, what=what, system=d.system, cause=d.cause,
-                                impact=d.impact, recovered_at=d.recovered_at, severity=d.severity, weight=d.weight,
+            fields = {"what": d.what, "impact": d.impact, "cause": d.cause}
+            recovered = d.recovered_at
+            last = "cause" if d.cause else "impact" if d.impact else ""
+            tail = _RECOVERED_TAIL[self.team.team.locale].search(fields[last]) if last and recovered is None else None
+            if tail is not None:
+                recovered = _recovered(tail, d.started_at)
+                if recovered is not None:
+                    fields[last] = fields[last][:tail.start()]
+            # `incident_line` puts a comma between fields, so a field followed by another keeps none of its own.
+            order, sep = ["what", "impact", "cause"], "," if self.team.team.locale == "en" else "，"
+            shown = recovered is not None and f"{recovered:%H:%M}" not in "".join(fields.values())
+            for i, k in enumerate(order):
+                followed = shown or any(fields[later] for later in order[i + 1:])
+                fields[k] = fields[k].rstrip()
+                if followed and fields[k].endswith(sep):
+                    fields[k] = fields[k][:-1].rstrip()
+            fact = IncidentFact(number=n, started_at=d.started_at, what=fields["what"], system=d.system,
+                                cause=fields["cause"], impact=fields["impact"], recovered_at=recovered,
+                                severity=d.severity, weight=d.weight,
                                 counts_toward_availability=d.counts_toward_availability, source="import")
         except IncidentSyntaxError as exc:
             m = _STAMP.match(text)
@@ -302,6 +323,20 @@ def _decimal(text: str) -> Decimal | None:
         return Decimal(text.replace(",", ""))
     except InvalidOperation:
         return None
+
+
+def _recovered(m: re.Match[str], start: datetime) -> datetime | None:
+    """The recovery moment a `_RECOVERED_TAIL` match states: on the start's day, or the date given."""
+    month, day, hour, minute = m.groups()
+    try:
+        moment = start.replace(hour=int(hour or 0), minute=int(minute or 0))
+        if month is not None:
+            moment = moment.replace(month=int(month), day=int(day or 1))
+            if moment < start:
+                moment = moment.replace(year=moment.year + 1)
+    except ValueError:
+        return None
+    return moment if moment >= start else None
 
 
 def _start(m: re.Match[str], week: IsoWeek, zone: tzinfo) -> datetime | None:

@@ -163,8 +163,8 @@ def export_reports(
     last: Annotated[str, typer.Option("--to", help="Last ISO week, e.g. 2024-W26.")],
     format: Annotated[str, typer.Option("--format", help="md, json or csv.")] = "md",
     output: Annotated[Path | None, typer.Option(
-        help="A file (one combined file), or for md an existing folder or a path ending in / "
-             "(one file per week). Default: stdout.")] = None,
+        help="A file (one combined file); for md, a folder or a name without a suffix gets one file "
+             "per week. Default: stdout.")] = None,
 ) -> None:
     """Export stored weeks: Markdown reports, the stored facts as JSON (importable), or a CSV of items × weeks."""
     if format not in ("md", "json", "csv"):
@@ -185,7 +185,7 @@ def export_reports(
 def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, output: Path | None) -> int:
     """Write the stored weeks from `start` to `end` one at a time; returns how many."""
     count = 0
-    if fmt == "md" and output is not None and (output.is_dir() or str(output).endswith(("/", "\\"))):
+    if fmt == "md" and output is not None and (output.is_dir() or not output.suffix):
         output.mkdir(parents=True, exist_ok=True)
         for week in exporter.stored_weeks(start, end):
             (output / f"{week.label}.md").write_text(exporter.markdown(week), encoding="utf-8")
