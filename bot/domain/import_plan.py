@@ -208,7 +208,7 @@ class _Plan:
                                                  named.name))
                     # The line's own name is not the item's: keep the whole line as the answer.
                     first = _NUMBERED.match(named.raw.split("\n")[0])
-                    value = "\n".join([first.group(2) if first else named.value.split("\n")[0],
+                    value = "\n".join([first.group(1) if first else named.value.split("\n")[0],
                                        *named.value.split("\n")[1:]])
             if match is None:
                 self.lost(Block(named.raw, named.line), key)
