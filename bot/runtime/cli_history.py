@@ -177,38 +177,45 @@ def export_reports(
         raise _fail(f"--to {end.label} is before --from {start.label}")
     bot = _open_bot()
     exporter = Exporter(bot.ctx, bot.cycle)
-    count = write_export(exporter, start, end, format, output)
+    if format == "md" and output is not None and (output.is_dir() or not output.suffix):
+        count = write_week_files(exporter, start, end, output)
+    else:
+        with _sink(output) as out:
+            count = write_export(exporter, start, end, format, out)
     if output is not None:
         typer.echo(f"Exported {count} week(s) to {output}.", err=True)
 
 
-def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, output: Path | None) -> int:
-    """Write the stored weeks from `start` to `end` one at a time; returns how many."""
+def write_week_files(exporter: Exporter, start: IsoWeek, end: IsoWeek, folder: Path) -> int:
+    """One Markdown file per stored week, `<folder>/<week>.md`; returns how many."""
+    folder.mkdir(parents=True, exist_ok=True)
     count = 0
-    if fmt == "md" and output is not None and (output.is_dir() or not output.suffix):
-        output.mkdir(parents=True, exist_ok=True)
+    for week in exporter.stored_weeks(start, end):
+        (folder / f"{week.label}.md").write_text(exporter.markdown(week), encoding="utf-8")
+        count += 1
+    return count
+
+
+def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: TextIO) -> int:
+    """Write the stored weeks from `start` to `end` to `out` one week at a time; returns how many."""
+    count = 0
+    if fmt == "md":
         for week in exporter.stored_weeks(start, end):
-            (output / f"{week.label}.md").write_text(exporter.markdown(week), encoding="utf-8")
+            out.write(("\n" if count else "") + exporter.markdown(week))
             count += 1
-        return count
-    with _sink(output) as out:
-        if fmt == "md":
-            for week in exporter.stored_weeks(start, end):
-                out.write(("\n" if count else "") + exporter.markdown(week))
-                count += 1
-        elif fmt == "json":
-            out.write(json.dumps({"format": FORMAT, "team": exporter.ctx.team.team.name}, ensure_ascii=False)[:-1]
-                      + ', "weeks": [\n')
-            for week in exporter.stored_weeks(start, end):
-                out.write((",\n" if count else "") + json.dumps(exporter.json_week(week), ensure_ascii=False))
-                count += 1
-            out.write("\n]}\n")
-        else:
-            writer = csv.writer(out)
-            writer.writerow(CSV_HEADER)
-            for week in exporter.stored_weeks(start, end):
-                writer.writerows(exporter.csv_rows(week))
-                count += 1
+    elif fmt == "json":
+        out.write(json.dumps({"format": FORMAT, "team": exporter.ctx.team.team.name}, ensure_ascii=False)[:-1]
+                  + ', "weeks": [\n')
+        for week in exporter.stored_weeks(start, end):
+            out.write((",\n" if count else "") + json.dumps(exporter.json_week(week), ensure_ascii=False))
+            count += 1
+        out.write("\n]}\n")
+    else:
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        for week in exporter.stored_weeks(start, end):
+            writer.writerows(exporter.csv_rows(week))
+            count += 1
     return count
 
 
