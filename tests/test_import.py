@@ -254,3 +254,28 @@ def test_export_csv_has_a_row_per_item_and_week_and_md_a_file_per_week(workdir: 
         _plain(GOLDEN.read_text(encoding="utf-8"))
 
 
+
+
+def test_importing_a_changed_file_again_updates_the_week(workdir: Path) -> None:
+    text = GOLDEN.read_text(encoding="utf-8")
+    (workdir / "w26.md").write_text(text, encoding="utf-8")
+    assert invoke("import", "w26.md").exit_code == 0
+    changed = text.replace("1. 机房迁移：整体进度达到了80%，预计下周三完成生产验证", "1. 机房迁移：未更新")
+    changed = changed.replace("06/26 14:30 招行代扣通道返回码异常，部分代扣失败，经银行修复后 15:10 恢复。\n", "")
+    (workdir / "w26.md").write_text(changed, encoding="utf-8")
+    result = invoke("import", "w26.md")
+    assert result.exit_code == 0 and "stored 2024-W26" in result.output
+    md = invoke("report", "--week", "2024-W26").stdout
+    assert "1. 机房迁移：未更新" in md and "招行代扣通道" not in md
+    assert _plain(md) == _plain(changed)
+
+
+def test_a_section_the_team_file_does_not_know_is_kept_as_the_note_before_it(workdir: Path) -> None:
+    text = GOLDEN.read_text(encoding="utf-8").replace(
+        "## 【生产事件】", "## 【风险提示】\n\n- 供应商合同7月到期\n\n## 【生产事件】")
+    (workdir / "w.md").write_text(text, encoding="utf-8")
+    result = invoke("import", "--dry-run", "w.md")
+    assert "unmapped w.md:51: '## 【风险提示】' → kept as the note 系统可用性 · 备注" in result.output, result.output
+    assert invoke("import", "w.md").exit_code == 0
+    md = invoke("report", "--week", "2024-W26").stdout
+    assert "D级0.5次\n\n## 【风险提示】\n\n- 供应商合同7月到期\n\n## 【生产事件】" in md

@@ -194,8 +194,9 @@ class Importer:
         for key, m in facts.metrics.items():
             texts[key], wanted[_ref(name, plan.week, key)] = m.value_text, (key, m.author)
         changes = 0
+        # Every earlier import of this week is matched against this file: the last import of a week wins.
         mine = {m.source_id: m for m in answers.messages_of_week(self.ctx.team_id, week_id)
-                if m.platform == PLATFORM and m.source_id.startswith(f"{name[-100:]}#")}
+                if m.platform == PLATFORM}
         for source_id, (key, author) in wanted.items():
             text = texts[key]
             row = mine.pop(source_id, None)
@@ -212,7 +213,7 @@ class Importer:
                 answers.replace_contributions(row, [(key, text)])
                 changes += 1
             changes += self._current(s, week_id, key, facts, author_id, now)
-        for row in mine.values():  # items this file no longer states
+        for row in mine.values():  # items this file does not state (an earlier version, another file)
             if row.deleted_at is None:
                 answers.delete_message(row, now)
                 key = row.target_item or ""
@@ -287,10 +288,11 @@ class Importer:
                 row.deleted_at, row.week_id, row.updated_at = None, week_id, now
                 changes += 1
         for row in s.scalars(select(IncidentRow).where(
-                IncidentRow.team_id == self.ctx.team_id, IncidentRow.source == PLATFORM,
-                IncidentRow.source_ref.like(f"{prefix}%"), IncidentRow.deleted_at.is_(None))):
-            number = row.source_ref.rsplit("#", 1)[-1] if row.source_ref else ""
-            if not number.isdigit() or int(number) > len(incidents):
+                IncidentRow.team_id == self.ctx.team_id, IncidentRow.week_id == week_id,
+                IncidentRow.source == PLATFORM, IncidentRow.deleted_at.is_(None))):
+            ref = row.source_ref or ""
+            number = ref.rsplit("#", 1)[-1]
+            if not ref.startswith(prefix) or not number.isdigit() or int(number) > len(incidents):
                 row.deleted_at = now
                 changes += 1
         s.flush()
