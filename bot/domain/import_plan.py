@@ -62,7 +62,7 @@ class Unmapped:
 
 
 @dataclass(frozen=True)
-class Warning:
+class PlanWarning:
     """Something the admin should check: `code` is by_position | away | incident_as_text | week_from_name."""
 
     line: int
@@ -78,7 +78,7 @@ class ImportPlan:
     facts: WeekFacts
     mapped: tuple[Mapped, ...] = ()
     unmapped: tuple[Unmapped, ...] = ()
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[PlanWarning, ...] = ()
 
 
 def _same(a: str, b: str) -> bool:
@@ -98,13 +98,13 @@ class _Plan:
     notes: dict[str, list[Block]] = field(default_factory=dict)
     mapped: list[Mapped] = field(default_factory=list)
     unmapped: list[tuple[Block, str | None]] = field(default_factory=list)  # (block, section note key or None)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[PlanWarning] = field(default_factory=list)
 
     def answered(self, text: str, line: int, title: str) -> bool:
         """False for a status word (未更新, 休假) standing in for an answer."""
         word = text.strip()
         if word in self.away_words:
-            self.warnings.append(Warning(line, "away", title))
+            self.warnings.append(PlanWarning(line, "away", title))
         return bool(word) and word not in self.unanswered
 
     def entry(self, item: Item, text: str, line: int) -> None:
@@ -153,7 +153,7 @@ class _Plan:
             match = next((p for p in pr.parts if _same(p.name, part.name) and p.name not in taken), None)
             if match is None and 1 <= part.number <= len(pr.parts) and pr.parts[part.number - 1].name not in taken:
                 match = pr.parts[part.number - 1]
-                self.warnings.append(Warning(part.line, "by_position", f"{pr.name} · {match.name}", part.name))
+                self.warnings.append(PlanWarning(part.line, "by_position", f"{pr.name} · {match.name}", part.name))
             if match is None:
                 self.lost(Block(f"{part.number}. {part.name}：\n{_indent(part.body.text, 4)}".rstrip(), part.line), key)
                 continue
@@ -204,7 +204,7 @@ class _Plan:
                 if cand is not None and cand.name not in taken \
                         and not any(_same(n.name, cand.name) for n in parsed_items):
                     match = cand
-                    self.warnings.append(Warning(named.line, "by_position", f"{g.id} {g.name} · {cand.name}",
+                    self.warnings.append(PlanWarning(named.line, "by_position", f"{g.id} {g.name} · {cand.name}",
                                                  named.name))
                     # The line's own name is not the item's: keep the whole line as the answer.
                     first = _NUMBERED.match(named.raw.split("\n")[0])
@@ -289,7 +289,7 @@ class _Plan:
             if start is None:
                 self.lost(Block(text, line), INCIDENTS_NOTE_KEY)
                 return
-            self.warnings.append(Warning(line, "incident_as_text", text.split("\n")[0], exc.problem))
+            self.warnings.append(PlanWarning(line, "incident_as_text", text.split("\n")[0], exc.problem))
             fact = IncidentFact(number=n, started_at=start, what=text[m.end():], source="import")
         self.incidents.append(fact)
         self.mapped.append(Mapped(f"incident:{n}", f"#{n} {fact.started_at:%m/%d %H:%M}", line))

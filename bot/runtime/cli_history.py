@@ -20,7 +20,7 @@ import typer
 
 from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.domain.facts_json import FORMAT
-from bot.domain.import_plan import ImportPlan, Warning
+from bot.domain.import_plan import ImportPlan, PlanWarning
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.runtime.composition import build_bot
@@ -70,7 +70,7 @@ def _files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _warning_text(name: str, w: Warning) -> str:
+def _warning_text(name: str, w: PlanWarning) -> str:
     where = f"{name}:{w.line}" if w.line else name
     if w.code == "by_position":
         said = f" (the file says '{w.detail}')" if w.detail else ""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.facts_json import FORMAT, FactsJsonError, week_from_json
 from bot.domain.house_markdown import Vocabulary, parse_report, split_reports
-from bot.domain.import_plan import ImportPlan, Mapped, Warning, plan_import
+from bot.domain.import_plan import ImportPlan, Mapped, PlanWarning, plan_import
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
@@ -122,7 +122,7 @@ class Importer:
             mapped = [Mapped(k, titles.get(k, k), 0) for k in keys]
             mapped += [Mapped(f"incident:{n}", f"#{n} {i.started_at:%m/%d %H:%M}", 0)
                        for n, i in enumerate(facts.incidents, start=1)]
-            unknown = [Warning(0, "unknown_item", k) for k in keys
+            unknown = [PlanWarning(0, "unknown_item", k) for k in keys
                        if k not in titles and not k.startswith("figure:")]
             plans.append(ImportPlan(facts.week, created, facts, tuple(mapped), (), tuple(unknown)))
         return plans
