@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 
 from bot.domain.compile import availability_figure_key, incident_count_figure_key
 from bot.domain.facts import BankStatusFact, EntryFact, IncidentFact, MetricFact, WeekFacts
-from bot.domain.house_markdown import Block, Named, ParsedMetricGroup, ParsedProject, ParsedReport
 from bot.domain.incidents import IncidentSyntaxError, parse_incident
+from bot.domain.parsed_report import Block, Named, ParsedMetricGroup, ParsedProject, ParsedReport
 from bot.domain.replies import bank_stage, normalize_text, parse_entry, parse_metric_value
 from bot.domain.team import (
     EDITOR_SECTIONS,

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.facts_json import FORMAT, FactsJsonError, week_from_json
-from bot.domain.house_markdown import Vocabulary, parse_report, split_reports
+from bot.domain.house_markdown import parse_report, split_reports
 from bot.domain.import_plan import ImportPlan, Mapped, PlanWarning, plan_import
+from bot.domain.parsed_report import Vocabulary
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
