@@ -279,3 +279,18 @@ def test_a_section_the_team_file_does_not_know_is_kept_as_the_note_before_it(wor
     assert invoke("import", "w.md").exit_code == 0
     md = invoke("report", "--week", "2024-W26").stdout
     assert "D级0.5次\n\n## 【风险提示】\n\n- 供应商合同7月到期\n\n## 【生产事件】" in md
+
+
+def test_a_folder_of_reports_imports_every_week_and_progress_moves_across_them(workdir: Path) -> None:
+    folder = workdir / "wiki"
+    folder.mkdir()
+    text = GOLDEN.read_text(encoding="utf-8")
+    (folder / "a.md").write_text(text.replace("# 2024-W26", "# 2024-W27").replace("整体进度 45%", "整体进度 60%"),
+                                 encoding="utf-8")
+    (folder / "b.markdown").write_text(text, encoding="utf-8")
+    (folder / "notes.png").write_bytes(b"\x89PNG")
+    result = invoke("import", "wiki")
+    assert result.exit_code == 0, result.output
+    assert result.output.index("→ 2024-W26") < result.output.index("→ 2024-W27")  # older weeks first
+    slack = invoke("report", "--week", "2024-W27", "--format", "slack").stdout
+    assert "*【PCI DSS 认证】* (45% → 60%)" in slack
