@@ -7,6 +7,7 @@ Kept apart from `cli.py` so the history commands grow without touching the main 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import sys
@@ -198,17 +199,44 @@ def write_week_files(exporter: Exporter, start: IsoWeek, end: IsoWeek, folder: P
 
 def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: TextIO) -> int:
     """Write the stored weeks from `start` to `end` to `out` one week at a time; returns how many."""
+    with _week_by_week():
+        return _write(exporter, start, end, fmt, out)
+
+
+@contextmanager
+def _week_by_week() -> Iterator[None]:
+    """Hand back what each week held before the next one is read.
+
+    Without this the interpreter keeps about 1 KiB per exported week (measured with tracemalloc in
+    bench/export_history.py) until its next full collection. Objects that exist before the export are
+    frozen out of the collector, so a collection per week only looks at that week's objects.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _week_done() -> None:
+    gc.collect()
+
+
+def _write(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: TextIO) -> int:
     count = 0
     if fmt == "md":
         for week in exporter.stored_weeks(start, end):
             out.write(("\n" if count else "") + exporter.markdown(week))
             count += 1
+            _week_done()
     elif fmt == "json":
         out.write(json.dumps({"format": FORMAT, "team": exporter.ctx.team.team.name}, ensure_ascii=False)[:-1]
                   + ', "weeks": [\n')
         for week in exporter.stored_weeks(start, end):
             out.write((",\n" if count else "") + json.dumps(exporter.json_week(week), ensure_ascii=False))
             count += 1
+            _week_done()
         out.write("\n]}\n")
     else:
         writer = csv.writer(out)
@@ -216,6 +244,7 @@ def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out
         for week in exporter.stored_weeks(start, end):
             writer.writerows(exporter.csv_rows(week))
             count += 1
+            _week_done()
     return count
 
 
