@@ -65,10 +65,8 @@ def run_export(exporter: Exporter, first: IsoWeek, last: IsoWeek, fmt: str) -> t
 
 
 def measure(exporter: Exporter, first: IsoWeek, fmt: str, runs: int, warm_from: IsoWeek) -> dict[str, Any]:
-    # Warm-up, the same for every case: export every week once before tracing. Templates, compiled
-    # SQL and CPython's bounded free lists and caches (tuples for rows, datetimes) are then as full as
-    # a long export leaves them; otherwise the "all" case alone would be charged for filling them
-    # (a bounded few hundred KiB that does not grow with the number of weeks).
+    # Warm-up, the same for every case: every week once, so templates, compiled SQL and the
+    # interpreter's bounded caches are as a long export leaves them before anything is traced.
     run_export(exporter, warm_from, TARGET, fmt)
     peaks, times, out = [], [], (0, 0)
     for _ in range(runs):
