@@ -227,14 +227,16 @@ def _write(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: Text
     count = 0
     if fmt == "md":
         for week in exporter.stored_weeks(start, end):
-            out.write(("\n" if count else "") + exporter.markdown(week))
+            out.write("\n" if count else "")  # written apart: joining would copy each week's text
+            out.write(exporter.markdown(week))
             count += 1
             _week_done()
     elif fmt == "json":
         out.write(json.dumps({"format": FORMAT, "team": exporter.ctx.team.team.name}, ensure_ascii=False)[:-1]
                   + ', "weeks": [\n')
         for week in exporter.stored_weeks(start, end):
-            out.write((",\n" if count else "") + json.dumps(exporter.json_week(week), ensure_ascii=False))
+            out.write(",\n" if count else "")
+            out.write(json.dumps(exporter.json_week(week), ensure_ascii=False))
             count += 1
             _week_done()
         out.write("\n]}\n")
