@@ -9,7 +9,16 @@ from decimal import ROUND_FLOOR, Decimal
 from bot.domain import report as r
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.incidents import format_headline
-from bot.domain.team import EDITOR_SECTIONS, ItemKind, Metric, Team
+from bot.domain.team import (
+    EDITOR_SECTIONS,
+    INCIDENTS_NOTE_KEY,
+    ItemKind,
+    Metric,
+    Team,
+    metrics_note_key,
+    okr_note_key,
+    project_note_key,
+)
 from bot.domain.weeks import IsoWeek
 
 
@@ -28,6 +37,10 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
                            names.get(fact.author or "", fact.author))
         return r.Entry(r.Status.AWAY if owner in facts.away else r.Status.NOT_UPDATED)
 
+    def note(key: str) -> str:
+        fact = facts.entries.get(key)
+        return fact.text if fact is not None and fact.text.strip() else ""
+
     def bank(key: str, name: str, owner: str) -> r.BankLine:
         fact = facts.banks.get(key)
         before = prev.banks.get(key)
@@ -39,17 +52,18 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     for pr in team.projects:
         if not pr.parts:
             assert pr.owner is not None
-            projects.append(r.Project(pr.name, prose=entry(f"project:{pr.name}", pr.owner)))
+            projects.append(r.Project(pr.name, prose=entry(f"project:{pr.name}", pr.owner),
+                                      note=note(project_note_key(pr.name))))
             continue
         parts = []
         for part in pr.parts:
             banks = tuple(bank(f"bank:{pr.name}/{b.name}", b.name, b.owner or part.owner) for b in part.banks)
             parts.append(r.Part(part.name, entry(f"project:{pr.name}/{part.name}", part.owner), banks))
-        projects.append(r.Project(pr.name, parts=tuple(parts)))
+        projects.append(r.Project(pr.name, parts=tuple(parts), note=note(project_note_key(pr.name))))
 
     okrs = tuple(
         r.OkrGroup(g.id, g.name, tuple(r.OkrItem(it.name, entry(f"okr:{g.id}/{it.name}", it.owner))
-                                       for it in g.items))
+                                       for it in g.items), note(okr_note_key(g.id)))
         for g in team.okrs
     )
 
@@ -57,8 +71,8 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     metric_groups = []
     for mg in team.metrics:
         lines = tuple(_metric_line(m, facts, week, team) for m in mg.metrics)
-        counts = _severity_counts(team, facts.incidents) if mg.incident_counts else ()
-        metric_groups.append(r.MetricGroup(mg.name, lines, counts))
+        counts = _severity_counts(team, facts, mg.name) if mg.incident_counts else ()
+        metric_groups.append(r.MetricGroup(mg.name, lines, counts, note(metrics_note_key(mg.name))))
 
     incidents = tuple(
         r.Incident(number=i.number, started_at=i.started_at.astimezone(zone),
@@ -74,13 +88,27 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     report = r.Report(
         team=team.team.name, week=facts.week, locale=team.team.locale, created_at=compiled_at.astimezone(zone),
         projects=tuple(projects), okr_groups=okrs, metric_groups=tuple(metric_groups), incidents=incidents,
+        incidents_note=note(INCIDENTS_NOTE_KEY),
         other=sections["other"], reflection=sections["reflection"], next_week=sections["next_week"],
     )
     return _with_missing(report, team, facts)
 
 
+def availability_figure_key(metric: str) -> str:
+    """Where an availability figure stated by an imported report is kept (it wins over computing it)."""
+    return f"figure:availability:{metric}"
+
+
+def incident_count_figure_key(group: str, severities: list[str] | tuple[str, ...]) -> str:
+    """Where an incident count stated by an imported report is kept, per metric group and severity group."""
+    return f"figure:incidents:{group}:{'/'.join(severities)}"
+
+
 def _metric_line(m: Metric, facts: WeekFacts, week: IsoWeek, team: Team) -> r.MetricLine:
     if m.source == "availability":
+        stated = facts.metrics.get(availability_figure_key(m.name))
+        if stated is not None:
+            return r.MetricLine(m.name, r.Status.ANSWERED, f"{stated.value_text}{m.unit}")
         return r.MetricLine(m.name, r.Status.ANSWERED, f"{_availability(m, facts, week, team)}{m.unit}")
     fact = facts.metrics.get(f"metric:{m.name}")
     if fact is None:
@@ -109,11 +137,17 @@ def _downtime(i: IncidentFact) -> float:
     return max(timedelta(0), i.recovered_at - i.started_at).total_seconds()
 
 
-def _severity_counts(team: Team, incidents: tuple[IncidentFact, ...]) -> tuple[r.SeverityCount, ...]:
-    return tuple(
-        r.SeverityCount(tuple(group), sum((i.weight for i in incidents if i.severity in group), Decimal(0)))
-        for group in team.incidents.count_groups
-    )
+def _severity_counts(team: Team, facts: WeekFacts, group_name: str) -> tuple[r.SeverityCount, ...]:
+    """Counted from the week's incidents, unless an imported report stated the figure for that week."""
+    out = []
+    for group in team.incidents.count_groups:
+        stated = facts.metrics.get(incident_count_figure_key(group_name, group))
+        if stated is not None and stated.value is not None:
+            out.append(r.SeverityCount(tuple(group), stated.value))
+        else:
+            out.append(r.SeverityCount(tuple(group), sum(
+                (i.weight for i in facts.incidents if i.severity in group), Decimal(0))))
+    return tuple(out)
 
 
 def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
@@ -121,7 +155,7 @@ def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
     has_banks = {f"project:{pr.name}/{p.name}" for pr in team.projects for p in pr.parts if p.banks}
     missing = []
     for it in team.items:
-        if it.key in has_banks or it.owner in facts.away:
+        if it.key in has_banks or it.owner in facts.away or it.kind is ItemKind.NOTE:
             continue
         if it.kind is ItemKind.BANK:
             answered = it.key in facts.banks and bool(facts.banks[it.key].note.strip())

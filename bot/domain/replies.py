@@ -342,11 +342,13 @@ def route_reply(raw: str, mine: Sequence[Item], *, target: Item | None = None,
     if first is not None and any(found[1] for n in named if (found := router.find(n[0]))):
         router.blocks(lines)
         return router.acc.routing()
-    if len(router.mine) == 1:
-        router.to_item(router.mine[0], lines)
+    # A section note is optional: a plain reply goes to the one thing the sender must answer.
+    required = [it for it in router.mine if it.kind is not ItemKind.NOTE]
+    if len(required) == 1:
+        router.to_item(required[0], lines)
         return router.acc.routing()
-    parts = [it for it in router.mine if it.kind is ItemKind.PART]
-    if len(parts) == 1 and all(it is parts[0] or it in router.banks_under(parts[0]) for it in router.mine):
+    parts = [it for it in required if it.kind is ItemKind.PART]
+    if len(parts) == 1 and all(it is parts[0] or it in router.banks_under(parts[0]) for it in required):
         router.to_item(parts[0], lines)
         return router.acc.routing()
     not_owned = tuple(dict.fromkeys(n[0] for n in named if (found := router.find(n[0])) and not found[1]))

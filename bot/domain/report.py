@@ -55,6 +55,7 @@ class Project:
     name: str
     prose: Entry | None = None  # a project written as prose
     parts: tuple[Part, ...] = ()
+    note: str = ""  # free lines shown at the end of the section; "" shows nothing
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class OkrGroup:
     id: str
     name: str
     items: tuple[OkrItem, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class MetricGroup:
     name: str
     metrics: tuple[MetricLine, ...] = ()
     incident_counts: tuple[SeverityCount, ...] = ()  # empty unless the group shows them
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class Report:
     okr_groups: tuple[OkrGroup, ...] = ()
     metric_groups: tuple[MetricGroup, ...] = ()
     incidents: tuple[Incident, ...] = ()
+    incidents_note: str = ""
     other: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     reflection: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     next_week: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))

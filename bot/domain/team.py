@@ -72,6 +72,7 @@ class Project(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     owner: str | None = None  # a project written as prose has an owner and no parts
     parts: list[Part] = []
+    notes: bool = False  # ask for a note at the end of the section in the weekly prompt
 
     @model_validator(mode="after")
     def _owner_or_parts(self) -> Project:
@@ -89,6 +90,7 @@ class OkrGroup(_Strict):
     id: Annotated[str, Field(min_length=1, max_length=16)]
     name: Annotated[str, Field(min_length=1, max_length=64)]
     items: list[OkrItem] = []
+    notes: bool = False
 
 
 class Metric(_Strict):
@@ -105,6 +107,7 @@ class MetricGroup(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     metrics: list[Metric] = []
     incident_counts: bool = False
+    notes: bool = False
 
 
 class Incidents(_Strict):
@@ -116,6 +119,7 @@ class Incidents(_Strict):
     # Who may file, list and edit their own `/incident`: anyone in the workspace (whoever saw it), or
     # only the people in this file. Editing others' incidents stays with editors either way.
     reporters: Literal["anyone", "team"] = "anyone"
+    notes: bool = False
 
     @model_validator(mode="after")
     def _groups_known(self) -> Incidents:
@@ -156,6 +160,7 @@ class ItemKind(StrEnum):
     OKR = "okr"
     METRIC = "metric"
     EDITOR = "editor"  # the editor's own sections
+    NOTE = "note"  # free lines at the end of a section; optional, never missing
 
 
 EDITOR_SECTIONS: dict[str, dict[str, str]] = {
@@ -163,6 +168,23 @@ EDITOR_SECTIONS: dict[str, dict[str, str]] = {
     "reflection": {"zh-CN": "收获与反思", "en": "Lessons and reflections"},
     "next_week": {"zh-CN": "下周工作及目标", "en": "Next week"},
 }
+
+# A section note's label, and the one section whose name is the bot's own word rather than the team's.
+NOTE_WORD: dict[str, str] = {"zh-CN": "备注", "en": "Note"}
+INCIDENTS_SECTION: dict[str, str] = {"zh-CN": "生产事件", "en": "Production incidents"}
+INCIDENTS_NOTE_KEY = "note:incidents"
+
+
+def project_note_key(project: str) -> str:
+    return f"note:project:{project}"
+
+
+def okr_note_key(group_id: str) -> str:
+    return f"note:okr:{group_id}"
+
+
+def metrics_note_key(group: str) -> str:
+    return f"note:metrics:{group}"
 
 
 class Item(BaseModel):
@@ -178,6 +200,7 @@ class Item(BaseModel):
     aliases: tuple[str, ...] = ()
     parent: str | None = None  # a bank's part key
     unit: str = ""
+    writers: tuple[str, ...] = ()  # for NOTE items: everyone who may write it (owners, then editors)
 
 
 class Team(_Strict):
@@ -255,9 +278,36 @@ class Team(_Strict):
     def is_editor(self, person_id: str) -> bool:
         return person_id in self.editors or person_id in self.admins
 
+    def _note(self, key: str, section: str, owners: list[str]) -> Item:
+        word = NOTE_WORD[self.team.locale]
+        writers = tuple(dict.fromkeys([*owners, *self.editors]))
+        joined = f"{section}{word}" if self.team.locale == "zh-CN" else f"{section} {word.lower()}"
+        return Item(key=key, kind=ItemKind.NOTE, name=joined, title=f"{section} · {word}", owner=writers[0],
+                    aliases=(f"{section} · {word}",), writers=writers)
+
+    @cached_property
+    def section_notes(self) -> list[Item]:
+        """The note of every section, asked for in chat or not (an import may fill any of them)."""
+        return [it for it, _ in self.notes_switched]
+
+    @cached_property
+    def notes_switched(self) -> list[tuple[Item, bool]]:
+        out: list[tuple[Item, bool]] = []
+        for pr in self.projects:
+            owners = [pr.owner] if pr.owner else [o for p in pr.parts for o in
+                                                  (p.owner, *(b.owner for b in p.banks if b.owner))]
+            out.append((self._note(project_note_key(pr.name), pr.name, owners), pr.notes))
+        for g in self.okrs:
+            out.append((self._note(okr_note_key(g.id), f"{g.id} {g.name}", [it.owner for it in g.items]), g.notes))
+        for mg in self.metrics:
+            out.append((self._note(metrics_note_key(mg.name), mg.name, [m.owner for m in mg.metrics]), mg.notes))
+        out.append((self._note(INCIDENTS_NOTE_KEY, INCIDENTS_SECTION[self.team.locale], []), self.incidents.notes))
+        return out
+
     @cached_property
     def items(self) -> list[Item]:
-        """Every answerable item in report order."""
+        """Every answerable item in report order (section notes only where the team file turns them on)."""
+        notes = {it.key: it for it, on in self.notes_switched if on}
         out: list[Item] = []
         for pr in self.projects:
             if not pr.parts:
@@ -272,15 +322,23 @@ class Team(_Strict):
                     out.append(Item(key=f"bank:{pr.name}/{bank.name}", kind=ItemKind.BANK, name=bank.name,
                                     title=f"{pr.name} · {part.name} · {bank.name}",
                                     owner=bank.owner or part.owner, aliases=tuple(bank.aliases), parent=pkey))
+            if project_note_key(pr.name) in notes:
+                out.append(notes[project_note_key(pr.name)])
         for g in self.okrs:
             for it in g.items:
                 out.append(Item(key=f"okr:{g.id}/{it.name}", kind=ItemKind.OKR, name=it.name,
                                 title=f"{g.id} {g.name} · {it.name}", owner=it.owner))
+            if okr_note_key(g.id) in notes:
+                out.append(notes[okr_note_key(g.id)])
         for mg in self.metrics:
             for m in mg.metrics:
                 if m.source == "reported":
                     out.append(Item(key=f"metric:{m.name}", kind=ItemKind.METRIC, name=m.name,
                                     title=f"{mg.name} · {m.name}", owner=m.owner, unit=m.unit))
+            if metrics_note_key(mg.name) in notes:
+                out.append(notes[metrics_note_key(mg.name)])
+        if INCIDENTS_NOTE_KEY in notes:
+            out.append(notes[INCIDENTS_NOTE_KEY])
         for key, label in EDITOR_SECTIONS.items():
             out.append(Item(key=f"editor:{key}", kind=ItemKind.EDITOR, name=label[self.team.locale],
                             title=label[self.team.locale], owner=self.editors[0],
@@ -294,7 +352,8 @@ class Team(_Strict):
     def items_of(self, person_id: str) -> list[Item]:
         """What this person answers each week, in report order (editors get the editor sections)."""
         return [it for it in self.items
-                if it.owner == person_id or (it.kind is ItemKind.EDITOR and person_id in self.editors)]
+                if it.owner == person_id or person_id in it.writers
+                or (it.kind is ItemKind.EDITOR and person_id in self.editors)]
 
     def owners(self) -> list[str]:
         """People who have something to answer, in team-file order."""

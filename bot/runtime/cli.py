@@ -1,4 +1,5 @@
-"""`zhoubao` command line: init, run, demo, report, incident, db, backup, restore, doctor."""
+"""`zhoubao` command line: init, run, demo, report, incident, db, backup, restore, doctor, dashboard
+(import and export: cli_history)."""
 
 from __future__ import annotations
 
@@ -393,6 +394,11 @@ def doctor() -> None:
         raise typer.Exit(1) from None
     ok = run_checks(settings)
     raise typer.Exit(0 if ok else 1)
+
+
+from bot.runtime.cli_history import register_history  # noqa: E402  (import, export)
+
+register_history(app)
 
 
 def main() -> None:

@@ -169,7 +169,8 @@ class WeeklyCycle:
             items = self.prompt_items(pid, week, facts, last)
             ask = self.asks_incidents(pid)
             if kind != "prompt":
-                items = tuple(i for i in items if i.this_week is None and i.kind is not ItemKind.EDITOR)
+                items = tuple(i for i in items if i.this_week is None
+                              and i.kind not in (ItemKind.EDITOR, ItemKind.NOTE))
                 ask = ask and pid not in answered
             if not items and not ask:
                 continue

@@ -1,0 +1,320 @@
+"""Importing past weekly reports: each item's text stored as its owner's answer for that week.
+
+An imported answer is an answer message like one typed in chat, with platform `import` and the file
+name in its source id, so history shows where it came from; the current values are set from it, and
+incidents are stored with source `import`. Importing the same file again changes nothing; a week
+that holds answers collected in chat is left alone unless the caller asks to replace it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain.facts import IncidentFact, WeekFacts
+from bot.domain.facts_json import FORMAT, FactsJsonError, week_from_json
+from bot.domain.house_markdown import parse_report, split_reports
+from bot.domain.import_plan import ImportPlan, Mapped, PlanWarning, plan_import
+from bot.domain.parsed_report import Vocabulary
+from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.services.context import Context
+from bot.services.cycle import WeeklyCycle
+from bot.text import i18n
+from storage.answers import Answers, NewMessage
+from storage.db import transaction
+from storage.directory import Directory
+from storage.incidents import Incidents, NewIncident
+from storage.models import AnswerMessageRow, BankStatusRow, EntryRow, IncidentRow, MetricValueRow
+from storage.reports import Reports
+
+PLATFORM = "import"
+_WEEK_IN_NAME = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported as it stands; str() says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    week: str
+    changes: int  # rows added, changed or retired; 0 when the week already held exactly this
+    replaced_chat: bool = False
+
+
+def vocabulary() -> Vocabulary:
+    """The report's own words in every locale, for reading reports written in any of them."""
+    every = [i18n.labels(loc) for loc in i18n.LOCALES]
+    return Vocabulary(
+        created=frozenset(lb.created for lb in every) | {"创建时间", "发布时间"},
+        metrics=frozenset(lb.metrics for lb in every), incidents=frozenset(lb.incidents for lb in every),
+        other=frozenset(lb.other for lb in every), reflection=frozenset(lb.reflection for lb in every),
+        next_week=frozenset(lb.next_week for lb in every), none=frozenset(lb.none for lb in every))
+
+
+def week_from_name(name: str) -> IsoWeek | None:
+    m = _WEEK_IN_NAME.search(name)
+    if not m:
+        return None
+    try:
+        return IsoWeek.parse(f"{m.group(1)}-W{m.group(2)}")
+    except WeekLabelError:
+        return None
+
+
+def _ref(name: str, week: str, key: str) -> str:
+    """A stable source id for (file, week, item), within the 128 characters the column holds."""
+    digest = hashlib.blake2b(f"{week}\0{key}".encode(), digest_size=8).hexdigest()
+    return f"{name[-100:]}#{digest}"
+
+
+class Importer:
+    def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
+        self.ctx = ctx
+        self.cycle = cycle
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def plan_markdown(self, name: str, source: str, week: IsoWeek | None = None) -> list[ImportPlan]:
+        """What importing a Markdown file would store, one plan per report in it (an export may hold
+        many). A report's week comes from its title, else the file name, else `week`; ImportRefused
+        when none says which week it is."""
+        every = [i18n.labels(loc) for loc in i18n.LOCALES]
+        away = frozenset(lb.away for lb in every)
+        unanswered = frozenset(lb.not_updated for lb in every) | away
+        plans = []
+        for first_line, text in split_reports(source):
+            parsed = parse_report(text, vocabulary(), first_line)
+            iso: IsoWeek | None = None
+            if parsed.week:
+                try:
+                    iso = IsoWeek.parse(parsed.week)
+                except WeekLabelError as exc:
+                    raise ImportRefused(f"{name}:{first_line}: the title's week is not a week: {exc}") from None
+            iso = iso or week_from_name(name) or week
+            if iso is None:
+                raise ImportRefused(f"{name}: no `# YYYY-Www` title and no week in the file name; pass --week")
+            plans.append(plan_import(parsed, self.ctx.team, iso, unanswered=unanswered, away_words=away))
+        return plans
+
+    def plan_json(self, name: str, source: str) -> list[ImportPlan]:
+        """The weeks of a `zhoubao export --format json` document, each as a plan to store."""
+        try:
+            data = json.loads(source)
+        except json.JSONDecodeError as exc:
+            raise ImportRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("weeks"), list):
+            raise ImportRefused(f"{name}: not a `zhoubao export --format json` file (format {FORMAT})")
+        titles = {it.key: it.title for it in (*self.ctx.team.items, *self.ctx.team.section_notes)}
+        plans = []
+        for raw in data["weeks"]:
+            try:
+                facts, created = week_from_json(raw)
+                IsoWeek.parse(facts.week)
+            except (FactsJsonError, WeekLabelError) as exc:
+                raise ImportRefused(f"{name}: {exc}") from None
+            keys = [*facts.entries, *facts.banks, *facts.metrics]
+            mapped = [Mapped(k, titles.get(k, k), 0) for k in keys]
+            mapped += [Mapped(f"incident:{n}", f"#{n} {i.started_at:%m/%d %H:%M}", 0)
+                       for n, i in enumerate(facts.incidents, start=1)]
+            unknown = [PlanWarning(0, "unknown_item", k) for k in keys
+                       if k not in titles and not k.startswith("figure:")]
+            plans.append(ImportPlan(facts.week, created, facts, tuple(mapped), (), tuple(unknown)))
+        return plans
+
+    def chat_answers(self, week: IsoWeek) -> int:
+        """How many answers and incidents collected in chat the week holds."""
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            if row is None:
+                return 0
+            return len(self._chat_messages(s, row.id)) + len(self._chat_incidents(s, row.id))
+
+    # ----- storing -------------------------------------------------------------------------
+
+    def store(self, plan: ImportPlan, name: str, *, replace: bool = False) -> Stored:
+        """Store `plan` as the answers of its week, attributed to the owners, with source `import`."""
+        week = IsoWeek.parse(plan.week)
+        created = plan.created_at or self.cycle.deadline(week)
+        now = self.ctx.now()
+        changes = 0
+        with transaction(self.ctx.db) as s:
+            week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
+            chat, chat_incidents = self._chat_messages(s, week_id), self._chat_incidents(s, week_id)
+            if (chat or chat_incidents) and not replace:
+                raise ImportRefused(
+                    f"{name}: {week.label} already holds {len(chat)} answer(s) and {len(chat_incidents)} "
+                    "incident(s) collected in chat; nothing imported. Use --replace to replace that week.")
+            if replace:
+                changes += self._retire_chat(s, week_id, chat, chat_incidents, now)
+            changes += self._answers(s, week_id, plan, name, created, now)
+            changes += self._incidents(s, week_id, plan.facts.incidents, name, week.label, now)
+        changes += self._report(week, created, now)
+        return Stored(week.label, changes, replaced_chat=bool(replace and (chat or chat_incidents)))
+
+    def _chat_messages(self, s: Session, week_id: int) -> list[AnswerMessageRow]:
+        return [m for m in Answers(s).messages_of_week(self.ctx.team_id, week_id)
+                if m.platform != PLATFORM and m.deleted_at is None]
+
+    def _chat_incidents(self, s: Session, week_id: int) -> list[IncidentRow]:
+        return [i for i in Incidents(s).of_week(self.ctx.team_id, week_id) if i.source != PLATFORM]
+
+    def _retire_chat(self, s: Session, week_id: int, chat: list[AnswerMessageRow], incidents: list[IncidentRow],
+                     now: datetime) -> int:
+        """--replace: what chat said that week stops counting (the messages stay in history)."""
+        answers = Answers(s)
+        for m in chat:
+            for c in answers.contributions_of(m.id):
+                if c.superseded_at is None:
+                    c.superseded_at = now
+        for i in incidents:
+            i.deleted_at = now
+        for model in (EntryRow, BankStatusRow, MetricValueRow):
+            for row in s.scalars(select(model).where(model.team_id == self.ctx.team_id, model.week_id == week_id)):
+                s.delete(row)
+        s.flush()
+        return len(chat) + len(incidents)
+
+    def _answers(self, s: Session, week_id: int, plan: ImportPlan, name: str, created: datetime,
+                 now: datetime) -> int:
+        answers = Answers(s)
+        facts = plan.facts
+        pids = self.ctx.person_ids
+        wanted: dict[str, tuple[str, str | None]] = {}  # source id -> (item key, author)
+        texts: dict[str, str] = {}
+        for key, e in facts.entries.items():
+            texts[key], wanted[_ref(name, plan.week, key)] = e.text, (key, e.author)
+        for key, b in facts.banks.items():
+            texts[key], wanted[_ref(name, plan.week, key)] = b.note, (key, b.author)
+        for key, m in facts.metrics.items():
+            texts[key], wanted[_ref(name, plan.week, key)] = m.value_text, (key, m.author)
+        changes = 0
+        # Every earlier import of this week is matched against this file: the last import of a week wins.
+        mine = {m.source_id: m for m in answers.messages_of_week(self.ctx.team_id, week_id)
+                if m.platform == PLATFORM}
+        for source_id, (key, author) in wanted.items():
+            text = texts[key]
+            row = mine.pop(source_id, None)
+            author_id = pids.get(author or "")
+            if row is None:
+                row = answers.add_message(NewMessage(
+                    team_id=self.ctx.team_id, week_id=week_id, person_id=author_id or pids[self.ctx.team.editors[0]],
+                    platform=PLATFORM, source_id=source_id, text=text, at=created, via=PLATFORM, target_item=key))
+                answers.replace_contributions(row, [(key, text)])
+                changes += 1
+            elif row.text != text or row.deleted_at is not None:
+                row.deleted_at = None
+                answers.edit_message(row, text, now)
+                answers.replace_contributions(row, [(key, text)])
+                changes += 1
+            changes += self._current(s, week_id, key, facts, author_id, now)
+        for row in mine.values():  # items this file does not state (an earlier version, another file)
+            if row.deleted_at is None:
+                answers.delete_message(row, now)
+                key = row.target_item or ""
+                changes += 1 + self._current(s, week_id, key, facts, None, now)
+        s.flush()
+        return changes
+
+    def _current(self, s: Session, week_id: int, key: str, facts: WeekFacts, author_id: int | None,
+                 now: datetime) -> int:
+        """Set the item's current value to the imported one; 1 if that changed anything."""
+        answers, tid = Answers(s), self.ctx.team_id
+        if key in facts.entries:
+            e = facts.entries[key]
+            new: tuple[object, ...] | None = (e.text, e.progress, e.main_problem, author_id)
+            row = answers.entry(tid, week_id, key)
+            old = (row.text, row.progress, row.main_problem, row.author_id) if row else None
+            if _differs(old, new):
+                answers.set_entry(tid, week_id, key, e.text, progress=e.progress, main_problem=e.main_problem,
+                                  author_id=author_id, at=now)
+                return 1
+            return 0
+        if key in facts.banks:
+            b = facts.banks[key]
+            brow = s.scalars(select(BankStatusRow).where(BankStatusRow.team_id == tid, BankStatusRow.week_id == week_id,
+                                                         BankStatusRow.item_key == key)).first()
+            if _differs((brow.note, brow.stage, brow.author_id) if brow else None, (b.note, b.stage, author_id)):
+                answers.set_bank(tid, week_id, key, b.note, stage=b.stage, author_id=author_id, at=now)
+                return 1
+            return 0
+        if key in facts.metrics:
+            m = facts.metrics[key]
+            mrow = s.scalars(select(MetricValueRow).where(MetricValueRow.team_id == tid, MetricValueRow.week_id == week_id,
+                                                          MetricValueRow.item_key == key)).first()
+            if _differs((mrow.value_text, mrow.value, mrow.author_id) if mrow else None,
+                        (m.value_text, m.value, author_id)):
+                # Written directly: a figure stated in words ("暂无") is kept with no numeric value.
+                if mrow is None:
+                    mrow = MetricValueRow(team_id=tid, week_id=week_id, item_key=key)
+                    s.add(mrow)
+                mrow.value_text, mrow.value, mrow.author_id, mrow.updated_at = m.value_text, m.value, author_id, now
+                return 1
+            return 0
+        # no longer stated: remove whatever the import had set
+        removed = 0
+        for model in (EntryRow, BankStatusRow, MetricValueRow):
+            for stale in s.scalars(select(model).where(model.team_id == tid, model.week_id == week_id,
+                                                       model.item_key == key)):
+                s.delete(stale)
+                removed = 1
+        return removed
+
+    def _incidents(self, s: Session, week_id: int, incidents: tuple[IncidentFact, ...], name: str, week: str,
+                   now: datetime) -> int:
+        repo, changes = Incidents(s), 0
+        prefix = f"{name[-100:]}#{week}#"
+        for n, i in enumerate(incidents, start=1):
+            ref = f"{prefix}{n}"
+            row = repo.by_source(self.ctx.team_id, PLATFORM, ref)
+            fields = {"started_at": i.started_at, "recovered_at": i.recovered_at, "system": i.system, "what": i.what,
+                      "cause": i.cause, "impact": i.impact, "severity": i.severity, "weight": i.weight,
+                      "counts_toward_availability": i.counts_toward_availability}
+            reporter = self.ctx.person_ids.get(i.reporter or "")
+            if row is None:
+                repo.add(NewIncident(team_id=self.ctx.team_id, week_id=week_id, reporter_id=reporter,
+                                     source=PLATFORM, source_ref=ref, at=now, **fields))  # type: ignore[arg-type]
+                changes += 1
+                continue
+            if row.deleted_at is not None or row.week_id != week_id or any(
+                    _differs(getattr(row, k), v) for k, v in fields.items()):
+                for k, v in fields.items():
+                    setattr(row, k, v)
+                row.deleted_at, row.week_id, row.updated_at = None, week_id, now
+                changes += 1
+        for row in s.scalars(select(IncidentRow).where(
+                IncidentRow.team_id == self.ctx.team_id, IncidentRow.week_id == week_id,
+                IncidentRow.source == PLATFORM, IncidentRow.deleted_at.is_(None))):
+            ref = row.source_ref or ""
+            number = ref.rsplit("#", 1)[-1]
+            if not ref.startswith(prefix) or not number.isdigit() or int(number) > len(incidents):
+                row.deleted_at = now
+                changes += 1
+        s.flush()
+        return changes
+
+    def _report(self, week: IsoWeek, created: datetime, now: datetime) -> int:
+        """Keep the report as compiled from the imported answers, published at the file's `Created` time."""
+        rendered = self.cycle.render(self.cycle.compile(week, created))
+        with transaction(self.ctx.db) as s:
+            week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
+            reports = Reports(s)
+            row = reports.get(self.ctx.team_id, week_id)
+            if row is not None and row.published_at == created and row.markdown == rendered.markdown \
+                    and row.slack == rendered.slack and row.feishu == rendered.feishu:
+                return 0
+            row = reports.save(self.ctx.team_id, week_id, markdown=rendered.markdown, slack=rendered.slack,
+                               feishu=rendered.feishu, at=created)
+            row.published_at = created
+        return 1
+
+
+def _differs(old: object, new: object) -> bool:
+    """Whether a stored value differs from the imported one (datetimes compared as instants)."""
+    return bool(old != new)
