@@ -7,8 +7,8 @@ they were told it; what was posted to the report channel; and the stored rows (`
 database through the repositories.
 
 Prompts are compared by their meaning, not their widgets: `prompt_text(head, labels)` is the prompt's
-first line and its `[n] item` lines, which a text prompt (console, Slack) and a card prompt (Feishu)
-both show.
+first line and its `[n] item` lines, then the incident question's `[n] 生产事件` line (issue 14), which a
+text prompt (console, Slack) and a card prompt (Feishu) both show.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ class Driver(Protocol):
 
 
 def prompt_text(head: str, labels: list[str]) -> str:
-    """A prompt as every platform shows it: its first line, then one `[n] title` line per item."""
+    """A prompt as every platform shows it: its first line, then one `[n] title` line per item and, when it
+    asks the incident question, the question's `[n] title` line last."""
     return "\n".join(["PROMPT " + head, *labels])
 
 

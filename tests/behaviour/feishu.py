@@ -16,6 +16,7 @@ import lark_oapi as lark
 from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
+from bot.adapters.feishu.cards import QUESTION_INPUT
 from bot.adapters.feishu.transports import event_handler
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
@@ -43,9 +44,12 @@ def _card_text(card: dict[str, Any]) -> str:
     """A card as text: a prompt as `prompt_text`, a bare form as nothing, any other card as its title and
     text blocks."""
     form = _form(card)
-    if form is not None and form.get("name") == "answers":  # the item inputs; progress and problem are extra
+    if form is not None and form.get("name") == "answers":
+        # The numbered inputs: one per item, then the incident question's (cards.question_inputs), each
+        # labelled `[n] title`; progress and problem are extra.
         labels = [e["label"]["content"] for e in form["elements"]
-                  if e.get("tag") == "input" and str(e.get("name", "")).startswith("item_")]
+                  if e.get("tag") == "input"
+                  and (str(e.get("name", "")).startswith("item_") or e.get("name") == QUESTION_INPUT)]
         return prompt_text(card["header"]["title"]["content"], labels)
     if form is not None:
         return ""

@@ -40,11 +40,12 @@ def act(driver: Driver, person: str, step: Callable[[], Any]) -> list[str]:
 
 def play_week(d: Driver) -> None:
     """The week, step by step, with what each person hears pinned."""
-    # Thursday 10:00: every owner gets one prompt listing their items.
+    # Thursday 10:00: every owner gets one prompt listing their items, then the incident question (issue 14).
     assert told(d, "lina", lambda: d.advance_to(at(27, 10))) == [
-        prompt_text(HEAD, ["[1] 聚合收单 · 业务", "[2] O1 业务服务 · 对公代付"])]
-    assert d.dms_to("zhoujie") == [prompt_text(HEAD, ["[1] O3 平台治理 · 机房迁移"])]
-    assert d.dms_to("zhangwei") == [prompt_text(HEAD, ["[1] 其他", "[2] 收获与反思", "[3] 下周工作及目标"])]
+        prompt_text(HEAD, ["[1] 聚合收单 · 业务", "[2] O1 业务服务 · 对公代付", "[3] 生产事件"])]
+    assert d.dms_to("zhoujie") == [prompt_text(HEAD, ["[1] O3 平台治理 · 机房迁移", "[2] 生产事件"])]
+    assert d.dms_to("zhangwei") == [
+        prompt_text(HEAD, ["[1] 其他", "[2] 收获与反思", "[3] 下周工作及目标", "[4] 生产事件"])]
     # Answers in text: by item number, by item name, in the prompt's thread.
     assert act(d, "lina", lambda: d.say("[1] 商户入网新流程切量完成")) == ["✅ 已记录：聚合收单 · 业务"]
     assert act(d, "lina", lambda: d.say("对公代付：系统开发进度70%")) == [
@@ -70,7 +71,10 @@ def play_week(d: Driver) -> None:
         recovered="22:40", severity="D", weight="0.5")) == [VAULT]
     assert act(d, "chenjing", lambda: d.submit_incident_form(start="昨天上午", what="节点OOM", severity="C")) == [
         say("zh-CN", "incident.bad_start", value="昨天上午")]
-    # The editor asks who is missing.
+    # The incident question answered "nothing to add" by its number (issue 14).
+    assert act(d, "chenjing", lambda: d.say("[2] 无")) == ["✅ 已记录：本周没有要补充的生产事件。"]
+    # The editor asks who is missing: the items, then (apart from them) every owner who has not answered the
+    # incident question; filing with /incident is not an answer to it.
     missing = act(d, "zhangwei", lambda: d.zhoubao("missing"))
     assert missing == ["📋 2024-W26 尚未填写（16 项）：\n"
                        "- 王强：聚合收单 · 银行 · 建行、聚合收单 · 银行 · 招行、聚合收单 · 银行 · 中行、聚合收单 · 银行 · 其他银行\n"
@@ -79,12 +83,16 @@ def play_week(d: Driver) -> None:
                        "- 孙丽：O2 能力升级 · 实时数仓、支付成功率 · 入金有效成功率、支付成功率 · 出金有效成功率、"
                        "系统可用性 · 年度可用性\n"
                        "- 周杰：O3 平台治理 · 机房迁移\n"
-                       "- 张伟：其他、收获与反思、下周工作及目标"]
-    # Friday 10:00: a reminder to whoever still owes something; the editor gets the missing list again.
+                       "- 张伟：其他、收获与反思、下周工作及目标\n"
+                       "🚨 尚未回答生产事件问题（7 人）：张伟、李娜、王强、刘洋、赵磊、孙丽、周杰"]
+    # Friday 10:00: a reminder to whoever still owes something: the items not yet answered, then the incident
+    # question, numbered as on Thursday, to whoever has not answered it; the editor gets the missing list again.
     assert told(d, "zhoujie", lambda: d.advance_to(at(28, 10))) == [
-        prompt_text(REMIND, ["[1] O3 平台治理 · 机房迁移"])]
-    assert d.dms_to("zhangwei")[-1] == missing[0]
-    assert d.dms_to("lina")[-1] == "✅ 已记录：O1 业务服务 · 对公代付（对公代付 进度 70%）", "nothing owed: no reminder"
+        prompt_text(REMIND, ["[1] O3 平台治理 · 机房迁移", "[2] 生产事件"])]
+    assert d.dms_to("lina")[-1] == prompt_text(REMIND, ["[3] 生产事件"]), "items all answered: only the question"
+    # The editor's own items (其他, 收获与反思, 下周工作及目标) are never reminded of; the question is.
+    assert d.dms_to("zhangwei")[-2:] == [prompt_text(REMIND, ["[4] 生产事件"]), missing[0]]
+    assert d.dms_to("chenjing")[-1] == "✅ 已记录：本周没有要补充的生产事件。", "nothing owed: no reminder"
     # Friday 17:00: published once.
     d.advance_to(at(28, 17))
     # A late answer edits the posted report in place.
@@ -105,6 +113,9 @@ def test_a_whole_week(driver: Driver) -> None:
             ) in stored.messages
     assert stored.entries["okr:O3/机房迁移"][:2] == ("整体进度达到了80%", 80)
     assert "okr:O1/资金安全" not in stored.entries
+    # The incident question's answer is kept as typed and recorded as "nothing to add", never as an item.
+    assert ("chenjing", "message", "无", False, (("create", "无"),)) in stored.messages
+    assert driver.bot.cycle.incident_answers(WEEK) == {"chenjing": "none"}
     # The deleted message stays in history, marked deleted; nothing typed is lost.
     assert ("zhaolei", "message", "资金安全：误发的一条", True,
             (("create", "资金安全：误发的一条"), ("delete", "资金安全：误发的一条"))) in stored.messages
