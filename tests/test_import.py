@@ -109,12 +109,12 @@ WIKI_EDITS = [
     ("    1. 业务：", "    1、业务:"),  # 、 numbering, half-width colon
     ("    2. 银行：", "\t2) 银行："),  # tab indentation, ) numbering
     ("- 【PCI DSS 认证】\n\n", "- 【PCI DSS 认证】\n    \n"),  # a whitespace-only line
-    ("整体进度 45%\n", "整体进度 45%  \n"),  # a hard line break
+    ("整体进度 45%  \n", "整体进度 45%\n"),  # the hard line break's trailing spaces dropped
     ("## 【O2 能力升级】", "## **【O2 能力升级】**"),
     ("1. 交易路由：", "1) 交易路由:"),
     ("- 入金有效成功率：", "-\u00a0入金有效成功率："),  # a non-breaking space
-    ("翻倍\n06/26", "翻倍\n\n06/26"),  # incident lines apart (issue 9's rendering)
-    ("恢复。\n06/27", "恢复。\n\n06/27"),
+    ("翻倍\n\n06/26", "翻倍\n06/26"),  # incident lines run together (before issue 9's rendering)
+    ("恢复。\n\n06/27", "恢复。\n06/27"),
     ("## 收获与反思", "## **收获与反思**"),
 ]
 
@@ -261,7 +261,7 @@ def test_importing_a_changed_file_again_updates_the_week(workdir: Path) -> None:
     (workdir / "w26.md").write_text(text, encoding="utf-8")
     assert invoke("import", "w26.md").exit_code == 0
     changed = text.replace("1. 机房迁移：整体进度达到了80%，预计下周三完成生产验证", "1. 机房迁移：未更新")
-    changed = changed.replace("06/26 14:30 招行代扣通道返回码异常，部分代扣失败，经银行修复后 15:10 恢复。\n", "")
+    changed = changed.replace("06/26 14:30 招行代扣通道返回码异常，部分代扣失败，经银行修复后 15:10 恢复。\n\n", "")
     (workdir / "w26.md").write_text(changed, encoding="utf-8")
     result = invoke("import", "w26.md")
     assert result.exit_code == 0 and "stored 2024-W26" in result.output
@@ -278,7 +278,8 @@ def test_a_section_the_team_file_does_not_know_is_kept_as_the_note_before_it(wor
     assert "unmapped w.md:51: '## 【风险提示】' → kept as the note 系统可用性 · 备注" in result.output, result.output
     assert invoke("import", "w.md").exit_code == 0
     md = invoke("report", "--week", "2024-W26").stdout
-    assert "D级0.5次\n\n## 【风险提示】\n\n- 供应商合同7月到期\n\n## 【生产事件】" in md
+    # kept as the note's text: typed text cannot open a heading in the file, so it is escaped (issue 10)
+    assert "D级0.5次\n\n\\## 【风险提示】\n\n- 供应商合同7月到期\n\n## 【生产事件】" in md
 
 
 def test_a_folder_of_reports_imports_every_week_and_progress_moves_across_them(workdir: Path) -> None:

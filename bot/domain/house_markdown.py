@@ -35,7 +35,8 @@ _BOLD = re.compile(r"^\*\*(.+)\*\*$|^__(.+)__$")
 _BRACKETED = re.compile(r"^【(.+)】$")
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 _CREATED = re.compile(r"^(?:\*\*)?(\S+?)(?:\*\*)?\s*[:：]\s*(.+)$")
-_PROJECT = re.compile(r"^[-*+•]\s+(?:\*\*)?【(.+?)】(?:\*\*)?\s*[:：]?$")
+# `- 【name】`, or in English (whose headings have no brackets) a bare `- name` at the margin of the head.
+_PROJECT = re.compile(r"^[-*+•]\s+(?:\*\*)?(?:【(.+?)】|([^【】:：*]+?))(?:\*\*)?\s*[:：]?$")
 _NUMBERED = re.compile(r"^(\d{1,3})\s*[.、)）]\s*(.*)$")
 _BULLET = re.compile(r"^[-*+•]\s+(.*)$")
 _OKR_TITLE = re.compile(r"^([A-Za-z]{0,4}\d{1,3})\s+(.+)$")
@@ -286,7 +287,7 @@ def _section_kind(title: str, words: Vocabulary) -> tuple[str, str, str]:
         if inner.casefold() in {w.casefold() for w in getattr(words, kind)}:
             return kind, "", ""
     okr = _OKR_TITLE.match(inner)
-    if okr and m:
+    if okr:  # `## 【O1 业务服务】`, or `## O1 Business services` in English
         return "okr", okr.group(1), okr.group(2).strip()
     return "unknown", "", ""
 
@@ -358,7 +359,7 @@ def parse_report(source: str, words: Vocabulary, first_line: int = 1) -> ParsedR
                 reader.project(*current, body)
             else:
                 reader.stray(loose)
-            current, body = (unbold(p.group(1)), n, text), []
+            current, body = (unbold(p.group(1) or p.group(2)), n, text), []
         elif current is not None:
             body.append((n, text))
         else:
