@@ -56,8 +56,9 @@ from bot.services.cycle import WeeklyCycle
 from bot.services.events import DmChannels
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
+from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
-from bot.services.spool import AnswerSpool
+from bot.services.spool import AnswerSpool, Spool
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
 
@@ -97,9 +98,12 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     cycle = WeeklyCycle(ctx)
     inbox = Inbox(ctx, cycle)
-    spool = AnswerSpool(inbox, spool_dir, f"{socket.gethostname()}-{os.getpid()}") if spool_dir else None
+    instance = f"{socket.gethostname()}-{os.getpid()}"
+    spool = AnswerSpool(inbox, spool_dir, instance) if spool_dir else None
+    # The journal spools beside the answer spool, in its own folder: its records are platform payloads.
+    journal = InboundJournal(ctx, store.engine, Spool(spool_dir / "inbound", instance) if spool_dir else None)
     return Bot(ctx=ctx, engine=store.engine, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
-               commands=Commands(ctx, cycle), spool=spool)
+               commands=Commands(ctx, cycle), spool=spool, journal=journal)
 
 
 def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, templates: Path | None = None,
