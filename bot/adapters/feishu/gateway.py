@@ -14,15 +14,19 @@ from typing import Any
 from lark_oapi.core.enum import HttpMethod
 
 from bot.adapters.feishu import cards
-from bot.adapters.feishu.api import OpenApi
+from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.people import People
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person
-from bot.services.chat import ChatError, MessageRef, RenderedReport
+from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 
 PLATFORM = "feishu"
 MESSAGES = "/open-apis/im/v1/messages"
+# PATCH on a card that was recalled (withdrawn by a person, or by a group admin): "230011 The message is
+# recalled" (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch, error codes). The
+# report is then posted again.
+GONE = frozenset({230011})
 
 
 def message_uuid(key: str) -> str:
@@ -59,7 +63,12 @@ class FeishuGateway:
         refs: list[MessageRef] = []
         for n, card in enumerate(new):
             if n < len(posted):
-                self.patch_card(posted[n].message_id, card)
+                try:
+                    self.patch_card(posted[n].message_id, card)
+                except FeishuApiError as exc:
+                    if n == 0 and exc.code in GONE:
+                        raise ChatError(POST_GONE, posted[0].message_id) from None
+                    raise
                 refs.append(posted[n])
             else:
                 key = f"{posted[0].message_id}:{n}:{hashlib.sha256(cards.card_content(card).encode()).hexdigest()}"
