@@ -325,6 +325,7 @@ def check(database_url: str, script: dict[str, list[Op]], acked: set[str], stand
                 counts.deletions_wrong += got[0].deleted_at is None
             elif got[0].text != want:
                 counts.edits_wrong += 1
+    counts.problems += [f"stand-in: {p}" for p in stand_in.problems]
     posts = [m for m in stand_in.messages("C0REPORT")
              if (m.get("metadata") or {}).get("event_type") == "zhoubao_report"]
     counts.posts = len(posts)

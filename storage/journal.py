@@ -32,6 +32,28 @@ class Journal:
             return False
         return True
 
+    def add_many(self, items: Sequence[tuple[str, str, str, str, datetime]]) -> list[bool]:
+        """Insert (platform, key, kind, payload, received_at) entries in one go; for each, whether it is new
+        (False for a key already journaled, or repeated earlier in `items`). Raises IntegrityError when
+        another process journaled one of the keys meanwhile (the caller adds them one by one then)."""
+        keys = {(p, k[:255]) for p, k, _, _, _ in items}
+        known: set[tuple[str, str]] = set()
+        for platform in {p for p, _ in keys}:
+            wanted = [k for p, k in keys if p == platform]
+            known |= {(platform, k) for k in self.s.scalars(select(JournalRow.dedupe_key).where(
+                JournalRow.platform == platform, JournalRow.dedupe_key.in_(wanted)))}
+        out: list[bool] = []
+        for platform, key, kind, payload, at in items:
+            if (platform, key[:255]) in known:
+                out.append(False)
+                continue
+            known.add((platform, key[:255]))
+            self.s.add(JournalRow(platform=platform, dedupe_key=key[:255], kind=kind[:64], payload=payload,
+                                  received_at=at, attempts=0))
+            out.append(True)
+        self.s.flush()
+        return out
+
     def has(self, platform: str, dedupe_key: str) -> bool:
         return self.s.scalars(select(JournalRow.id).where(
             JournalRow.platform == platform, JournalRow.dedupe_key == dedupe_key[:255])).first() is not None

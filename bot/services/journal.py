@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.services.context import Context
 from bot.services.spool import Record, Spool
@@ -51,8 +52,18 @@ class Entry:
 Handler = Callable[[Entry], None]
 
 
-class UnknownPlatform(Exception):
-    pass
+@dataclass
+class _Pending:
+    """One `record` call waiting for its batch to be written."""
+
+    platform: str
+    key: str
+    kind: str
+    payload: str
+    at: datetime
+    done: bool = False
+    new: bool = False
+    error: Exception | None = None
 
 
 class InboundJournal:
@@ -66,7 +77,10 @@ class InboundJournal:
         self._idle = threading.Condition()
         self._busy = False
         self._spooled = spool.pending() > 0 if spool is not None else False
-        self._order = threading.Lock()  # spool-or-table decision and the spool drain, one at a time
+        self._order = threading.Lock()  # spooling and the spool drain, one at a time
+        self._writer = threading.Condition()  # group commit: one writer at a time, the others wait
+        self._queue: list[_Pending] = []
+        self._writing = False
         self._thread: threading.Thread | None = None
 
     # ----- the ack path --------------------------------------------------------------
@@ -75,28 +89,70 @@ class InboundJournal:
         """Make `payload` durable; True when it is new, False for a redelivery of a journaled key.
 
         With the database down it goes to the spool (True); without a spool DatabaseUnavailable is
-        raised, so the adapter answers the platform with an error and the platform redelivers."""
-        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        at = self.ctx.now()
-        with self._order:
-            if not self._spooled:
+        raised, so the adapter answers the platform with an error and the platform redelivers.
+
+        Concurrent calls are committed together (group commit): the first caller writes everything
+        queued so far in one transaction while the others wait for it, so a burst of acks costs a few
+        commits, not one each, and they reach the journal in the order they arrived."""
+        item = _Pending(platform, key, kind, json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                        self.ctx.now())
+        with self._writer:
+            self._queue.append(item)
+            while not item.done:
+                if self._writing:
+                    self._writer.wait()
+                    continue
+                self._writing = True
+                batch, self._queue = self._queue, []
+                self._writer.release()
+                try:
+                    self._write(batch)
+                finally:
+                    self._writer.acquire()
+                    self._writing = False
+                    self._writer.notify_all()
+        if item.error is not None:
+            raise item.error
+        self._wake.set()
+        return item.new
+
+    def _write(self, batch: list[_Pending]) -> None:
+        """Journal (or spool) one batch; every item ends done, with `new` or `error` set."""
+        try:
+            self._store(batch)
+        except Exception as exc:  # handed to each waiting ack path (it answers the platform 5xx)
+            for i in batch:
+                i.error = exc
+        finally:
+            for i in batch:  # only now: a waiting ack path must not answer before its entry is durable
+                i.done = True
+
+    def _store(self, batch: list[_Pending]) -> None:
+        if not self._spooled:
+            try:
                 try:
                     with transaction(self.ctx.db) as s:
-                        new = Journal(s).add(platform, key, kind, text, at)
-                except DatabaseUnavailable:
-                    if self.spool is None:
-                        raise
-                    log.warning("database away: inbound payload spooled",
-                                extra={"platform": platform, "kind": kind, "key": key})
-                else:
-                    self._wake.set()
-                    return new
-            assert self.spool is not None
-            self.spool.keep({"platform": platform, "key": key, "kind": kind, "payload": text,
-                             "received_at": at.isoformat()})
+                        news = Journal(s).add_many([(i.platform, i.key, i.kind, i.payload, i.at) for i in batch])
+                except IntegrityError:  # another process journaled one of these meanwhile: one by one
+                    news = []
+                    for i in batch:
+                        with transaction(self.ctx.db) as s:
+                            news.append(Journal(s).add(i.platform, i.key, i.kind, i.payload, i.at))
+            except DatabaseUnavailable:
+                if self.spool is None:
+                    raise
+                log.warning("database away: inbound payloads spooled", extra={"count": len(batch)})
+            else:
+                for i, new in zip(batch, news, strict=True):
+                    i.new = new
+                return
+        assert self.spool is not None
+        with self._order:
+            self.spool.keep_many([{"platform": i.platform, "key": i.key, "kind": i.kind, "payload": i.payload,
+                                   "received_at": i.at.isoformat()} for i in batch])
             self._spooled = True
-        self._wake.set()
-        return True
+        for i in batch:
+            i.new = True
 
     def register(self, platform: str, handler: Handler) -> None:
         """The adapter's translation of its platform's payloads into core calls."""

@@ -46,11 +46,15 @@ class Spool:
 
     def keep(self, record: Record) -> None:
         """Append one record; on return it is on disk (fsync'd)."""
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        self.keep_many([record])
+
+    def keep_many(self, records: list[Record]) -> None:
+        """Append records in order with one fsync; on return they are on disk."""
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.path, "a", encoding="utf-8") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(line)
+            f.write(lines)
             f.flush()
             os.fsync(f.fileno())
 
