@@ -32,12 +32,14 @@ from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.adapters.feishu import transports as feishu
 from bot.adapters.feishu.api import OpenApi
 from bot.adapters.feishu.config import FeishuSettings
-from bot.adapters.feishu.events import FeishuEvents, Runner, background_runner
+from bot.adapters.feishu.events import FeishuEvents, InlineRunner, Runner
 from bot.adapters.feishu.gateway import FeishuGateway
+from bot.adapters.feishu.intake import FeishuIntake
 from bot.adapters.feishu.people import People
 from bot.adapters.slack import transports as slack
-from bot.adapters.slack.app import Workers, build_app
+from bot.adapters.slack.app import build_app
 from bot.adapters.slack.gateway import SlackGateway, make_client
+from bot.adapters.slack.intake import JournalWork, SlackIntake
 from bot.adapters.slack.limits import Pacer
 from bot.adapters.web import build_dashboard
 from bot.adapters.web.config import DashboardConfig
@@ -130,7 +132,8 @@ class Connector(Protocol):
 class SlackParts:
     gateway: SlackGateway
     app: App
-    workers: Workers  # where acked work runs; drained on shutdown
+    workers: JournalWork  # runs the listeners on the journal's worker; `wait_idle` = all acked work done
+    intake: SlackIntake  # the ack path: journaled before Slack is answered
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class FeishuParts:
     gateway: FeishuGateway
     events: FeishuEvents
     runner: Runner
+    intake: FeishuIntake  # the ack path: journaled before Feishu is answered
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,12 @@ class Overrides:
     """What a test or bench supplies instead of what the root builds for production (the defaults)."""
 
     pacer: Pacer | None = None
-    workers: Workers | None = None
     token_verification: bool = True  # Bolt's auth.test on the first request
-    socket_mode: Callable[[App, str], Connector] | None = None
+    socket_mode: Callable[[SlackIntake, str], Connector] | None = None
     feishu_api: OpenApi | None = None
     feishu_runner: Runner | None = None
     feishu_bot_open_id: str | None = None  # known already: no bot-info call at start
-    long_connection: Callable[[FeishuSettings, FeishuEvents], Connector] | None = None
+    long_connection: Callable[[FeishuSettings, FeishuIntake], Connector] | None = None
     scheduler: SchedulerOptions | None = None
     console_out: TextIO | None = None
     templates: Path | None = None
@@ -174,13 +177,18 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
-    workers = o.workers or Workers()
+    assert bot.journal is not None
+    # Every request is journaled before Slack is answered; the journal's worker runs the listeners.
+    workers = JournalWork(bot.journal)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = build_app(bot, gateway, signing_secret=secret, workers=workers, token_verification=o.token_verification)
+    intake = SlackIntake(bot.journal, app, secret, work=workers)
+    parts = SlackParts(gateway, app, workers, intake)
     if settings.slack_app_token is not None:
-        connector = (o.socket_mode or slack.socket_mode)(app, settings.slack_app_token.get_secret_value())
-        return bot, SlackParts(gateway, app, workers), connector, {}
-    return bot, SlackParts(gateway, app, workers), None, {slack.EVENTS_PATH: slack.http_endpoint(app)}
+        token = settings.slack_app_token.get_secret_value()
+        connect = o.socket_mode or (lambda i, t: slack.socket_mode(i, t, client))
+        return bot, parts, connect(intake, token), {}
+    return bot, parts, None, {slack.EVENTS_PATH: slack.http_endpoint(intake)}
 
 
 def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
@@ -193,14 +201,17 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     gateway = FeishuGateway(api, People(api, team))
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
-    runner = o.feishu_runner or background_runner()
+    # The journal's worker runs the events, one at a time in arrival order: no runner of their own.
+    runner = o.feishu_runner or InlineRunner()
     events = FeishuEvents(bot, gateway, runner=runner, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
-    parts = FeishuParts(api, gateway, events, runner)
+    assert bot.journal is not None
+    intake = FeishuIntake(bot.journal, events, gateway)
+    parts = FeishuParts(api, gateway, events, runner, intake)
     if http_mode:
-        endpoint = feishu.http_endpoint(events, keys, lambda: clock().timestamp())
+        endpoint = feishu.http_endpoint(intake, keys, lambda: clock().timestamp())
         return bot, parts, None, {feishu.EVENTS_PATH: endpoint}
-    connect = o.long_connection or (lambda s, e: feishu.LongConnection(feishu.ws_client(s, e)))
-    return bot, parts, connect(settings, events), {}
+    connect = o.long_connection or (lambda s, i: feishu.LongConnection(feishu.ws_client(s, i)))
+    return bot, parts, connect(settings, intake), {}
 
 
 # ----- the whole process ----------------------------------------------------------------------------
@@ -227,6 +238,8 @@ class Runtime:
             self.scheduler.start()
         if self.bot.spool is not None:
             self.bot.spool.start()
+        if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
+            self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
             self.connector.connect()
 
@@ -238,9 +251,9 @@ class Runtime:
         self._stopped.set()
         if self.connector is not None:
             self.connector.close()
-        if isinstance(self.platform, SlackParts):
-            self.platform.workers.shutdown(wait=True)
-        elif isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
+        if self.bot.journal is not None:
+            self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
+        if isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
             self.platform.runner.shutdown(wait=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)

@@ -239,6 +239,8 @@ class InboundJournal:
     def start(self, poll: float = 1.0) -> None:
         """Process in the background until `stop()`: at once (what a previous run left), on every
         `record`, and every `poll` seconds (a retry, the database back, leadership taken over)."""
+        self._stop.clear()
+
         def loop() -> None:
             while not self._stop.is_set():
                 with self._idle:

@@ -35,7 +35,7 @@ def test_a_publish_that_finally_fails_is_told_to_the_editor(world: World) -> Non
     with pytest.raises(ChatError):
         world.bot.cycle.publish(WEEK, world.clock.now)
     told = [t for t in _told(world, "zhangwei") if "feishu_230002" in t]
-    assert len(told) == 1 and "2024-W26" in told[0]
+    assert len(told) == 1 and "im.message.create" in told[0]
     assert _reports(world) == []
 
 

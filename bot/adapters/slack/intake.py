@@ -18,8 +18,8 @@ Keys:
 - an edit: `edit:<channel>:<ts>:<edited.ts>`; a deletion: `delete:<channel>:<deleted_ts>`;
 - any other event: `event:<event_id>` (a retry carries the same `event_id` with X-Slack-Retry-Num,
   https://api.slack.com/apis/events-api#retries);
-- a slash command, a button, a form: `<type>:<trigger_id>` — Slack does not retry them, and each
-  invocation has its own trigger_id (https://api.slack.com/interactivity/handling#modal_responses).
+- a slash command, a button, a form: `<type>:[<user>:]<trigger_id>[:<action_ts>]` — Slack does not retry
+  them, and each invocation has its own trigger_id (https://api.slack.com/interactivity/handling#modal_responses).
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -96,14 +98,16 @@ def classify(body: Any) -> Kind:
         actions = body.get("actions")
         if not isinstance(actions, list) or not actions or not all(isinstance(a, Mapping) for a in actions):
             raise Malformed("actions is not a list of objects")
-        _mapping(body.get("user"), "user")
-        return Kind(f"block_actions:{_text(body.get('trigger_id'), 'trigger_id')}", "block_actions")
+        user = _mapping(body.get("user"), "user").get("id")
+        action_ts = actions[0].get("action_ts") or ""
+        return Kind(f"block_actions:{user}:{_text(body.get('trigger_id'), 'trigger_id')}:{action_ts}",
+                    "block_actions")
     if kind == "view_submission":
         view = _mapping(body.get("view"), "view")
         _text(view.get("type"), "view.type")
-        _mapping(body.get("user"), "user")
+        user = _mapping(body.get("user"), "user").get("id")
         ref = body.get("trigger_id") or view.get("id")
-        return Kind(f"view_submission:{_text(ref, 'trigger_id')}", "view_submission")
+        return Kind(f"view_submission:{user}:{_text(ref, 'trigger_id')}", "view_submission")
     raise Malformed(f"unknown request type {str(kind)[:40]!r}")
 
 
@@ -136,12 +140,45 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         raise Malformed("the body is not valid JSON") from None
 
 
+class JournalWork:
+    """The Bolt listeners' runner when the journal drives them: the work runs at once, on the journal's
+    worker thread. Bolt answers 500 for a listener that raises, so an outage is caught here and handed
+    to `SlackIntake.replay`, which raises it to the journal (it retries when the database is back)."""
+
+    def __init__(self, journal: InboundJournal) -> None:
+        self.journal = journal
+        self._outage = threading.local()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except DatabaseUnavailable as exc:
+            self._outage.exc = exc
+            future.set_exception(exc)
+        return future
+
+    def outage(self) -> DatabaseUnavailable | None:
+        """The outage the last dispatch on this thread ran into, if any (and forget it)."""
+        exc: DatabaseUnavailable | None = getattr(self._outage, "exc", None)
+        self._outage.exc = None
+        return exc
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until every acknowledged request has been processed (tests, benches)."""
+        return self.journal.wait_idle(timeout)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Nothing of its own to stop: the journal's worker is stopped by the runtime."""
+
+
 class SlackIntake:
     def __init__(self, journal: InboundJournal, app: App, signing_secret: str | None, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 work: JournalWork | None = None, clock: Callable[[], float] = time.time) -> None:
         self.journal = journal
         self.app = app
         self.secret = signing_secret
+        self.work = work
         self.clock = clock
         journal.register(PLATFORM, self.replay)
 
@@ -187,6 +224,9 @@ class SlackIntake:
     def replay(self, entry: Entry) -> None:
         """Process one journaled request through the Bolt app's listeners."""
         response = self.app.dispatch(BoltRequest(body=dict(entry.payload), mode="socket_mode"))
+        outage = self.work.outage() if self.work is not None else None
+        if outage is not None:
+            raise outage
         if response.status >= 500:
             raise RuntimeError(f"bolt answered {response.status}: {response.body[:200]}")
 
