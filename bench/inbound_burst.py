@@ -5,8 +5,9 @@ answered through the inbound journal — all acknowledged, 200 stored, ack p50/p
     .venv/bin/python -m bench.inbound_burst [--distinct 200] [--duplicates 50] [--rounds 2]
 
 Targets: 250 acknowledged, 200 stored, journal ack p99 ≤ 3 s, and ≤ 1.3× the pre-journal p99 at 200
-concurrent. Both paths are served by the same kind of server here (the standard library's threaded
-one, listen backlog 2048 as uvicorn's); the Starlette/uvicorn app is on another branch.
+concurrent. The journal path is the runtime's own HTTP app (`compose`: Starlette on uvicorn, listen
+backlog 2048); the pre-journal path is the endpoint as it was before the journal (Bolt's dispatch with
+the listeners queueing on `Workers`; `FeishuEvents` queueing on a thread), on the same server.
 """
 
 from __future__ import annotations
@@ -27,29 +28,30 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from sqlalchemy import func, select
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.chaos_proc import Inline  # noqa: E402
 from bot.adapters.feishu.api import Limits, OpenApi  # noqa: E402
-from bot.adapters.feishu.envelope import Keys  # noqa: E402
-from bot.adapters.feishu.events import FeishuEvents, InlineRunner, background_runner  # noqa: E402
-from bot.adapters.feishu.gateway import FeishuGateway  # noqa: E402
-from bot.adapters.feishu.intake import FeishuIntake  # noqa: E402
-from bot.adapters.feishu.people import People  # noqa: E402
-from bot.adapters.feishu.transports import wsgi_app as feishu_wsgi  # noqa: E402
+from bot.adapters.feishu.envelope import Keys, open_callback  # noqa: E402
+from bot.adapters.feishu.events import FeishuEvents, background_runner  # noqa: E402
 from bot.adapters.slack.app import Workers, build_app  # noqa: E402
-from bot.adapters.slack.gateway import SlackGateway, make_client  # noqa: E402
-from bot.adapters.slack.intake import SlackIntake  # noqa: E402
+from bot.adapters.slack.gateway import SlackGateway  # noqa: E402
 from bot.adapters.slack.limits import Pacer  # noqa: E402
-from bot.adapters.slack.transports import wsgi_app as slack_wsgi  # noqa: E402
 from bot.domain.team import Team  # noqa: E402
-from bot.runtime.composition import build_bot  # noqa: E402
+from bot.runtime.composition import FeishuParts, HttpThread, Overrides, Runtime, bind, compose  # noqa: E402
+from bot.runtime.settings import Settings  # noqa: E402
 from bot.runtime.team_file import load_team  # noqa: E402
 from bot.services.bot import Bot  # noqa: E402
 from storage.models import AnswerMessageRow  # noqa: E402
@@ -59,45 +61,33 @@ from tests.feishu.openapi import OpenApiStandIn  # noqa: E402
 SECRET = "burst-secret"
 TEAM = Path(__file__).resolve().parent.parent / "bot" / "examples" / "team.yaml"
 KEYS = Keys(payloads.TOKEN, payloads.ENCRYPT_KEY)
-BACKLOG = 2048  # uvicorn's default listen backlog (uvicorn/config.py `backlog: int = 2048`)
-
-Handle = Callable[[bytes, dict[str, str]], tuple[int, bytes]]
 
 
-def serve(handle: Handle) -> tuple[str, ThreadingHTTPServer]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, data = handle(raw, {k.lower(): v for k, v in self.headers.items()})
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    ThreadingHTTPServer.request_queue_size = BACKLOG
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}", server
+def serve(app: Starlette) -> tuple[str, HttpThread]:
+    """uvicorn on a loopback port with the runtime's listen backlog (`composition.bind`: 2048)."""
+    sock = bind(0, "127.0.0.1")
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", HttpThread(app, sock)
 
 
-def wsgi_handle(app: Any) -> Handle:
-    """A WSGI app (the pre-journal transports) behind the same server."""
-    def handle(raw: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        import io
-        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": headers.pop(":path"), "CONTENT_LENGTH": str(len(raw)),
-                   "CONTENT_TYPE": headers.get("content-type", ""), "wsgi.input": io.BytesIO(raw), "QUERY_STRING": ""}
-        environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
-        status: list[str] = []
-        body = b"".join(app(environ, lambda s, h: status.append(s)))
-        return int(status[0].split()[0]), body
-    return handle
+def pre_journal_slack(app: App) -> Starlette:
+    """POST /slack/events as it was before the journal: Bolt acks, the listeners queue their work."""
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(response)
+    return Starlette(routes=[Route("/slack/events", endpoint, methods=["POST"])])
+
+
+def pre_journal_feishu(events: FeishuEvents) -> Starlette:
+    """POST /feishu/events as it was before the journal: opened, then dispatched to a queueing runner."""
+    def handle(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+        return events.dispatch(open_callback(body, headers, KEYS, time.time())) or {"msg": "success"}
+
+    async def endpoint(request: Request) -> Response:
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return JSONResponse(await run_in_threadpool(handle, body, headers))
+    return Starlette(routes=[Route("/feishu/events", endpoint, methods=["POST"])])
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, float]:
@@ -165,25 +155,26 @@ def slack_send(url: str, body: bytes) -> tuple[bool, float]:
                             "X-Slack-Signature": sig})
 
 
-def slack_bot(team: Team, api: str, db: str) -> tuple[Bot, SlackGateway]:
-    gateway = SlackGateway(make_client("xoxb-bench", api), team, pacer=Pacer(scale=1000))
-    return build_bot(team, gateway, lambda: datetime.now(team.zone), database_url=db), gateway
+def slack_runtime(team: Team, api: str, db: str, spool: Path) -> Runtime:
+    settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-bench"),  # type: ignore[call-arg]
+                        slack_signing_secret=SecretStr(SECRET), slack_api_url=api, database_url=db, spool_dir=spool)
+    return compose(settings, team, clock=lambda: datetime.now(team.zone),
+                   overrides=Overrides(pacer=Pacer(scale=1000), token_verification=False))
+
+
+def fresh_slack(team: Team, distinct: int, r: int) -> list[bytes]:
+    return [b.replace(b'"Ev', f'"R{r}Ev'.encode()).replace(b'.0', f'.{r + 1}'.encode(), 1)
+            for b in slack_events(team, distinct)]
 
 
 def slack(team: Team, api: str, tmp: Path, distinct: int, duplicates: int, rounds: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    # The journal path: 200 distinct + 50 duplicates at once.
-    bot, gateway = slack_bot(team, api, f"sqlite:///{tmp}/slack-journal.db")
-    app = build_app(bot, gateway, signing_secret=SECRET, workers=Inline(), token_verification=False)  # type: ignore[arg-type]
+    runtime = slack_runtime(team, api, f"sqlite:///{tmp}/slack-journal.db", tmp / "spool-s")
+    bot = runtime.bot
     assert bot.journal is not None
-    intake = SlackIntake(bot.journal, app, SECRET)
     bot.journal.start(poll=0.1)
-
-    def journal_handle(raw: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        status, body = intake.http(raw, headers)
-        return status, json.dumps(body).encode() if body is not None else b""
-
-    url, server = serve(journal_handle)
+    url, server = serve(runtime.http)
+    url += "/slack/events"
     events = slack_events(team, distinct)
     order = list(range(distinct)) + list(range(duplicates))
     acked, times = burst(lambda i: slack_send(url, events[order[i]]), list(range(len(order))))
@@ -191,26 +182,28 @@ def slack(team: Team, api: str, tmp: Path, distinct: int, duplicates: int, round
     results["burst"] = (acked, len(order), stored(bot), times)
     journal_p99: list[float] = []
     for r in range(rounds):  # 200 concurrent, fresh events each round
-        fresh = slack_events(team, distinct)
-        fresh = [b.replace(b'"Ev', f'"R{r}Ev'.encode()).replace(b'.0', f'.{r + 1}'.encode(), 1) for b in fresh]
+        fresh = fresh_slack(team, distinct, r)
         _, t = burst(lambda i, fresh=fresh: slack_send(url, fresh[i]), list(range(distinct)))
         journal_p99.append(pct(t, 99))
-    bot.journal.stop()
-    server.shutdown()
-    # The pre-journal path: Bolt acks, the work waits in memory.
-    old_bot, old_gateway = slack_bot(team, api, f"sqlite:///{tmp}/slack-old.db")
+        bot.journal.wait_idle(600)
+    server.stop()
+    runtime.stop()
+    # The pre-journal path, on the same server.
+    old = slack_runtime(team, api, f"sqlite:///{tmp}/slack-old.db", tmp / "spool-o")
     workers = Workers()
-    old_app = build_app(old_bot, old_gateway, signing_secret=SECRET, workers=workers, token_verification=False)
-    wsgi = wsgi_handle(slack_wsgi(old_app))
-    old_url, old_server = serve(lambda raw, h: wsgi(raw, {**h, ":path": "/slack/events"}))
+    assert isinstance(old.platform.gateway, SlackGateway)  # type: ignore[union-attr]
+    old_app = build_app(old.bot, old.platform.gateway, signing_secret=SECRET, workers=workers,  # type: ignore[union-attr]
+                        token_verification=False)
+    old_url, old_server = serve(pre_journal_slack(old_app))
+    old_url += "/slack/events"
     old_p99: list[float] = []
     for r in range(rounds):
-        fresh = slack_events(team, distinct)
-        fresh = [b.replace(b'"Ev', f'"R{r}Ev'.encode()).replace(b'.0', f'.{r + 1}'.encode(), 1) for b in fresh]
+        fresh = fresh_slack(team, distinct, r)
         _, t = burst(lambda i, fresh=fresh: slack_send(old_url, fresh[i]), list(range(distinct)))
         old_p99.append(pct(t, 99))
         workers.wait_idle(600)
-    old_server.shutdown()
+    old_server.stop()
+    old.stop()
     results["p99"] = (statistics.median(journal_p99), statistics.median(old_p99))
     return results
 
@@ -230,26 +223,25 @@ def feishu_send(url: str, payload: dict[str, Any]) -> tuple[bool, float]:
     return post(url + "/feishu/events", body, {"Content-Type": "application/json", **headers})
 
 
+def feishu_runtime(team: Team, standin: OpenApiStandIn, db: str, spool: Path) -> Runtime:
+    settings = Settings(_env_file=None, feishu_app_id=payloads.APP_ID,  # type: ignore[call-arg]
+                        feishu_app_secret=SecretStr("secret"), feishu_event_mode="http",
+                        feishu_verification_token=SecretStr(payloads.TOKEN),
+                        feishu_encrypt_key=SecretStr(payloads.ENCRYPT_KEY), feishu_domain=standin.url,
+                        database_url=db, spool_dir=spool)
+    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000))
+    return compose(settings, team, clock=lambda: datetime.now(team.zone),
+                   overrides=Overrides(feishu_api=api, feishu_bot_open_id=standin.bot_open_id))
+
+
 def feishu(team: Team, standin: OpenApiStandIn, tmp: Path, distinct: int, duplicates: int,
            rounds: int) -> dict[str, Any]:
     results: dict[str, Any] = {}
-
-    def make(db: str, runner: Any) -> tuple[Bot, FeishuGateway, FeishuEvents]:
-        api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000))
-        gateway = FeishuGateway(api, People(api, team))
-        bot = build_bot(team, gateway, lambda: datetime.now(team.zone), database_url=db)
-        return bot, gateway, FeishuEvents(bot, gateway, runner=runner, bot_open_id=standin.bot_open_id)
-
-    bot, gateway, events = make(f"sqlite:///{tmp}/feishu-journal.db", InlineRunner())
+    runtime = feishu_runtime(team, standin, f"sqlite:///{tmp}/feishu-journal.db", tmp / "spool-fj")
+    bot = runtime.bot
     assert bot.journal is not None
-    intake = FeishuIntake(bot.journal, events, gateway)
     bot.journal.start(poll=0.1)
-
-    def journal_handle(raw: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        status, body = intake.http(raw, headers, KEYS, time.time())
-        return status, json.dumps(body).encode()
-
-    url, server = serve(journal_handle)
+    url, server = serve(runtime.http)
     now = datetime.now(team.zone)
     evs = feishu_events(team, distinct, "b", now)
     order = list(range(distinct)) + list(range(duplicates))
@@ -261,18 +253,22 @@ def feishu(team: Team, standin: OpenApiStandIn, tmp: Path, distinct: int, duplic
         fresh = feishu_events(team, distinct, f"j{r}", now)
         _, t = burst(lambda i, fresh=fresh: feishu_send(url, fresh[i]), list(range(distinct)))
         journal_p99.append(pct(t, 99))
-    bot.journal.stop()
-    server.shutdown()
-    old_bot, _, old_events = make(f"sqlite:///{tmp}/feishu-old.db", background_runner())
-    wsgi = wsgi_handle(feishu_wsgi(old_events, KEYS))
-    old_url, old_server = serve(lambda raw, h: wsgi(raw, {**h, ":path": "/feishu/events"}))
+        bot.journal.wait_idle(600)
+    server.stop()
+    runtime.stop()
+    old = feishu_runtime(team, standin, f"sqlite:///{tmp}/feishu-old.db", tmp / "spool-fo")
+    assert isinstance(old.platform, FeishuParts)
+    old_events = FeishuEvents(old.bot, old.platform.gateway, runner=background_runner(),
+                              bot_open_id=standin.bot_open_id)
+    old_url, old_server = serve(pre_journal_feishu(old_events))
     old_p99 = []
     for r in range(rounds):
         fresh = feishu_events(team, distinct, f"o{r}", now)
         _, t = burst(lambda i, fresh=fresh: feishu_send(old_url, fresh[i]), list(range(distinct)))
         old_p99.append(pct(t, 99))
-        wait_for(lambda r=r: stored(old_bot) >= distinct * (r + 1), 600)
-    old_server.shutdown()
+        wait_for(lambda r=r: stored(old.bot) >= distinct * (r + 1), 600)
+    old_server.stop()
+    old.stop()
     results["p99"] = (statistics.median(journal_p99), statistics.median(old_p99))
     return results
 
