@@ -60,6 +60,7 @@ from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
+from bot.services.outbox import Outbox
 from bot.services.spool import AnswerSpool, Spool
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
@@ -174,12 +175,14 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise ValueError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics)
+    outbox = Outbox()  # answers leave per channel, paced, apart from the journal's worker
+    gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics,
+                           outbox=outbox)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
     assert bot.journal is not None
     # Every request is journaled before Slack is answered; the journal's worker runs the listeners.
-    workers = JournalWork(bot.journal)
+    workers = JournalWork(bot.journal, outbox)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = build_app(bot, gateway, signing_secret=secret, workers=workers, token_verification=o.token_verification)
     intake = SlackIntake(bot.journal, app, secret, work=workers)
@@ -198,7 +201,7 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     if http_mode and not (keys.verification_token and keys.encrypt_key):
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
-    gateway = FeishuGateway(api, People(api, team))
+    gateway = FeishuGateway(api, People(api, team), outbox=Outbox())
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
     # The journal's worker runs the events, one at a time in arrival order: no runner of their own.
@@ -253,6 +256,8 @@ class Runtime:
             self.connector.close()
         if self.bot.journal is not None:
             self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
+        if isinstance(self.platform, SlackParts | FeishuParts) and self.platform.gateway.outbox is not None:
+            self.platform.gateway.outbox.stop()  # the answers already queued go out
         if isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
             self.platform.runner.shutdown(wait=True)
         if self.scheduler is not None:

@@ -66,6 +66,7 @@ class World:
     def settle(self) -> None:
         """Wait until the journal's worker has processed everything acknowledged so far."""
         assert self.bot.journal is not None and self.bot.journal.wait_idle(15)
+        assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(15)  # and its answers are sent
 
     def prompt_to(self, person_id: str) -> Any:
         cards = [m for m in self.standin.sent(to=open_id_of(person_id), msg_type="interactive")

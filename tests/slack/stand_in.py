@@ -57,6 +57,7 @@ class SlackStandIn:
     history: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # channel -> ts -> message
     rate_limited: int = 0
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
+    hold: threading.Event | None = None  # when given, chat.postMessage waits for it (a Slack that holds back)
     scopes: str = ("channels:history,chat:write,commands,files:write,groups:history,im:history,im:write,users:read,"
                    "users:read.email")
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -147,6 +148,8 @@ class SlackStandIn:
         method = parsed.path.rsplit("/", 1)[-1]
         if self.delay:
             time.sleep(self.delay)
+        if self.hold is not None and method == "chat.postMessage":
+            self.hold.wait(30)
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))
             fault = self._fault(method)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -191,3 +192,20 @@ def test_what_was_acknowledged_is_processed_after_a_restart(team: Team, stand_in
         second.bot.journal.stop()
     assert _stored(second.bot) == [f"DZHOUJIE:{base}.{n:06d}" for n in range(5)]
     assert all(r.processed_at is not None for r in _journal(second.bot))
+
+
+def test_storing_a_burst_does_not_wait_for_the_replies(workspace: Any) -> None:
+    """Inbound never waits behind outbound: with Slack holding back every chat.postMessage, a burst
+    from one person is stored in full; the answers follow once Slack lets them through."""
+    ws = workspace
+    ws.slack.hold = threading.Event()
+    try:
+        base = int(time.time())
+        for n in range(20):
+            ws.dm("zhoujie", f"机房迁移：进度 {n}%", ts=f"{base}.{n:06d}")
+        assert ws.bot.journal.wait_idle(15)  # all processed while no reply could be sent
+        assert len(_stored(ws.bot)) == 20 and ws.replies_to("zhoujie") == []
+    finally:
+        ws.slack.hold.set()
+    ws.settle()
+    assert len(ws.replies_to("zhoujie")) == 20

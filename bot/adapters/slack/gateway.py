@@ -23,6 +23,7 @@ from bot.domain.report import Report
 from bot.domain.team import Person, Team
 from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.metrics import NO_METRICS, Metrics
+from bot.services.outbox import Outbox
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
@@ -57,8 +58,9 @@ class SlackGateway:
     platform = PLATFORM
 
     def __init__(self, client: WebClient, team: Team, *, dm_store: DmStore | None = None,
-                 pacer: Pacer | None = None, metrics: Metrics = NO_METRICS) -> None:
+                 pacer: Pacer | None = None, metrics: Metrics = NO_METRICS, outbox: Outbox | None = None) -> None:
         self.client = client
+        self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
         self.team = team
         self.dm_store = dm_store
         self.pacer = pacer or Pacer()
@@ -274,16 +276,26 @@ class SlackGateway:
 
     # ----- what the listeners need -------------------------------------------------------------------------
 
-    def reply(self, channel: str, text: str, thread_ts: str | None = None) -> MessageRef:
-        """A short private answer in a DM (in the thread the person wrote in, if any)."""
-        return self._post(channel, blocks.escape(text), thread_ts=thread_ts)
+    def _answer(self, key: str, send: Callable[[], object], what: str) -> None:
+        """Send an answer now, or queue it on the outbox (one ordered line per channel)."""
+        if self.outbox is None:
+            send()
+        else:
+            self.outbox.send(key, send, what)
 
-    def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> MessageRef:
-        person_id = self.person_for(user_id)
-        person = self.team.person_by_id.get(person_id or "")
-        channel = self.dm_channel(person) if person else \
-            self._call("conversations.open", users=user_id)["channel"]["id"]
-        return self._post(channel, blocks.escape(text), block_list)
+    def reply(self, channel: str, text: str, thread_ts: str | None = None) -> None:
+        """A short private answer in a DM (in the thread the person wrote in, if any)."""
+        self._answer(channel, lambda: self._post(channel, blocks.escape(text), thread_ts=thread_ts), "reply")
+
+    def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> None:
+        def send() -> None:
+            person_id = self.person_for(user_id)
+            person = self.team.person_by_id.get(person_id or "")
+            channel = self.dm_channel(person) if person else \
+                self._call("conversations.open", users=user_id)["channel"]["id"]
+            self._post(channel, blocks.escape(text), block_list)
+
+        self._answer(f"user:{user_id}", send, "dm")
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         self._call("views.open", trigger_id=trigger_id, view=view)
@@ -300,9 +312,13 @@ class SlackGateway:
         body: dict[str, Any] = {"response_type": "ephemeral", "text": blocks.escape(text)[:39_000]}
         if block_list:
             body["blocks"] = block_list
-        result = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers).send_dict(body)
-        if result.status_code != 200:
-            log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+
+        def send() -> None:
+            result = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers).send_dict(body)
+            if result.status_code != 200:
+                log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+
+        self._answer(response_url, send, "response_url")
 
 
 def _title(rendered: RenderedReport) -> str:

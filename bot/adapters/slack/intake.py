@@ -40,6 +40,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from bot.services.journal import Entry, InboundJournal
+from bot.services.outbox import Outbox
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.slack.intake")
@@ -145,8 +146,9 @@ class JournalWork:
     worker thread. Bolt answers 500 for a listener that raises, so an outage is caught here and handed
     to `SlackIntake.replay`, which raises it to the journal (it retries when the database is back)."""
 
-    def __init__(self, journal: InboundJournal) -> None:
+    def __init__(self, journal: InboundJournal, outbox: Outbox | None = None) -> None:
         self.journal = journal
+        self.outbox = outbox
         self._outage = threading.local()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -165,8 +167,8 @@ class JournalWork:
         return exc
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Until every acknowledged request has been processed (tests, benches)."""
-        return self.journal.wait_idle(timeout)
+        """Until every acknowledged request has been processed and its answers sent (tests, benches)."""
+        return self.journal.wait_idle(timeout) and (self.outbox is None or self.outbox.wait_idle(timeout))
 
     def shutdown(self, wait: bool = True) -> None:
         """Nothing of its own to stop: the journal's worker is stopped by the runtime."""
