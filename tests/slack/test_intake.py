@@ -209,3 +209,21 @@ def test_storing_a_burst_does_not_wait_for_the_replies(workspace: Any) -> None:
         ws.slack.hold.set()
     ws.settle()
     assert len(ws.replies_to("zhoujie")) == 20
+
+
+@pytest.mark.parametrize(("length", "sent", "status"), [("1000", b"{}", b"408"), ("-1", b"{}", b"400")],
+                         ids=["Content-Length larger than the body", "negative Content-Length"])
+def test_a_lying_content_length_cannot_hold_the_request(workspace: Any, monkeypatch: pytest.MonkeyPatch,
+                                                         length: str, sent: bytes, status: bytes) -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    from bot.adapters.slack import transports
+
+    monkeypatch.setattr(transports, "READ_TIMEOUT", 0.3)  # production waits 10 s for the rest of a body
+    where = urlparse(workspace.base)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: " + length.encode() + b"\r\n\r\n" + sent)
+        answer = conn.recv(200)
+    assert answer.split(b" ")[1] == status, answer
