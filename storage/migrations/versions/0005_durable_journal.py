@@ -1,7 +1,7 @@
 """inbound journal: every platform payload stored before the ack, processed once in arrival order
 
-Revision ID: 0003_durable
-Revises: 0003_web
+Revision ID: 0005_durable
+Revises: 0004_incq
 Create Date: 2026-11-27
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_durable'
-down_revision: str | None = '0003_web'  # chained after the dashboard's, so there is one head
+revision: str = '0005_durable'
+down_revision: str | None = '0004_incq'  # chained after the others on main, so there is one head
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
