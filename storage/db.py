@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -116,6 +117,33 @@ def startup_lock(engine: Engine) -> Iterator[None]:
             conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_STARTUP_LOCK})")
         finally:
             conn.close()
+
+
+@contextmanager
+def leader_lock(engine: Engine, name: str) -> Iterator[bool]:
+    """Try to become the one process doing `name` on this database; yields whether it did.
+
+    PostgreSQL: a session-level advisory try-lock on its own connection (released with it, or when the
+    process dies). SQLite: always True (one process serves a SQLite file)."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    key = _STARTUP_LOCK + 1 + (zlib.crc32(name.encode()) & 0xFFFF)
+    try:
+        conn = engine.connect()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"the database is unreachable: {exc.orig}") from exc
+    try:
+        got = bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar())
+        try:
+            yield got
+        finally:
+            if got:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(f"the database is unreachable: {exc.orig or exc}") from exc
+    finally:
+        conn.close()
 
 
 def migration_state(engine: Engine) -> tuple[str | None, str]:

@@ -72,4 +72,5 @@ class Incidents:
             IncidentRow.team_id == team_id, IncidentRow.started_at >= since, IncidentRow.started_at < until,
             IncidentRow.counts_toward_availability.is_(True), IncidentRow.recovered_at.is_not(None),
             IncidentRow.deleted_at.is_(None)))
-        return sum((max(0.0, (rec - start).total_seconds()) for start, rec in rows if rec is not None), 0.0)
+        # Counted up to `until`: an outage still running past the period takes only its part of it.
+        return sum((max(0.0, (min(rec, until) - start).total_seconds()) for start, rec in rows if rec is not None), 0.0)

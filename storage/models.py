@@ -385,3 +385,25 @@ class SignInNonceRow(Base):
     nonce: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime] = mapped_column(TZ)
     expires_at: Mapped[datetime] = mapped_column(TZ)  # past it, the row may be purged
+
+
+class JournalRow(Base):
+    """One inbound platform payload, stored before the platform is answered; processed once, in id order.
+
+    `processed_at` set and `last_error` set means it was given up after repeated failures (logged)."""
+
+    __tablename__ = "inbound_journal"
+    __table_args__ = (
+        UniqueConstraint("platform", "dedupe_key"),
+        Index("ix_inbound_journal_pending", "processed_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # arrival order
+    platform: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # the platform's JSON, as received
+    received_at: Mapped[datetime] = mapped_column(TZ)
+    processed_at: Mapped[datetime | None] = mapped_column(TZ)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -37,6 +37,12 @@ class Reports:
         return list(self.s.scalars(select(ReportPostRow).where(
             ReportPostRow.report_id == report_id, ReportPostRow.platform == platform).order_by(ReportPostRow.part)))
 
+    def forget_posts(self, report_id: int, platform: str) -> None:
+        """Drop where the report was posted on `platform` (the post is gone; a new one is recorded)."""
+        for row in self.posts(report_id, platform):
+            self.s.delete(row)
+        self.s.flush()
+
     def record_post(self, report_id: int, platform: str, part: int, channel: str, message_id: str | None,
                     at: datetime) -> ReportPostRow:
         row = self.s.scalars(select(ReportPostRow).where(

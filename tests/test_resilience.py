@@ -19,7 +19,7 @@ from bot.runtime.http import build_http_app
 from bot.runtime.metrics import PrometheusMetrics
 from bot.services.chat import Inbound
 from bot.services.events import EventLog
-from storage.db import session_factory
+from storage.db import DatabaseUnavailable, session_factory
 from storage.models import AnswerMessageRow
 from tests.feishu import payloads
 from tests.helpers import entry_text, example_team
@@ -99,7 +99,8 @@ def test_an_event_whose_handler_failed_is_handled_again_and_only_once(database_u
     delivery = payloads.message("ou_zhoujie", "机房迁移：切换演练完成", clock.now, message_id="om_1", event_id="Ev1")
     good = bot.ctx.db
     bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))  # the handler fails: the database is away
-    assert events.dispatch(delivery) is None
+    with pytest.raises(DatabaseUnavailable):  # raised to the inbound journal, which keeps it for a retry
+        events.dispatch(delivery)
     bot.ctx.db = good
     assert entry_text(bot, "okr:O3/机房迁移") is None and gateway.replies == []
     assert not EventLog(bot.ctx).seen("feishu", "Ev1"), "a failed event must not be recorded as handled"

@@ -125,6 +125,7 @@ def _availability(m: Metric, facts: WeekFacts, week: IsoWeek, team: Team) -> str
         start = datetime(week.day(7).year, 1, 1, tzinfo=team.zone)
         down = facts.year_downtime_seconds
     total = (end - start).total_seconds() or 1.0
+    down = min(down, total)  # an outage cannot take more than the whole period: never a negative availability
     ratio = Decimal(1) - Decimal(str(down)) / Decimal(str(total))
     percent = ratio * 100 if m.unit == "%" else ratio
     # Floor, not round: 99.9996% must not be shown as 100%.

@@ -42,6 +42,13 @@ class IncidentCommand:
     at: datetime | None = None  # for resolve; None means "now", decided by the caller
 
 
+def check_recovery(started_at: datetime, recovered_at: datetime | None) -> None:
+    """Raise IncidentSyntaxError when a recovery is before its start (an edit or resolve can cause one)."""
+    if recovered_at is not None and recovered_at < started_at:
+        raise IncidentSyntaxError("before_start", value=f"{recovered_at.astimezone(started_at.tzinfo):%Y-%m-%d %H:%M}",
+                                  start=f"{started_at:%Y-%m-%d %H:%M}")
+
+
 class IncidentSyntaxError(ValueError):
     """An `/incident` command that cannot be understood. `key` names the catalogue sentence that says
     what was wrong (`incident.syntax.<key>`), `values` fill it in; the service adds the usage."""
@@ -90,6 +97,7 @@ _CLOCK_SLACK = timedelta(minutes=10)  # a start "later today" within this is clo
 # A date typed without a year further back than this is asked about, not filed: 12/02 typed on
 # 2026-11-27 would otherwise land silently in 2025-W49.
 RECENT_DAYS = 30
+_NEW_YEAR_WRAP = timedelta(days=31)  # how far past New Year a yearless recovery date may reach
 
 
 def _is_cjk(ch: str) -> bool:
@@ -160,9 +168,12 @@ class _Grammar:
         assert w.day is not None
         dt = self.at(w, w.year or start.year, w.month, w.day, w.hour, w.minute)
         if dt < start and w.year is None:
-            dt = self.at(w, start.year + 1, w.month, w.day, w.hour, w.minute)
+            # Only across New Year (12/31 → 01/01) does a yearless date mean the next year; 06/20 for
+            # an incident that started 06/21 is a recovery before the start, not one a year later.
+            later = self.at(w, start.year + 1, w.month, w.day, w.hour, w.minute)
+            dt = later if later - start <= _NEW_YEAR_WRAP else dt
         if dt < start:
-            raise self.fail("before_start", value=w.raw, start=f"{start:%m/%d %H:%M}")
+            raise self.fail("before_start", value=f"{dt:%Y-%m-%d %H:%M}", start=f"{start:%Y-%m-%d %H:%M}")
         return dt
 
     def when(self, value: str) -> _When:

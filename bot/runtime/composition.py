@@ -32,12 +32,14 @@ from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.adapters.feishu import transports as feishu
 from bot.adapters.feishu.api import OpenApi
 from bot.adapters.feishu.config import FeishuSettings
-from bot.adapters.feishu.events import FeishuEvents, Runner, background_runner
+from bot.adapters.feishu.events import FeishuEvents, InlineRunner, Runner
 from bot.adapters.feishu.gateway import FeishuGateway
+from bot.adapters.feishu.intake import FeishuIntake
 from bot.adapters.feishu.people import People
 from bot.adapters.slack import transports as slack
-from bot.adapters.slack.app import Workers, build_app
+from bot.adapters.slack.app import build_app
 from bot.adapters.slack.gateway import SlackGateway, make_client
+from bot.adapters.slack.intake import JournalWork, SlackIntake
 from bot.adapters.slack.limits import Pacer
 from bot.adapters.web import build_dashboard
 from bot.adapters.web.config import DashboardConfig
@@ -56,8 +58,10 @@ from bot.services.cycle import WeeklyCycle
 from bot.services.events import DmChannels
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
+from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
-from bot.services.spool import AnswerSpool
+from bot.services.outbox import Outbox
+from bot.services.spool import AnswerSpool, Spool
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
 
@@ -97,9 +101,12 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     cycle = WeeklyCycle(ctx)
     inbox = Inbox(ctx, cycle)
-    spool = AnswerSpool(inbox, spool_dir, f"{socket.gethostname()}-{os.getpid()}") if spool_dir else None
+    instance = f"{socket.gethostname()}-{os.getpid()}"
+    spool = AnswerSpool(inbox, spool_dir, instance) if spool_dir else None
+    # The journal spools beside the answer spool, in its own folder: its records are platform payloads.
+    journal = InboundJournal(ctx, store.engine, Spool(spool_dir / "inbound", instance) if spool_dir else None)
     return Bot(ctx=ctx, engine=store.engine, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
-               commands=Commands(ctx, cycle), spool=spool)
+               commands=Commands(ctx, cycle), spool=spool, journal=journal)
 
 
 def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, templates: Path | None = None,
@@ -126,7 +133,8 @@ class Connector(Protocol):
 class SlackParts:
     gateway: SlackGateway
     app: App
-    workers: Workers  # where acked work runs; drained on shutdown
+    workers: JournalWork  # runs the listeners on the journal's worker; `wait_idle` = all acked work done
+    intake: SlackIntake  # the ack path: journaled before Slack is answered
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,7 @@ class FeishuParts:
     gateway: FeishuGateway
     events: FeishuEvents
     runner: Runner
+    intake: FeishuIntake  # the ack path: journaled before Feishu is answered
 
 
 @dataclass(frozen=True)
@@ -148,13 +157,12 @@ class Overrides:
     """What a test or bench supplies instead of what the root builds for production (the defaults)."""
 
     pacer: Pacer | None = None
-    workers: Workers | None = None
     token_verification: bool = True  # Bolt's auth.test on the first request
-    socket_mode: Callable[[App, str], Connector] | None = None
+    socket_mode: Callable[[SlackIntake, str], Connector] | None = None
     feishu_api: OpenApi | None = None
     feishu_runner: Runner | None = None
     feishu_bot_open_id: str | None = None  # known already: no bot-info call at start
-    long_connection: Callable[[FeishuSettings, FeishuEvents], Connector] | None = None
+    long_connection: Callable[[FeishuSettings, FeishuIntake], Connector] | None = None
     scheduler: SchedulerOptions | None = None
     console_out: TextIO | None = None
     templates: Path | None = None
@@ -167,16 +175,23 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         raise ValueError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics)
+    outbox = Outbox()  # answers leave per channel, paced, apart from the journal's worker
+    gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics,
+                           outbox=outbox)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
-    workers = o.workers or Workers()
+    assert bot.journal is not None
+    # Every request is journaled before Slack is answered; the journal's worker runs the listeners.
+    workers = JournalWork(bot.journal, outbox)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = build_app(bot, gateway, signing_secret=secret, workers=workers, token_verification=o.token_verification)
+    intake = SlackIntake(bot.journal, app, secret, work=workers)
+    parts = SlackParts(gateway, app, workers, intake)
     if settings.slack_app_token is not None:
-        connector = (o.socket_mode or slack.socket_mode)(app, settings.slack_app_token.get_secret_value())
-        return bot, SlackParts(gateway, app, workers), connector, {}
-    return bot, SlackParts(gateway, app, workers), None, {slack.EVENTS_PATH: slack.http_endpoint(app)}
+        token = settings.slack_app_token.get_secret_value()
+        connect = o.socket_mode or (lambda i, t: slack.socket_mode(i, t, client))
+        return bot, parts, connect(intake, token), {}
+    return bot, parts, None, {slack.EVENTS_PATH: slack.http_endpoint(intake)}
 
 
 def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
@@ -186,17 +201,20 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     if http_mode and not (keys.verification_token and keys.encrypt_key):
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
-    gateway = FeishuGateway(api, People(api, team))
+    gateway = FeishuGateway(api, People(api, team), outbox=Outbox())
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
-    runner = o.feishu_runner or background_runner()
+    # The journal's worker runs the events, one at a time in arrival order: no runner of their own.
+    runner = o.feishu_runner or InlineRunner()
     events = FeishuEvents(bot, gateway, runner=runner, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
-    parts = FeishuParts(api, gateway, events, runner)
+    assert bot.journal is not None
+    intake = FeishuIntake(bot.journal, events, gateway)
+    parts = FeishuParts(api, gateway, events, runner, intake)
     if http_mode:
-        endpoint = feishu.http_endpoint(events, keys, lambda: clock().timestamp())
+        endpoint = feishu.http_endpoint(intake, keys, lambda: clock().timestamp())
         return bot, parts, None, {feishu.EVENTS_PATH: endpoint}
-    connect = o.long_connection or (lambda s, e: feishu.LongConnection(feishu.ws_client(s, e)))
-    return bot, parts, connect(settings, events), {}
+    connect = o.long_connection or (lambda s, i: feishu.LongConnection(feishu.ws_client(s, i)))
+    return bot, parts, connect(settings, intake), {}
 
 
 # ----- the whole process ----------------------------------------------------------------------------
@@ -223,6 +241,8 @@ class Runtime:
             self.scheduler.start()
         if self.bot.spool is not None:
             self.bot.spool.start()
+        if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
+            self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
             self.connector.connect()
 
@@ -234,9 +254,11 @@ class Runtime:
         self._stopped.set()
         if self.connector is not None:
             self.connector.close()
-        if isinstance(self.platform, SlackParts):
-            self.platform.workers.shutdown(wait=True)
-        elif isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
+        if self.bot.journal is not None:
+            self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
+        if isinstance(self.platform, SlackParts | FeishuParts) and self.platform.gateway.outbox is not None:
+            self.platform.gateway.outbox.stop()  # the answers already queued go out
+        if isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
             self.platform.runner.shutdown(wait=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)

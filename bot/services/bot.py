@@ -14,6 +14,7 @@ from bot.services.delivery import DeliveryFailures
 from bot.services.forms import Forms
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
+from bot.services.journal import InboundJournal
 from bot.services.spool import AnswerSpool
 
 
@@ -28,6 +29,7 @@ class Bot:
     incidents: IncidentDesk
     commands: Commands
     spool: AnswerSpool | None = None
+    journal: InboundJournal | None = None  # where adapters make every inbound payload durable before the ack
 
     @property
     def forms(self) -> Forms:

@@ -52,6 +52,9 @@ class Reply:
     prompt: Prompt | None = None  # a prompt to show as the platform's answer form (`/zhoubao answer`)
 
 
+POST_GONE = "message_not_found"  # ChatError reason: a posted report was deleted in the channel
+
+
 class ChatError(Exception):
     """A platform refused or failed a call; `reason` is the platform's short code (not_in_channel, …).
 

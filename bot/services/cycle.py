@@ -16,7 +16,7 @@ from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.report import Report
 from bot.domain.team import ItemKind, Person
 from bot.domain.weeks import IsoWeek
-from bot.services.chat import ChatError, MessageRef, RenderedReport
+from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.context import Context
 from bot.services.delivery import DeliveryFailures
 from bot.text import messages
@@ -246,23 +246,39 @@ class WeeklyCycle:
             posted = [MessageRef(chat.platform, p.channel, p.message_id or "")
                       for p in reports.posts(row.id, chat.platform)]
             report_id = row.id
+        key = f"{self.ctx.team_id}:{week.label}:report"
+        reposted = False
         try:
             if posted:
-                refs = chat.update_report(posted, report, rendered)
+                try:
+                    refs = chat.update_report(posted, report, rendered)
+                except ChatError as exc:
+                    if exc.reason != POST_GONE:
+                        raise
+                    # Deleted by a person in the channel: post it again (a new idempotency key, since the
+                    # platform may remember the old one) and record where it is now.
+                    log.warning("posted report was deleted; posting it again", extra={"week": week.label})
+                    refs = chat.post_report(channel, report, rendered, key=f"{key}:{posted[0].message_id}")
+                    reposted = True
             else:
-                refs = chat.post_report(channel, report, rendered, key=f"{self.ctx.team_id}:{week.label}:report")
-        except ChatError as exc:  # the report is stored; the editors hear why it is not in the channel
+                refs = chat.post_report(channel, report, rendered, key=key)
+        except ChatError as exc:
+            # the report is stored; the editors hear why it is not in the channel
             self.failures.tell_editors(exc)
             raise
         with transaction(self.ctx.db) as s:
             reports = Reports(s)
+            if reposted:
+                reports.forget_posts(report_id, chat.platform)
             for part, ref in enumerate(refs):
                 reports.record_post(report_id, chat.platform, part, ref.channel, ref.message_id, at)
             stored = reports.get(self.ctx.team_id, week_id)
             assert stored is not None
             if stored.published_at is None:
                 stored.published_at = at
-        return PublishResult(week.label, bool(posted), tuple(refs), rendered.markdown)
+        if reposted:
+            self.failures.report_reposted(week.label)
+        return PublishResult(week.label, bool(posted) and not reposted, tuple(refs), rendered.markdown)
 
     def publish_on_schedule(self, at: datetime | None = None) -> PublishResult | None:
         """The scheduled publish. A week in which no prompt or reminder went out (the bot was not

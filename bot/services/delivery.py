@@ -63,3 +63,12 @@ class DeliveryFailures:
         finally:
             self._telling.on = False
         return True
+
+    def report_reposted(self, week: str) -> None:
+        """The posted report was deleted in the channel and has been posted again: every editor hears it."""
+        text = say(self.ctx.locale, "delivery.reposted", week=week)
+        for eid in self.ctx.team.editors:
+            try:
+                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
+            except ChatError as exc:
+                log.error("editor not told of a reposted report", extra={"person": eid, "reason": exc.reason})

@@ -10,6 +10,7 @@ from bot.domain.incidents import (
     IncidentCommand,
     IncidentDraft,
     IncidentSyntaxError,
+    check_recovery,
     format_headline,
     parse_command,
 )
@@ -147,6 +148,15 @@ class IncidentDesk:
             if row is None:
                 return IncidentOutcome(Reply(say(loc, "incident.no_such", number=cmd.number), ok=False))
             old_week = Directory(s).week_label(row.week_id)
+            if cmd.action in ("edit", "resolve"):
+                start = cmd.changes.get("started_at", row.started_at)
+                recovered = (cmd.at or now) if cmd.action == "resolve" else \
+                    cmd.changes.get("recovered_at", row.recovered_at)
+                try:
+                    check_recovery(start, recovered)  # type: ignore[arg-type]
+                except IncidentSyntaxError as exc:
+                    return IncidentOutcome(Reply(say(loc, f"incident.syntax.{exc.key}", **exc.values), ok=False),
+                                           row.number)
             if cmd.action == "delete":
                 row.deleted_at = now
                 verb = "deleted"
@@ -197,7 +207,9 @@ class IncidentDesk:
         start = r.started_at.astimezone(zone)
         sev = f" [{r.severity}{'' if r.weight == 1 else ' ×' + format(r.weight.normalize(), 'f')}]" \
             if r.severity else ""
-        rec = r.recovered_at.astimezone(zone).strftime(" → %H:%M") if r.recovered_at else ""
+        end = r.recovered_at.astimezone(zone) if r.recovered_at else None
+        # The recovery's date is shown whenever it is not the start's day, so a misread date is seen.
+        rec = "" if end is None else end.strftime(" → %H:%M" if end.date() == start.date() else " → %m/%d %H:%M")
         # A date says its year when it is not this year's, so 12/02 of last year is not read as this one.
         day = f"{start:%m/%d}" if start.year == self.ctx.now().year else f"{start:%Y-%m-%d}"
         # Team members are known by name already; someone from outside the team is named.

@@ -18,6 +18,7 @@ from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
 from bot.adapters.feishu.cards import QUESTION_INPUT
 from bot.adapters.feishu.transports import event_handler
+from bot.runtime.composition import FeishuParts
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from tests.behaviour.driver import Unsupported, prompt_text
@@ -95,7 +96,9 @@ class FeishuDriver:
         """One data frame through lark-oapi's own `ws.Client._handle_data_frame` (lark_oapi/ws/client.py),
         the way `ws.Client.start()` runs it; the frame it writes back is the answer."""
         if self._ws is None:
-            self._ws = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(self.world.events),
+            parts = self.world.runtime.platform
+            assert isinstance(parts, FeishuParts)
+            self._ws = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(parts.intake),
                                       domain=self.world.standin.url, log_level=lark.LogLevel.ERROR)
         written: list[bytes] = []
 
@@ -113,6 +116,7 @@ class FeishuDriver:
         ws_client_module.loop.run_until_complete(self._ws._handle_data_frame(frame))
         answer = Frame()
         answer.ParseFromString(written[0])
+        self.world.settle()  # acknowledged once journaled; the journal's worker does the work
         body = json.loads(answer.payload)
         assert body["code"] == 200, body
         return dict(json.loads(base64.b64decode(body["data"]))) if body.get("data") else {}

@@ -36,7 +36,7 @@ def _plain(mrkdwn: str) -> str:
 class SocketWorkspace(Workspace):
     """The workspace with Slack's three kinds of request delivered as Socket Mode envelopes instead.
 
-    Envelope types and payloads as slack_bolt/adapter/socket_mode/internals.py hands them to the app:
+    Envelope types and payloads as slack_sdk's SocketModeClient hands them to its listeners:
     events_api (the event_callback body), slash_commands (the command's fields), interactive (the payload).
     """
 
@@ -46,8 +46,8 @@ class SocketWorkspace(Workspace):
 
     def _envelope(self, kind: str, payload: dict[str, Any]) -> int:
         envelope_id = f"env{next(self._envelopes)}"
-        self.handler.handle(self.handler.client, SocketModeRequest(type=kind, envelope_id=envelope_id,
-                                                                   payload=payload))
+        listener = self.handler.client.socket_mode_request_listeners[-1]  # journals, then acknowledges
+        listener(self.handler.client, SocketModeRequest(type=kind, envelope_id=envelope_id, payload=payload))
         assert self.acks and self.acks[-1].envelope_id == envelope_id, "not acknowledged"
         return 200
 
@@ -77,8 +77,8 @@ class SlackDriver:
         self.ws, self._server = make_workspace(team, self.slack, database_url, self.clock,
                                                Path(self._spool.name) / "spool")
         if transport == "socket":
-            handler = socket_mode(self.ws.app, "xapp-test")
-            socket = SocketWorkspace(self.ws.runtime, self.slack, self.ws.url, self.clock, handler=handler)
+            handler = socket_mode(self.ws.parts.intake, "xapp-test", self.ws.parts.gateway.client)
+            socket = SocketWorkspace(self.ws.runtime, self.slack, self.ws.base, self.clock, handler=handler)
             handler.client.send_socket_mode_response = socket.acks.append  # the WebSocket is Slack's side
             self.ws = socket
         self.bot: Bot = self.ws.runtime.bot

@@ -59,7 +59,14 @@ class World:
         body = payloads.seal(payload, key) if encrypted else json.dumps(payload).encode()
         ts = str(int(self.clock.now.timestamp() - age))
         headers = payloads.sign(body, ts, uuid.uuid4().hex, key) if signed else {"X-Lark-Request-Timestamp": ts}
-        return self.http.post(EVENTS_PATH, content=body, headers={"Content-Type": "application/json", **headers})
+        resp = self.http.post(EVENTS_PATH, content=body, headers={"Content-Type": "application/json", **headers})
+        self.settle()
+        return resp
+
+    def settle(self) -> None:
+        """Wait until the journal's worker has processed everything acknowledged so far."""
+        assert self.bot.journal is not None and self.bot.journal.wait_idle(15)
+        assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(15)  # and its answers are sent
 
     def prompt_to(self, person_id: str) -> Any:
         cards = [m for m in self.standin.sent(to=open_id_of(person_id), msg_type="interactive")
@@ -100,6 +107,8 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
                                           feishu_bot_open_id=standin.bot_open_id))
     parts = runtime.platform
     assert isinstance(parts, FeishuParts)
+    assert runtime.bot.journal is not None
+    runtime.bot.journal.start(poll=0.05)  # what `Runtime.start` does first: acked events get processed
     http = runtime.serve_alongside(bind(0, "127.0.0.1"))
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=10) as client:

@@ -82,6 +82,7 @@ class OpenApiStandIn:
         self.by_uuid: dict[str, str] = {}
         self.tokens: set[str] = set()
         self.chats: set[str] = set()
+        self.recalled: set[str] = set()  # message ids recalled in the chat (no longer shown)
         self.failures: list[Failure] = []
         self.problems: list[str] = []  # every send Feishu would have refused for its size
         self.bot_open_id = "ou_bot"
@@ -114,6 +115,11 @@ class OpenApiStandIn:
         to that user or chat) get this answer instead."""
         self.failures.append(Failure(method, path, status, code, dict(headers or {}), times, receive_id))
 
+    def recall(self, message_id: str) -> None:
+        """A person (a group admin) recalls the bot's message: it is gone from the chat."""
+        with self._lock:
+            self.recalled.add(message_id)
+
     def invalidate_tokens(self) -> None:
         """Every issued tenant token stops working (code 99991663), as when Feishu rotates them."""
         with self._lock:
@@ -121,8 +127,8 @@ class OpenApiStandIn:
 
     def sent(self, *, to: str | None = None, msg_type: str | None = None) -> list[Message]:
         """Messages delivered (each once), oldest first."""
-        return [m for m in self.messages.values()
-                if (to is None or to in (m.receive_id, m.chat_id)) and (msg_type is None or m.msg_type == msg_type)]
+        return [m for m in self.messages.values() if m.message_id not in self.recalled
+                and (to is None or to in (m.receive_id, m.chat_id)) and (msg_type is None or m.msg_type == msg_type)]
 
     def calls_to(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
@@ -175,6 +181,8 @@ class OpenApiStandIn:
         m = re.fullmatch(r"/open-apis/im/v1/messages/([^/]+)", path)
         if method == "PATCH" and m:
             msg = self.messages.get(m.group(1))
+            if m.group(1) in self.recalled:  # https://open.feishu.cn/document/server-docs/im-v1/message-card/patch
+                return 400, {"code": 230011, "msg": "The message is recalled."}, {}
             if msg is None or msg.msg_type != "interactive":
                 return 400, {"code": 230001, "msg": "message not found or not a card"}, {}
             refused = self._too_big("interactive", body, json.loads(body["content"]))

@@ -14,7 +14,8 @@ from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
-from bot.adapters.feishu.events import SUBSCRIBED, FeishuEvents, InlineRunner
+from bot.adapters.feishu.events import SUBSCRIBED, InlineRunner
+from bot.adapters.feishu.intake import FeishuIntake
 from bot.adapters.feishu.transports import LongConnection, event_handler
 from bot.domain.weeks import IsoWeek
 from bot.runtime.composition import FeishuParts, Overrides, bind, compose
@@ -25,7 +26,9 @@ from tests.feishu.conftest import World, open_id_of
 
 def _deliver(world: World, payload: dict[str, Any]) -> dict[str, Any]:
     """Hand one data frame to a real `lark.ws.Client` and return the answer frame it writes back."""
-    client = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(world.events),
+    parts = world.runtime.platform
+    assert isinstance(parts, FeishuParts)
+    client = lark.ws.Client(payloads.APP_ID, "secret", event_handler=event_handler(parts.intake),
                             domain=world.standin.url, log_level=lark.LogLevel.ERROR)
     written: list[bytes] = []
 
@@ -42,6 +45,7 @@ def _deliver(world: World, payload: dict[str, Any]) -> dict[str, Any]:
     ws_client_module.loop.run_until_complete(client._handle_data_frame(frame))
     answer = Frame()
     answer.ParseFromString(written[0])
+    world.settle()  # acknowledged once journaled; the journal's worker does the rest
     return dict(json.loads(answer.payload))
 
 
@@ -105,8 +109,8 @@ def test_http_mode_needs_the_token_and_the_encrypt_key(world: World, database_ur
 class FakeLongConnection:
     """The long connection without Feishu: records that the root connected and closed it."""
 
-    def __init__(self, events: FeishuEvents) -> None:
-        self.events = events
+    def __init__(self, intake: FeishuIntake) -> None:
+        self.intake = intake
         self.state = "built"
 
     def connect(self) -> None:
@@ -123,8 +127,8 @@ def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
                         _env_file=None)  # type: ignore[call-arg]
     connections: list[FakeLongConnection] = []
 
-    def long_connection(_: object, events: FeishuEvents) -> FakeLongConnection:
-        connections.append(FakeLongConnection(events))
+    def long_connection(_: object, intake: FeishuIntake) -> FakeLongConnection:
+        connections.append(FakeLongConnection(intake))
         return connections[-1]
 
     runtime = compose(settings, world.team, clock=world.clock,
@@ -133,7 +137,7 @@ def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
     runtime.start()
     try:
         assert isinstance(runtime.platform, FeishuParts)
-        assert [c.state for c in connections] == ["connected"] and connections[0].events is runtime.platform.events
+        assert [c.state for c in connections] == ["connected"] and connections[0].intake is runtime.platform.intake
         with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
             assert client.get("/healthz").status_code == 200
             ready = client.get("/readyz")

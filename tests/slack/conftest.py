@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.app import Workers
+from bot.adapters.slack.intake import JournalWork
 from bot.adapters.slack.limits import Pacer
 from bot.domain.team import Team
 from bot.runtime.composition import HttpThread, Overrides, Runtime, SlackParts, bind, compose
@@ -75,7 +75,7 @@ class Workspace:
         return self.parts.app
 
     @property
-    def workers(self) -> Workers:
+    def workers(self) -> JournalWork:
         return self.parts.workers
 
     @property
@@ -178,6 +178,8 @@ def make_workspace(team: Team, stand_in: SlackStandIn, database_url: str, clock:
     """The process `zhoubao run` builds (not started: no scheduler thread), its HTTP app on a loopback port."""
     config = slack_settings(stand_in, database_url, spool_dir, **settings)
     runtime = compose(config, team, clock=clock, overrides=overrides or Overrides(pacer=Pacer(scale=1000)))
+    assert runtime.bot.journal is not None
+    runtime.bot.journal.start(poll=0.05)  # what `Runtime.start` does first: acked requests get processed
     http = runtime.serve_alongside(bind(0, "127.0.0.1"))
     return Workspace(runtime, stand_in, f"http://127.0.0.1:{http.port}", clock), http
 

@@ -20,6 +20,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
     "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "views.update": ("view_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
+    "conversations.history": ("channel",),
 }
 
 
@@ -37,6 +38,11 @@ def _tree_text(tree: Any) -> int:
     return 0
 
 
+def _json(value: Any) -> Any:
+    """A JSON argument as sent in a JSON body (an object) or a form body (a string)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 @dataclass
 class Call:
     method: str
@@ -50,6 +56,8 @@ class Fault:
     status: int = 200
     error: str | None = None
     retry_after: str | None = None
+    after: bool = False  # carry the call out, then answer `status` (Slack posted, then answered 500)
+    lose: bool = False  # carry the call out, then drop the connection without an answer
 
 
 @dataclass
@@ -70,7 +78,9 @@ class SlackStandIn:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> the view as shown now
     opened: list[str] = field(default_factory=list)  # view ids in the order they were opened
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
-    scopes: str = "chat:write,commands,files:write,im:history,im:write,users:read,users:read.email"
+    hold: threading.Event | None = None  # when given, chat.postMessage waits for it (a Slack that holds back)
+    scopes: str = ("channels:history,chat:write,commands,files:write,groups:history,im:history,im:write,users:read,"
+                   "users:read.email")
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -108,9 +118,15 @@ class SlackStandIn:
             self._server.server_close()
 
     def fail(self, method: str, *, times: int = 1, status: int = 200, error: str | None = None,
-             retry_after: str | None = None) -> None:
-        """The next `times` calls of `method` answer HTTP `status` (429 with Retry-After, 500) or ok:false."""
-        self._faults.setdefault(method, []).append(Fault(times, status, error, retry_after))
+             retry_after: str | None = None, after: bool = False, lose: bool = False) -> None:
+        """The next `times` calls of `method` answer HTTP `status` (429 with Retry-After, 500) or ok:false;
+        with `after` they are carried out first, with `lose` carried out and left without an answer."""
+        self._faults.setdefault(method, []).append(Fault(times, status, error, retry_after, after, lose))
+
+    def delete(self, channel: str, ts: str) -> None:
+        """A person deletes a message in the channel."""
+        with self._lock:
+            self.history.get(self.channel_id(channel), {}).pop(ts, None)
 
     def shown_view(self) -> dict[str, Any]:
         """The most recently opened modal as the person sees it now (after any views.update)."""
@@ -160,6 +176,8 @@ class SlackStandIn:
         method = parsed.path.rsplit("/", 1)[-1]
         if self.delay:
             time.sleep(self.delay)
+        if self.hold is not None and method == "chat.postMessage":
+            self.hold.wait(30)
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))
             fault = self._fault(method)
@@ -169,6 +187,13 @@ class SlackStandIn:
         if wait:
             self.rate_limited += 1
             return self._send(req, 429, {"ok": False, "error": "ratelimited"}, retry_after=f"{wait:.3f}")
+        if fault and (fault.after or fault.lose):
+            with self._lock:
+                self._answer(method, args)  # carried out; what the caller hears is the fault
+            if fault.lose:
+                req.close_connection = True
+                return
+            return self._send(req, fault.status, {"ok": False, "error": fault.error or "internal_error"})
         if fault:
             if fault.status != 200:
                 return self._send(req, fault.status, {"ok": False, "error": fault.error or "ratelimited"},
@@ -270,7 +295,9 @@ class SlackStandIn:
                 return {"ok": False, "error": error}
             channel = self.channel_id(str(args["channel"]))
             msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
-                   "thread_ts": args.get("thread_ts")}
+                   "thread_ts": args.get("thread_ts"), "bot_id": "BBOT"}
+            if args.get("metadata"):
+                msg["metadata"] = _json(args["metadata"])
             self.history.setdefault(channel, {})[ts] = msg
             return {"ok": True, "channel": channel, "ts": ts, "message": msg}
         if method == "chat.update":
@@ -280,7 +307,21 @@ class SlackStandIn:
             if msg is None:
                 return {"ok": False, "error": "message_not_found"}
             msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
+            if args.get("metadata"):
+                msg["metadata"] = _json(args["metadata"])
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        if method == "conversations.history":
+            # Newest first, top-level messages only; metadata only with include_all_metadata
+            # (https://api.slack.com/methods/conversations.history). One page: the stand-in's channels are short.
+            channel = self.channel_id(str(args["channel"]))
+            if channel not in self.channels.values() and channel not in self.history:
+                return {"ok": False, "error": "channel_not_found"}
+            with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+            top = [m for m in self.history.get(channel, {}).values() if m.get("thread_ts") in (None, m["ts"])]
+            page = [{k: v for k, v in m.items() if with_meta or k != "metadata"}
+                    for m in sorted(top, key=lambda m: float(m["ts"]), reverse=True)]
+            return {"ok": True, "channel": channel, "messages": page[:int(args.get("limit") or 100)],
+                    "has_more": False}
         if method in ("views.open", "views.push", "views.update"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             # Modal views reference: 100 blocks, a 24-character title, 3,000 characters of private_metadata

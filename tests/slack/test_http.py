@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from slack_bolt import App
 from sqlalchemy import make_url
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
+from bot.adapters.slack.intake import SlackIntake
 from bot.adapters.slack.limits import Pacer
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
@@ -305,8 +305,8 @@ def test_readyz_is_503_while_the_database_is_down(team: Team, stand_in: SlackSta
 class FakeSocket:
     """Socket Mode without Slack: records that the root connected and closed it."""
 
-    def __init__(self, app: App, token: str) -> None:
-        self.app, self.token = app, token
+    def __init__(self, intake: SlackIntake, token: str) -> None:
+        self.intake, self.token = intake, token
         self.state = "built"
 
     def connect(self) -> None:
@@ -320,8 +320,8 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
         team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock, tmp_path: Path) -> None:
     sockets: list[FakeSocket] = []
 
-    def socket_mode(app: App, token: str) -> FakeSocket:
-        sockets.append(FakeSocket(app, token))
+    def socket_mode(intake: SlackIntake, token: str) -> FakeSocket:
+        sockets.append(FakeSocket(intake, token))
         return sockets[-1]
 
     ws, http = make_workspace(team, stand_in, database_url, clock, tmp_path / "spool",
@@ -330,7 +330,7 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
     ws.runtime.start()  # what `zhoubao run` does: scheduler, spool, then the socket
     try:
         assert [s.state for s in sockets] == ["connected"] and sockets[0].token == "xapp-test"
-        assert sockets[0].app is ws.app
+        assert sockets[0].intake is ws.parts.intake
         with httpx.Client(base_url=ws.base) as client:
             live, ready, metrics = client.get("/healthz"), client.get("/readyz"), client.get("/metrics")
             assert live.status_code == 200 and live.json()["scheduler"]["running"]

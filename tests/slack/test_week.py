@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -157,16 +156,14 @@ def test_429_retry_after_and_5xx_are_retried(workspace: Workspace) -> None:
 
 def test_acks_before_the_work_is_done_whatever_slack_does(workspace: Workspace) -> None:
     ws = workspace
-    held = threading.Event()
-    ws.workers.submit(held.wait)  # the work queue is stuck (a Slack that does not answer)
-    try:
-        status, body, _ = ws.post("token=x&team_id=T1&user_id=USUNLI&command=%2Fincident&text=list&trigger_id=t"
-                                  f"&response_url={ws.slack.url}/respond/9", "application/x-www-form-urlencoded")
-        # Acked while its work waits behind the stuck job: Slack hears back without the work being done.
-        assert (status, body) == (200, "")
-        assert not ws.slack.of("response_url")
-    finally:
-        held.set()
+    assert ws.bot.journal is not None
+    ws.bot.journal.stop()  # the worker is held up (say, by a Slack that does not answer)
+    status, body, _ = ws.post("token=x&team_id=T1&user_id=USUNLI&command=%2Fincident&text=list&trigger_id=t"
+                              f"&response_url={ws.slack.url}/respond/9", "application/x-www-form-urlencoded")
+    # Acked (journaled) while no work is being done: Slack hears back without waiting for the work.
+    assert (status, body) == (200, "")
+    assert not ws.slack.of("response_url")
+    ws.bot.journal.start(poll=0.05)
     ws.settle()
     assert ws.slack.of("response_url")[-1].args["text"] == "2024-W26 暂无生产事件。"
 
@@ -174,16 +171,17 @@ def test_acks_before_the_work_is_done_whatever_slack_does(workspace: Workspace) 
 def test_socket_mode_reaches_the_same_listeners(workspace: Workspace) -> None:
     ws = workspace
     ws.bot.cycle.send_prompts("prompt", ws.clock.now)
-    handler = socket_mode(ws.app, "xapp-test")
+    handler = socket_mode(ws.parts.intake, "xapp-test", ws.parts.gateway.client)
     acks: list[Any] = []
     handler.client.send_socket_mode_response = acks.append  # the WebSocket itself is Slack's side
+    listener = handler.client.socket_mode_request_listeners[-1]
     ts = ws.ts(ws.clock.now + timedelta(minutes=1))
     event = {"type": "event_callback", "event_id": "EvSOCK", "event": {
         "type": "message", "channel": "DSUNLI", "channel_type": "im", "user": "USUNLI",
         "text": "实时数仓：上线", "ts": ts, "event_ts": ts}}
-    handler.handle(handler.client, SocketModeRequest(type="events_api", envelope_id="env1", payload=event))
+    listener(handler.client, SocketModeRequest(type="events_api", envelope_id="env1", payload=event))
     ws.settle()
-    handler.handle(handler.client, SocketModeRequest(type="slash_commands", envelope_id="env2", payload={
+    listener(handler.client, SocketModeRequest(type="slash_commands", envelope_id="env2", payload={
         "command": "/zhoubao", "text": "status", "user_id": "USUNLI", "trigger_id": "t2",
         "response_url": f"{ws.slack.url}/respond/s"}))
     ws.settle()

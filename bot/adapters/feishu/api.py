@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import lark_oapi as lark
+import requests
 from lark_oapi.core.enum import HttpMethod
 from lark_oapi.core.model import BaseRequest, RequestOption
 
@@ -149,6 +150,10 @@ class OpenApi:
     def _call(self, method: HttpMethod, uri: str, body: dict[str, Any] | None, *,
               paths: dict[str, str] | None, query: dict[str, str] | None, chat: str | None) -> dict[str, Any]:
         request = _request(method, uri, body, paths=paths, query=query)
+        # A 5xx or a dropped connection leaves the outcome unknown: retried only when a second attempt
+        # cannot double anything — a read, a PATCH, or a message carrying its `uuid` (Feishu delivers one
+        # message per uuid within an hour: https://open.feishu.cn/document/server-docs/im-v1/message/create).
+        repeatable = method != HttpMethod.POST or bool(body and body.get("uuid"))
         backoff = 0.25
         refreshed = False
         for attempt in range(self.retries + 1):
@@ -157,7 +162,17 @@ class OpenApi:
             option = RequestOption()
             option.tenant_access_token = self.tenant_token()
             try:
-                return self._send(request, option)
+                try:
+                    return self._send(request, option)
+                except FeishuApiError as exc:
+                    if exc.status < 500 or not repeatable:
+                        raise
+                    raise _Retry(exc) from None
+                except (requests.RequestException, OSError) as exc:
+                    error = FeishuApiError(0, f"connection error: {type(exc).__name__}", 0)
+                    if not repeatable:
+                        raise error from None
+                    raise _Retry(error) from None
             except _Retry as retry:
                 if retry.token_invalid and not refreshed:
                     refreshed = True
@@ -167,7 +182,8 @@ class OpenApi:
                     raise retry.error from None
                 wait = retry.reset if retry.reset is not None else backoff
                 backoff = min(backoff * 2, 8.0)
-                log.warning("feishu rate limit", extra={"code": retry.error.code, "wait": wait, "uri": uri})
+                log.warning("feishu call retried", extra={"code": retry.error.code, "status": retry.error.status,
+                                                          "wait": wait, "uri": uri})
                 # 230020 is about one chat; 429 / 99991400 about the whole app.
                 self.pacer.hold(wait, chat if retry.error.code == CHAT_RATE_LIMITED else None)
         raise AssertionError("unreachable")

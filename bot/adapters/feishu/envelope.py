@@ -47,7 +47,7 @@ def open_callback(body: bytes, headers: Mapping[str, str], keys: Keys, now: floa
     """The event as a dict, or `Refused`. `headers` must be case-insensitive (lower-case keys work)."""
     try:
         outer = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise Refused(400, "body is not JSON") from None
     if not isinstance(outer, dict):
         raise Refused(400, "body is not a JSON object")
@@ -69,7 +69,7 @@ def open_callback(body: bytes, headers: Mapping[str, str], keys: Keys, now: floa
         _check_fresh(headers, now, max_age)
         if keys.encrypt_key:
             _check_signature(body, headers, keys.encrypt_key)
-    _check_token(payload, keys.verification_token)
+    _check_token(payload, keys.verification_token, signed=bool(keys.encrypt_key) and not is_challenge)
     return payload
 
 
@@ -93,9 +93,14 @@ def _check_signature(body: bytes, headers: Mapping[str, str], encrypt_key: str) 
         raise Refused(401, "bad signature")
 
 
-def _check_token(payload: dict[str, Any], verification_token: str | None) -> None:
+def _check_token(payload: dict[str, Any], verification_token: str | None, *, signed: bool = False) -> None:
     if not verification_token:
         return
-    token = (payload.get("header") or {}).get("token") or payload.get("token") or ""
+    header = payload.get("header")
+    if header is not None and not isinstance(header, dict):
+        if signed:  # signed but malformed: acknowledged later with a 200 (`intake.classify`), not retried
+            return
+        raise Refused(401, "header is not an object")
+    token = (header or {}).get("token") or payload.get("token") or ""
     if not isinstance(token, str) or not hmac.compare_digest(token.encode(), verification_token.encode()):
         raise Refused(401, "bad verification token")

@@ -24,6 +24,7 @@ from bot.services.chat import ChatError, Inbound
 from bot.services.delivery import DeliveryFailures
 from bot.services.events import EventLog
 from bot.text.catalogue import say
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.feishu.events")
 
@@ -103,7 +104,9 @@ class FeishuEvents:
             if _logged(kind, handler, header, event, self.bot.failures) and event_id:
                 self.log.done(PLATFORM, event_id)  # only once handled: a failure is handled again if redelivered
 
-        self.runner.submit(work)
+        future = self.runner.submit(work)
+        if future.done() and isinstance(future.exception(), DatabaseUnavailable):
+            raise future.exception()  # type: ignore[misc]
         return None
 
     def user_name(self, open_id: str) -> str | None:
@@ -218,6 +221,8 @@ class FeishuEvents:
             return {"toast": cards.saving_toast(self.bot.ctx.locale)}
         except ChatError as exc:
             return {"toast": _toast(self.bot.failures.refused(exc).text, False)}
+        except DatabaseUnavailable:
+            raise  # journaled: processed again when the database is back, and the card patched then
         except Exception:
             log.exception("card action failed")
             return {"toast": {"type": "error", "content": "⚠️"}}
@@ -326,6 +331,8 @@ def _logged(kind: str, handler: Callable[[dict[str, Any], dict[str, Any]], Any],
     except ChatError as exc:
         failures.tell_editors(exc)
         return False  # not done: if Feishu redelivers, it is tried again
+    except DatabaseUnavailable:
+        raise  # the journal keeps the event and processes it again when the database is back
     except Exception:
         log.exception("feishu event failed", extra={"event_type": kind, "event_id": header.get("event_id")})
         return False

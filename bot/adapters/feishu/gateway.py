@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from lark_oapi.core.enum import HttpMethod
 
 from bot.adapters.feishu import cards
-from bot.adapters.feishu.api import OpenApi
+from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.people import People
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person
-from bot.services.chat import ChatError, MessageRef, RenderedReport
+from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
+from bot.services.outbox import Outbox
 
 PLATFORM = "feishu"
 MESSAGES = "/open-apis/im/v1/messages"
+# PATCH on a card that was recalled (withdrawn by a person, or by a group admin): "230011 The message is
+# recalled" (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch, error codes). The
+# report is then posted again.
+GONE = frozenset({230011})
 
 
 def message_uuid(key: str) -> str:
@@ -35,8 +41,16 @@ class FeishuGateway:
 
     platform = PLATFORM
 
-    def __init__(self, api: OpenApi, people: People) -> None:
+    def __init__(self, api: OpenApi, people: People, *, outbox: Outbox | None = None) -> None:
         self.api, self.people = api, people
+        self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
+
+    def _answer(self, key: str, send: Callable[[], object], what: str) -> None:
+        """Send an answer now, or queue it on the outbox (one ordered line per chat)."""
+        if self.outbox is None:
+            send()
+        else:
+            self.outbox.send(key, send, what)
 
     # ----- the ChatPort -------------------------------------------------------
 
@@ -62,7 +76,12 @@ class FeishuGateway:
         refs: list[MessageRef] = []
         for n, card in enumerate(new):
             if n < len(posted):
-                self.patch_card(posted[n].message_id, card)
+                try:
+                    self.patch_card(posted[n].message_id, card)
+                except FeishuApiError as exc:
+                    if n == 0 and exc.code in GONE:
+                        raise ChatError(POST_GONE, posted[0].message_id) from None
+                    raise
                 refs.append(posted[n])
             else:
                 key = f"{posted[0].message_id}:{n}:{hashlib.sha256(cards.card_content(card).encode()).hexdigest()}"
@@ -85,19 +104,19 @@ class FeishuGateway:
         """A text to someone who may not be a team member (the bot menu, used by anyone in the tenant)."""
         return self._create("open_id", open_id, "text", cards.text_content(text), None)
 
-    def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> MessageRef:
+    def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> None:
         """Answer a person's message in its thread; the uuid makes a redelivered event answer once."""
         body = {"msg_type": "text", "content": cards.text_content(text), "uuid": message_uuid(f"reply:{message_id}")}
-        data = self._call("im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
-                          body, paths={"message_id": message_id}, chat=chat or message_id)
-        return MessageRef(PLATFORM, str(data.get("chat_id", chat or "")), str(data.get("message_id", "")))
+        self._answer(chat or message_id, lambda: self._call(
+            "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
+            paths={"message_id": message_id}, chat=chat or message_id), "reply")
 
-    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None) -> MessageRef:
+    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None) -> None:
         body = {"msg_type": "interactive", "content": cards.card_content(card),
                 "uuid": message_uuid(f"reply-card:{message_id}")}
-        data = self._call("im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
-                          body, paths={"message_id": message_id}, chat=chat or message_id)
-        return MessageRef(PLATFORM, str(data.get("chat_id", chat or "")), str(data.get("message_id", "")))
+        self._answer(chat or message_id, lambda: self._call(
+            "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
+            paths={"message_id": message_id}, chat=chat or message_id), "reply card")
 
     def patch_card(self, message_id: str, card: cards.Card) -> None:
         self._call("im.message.patch", message_id, HttpMethod.PATCH, MESSAGES + "/:message_id",

@@ -1,12 +1,14 @@
 """How events reach `FeishuEvents.dispatch`: lark-oapi's long connection (the default) or an HTTP callback.
 
-Both hand the same dict to the same dispatcher. The long connection goes through lark-oapi's
+Both hand the opened payload to `FeishuIntake`, which journals it before Feishu is answered; the
+journal's worker then runs `FeishuEvents.dispatch`. The long connection goes through lark-oapi's
 `EventDispatcherHandler`, with a handler registered for every subscribed type; the HTTP endpoint opens
 the envelope itself (`envelope.open_callback`) so it can refuse stale requests and say why it refuses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -16,49 +18,37 @@ from typing import Any
 import lark_oapi as lark
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.config import FeishuSettings
-from bot.adapters.feishu.envelope import Keys, Refused, is_url_verification, open_callback
-from bot.adapters.feishu.events import CALLBACKS, SUBSCRIBED, FeishuEvents, UnknownEvent
+from bot.adapters.feishu.envelope import Keys
+from bot.adapters.feishu.events import CALLBACKS, SUBSCRIBED
+from bot.adapters.feishu.intake import FeishuIntake
 from bot.services.metrics import NO_METRICS, Metrics
 
 log = logging.getLogger("zhoubao.feishu")
 
 EVENTS_PATH = "/feishu/events"
+READ_TIMEOUT = 10.0  # seconds to receive a body: a lying Content-Length cannot hold the request for longer
 
 
 # ----- the HTTP callback ---------------------------------------------------------
 
 
-def handle_callback(events: FeishuEvents, keys: Keys, body: bytes, headers: dict[str, str],
-                    now: float) -> tuple[int, dict[str, Any]]:
-    """(status, JSON body) for one callback: url_verification answered at once; events acknowledged,
-    then handled. `headers` with lower-case names."""
-    try:
-        payload = open_callback(body, headers, keys, now)
-    except Refused as exc:
-        log.warning("feishu callback refused", extra={"reason": exc.reason})
-        return exc.status, {"msg": exc.reason}
-    if is_url_verification(payload):
-        return 200, {"challenge": payload.get("challenge", "")}
-    try:
-        result = events.dispatch(payload)
-    except UnknownEvent as exc:
-        return 400, {"msg": f"unhandled event type {exc}"}
-    return 200, result if result is not None else {"msg": "success"}
-
-
-def http_endpoint(events: FeishuEvents, keys: Keys,
+def http_endpoint(intake: FeishuIntake, keys: Keys,
                   clock: Callable[[], float]) -> Callable[[Request], Awaitable[Response]]:
-    """POST /feishu/events for the runtime's Starlette app; the work runs in its thread pool."""
+    """POST /feishu/events for the runtime's Starlette app: opened, journaled, then answered
+    (`FeishuIntake.http`), in its thread pool."""
 
     async def endpoint(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
+        except (TimeoutError, ClientDisconnect):
+            return JSONResponse({"msg": "incomplete body"}, status_code=408)
         headers = {k.lower(): v for k, v in request.headers.items()}
-        status, answer = await run_in_threadpool(handle_callback, events, keys, body, headers, clock())
+        status, answer = await run_in_threadpool(intake.http, body, headers, keys, clock())
         return JSONResponse(answer, status_code=status)
 
     return endpoint
@@ -78,22 +68,23 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     return dict(json.loads(lark.JSON.marshal(obj) or "{}"))
 
 
-def event_handler(events: FeishuEvents) -> lark.EventDispatcherHandler:
-    """lark-oapi's dispatcher with every subscribed type and callback routed to `events.dispatch`."""
+def event_handler(intake: FeishuIntake) -> lark.EventDispatcherHandler:
+    """lark-oapi's dispatcher with every subscribed type and callback journaled through `intake.take`
+    before lark-oapi acknowledges the frame."""
     builder = lark.EventDispatcherHandler.builder("", "")
     for kind in SUBSCRIBED:
-        builder.register_p2_customized_event(kind, lambda ev: events.dispatch(_as_dict(ev)))
+        builder.register_p2_customized_event(kind, lambda ev: intake.take(_as_dict(ev)))
     assert CALLBACKS == ("card.action.trigger",)
     builder.register_p2_card_action_trigger(
-        lambda ev: P2CardActionTriggerResponse(events.dispatch(_as_dict(ev)) or {}))
+        lambda ev: P2CardActionTriggerResponse(intake.take(_as_dict(ev)) or {}))
     return builder.build()
 
 
-def ws_client(settings: FeishuSettings, events: FeishuEvents) -> lark.ws.Client:
+def ws_client(settings: FeishuSettings, intake: FeishuIntake) -> lark.ws.Client:
     """The long connection: no public URL; Feishu authenticates the app when it connects."""
     assert settings.feishu_app_id and settings.feishu_app_secret is not None
     return lark.ws.Client(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
-                          event_handler=event_handler(events), domain=settings.feishu_domain.rstrip("/"),
+                          event_handler=event_handler(intake), domain=settings.feishu_domain.rstrip("/"),
                           log_level=lark.LogLevel.INFO)
 
 

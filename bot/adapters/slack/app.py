@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import App
 
@@ -26,6 +26,7 @@ from bot.services.chat import ChatError, Inbound
 from bot.services.delivery import DeliveryFailures
 from bot.services.events import EventLog
 from bot.text.catalogue import say
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.slack")
 _NEW = (None, "file_share", "thread_broadcast")
@@ -124,8 +125,10 @@ class Listeners:
             ts = str(event["ts"])
             thread = event.get("thread_ts")
             thread = str(thread) if thread and thread != ts else None
+            # A ts is unique per channel only: the same ts in two DMs is two messages
+            # (https://api.slack.com/messaging/retrieving#individual_messages).
             reply = self.bot.receive(Inbound(
-                platform=PLATFORM, user=self._who(str(event["user"])), source_id=ts, text=text,
+                platform=PLATFORM, user=self._who(str(event["user"])), source_id=f"{channel}:{ts}", text=text,
                 at=self._at(ts), thread_id=thread, item_number=number))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=thread)
@@ -134,7 +137,7 @@ class Listeners:
             if new.get("bot_id") or not new.get("user"):
                 return
             edited = (new.get("edited") or {}).get("ts") or event.get("event_ts")
-            reply = self.bot.inbox.edit(PLATFORM, str(new.get("ts")), slack_message_text(new, self.gw),
+            reply = self.bot.inbox.edit(PLATFORM, f"{channel}:{new.get('ts')}", slack_message_text(new, self.gw),
                                         self._at(edited), user=self._who(str(new["user"])))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=new.get("thread_ts"))
@@ -143,7 +146,7 @@ class Listeners:
             if old.get("bot_id"):
                 return
             user = old.get("user")
-            reply = self.bot.inbox.delete(PLATFORM, str(event.get("deleted_ts")), self._at(event.get("event_ts")),
+            reply = self.bot.inbox.delete(PLATFORM, f"{channel}:{event.get('deleted_ts')}", self._at(event.get("event_ts")),
                                           user=self._who(str(user)) if user else None)
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=old.get("thread_ts"))
@@ -263,7 +266,13 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str,
+class Runner(Protocol):
+    """Where listener work runs: `Workers` (a thread pool), or the inbound journal's worker."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]: ...
+
+
+def _later(workers: Runner, work: Callable[..., None], what: str,
            failures: DeliveryFailures, *, view: bool = False) -> Callable[..., None]:
     """Queue `work` after the ack; a refused Web API call goes to the core (which tells the editors),
     anything else is one log line."""
@@ -273,6 +282,8 @@ def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str,
             work(**kwargs)
         except ChatError as exc:
             failures.tell_editors(exc)
+        except DatabaseUnavailable:
+            raise  # the journal keeps the request and processes it again when the database is back
         except Exception:
             log.exception("slack %s failed", what)
 
@@ -286,7 +297,7 @@ def _later(workers: ThreadPoolExecutor, work: Callable[..., None], what: str,
 
 
 def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
-              workers: ThreadPoolExecutor | None = None, token_verification: bool = True) -> App:
+              workers: Runner | None = None, token_verification: bool = True) -> App:
     """The Bolt app for this bot; HTTP and Socket Mode both dispatch into it."""
     app = App(client=gateway.client, signing_secret=signing_secret or "unused-in-socket-mode",
               token_verification_enabled=token_verification, process_before_response=True,

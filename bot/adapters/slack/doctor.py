@@ -17,8 +17,8 @@ from bot.adapters.slack.gateway import make_client
 from bot.domain.team import Team
 
 # Keep in step with docs/slack-manifest.yaml.
-REQUIRED_SCOPES = ("chat:write", "commands", "files:write", "im:history", "im:write", "users:read",
-                   "users:read.email")
+REQUIRED_SCOPES = ("channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history",
+                   "im:write", "users:read", "users:read.email")
 _BAD_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
                         "not_allowed_token_type"})
 

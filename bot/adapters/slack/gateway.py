@@ -22,12 +22,21 @@ from bot.adapters.slack.limits import Pacer, RetryAfterHandler
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
-from bot.services.chat import ChatError, MessageRef, RenderedReport
+from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.metrics import NO_METRICS, Metrics
+from bot.services.outbox import Outbox
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
 NAME_TTL = 86_400.0  # seconds a profile name is trusted before users.info is asked again
+_GET = frozenset({"users.lookupByEmail", "users.info", "conversations.history"})
+UNKNOWN_OUTCOME = "unknown_outcome"  # a 5xx or a lost response: Slack may have carried the call out
+# The report's first message carries message metadata naming the team and the week, so the bot can
+# find its own post again before posting (https://api.slack.com/metadata/publishing; read back with
+# conversations.history include_all_metadata=true, https://api.slack.com/methods/conversations.history;
+# the bot token needs channels:history / groups:history for that).
+REPORT_EVENT = "zhoubao_report"
+_HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searched for the post
 
 
 class DmStore(Protocol):
@@ -51,8 +60,9 @@ class SlackGateway:
     platform = PLATFORM
 
     def __init__(self, client: WebClient, team: Team, *, dm_store: DmStore | None = None,
-                 pacer: Pacer | None = None, metrics: Metrics = NO_METRICS) -> None:
+                 pacer: Pacer | None = None, metrics: Metrics = NO_METRICS, outbox: Outbox | None = None) -> None:
         self.client = client
+        self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
         self.team = team
         self.dm_store = dm_store
         self.pacer = pacer or Pacer()
@@ -62,25 +72,35 @@ class SlackGateway:
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: dict[str, tuple[str | None, float]] = {}  # Slack user id -> (profile name, when asked)
         self._lock = threading.Lock()
+        # The same client without the 5xx and connection-error retries, for posts that must not double.
+        self._once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
+                                      retry_handlers=[h for h in client.retry_handlers
+                                                      if isinstance(h, RetryAfterHandler)])
 
     # ----- calls ---------------------------------------------------------------------------------
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, *, once: bool = False, **kwargs: Any) -> Any:
         """One Web API call; a refusal is logged once and raised as ChatError. `views.open` is not paced: its
         `trigger_id` lives 3 seconds (https://docs.slack.dev/reference/methods/views.open), and Slack's
         per-minute tiers allow a burst (https://docs.slack.dev/apis/web-api/rate-limits), while spacing
-        every open 0.63 s apart made the 6th of a burst miss its window (issue 9)."""
+        every open 0.63 s apart made the 6th of a burst miss its window (issue 9).
+
+        `once`: no retry after a 5xx or a dropped connection (only after a 429, which Slack did not act on),
+        for calls that must not happen twice; the caller finds out what happened (`UNKNOWN_OUTCOME`)."""
         if method != "views.open":
             self.pacer.wait(method, kwargs.get("channel"))
+        client = self._once_client if once else self.client
         try:
-            return self.client.api_call(method, json=kwargs) if method != "users.lookupByEmail" and \
-                method != "users.info" else self.client.api_call(method, http_verb="GET", params=kwargs)
+            if method in _GET:
+                return client.api_call(method, http_verb="GET", params=kwargs)
+            return client.api_call(method, json=kwargs)
         except SlackApiError as exc:
-            reason = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            status = exc.response.status_code
+            reason = UNKNOWN_OUTCOME if once and status >= 500 else str(exc.response.get("error") or f"http_{status}")
         except SlackClientError as exc:
             reason = f"client_error: {exc}"
-        except OSError as exc:
-            reason = f"connection_error: {type(exc).__name__}"
+        except OSError as exc:  # a timeout or a dropped connection: the call may have been carried out
+            reason = UNKNOWN_OUTCOME if once else f"connection_error: {type(exc).__name__}"
         where = kwargs.get("channel") or kwargs.get("users") or kwargs.get("email") or ""
         log.error("slack %s failed: %s%s", method, reason, f" (channel {where})" if where else "")
         self.metrics.platform_error(PLATFORM, method, reason.split(":")[0])
@@ -208,11 +228,20 @@ class SlackGateway:
         return self._post(channel, blocks.escape(text))
 
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
-        """The report as block messages (the rest in the first one's thread), then the Markdown file."""
+        """The report as block messages (the rest in the first one's thread), then the Markdown file.
+
+        Never twice: if the channel already holds this week's report (posted before a crash, or by a
+        call that failed after Slack carried it out), that post is updated instead."""
+        found = self.find_report(channel, report.week)
+        if found:
+            return self.update_report(found, report, rendered)
         parts = blocks.report_messages(rendered.slack)
         title = _title(rendered)
-        first = self._post(channel, title, parts[0])
+        first = self._post_report_once(channel, report.week, title, parts[0])
         refs = [first] + [self._post(first.channel, title, part, thread_ts=first.message_id) for part in parts[1:]]
+        if len(refs) > 1:  # the thread parts, so a later lookup finds them too
+            self._call("chat.update", channel=first.channel, ts=first.message_id, text=title, blocks=parts[0],
+                       metadata=self._metadata(report.week, [r.message_id for r in refs[1:]]))
         try:
             self.client.files_upload_v2(channel=first.channel, thread_ts=first.message_id,
                                         content=rendered.markdown, filename=f"{report.week}.md", title=title)
@@ -222,30 +251,97 @@ class SlackGateway:
         return refs
 
     def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
-        """Edit each posted message in place; a longer report adds thread replies, a shorter one blanks."""
+        """Edit each posted message in place; a longer report adds thread replies, a shorter one blanks.
+
+        A first message deleted in the channel raises ChatError(POST_GONE) for the core to post anew."""
         parts = blocks.report_messages(rendered.slack)
         title = _title(rendered)
         refs: list[MessageRef] = []
         for n, ref in enumerate(posted):
             part = parts[n] if n < len(parts) else blocks.text_blocks("…")
-            data = self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=part)
+            extra: dict[str, Any] = {"metadata": self._metadata(report.week, [r.message_id for r in posted[1:]])} \
+                if n == 0 else {}
+            try:
+                data = self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=part,
+                                  **extra)
+            except ChatError as exc:
+                if n == 0 and exc.reason == "message_not_found":  # https://api.slack.com/methods/chat.update
+                    raise ChatError(POST_GONE, ref.message_id, method="chat.update", where=ref.channel) from None
+                raise
             refs.append(MessageRef(PLATFORM, data.get("channel", ref.channel), data.get("ts", ref.message_id)))
         for part in parts[len(posted):]:
             refs.append(self._post(posted[0].channel, title, part, thread_ts=posted[0].message_id))
+        if len(refs) > len(posted):  # the new thread parts, so a later lookup finds them too
+            self._call("chat.update", channel=refs[0].channel, ts=refs[0].message_id, text=title, blocks=parts[0],
+                       metadata=self._metadata(report.week, [r.message_id for r in refs[1:]]))
         return refs
+
+    # ----- finding the report again -----------------------------------------------------------------
+
+    def _metadata(self, week: str, parts: list[str]) -> dict[str, Any]:
+        return {"event_type": REPORT_EVENT, "event_payload": {"team": self.team.team.name, "week": week,
+                                                               "parts": parts}}
+
+    def find_report(self, channel: str, week: str) -> list[MessageRef]:
+        """This team's report for `week` in `channel` (first message, then its thread parts), or []."""
+        cursor: str | None = None
+        for _ in range(_HISTORY_PAGES):
+            args: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": 200}
+            if cursor:
+                args["cursor"] = cursor
+            data = self._call("conversations.history", **args)
+            for msg in data.get("messages") or []:
+                meta = msg.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == REPORT_EVENT and payload.get("week") == week \
+                        and payload.get("team") == self.team.team.name:
+                    where = str(data.get("channel") or channel)
+                    return [MessageRef(PLATFORM, where, str(msg["ts"]))] + \
+                        [MessageRef(PLATFORM, where, str(ts)) for ts in payload.get("parts") or []]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return []
+
+    def _post_report_once(self, channel: str, week: str, title: str, part: list[blocks.Block]) -> MessageRef:
+        """Post the report's first message once: after an unknown outcome, look before posting again."""
+        args: dict[str, Any] = {"channel": channel, "text": title[:39_000], "blocks": part, "unfurl_links": False,
+                                "unfurl_media": False, "metadata": self._metadata(week, [])}
+        for attempt in range(3):
+            try:
+                data = self._call("chat.postMessage", once=True, **args)
+                return MessageRef(PLATFORM, data["channel"], data["ts"])
+            except ChatError as exc:
+                if exc.reason != UNKNOWN_OUTCOME or attempt == 2:
+                    raise
+                found = self.find_report(channel, week)
+                if found:
+                    log.warning("slack: the report was posted although the call failed; using that post")
+                    return found[0]
+        raise AssertionError("unreachable")
 
     # ----- what the listeners need -------------------------------------------------------------------------
 
-    def reply(self, channel: str, text: str, thread_ts: str | None = None) -> MessageRef:
-        """A short private answer in a DM (in the thread the person wrote in, if any)."""
-        return self._post(channel, blocks.escape(text), thread_ts=thread_ts)
+    def _answer(self, key: str, send: Callable[[], object], what: str) -> None:
+        """Send an answer now, or queue it on the outbox (one ordered line per channel)."""
+        if self.outbox is None:
+            send()
+        else:
+            self.outbox.send(key, send, what)
 
-    def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> MessageRef:
-        person_id = self.person_for(user_id)
-        person = self.team.person_by_id.get(person_id or "")
-        channel = self.dm_channel(person) if person else \
-            self._call("conversations.open", users=user_id)["channel"]["id"]
-        return self._post(channel, blocks.escape(text), block_list)
+    def reply(self, channel: str, text: str, thread_ts: str | None = None) -> None:
+        """A short private answer in a DM (in the thread the person wrote in, if any)."""
+        self._answer(channel, lambda: self._post(channel, blocks.escape(text), thread_ts=thread_ts), "reply")
+
+    def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> None:
+        def send() -> None:
+            person_id = self.person_for(user_id)
+            person = self.team.person_by_id.get(person_id or "")
+            channel = self.dm_channel(person) if person else \
+                self._call("conversations.open", users=user_id)["channel"]["id"]
+            self._post(channel, blocks.escape(text), block_list)
+
+        self._answer(f"user:{user_id}", send, "dm")
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         """Open a modal; returns its view id (for `update_view`)."""
@@ -274,15 +370,19 @@ class SlackGateway:
         from slack_sdk.webhook import WebhookClient
 
         parts = blocks.messages(block_list)[:5] if block_list else [[]]
-        client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
-        for part in parts:
-            body: dict[str, Any] = {"response_type": "ephemeral",
-                                    "text": (blocks.fallback_text(part) or blocks.escape(text))[:39_000]}
-            if part:
-                body["blocks"] = part
-            result = client.send_dict(body)
-            if result.status_code != 200:
-                log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+
+        def send() -> None:
+            client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
+            for part in parts:
+                body: dict[str, Any] = {"response_type": "ephemeral",
+                                        "text": (blocks.fallback_text(part) or blocks.escape(text))[:39_000]}
+                if part:
+                    body["blocks"] = part
+                result = client.send_dict(body)
+                if result.status_code != 200:
+                    log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
+
+        self._answer(response_url, send, "response_url")
 
 
 def _title(rendered: RenderedReport) -> str:

@@ -156,6 +156,7 @@ WORDS: dict[str, str] = {
     "report.incident.cause": "Cause: {value}",
     "report.incident.recovered": "recovered {when}",
     # ----- when the platform refuses a call -------------------------------------------------------------
+    "delivery.reposted": "ℹ️ The {week} report was deleted in the report channel; it has been posted again.",
     "delivery.person": "⚠️ The platform refused the request ({reason}), so it was not done; the report's "
                        "editors have been told.",
     "delivery.editors": "⚠️ {platform} refused {method} ({reason}){where}.",

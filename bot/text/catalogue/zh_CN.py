@@ -146,6 +146,7 @@ WORDS: dict[str, str] = {
     "report.incident.cause": "原因：{value}",
     "report.incident.recovered": "{when} 恢复",
     # ----- when the platform refuses a call -------------------------------------------------------------
+    "delivery.reposted": "ℹ️ 报告频道里的 {week} 周报已被删除，已重新发布。",
     "delivery.person": "⚠️ 平台拒绝了请求（{reason}），未完成；已通知周报编辑。",
     "delivery.editors": "⚠️ {platform} 拒绝了 {method}（{reason}）{where}。",
     "delivery.where": "{where}",

@@ -1,0 +1,287 @@
+"""The inbound journal: every platform payload is durable before the platform is answered.
+
+An adapter's ack path calls `InboundJournal.record(platform, key, kind, payload)` and answers the
+platform only after it returned: the payload is then a row of `inbound_journal`, or, with the database
+down, a line of the fsync'd spool (`bot/services/spool.py`). A worker thread processes the journal in
+arrival order through the handler the adapter registered for its platform — the same translation code
+on first delivery and on replay after a restart — and marks each entry processed.
+
+Exactly once: the journal's unique (platform, dedupe key) drops redeliveries; an entry is marked
+processed after its handler returned, and a crash in between replays it, which changes nothing because
+every core effect is idempotent by its source id (a message, form or incident already stored by that id
+is not stored again, an edit to the same text or a second deletion is a no-op). Order: one worker; while
+anything is spooled, new entries are spooled behind it, and the spool is drained before the table is
+processed. Several processes on one PostgreSQL: only the holder of an advisory lock processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.services.context import Context
+from bot.services.spool import Record, Spool
+from storage.db import DatabaseUnavailable, leader_lock, transaction
+from storage.journal import Journal
+
+log = logging.getLogger("zhoubao.journal")
+
+MAX_ATTEMPTS = 3  # a payload that fails this often (a bug, not an outage) is given up and logged
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journaled payload as its handler sees it."""
+
+    platform: str
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    received_at: datetime
+    id: int = 0
+
+
+Handler = Callable[[Entry], None]
+
+
+@dataclass
+class _Pending:
+    """One `record` call waiting for its batch to be written."""
+
+    platform: str
+    key: str
+    kind: str
+    payload: str
+    at: datetime
+    done: bool = False
+    new: bool = False
+    error: Exception | None = None
+
+
+class InboundJournal:
+    def __init__(self, ctx: Context, engine: Engine, spool: Spool | None = None) -> None:
+        self.ctx = ctx
+        self.engine = engine
+        self.spool = spool
+        self._handlers: dict[str, Handler] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._spooled = spool.pending() > 0 if spool is not None else False
+        self._order = threading.Lock()  # spooling and the spool drain, one at a time
+        self._writer = threading.Condition()  # group commit: one writer at a time, the others wait
+        self._queue: list[_Pending] = []
+        self._writing = False
+        self._thread: threading.Thread | None = None
+
+    # ----- the ack path --------------------------------------------------------------
+
+    def record(self, platform: str, key: str, kind: str, payload: Mapping[str, Any]) -> bool:
+        """Make `payload` durable; True when it is new, False for a redelivery of a journaled key.
+
+        With the database down it goes to the spool (True); without a spool DatabaseUnavailable is
+        raised, so the adapter answers the platform with an error and the platform redelivers.
+
+        Concurrent calls are committed together (group commit): the first caller writes everything
+        queued so far in one transaction while the others wait for it, so a burst of acks costs a few
+        commits, not one each, and they reach the journal in the order they arrived."""
+        item = _Pending(platform, key, kind, json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                        self.ctx.now())
+        with self._writer:
+            self._queue.append(item)
+            while not item.done:
+                if self._writing:
+                    self._writer.wait()
+                    continue
+                self._writing = True
+                batch, self._queue = self._queue, []
+                self._writer.release()
+                try:
+                    self._write(batch)
+                finally:
+                    self._writer.acquire()
+                    self._writing = False
+                    self._writer.notify_all()
+        if item.error is not None:
+            raise item.error
+        self._wake.set()
+        return item.new
+
+    def _write(self, batch: list[_Pending]) -> None:
+        """Journal (or spool) one batch; every item ends done, with `new` or `error` set."""
+        try:
+            self._store(batch)
+        except Exception as exc:  # handed to each waiting ack path (it answers the platform 5xx)
+            for i in batch:
+                i.error = exc
+        finally:
+            for i in batch:  # only now: a waiting ack path must not answer before its entry is durable
+                i.done = True
+
+    def _store(self, batch: list[_Pending]) -> None:
+        if not self._spooled:
+            try:
+                try:
+                    with transaction(self.ctx.db) as s:
+                        news = Journal(s).add_many([(i.platform, i.key, i.kind, i.payload, i.at) for i in batch])
+                except IntegrityError:  # another process journaled one of these meanwhile: one by one
+                    news = []
+                    for i in batch:
+                        with transaction(self.ctx.db) as s:
+                            news.append(Journal(s).add(i.platform, i.key, i.kind, i.payload, i.at))
+            except DatabaseUnavailable:
+                if self.spool is None:
+                    raise
+                log.warning("database away: inbound payloads spooled", extra={"count": len(batch)})
+            else:
+                for i, new in zip(batch, news, strict=True):
+                    i.new = new
+                return
+        assert self.spool is not None
+        with self._order:
+            self.spool.keep_many([{"platform": i.platform, "key": i.key, "kind": i.kind, "payload": i.payload,
+                                   "received_at": i.at.isoformat()} for i in batch])
+            self._spooled = True
+        for i in batch:
+            i.new = True
+
+    def register(self, platform: str, handler: Handler) -> None:
+        """The adapter's translation of its platform's payloads into core calls."""
+        self._handlers[platform] = handler
+
+    # ----- processing ----------------------------------------------------------------
+
+    def drain_spool(self) -> int:
+        """Move spooled payloads into the table, in order; returns how many. Raises nothing on an outage."""
+        if self.spool is None:
+            return 0
+
+        def store(rec: Record) -> None:
+            with transaction(self.ctx.db) as s:
+                Journal(s).add(str(rec["platform"]), str(rec["key"]), str(rec["kind"]), str(rec["payload"]),
+                               datetime.fromisoformat(str(rec["received_at"])))
+
+        with self._order:
+            moved = self.spool.drain(store)
+            self._spooled = self.spool.pending() > 0
+        if moved:
+            log.info("spooled inbound payloads journaled", extra={"count": moved})
+        return moved
+
+    def pending(self) -> int:
+        """Entries not processed yet: spooled plus journaled."""
+        spooled = self.spool.pending() if self.spool is not None else 0
+        try:
+            with transaction(self.ctx.db) as s:
+                return spooled + Journal(s).count_pending()
+        except DatabaseUnavailable:
+            return spooled
+
+    def run_pending(self) -> int:
+        """Process every unprocessed entry in arrival order; returns how many were processed.
+
+        Stops early (leaving the rest for the next run) when the database goes away, when an entry
+        failed and will be retried, or when an entry's platform has no handler in this process."""
+        self.drain_spool()
+        if self._spooled:
+            return 0  # the database is still away: the spooled entries come first
+        done = 0
+        with leader_lock(self.engine, "inbound_journal") as leader:
+            if not leader:
+                return 0
+            while True:
+                with transaction(self.ctx.db) as s:
+                    batch = [Entry(r.platform, r.dedupe_key, r.kind, json.loads(r.payload), r.received_at, r.id)
+                             for r in Journal(s).pending()]
+                if not batch:
+                    return done
+                for entry in batch:
+                    if not self._process(entry):
+                        return done
+                    done += 1
+
+    def _process(self, entry: Entry) -> bool:
+        """Run one entry's handler and mark it; False when processing must pause here."""
+        handler = self._handlers.get(entry.platform)
+        if handler is None:
+            return False
+        try:
+            handler(entry)
+        except DatabaseUnavailable:
+            raise
+        except Exception as exc:
+            with transaction(self.ctx.db) as s:
+                row = Journal(s).get(entry.id)
+                give_up = row is not None and (row.attempts or 0) + 1 >= MAX_ATTEMPTS
+                Journal(s).failed(entry.id, f"{type(exc).__name__}: {exc}", self.ctx.now(), give_up=give_up)
+            if give_up:
+                log.exception("inbound payload given up", extra={"platform": entry.platform, "kind": entry.kind,
+                                                                 "key": entry.key, "journal_id": entry.id})
+                return True
+            log.warning("inbound payload failed; retrying", extra={
+                "platform": entry.platform, "kind": entry.kind, "key": entry.key, "error": str(exc)})
+            return False
+        with transaction(self.ctx.db) as s:
+            Journal(s).done(entry.id, self.ctx.now())
+        return True
+
+    # ----- the worker thread -----------------------------------------------------------
+
+    def start(self, poll: float = 1.0) -> None:
+        """Process in the background until `stop()`: at once (what a previous run left), on every
+        `record`, and every `poll` seconds (a retry, the database back, leadership taken over)."""
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                with self._idle:
+                    self._busy = True
+                try:
+                    self.run_pending()
+                except DatabaseUnavailable:
+                    pass
+                except Exception:
+                    log.exception("inbound journal worker failed")
+                finally:
+                    with self._idle:
+                        self._busy = False
+                        self._idle.notify_all()
+                self._wake.wait(poll)
+                self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="zhoubao-journal", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the entry in hand, then stop (what is left is replayed on the next start)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is left to process (for tests and benches); False on timeout."""
+        deadline = threading.Event()
+        timer = threading.Timer(timeout, deadline.set)
+        timer.start()
+        try:
+            while not deadline.is_set():
+                if self.pending() == 0:
+                    with self._idle:
+                        if not self._busy:
+                            return True
+                self._wake.set()
+                with self._idle:
+                    self._idle.wait(0.05)
+            return False
+        finally:
+            timer.cancel()
