@@ -41,6 +41,9 @@ _RECOVERED_TAIL = {
 }
 _NUMBERED = re.compile(r"^\d{1,3}\s*[.、)）]\s*(.*)$")
 
+# The comma `incident_line` writes between an incident's fields, per locale.
+_FIELD_COMMA: dict[str, str] = {"zh-CN": "，", "en": ","}
+
 
 @dataclass(frozen=True)
 class Mapped:
@@ -271,7 +274,7 @@ class _Plan:
                 if recovered is not None:
                     fields[last] = fields[last][:tail.start()]
             # `incident_line` puts a comma between fields, so a field followed by another keeps none of its own.
-            order, sep = ["what", "impact", "cause"], "," if self.team.team.locale == "en" else "，"
+            order, sep = ["what", "impact", "cause"], _FIELD_COMMA[self.team.team.locale]
             shown = recovered is not None and f"{recovered:%H:%M}" not in "".join(fields.values())
             for i, k in enumerate(order):
                 followed = shown or any(fields[later] for later in order[i + 1:])

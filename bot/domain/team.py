@@ -171,6 +171,8 @@ EDITOR_SECTIONS: dict[str, dict[str, str]] = {
 
 # A section note's label, and the one section whose name is the bot's own word rather than the team's.
 NOTE_WORD: dict[str, str] = {"zh-CN": "备注", "en": "Note"}
+# How a note is named when answered as `name：text` ("系统可用性备注：…" / "System availability note: …").
+NOTE_ALIAS: dict[str, str] = {"zh-CN": "{section}{word}", "en": "{section} {word}"}
 INCIDENTS_SECTION: dict[str, str] = {"zh-CN": "生产事件", "en": "Production incidents"}
 INCIDENTS_NOTE_KEY = "note:incidents"
 
@@ -281,7 +283,7 @@ class Team(_Strict):
     def _note(self, key: str, section: str, owners: list[str]) -> Item:
         word = NOTE_WORD[self.team.locale]
         writers = tuple(dict.fromkeys([*owners, *self.editors]))
-        joined = f"{section}{word}" if self.team.locale == "zh-CN" else f"{section} {word.lower()}"
+        joined = NOTE_ALIAS[self.team.locale].format(section=section, word=word.lower())
         return Item(key=key, kind=ItemKind.NOTE, name=joined, title=f"{section} · {word}", owner=writers[0],
                     aliases=(f"{section} · {word}",), writers=writers)
 
