@@ -288,8 +288,9 @@ def _later(workers: Runner, work: Callable[..., None], what: str,
             log.exception("slack %s failed", what)
 
     def queue(**kwargs: Any) -> None:
-        if view and isinstance(workers, Workers):
-            workers.submit_view(run, **kwargs)
+        beside = getattr(workers, "submit_view", None) if view else None  # Workers, or the journal's runner
+        if beside is not None:
+            beside(run, **kwargs)
         else:
             workers.submit(run, **kwargs)
 

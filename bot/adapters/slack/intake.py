@@ -31,7 +31,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -39,6 +40,7 @@ from urllib.parse import parse_qsl
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
+from bot.adapters.slack.blocks import Action
 from bot.services.journal import Entry, InboundJournal
 from bot.services.outbox import Outbox
 from storage.db import DatabaseUnavailable
@@ -112,6 +114,20 @@ def classify(body: Any) -> Kind:
     raise Malformed(f"unknown request type {str(kind)[:40]!r}")
 
 
+# Buttons that only open a modal: they store nothing, and a trigger_id lives 3 seconds (views.open
+# reference), so they are handled at once instead of waiting behind the journal's worker (issue 9). A
+# replayed click could not open its modal anyway; what the modal submits is journaled like any request.
+_OPENS_A_MODAL = frozenset({Action.ANSWER.value, Action.INCIDENT_EDIT.value, Action.QUESTION_FILE.value})
+
+
+def opens_a_modal(body: Any, kind: Kind) -> bool:
+    """Whether a classified request is a button click that only opens a modal."""
+    if kind.kind != "block_actions":
+        return False
+    actions = body.get("actions") or []
+    return all(str(a.get("action_id")) in _OPENS_A_MODAL for a in actions)
+
+
 # ----- the ack path ----------------------------------------------------------------------------------
 
 Answer = tuple[int, dict[str, Any] | None]  # status, JSON body (None: empty)
@@ -146,10 +162,28 @@ class JournalWork:
     worker thread. Bolt answers 500 for a listener that raises, so an outage is caught here and handed
     to `SlackIntake.replay`, which raises it to the journal (it retries when the database is back)."""
 
-    def __init__(self, journal: InboundJournal, outbox: Outbox | None = None) -> None:
+    def __init__(self, journal: InboundJournal, outbox: Outbox | None = None, view_workers: int = 8) -> None:
         self.journal = journal
         self.outbox = outbox
         self._outage = threading.local()
+        # Work that opens a modal runs beside the journal's worker, not on it: a trigger_id lives 3 s
+        # (views.open reference), and the worker may have a burst of answers to store first (issue 9).
+        self._views = ThreadPoolExecutor(max_workers=view_workers, thread_name_prefix="zhoubao-slack-views")
+        self._opening: set[Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    def submit_view(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run work that opens a modal now, on its own threads (it stores nothing it could lose: the
+        request is already journaled, and what the modal submits comes back as a request of its own)."""
+        future = self._views.submit(fn, *args, **kwargs)
+        with self._lock:
+            self._opening.add(future)
+        future.add_done_callback(self._opened)
+        return future
+
+    def _opened(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._opening.discard(future)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
@@ -168,10 +202,16 @@ class JournalWork:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Until every acknowledged request has been processed and its answers sent (tests, benches)."""
-        return self.journal.wait_idle(timeout) and (self.outbox is None or self.outbox.wait_idle(timeout))
+        if not self.journal.wait_idle(timeout):
+            return False
+        with self._lock:
+            opening = list(self._opening)
+        futures_wait(opening, timeout)
+        return self.outbox is None or self.outbox.wait_idle(timeout)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Nothing of its own to stop: the journal's worker is stopped by the runtime."""
+        """Finish the modals being opened; the journal's worker is stopped by the runtime."""
+        self._views.shutdown(wait=wait)
 
 
 class SlackIntake:
@@ -207,6 +247,9 @@ class SlackIntake:
 
     def _take(self, body: Any) -> Answer:
         kind = classify(body)
+        if opens_a_modal(body, kind):
+            self.open_now(body)
+            return 200, None
         try:
             self.journal.record(PLATFORM, kind.key, kind.kind, body)
         except DatabaseUnavailable:  # no spool to keep it in: Slack retries events on a 5xx
@@ -221,7 +264,17 @@ class SlackIntake:
         except Malformed as exc:
             log.warning("slack socket mode request acknowledged but not used: %s", exc)
             return
+        if opens_a_modal(payload, kind):
+            self.open_now(payload)
+            return
         self.journal.record(PLATFORM, kind.key, kind.kind, payload)
+
+    def open_now(self, body: Any) -> None:
+        """A click that only opens a modal: through the same listeners, now (they open it beside the queue)."""
+        try:
+            self.app.dispatch(BoltRequest(body=dict(body), mode="socket_mode"))
+        except Exception:  # the click is lost, never the request thread: the person clicks again
+            log.exception("slack: opening a modal failed")
 
     def replay(self, entry: Entry) -> None:
         """Process one journaled request through the Bolt app's listeners."""
