@@ -273,7 +273,7 @@ class Runner(Protocol):
 
 
 def _later(workers: Runner, work: Callable[..., None], what: str,
-           failures: DeliveryFailures, *, view: bool = False) -> Callable[..., None]:
+           failures: DeliveryFailures, *, view: bool = False, deferred: bool = False) -> Callable[..., None]:
     """Queue `work` after the ack; a refused Web API call goes to the core (which tells the editors),
     anything else is one log line."""
 
@@ -288,7 +288,9 @@ def _later(workers: Runner, work: Callable[..., None], what: str,
             log.exception("slack %s failed", what)
 
     def queue(**kwargs: Any) -> None:
-        beside = getattr(workers, "submit_view", None) if view else None  # Workers, or the journal's runner
+        # Workers, or the journal's runner: modal work beside the queue, a modal's deferred lookup off its thread
+        beside = getattr(workers, "submit_view", None) if view else \
+            getattr(workers, "submit_deferred", None) if deferred else None
         if beside is not None:
             beside(run, **kwargs)
         else:
@@ -304,7 +306,7 @@ def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
               token_verification_enabled=token_verification, process_before_response=True,
               logger=logging.getLogger("zhoubao.slack.bolt"))
     pool = workers or Workers()
-    on = Listeners(bot, gateway, defer=lambda work: _later(pool, work, "form lookup", bot.failures)())
+    on = Listeners(bot, gateway, defer=lambda work: _later(pool, work, "form lookup", bot.failures, deferred=True)())
 
     def _guarded(work: Callable[..., None], what: str, *, view: bool = False) -> Callable[..., None]:
         # queued before ack(), so "no work pending" means "all done"

@@ -171,6 +171,16 @@ class JournalWork:
         self._views = ThreadPoolExecutor(max_workers=view_workers, thread_name_prefix="zhoubao-slack-views")
         self._opening: set[Future[Any]] = set()
         self._lock = threading.Lock()
+        # A lookup a modal waits for (users.info, paced) runs here, so it never holds a modal's thread.
+        self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhoubao-slack-lookups")
+
+    def submit_deferred(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Work a modal defers (the lookup before `views.update`), in order, off the modal threads."""
+        future = self._lookups.submit(fn, *args, **kwargs)
+        with self._lock:
+            self._opening.add(future)
+        future.add_done_callback(self._opened)
+        return future
 
     def submit_view(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run work that opens a modal now, on its own threads (it stores nothing it could lose: the
@@ -204,14 +214,21 @@ class JournalWork:
         """Until every acknowledged request has been processed and its answers sent (tests, benches)."""
         if not self.journal.wait_idle(timeout):
             return False
-        with self._lock:
-            opening = list(self._opening)
-        futures_wait(opening, timeout)
+        deadline = time.monotonic() + timeout
+        while True:  # a modal's work may defer a lookup of its own: wait until none is left
+            with self._lock:
+                opening = list(self._opening)
+            if not opening:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0 or futures_wait(opening, left).not_done:
+                return False
         return self.outbox is None or self.outbox.wait_idle(timeout)
 
     def shutdown(self, wait: bool = True) -> None:
         """Finish the modals being opened; the journal's worker is stopped by the runtime."""
         self._views.shutdown(wait=wait)
+        self._lookups.shutdown(wait=wait)
 
 
 class SlackIntake:
