@@ -3,6 +3,7 @@ Slack sends them; and the app's own routes: body limit, 404, /metrics, /readyz, 
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from datetime import timedelta
@@ -327,8 +328,9 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
     ws, http = make_workspace(team, stand_in, database_url, clock, tmp_path / "spool",
                               Overrides(pacer=Pacer(scale=1000), socket_mode=socket_mode),
                               slack_app_token=SecretStr("xapp-test"), slack_signing_secret=None)
-    ws.runtime.start()  # what `zhoubao run` does: scheduler, spool, then the socket
+    ws.runtime.start()  # what `zhoubao run` does: settle the heap, scheduler, spool, then the socket
     try:
+        assert gc.get_freeze_count() > 0, "what start built is frozen: full collections skip it"
         assert [s.state for s in sockets] == ["connected"] and sockets[0].token == "xapp-test"
         assert sockets[0].intake is ws.parts.intake
         with httpx.Client(base_url=ws.base) as client:
@@ -342,6 +344,7 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
         ws.runtime.stop()
     assert sockets[0].state == "closed"
     assert ws.runtime.health.live()[0] == 503, "stopped: the scheduler no longer runs"
+    assert gc.get_freeze_count() == 0, "stopped: the heap is unfrozen"
 
 
 def test_the_dashboard_mounts_on_the_same_app(team: Team, stand_in: SlackStandIn, database_url: str,
