@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,15 +43,17 @@ class Journal:
             known |= {(platform, k) for k in self.s.scalars(select(JournalRow.dedupe_key).where(
                 JournalRow.platform == platform, JournalRow.dedupe_key.in_(wanted)))}
         out: list[bool] = []
+        rows: list[dict[str, object]] = []
         for platform, key, kind, payload, at in items:
             if (platform, key[:255]) in known:
                 out.append(False)
                 continue
             known.add((platform, key[:255]))
-            self.s.add(JournalRow(platform=platform, dedupe_key=key[:255], kind=kind[:64], payload=payload,
-                                  received_at=at, attempts=0))
+            rows.append({"platform": platform, "dedupe_key": key[:255], "kind": kind[:64], "payload": payload,
+                         "received_at": at, "attempts": 0})
             out.append(True)
-        self.s.flush()
+        if rows:  # one executemany in Core: this is the ack path, and ORM objects would only be thrown away
+            self.s.execute(insert(JournalRow.__table__), rows)
         return out
 
     def has(self, platform: str, dedupe_key: str) -> bool:

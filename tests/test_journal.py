@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, select
@@ -147,3 +150,73 @@ def test_the_spool_keeps_records_across_instances(tmp_path: Path) -> None:
     got: list[int] = []
     assert alive.pending() == 2 and alive.drain(lambda r: got.append(int(r["n"]))) == 2
     assert got == [1, 2] and alive.pending() == 0
+
+
+def _until(cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Wait for an observable condition; fail naming `what` if it does not hold within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.01)
+
+
+def test_concurrent_acks_are_each_journaled_once(database_url: str, chat: FakeChat, clock: FixedClock) -> None:
+    """Forty ack paths at once (group commit: one writes a batch, hands the next to a waiting one): every
+    call returns, every key is journaled once, and of ten deliveries of one key exactly one is new."""
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    journal = bot.journal
+    assert journal is not None
+    start = threading.Barrier(40)
+    answers: dict[int, bool] = {}
+
+    def ack(n: int) -> None:
+        start.wait()
+        key = "same" if n < 10 else f"m{n}"
+        answers[n] = journal.record("fake", key, "message", {"user": "zhoujie", "id": key, "text": f"{n}"})
+
+    threads = [threading.Thread(target=ack, args=(n,)) for n in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads) and len(answers) == 40
+    assert sum(answers[n] for n in range(10)) == 1 and all(answers[n] for n in range(10, 40))
+    assert sorted(r.dedupe_key for r in _rows(bot)) == sorted(["same", *(f"m{n}" for n in range(10, 40))])
+
+
+def test_the_worker_waits_while_acks_are_being_answered(database_url: str, chat: FakeChat, clock: FixedClock) -> None:
+    """Acks first: while a request is being answered, the worker does not process; once the acks are
+    done it does."""
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    journal = InboundJournal(bot.ctx, bot.engine, ack_defer_max=120)
+    answered = threading.Event()
+    seen: list[tuple[str, bool]] = []
+    journal.register("fake", lambda entry: seen.append((entry.key, answered.is_set())))
+    journal.start(poll=0.05)
+    try:
+        with journal.acking():  # a request being answered, as the HTTP endpoints mark it
+            assert journal.record("fake", "m1", "message", {"text": "x"})
+            _until(lambda: journal.deferring, "the worker waits for the ack in progress")
+            assert seen == []
+            answered.set()
+        assert journal.wait_idle(30)
+        assert seen == [("m1", True)]
+    finally:
+        journal.stop()
+
+
+def test_the_worker_defers_to_acks_for_a_bounded_time(database_url: str, chat: FakeChat, clock: FixedClock) -> None:
+    """Under acks that never stop, the worker still processes (it defers once per pass, then works)."""
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    journal = InboundJournal(bot.ctx, bot.engine, ack_defer_max=0.2)
+    seen: list[str] = []
+    journal.register("fake", lambda entry: seen.append(entry.key))
+    journal.start(poll=0.05)
+    try:
+        with journal.acking():  # held until the entry is processed
+            journal.record("fake", "m1", "message", {"text": "x"})
+            journal.record("fake", "m2", "message", {"text": "y"})
+            _until(lambda: seen == ["m1", "m2"], "both entries processed while acks are still in progress")
+    finally:
+        journal.stop()
