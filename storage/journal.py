@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.models import JournalRow
 
 _ERROR_CHARS = 2000
+_TABLE = cast(Table, JournalRow.__table__)  # Core, not the ORM: no objects built only to be thrown away
 
 
 class Journal:
@@ -53,7 +55,7 @@ class Journal:
                          "received_at": at, "attempts": 0})
             out.append(True)
         if rows:  # one executemany in Core: this is the ack path, and ORM objects would only be thrown away
-            self.s.execute(insert(JournalRow.__table__), rows)
+            self.s.execute(insert(_TABLE), rows)
         return out
 
     def has(self, platform: str, dedupe_key: str) -> bool:
