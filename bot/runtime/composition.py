@@ -358,7 +358,7 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         parts = ConsoleParts(chat, clock)
     scheduler = None if platform == "console" else \
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
-    health = Health(team.team.name, store.db, scheduler, bot.spool)
+    health = Health(team.team.name, store.db, scheduler, bot.spool, None if platform == "console" else bot.journal)
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))

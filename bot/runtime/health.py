@@ -1,5 +1,5 @@
 """What /healthz and /readyz report: liveness (the process and its scheduler) and readiness
-(the database answers, the scheduler runs), with the spool's depth for the operator."""
+(the database answers, the scheduler runs), with the spool's depth and the journal's backlog for the operator."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from storage.db import DatabaseUnavailable, transaction
 
 if TYPE_CHECKING:
     from bot.runtime.scheduler import Scheduler
+    from bot.services.journal import InboundJournal
     from bot.services.spool import AnswerSpool
 
 Probe = tuple[int, dict[str, Any]]
@@ -24,6 +25,7 @@ class Health:
     db: sessionmaker[Session]
     scheduler: Scheduler | None = None  # None on the console: jobs follow its virtual clock
     spool: AnswerSpool | None = None
+    journal: InboundJournal | None = None  # None on the console: it handles input as it comes
 
     def live(self) -> Probe:
         """(status, body) for /healthz: 200 while the process runs and its scheduler thread is alive.
@@ -38,6 +40,11 @@ class Health:
     def spooled(self) -> int:
         """Answers waiting in the spool for the database."""
         return self.spool.pending() if self.spool is not None else 0
+
+    def unprocessed(self) -> int:
+        """Platform requests acknowledged but not processed yet (journaled or spooled): a number that
+        keeps growing means the worker is stuck or behind."""
+        return self.journal.pending() if self.journal is not None else 0
 
     def ready(self) -> Probe:
         """(status, body) for /readyz: 200 when the database answers and the scheduler runs, else 503."""
@@ -55,4 +62,5 @@ class Health:
             "database": database,
             "scheduler": sched,
             "spooled_answers": self.spooled(),
+            "unprocessed_requests": self.unprocessed(),
         }

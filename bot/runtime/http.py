@@ -130,7 +130,7 @@ def build_http_app(health: Health, metrics: PrometheusMetrics, *, events: dict[s
     (the dashboard mounts there)."""
 
     def scrape(request: Request) -> Response:  # sync: reading the spool is file I/O
-        return Response(metrics.exposition(health.spooled()), media_type=CONTENT_TYPE)
+        return Response(metrics.exposition(health.spooled(), health.unprocessed()), media_type=CONTENT_TYPE)
 
     routes: list[BaseRoute] = [Route(path, endpoint, methods=["POST"]) for path, endpoint in (events or {}).items()]
     routes += [Route("/healthz", _probe(health.live), methods=["GET"]),

@@ -35,6 +35,9 @@ class PrometheusMetrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
         self.spooled = Gauge("zhoubao_spooled_answers", "Answers kept in the spool until the database returns.",
                              registry=self.registry)
+        self.unprocessed = Gauge("zhoubao_unprocessed_requests",
+                                 "Platform requests acknowledged (journaled or spooled) but not processed yet.",
+                                 registry=self.registry)
 
     # ----- the port (bot.services.metrics.Metrics) --------------------------------------------
 
@@ -55,8 +58,10 @@ class PrometheusMetrics:
     def request_took(self, path: str, seconds: float) -> None:
         self.latency.labels(path).observe(seconds)
 
-    def exposition(self, spooled: int) -> bytes:
-        """The Prometheus text format of everything counted so far; `spooled` is read by the caller at
-        scrape time (the spool is files on disk, shared with other processes)."""
+    def exposition(self, spooled: int, unprocessed: int = 0) -> bytes:
+        """The Prometheus text format of everything counted so far; `spooled` and `unprocessed` are read
+        by the caller at scrape time (the spool is files on disk and the journal a table, both shared
+        with other processes)."""
         self.spooled.set(spooled)
+        self.unprocessed.set(unprocessed)
         return generate_latest(self.registry)
