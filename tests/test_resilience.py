@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from bot.adapters.feishu.events import FeishuEvents, InlineRunner
 from bot.runtime.composition import HttpThread, bind, build_bot
@@ -59,6 +62,32 @@ def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat
     ready = down.get("/readyz")
     assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
     assert ready.json()["status"] == "not ready" and ready.json()["spooled_answers"] == 1
+
+
+def test_platform_callbacks_are_answered_inside_in_flight(database_url, chat, clock, serve) -> None:
+    """The HTTP app holds `in_flight` (the journal's `acking`, which its worker defers to) around each
+    platform callback, from reading the body to the answer, and releases it after."""
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    depth = [0]
+    seen: list[int] = []
+
+    @contextmanager
+    def in_flight() -> Iterator[None]:
+        depth[0] += 1
+        try:
+            yield
+        finally:
+            depth[0] -= 1
+
+    async def callback(request: Request) -> Response:
+        seen.append(depth[0])
+        return PlainTextResponse("ok")
+
+    client = serve(build_http_app(Health("支付技术部", bot.ctx.db), PrometheusMetrics(), events={"/x/events": callback},
+                                  in_flight=in_flight))
+    assert client.post("/x/events", content=b"{}").text == "ok"
+    assert client.post("/x/events", content=b"{}").text == "ok"
+    assert seen == [1, 1] and depth[0] == 0
 
 
 def test_an_answer_during_an_outage_is_spooled_then_stored(database_url, chat, clock, tmp_path: Path) -> None:

@@ -362,5 +362,6 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))
-    http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site])
+    http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
+                          in_flight=bot.journal.acking if bot.journal is not None else None)
     return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard)

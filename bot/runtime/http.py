@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -124,15 +125,26 @@ def _probe(check: Callable[[], Probe]) -> Callable[[Request], Response]:
     return endpoint
 
 
+def _marked(endpoint: Endpoint, in_flight: Callable[[], AbstractContextManager[None]]) -> Endpoint:
+    async def marked(request: Request) -> Response:
+        with in_flight():  # from reading the body to the answer
+            return await endpoint(request)
+
+    return marked
+
+
 def build_http_app(health: Health, metrics: PrometheusMetrics, *, events: dict[str, Endpoint] | None = None,
+                   in_flight: Callable[[], AbstractContextManager[None]] | None = None,
                    extra: Sequence[BaseRoute] = ()) -> Starlette:
-    """The app: `events` maps a callback path to its platform endpoint; `extra` is matched after ours
-    (the dashboard mounts there)."""
+    """The app: `events` maps a callback path to its platform endpoint, each request to it held inside
+    `in_flight()` (the journal's worker waits while platform requests are being answered); `extra` is
+    matched after ours (the dashboard mounts there)."""
 
     def scrape(request: Request) -> Response:  # sync: reading the spool is file I/O
         return Response(metrics.exposition(health.spooled(), health.unprocessed()), media_type=CONTENT_TYPE)
 
-    routes: list[BaseRoute] = [Route(path, endpoint, methods=["POST"]) for path, endpoint in (events or {}).items()]
+    routes: list[BaseRoute] = [Route(path, _marked(endpoint, in_flight) if in_flight else endpoint, methods=["POST"])
+                               for path, endpoint in (events or {}).items()]
     routes += [Route("/healthz", _probe(health.live), methods=["GET"]),
                Route("/readyz", _probe(health.ready), methods=["GET"]),
                Route("/metrics", scrape, methods=["GET"])]

@@ -43,14 +43,13 @@ def http_endpoint(intake: FeishuIntake, keys: Keys,
     (`FeishuIntake.http`), in its thread pool."""
 
     async def endpoint(request: Request) -> Response:
-        with intake.journal.acking():  # the journal's worker waits while requests are being answered
-            try:
-                body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
-            except (TimeoutError, ClientDisconnect):
-                return JSONResponse({"msg": "incomplete body"}, status_code=408)
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            status, answer = await run_in_threadpool(intake.http, body, headers, keys, clock())
-            return JSONResponse(answer, status_code=status)
+        try:
+            body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
+        except (TimeoutError, ClientDisconnect):
+            return JSONResponse({"msg": "incomplete body"}, status_code=408)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, answer = await run_in_threadpool(intake.http, body, headers, keys, clock())
+        return JSONResponse(answer, status_code=status)
 
     return endpoint
 

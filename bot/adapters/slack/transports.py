@@ -29,14 +29,13 @@ def http_endpoint(intake: SlackIntake) -> Callable[[Request], Awaitable[Response
     journal write runs in Starlette's thread pool, so a slow commit never holds the event loop)."""
 
     async def endpoint(request: Request) -> Response:
-        with intake.journal.acking():  # the journal's worker waits while requests are being answered
-            try:
-                body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
-            except (TimeoutError, ClientDisconnect):
-                return JSONResponse({"error": "incomplete body"}, status_code=408)
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            status, answer = await run_in_threadpool(intake.http, body, headers)
-            return JSONResponse(answer, status_code=status) if answer is not None else Response(status_code=status)
+        try:
+            body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
+        except (TimeoutError, ClientDisconnect):
+            return JSONResponse({"error": "incomplete body"}, status_code=408)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, answer = await run_in_threadpool(intake.http, body, headers)
+        return JSONResponse(answer, status_code=status) if answer is not None else Response(status_code=status)
 
     return endpoint
 
