@@ -119,8 +119,8 @@ class InboundJournal:
 
     @contextmanager
     def acking(self) -> Iterator[None]:
-        """Mark an ack in progress, so the worker waits (see "Acks first"). `record` marks itself; an
-        adapter's HTTP endpoint marks the whole request, from reading the body to the answer."""
+        """Mark an ack in progress, so the worker waits (see "Acks first"). `record` marks itself; the
+        runtime's HTTP app marks each platform request, from reading the body to the answer."""
         with self._acks:
             self._acking += 1
         try:
@@ -267,17 +267,12 @@ class InboundJournal:
             try:
                 while True:
                     now = time.monotonic()
-                    if now >= until:
+                    # with an ack in progress, wait to be woken when the last one ends
+                    wait = until - now if self._acking else min(self._last_ack + ACK_QUIET, until) - now
+                    if wait <= 0:
                         return
-                    if self._acking == 0:
-                        quiet_in = self._last_ack + ACK_QUIET - now
-                        if quiet_in <= 0:
-                            return
-                        self.deferring = True
-                        self._acks.wait(min(quiet_in, until - now))
-                    else:
-                        self.deferring = True
-                        self._acks.wait(until - now)
+                    self.deferring = True
+                    self._acks.wait(wait)
             finally:
                 self.deferring = False
 
