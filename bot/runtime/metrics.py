@@ -58,7 +58,7 @@ class PrometheusMetrics:
     def request_took(self, path: str, seconds: float) -> None:
         self.latency.labels(path).observe(seconds)
 
-    def exposition(self, spooled: int, unprocessed: int = 0) -> bytes:
+    def exposition(self, spooled: int, unprocessed: int) -> bytes:
         """The Prometheus text format of everything counted so far; `spooled` and `unprocessed` are read
         by the caller at scrape time (the spool is files on disk and the journal a table, both shared
         with other processes)."""
