@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import statistics
 import subprocess
@@ -38,6 +36,7 @@ from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.starlette import SlackRequestHandler
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -91,7 +90,7 @@ def request_bytes(url: str, n: int, respond: str, tag: str) -> bytes:
                       "text": f"06/26 09:{n % 60:02d} bench-{tag}-{n} 批量任务超时 级别：D",
                       "trigger_id": f"t{tag}-{n}", "response_url": f"{respond}/respond/{n}"}).encode()
     ts = str(int(time.time()))
-    sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
     head = (f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
             f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
             f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\n\r\n")
