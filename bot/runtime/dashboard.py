@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import datetime
@@ -15,6 +16,8 @@ from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn
 from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.signin import SignIn
+
+log = logging.getLogger("zhoubao.runtime")
 
 
 def dashboard_secret(settings: Settings) -> str:
@@ -37,10 +40,12 @@ def dashboard_secret(settings: Settings) -> str:
 
 def dashboard_config(settings: Settings) -> DashboardConfig:
     """The dashboard's configuration from the settings: Slack/Feishu sign-in when their credentials are set."""
-    slack = None
-    if settings.slack_client_id and settings.slack_client_secret is not None:
-        slack = SlackSignIn(settings.slack_client_id, settings.slack_client_secret.get_secret_value(),
-                            settings.slack_openid_url)
+    old = settings.old_names()
+    if old:
+        log.warning("%s: rename to %s (Slack's Bolt reads the old names too)", " and ".join(old),
+                    " and ".join("DASHBOARD_" + name for name in old))
+    credentials = settings.slack_sign_in()
+    slack = SlackSignIn(*credentials, settings.slack_openid_url) if credentials else None
     feishu = None
     if settings.feishu_app_id and settings.feishu_app_secret is not None:
         feishu = FeishuSignIn(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),

@@ -9,14 +9,29 @@ from pydantic import BaseModel, SecretStr
 
 
 class WebSettings(BaseModel):
-    """DASHBOARD_* and SLACK_CLIENT_* variables (the runtime's Settings includes them)."""
+    """DASHBOARD_* variables (the runtime's Settings includes them)."""
 
     dashboard_secret: SecretStr | None = None  # signs sessions and links; when unset, kept in the file below
     dashboard_secret_file: Path = Path("./data/dashboard-secret")
     dashboard_url: str | None = None  # the public address, e.g. https://zhoubao.example.com
-    slack_client_id: str | None = None  # Sign in with Slack (Basic Information > App Credentials)
+    # Sign in with Slack (Basic Information > App Credentials). Our own names: Bolt's `App` reads
+    # SLACK_CLIENT_ID/SLACK_CLIENT_SECRET from the environment and turns to its OAuth installation flow.
+    dashboard_slack_client_id: str | None = None
+    dashboard_slack_client_secret: SecretStr | None = None
+    slack_client_id: str | None = None  # the old names, still read (see `slack_sign_in`), with a warning
     slack_client_secret: SecretStr | None = None
     slack_openid_url: str = "https://slack.com"  # change only for a test stand-in
+
+    def slack_sign_in(self) -> tuple[str, str] | None:
+        """Sign in with Slack's client id and secret when both are set (the new names first, else the old)."""
+        client_id = self.dashboard_slack_client_id or self.slack_client_id
+        secret = self.dashboard_slack_client_secret or self.slack_client_secret
+        return (client_id, secret.get_secret_value()) if client_id and secret is not None else None
+
+    def old_names(self) -> list[str]:
+        """The old variable names set; each is read, and the runtime says once to rename it."""
+        return [name for name, value in (("SLACK_CLIENT_ID", self.slack_client_id),
+                                         ("SLACK_CLIENT_SECRET", self.slack_client_secret)) if value is not None]
 
 
 @dataclass(frozen=True)
