@@ -407,3 +407,17 @@ class JournalRow(Base):
     processed_at: Mapped[datetime | None] = mapped_column(TZ)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSessionRow(Base):
+    """A signed-in dashboard session; the cookie holds a token whose SHA-256 is `id`. No row, no session:
+    signing out deletes it, and a person's removal or role change ends it on their next request."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the cookie's token
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    person_key: Mapped[str] = mapped_column(String(64))  # the team file's person id
+    role: Mapped[str] = mapped_column(String(16))  # the role signed in with; another role ends the session
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    expires_at: Mapped[datetime] = mapped_column(TZ, index=True)

@@ -6,6 +6,7 @@ decides who that is in the team and what they may do.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,8 +18,10 @@ from bot.domain.team import Person
 from bot.services.context import Context
 from storage.db import transaction
 from storage.signin import SignInNonces
+from storage.web_sessions import WebSessions
 
 LINK_LIFETIME = timedelta(minutes=10)
+SESSION_LIFETIME = timedelta(hours=12)
 
 
 class Role(StrEnum):
@@ -45,8 +48,9 @@ class SignInRefused(Exception):
 
 
 class SignIn:
-    def __init__(self, ctx: Context, secret: str) -> None:
+    def __init__(self, ctx: Context, secret: str, session_lifetime: timedelta = SESSION_LIFETIME) -> None:
         self.ctx = ctx
+        self.session_lifetime = session_lifetime
         self._links = URLSafeSerializer(secret, salt="zhoubao-dashboard-link")
 
     # ----- who is it -----------------------------------------------------------
@@ -67,6 +71,39 @@ class SignIn:
         if viewer is None:
             raise SignInRefused("not_in_team")
         return viewer
+
+    # ----- sessions -------------------------------------------------------------------
+
+    def start_session(self, viewer: Viewer) -> str:
+        """A new session for `viewer`: the token for its cookie (the database keeps only the token's digest)."""
+        token = secrets.token_urlsafe(32)
+        now = self.ctx.clock()
+        with transaction(self.ctx.db) as s:
+            repo = WebSessions(s)
+            repo.purge(now)
+            repo.start(_digest(token), self.ctx.team_id, viewer.person.id, viewer.role.value, now,
+                       now + self.session_lifetime)
+        return token
+
+    def session_viewer(self, token: str) -> Viewer | None:
+        """Who the session with this token is, checked on every request: None once it was ended or expired,
+        and the session ends when its person left the team file or has another role than at sign-in."""
+        digest, now = _digest(token), self.ctx.clock()
+        with transaction(self.ctx.db) as s:
+            repo = WebSessions(s)
+            row = repo.alive(digest, self.ctx.team_id, now)
+            if row is None:
+                return None
+            viewer = self.viewer(row.person_key)
+            if viewer is None or viewer.role.value != row.role:
+                repo.end(digest)
+                return None
+            return viewer
+
+    def end_session(self, token: str) -> None:
+        """Sign out: the session's token is refused from now on, wherever a copy of the cookie is."""
+        with transaction(self.ctx.db) as s:
+            WebSessions(s).end(_digest(token))
 
     # ----- one-time links ------------------------------------------------------------
 
@@ -110,3 +147,8 @@ class SignIn:
             repo = SignInNonces(s)
             repo.purge(now - LINK_LIFETIME)
             return repo.use(purpose, nonce, now, expires_at)
+
+
+def _digest(token: str) -> str:
+    """What the database keeps of a session token: reading the table gives no cookie that works."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -22,12 +22,15 @@ from bot.services.bot import Bot
 from bot.services.context import Clock
 from storage.db import DatabaseUnavailable
 
-# No script at all, styles inline, nothing from other origins, and no framing (clickjacking).
+# No script at all, styles inline, nothing from other origins, and no framing (clickjacking). Forms post
+# only here: the sign-in buttons are links, so the platforms' hosts need no form-action. Every answer is
+# someone's view of the team (or carries their CSRF token), so no cache may keep it.
 _HEADERS = [
     (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                                 b"form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'"),
+                                 b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
 ]
 
 
@@ -46,6 +49,19 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class _SessionCheck:
+    """Looks up the session behind the cookie before any route runs (see `Site.check_session`)."""
+
+    def __init__(self, app: ASGIApp, site: Site) -> None:
+        self.app = app
+        self.site = site
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.site.check_session(Request(scope))
+        await self.app(scope, receive, send)
 
 
 def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = None,
@@ -94,6 +110,7 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Middleware(SessionMiddleware, secret_key=config.secret, session_cookie="zhoubao_session",
                    max_age=int(timedelta(hours=config.session_hours).total_seconds()), same_site="lax",
                    https_only=config.secure),
+        Middleware(_SessionCheck, site=site),
     ]
     return Starlette(routes=routes, middleware=middleware,
                      exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed,

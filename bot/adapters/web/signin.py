@@ -37,8 +37,8 @@ class SignInRoutes:
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self.transport, timeout=10.0)
 
-    def _done(self, request: Request, viewer: Viewer, next_path: str | None) -> Response:
-        self.site.sign_in(request, viewer)
+    async def _done(self, request: Request, viewer: Viewer, next_path: str | None) -> Response:
+        await self.site.sign_in(request, viewer)
         return self.site.redirect(safe_next(next_path))
 
     # ----- the sign-in page and sign-out ----------------------------------------------------
@@ -50,10 +50,7 @@ class SignInRoutes:
 
     async def sign_out(self, request: Request) -> Response:
         await self.site.form(request)
-        lang = request.session.get("lang")
-        request.session.clear()
-        if lang:
-            request.session["lang"] = lang
+        await self.site.sign_out(request)
         return RedirectResponse("/signin", status_code=303)
 
     def _refused(self, request: Request, reason: str, **params: str) -> Response:
@@ -77,7 +74,7 @@ class SignInRoutes:
             viewer = await run_in_threadpool(self.site.signin.redeem_link, form.get("token", ""))
         except SignInRefused as exc:
             return self._refused(request, exc.reason)
-        return self._done(request, viewer, "/week")
+        return await self._done(request, viewer, "/week")
 
     # ----- OAuth state ---------------------------------------------------------------------------
 
@@ -130,7 +127,7 @@ class SignInRoutes:
             return self._refused(request, "oauth_failed", detail=str(exc))
         except SignInRefused as exc:
             return self._refused(request, exc.reason)
-        return self._done(request, viewer, pending.get("next"))
+        return await self._done(request, viewer, pending.get("next"))
 
     async def _slack_claims(self, code: str, nonce: str) -> dict[str, Any]:
         """The id_token's claims after checking signature (Slack's JWKS), issuer, audience, expiry and nonce."""
@@ -183,7 +180,7 @@ class SignInRoutes:
             return self._refused(request, "oauth_failed", detail=str(exc))
         except SignInRefused as exc:
             return self._refused(request, exc.reason)
-        return self._done(request, viewer, pending.get("next"))
+        return await self._done(request, viewer, pending.get("next"))
 
     async def _feishu_user(self, code: str) -> dict[str, Any]:
         """code -> user_access_token (authen v2, JSON body) -> user info `data` (open_id, email, name)."""

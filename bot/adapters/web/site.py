@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
@@ -21,8 +22,9 @@ from bot.services.dashboard import Dashboard
 from bot.services.signin import SignIn, Viewer
 from bot.services.trends import TrendsService
 from bot.text import i18n
-from bot.text.render import templates_dir
+from bot.text.render import templates_dir, without_bidi
 from bot.text.web_words import WORDS, web_words
+from storage.db import DatabaseUnavailable
 
 
 class Refusal(Exception):
@@ -54,7 +56,7 @@ class Site:
         self.team = bot.ctx.team
         self.dashboard = Dashboard(bot)
         self.trends = TrendsService(bot.ctx)
-        self.signin = SignIn(bot.ctx, config.secret)
+        self.signin = SignIn(bot.ctx, config.secret, timedelta(hours=config.session_hours))
         # Autoescape on: everything people typed reaches the page as text.
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir() / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
@@ -72,23 +74,52 @@ class Site:
         lang = request.session.get("lang")
         return lang if lang in WORDS else self.team.team.locale
 
+    async def check_session(self, request: Request) -> None:
+        """Look this request's session up (its record and the team file), once, before any handler: an
+        ended session leaves the cookie; `viewer` and `require` then read what was found."""
+        token = request.session.get("sid")
+        viewer = None
+        if isinstance(token, str):
+            try:
+                viewer = await run_in_threadpool(self.signin.session_viewer, token)
+            except DatabaseUnavailable as exc:
+                request.state.database_down = exc
+            else:
+                if viewer is None:
+                    self._forget(request)
+        request.state.viewer = viewer
+
     def viewer(self, request: Request) -> Viewer | None:
-        """Who is signed in, looked up in the team file on every request (removing someone revokes access)."""
-        pid = request.session.get("pid")
-        return self.signin.viewer(pid) if isinstance(pid, str) else None
+        """Who is signed in, as `check_session` found for this request."""
+        viewer = getattr(request.state, "viewer", None)
+        return viewer if isinstance(viewer, Viewer) else None
 
     def require(self, request: Request) -> Viewer:
+        down = getattr(request.state, "database_down", None)
+        if isinstance(down, DatabaseUnavailable):
+            raise down
         viewer = self.viewer(request)
         if viewer is None:
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise SignInNeeded(path)
         return viewer
 
-    def sign_in(self, request: Request, viewer: Viewer) -> None:
+    async def sign_in(self, request: Request, viewer: Viewer) -> None:
         """A fresh session for `viewer` (nothing from before sign-in carries over, so no fixation)."""
+        await self.sign_out(request)
+        token = await run_in_threadpool(self.signin.start_session, viewer)
+        request.session.update({"sid": token, "csrf": secrets.token_urlsafe(24)})
+
+    async def sign_out(self, request: Request) -> None:
+        """End the session on the server (a copy of the cookie is refused too) and empty the cookie."""
+        token = request.session.get("sid")
+        if isinstance(token, str):
+            await run_in_threadpool(self.signin.end_session, token)
+        self._forget(request)
+
+    def _forget(self, request: Request) -> None:
         lang = request.session.get("lang")
         request.session.clear()
-        request.session.update({"pid": viewer.person.id, "csrf": secrets.token_urlsafe(24)})
         if lang:
             request.session["lang"] = lang
 
@@ -146,7 +177,8 @@ class Site:
             t=self.words(request), when=self.when(request), lang=self.locale(request), viewer=viewer,
             csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
             team=self.team.team.name, **context)
-        return HTMLResponse(html, status_code=status)
+        # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.
+        return HTMLResponse(without_bidi(html), status_code=status)
 
     def redirect(self, path: str) -> RedirectResponse:
         return RedirectResponse(safe_next(path), status_code=303)
