@@ -5,7 +5,9 @@
     GET  /healthz         liveness        GET /readyz   readiness        GET /metrics   Prometheus text
 
 Bodies over `MAX_BODY` are answered 413 by `BodyLimit` before any route (so before any signature check)
-sees them. The dashboard mounts on the same app through `extra` (routes or mounts, matched last).
+sees them; a body not complete `BODY_SECONDS` after the request began is answered 408 and the connection
+closed by `BodyDeadline`, on every route. The dashboard mounts on the same app through `extra` (routes or
+mounts, matched last).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,6 +28,7 @@ from bot.runtime.health import Health, Probe
 from bot.runtime.metrics import CONTENT_TYPE, PrometheusMetrics
 
 MAX_BODY = 1 << 20  # 1 MiB: Slack's and Feishu's payloads are far smaller; anything bigger is refused
+BODY_SECONDS = 10.0  # a lying Content-Length or a stalled upload holds a request no longer than this
 _DRAIN_FACTOR = 16  # a refused body up to 16 MiB is read and dropped so the sender sees the 413
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -97,6 +101,52 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+class BodyDeadline:
+    """ASGI middleware: a request body not complete within `seconds` of the request's start is cut.
+
+    The route (or `BodyLimit` draining an oversized body) then reads a disconnect, whatever it answers
+    is dropped, and the client gets 408 with `Connection: close`, so uvicorn closes the socket instead
+    of waiting for bytes that never come. A response already started goes on untouched."""
+
+    def __init__(self, app: ASGIApp, seconds: float = BODY_SECONDS) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        deadline = anyio.current_time() + self.seconds
+        body_done = cut = started = False
+
+        async def timed_receive() -> Message:
+            nonlocal body_done, cut
+            if body_done or cut:
+                return await receive() if body_done else {"type": "http.disconnect"}
+            with anyio.move_on_after(deadline - anyio.current_time()):
+                message = await receive()
+                body_done = message["type"] != "http.request" or not message.get("more_body", False)
+                return message
+            cut = True
+            return {"type": "http.disconnect"}
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if cut and not started:
+                return  # the route's answer to a cut body (often a 500 for the disconnect) is replaced below
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, timed_receive, guarded_send)
+        except Exception:
+            if not cut or started:
+                raise
+        if cut and not started:
+            await JSONResponse({"msg": "request body not received in time"}, status_code=408,
+                               headers={"connection": "close"})({"type": "http"}, _no_receive, send)
+
+
 class Timing:
     """ASGI middleware: request latency by path into the metrics (unknown paths share one label)."""
 
@@ -149,6 +199,8 @@ def build_http_app(health: Health, metrics: PrometheusMetrics, *, events: dict[s
                Route("/readyz", _probe(health.ready), methods=["GET"]),
                Route("/metrics", scrape, methods=["GET"])]
     known = frozenset(path for path in [*(events or {}), "/healthz", "/readyz", "/metrics"])
-    middleware = [Middleware(Timing, metrics=metrics, paths=known), Middleware(BodyLimit, limit=MAX_BODY)]
+    # BodyDeadline outside BodyLimit: draining an oversized body that never ends is cut too.
+    middleware = [Middleware(Timing, metrics=metrics, paths=known), Middleware(BodyDeadline),
+                  Middleware(BodyLimit, limit=MAX_BODY)]
     return Starlette(routes=[*routes, *extra], middleware=middleware)
 
