@@ -87,8 +87,10 @@ def test_slack_sign_in_matches_by_slack_id_then_by_email(world: World) -> None:
     ({"exp": "past"}, "id_token"),
     ({"iss": "https://evil.example"}, "id_token"),
     ({"nonce": "not-the-one-we-sent"}, "id_token"),
+    # OpenID Connect Core 1.0 §3.1.3.7: with several audiences, azp must be present (and name us).
+    ({"aud": [CLIENT_ID, "another-app"]}, "id_token"),
 ])
-def test_slack_id_token_with_wrong_claims_is_refused(world: World, tamper: dict[str, str], problem: str) -> None:
+def test_slack_id_token_with_wrong_claims_is_refused(world: World, tamper: dict[str, object], problem: str) -> None:
     if tamper.get("exp") == "past":
         tamper = {"exp": int(world.clock.now.timestamp()) - 3600, "iat": int(world.clock.now.timestamp()) - 7200}
     world.slack.user = slack_user("U0LINA", "lina@example.com")
