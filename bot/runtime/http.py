@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 
-import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -24,11 +23,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.runtime.body_deadline import BodyDeadline
 from bot.runtime.health import Health, Probe
 from bot.runtime.metrics import CONTENT_TYPE, PrometheusMetrics
 
 MAX_BODY = 1 << 20  # 1 MiB: Slack's and Feishu's payloads are far smaller; anything bigger is refused
-BODY_SECONDS = 10.0  # a lying Content-Length or a stalled upload holds a request no longer than this
 _DRAIN_FACTOR = 16  # a refused body up to 16 MiB is read and dropped so the sender sees the 413
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -99,52 +98,6 @@ async def _too_large(send: Send) -> None:
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
-
-
-class BodyDeadline:
-    """ASGI middleware: a request body not complete within `seconds` of the request's start is cut.
-
-    The route (or `BodyLimit` draining an oversized body) then reads a disconnect, whatever it answers
-    is dropped, and the client gets 408 with `Connection: close`, so uvicorn closes the socket instead
-    of waiting for bytes that never come. A response already started goes on untouched."""
-
-    def __init__(self, app: ASGIApp, seconds: float = BODY_SECONDS) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        deadline = anyio.current_time() + self.seconds
-        body_done = cut = started = False
-
-        async def timed_receive() -> Message:
-            nonlocal body_done, cut
-            if body_done or cut:
-                return await receive() if body_done else {"type": "http.disconnect"}
-            with anyio.move_on_after(deadline - anyio.current_time()):
-                message = await receive()
-                body_done = message["type"] != "http.request" or not message.get("more_body", False)
-                return message
-            cut = True
-            return {"type": "http.disconnect"}
-
-        async def guarded_send(message: Message) -> None:
-            nonlocal started
-            if cut and not started:
-                return  # the route's answer to a cut body (often a 500 for the disconnect) is replaced below
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, timed_receive, guarded_send)
-        except Exception:
-            if not cut or started:
-                raise
-        if cut and not started:
-            await JSONResponse({"msg": "request body not received in time"}, status_code=408,
-                               headers={"connection": "close"})({"type": "http"}, _no_receive, send)
 
 
 class Timing:
