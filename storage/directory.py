@@ -94,6 +94,14 @@ class Directory:
             assert row is not None
         return row
 
+    def open_week(self, team_id: int, label: str, at: datetime) -> WeekRow:
+        """The week's row, marked opened at `at` unless it was opened before."""
+        row = self.ensure_week(team_id, label)
+        if row.opened_at is None:
+            row.opened_at = at
+            self.s.flush()
+        return row
+
     # ----- prompts --------------------------------------------------------
 
     def prompt(self, team_id: int, week_id: int, person_id: int, kind: str, platform: str) -> PromptRow | None:
