@@ -62,10 +62,16 @@ class Answers:
         self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id, change="edit",
                                      text=text, at=at))
 
+    def restore_message(self, row: AnswerMessageRow, text: str, at: datetime) -> None:
+        """A deleted (or changed) message stated again, as an edit: it counts again with `text`."""
+        row.deleted_at = None
+        self.edit_message(row, text, at)
+
     def delete_message(self, row: AnswerMessageRow, at: datetime) -> None:
         row.deleted_at = at
         self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id,
                                      change="delete", text=row.text, at=at))
+        self.s.flush()
 
     def revisions(self, message_id: int) -> list[AnswerRevisionRow]:
         return list(self.s.scalars(select(AnswerRevisionRow).where(AnswerRevisionRow.message_id == message_id)
@@ -93,6 +99,13 @@ class Answers:
                                        item_key=key, text=text))
         self.s.flush()
         return touched
+
+    def supersede_message(self, message_id: int, at: datetime) -> None:
+        """What the message contributed stops counting (the message itself stays in history)."""
+        for c in self.contributions_of(message_id):
+            if c.superseded_at is None:
+                c.superseded_at = at
+        self.s.flush()
 
     def supersede(self, team_id: int, week_id: int, item_key: str, at: datetime, keep_message_id: int) -> None:
         """A form submission replaces everything said about the item before it."""
@@ -123,6 +136,30 @@ class Answers:
     def entry(self, team_id: int, week_id: int, item_key: str) -> EntryRow | None:
         return self._current(EntryRow, team_id, week_id, item_key)
 
+    def bank(self, team_id: int, week_id: int, item_key: str) -> BankStatusRow | None:
+        return self._current(BankStatusRow, team_id, week_id, item_key)
+
+    def metric(self, team_id: int, week_id: int, item_key: str) -> MetricValueRow | None:
+        return self._current(MetricValueRow, team_id, week_id, item_key)
+
+    def clear_item(self, team_id: int, week_id: int, item_key: str) -> bool:
+        """Remove the item's current value, whatever its kind; whether there was one."""
+        removed = False
+        for model in (EntryRow, BankStatusRow, MetricValueRow):
+            for row in self.s.scalars(select(model).where(
+                    model.team_id == team_id, model.week_id == week_id, model.item_key == item_key)):
+                self.s.delete(row)
+                removed = True
+        self.s.flush()
+        return removed
+
+    def clear_week(self, team_id: int, week_id: int) -> None:
+        """Remove every current value of the week (the messages and their history stay)."""
+        for model in (EntryRow, BankStatusRow, MetricValueRow):
+            for row in self.s.scalars(select(model).where(model.team_id == team_id, model.week_id == week_id)):
+                self.s.delete(row)
+        self.s.flush()
+
     def _put(self, model: type[_Current], team_id: int, week_id: int, item_key: str,
              values: dict[str, object] | None) -> None:
         """Upsert the item's current value, or remove it when `values` is None."""
@@ -130,12 +167,14 @@ class Answers:
         if values is None:
             if row is not None:
                 self.s.delete(row)
+                self.s.flush()
             return
         if row is None:
             row = model(team_id=team_id, week_id=week_id, item_key=item_key)
             self.s.add(row)
         for name, value in values.items():
             setattr(row, name, value)
+        self.s.flush()
 
     def set_entry(self, team_id: int, week_id: int, item_key: str, text: str | None, *,
                   progress: Decimal | None, main_problem: str | None, author_id: int | None, at: datetime) -> None:
@@ -148,7 +187,8 @@ class Answers:
         self._put(BankStatusRow, team_id, week_id, item_key, None if note is None else {
             "note": note, "stage": stage, "author_id": author_id, "updated_at": at})
 
-    def set_metric(self, team_id: int, week_id: int, item_key: str, value: tuple[str, Decimal] | None, *,
+    def set_metric(self, team_id: int, week_id: int, item_key: str, value: tuple[str, Decimal | None] | None, *,
                    author_id: int | None, at: datetime) -> None:
+        """`value` is (the figure as written, its number); a figure stated in words ("暂无") has no number."""
         self._put(MetricValueRow, team_id, week_id, item_key, None if value is None else {
             "value_text": value[0], "value": value[1], "author_id": author_id, "updated_at": at})

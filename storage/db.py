@@ -6,6 +6,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +18,9 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# How services open a unit of work (`transaction(factory)`): the database library's type stays in storage.
+SessionFactory: TypeAlias = sessionmaker[Session]
 
 
 class DatabaseError(Exception):
@@ -154,12 +158,12 @@ def migration_state(engine: Engine) -> tuple[str | None, str]:
     return current, head or ""
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
+def session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+def transaction(factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error.
 
     Raises DatabaseUnavailable when the database cannot be reached (the transaction did not commit)."""

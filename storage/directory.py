@@ -34,6 +34,10 @@ class Directory:
     def team_names(self) -> list[str]:
         return list(self.s.scalars(select(TeamRow.name).order_by(TeamRow.id)))
 
+    def other_team_names(self, name: str) -> list[str]:
+        """The teams stored beside `name`, oldest first."""
+        return list(self.s.scalars(select(TeamRow.name).where(TeamRow.name != name).order_by(TeamRow.id)))
+
     def ensure_team(self, name: str, now: datetime) -> TeamRow:
         row = self.team(name)
         if row is None:
@@ -90,6 +94,14 @@ class Directory:
             assert row is not None
         return row
 
+    def open_week(self, team_id: int, label: str, at: datetime) -> WeekRow:
+        """The week's row, marked opened at `at` unless it was opened before."""
+        row = self.ensure_week(team_id, label)
+        if row.opened_at is None:
+            row.opened_at = at
+            self.s.flush()
+        return row
+
     # ----- prompts --------------------------------------------------------
 
     def prompt(self, team_id: int, week_id: int, person_id: int, kind: str, platform: str) -> PromptRow | None:
@@ -105,6 +117,12 @@ class Directory:
     def prompts_of_week(self, team_id: int, week_id: int) -> list[PromptRow]:
         return list(self.s.scalars(select(PromptRow).where(
             PromptRow.team_id == team_id, PromptRow.week_id == week_id).order_by(PromptRow.id)))
+
+    def any_prompt_sent(self, team_id: int, week_id: int) -> bool:
+        """Whether any prompt or reminder of the week reached its person."""
+        return self.s.scalars(select(PromptRow.id).where(
+            PromptRow.team_id == team_id, PromptRow.week_id == week_id, PromptRow.sent_at.is_not(None))
+            .limit(1)).first() is not None
 
     def latest_prompt(self, team_id: int, person_id: int, platform: str) -> PromptRow | None:
         return self.s.scalars(select(PromptRow).where(

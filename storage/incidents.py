@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -10,6 +11,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.models import IncidentRow, TeamRow
+
+# What an incident's owner may change after filing it (`/incident edit`, a form, an import).
+FIELDS = frozenset({"started_at", "what", "system", "cause", "impact", "recovered_at", "severity", "weight",
+                    "counts_toward_availability"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,29 @@ class Incidents:
         self.s.flush()
         return row
 
+    def update(self, row: IncidentRow, changes: Mapping[str, object], at: datetime, *,
+               week_id: int | None = None) -> None:
+        """Change the incident's `FIELDS` named in `changes` (and its week); a deleted one counts again."""
+        unknown = set(changes) - FIELDS
+        if unknown:
+            raise ValueError(f"not an incident field: {', '.join(sorted(unknown))}")
+        for name, value in changes.items():
+            setattr(row, name, value)
+        if week_id is not None:
+            row.week_id = week_id
+        row.deleted_at, row.updated_at = None, at
+        self.s.flush()
+
+    def resolve(self, row: IncidentRow, recovered_at: datetime, at: datetime) -> None:
+        """The incident recovered at `recovered_at` (said at `at`)."""
+        row.recovered_at, row.updated_at = recovered_at, at
+        self.s.flush()
+
+    def withdraw(self, row: IncidentRow, at: datetime) -> None:
+        """The incident no longer counts (deleted, or replaced by an import); the row stays in history."""
+        row.deleted_at = row.updated_at = at
+        self.s.flush()
+
     def by_source(self, team_id: int, source: str, source_ref: str) -> IncidentRow | None:
         return self.s.scalars(select(IncidentRow).where(
             IncidentRow.team_id == team_id, IncidentRow.source == source,
@@ -61,10 +89,13 @@ class Incidents:
             IncidentRow.team_id == team_id, IncidentRow.number == number,
             IncidentRow.deleted_at.is_(None))).first()
 
-    def of_week(self, team_id: int, week_id: int) -> list[IncidentRow]:
-        return list(self.s.scalars(select(IncidentRow).where(
+    def of_week(self, team_id: int, week_id: int, *, source: str | None = None) -> list[IncidentRow]:
+        """The week's live incidents, by start; only those from `source` when it is given."""
+        query = select(IncidentRow).where(
             IncidentRow.team_id == team_id, IncidentRow.week_id == week_id, IncidentRow.deleted_at.is_(None))
-            .order_by(IncidentRow.started_at, IncidentRow.number)))
+        if source is not None:
+            query = query.where(IncidentRow.source == source)
+        return list(self.s.scalars(query.order_by(IncidentRow.started_at, IncidentRow.number)))
 
     def downtime_seconds(self, team_id: int, since: datetime, until: datetime) -> float:
         """Recovered, availability-counting downtime of incidents that started in [since, until)."""

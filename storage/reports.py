@@ -33,6 +33,11 @@ class Reports:
         self.s.flush()
         return row
 
+    def set_published(self, row: ReportRow, at: datetime) -> None:
+        """The report counts as published at `at` (an imported report keeps its file's time)."""
+        row.published_at = at
+        self.s.flush()
+
     def posts(self, report_id: int, platform: str) -> list[ReportPostRow]:
         return list(self.s.scalars(select(ReportPostRow).where(
             ReportPostRow.report_id == report_id, ReportPostRow.platform == platform).order_by(ReportPostRow.part)))

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
 
 from bot.domain.team import ItemKind, Team
 from bot.runtime.composition import build_bot
@@ -34,6 +39,24 @@ def entry_text(bot: Bot, key: str) -> str | None:
     facts = bot.cycle.facts(bot.ctx.week_of(bot.ctx.now()))
     entry = facts.entries.get(key)
     return entry.text if entry else None
+
+
+@contextmanager
+def database_cut(engine: Engine) -> Iterator[None]:
+    """Inside the block the database cannot be reached, as when its server is down: pooled connections
+    are dropped and every new connection fails with the driver's own OperationalError, which SQLAlchemy
+    wraps as it wraps a refused connection (`Dialect.connect` is preceded by the `do_connect` event:
+    https://docs.sqlalchemy.org/en/20/core/events.html#sqlalchemy.events.DialectEvents.do_connect)."""
+
+    def refuse(dialect: Any, conn_rec: Any, cargs: Any, cparams: Any) -> None:
+        raise dialect.loaded_dbapi.OperationalError("connection refused: the test cut the database")
+
+    engine.dispose()
+    event.listen(engine, "do_connect", refuse)
+    try:
+        yield
+    finally:
+        event.remove(engine, "do_connect", refuse)
 
 
 def big_team(items: int = 60) -> Team:

@@ -41,3 +41,19 @@ def test_ensure_week_keeps_the_row_another_instance_created_first(database_url: 
         assert d.raced and week.label == "2024-W26"
     with transaction(db) as s:
         assert s.scalar(select(func.count()).select_from(WeekRow)) == 1
+
+
+def test_a_week_keeps_the_time_it_was_first_opened(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    db = session_factory(engine)
+    first, later = datetime(2024, 6, 27, 2, tzinfo=UTC), datetime(2024, 6, 28, 9, tzinfo=UTC)
+    with transaction(db) as s:
+        team_id = Directory(s).ensure_team("t", first).id
+        Directory(s).open_week(team_id, "2024-W26", first)
+    with transaction(db) as s:
+        assert Directory(s).open_week(team_id, "2024-W26", later).opened_at == first
+    with transaction(db) as s:
+        row = Directory(s).week(team_id, "2024-W26")
+        assert row is not None and row.opened_at == first
+    engine.dispose()

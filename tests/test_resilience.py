@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -25,9 +24,7 @@ from bot.services.events import EventLog
 from storage.db import DatabaseUnavailable, session_factory
 from storage.models import AnswerMessageRow
 from tests.feishu import payloads
-from tests.helpers import entry_text, example_team
-
-UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/nothing?connect_timeout=1"
+from tests.helpers import database_cut, entry_text, example_team
 
 
 @pytest.fixture
@@ -56,10 +53,9 @@ def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat
     assert bot.spool is not None
     bot.spool.keep(Inbound("fake", "zhoujie", "m-1", "整体进度 70%", clock.now))
     assert up.get("/readyz").json()["spooled_answers"] == 1
-    down = serve(build_http_app(Health("支付技术部", sessionmaker(create_engine(UNREACHABLE)), spool=bot.spool),
-                                  PrometheusMetrics()))
-    assert down.get("/healthz").status_code == 200, "a database outage must not get the process restarted"
-    ready = down.get("/readyz")
+    with database_cut(bot.engine):
+        assert up.get("/healthz").status_code == 200, "a database outage must not get the process restarted"
+        ready = up.get("/readyz")
     assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
     assert ready.json()["status"] == "not ready" and ready.json()["spooled_answers"] == 1
 
@@ -93,12 +89,10 @@ def test_platform_callbacks_are_answered_inside_in_flight(database_url, chat, cl
 def test_an_answer_during_an_outage_is_spooled_then_stored(database_url, chat, clock, tmp_path: Path) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
     assert bot.spool is not None
-    good = bot.ctx.db
-    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
-    reply = bot.receive(Inbound("fake", "zhoujie", "m-outage", "整体进度 70%", clock.now))
-    assert reply is not None and "数据库暂时不可用" in reply.text
-    assert bot.spool.pending() == 1
-    bot.ctx.db = good
+    with database_cut(bot.engine):
+        reply = bot.receive(Inbound("fake", "zhoujie", "m-outage", "整体进度 70%", clock.now))
+        assert reply is not None and "数据库暂时不可用" in reply.text
+        assert bot.spool.pending() == 1
     assert bot.spool.drain() == 1 and bot.spool.pending() == 0
     assert entry_text(bot, "okr:O3/机房迁移") == "整体进度 70%"
     assert bot.spool.drain() == 0
@@ -126,11 +120,9 @@ def test_an_event_whose_handler_failed_is_handled_again_and_only_once(database_u
     gateway = _RecordingGateway()
     events = FeishuEvents(bot, gateway, runner=InlineRunner())  # type: ignore[arg-type]
     delivery = payloads.message("ou_zhoujie", "机房迁移：切换演练完成", clock.now, message_id="om_1", event_id="Ev1")
-    good = bot.ctx.db
-    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))  # the handler fails: the database is away
-    with pytest.raises(DatabaseUnavailable):  # raised to the inbound journal, which keeps it for a retry
+    # the handler fails: the database is away; raised to the inbound journal, which keeps it for a retry
+    with database_cut(bot.engine), pytest.raises(DatabaseUnavailable):
         events.dispatch(delivery)
-    bot.ctx.db = good
     assert entry_text(bot, "okr:O3/机房迁移") is None and gateway.replies == []
     assert not EventLog(bot.ctx).seen("feishu", "Ev1"), "a failed event must not be recorded as handled"
     events.dispatch(delivery)  # Feishu redelivers: handled now
@@ -149,6 +141,13 @@ def test_recording_an_event_twice_or_without_a_database_is_harmless(database_url
     log.done("slack", "Ev1")
     log.done("slack", "Ev1")  # a concurrent delivery recording it again is harmless
     assert log.seen("slack", "Ev1") and not log.seen("slack", "Ev3")
-    bot.ctx.db = sessionmaker(create_engine(UNREACHABLE))
-    assert not log.seen("slack", "Ev2"), "with the database down the message must reach the spool"
-    log.done("slack", "Ev2")  # and recording quietly waits for better times
+    with database_cut(bot.engine):
+        assert not log.seen("slack", "Ev2"), "with the database down the message must reach the spool"
+        log.done("slack", "Ev2")  # and recording quietly waits for better times
+
+
+def test_the_services_context_is_frozen(database_url, chat, clock) -> None:
+    """An outage is faked by cutting the connection, never by swapping the session factory under the services."""
+    bot = build_bot(example_team(), chat, clock, database_url=database_url)
+    with pytest.raises(FrozenInstanceError):
+        bot.ctx.db = bot.ctx.db  # type: ignore[misc]

@@ -7,6 +7,7 @@ import io
 import logging
 import shutil
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,8 +29,6 @@ from bot.runtime.team_file import TeamFileError, load_team
 from bot.services.bot import Bot
 from bot.services.context import TeamMismatchError
 from storage.db import DatabaseError, make_engine, migration_state, session_factory, upgrade
-from storage.directory import Directory
-from storage.reports import Reports
 
 
 def _plain_metavars(params: list[Any]) -> list[Any]:
@@ -227,10 +226,10 @@ def _mode(settings: Settings) -> str:
     return "long connection" if settings.feishu_event_mode != "http" else "http"
 
 
-def _lines(session: ConsoleSession):  # type: ignore[no-untyped-def]
+def _lines(session: ConsoleSession) -> Iterator[str]:
     while True:
         try:
-            yield input(f"{session._who()}> ")
+            yield input(f"{session.speaker()}> ")
         except EOFError:
             return
 
@@ -245,14 +244,13 @@ def demo() -> None:
         shutil.copyfile(EXAMPLE_TEAM, settings.team_file)
         typer.echo(f"Wrote the example team file to {settings.team_file}.")
     try:
+        from bot.services.stored_team import StoredTeam
+
         engine = make_engine(settings.database_url)
         upgrade(engine)
-        with session_factory(engine)() as s:
-            d = Directory(s)
-            others = [n for n in d.team_names() if n != team.team.name]
-            row = d.team(team.team.name)
-            week = d.week(row.id, DEMO_WEEK) if row else None
-            played = week is not None and Reports(s).get(row.id, week.id) is not None if row else False
+        stored = StoredTeam(session_factory(engine), team.team.name)
+        others = stored.other_teams()
+        played = stored.published_at(IsoWeek.parse(DEMO_WEEK)) is not None
     except DatabaseError as exc:
         raise _fail(f"Database: {exc}") from None
     if others:
@@ -294,9 +292,9 @@ def report(
     if iso.start(team.zone) > bot.ctx.now():
         raise _fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
                     "report. This week is " + bot.ctx.week_of(bot.ctx.now()).label + ".")
-    with session_factory(bot.engine)() as s:
-        row = Reports(s).by_label(bot.ctx.team_id, iso.label)
-        published = row.published_at if row else None
+    from bot.services.stored_team import StoredTeam
+
+    published = StoredTeam(bot.ctx.db, team.team.name).published_at(iso)
     facts = bot.cycle.facts(iso)
     if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "

@@ -22,7 +22,6 @@ from bot.runtime.jobs import job_specs
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import TeamFileError, load_team
 from storage.db import DatabaseError, make_engine, migration_state, normalize_url, session_factory
-from storage.directory import Directory
 
 Line = Callable[[bool, str], None]
 
@@ -106,13 +105,11 @@ def prompted_weeks(settings: Settings, team: Team) -> Callable[[str], bool]:
     """Whether a week's prompts went out, read from the database (read only)."""
 
     def prompted(label: str) -> bool:
+        from bot.services.stored_team import StoredTeam
+
         engine = make_engine(settings.database_url)
         try:
-            with session_factory(engine)() as s:
-                d = Directory(s)
-                row = d.team(team.team.name)
-                week = d.week(row.id, label) if row else None
-                return bool(week and row and any(p.sent_at for p in d.prompts_of_week(row.id, week.id)))
+            return StoredTeam(session_factory(engine), team.team.name).prompted(IsoWeek.parse(label))
         finally:
             engine.dispose()
 

@@ -6,14 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from bot.domain.team import Person, Team
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import ChatPort
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.text.render import Renderer
-from storage.db import transaction
+from storage.db import SessionFactory, transaction
 from storage.directory import Directory, PersonSpec
 
 Clock = Callable[[], datetime]
@@ -31,11 +29,11 @@ class Roster:
     person_ids: dict[str, int]  # team-file id -> row id
 
 
-def register_team(db: sessionmaker[Session], team: Team, at: datetime, *, allow_other_teams: bool = True) -> Roster:
+def register_team(db: SessionFactory, team: Team, at: datetime, *, allow_other_teams: bool = True) -> Roster:
     """Create the team and its people in the database (idempotent); returns their row ids."""
     with transaction(db) as s:
         d = Directory(s)
-        others = [n for n in d.team_names() if n != team.team.name]
+        others = d.other_team_names(team.team.name)
         if others and not allow_other_teams:
             raise TeamMismatchError(
                 f"the database holds another team's data ({', '.join(others)}); "
@@ -45,10 +43,12 @@ def register_team(db: sessionmaker[Session], team: Team, at: datetime, *, allow_
         return Roster(row.id, dict(person_ids))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
+    """Built once by the composition root; frozen, so no service swaps the database or clock under another."""
+
     team: Team
-    db: sessionmaker[Session]
+    db: SessionFactory
     chat: ChatPort
     renderer: Renderer
     clock: Clock

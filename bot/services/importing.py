@@ -14,9 +14,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.facts_json import FORMAT, FactsJsonError, week_from_json
 from bot.domain.house_markdown import parse_report, split_reports
@@ -30,7 +27,7 @@ from storage.answers import Answers, NewMessage
 from storage.db import transaction
 from storage.directory import Directory
 from storage.incidents import Incidents, NewIncident
-from storage.models import AnswerMessageRow, BankStatusRow, EntryRow, IncidentRow, MetricValueRow
+from storage.models import AnswerMessageRow, IncidentRow
 from storage.reports import Reports
 
 PLATFORM = "import"
@@ -134,7 +131,7 @@ class Importer:
             row = Directory(s).week(self.ctx.team_id, week.label)
             if row is None:
                 return 0
-            return len(self._chat_messages(s, row.id)) + len(self._chat_incidents(s, row.id))
+            return len(self._chat_messages(Answers(s), row.id)) + len(self._chat_incidents(Incidents(s), row.id))
 
     # ----- storing -------------------------------------------------------------------------
 
@@ -145,45 +142,39 @@ class Importer:
         now = self.ctx.now()
         changes = 0
         with transaction(self.ctx.db) as s:
+            answers, incidents = Answers(s), Incidents(s)
             week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
-            chat, chat_incidents = self._chat_messages(s, week_id), self._chat_incidents(s, week_id)
+            chat, chat_incidents = self._chat_messages(answers, week_id), self._chat_incidents(incidents, week_id)
             if (chat or chat_incidents) and not replace:
                 raise ImportRefused(
                     f"{name}: {week.label} already holds {len(chat)} answer(s) and {len(chat_incidents)} "
                     "incident(s) collected in chat; nothing imported. Use --replace to replace that week.")
             if replace:
-                changes += self._retire_chat(s, week_id, chat, chat_incidents, now)
-            changes += self._answers(s, week_id, plan, name, created, now)
-            changes += self._incidents(s, week_id, plan.facts.incidents, name, week.label, now)
+                changes += self._retire_chat(answers, incidents, week_id, chat, chat_incidents, now)
+            changes += self._answers(answers, week_id, plan, name, created, now)
+            changes += self._incidents(incidents, week_id, plan.facts.incidents, name, week.label, now)
         changes += self._report(week, created, now)
         return Stored(week.label, changes, replaced_chat=bool(replace and (chat or chat_incidents)))
 
-    def _chat_messages(self, s: Session, week_id: int) -> list[AnswerMessageRow]:
-        return [m for m in Answers(s).messages_of_week(self.ctx.team_id, week_id)
+    def _chat_messages(self, answers: Answers, week_id: int) -> list[AnswerMessageRow]:
+        return [m for m in answers.messages_of_week(self.ctx.team_id, week_id)
                 if m.platform != PLATFORM and m.deleted_at is None]
 
-    def _chat_incidents(self, s: Session, week_id: int) -> list[IncidentRow]:
-        return [i for i in Incidents(s).of_week(self.ctx.team_id, week_id) if i.source != PLATFORM]
+    def _chat_incidents(self, incidents: Incidents, week_id: int) -> list[IncidentRow]:
+        return [i for i in incidents.of_week(self.ctx.team_id, week_id) if i.source != PLATFORM]
 
-    def _retire_chat(self, s: Session, week_id: int, chat: list[AnswerMessageRow], incidents: list[IncidentRow],
-                     now: datetime) -> int:
+    def _retire_chat(self, answers: Answers, incidents: Incidents, week_id: int, chat: list[AnswerMessageRow],
+                     chat_incidents: list[IncidentRow], now: datetime) -> int:
         """--replace: what chat said that week stops counting (the messages stay in history)."""
-        answers = Answers(s)
         for m in chat:
-            for c in answers.contributions_of(m.id):
-                if c.superseded_at is None:
-                    c.superseded_at = now
-        for i in incidents:
-            i.deleted_at = now
-        for model in (EntryRow, BankStatusRow, MetricValueRow):
-            for row in s.scalars(select(model).where(model.team_id == self.ctx.team_id, model.week_id == week_id)):
-                s.delete(row)
-        s.flush()
-        return len(chat) + len(incidents)
+            answers.supersede_message(m.id, now)
+        for i in chat_incidents:
+            incidents.withdraw(i, now)
+        answers.clear_week(self.ctx.team_id, week_id)
+        return len(chat) + len(chat_incidents)
 
-    def _answers(self, s: Session, week_id: int, plan: ImportPlan, name: str, created: datetime,
+    def _answers(self, answers: Answers, week_id: int, plan: ImportPlan, name: str, created: datetime,
                  now: datetime) -> int:
-        answers = Answers(s)
         facts = plan.facts
         pids = self.ctx.person_ids
         wanted: dict[str, tuple[str, str | None]] = {}  # source id -> (item key, author)
@@ -209,23 +200,21 @@ class Importer:
                 answers.replace_contributions(row, [(key, text)])
                 changes += 1
             elif row.text != text or row.deleted_at is not None:
-                row.deleted_at = None
-                answers.edit_message(row, text, now)
+                answers.restore_message(row, text, now)
                 answers.replace_contributions(row, [(key, text)])
                 changes += 1
-            changes += self._current(s, week_id, key, facts, author_id, now)
+            changes += self._current(answers, week_id, key, facts, author_id, now)
         for row in mine.values():  # items this file does not state (an earlier version, another file)
             if row.deleted_at is None:
                 answers.delete_message(row, now)
                 key = row.target_item or ""
-                changes += 1 + self._current(s, week_id, key, facts, None, now)
-        s.flush()
+                changes += 1 + self._current(answers, week_id, key, facts, None, now)
         return changes
 
-    def _current(self, s: Session, week_id: int, key: str, facts: WeekFacts, author_id: int | None,
+    def _current(self, answers: Answers, week_id: int, key: str, facts: WeekFacts, author_id: int | None,
                  now: datetime) -> int:
         """Set the item's current value to the imported one; 1 if that changed anything."""
-        answers, tid = Answers(s), self.ctx.team_id
+        tid = self.ctx.team_id
         if key in facts.entries:
             e = facts.entries[key]
             new: tuple[object, ...] | None = (e.text, e.progress, e.main_problem, author_id)
@@ -238,65 +227,52 @@ class Importer:
             return 0
         if key in facts.banks:
             b = facts.banks[key]
-            brow = s.scalars(select(BankStatusRow).where(BankStatusRow.team_id == tid, BankStatusRow.week_id == week_id,
-                                                         BankStatusRow.item_key == key)).first()
+            brow = answers.bank(tid, week_id, key)
             if _differs((brow.note, brow.stage, brow.author_id) if brow else None, (b.note, b.stage, author_id)):
                 answers.set_bank(tid, week_id, key, b.note, stage=b.stage, author_id=author_id, at=now)
                 return 1
             return 0
         if key in facts.metrics:
             m = facts.metrics[key]
-            mrow = s.scalars(select(MetricValueRow).where(MetricValueRow.team_id == tid, MetricValueRow.week_id == week_id,
-                                                          MetricValueRow.item_key == key)).first()
+            mrow = answers.metric(tid, week_id, key)
             if _differs((mrow.value_text, mrow.value, mrow.author_id) if mrow else None,
                         (m.value_text, m.value, author_id)):
-                # Written directly: a figure stated in words ("暂无") is kept with no numeric value.
-                if mrow is None:
-                    mrow = MetricValueRow(team_id=tid, week_id=week_id, item_key=key)
-                    s.add(mrow)
-                mrow.value_text, mrow.value, mrow.author_id, mrow.updated_at = m.value_text, m.value, author_id, now
+                # Stored as stated: a figure stated in words ("暂无") is kept with no numeric value.
+                answers.set_metric(tid, week_id, key, (m.value_text, m.value), author_id=author_id, at=now)
                 return 1
             return 0
         # no longer stated: remove whatever the import had set
-        removed = 0
-        for model in (EntryRow, BankStatusRow, MetricValueRow):
-            for stale in s.scalars(select(model).where(model.team_id == tid, model.week_id == week_id,
-                                                       model.item_key == key)):
-                s.delete(stale)
-                removed = 1
-        return removed
+        return 1 if answers.clear_item(tid, week_id, key) else 0
 
-    def _incidents(self, s: Session, week_id: int, incidents: tuple[IncidentFact, ...], name: str, week: str,
+    def _incidents(self, repo: Incidents, week_id: int, incidents: tuple[IncidentFact, ...], name: str, week: str,
                    now: datetime) -> int:
-        repo, changes = Incidents(s), 0
+        changes = 0
         prefix = f"{name[-100:]}#{week}#"
         for n, i in enumerate(incidents, start=1):
             ref = f"{prefix}{n}"
             row = repo.by_source(self.ctx.team_id, PLATFORM, ref)
+            reporter = self.ctx.person_ids.get(i.reporter or "")
+            if row is None:
+                repo.add(NewIncident(
+                    team_id=self.ctx.team_id, week_id=week_id, reporter_id=reporter, source=PLATFORM, source_ref=ref,
+                    at=now, started_at=i.started_at, recovered_at=i.recovered_at, system=i.system, what=i.what,
+                    cause=i.cause, impact=i.impact, severity=i.severity, weight=i.weight,
+                    counts_toward_availability=i.counts_toward_availability))
+                changes += 1
+                continue
             fields = {"started_at": i.started_at, "recovered_at": i.recovered_at, "system": i.system, "what": i.what,
                       "cause": i.cause, "impact": i.impact, "severity": i.severity, "weight": i.weight,
                       "counts_toward_availability": i.counts_toward_availability}
-            reporter = self.ctx.person_ids.get(i.reporter or "")
-            if row is None:
-                repo.add(NewIncident(team_id=self.ctx.team_id, week_id=week_id, reporter_id=reporter,
-                                     source=PLATFORM, source_ref=ref, at=now, **fields))  # type: ignore[arg-type]
-                changes += 1
-                continue
             if row.deleted_at is not None or row.week_id != week_id or any(
                     _differs(getattr(row, k), v) for k, v in fields.items()):
-                for k, v in fields.items():
-                    setattr(row, k, v)
-                row.deleted_at, row.week_id, row.updated_at = None, week_id, now
+                repo.update(row, fields, now, week_id=week_id)
                 changes += 1
-        for row in s.scalars(select(IncidentRow).where(
-                IncidentRow.team_id == self.ctx.team_id, IncidentRow.week_id == week_id,
-                IncidentRow.source == PLATFORM, IncidentRow.deleted_at.is_(None))):
+        for row in repo.of_week(self.ctx.team_id, week_id, source=PLATFORM):
             ref = row.source_ref or ""
             number = ref.rsplit("#", 1)[-1]
             if not ref.startswith(prefix) or not number.isdigit() or int(number) > len(incidents):
-                row.deleted_at = now
+                repo.withdraw(row, now)
                 changes += 1
-        s.flush()
         return changes
 
     def _report(self, week: IsoWeek, created: datetime, now: datetime) -> int:
@@ -311,7 +287,7 @@ class Importer:
                 return 0
             row = reports.save(self.ctx.team_id, week_id, markdown=rendered.markdown, slack=rendered.slack,
                                feishu=rendered.feishu, at=created)
-            row.published_at = created
+            reports.set_published(row, created)
         return 1
 
 

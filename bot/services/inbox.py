@@ -70,7 +70,7 @@ class Inbox:
             if question is None and not mine:
                 return Reply(messages.nothing_to_answer(loc), ok=False)
             if question is None:
-                reply = self._apply(s, row, text, mine, target, msg.at)
+                reply = self._apply(answers, row, text, mine, target, msg.at)
         if question is not None:  # after the message is committed: filing an incident is its own transaction
             return self.question.answer(person, week, question, msg.platform, msg.source_id, msg.at)
         if reply.stored_items:
@@ -120,18 +120,18 @@ class Inbox:
                  if not any(n.casefold() in (it.name.casefold(), *map(str.casefold, it.aliases)) for it in mine)]
         return named_answer(text, names)
 
-    def _apply(self, s, row: AnswerMessageRow, text: str, mine: list[Item], target: Item | None,  # type: ignore[no-untyped-def]
+    def _apply(self, answers: Answers, row: AnswerMessageRow, text: str, mine: list[Item], target: Item | None,
                at: datetime) -> Reply:
         loc = self.ctx.locale
         routing = route_reply(text, mine, target=target, team_items=self.ctx.team.items)
         pieces = [(p.item_key, p.text) for p in routing.pieces]
-        touched = Answers(s).replace_contributions(row, pieces)
-        problems = self._recompute(s, row.week_id, touched, at)
+        touched = answers.replace_contributions(row, pieces)
+        problems = self._recompute(answers, row.week_id, touched, at)
         stored_keys = tuple(dict.fromkeys(k for k, _ in pieces if k not in problems))
         parts: list[str] = []
         if stored_keys:
             titles = [self.ctx.team.item_by_key[k].title for k in stored_keys]
-            progress = self._progress_notes(s, row.week_id, stored_keys)
+            progress = self._progress_notes(answers, row.week_id, stored_keys)
             parts.append(messages.stored(titles, loc, progress))
         parts.extend(problems.values())
         if routing.unknown_banks:
@@ -151,10 +151,10 @@ class Inbox:
                 return self.ctx.team.person_by_id[it.owner].name
         return "?"
 
-    def _progress_notes(self, s, week_id: int, keys: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    def _progress_notes(self, answers: Answers, week_id: int, keys: tuple[str, ...]) -> list[str]:
         notes = []
         for k in keys:
-            row = Answers(s).entry(self.ctx.team_id, week_id, k)
+            row = answers.entry(self.ctx.team_id, week_id, k)
             if row is None:
                 continue
             progress = format(row.progress.normalize(), "f") if row.progress is not None else None
@@ -192,11 +192,11 @@ class Inbox:
             text = normalize_text(new_text)
             if not text or len(text) > MAX_REPLY_CHARS:
                 touched = answers.replace_contributions(row, [])
-                self._recompute(s, row.week_id, touched, at)
+                self._recompute(answers, row.week_id, touched, at)
                 reply = Reply(messages.empty(self.ctx.locale) if not text else
                               messages.too_long(len(text), MAX_REPLY_CHARS, self.ctx.locale), ok=False)
             else:
-                reply = self._apply(s, row, text, mine, target, at)
+                reply = self._apply(answers, row, text, mine, target, at)
             week = Directory(s).week_label(row.week_id)
         self.cycle.refresh_if_published(IsoWeek.parse(week), at)
         return reply
@@ -211,8 +211,7 @@ class Inbox:
             answers.delete_message(row, at)
             asked = row.target_item == QUESTION_KEY
             touched = {c.item_key for c in answers.contributions_of(row.id)}
-            s.flush()
-            self._recompute(s, row.week_id, touched, at)
+            self._recompute(answers, row.week_id, touched, at)
             week = Directory(s).week_label(row.week_id)
         if asked:  # an answer to the incident question: it no longer counts
             return self.question.withdraw(platform, source_id, at)
@@ -256,7 +255,7 @@ class Inbox:
                 answers.supersede(self.ctx.team_id, week_id, k, at, keep_message_id=row.id)
             touched = answers.replace_contributions(row, [(k, v) for k, v in kept if v])
             touched |= {k for k, _ in kept}
-            problems = self._recompute(s, week_id, touched, at)
+            problems = self._recompute(answers, week_id, touched, at)
         stored = tuple(k for k, v in kept if v and k not in problems)
         if stored:
             self.ctx.metrics.answer_received(platform)
@@ -272,9 +271,8 @@ class Inbox:
 
     # ----- derived values --------------------------------------------------------
 
-    def _recompute(self, s, week_id: int, keys: set[str], at: datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    def _recompute(self, answers: Answers, week_id: int, keys: set[str], at: datetime) -> dict[str, str]:
         """Rebuild each item's current value from its live contributions; returns problems by item key."""
-        answers = Answers(s)
         problems: dict[str, str] = {}
         for key in keys:
             item = self.ctx.team.item_by_key.get(key)
@@ -297,7 +295,6 @@ class Inbox:
                 answers.set_entry(self.ctx.team_id, week_id, key, parsed.text if parsed else None,
                                   progress=parsed.progress if parsed else None,
                                   main_problem=parsed.main_problem if parsed else None, author_id=author, at=at)
-        s.flush()
         return problems
 
     def _person_key(self, row_id: int) -> str:

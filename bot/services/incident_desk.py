@@ -22,13 +22,10 @@ from bot.text import messages
 from bot.text.catalogue import say
 from storage.db import transaction
 from storage.directory import Directory
-from storage.incidents import Incidents, NewIncident
+from storage.incidents import FIELDS, Incidents, NewIncident
 from storage.models import IncidentRow
 
 log = logging.getLogger("zhoubao.incidents")
-
-_EDITABLE = {"started_at", "what", "system", "cause", "impact", "recovered_at", "severity", "weight",
-             "counts_toward_availability"}
 
 
 @dataclass(frozen=True)
@@ -144,10 +141,11 @@ class IncidentDesk:
         if cmd.action in ("edit", "resolve", "delete") and not self._may_change(cmd.number or 0, who):
             return IncidentOutcome(Reply(messages.refused(loc), ok=False))
         with transaction(self.ctx.db) as s:
-            row = Incidents(s).get(self.ctx.team_id, cmd.number or 0)
+            repo, weeks = Incidents(s), Directory(s)
+            row = repo.get(self.ctx.team_id, cmd.number or 0)
             if row is None:
                 return IncidentOutcome(Reply(say(loc, "incident.no_such", number=cmd.number), ok=False))
-            old_week = Directory(s).week_label(row.week_id)
+            old_week = weeks.week_label(row.week_id)
             if cmd.action in ("edit", "resolve"):
                 start = cmd.changes.get("started_at", row.started_at)
                 recovered = (cmd.at or now) if cmd.action == "resolve" else \
@@ -158,23 +156,21 @@ class IncidentDesk:
                     return IncidentOutcome(Reply(say(loc, f"incident.syntax.{exc.key}", **exc.values), ok=False),
                                            row.number)
             if cmd.action == "delete":
-                row.deleted_at = now
+                repo.withdraw(row, now)
                 verb = "deleted"
             elif cmd.action == "resolve":
-                row.recovered_at = cmd.at or now
+                repo.resolve(row, cmd.at or now, now)
                 verb = "resolved"
             else:
-                for field, value in cmd.changes.items():
-                    if field in _EDITABLE:
-                        setattr(row, field, value)
-                if "started_at" in cmd.changes:
-                    row.week_id = Directory(s).ensure_week(
-                        self.ctx.team_id, self.ctx.week_of(row.started_at).label).id
+                changes = {k: v for k, v in cmd.changes.items() if k in FIELDS}
+                started = changes.get("started_at")
+                week_id = weeks.ensure_week(self.ctx.team_id, self.ctx.week_of(started).label).id \
+                    if isinstance(started, datetime) else None  # a new start may move it to another week
+                repo.update(row, changes, now, week_id=week_id)
                 verb = "edited"
-            row.updated_at = now
             text = self._summary(row, verb)
             number = row.number
-            new_week = Directory(s).week_label(row.week_id)
+            new_week = weeks.week_label(row.week_id)
         for label in {old_week, new_week}:
             self.cycle.refresh_if_published(IsoWeek.parse(label), now)
         return IncidentOutcome(Reply(text), number)

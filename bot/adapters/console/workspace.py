@@ -115,7 +115,7 @@ class ConsoleSession:
         for raw in it:
             line = raw.rstrip("\n")
             if self.echo and line.strip():
-                self.say(f"{self._who()}> {line}")
+                self.say(f"{self.speaker()}> {line}")
             heredoc = re.search(r"<<\s*([A-Za-z_]+)\s*$", line)
             if heredoc:
                 body = []
@@ -130,7 +130,8 @@ class ConsoleSession:
             if self.handle(line) is False:
                 return
 
-    def _who(self) -> str:
+    def speaker(self) -> str:
+        """Who speaks now (the name `as <name>` chose), for the input prompt."""
         return self.me.name if self.me else "(nobody)"
 
     def handle(self, line: str) -> bool:
