@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.feishu.api import Limits, OpenApi
-from bot.adapters.feishu.events import FeishuEvents, InlineRunner
+from bot.adapters.feishu.events import FeishuEvents
 from bot.adapters.feishu.gateway import FeishuGateway
 from bot.adapters.feishu.transports import EVENTS_PATH
 from bot.domain.team import Team
@@ -31,6 +31,9 @@ from tests.feishu import payloads
 from tests.feishu.openapi import OpenApiStandIn
 
 CHANNEL = "weekly-report"
+# How long a card callback waits for its new card here: it returns as soon as the worker has processed
+# it, so this only bounds a hang on a loaded machine (production waits 2 s, within Feishu's 3 s).
+CARD_WAIT = 120.0
 
 
 def open_id_of(person_id: str) -> str:
@@ -103,7 +106,7 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000),
                   sleep=sleeps.append)
     runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
-                      overrides=Overrides(feishu_api=api, feishu_runner=InlineRunner(),
+                      overrides=Overrides(feishu_api=api, feishu_card_wait=CARD_WAIT,
                                           feishu_bot_open_id=standin.bot_open_id))
     parts = runtime.platform
     assert isinstance(parts, FeishuParts)
