@@ -18,7 +18,8 @@ import pytest
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import select
 
-from bot.adapters.slack.app import build_app
+from bot.adapters.slack.app import ROUTES, build_app, opens_a_modal
+from bot.adapters.slack.blocks import Action, Callback
 from bot.adapters.slack.gateway import SlackGateway, make_client
 from bot.adapters.slack.intake import ModalLane, SlackIntake, classify
 from bot.domain.team import Team
@@ -258,3 +259,59 @@ def test_a_lying_content_length_cannot_hold_the_request(workspace: Any, monkeypa
                      b"Content-Length: " + length.encode() + b"\r\n\r\n" + sent)
         answer = conn.recv(200)
     assert answer.split(b" ")[1] == status, answer
+
+
+# ----- which requests open a modal now: one table for the intake and the app ------------------------------
+
+def _command(name: str, text: str) -> dict[str, Any]:
+    return {"command": name, "text": text, "user_id": user_id("zhoujie"), "trigger_id": f"trig-{name}-{text}",
+            "response_url": "http://127.0.0.1:9/respond"}
+
+
+def _click(action_id: str, value: str = "") -> dict[str, Any]:
+    return {"type": "block_actions", "user": {"id": user_id("zhoujie")}, "trigger_id": f"trig-{action_id}",
+            "actions": [{"action_id": action_id, "value": value, "action_ts": "1.2"}]}
+
+
+MODAL_LANE = [  # (name, request, opens a modal now?)
+    ("/incident alone opens the incident form", _command("/incident", ""), True),
+    ("/incident with text files it", _command("/incident", "06/26 09:12 order-api 节点OOM"), False),
+    ("/zhoubao answer opens the answer form", _command("/zhoubao", "answer"), True),
+    ("/zhoubao answer <week> opens the answer form", _command("/zhoubao", "answer 2024-W25"), True),
+    ("/zhoubao status answers in text", _command("/zhoubao", "status"), False),
+    ("the answer button", _click(Action.ANSWER.value, "2024-W26"), True),
+    ("an incident's edit button", _click(Action.INCIDENT_EDIT.value, "1"), True),
+    ("the incident question's file button", _click(Action.QUESTION_FILE.value, "2024-W26"), True),
+    ("the incident question's nothing-to-add button", _click(Action.QUESTION_NONE.value, "2024-W26"), False),
+    ("an unknown button", _click("someone_elses_button"), False),
+    ("a form submission", {"type": "view_submission", "user": {"id": "U1"}, "trigger_id": "t",
+                           "view": {"type": "modal", "id": "V1", "callback_id": Callback.ANSWER_FORM.value}}, False),
+    ("a DM", {"type": "event_callback", "event_id": "Ev1", "event": _dm("lina", "x", "1.2")}, False),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "opens"), MODAL_LANE, ids=[r[0] for r in MODAL_LANE])
+def test_which_requests_open_a_modal_now(name: str, body: dict[str, Any], opens: bool) -> None:
+    assert opens_a_modal(body) is opens
+
+
+def test_every_route_is_registered_with_bolt_once(intake: Intake) -> None:
+    """The app listens to exactly what `ROUTES` lists (one Bolt listener per route)."""
+    assert len(intake.intake.app.bolt._listeners) == len(ROUTES) == len({(r.kind, r.name) for r in ROUTES})
+
+
+@pytest.mark.parametrize(("name", "body"), [
+    ("/incident alone", _command("/incident", "")),
+    ("the incident question's file button", _click(Action.QUESTION_FILE.value, "2024-W26")),
+], ids=["/incident alone", "question file button"])
+def test_a_request_that_opens_a_modal_does_not_wait_for_the_journal(intake: Intake, name: str,
+                                                                   body: dict[str, Any]) -> None:
+    """Nothing processes the journal here (its worker is not running), yet the modal opens: the request
+    ran on the modal lane, and was not journaled (it stores nothing; what the modal submits is)."""
+    raw = urlencode(body if "command" in body else {"payload": json.dumps(body)}).encode()
+    assert intake.post(raw, "application/x-www-form-urlencoded")[0] == 200
+    assert intake.intake.modals.wait_idle(120)
+    opened = intake.slack.of("views.open")
+    assert [c.args["trigger_id"] for c in opened] == [body["trigger_id"]]
+    assert opened[0].args["view"]["callback_id"] == Callback.INCIDENT_FORM.value
+    assert _journal(intake.bot) == []
