@@ -76,7 +76,7 @@ def test_platform_callbacks_are_answered_inside_in_flight(database_url, chat, cl
 
     def callback(raw: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         seen.append(depth[0])
-        return 200, {"got": raw.decode(), "type": headers["content-type"]}
+        return 200, {"got": raw.decode(), "type": headers.get("content-type")}
 
     client = serve(build_http_app(Health("支付技术部", bot.ctx.db), PrometheusMetrics(), events={"/x/events": callback},
                                   in_flight=in_flight))
