@@ -80,9 +80,9 @@ class Workspace:
     def settle(self) -> None:
         """Wait until every acknowledged request has been processed (journaled ones by the journal's
         worker, modals on their lane) and its answers sent. The deadline only bounds a hang."""
-        assert self.runtime.bot.journal is not None and self.runtime.bot.journal.wait_idle(60)
-        assert self.parts.modals.wait_idle(60)
-        assert self.parts.gateway.outbox is None or self.parts.gateway.outbox.wait_idle(60)
+        assert self.runtime.bot.journal is not None and self.runtime.bot.journal.wait_idle(120)
+        assert self.parts.modals.wait_idle(120)
+        assert self.parts.gateway.outbox is None or self.parts.gateway.outbox.wait_idle(120)
 
     # ----- signed requests ---------------------------------------------------------------------------
 
