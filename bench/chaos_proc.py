@@ -45,7 +45,7 @@ def main() -> None:
                         slack_signing_secret=SecretStr(SECRET), slack_api_url=args.slack_api,
                         database_url=args.db, spool_dir=Path(args.spool))
     runtime = compose(settings, team, clock=lambda: datetime.now(team.zone),
-                      overrides=Overrides(pacer=Pacer(scale=1000), token_verification=False))
+                      overrides=Overrides(pacer=Pacer(scale=1000)))
     assert runtime.bot.journal is not None
     runtime.bot.journal.start(poll=0.1)  # first replays what the killed predecessor acknowledged
     sock = bind(0, "127.0.0.1")

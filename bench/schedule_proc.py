@@ -94,11 +94,10 @@ def big_team(owners: int, schedule: dict[str, Any] | None = None) -> Team:
     })
 
 
-def tail_answers(path: Path, spool: Any, team: Team, stop: threading.Event) -> None:
-    """The stand-in for a platform's inbound messages: one JSON answer per line, received as it appears."""
+def tail_answers(path: Path, journal: Any, stop: threading.Event) -> None:
+    """The stand-in for a platform's inbound messages: one JSON answer per line, journaled as it appears
+    (as an adapter's ack path does); the journal's worker stores it."""
     import json
-
-    from bot.services.chat import Inbound
 
     pos = 0
     while not stop.wait(0.05):
@@ -111,9 +110,8 @@ def tail_answers(path: Path, spool: Any, team: Team, stop: threading.Event) -> N
         pos += len(complete.encode("utf-8"))
         for line in complete.splitlines():
             a = json.loads(line)
-            reply = spool.receive(Inbound(platform="file", user=a["user"], source_id=a["source_id"], text=a["text"],
-                                          at=datetime.now(team.zone)))
-            print(f"answered {a['source_id']} {'ok' if reply is not None and reply.ok else 'no'}", flush=True)
+            new = journal.record("file", a["source_id"], "message", a)
+            print(f"answered {a['source_id']} {'ok' if new else 'no'}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,12 +145,23 @@ def main(argv: list[str] | None = None) -> int:
                                                       recover_every=args.recover_every))
     stops = [stop.set]
     if args.inbox:
-        from bot.services.spool import AnswerSpool
+        from bot.services.chat import Inbound
+        from bot.services.journal import Entry, InboundJournal
+        from bot.services.spool import Spool
 
-        spool = AnswerSpool(bot.inbox, args.spool or args.out.parent / "spool", scheduler.options.instance)
-        spool.start(every=0.3)
-        stops.insert(0, spool.stop)
-        threading.Thread(target=tail_answers, args=(args.inbox, spool, team, stop), daemon=True).start()
+        # The inbound journal with its spool right in --spool, so the test can count what is kept there.
+        journal = InboundJournal(bot.ctx, bot.engine, Spool(args.spool or args.out.parent / "spool",
+                                                             scheduler.options.instance))
+
+        def store(entry: Entry) -> None:
+            a = entry.payload
+            bot.inbox.receive(Inbound(platform="file", user=a["user"], source_id=a["source_id"], text=a["text"],
+                                      at=entry.received_at))
+
+        journal.register("file", store)
+        journal.start(poll=0.3)
+        stops.insert(0, journal.stop)
+        threading.Thread(target=tail_answers, args=(args.inbox, journal, stop), daemon=True).start()
     # The production SIGTERM path: stop firing, let the running job finish its sends, then exit 0.
     stop_on_sigterm(scheduler, *stops)
     print(f"ready {os.getpid()} {datetime.now(team.zone).isoformat()}", flush=True)

@@ -60,7 +60,7 @@ def serve(app: Starlette) -> tuple[str, HttpThread]:
 
 def bare_app(bolt: App) -> Starlette:
     """The bare side: the request read by Starlette and `App.dispatch` run in Starlette's thread pool,
-    as ours runs its ack path (`bot.adapters.slack.transports.http_endpoint`); Bolt checks the signature
+    as ours runs its ack path (`bot.runtime.http.platform_endpoint` around `SlackIntake.http`); Bolt checks the signature
     and runs the listener, which only acks."""
 
     async def events(request: Request) -> Response:
@@ -173,7 +173,14 @@ def main() -> int:
     team = Team.model_validate({**data, "people": [{**p, "slack": "U" + p["id"].upper()} for p in data["people"]]})
     runtime = compose(settings, team, clock=clock, overrides=Overrides(pacer=Pacer(scale=1000)))
     assert isinstance(runtime.platform, SlackParts)
-    workers = runtime.platform.workers
+    parts = runtime.platform
+
+    def settle(timeout: float) -> None:  # every acknowledged request processed, its answers sent
+        assert runtime.bot.journal is not None
+        runtime.bot.journal.wait_idle(timeout)
+        parts.modals.wait_idle(timeout)
+        if parts.gateway.outbox is not None:
+            parts.gateway.outbox.wait_idle(timeout)
     bare = App(client=runtime.platform.gateway.client, signing_secret=SECRET)
 
     @bare.command("/incident")
@@ -193,7 +200,7 @@ def main() -> int:
     for url in (ours_url, bare_url, stock_url):  # warm up every side
         load.burst(url, 10, slack_url)
     sent += 10
-    workers.wait_idle(60)
+    settle(60)
     sides = ("zhoubao", "bare", "stock")
     pooled: dict[str, list[float]] = {k: [] for k in sides}
     bursts: dict[str, list[tuple[float, float]]] = {k: [] for k in sides}  # (p50, p99) of each burst
@@ -207,7 +214,7 @@ def main() -> int:
             bursts[side].append((statistics.median(got), pct(got, 99)))
             if side == "zhoubao":
                 sent += args.requests
-                workers.wait_idle(120)  # its work after the ack is done before the next burst
+                settle(120)  # its work after the ack is done before the next burst
         print(f"burst {r + 1:2}: " + " | ".join(f"{k} p50 {bursts[k][-1][0] * 1000:6.1f} p99 {bursts[k][-1][1] * 1000:6.1f}"
                                              for k in sides[:2]) + " ms", flush=True)
     load.close()

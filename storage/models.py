@@ -320,18 +320,6 @@ class ReportPostRow(Base):
     updated_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
-class ProcessedEventRow(Base):
-    """Platform event ids already handled: redeliveries store nothing twice."""
-
-    __tablename__ = "processed_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    event_id: Mapped[str] = mapped_column(String(128))
-    at: Mapped[datetime] = mapped_column(TZ)
-
-
 class JobRunRow(Base):
     """One run of one scheduled job at one fire time: the unique row is the claim, so it runs once."""
 

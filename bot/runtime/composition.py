@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Protocol, TextIO
 
 import uvicorn
-from slack_bolt import App
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -33,21 +33,21 @@ from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.adapters.feishu import transports as feishu
 from bot.adapters.feishu.api import OpenApi
 from bot.adapters.feishu.config import FeishuSettings
-from bot.adapters.feishu.events import FeishuEvents, InlineRunner, Runner
+from bot.adapters.feishu.events import FeishuEvents
 from bot.adapters.feishu.gateway import FeishuGateway
 from bot.adapters.feishu.intake import FeishuIntake
 from bot.adapters.feishu.people import People
 from bot.adapters.slack import transports as slack
-from bot.adapters.slack.app import build_app
+from bot.adapters.slack.app import SlackApp, build_app
 from bot.adapters.slack.gateway import SlackGateway, make_client
-from bot.adapters.slack.intake import JournalWork, SlackIntake
+from bot.adapters.slack.intake import ModalLane, SlackIntake
 from bot.adapters.slack.limits import Pacer
 from bot.adapters.web import build_dashboard
 from bot.adapters.web.config import DashboardConfig
 from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
-from bot.runtime.http import Endpoint, build_http_app
+from bot.runtime.http import Callback, build_http_app
 from bot.runtime.metrics import PrometheusMetrics
 from bot.runtime.scheduler import Scheduler, SchedulerOptions, options_from_settings
 from bot.runtime.settings import Settings
@@ -56,13 +56,13 @@ from bot.services.chat import ChatPort
 from bot.services.commands import Commands
 from bot.services.context import Clock, Context, Roster, register_team
 from bot.services.cycle import WeeklyCycle
-from bot.services.events import DmChannels
+from bot.services.dm_channels import DmChannels
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
-from bot.services.spool import AnswerSpool, Spool
+from bot.services.spool import Spool
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
 
@@ -96,18 +96,17 @@ def open_store(team: Team, clock: Clock, *, database_url: str, engine: Engine | 
 
 def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
                    spool_dir: Path | None = None, metrics: Metrics = NO_METRICS) -> Bot:
-    """The core services around one chat port. With `spool_dir`, answers that arrive while the database
-    is down are kept there until it returns."""
+    """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
+    database is down are kept there (the journal's spool) until it returns."""
     ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     cycle = WeeklyCycle(ctx)
     inbox = Inbox(ctx, cycle)
     instance = f"{socket.gethostname()}-{os.getpid()}"
-    spool = AnswerSpool(inbox, spool_dir, instance) if spool_dir else None
-    # The journal spools beside the answer spool, in its own folder: its records are platform payloads.
+    # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
     journal = InboundJournal(ctx, store.engine, Spool(spool_dir / "inbound", instance) if spool_dir else None)
     return Bot(ctx=ctx, engine=store.engine, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
-               commands=Commands(ctx, cycle), spool=spool, journal=journal)
+               commands=Commands(ctx, cycle), journal=journal)
 
 
 def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, templates: Path | None = None,
@@ -133,8 +132,8 @@ class Connector(Protocol):
 @dataclass(frozen=True)
 class SlackParts:
     gateway: SlackGateway
-    app: App
-    workers: JournalWork  # runs the listeners on the journal's worker; `wait_idle` = all acked work done
+    app: SlackApp
+    modals: ModalLane  # where requests that open a modal run, beside the journal's worker
     intake: SlackIntake  # the ack path: journaled before Slack is answered
 
 
@@ -143,7 +142,6 @@ class FeishuParts:
     api: OpenApi
     gateway: FeishuGateway
     events: FeishuEvents
-    runner: Runner
     intake: FeishuIntake  # the ack path: journaled before Feishu is answered
 
 
@@ -158,10 +156,9 @@ class Overrides:
     """What a test or bench supplies instead of what the root builds for production (the defaults)."""
 
     pacer: Pacer | None = None
-    token_verification: bool = True  # Bolt's auth.test on the first request
     socket_mode: Callable[[SlackIntake, str], Connector] | None = None
     feishu_api: OpenApi | None = None
-    feishu_runner: Runner | None = None
+    feishu_card_wait: float | None = None  # how long a card callback waits for its new card (Feishu: 3 s)
     feishu_bot_open_id: str | None = None  # known already: no bot-info call at start
     long_connection: Callable[[FeishuSettings, FeishuIntake], Connector] | None = None
     scheduler: SchedulerOptions | None = None
@@ -170,7 +167,7 @@ class Overrides:
 
 
 def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
-           o: Overrides) -> tuple[Bot, SlackParts, Connector | None, dict[str, Endpoint]]:
+           o: Overrides) -> tuple[Bot, SlackParts, Connector | None, dict[str, Callback]]:
     if settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
@@ -182,21 +179,22 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
     assert bot.journal is not None
-    # Every request is journaled before Slack is answered; the journal's worker runs the listeners.
-    workers = JournalWork(bot.journal, outbox)
+    # Every request is journaled before Slack is answered and the journal's worker runs the listeners;
+    # one that opens a modal runs at once on the modal lane instead.
+    modals = ModalLane()
+    app = build_app(bot, gateway, defer=modals.defer)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = build_app(bot, gateway, signing_secret=secret, workers=workers, token_verification=o.token_verification)
-    intake = SlackIntake(bot.journal, app, secret, work=workers)
-    parts = SlackParts(gateway, app, workers, intake)
+    intake = SlackIntake(bot.journal, app, SignatureVerifier(secret) if secret else None, modals)
+    parts = SlackParts(gateway, app, modals, intake)
     if settings.slack_app_token is not None:
         token = settings.slack_app_token.get_secret_value()
         connect = o.socket_mode or (lambda i, t: slack.socket_mode(i, t, client))
         return bot, parts, connect(intake, token), {}
-    return bot, parts, None, {slack.EVENTS_PATH: slack.http_endpoint(intake)}
+    return bot, parts, None, {slack.EVENTS_PATH: intake.http}
 
 
 def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
-            o: Overrides) -> tuple[Bot, FeishuParts, Connector | None, dict[str, Endpoint]]:
+            o: Overrides) -> tuple[Bot, FeishuParts, Connector | None, dict[str, Callback]]:
     keys = feishu.keys_of(settings)
     http_mode = settings.feishu_event_mode == "http"
     if http_mode and not (keys.verification_token and keys.encrypt_key):
@@ -205,15 +203,14 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     gateway = FeishuGateway(api, People(api, team), outbox=Outbox())
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
-    # The journal's worker runs the events, one at a time in arrival order: no runner of their own.
-    runner = o.feishu_runner or InlineRunner()
-    events = FeishuEvents(bot, gateway, runner=runner, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
+    # The journal's worker runs the events, one at a time in arrival order.
+    events = FeishuEvents(bot, gateway, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
     assert bot.journal is not None
-    intake = FeishuIntake(bot.journal, events, gateway)
-    parts = FeishuParts(api, gateway, events, runner, intake)
+    intake = FeishuIntake(bot.journal, events, gateway) if o.feishu_card_wait is None else \
+        FeishuIntake(bot.journal, events, gateway, card_wait=o.feishu_card_wait)
+    parts = FeishuParts(api, gateway, events, intake)
     if http_mode:
-        endpoint = feishu.http_endpoint(intake, keys, lambda: clock().timestamp())
-        return bot, parts, None, {feishu.EVENTS_PATH: endpoint}
+        return bot, parts, None, {feishu.EVENTS_PATH: feishu.callback(intake, keys, lambda: clock().timestamp())}
     connect = o.long_connection or (lambda s, i: feishu.LongConnection(feishu.ws_client(s, i)))
     return bot, parts, connect(settings, intake), {}
 
@@ -247,12 +244,10 @@ class Runtime:
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        """Settle the heap, start the scheduler and the spool drainer, then connect to the platform (if it pushes)."""
+        """Settle the heap, start the scheduler and the journal's worker, then connect to the platform (if it pushes)."""
         settle_heap()
         if self.scheduler is not None:
             self.scheduler.start()
-        if self.bot.spool is not None:
-            self.bot.spool.start()
         if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
             self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
@@ -260,7 +255,7 @@ class Runtime:
 
     def stop(self) -> None:
         """Take no new events, finish the work already acknowledged and the job already running, then
-        stop the spool and close the database. Safe to call twice."""
+        close the database. Safe to call twice."""
         if self._stopped.is_set():
             return
         self._stopped.set()
@@ -270,12 +265,10 @@ class Runtime:
             self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
         if isinstance(self.platform, SlackParts | FeishuParts) and self.platform.gateway.outbox is not None:
             self.platform.gateway.outbox.stop()  # the answers already queued go out
-        if isinstance(self.platform, FeishuParts) and hasattr(self.platform.runner, "shutdown"):
-            self.platform.runner.shutdown(wait=True)
+        if isinstance(self.platform, SlackParts):
+            self.platform.modals.shutdown(wait=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
-        if self.bot.spool is not None:
-            self.bot.spool.stop()
         self.bot.engine.dispose()
         gc.unfreeze()
         log.info("stopped: in-flight work finished")
@@ -344,7 +337,7 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     store = open_store(team, clock, database_url=settings.database_url, allow_other_teams=platform == "console")
     metrics = PrometheusMetrics()
     connector: Connector | None = None
-    events: dict[str, Endpoint] = {}
+    events: dict[str, Callback] = {}
     parts: SlackParts | FeishuParts | ConsoleParts
     if platform == "slack":
         bot, parts, connector, events = _slack(settings, team, store, clock, metrics, o)
@@ -358,7 +351,7 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         parts = ConsoleParts(chat, clock)
     scheduler = None if platform == "console" else \
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
-    health = Health(team.team.name, store.db, scheduler, bot.spool, None if platform == "console" else bot.journal)
+    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal)
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))

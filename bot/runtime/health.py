@@ -1,5 +1,5 @@
 """What /healthz and /readyz report: liveness (the process and its scheduler) and readiness
-(the database answers, the scheduler runs), with the spool's depth and the journal's backlog for the operator."""
+(the database answers, the scheduler runs), with the journal's spool depth and backlog for the operator."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from storage.db import DatabaseUnavailable, transaction
 if TYPE_CHECKING:
     from bot.runtime.scheduler import Scheduler
     from bot.services.journal import InboundJournal
-    from bot.services.spool import AnswerSpool
 
 Probe = tuple[int, dict[str, Any]]
 
@@ -24,7 +23,6 @@ class Health:
     team: str
     db: sessionmaker[Session]
     scheduler: Scheduler | None = None  # None on the console: jobs follow its virtual clock
-    spool: AnswerSpool | None = None
     journal: InboundJournal | None = None  # None on the console: it handles input as it comes
 
     def live(self) -> Probe:
@@ -38,8 +36,8 @@ class Health:
                                          "scheduler": sched}
 
     def spooled(self) -> int:
-        """Answers waiting in the spool for the database."""
-        return self.spool.pending() if self.spool is not None else 0
+        """Platform payloads the journal keeps in its spool while the database is away."""
+        return self.journal.spooled() if self.journal is not None else 0
 
     def unprocessed(self) -> int:
         """Platform requests acknowledged but not processed yet (journaled or spooled): a number that

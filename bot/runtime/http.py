@@ -4,21 +4,27 @@
     POST /feishu/events   Feishu event and card callbacks (FEISHU_EVENT_MODE=http only)
     GET  /healthz         liveness        GET /readyz   readiness        GET /metrics   Prometheus text
 
-Bodies over `MAX_BODY` are answered 413 by `BodyLimit` before any route (so before any signature check)
-sees them; a body not complete `BODY_SECONDS` after the request began is answered 408 and the connection
-closed by `BodyDeadline`, on every route. The dashboard mounts on the same app through `extra` (routes or
-mounts, matched last).
+Both platform callbacks are served by one endpoint (`platform_endpoint`): it reads the body within
+`READ_TIMEOUT`, hands the raw bytes and the headers to the adapter's `Callback` (its intake: signature,
+journal, answer) in Starlette's thread pool, and answers what the callback said. Bodies over `MAX_BODY`
+are answered 413 by `BodyLimit` before any route (so before any signature check) sees them; a body not
+complete `BODY_SECONDS` after the request began is answered 408 and the connection closed by
+`BodyDeadline`, on every route. The dashboard mounts on the same app through `extra` (routes or mounts, matched last).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +35,10 @@ from bot.runtime.metrics import CONTENT_TYPE, PrometheusMetrics
 
 MAX_BODY = 1 << 20  # 1 MiB: Slack's and Feishu's payloads are far smaller; anything bigger is refused
 _DRAIN_FACTOR = 16  # a refused body up to 16 MiB is read and dropped so the sender sees the 413
-Endpoint = Callable[[Request], Awaitable[Response]]
+READ_TIMEOUT = 10.0  # seconds to receive a platform body: a lying Content-Length cannot hold the request longer
+# A platform adapter's answer to one callback: (raw body, headers with lower-case names) -> (status, JSON
+# body or None for an empty one). It runs in the thread pool: it may wait for a journal commit.
+Callback = Callable[[bytes, Mapping[str, str]], tuple[int, Mapping[str, Any] | None]]
 
 
 class _TooLarge(Exception):
@@ -128,26 +137,39 @@ def _probe(check: Callable[[], Probe]) -> Callable[[Request], Response]:
     return endpoint
 
 
-def _marked(endpoint: Endpoint, in_flight: Callable[[], AbstractContextManager[None]]) -> Endpoint:
-    async def marked(request: Request) -> Response:
-        with in_flight():  # from reading the body to the answer
-            return await endpoint(request)
-
-    return marked
+def _no_ack() -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
-def build_http_app(health: Health, metrics: PrometheusMetrics, *, events: dict[str, Endpoint] | None = None,
+def platform_endpoint(callback: Callback, in_flight: Callable[[], AbstractContextManager[None]] = _no_ack
+                      ) -> Callable[[Request], Any]:
+    """POST endpoint for one platform's callbacks, held inside `in_flight()` from reading the body to the
+    answer (the journal's worker waits while platform requests are being answered)."""
+
+    async def endpoint(request: Request) -> Response:
+        with in_flight():
+            try:
+                body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
+            except (TimeoutError, ClientDisconnect):
+                return JSONResponse({"error": "incomplete body"}, status_code=408)
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            status, answer = await run_in_threadpool(callback, body, headers)
+            return JSONResponse(answer, status_code=status) if answer is not None else Response(status_code=status)
+
+    return endpoint
+
+
+def build_http_app(health: Health, metrics: PrometheusMetrics, *, events: Mapping[str, Callback] | None = None,
                    in_flight: Callable[[], AbstractContextManager[None]] | None = None,
                    extra: Sequence[BaseRoute] = ()) -> Starlette:
-    """The app: `events` maps a callback path to its platform endpoint, each request to it held inside
-    `in_flight()` (the journal's worker waits while platform requests are being answered); `extra` is
-    matched after ours (the dashboard mounts there)."""
+    """The app: `events` maps a callback path to its platform adapter's `Callback`, each served by
+    `platform_endpoint`; `extra` is matched after ours (the dashboard mounts there)."""
 
     def scrape(request: Request) -> Response:  # sync: reading the spool is file I/O
         return Response(metrics.exposition(health.spooled(), health.unprocessed()), media_type=CONTENT_TYPE)
 
-    routes: list[BaseRoute] = [Route(path, _marked(endpoint, in_flight) if in_flight else endpoint, methods=["POST"])
-                               for path, endpoint in (events or {}).items()]
+    routes: list[BaseRoute] = [Route(path, platform_endpoint(callback, in_flight or _no_ack), methods=["POST"])
+                               for path, callback in (events or {}).items()]
     routes += [Route("/healthz", _probe(health.live), methods=["GET"]),
                Route("/readyz", _probe(health.ready), methods=["GET"]),
                Route("/metrics", scrape, methods=["GET"])]

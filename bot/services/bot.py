@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from bot.services.chat import Inbound, Reply
 from bot.services.commands import Commands
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
@@ -15,7 +14,6 @@ from bot.services.forms import Forms
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.journal import InboundJournal
-from bot.services.spool import AnswerSpool
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,6 @@ class Bot:
     inbox: Inbox
     incidents: IncidentDesk
     commands: Commands
-    spool: AnswerSpool | None = None
     journal: InboundJournal | None = None  # where adapters make every inbound payload durable before the ack
 
     @property
@@ -40,7 +37,3 @@ class Bot:
     def failures(self) -> DeliveryFailures:
         """Telling the person and the editors when the platform refuses a call (one per cycle)."""
         return self.cycle.failures
-
-    def receive(self, msg: Inbound) -> Reply | None:
-        """Store an answer; while the database is down, keep it in the spool (when there is one)."""
-        return self.spool.receive(msg) if self.spool is not None else self.inbox.receive(msg)

@@ -225,9 +225,13 @@ class InboundJournal:
             log.info("spooled inbound payloads journaled", extra={"count": moved})
         return moved
 
+    def spooled(self) -> int:
+        """Payloads kept in the spool while the database is away, not journaled yet."""
+        return self.spool.pending() if self.spool is not None else 0
+
     def pending(self) -> int:
         """Entries not processed yet: spooled plus journaled."""
-        spooled = self.spool.pending() if self.spool is not None else 0
+        spooled = self.spooled()
         try:
             with transaction(self.ctx.db) as s:
                 return spooled + Journal(s).count_pending()

@@ -3,8 +3,8 @@
 `Spool` is the file mechanics: one fsync'd JSON-lines file per process (`<folder>/<instance>.jsonl`),
 replayed in order by `drain(store)` — this process's file and those left by dead processes. A record is
 removed from its file only after `store` returned, so a crash in between replays it; `store` must
-therefore ignore what it already stored. The inbound journal (`bot/services/journal.py`) spools any
-platform payload this way; `AnswerSpool` is the older answers-only use, kept for the console harness.
+therefore ignore what it already stored. Its one user is the inbound journal (`bot/services/journal.py`),
+which spools platform payloads this way.
 """
 
 from __future__ import annotations
@@ -15,25 +15,14 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.services.chat import Inbound, Reply
-from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
-
-if TYPE_CHECKING:
-    from bot.services.inbox import Inbox
 
 log = logging.getLogger("zhoubao.spool")
 
 Record = dict[str, Any]
-
-
-def kept_text(locale: str) -> str:
-    return say(locale, "answer.kept")
 
 
 class Spool:
@@ -99,59 +88,3 @@ class Spool:
             if path.stat().st_size == 0 and path != self.path:
                 path.unlink(missing_ok=True)
         return done
-
-
-class AnswerSpool:
-    """Answers only: `receive(inbound)` stores it, or spools it while the database is down.
-
-    A drainer thread replays the spool through `inbox.receive`, which ignores a (platform, source id)
-    it already stored, so a replay twice stores once."""
-
-    def __init__(self, inbox: Inbox, folder: Path, instance: str) -> None:
-        self.inbox = inbox
-        self.spool = Spool(folder, instance)
-        self.folder, self.path = folder, self.spool.path
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def receive(self, msg: Inbound) -> Reply | None:
-        """Store the message, or keep it in the spool when the database is down; never lose it."""
-        try:
-            return self.inbox.receive(msg)
-        except DatabaseUnavailable as exc:
-            self.keep(msg)
-            log.warning("answer spooled", extra={"platform": msg.platform, "source_id": msg.source_id,
-                                                 "error": str(exc)})
-            return Reply(kept_text(self.inbox.ctx.locale), ok=True)
-
-    def keep(self, msg: Inbound) -> None:
-        self.spool.keep({**asdict(msg), "at": msg.at.isoformat()})
-
-    def pending(self) -> int:
-        return self.spool.pending()
-
-    def drain(self) -> int:
-        """Store every spooled answer; returns how many were replayed. Stops at the first outage."""
-        def store(data: Record) -> None:
-            self.inbox.receive(Inbound(**{**data, "at": datetime.fromisoformat(data["at"])}))
-
-        done = self.spool.drain(store)
-        if done:
-            log.info("spooled answers stored", extra={"count": done})
-        return done
-
-    def start(self, every: float = 5.0) -> None:
-        """Drain in the background until `stop()`."""
-        def loop() -> None:
-            while not self._stop.wait(every):
-                try:
-                    self.drain()
-                except Exception:
-                    log.exception("spool drain failed")
-        self._thread = threading.Thread(target=loop, name="zhoubao-spool", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
 
 from bot.adapters.feishu import cards
-from bot.adapters.feishu.events import FeishuEvents
 from bot.adapters.slack import blocks as slack_blocks
 from bot.domain.forms import AnswerForm, IncidentForm
 from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.team import ItemKind
-from tests.feishu import payloads
-from tests.feishu.conftest import World, open_id_of
 
 
 def _post(paragraphs: list[str], heading_every: int = 0) -> dict:
@@ -73,41 +69,3 @@ def test_the_prompt_card_asks_progress_and_main_problem_where_the_slack_modal_do
     assert cards.answer_forms(["project:P/业务", "bank:P/建行"], {
         "item_1": "完成切量", "progress_1": "60", "problem_1": "开户上限", "item_2": ""}) == [
         AnswerForm("project:P/业务", "完成切量", "60", "开户上限"), AnswerForm("bank:P/建行")]
-
-
-class _SlowRunner:
-    """A worker thread that starts only when told, so the card callback times out first."""
-
-    def __init__(self) -> None:
-        self.go = threading.Event()
-
-    def submit(self, fn):  # type: ignore[no-untyped-def]
-        from concurrent.futures import Future
-        future: Future = Future()
-
-        def run() -> None:
-            self.go.wait(5)
-            try:
-                future.set_result(fn())
-            except Exception as exc:
-                future.set_exception(exc)
-        threading.Thread(target=run, daemon=True).start()
-        return future
-
-
-def test_a_slow_submission_answers_at_once_and_patches_the_card_when_done(world: World) -> None:
-    world.bot.cycle.send_prompts()
-    prompt = world.prompt_to("zhoujie")
-    form = next(e for e in prompt.content["body"]["elements"] if e["tag"] == "form")
-    value = next(e for e in form["elements"] if e["tag"] == "button")["behaviors"][0]["value"]
-    runner = _SlowRunner()
-    slow = FeishuEvents(world.bot, world.gateway, runner=runner, card_wait=0.05)
-    answer = slow.dispatch(payloads.card_action(open_id_of("zhoujie"), value, {"item_1": "慢慢保存的进展"},
-                                                prompt.message_id, world.clock.now))
-    assert answer is not None and answer["toast"]["type"] == "info" and "card" not in answer
-    runner.go.set()
-    for _ in range(200):
-        if prompt.patches:
-            break
-        threading.Event().wait(0.01)
-    assert "慢慢保存的进展" in json.dumps(prompt.current, ensure_ascii=False)

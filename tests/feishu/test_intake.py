@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from bot.adapters.feishu.api import Limits, OpenApi
 from bot.adapters.feishu.envelope import Keys
-from bot.adapters.feishu.events import FeishuEvents, InlineRunner
+from bot.adapters.feishu.events import FeishuEvents
 from bot.adapters.feishu.gateway import FeishuGateway
 from bot.adapters.feishu.intake import FeishuIntake
 from bot.adapters.feishu.people import People
+from bot.domain.weeks import IsoWeek
 from bot.runtime.composition import build_bot
 from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
@@ -51,12 +52,17 @@ class Desk:
         return self.intake.http(body, headers, KEYS, self.clock.now.timestamp())
 
 
-def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = 5.0) -> Desk:
+# How long a card callback waits for the worker in these tests: it returns as soon as the card is ready,
+# so this only bounds a hang (production waits 2 s, within Feishu's 3).
+PATIENT = 120.0
+
+
+def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = PATIENT) -> Desk:
     team = load_team(EXAMPLE_TEAM)
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000), sleep=lambda s: None)
     gateway = FeishuGateway(api, People(api, team))
     bot = build_bot(team, gateway, clock, database_url=database_url)
-    events = FeishuEvents(bot, gateway, runner=InlineRunner(), bot_open_id=standin.bot_open_id)
+    events = FeishuEvents(bot, gateway, bot_open_id=standin.bot_open_id)
     assert bot.journal is not None
     return Desk(standin, bot, FeishuIntake(bot.journal, events, gateway, card_wait=card_wait), clock)
 
@@ -155,6 +161,48 @@ def test_a_card_is_answered_by_the_worker(desk: Desk) -> None:
     finally:
         desk.bot.journal.stop()
     assert status == 200 and answer["toast"]["type"] == "success" and "切量完成" in json.dumps(answer, ensure_ascii=False)
+
+
+def _prompt_button(desk: Desk, person: str) -> tuple[Any, dict[str, Any]]:
+    """The prompt card sent to `person` and the value its submit button carries."""
+    desk.bot.cycle.send_prompts()
+    card = next(m for m in desk.standin.sent(to=open_id_of(person), msg_type="interactive"))
+    return card, next(e for e in _walk(card.content) if e.get("tag") == "button")["behaviors"][0]["value"]
+
+
+def test_a_card_slower_than_the_wait_gets_a_saving_toast_then_is_patched(
+        standin: OpenApiStandIn, database_url: str, clock: FixedClock) -> None:
+    """The intake's slow-card path: nobody processes the callback while Feishu waits (the worker is not
+    running), so the answer is the "saving" toast; once processed, the card is patched in place."""
+    desk = _desk(standin, database_url, clock, card_wait=0.01)  # nothing can be processed meanwhile anyway
+    assert desk.bot.journal is not None
+    card, value = _prompt_button(desk, "lina")
+    status, answer = desk.post(payloads.card_action(open_id_of("lina"), value, {"item_1": "慢慢保存的进展"},
+                                                    card.message_id, clock.now))
+    assert status == 200 and answer == {"toast": {"type": "info", "content": "正在保存…"}} and card.patches == []
+    assert desk.bot.journal.run_pending() == 1
+    assert "慢慢保存的进展" in json.dumps(card.current, ensure_ascii=False)  # the card the person sees
+    assert "慢慢保存的进展" in desk.bot.ctx.renderer.markdown(desk.bot.cycle.compile(IsoWeek.of(clock.now)))
+    desk.bot.engine.dispose()
+
+
+def test_a_card_acknowledged_before_a_restart_is_patched_by_the_next_process(
+        standin: OpenApiStandIn, database_url: str, clock: FixedClock) -> None:
+    first = _desk(standin, database_url, clock, card_wait=0.01)
+    card, value = _prompt_button(first, "lina")
+    status, answer = first.post(payloads.card_action(open_id_of("lina"), value, {"item_1": "重启后保存的进展"},
+                                                     card.message_id, clock.now))
+    assert status == 200 and answer["toast"]["type"] == "info"
+    first.bot.engine.dispose()  # the process dies here: acknowledged, not processed
+    second = _desk(standin, database_url, clock)
+    assert second.bot.journal is not None
+    second.bot.journal.start(poll=0.05)
+    try:
+        assert second.bot.journal.wait_idle(PATIENT)
+    finally:
+        second.bot.journal.stop()
+    assert len(card.patches) == 1 and "重启后保存的进展" in json.dumps(card.current, ensure_ascii=False)
+    second.bot.engine.dispose()
 
 
 def test_what_was_acknowledged_is_processed_after_a_restart(standin: OpenApiStandIn, database_url: str,

@@ -14,7 +14,7 @@ from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
-from bot.adapters.feishu.events import SUBSCRIBED, InlineRunner
+from bot.adapters.feishu.events import SUBSCRIBED
 from bot.adapters.feishu.intake import FeishuIntake
 from bot.adapters.feishu.transports import LongConnection, event_handler
 from bot.domain.weeks import IsoWeek
@@ -87,7 +87,7 @@ def test_the_runtime_is_wired_from_settings(world: World, database_url: str, tmp
     settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
                         feishu_domain=world.standin.url, database_url=database_url, spool_dir=tmp_path,
                         _env_file=None)  # type: ignore[call-arg]
-    runtime = compose(settings, world.team, clock=world.clock, overrides=Overrides(feishu_runner=InlineRunner()))
+    runtime = compose(settings, world.team, clock=world.clock, overrides=Overrides())
     parts = runtime.platform
     assert isinstance(parts, FeishuParts)
     assert parts.events.bot_open_id == world.standin.bot_open_id
@@ -132,7 +132,7 @@ def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
         return connections[-1]
 
     runtime = compose(settings, world.team, clock=world.clock,
-                      overrides=Overrides(feishu_runner=InlineRunner(), long_connection=long_connection))
+                      overrides=Overrides(long_connection=long_connection))
     http = runtime.serve_alongside(bind(0, "127.0.0.1"))
     runtime.start()
     try:

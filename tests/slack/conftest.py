@@ -19,10 +19,9 @@ from urllib.parse import urlencode
 
 import pytest
 from pydantic import SecretStr
-from slack_bolt import App
 from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.intake import JournalWork
+from bot.adapters.slack.app import SlackApp
 from bot.adapters.slack.limits import Pacer
 from bot.domain.team import Team
 from bot.runtime.composition import HttpThread, Overrides, Runtime, SlackParts, bind, compose
@@ -71,20 +70,19 @@ class Workspace:
         return self.runtime.platform
 
     @property
-    def app(self) -> App:
+    def app(self) -> SlackApp:
         return self.parts.app
-
-    @property
-    def workers(self) -> JournalWork:
-        return self.parts.workers
 
     @property
     def url(self) -> str:
         return f"{self.base}/slack/events"
 
     def settle(self) -> None:
-        """Wait until every acked listener has finished its work."""
-        assert self.workers.wait_idle(15)
+        """Wait until every acknowledged request has been processed (journaled ones by the journal's
+        worker, modals on their lane) and its answers sent. The deadline only bounds a hang."""
+        assert self.runtime.bot.journal is not None and self.runtime.bot.journal.wait_idle(120)
+        assert self.parts.modals.wait_idle(120)
+        assert self.parts.gateway.outbox is None or self.parts.gateway.outbox.wait_idle(120)
 
     # ----- signed requests ---------------------------------------------------------------------------
 

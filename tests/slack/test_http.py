@@ -58,6 +58,23 @@ def test_forged_and_stale_requests_are_refused_and_change_nothing(workspace: Wor
     assert _entry(ws, "project:PCI DSS 认证") is None
 
 
+@pytest.mark.parametrize("timestamp", [b"\xb2", b"\xb9\xb2\xb3"], ids=["²", "¹²³"])
+def test_a_timestamp_of_non_ascii_digits_is_refused_not_a_500(workspace: Workspace, timestamp: bytes) -> None:
+    """Issue 20 item 5: '²' passed str.isdigit() and then failed int(): a 500 with a traceback. HTTP
+    header bytes are read as Latin-1 (RFC 9110 obs-text), so the byte 0xB2 arrives as '²'."""
+    import socket
+    from urllib.parse import urlparse
+
+    where = urlparse(workspace.base)
+    body = b'{"type": "event_callback"}'
+    with socket.create_connection((where.hostname, where.port), timeout=60) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"X-Slack-Request-Timestamp: " + timestamp + b"\r\nX-Slack-Signature: v0=00\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+        answer = conn.recv(200)
+    assert answer.split(b" ")[1] == b"401", answer
+
+
 def test_dm_answers_with_and_without_thread_are_stored_and_confirmed(workspace: Workspace) -> None:
     ws = workspace
     ws.bot.cycle.send_prompts("prompt", ws.clock.now)

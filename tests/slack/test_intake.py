@@ -10,17 +10,18 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk.signature import Clock, SignatureVerifier
 from sqlalchemy import select
 
-from bot.adapters.slack.app import build_app
+from bot.adapters.slack.app import ROUTES, build_app, opens_a_modal
+from bot.adapters.slack.blocks import Action, Callback
 from bot.adapters.slack.gateway import SlackGateway, make_client
-from bot.adapters.slack.intake import SlackIntake, classify
+from bot.adapters.slack.intake import ModalLane, SlackIntake, classify
 from bot.domain.team import Team
 from bot.runtime.composition import build_bot
 from bot.services.bot import Bot
@@ -33,13 +34,14 @@ from tests.slack.stand_in import SlackStandIn
 SECRET = "intake-secret"
 
 
-class Inline:
-    """Runs listener work at once: the journal's worker is already off the ack path."""
+class SetClock(Clock):
+    """The verifier's clock (slack_sdk.signature.Clock), set by the test."""
 
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args, **kwargs))
-        return future
+    def __init__(self, now: float) -> None:
+        self.at = now
+
+    def now(self) -> float:
+        return self.at
 
 
 @dataclass
@@ -47,12 +49,13 @@ class Intake:
     bot: Bot
     intake: SlackIntake
     slack: SlackStandIn
+    clock: SetClock
 
     def post(self, raw: bytes, content_type: str = "application/json", *, sign: bool = True,
              timestamp: str | None = None) -> tuple[int, Any]:
-        ts = timestamp if timestamp is not None else str(int(time.time()))
+        ts = timestamp if timestamp is not None else str(int(self.clock.now()))
         headers = {"content-type": content_type, "x-slack-request-timestamp": ts}
-        if sign:
+        if sign:  # Slack's v0 signature over the raw bytes, whatever they are
             mac = hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + raw, hashlib.sha256).hexdigest()
             headers["x-slack-signature"] = "v0=" + mac
         return self.intake.http(raw, headers)
@@ -66,9 +69,12 @@ class Intake:
 def _build(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock) -> Intake:
     gateway = SlackGateway(make_client("xoxb-test", stand_in.url + "/api/"), team)
     bot = build_bot(team, gateway, clock, database_url=database_url)
-    app = build_app(bot, gateway, signing_secret=SECRET, workers=Inline())  # type: ignore[arg-type]
+    modals = ModalLane()
+    app = build_app(bot, gateway, defer=modals.defer)
     assert bot.journal is not None
-    return Intake(bot, SlackIntake(bot.journal, app, SECRET), stand_in)
+    verifier_clock = SetClock(clock.now.timestamp())
+    intake = SlackIntake(bot.journal, app, SignatureVerifier(SECRET, clock=verifier_clock), modals)
+    return Intake(bot, intake, stand_in, verifier_clock)
 
 
 @pytest.fixture
@@ -103,6 +109,11 @@ UNSIGNED = [  # (name, raw body, content type, signed?, timestamp) -> refused be
     ("invalid UTF-8", b"\xff\xfe{\"type\": 1}", "application/json", False, None),
     ("100k-deep nesting", DEEP, "application/json", False, None),
     ("non-numeric timestamp", b"{}", "application/json", True, "12abc"),
+    # str.isdigit() accepts these, int() does not: a 500 with a traceback before (issue 20 item 5)
+    ("a superscript digit as timestamp", b"{}", "application/json", True, "\u00b2"),
+    ("superscript digits as timestamp", b"{}", "application/json", True, "\u00b9\u00b2\u00b3"),
+    ("Arabic-Indic digits as timestamp", b"{}", "application/json", True, "\u0661\u0662\u0663"),
+    ("a timestamp int() would take", b"{}", "application/json", True, " 1_000"),
     ("stale timestamp", b"{}", "application/json", True, "1000"),
 ]
 
@@ -125,7 +136,6 @@ def _event_body(event: Any) -> bytes:
 SIGNED_MALFORMED = [  # (name, raw body, content type) -> acknowledged, logged once, nothing journaled
     ("invalid JSON", b"{not json", "application/json"),
     ("a JSON array", b"[1, 2]", "application/json"),
-    ("invalid UTF-8", b"\xff\xfe{}", "application/json"),
     ("100k-deep nesting", DEEP, "application/json"),
     ('"event": null', _event_body(None), "application/json"),
     ('"actions": "x"', urlencode({"payload": json.dumps({"type": "block_actions", "actions": "x",
@@ -147,6 +157,28 @@ def test_signed_malformed_requests_are_acknowledged_and_logged_once(
     assert not [r for r in caplog.records if r.exc_info], "no traceback"
     assert len([r for r in caplog.records if "acknowledged but not used" in r.getMessage()]) == 1
     assert _journal(intake.bot) == []
+
+
+def test_a_signed_body_that_is_not_utf8_is_refused_with_a_400(intake: Intake,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """Slack sends UTF-8; slack_sdk's verifier would raise decoding anything else, so it never gets there."""
+    with caplog.at_level(logging.DEBUG):
+        status, _ = intake.post(b"\xff\xfe{}")
+    assert status == 400
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    assert _journal(intake.bot) == []
+
+
+def test_the_timestamp_window_is_five_minutes_on_the_verifiers_clock(intake: Intake) -> None:
+    """Signed at the verifier's time, a request is taken up to 300 s later and refused after
+    (https://docs.slack.dev/authentication/verifying-requests-from-slack/: "more than five minutes")."""
+    signed_at = str(int(intake.clock.now()))
+    body = _event_body(_dm("zhoujie", "机房迁移：进度 10%", f"{signed_at}.000100"))
+    intake.clock.at += 300
+    assert intake.post(body, timestamp=signed_at)[0] == 200
+    intake.clock.at += 1
+    assert intake.post(body, timestamp=signed_at)[0] == 401
+    assert [r.dedupe_key for r in _journal(intake.bot)] == [f"message:DZHOUJIE:{signed_at}.000100"]
 
 
 def test_url_verification_is_answered(intake: Intake) -> None:
@@ -179,7 +211,7 @@ def test_keys() -> None:
 def test_what_was_acknowledged_is_processed_after_a_restart(team: Team, stand_in: SlackStandIn, database_url: str,
                                                             clock: FixedClock) -> None:
     first = _build(team, stand_in, database_url, clock)
-    base = int(time.time())
+    base = int(clock.now.timestamp())
     for n in range(5):
         assert first.event(_dm("zhoujie", f"机房迁移：进度 {n}0%", f"{base}.{n:06d}"), f"Ev{n}")[0] == 200
     # the process dies here: acknowledged, not processed
@@ -218,12 +250,68 @@ def test_a_lying_content_length_cannot_hold_the_request(workspace: Any, monkeypa
     import socket
     from urllib.parse import urlparse
 
-    from bot.adapters.slack import transports
+    from bot.runtime import http
 
-    monkeypatch.setattr(transports, "READ_TIMEOUT", 0.3)  # production waits 10 s for the rest of a body
+    monkeypatch.setattr(http, "READ_TIMEOUT", 0.3)  # production waits 10 s for the rest of a body
     where = urlparse(workspace.base)
     with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
         conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: " + length.encode() + b"\r\n\r\n" + sent)
         answer = conn.recv(200)
     assert answer.split(b" ")[1] == status, answer
+
+
+# ----- which requests open a modal now: one table for the intake and the app ------------------------------
+
+def _command(name: str, text: str) -> dict[str, Any]:
+    return {"command": name, "text": text, "user_id": user_id("zhoujie"), "trigger_id": f"trig-{name}-{text}",
+            "response_url": "http://127.0.0.1:9/respond"}
+
+
+def _click(action_id: str, value: str = "") -> dict[str, Any]:
+    return {"type": "block_actions", "user": {"id": user_id("zhoujie")}, "trigger_id": f"trig-{action_id}",
+            "actions": [{"action_id": action_id, "value": value, "action_ts": "1.2"}]}
+
+
+MODAL_LANE = [  # (name, request, opens a modal now?)
+    ("/incident alone opens the incident form", _command("/incident", ""), True),
+    ("/incident with text files it", _command("/incident", "06/26 09:12 order-api 节点OOM"), False),
+    ("/zhoubao answer opens the answer form", _command("/zhoubao", "answer"), True),
+    ("/zhoubao answer <week> opens the answer form", _command("/zhoubao", "answer 2024-W25"), True),
+    ("/zhoubao status answers in text", _command("/zhoubao", "status"), False),
+    ("the answer button", _click(Action.ANSWER.value, "2024-W26"), True),
+    ("an incident's edit button", _click(Action.INCIDENT_EDIT.value, "1"), True),
+    ("the incident question's file button", _click(Action.QUESTION_FILE.value, "2024-W26"), True),
+    ("the incident question's nothing-to-add button", _click(Action.QUESTION_NONE.value, "2024-W26"), False),
+    ("an unknown button", _click("someone_elses_button"), False),
+    ("a form submission", {"type": "view_submission", "user": {"id": "U1"}, "trigger_id": "t",
+                           "view": {"type": "modal", "id": "V1", "callback_id": Callback.ANSWER_FORM.value}}, False),
+    ("a DM", {"type": "event_callback", "event_id": "Ev1", "event": _dm("lina", "x", "1.2")}, False),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "opens"), MODAL_LANE, ids=[r[0] for r in MODAL_LANE])
+def test_which_requests_open_a_modal_now(name: str, body: dict[str, Any], opens: bool) -> None:
+    assert opens_a_modal(body) is opens
+
+
+def test_every_route_is_registered_with_bolt_once(intake: Intake) -> None:
+    """The app listens to exactly what `ROUTES` lists (one Bolt listener per route)."""
+    assert len(intake.intake.app.bolt._listeners) == len(ROUTES) == len({(r.kind, r.name) for r in ROUTES})
+
+
+@pytest.mark.parametrize(("name", "body"), [
+    ("/incident alone", _command("/incident", "")),
+    ("the incident question's file button", _click(Action.QUESTION_FILE.value, "2024-W26")),
+], ids=["/incident alone", "question file button"])
+def test_a_request_that_opens_a_modal_does_not_wait_for_the_journal(intake: Intake, name: str,
+                                                                   body: dict[str, Any]) -> None:
+    """Nothing processes the journal here (its worker is not running), yet the modal opens: the request
+    ran on the modal lane, and was not journaled (it stores nothing; what the modal submits is)."""
+    raw = urlencode(body if "command" in body else {"payload": json.dumps(body)}).encode()
+    assert intake.post(raw, "application/x-www-form-urlencoded")[0] == 200
+    assert intake.intake.modals.wait_idle(120)
+    opened = intake.slack.of("views.open")
+    assert [c.args["trigger_id"] for c in opened] == [body["trigger_id"]]
+    assert opened[0].args["view"]["callback_id"] == Callback.INCIDENT_FORM.value
+    assert _journal(intake.bot) == []

@@ -5,6 +5,6 @@ arrive (long connection or HTTP callback). The runtime's composition root wires 
 """
 
 from bot.adapters.feishu.gateway import FeishuGateway
-from bot.adapters.feishu.transports import EVENTS_PATH, http_endpoint
+from bot.adapters.feishu.transports import EVENTS_PATH, callback
 
-__all__ = ["EVENTS_PATH", "FeishuGateway", "http_endpoint"]
+__all__ = ["EVENTS_PATH", "FeishuGateway", "callback"]

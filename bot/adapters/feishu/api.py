@@ -2,8 +2,8 @@
 
 lark-oapi sends one request and returns what came back. This module adds the tenant token kept per
 instance (refreshed before it expires and when Feishu calls it invalid), client-side pacing under
-Feishu's rate limits, and retries: HTTP 429 / code 99991400 wait for `x-ogw-ratelimit-reset`, code
-230020 (too many messages to one chat) backs off exponentially.
+Feishu's rate limits, and retries (tenacity): HTTP 429 / code 99991400 wait for `x-ogw-ratelimit-reset`,
+code 230020 (too many messages to one chat) and repeatable 5xx back off exponentially.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import lark_oapi as lark
 import requests
 from lark_oapi.core.enum import HttpMethod
 from lark_oapi.core.model import BaseRequest, RequestOption
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.services.chat import ChatError
 from bot.services.metrics import NO_METRICS, Metrics
@@ -154,39 +155,57 @@ class OpenApi:
         # cannot double anything — a read, a PATCH, or a message carrying its `uuid` (Feishu delivers one
         # message per uuid within an hour: https://open.feishu.cn/document/server-docs/im-v1/message/create).
         repeatable = method != HttpMethod.POST or bool(body and body.get("uuid"))
-        backoff = 0.25
         refreshed = False
-        for attempt in range(self.retries + 1):
-            if chat is not None:  # Feishu's 50/s and 5/s limits are on messages, not on lookups
-                self.pacer.wait(chat)
-            option = RequestOption()
-            option.tenant_access_token = self.tenant_token()
+
+        def attempt() -> dict[str, Any]:
+            nonlocal refreshed
             try:
-                try:
-                    return self._send(request, option)
-                except FeishuApiError as exc:
-                    if exc.status < 500 or not repeatable:
-                        raise
-                    raise _Retry(exc) from None
-                except (requests.RequestException, OSError) as exc:
-                    error = FeishuApiError(0, f"connection error: {type(exc).__name__}", 0)
-                    if not repeatable:
-                        raise error from None
-                    raise _Retry(error) from None
+                return self._attempt(request, chat, repeatable)
             except _Retry as retry:
-                if retry.token_invalid and not refreshed:
-                    refreshed = True
-                    self.tenant_token(refresh=True)
-                    continue
-                if retry.token_invalid or attempt == self.retries:
-                    raise retry.error from None
-                wait = retry.reset if retry.reset is not None else backoff
-                backoff = min(backoff * 2, 8.0)
-                log.warning("feishu call retried", extra={"code": retry.error.code, "status": retry.error.status,
-                                                          "wait": wait, "uri": uri})
-                # 230020 is about one chat; 429 / 99991400 about the whole app.
-                self.pacer.hold(wait, chat if retry.error.code == CHAT_RATE_LIMITED else None)
-        raise AssertionError("unreachable")
+                if not retry.token_invalid or refreshed:
+                    raise
+                refreshed = True  # an invalidated token is fetched again once, and the call sent again at once
+                self.tenant_token(refresh=True)
+                return self._attempt(request, chat, repeatable)
+
+        def hold(state: RetryCallState) -> None:
+            """Before the next attempt: log, and hold the pacer for the wait (230020 is about one chat;
+            429 / 99991400 about the whole app), so other sends wait too."""
+            retry = _retry_of(state)
+            wait = state.next_action.sleep if state.next_action is not None else 0.0
+            log.warning("feishu call retried", extra={"code": retry.error.code, "status": retry.error.status,
+                                                      "wait": wait, "uri": uri})
+            self.pacer.hold(wait, chat if retry.error.code == CHAT_RATE_LIMITED else None)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _Retry) and not exc.token_invalid),
+            wait=_wait, before_sleep=hold,
+            # A message waits in the pacer (held above) before it is sent again; anything else waits here.
+            sleep=(lambda seconds: None) if chat is not None else self.sleep,
+            reraise=True)
+        try:
+            return retrying(attempt)
+        except _Retry as retry:
+            raise retry.error from None
+
+    def _attempt(self, request: BaseRequest, chat: str | None, repeatable: bool) -> dict[str, Any]:
+        """One try; raises _Retry for what may succeed when tried again, FeishuApiError for the rest."""
+        if chat is not None:  # Feishu's 50/s and 5/s limits are on messages, not on lookups
+            self.pacer.wait(chat)
+        option = RequestOption()
+        option.tenant_access_token = self.tenant_token()
+        try:
+            return self._send(request, option)
+        except FeishuApiError as exc:
+            if exc.status < 500 or not repeatable:
+                raise
+            raise _Retry(exc) from None
+        except (requests.RequestException, OSError) as exc:
+            error = FeishuApiError(0, f"connection error: {type(exc).__name__}", 0)
+            if not repeatable:
+                raise error from None
+            raise _Retry(error) from None
 
     def _send(self, request: BaseRequest, option: RequestOption | None) -> dict[str, Any]:
         resp = self._client.request(request, option or RequestOption())
@@ -213,6 +232,21 @@ class _Retry(Exception):
     def __init__(self, error: FeishuApiError, reset: float | None = None, token_invalid: bool = False) -> None:
         self.error, self.reset, self.token_invalid = error, reset, token_invalid
         super().__init__(str(error))
+
+
+_backoff = wait_exponential(multiplier=0.25, max=8.0)  # 0.25 s, 0.5 s, 1 s … at most 8 s
+
+
+def _retry_of(state: RetryCallState) -> _Retry:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    assert isinstance(exc, _Retry)
+    return exc
+
+
+def _wait(state: RetryCallState) -> float:
+    """As long as Feishu said (`x-ogw-ratelimit-reset`), else backing off exponentially."""
+    reset = _retry_of(state).reset
+    return reset if reset is not None else _backoff(state)
 
 
 def _reset_seconds(headers: dict[str, str]) -> float | None:

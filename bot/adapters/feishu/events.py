@@ -1,19 +1,17 @@
 """Feishu events and card callbacks, translated into core calls.
 
-`FeishuEvents.dispatch(payload)` is the one entry point: both transports (the long connection and the
-HTTP callback) hand it the decrypted event as a dict. It drops redeliveries by `header.event_id`,
-acknowledges at once, and leaves slow work to a runner. A card callback waits briefly for its result so
-the card can change in the same answer; if the work is slower, the card is patched when it is done.
+`FeishuEvents.dispatch(payload)` is the one entry point: the journal's worker hands it each opened
+event or callback (`intake.FeishuIntake.replay`), once per journal key, so redeliveries never get here.
+It does the work there and then; a card callback returns the answer that changes the card (the intake
+hands it to the waiting callback, or patches the card when nobody waits any more).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bot.adapters.feishu import cards
 from bot.adapters.feishu.composer import feishu_message_text
@@ -22,7 +20,6 @@ from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.services.delivery import DeliveryFailures
-from bot.services.events import EventLog
 from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
@@ -44,39 +41,14 @@ CALLBACKS = (CARD_ACTION,)
 Response = dict[str, Any]
 
 
-class Runner(Protocol):
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]: ...
-
-
-class InlineRunner:
-    """Runs work at once, in the caller's thread (tests, the bench)."""
-
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn())
-        except Exception as exc:  # handed to whoever waits, as a thread pool would
-            future.set_exception(exc)
-        return future
-
-
-def background_runner() -> ThreadPoolExecutor:
-    """One worker: events from one person are applied in the order they arrived."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhoubao-feishu")
-
-
 class UnknownEvent(Exception):
     pass
 
 
 class FeishuEvents:
-    def __init__(self, bot: Bot, gateway: FeishuGateway, *, runner: Runner | None = None,
-                 bot_open_id: str | None = None, card_wait: float = 2.0) -> None:
+    def __init__(self, bot: Bot, gateway: FeishuGateway, *, bot_open_id: str | None = None) -> None:
         self.bot, self.gateway = bot, gateway
-        self.runner: Runner = runner or InlineRunner()
         self.bot_open_id = bot_open_id
-        self.card_wait = card_wait
-        self.log = EventLog(bot.ctx)
         self._handlers: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = {
             MESSAGE: self._message, RECALLED: self._recalled, MENU: self._menu,
             BOT_ADDED: _ignore, P2P_ENTERED: _ignore, READ: _ignore}
@@ -90,23 +62,9 @@ class FeishuEvents:
         event = payload.get("event") or {}
         if kind != CARD_ACTION and kind not in self._handlers:
             raise UnknownEvent(kind or "missing header.event_type")
-        event_id = str(header.get("event_id") or "")
-        if event_id and self.log.seen(PLATFORM, event_id):
-            return {} if kind == CARD_ACTION else None
         if kind == CARD_ACTION:
-            answer = self._card_action(header, event)
-            if event_id:
-                self.log.done(PLATFORM, event_id)
-            return answer
-        handler = self._handlers[kind]
-
-        def work() -> None:
-            if _logged(kind, handler, header, event, self.bot.failures) and event_id:
-                self.log.done(PLATFORM, event_id)  # only once handled: a failure is handled again if redelivered
-
-        future = self.runner.submit(work)
-        if future.done() and isinstance(future.exception(), DatabaseUnavailable):
-            raise future.exception()  # type: ignore[misc]
+            return self._card_action(header, event)
+        _logged(kind, self._handlers[kind], header, event, self.bot.failures)
         return None
 
     def user_name(self, open_id: str) -> str | None:
@@ -143,7 +101,7 @@ class FeishuEvents:
             self._zhoubao(user, rest.strip(), at, message_id, chat_id)
         else:
             number, body = item_prefix(text)
-            reply = self.bot.receive(Inbound(
+            reply = self.bot.inbox.receive(Inbound(
                 platform=PLATFORM, user=user, source_id=message_id, text=body, at=at,
                 thread_id=msg.get("root_id") or msg.get("parent_id") or None, item_number=number))
             if reply is not None and reply.text:
@@ -206,19 +164,14 @@ class FeishuEvents:
     def _card_action(self, header: dict[str, Any], event: dict[str, Any]) -> Response:
         action = event.get("action") or {}
         value = action.get("value") or {}
-        message_id = str((event.get("context") or {}).get("open_message_id") or "")
         work = {cards.Action.ANSWER.value: self._submit_answers,
                 cards.Action.INCIDENT.value: self._submit_incident,
                 cards.Action.QUESTION_NONE.value: self._question_none,
                 cards.Action.QUESTION_FILE.value: self._question_file}.get(str(value.get("action")))
         if work is None:
             return {}
-        future = self.runner.submit(lambda: work(header, event))
         try:
-            toast, card = future.result(timeout=self.card_wait)
-        except FutureTimeout:
-            future.add_done_callback(lambda f: self._patch_later(message_id, f))
-            return {"toast": cards.saving_toast(self.bot.ctx.locale)}
+            toast, card = work(header, event)
         except ChatError as exc:
             return {"toast": _toast(self.bot.failures.refused(exc).text, False)}
         except DatabaseUnavailable:
@@ -229,16 +182,6 @@ class FeishuEvents:
         if card is None:  # a button that leaves the card as it is
             return {"toast": toast}
         return {"toast": toast, "card": {"type": "raw", "data": card}}
-
-    def _patch_later(self, message_id: str, future: Future[Any]) -> None:
-        try:
-            _, card = future.result()
-            if card is not None:
-                self.gateway.patch_card(message_id, card)
-        except ChatError as exc:
-            self.bot.failures.tell_editors(exc)
-        except Exception:
-            log.exception("card not updated after a slow submission")
 
     def _submit_answers(self, header: dict[str, Any], event: dict[str, Any]) -> tuple[dict[str, str], cards.Card]:
         ctx = self.bot.ctx
@@ -322,17 +265,15 @@ def _ignore(header: dict[str, Any], event: dict[str, Any]) -> None:
 
 
 def _logged(kind: str, handler: Callable[[dict[str, Any], dict[str, Any]], Any], header: dict[str, Any],
-            event: dict[str, Any], failures: DeliveryFailures) -> bool:
-    """Run one handler; True when it finished. A refused Open API call goes to the core (which tells the
-    editors); any other failure is logged, not raised."""
+            event: dict[str, Any], failures: DeliveryFailures) -> None:
+    """Run one handler. A refused Open API call goes to the core (which tells the editors); an outage is
+    raised (the journal keeps the event and processes it again when the database is back); any other
+    failure is logged, not raised."""
     try:
         handler(header, event)
-        return True
     except ChatError as exc:
         failures.tell_editors(exc)
-        return False  # not done: if Feishu redelivers, it is tried again
     except DatabaseUnavailable:
-        raise  # the journal keeps the event and processes it again when the database is back
+        raise
     except Exception:
         log.exception("feishu event failed", extra={"event_type": kind, "event_id": header.get("event_id")})
-        return False

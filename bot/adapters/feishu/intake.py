@@ -6,7 +6,8 @@ callback after `envelope.open_callback`, the long connection after lark-oapi dec
 payload is classified, journaled, and only then answered. A card callback's answer can change the card
 (https://open.feishu.cn/document/feishu-cards/card-callback-communication: answer within 3 seconds), so
 `take` waits up to `card_wait` for the worker to process it; if it is slower, Feishu gets a "saving"
-toast and the card is patched when the work is done.
+toast and the card is patched when the work is done — also when that is after a restart, since the
+journal replays the callback then. This is the one slow-card path.
 
 Keys: a message is `message:<message_id>` (Feishu's message id is unique; a redelivered event carries
 it again), a recall `recall:<message_id>`, anything else `event:<header.event_id>` (the id Feishu
@@ -23,11 +24,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
+from bot.adapters.feishu import cards
 from bot.adapters.feishu.envelope import Keys, Refused, is_url_verification, open_callback
 from bot.adapters.feishu.events import CARD_ACTION, MESSAGE, RECALLED, SUBSCRIBED, FeishuEvents, UnknownEvent
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
 from bot.services.journal import Entry, InboundJournal
-from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.feishu.intake")
@@ -139,7 +140,7 @@ class FeishuIntake:
                 late = self._waiting.pop(kind.key, None) is not None
             if not late:  # processed in the meantime
                 return future.result()
-            return {"toast": {"type": "info", "content": say(self.events.bot.ctx.locale, "answer.saving")}}
+            return {"toast": cards.saving_toast(self.events.bot.ctx.locale)}
 
     def replay(self, entry: Entry) -> None:
         """Process one journaled payload through the event translation."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable
 
 from lark_oapi.core.enum import HttpMethod
 
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
+from bot.adapters.ttl_cache import TtlCache
 from bot.domain.team import Person, Team
 
 BATCH = 50  # the contact API's limit of emails per call
@@ -21,7 +21,7 @@ class People:
     def __init__(self, api: OpenApi, team: Team) -> None:
         self.api, self.team = api, team
         self._by_email: dict[str, str | None] = {}
-        self._names: dict[str, tuple[str | None, float]] = {}  # open_id -> (name, when asked)
+        self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # open_id -> name
         self._lock = threading.Lock()
 
     def resolve(self, people: Iterable[Person] | None = None) -> None:
@@ -53,20 +53,17 @@ class People:
         user.py` `get`; calling it needs contact:contact.base:readonly or a wider contact permission, the `name`
         field contact:user.base:readonly). Cached for a day, then asked again;
         None when Feishu will not say (no permission, or a user outside the app's visible range)."""
-        now = time.monotonic()
-        with self._lock:
-            cached = self._names.get(open_id)
-        if cached is not None and now - cached[1] < NAME_TTL:
-            return cached[0]
+        known, cached = self._names.fresh(open_id)
+        if known:
+            return cached
         try:
             body = self.api.call(HttpMethod.GET, "/open-apis/contact/v3/users/:user_id", None,
                                  paths={"user_id": open_id}, query={"user_id_type": "open_id"})
         except FeishuApiError:
-            return cached[0] if cached else None
+            return self._names.stale(open_id)
         user = (body.get("data") or {}).get("user") or {}
         name = str(user.get("name") or "") or None
-        with self._lock:
-            self._names[open_id] = (name, now)
+        self._names.put(open_id, name)
         return name
 
     def member(self, open_id: str) -> str:

@@ -2,24 +2,21 @@
 
 Both hand the opened payload to `FeishuIntake`, which journals it before Feishu is answered; the
 journal's worker then runs `FeishuEvents.dispatch`. The long connection goes through lark-oapi's
-`EventDispatcherHandler`, with a handler registered for every subscribed type; the HTTP endpoint opens
-the envelope itself (`envelope.open_callback`) so it can refuse stale requests and say why it refuses.
+`EventDispatcherHandler`, with a handler registered for every subscribed type; the HTTP callback (served
+by the runtime's one platform endpoint) opens the envelope itself (`envelope.open_callback`) so it can
+refuse stale requests and say why it refuses.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import lark_oapi as lark
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
 
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.config import FeishuSettings
@@ -31,27 +28,20 @@ from bot.services.metrics import NO_METRICS, Metrics
 log = logging.getLogger("zhoubao.feishu")
 
 EVENTS_PATH = "/feishu/events"
-READ_TIMEOUT = 10.0  # seconds to receive a body: a lying Content-Length cannot hold the request for longer
 
 
 # ----- the HTTP callback ---------------------------------------------------------
 
 
-def http_endpoint(intake: FeishuIntake, keys: Keys,
-                  clock: Callable[[], float]) -> Callable[[Request], Awaitable[Response]]:
-    """POST /feishu/events for the runtime's Starlette app: opened, journaled, then answered
-    (`FeishuIntake.http`), in its thread pool."""
+def callback(intake: FeishuIntake, keys: Keys,
+             clock: Callable[[], float]) -> Callable[[bytes, Mapping[str, str]], tuple[int, dict[str, Any]]]:
+    """POST /feishu/events for the runtime's HTTP app (its `Callback`): opened with `keys` at `clock()`,
+    journaled, then answered (`FeishuIntake.http`)."""
 
-    async def endpoint(request: Request) -> Response:
-        try:
-            body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
-        except (TimeoutError, ClientDisconnect):
-            return JSONResponse({"msg": "incomplete body"}, status_code=408)
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        status, answer = await run_in_threadpool(intake.http, body, headers, keys, clock())
-        return JSONResponse(answer, status_code=status)
+    def answer(raw: bytes, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        return intake.http(raw, headers, keys, clock())
 
-    return endpoint
+    return answer
 
 
 def keys_of(settings: FeishuSettings) -> Keys:

@@ -3,6 +3,6 @@ halves; `transports` says how Slack reaches the app. The runtime's composition r
 
 from bot.adapters.slack.app import build_app
 from bot.adapters.slack.gateway import SlackGateway, make_client
-from bot.adapters.slack.transports import EVENTS_PATH, http_endpoint, socket_mode
+from bot.adapters.slack.transports import EVENTS_PATH, socket_mode
 
-__all__ = ["EVENTS_PATH", "SlackGateway", "build_app", "http_endpoint", "make_client", "socket_mode"]
+__all__ = ["EVENTS_PATH", "SlackGateway", "build_app", "make_client", "socket_mode"]

@@ -1,8 +1,13 @@
 """The Bolt app: Slack payloads in, core calls, Slack calls out. Translation only; the core decides.
 
-Every listener only queues its work on `Workers` and acks (inline: process_before_response=True, since
-the listener itself does nothing slow), so Slack gets its answer within 3 seconds whatever the database
-or the Web API does, and acks never wait behind work.
+`ROUTES` is the one table of what the app listens to: each event, slash command, button and form maps
+to its `Listeners` method, and says whether the request opens a modal now (its trigger_id lives 3
+seconds, so the intake runs it on the modal lane instead of journaling it behind other work). Bolt's
+listeners are registered from it; the intake reads it to choose the lane.
+
+Every request reaches the app through `SlackApp.dispatch`, on the thread that handles it (the journal's
+worker, or the modal lane): the listener runs there and then, and acks after; Slack itself was answered
+by the intake before.
 """
 
 from __future__ import annotations
@@ -10,11 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.blocks import Action, Callback
@@ -23,54 +33,11 @@ from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
-from bot.services.delivery import DeliveryFailures
-from bot.services.events import EventLog
 from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.slack")
 _NEW = (None, "file_share", "thread_broadcast")
-
-
-class Workers(ThreadPoolExecutor):
-    """Where acked work runs, in arrival order (one thread by default: a message is stored before its
-    edit or deletion is applied, and the core sees one writer); says when all work is done."""
-
-    def __init__(self, max_workers: int = 1, view_workers: int = 8) -> None:
-        super().__init__(max_workers=max_workers, thread_name_prefix="zhoubao-slack")
-        # Opening a modal must happen within its trigger's 3 seconds: that work gets its own threads, so it
-        # never waits behind a publish or another person's messages.
-        self._views = ThreadPoolExecutor(max_workers=view_workers, thread_name_prefix="zhoubao-slack-views")
-        self._pending = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._idle:
-            self._pending += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def submit_view(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run work that opens a modal now, beside the queue rather than behind it."""
-        with self._idle:
-            self._pending += 1
-        future = self._views.submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._views.shutdown(wait=wait, cancel_futures=cancel_futures)
-        super().shutdown(wait=wait, cancel_futures=cancel_futures)
-
-    def _done(self, _: Future[Any]) -> None:
-        with self._idle:
-            self._pending -= 1
-            self._idle.notify_all()
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
 
 class Listeners:
@@ -80,11 +47,9 @@ class Listeners:
                  defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.bot = bot
         self.gw = gateway
-        # Where work that follows an opened modal goes (the ordinary queue), so the threads that open
-        # modals are free for the next click at once; inline when not given.
+        # Where the lookup that follows an opened "opening…" modal goes (the modal lane's own line), so the
+        # threads that open modals are free for the next click at once; inline when not given.
         self.defer: Callable[[Callable[[], None]], None] = defer or (lambda work: work())
-        self.events = EventLog(bot.ctx)
-        self._seen = 0
 
     @property
     def locale(self) -> str:
@@ -102,19 +67,9 @@ class Listeners:
     # ----- direct messages ---------------------------------------------------------------
 
     def message(self, body: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        """A DM, an edit or a deletion (a redelivery never gets here: the journal keeps one per key)."""
         if event.get("channel_type") != "im":
             return
-        event_id = str(body.get("event_id") or "")
-        if event_id and self.events.seen(PLATFORM, event_id):
-            return  # Slack redelivered it (x-slack-retry-num): already handled
-        self._message(event)
-        if event_id:
-            self.events.done(PLATFORM, event_id)
-        self._seen += 1
-        if self._seen % 1000 == 0:  # Slack stops redelivering after minutes; keep the table small
-            self.events.prune()
-
-    def _message(self, event: Mapping[str, Any]) -> None:
         subtype = event.get("subtype")
         channel = str(event.get("channel", ""))
         if subtype in _NEW:
@@ -127,7 +82,7 @@ class Listeners:
             thread = str(thread) if thread and thread != ts else None
             # A ts is unique per channel only: the same ts in two DMs is two messages
             # (https://api.slack.com/messaging/retrieving#individual_messages).
-            reply = self.bot.receive(Inbound(
+            reply = self.bot.inbox.receive(Inbound(
                 platform=PLATFORM, user=self._who(str(event["user"])), source_id=f"{channel}:{ts}", text=text,
                 at=self._at(ts), thread_id=thread, item_number=number))
             if reply is not None and reply.text:
@@ -153,7 +108,7 @@ class Listeners:
 
     # ----- slash commands ----------------------------------------------------------------------
 
-    def incident(self, command: Mapping[str, Any]) -> None:
+    def incident(self, body: Mapping[str, Any], command: Mapping[str, Any]) -> None:
         text = str(command.get("text") or "").strip()
         if not text:
             self.gw.open_view(str(command["trigger_id"]), blocks.incident_modal(
@@ -165,10 +120,10 @@ class Listeners:
                         blocks.incident_reply(outcome.reply.text, outcome.number, self.locale)
                         if outcome.announce else None)
 
-    def zhoubao(self, command: Mapping[str, Any]) -> None:
+    def zhoubao(self, body: Mapping[str, Any], command: Mapping[str, Any]) -> None:
         text = _unescape(str(command.get("text") or "").strip())
         words = text.split()
-        if words[:1] == ["answer"]:  # the form: opened at once, on the view lane (see `open_answers`)
+        if words[:1] == ["answer"]:  # the form: opened at once, on the modal lane (see `ROUTES`)
             self.open_answers(str(command["trigger_id"]), str(command["user_id"]), words[1] if len(words) > 1 else None,
                               response_url=str(command["response_url"]))
             return
@@ -266,96 +221,139 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-class Runner(Protocol):
-    """Where listener work runs: `Workers` (a thread pool), or the inbound journal's worker."""
+# ----- the one table ---------------------------------------------------------------------------------
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]: ...
-
-
-def _later(workers: Runner, work: Callable[..., None], what: str,
-           failures: DeliveryFailures, *, view: bool = False, deferred: bool = False) -> Callable[..., None]:
-    """Queue `work` after the ack; a refused Web API call goes to the core (which tells the editors),
-    anything else is one log line."""
-
-    def run(**kwargs: Any) -> None:
-        try:
-            work(**kwargs)
-        except ChatError as exc:
-            failures.tell_editors(exc)
-        except DatabaseUnavailable:
-            raise  # the journal keeps the request and processes it again when the database is back
-        except Exception:
-            log.exception("slack %s failed", what)
-
-    def queue(**kwargs: Any) -> None:
-        # Workers, or the journal's runner: modal work beside the queue, a modal's deferred lookup off its thread
-        beside = getattr(workers, "submit_view", None) if view else \
-            getattr(workers, "submit_deferred", None) if deferred else None
-        if beside is not None:
-            beside(run, **kwargs)
-        else:
-            workers.submit(run, **kwargs)
-
-    return queue
+Payload = Mapping[str, Any]
+Method = Callable[[Listeners, Payload, Payload], None]  # (listeners, body, payload)
 
 
-def build_app(bot: Bot, gateway: SlackGateway, *, signing_secret: str | None,
-              workers: Runner | None = None, token_verification: bool = True) -> App:
-    """The Bolt app for this bot; HTTP and Socket Mode both dispatch into it."""
-    app = App(client=gateway.client, signing_secret=signing_secret or "unused-in-socket-mode",
-              token_verification_enabled=token_verification, process_before_response=True,
-              logger=logging.getLogger("zhoubao.slack.bolt"))
-    pool = workers or Workers()
-    on = Listeners(bot, gateway, defer=lambda work: _later(pool, work, "form lookup", bot.failures, deferred=True)())
+def _never(payload: Payload) -> bool:
+    return False
 
-    def _guarded(work: Callable[..., None], what: str, *, view: bool = False) -> Callable[..., None]:
-        # queued before ack(), so "no work pending" means "all done"
-        return _later(pool, work, what, bot.failures, view=view)
 
-    @app.event("message")
-    def message(ack: Callable[[], None], body: dict[str, Any], event: dict[str, Any]) -> None:
-        _guarded(on.message, "message")(body=body, event=event)
-        ack()
+def _always(payload: Payload) -> bool:
+    return True
 
-    @app.command("/incident")
-    def incident(ack: Callable[[], None], command: dict[str, Any]) -> None:
-        _guarded(on.incident, "/incident", view=not str(command.get("text") or "").strip())(command=command)
-        ack()
 
-    @app.command("/zhoubao")
-    def zhoubao(ack: Callable[[], None], command: dict[str, Any]) -> None:
-        opens = str(command.get("text") or "").split()[:1] == ["answer"]
-        _guarded(on.zhoubao, "/zhoubao", view=opens)(command=command)
-        ack()
+def _command_text(payload: Payload) -> str:
+    return str(payload.get("text") or "").strip()
 
-    @app.action(Action.ANSWER.value)
-    def answer_button(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        _guarded(on.answer_button, "answer button", view=True)(body=body, action=action)
-        ack()
 
-    @app.action(Action.INCIDENT_EDIT.value)
-    def incident_edit(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        _guarded(on.incident_edit_button, "incident edit button", view=True)(body=body, action=action)
-        ack()
+@dataclass(frozen=True)
+class Route:
+    """One thing the app listens to. `kind` is Bolt's listener kind (`app.event`, `.command`, `.action`,
+    `.view`), `name` the event type, command, action_id or callback_id; `opens_modal(payload)` says
+    whether this request opens a modal now (payload: the command's fields, or the clicked action)."""
 
-    @app.action(Action.QUESTION_NONE.value)
-    def question_none(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        _guarded(on.question_none_button, "nothing-to-add button")(body=body, action=action)
-        ack()
+    kind: str
+    name: str
+    method: Method
+    opens_modal: Callable[[Payload], bool] = _never
 
-    @app.action(Action.QUESTION_FILE.value)
-    def question_file(ack: Callable[[], None], body: dict[str, Any], action: dict[str, Any]) -> None:
-        _guarded(on.question_file_button, "file-an-incident button")(body=body, action=action)
-        ack()
 
-    @app.view(Callback.ANSWER_FORM.value)
-    def answer_form(ack: Callable[[], None], body: dict[str, Any], view: dict[str, Any]) -> None:
-        _guarded(on.answer_form, "answer form")(body=body, view=view)
-        ack()
+ROUTES: tuple[Route, ...] = (
+    Route("event", "message", Listeners.message),
+    # `/incident` alone opens the incident form; with text it files at once.
+    Route("command", "/incident", Listeners.incident, opens_modal=lambda p: not _command_text(p)),
+    # `/zhoubao answer [week]` opens the answer form; every other `/zhoubao …` answers in text.
+    Route("command", "/zhoubao", Listeners.zhoubao, opens_modal=lambda p: _command_text(p).split()[:1] == ["answer"]),
+    Route("action", Action.ANSWER.value, Listeners.answer_button, opens_modal=_always),
+    Route("action", Action.INCIDENT_EDIT.value, Listeners.incident_edit_button, opens_modal=_always),
+    Route("action", Action.QUESTION_NONE.value, Listeners.question_none_button),
+    Route("action", Action.QUESTION_FILE.value, Listeners.question_file_button, opens_modal=_always),
+    Route("view", Callback.ANSWER_FORM.value, Listeners.answer_form),
+    Route("view", Callback.INCIDENT_FORM.value, Listeners.incident_form),
+)
+_BY_KEY = {(r.kind, r.name): r for r in ROUTES}
 
-    @app.view(Callback.INCIDENT_FORM.value)
-    def incident_form(ack: Callable[[], None], body: dict[str, Any], view: dict[str, Any]) -> None:
-        _guarded(on.incident_form, "incident form")(body=body, view=view)
-        ack()
 
+def opens_a_modal(body: Payload) -> bool:
+    """Whether a request (a slash command's fields, or an interactivity payload) opens a modal now: a
+    slash command by its route, a click when every action in it does. Events and form submissions never."""
+    if "command" in body:
+        route = _BY_KEY.get(("command", str(body.get("command"))))
+        return route is not None and route.opens_modal(body)
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return False
+        routes = [(_BY_KEY.get(("action", str(a.get("action_id")))), a) for a in actions if isinstance(a, Mapping)]
+        return len(routes) == len(actions) and all(r is not None and r.opens_modal(a) for r, a in routes)
+    return False
+
+
+# ----- the app -----------------------------------------------------------------------------------------
+
+
+class OneWorkspace(Authorize):
+    """Bolt's authorization for the one workspace this bot serves: always its bot token.
+
+    Bolt's `App` switches to its OAuth installation flow whenever SLACK_CLIENT_ID and SLACK_CLIENT_SECRET
+    are both in the environment, even empty (slack_bolt/app/app.py: `oauth_settings is None and
+    os.environ.get("SLACK_CLIENT_ID") is not None and …` builds `OAuthSettings()`), and no constructor
+    argument turns that check off. It then authorizes every request from an installation store, which
+    holds nothing here, and drops every request (issue 19). An explicit `authorize` is what every path
+    of `App.__init__` keeps: with it, Bolt authorizes through this object whether an OAuth flow was built
+    or not (`MultiTeamsAuthorization(authorize=self._authorize)` in both branches of
+    `_init_middleware_list`), so no variable can change who is authorized."""
+
+    def __init__(self, bot_token: str) -> None:
+        super().__init__()
+        self.bot_token = bot_token
+
+    def __call__(self, *, context: BoltContext, enterprise_id: str | None, team_id: str | None,
+                 user_id: str | None, **_: Any) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.bot_token)
+
+
+@dataclass
+class SlackApp:
+    """The Bolt app with this bot's listeners. `dispatch(body)` runs one request's listener on the calling
+    thread; a database outage inside it is raised to the caller (Bolt itself would answer it with a 500
+    and swallow it), so the journal keeps the request and processes it again later."""
+
+    bolt: App
+    _outage: threading.local = field(default_factory=threading.local)
+
+    def dispatch(self, body: Payload) -> None:
+        self._outage.exc = None
+        response = self.bolt.dispatch(BoltRequest(body=dict(body), mode="socket_mode"))
+        outage: DatabaseUnavailable | None = self._outage.exc
+        self._outage.exc = None
+        if outage is not None:
+            raise outage
+        if response.status >= 500:
+            raise RuntimeError(f"bolt answered {response.status}: {response.body[:200]}")
+
+    def listener(self, run: Callable[[Payload, Payload], None], bot: Bot, what: str) -> Callable[..., None]:
+        """A Bolt listener for one route: run it, then ack. A Web API refusal goes to the core (which tells
+        the editors); an outage is kept for `dispatch`; anything else is one log line."""
+
+        def listener(ack: Callable[[], None], body: dict[str, Any], payload: dict[str, Any]) -> None:
+            try:
+                run(body, payload)
+            except ChatError as exc:
+                bot.failures.tell_editors(exc)
+            except DatabaseUnavailable as exc:
+                self._outage.exc = exc
+            except Exception:
+                log.exception("slack %s failed", what)
+            ack()
+
+        return listener
+
+
+def build_app(bot: Bot, gateway: SlackGateway, *, defer: Callable[[Callable[[], None]], None] | None = None) -> SlackApp:
+    """The Bolt app for this bot, its listeners registered from `ROUTES`. The intake has checked each
+    request's signature (and answered url_verification and ssl_check) before it reaches the app, so
+    Bolt's own checks are off; `defer` is where a modal's follow-up lookup runs (see `Listeners.open_answers`)."""
+    bolt = App(client=WebClient(base_url=gateway.client.base_url), authorize=OneWorkspace(str(gateway.client.token)),
+               request_verification_enabled=False, ssl_check_enabled=False, url_verification_enabled=False,
+               token_verification_enabled=False, process_before_response=True,
+               logger=logging.getLogger("zhoubao.slack.bolt"))
+    app = SlackApp(bolt)
+    on = Listeners(bot, gateway, defer=defer)
+    register = {"event": bolt.event, "command": bolt.command, "action": bolt.action, "view": bolt.view}
+    for route in ROUTES:
+        register[route.kind](route.name)(app.listener(partial(route.method, on), bot, f"{route.kind} {route.name}"))
     return app

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, S
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.limits import Pacer, RetryAfterHandler
+from bot.adapters.ttl_cache import TtlCache
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
@@ -70,7 +70,7 @@ class SlackGateway:
         self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
-        self._names: dict[str, tuple[str | None, float]] = {}  # Slack user id -> (profile name, when asked)
+        self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # Slack user id -> profile name
         self._lock = threading.Lock()
         # The same client without the 5xx and connection-error retries, for posts that must not double.
         self._once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
@@ -156,20 +156,17 @@ class SlackGateway:
         person = self.team.person_by_id.get(user) or next((p for p in self.team.people if p.slack == user), None)
         if person is not None:
             return person.name
-        now = time.monotonic()
-        with self._lock:
-            cached = self._names.get(user)
-        if cached is not None and now - cached[1] < NAME_TTL:
-            return cached[0]
+        known, name = self._names.fresh(user)
+        if known:
+            return name
         try:
             found = self._call("users.info", user=user)["user"]
         except ChatError:
-            return cached[0] if cached else None
+            return self._names.stale(user)
         profile = found.get("profile") or {}
         name = next((str(n) for n in (profile.get("display_name"), profile.get("real_name"), found.get("real_name"),
                                       found.get("name")) if n), None)
-        with self._lock:
-            self._names[user] = (name, now)
+        self._names.put(user, name)
         return name
 
     # ----- names for the composer (composer.NameLookup) ----------------------------------------------

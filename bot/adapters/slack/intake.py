@@ -1,11 +1,13 @@
 """Slack's requests into the inbound journal before the ack, and out of it through the same Bolt app.
 
 `SlackIntake.http(raw, headers)` is the whole ack path over HTTP: the signature and timestamp are
-checked on the raw bytes before anything is parsed (https://api.slack.com/authentication/verifying-requests-from-slack),
-the body is parsed and classified, and the request is journaled; only then is Slack answered.
-`socket_listener` does the same for Socket Mode envelopes. The journal's worker hands each entry to
-`SlackIntake.replay`, which dispatches it through the Bolt app (as a Socket Mode request: no signature
-to check again), so the same listeners translate a request on first processing and after a restart.
+checked (slack_sdk's `SignatureVerifier`) before anything is parsed
+(https://api.slack.com/authentication/verifying-requests-from-slack), the body is parsed and classified,
+and the request is journaled; only then is Slack answered. `socket_listener` does the same for Socket
+Mode envelopes. The journal's worker hands each entry to `SlackIntake.replay`, which dispatches it
+through the Bolt app, so the same listeners translate a request on first processing and after a
+restart. A request that opens a modal (`app.ROUTES` says which) is not journaled: it runs at once on
+the `ModalLane`, since its trigger_id lives 3 seconds.
 
 Every request ends in a 2xx or 4xx: unsigned, stale or garbled requests get 401/400 before parsing;
 a signed request of a shape Slack does not send is acknowledged (200, so Slack stops retrying) and
@@ -24,8 +26,6 @@ Keys:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -37,17 +37,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from slack_bolt import App
-from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
-from bot.adapters.slack.blocks import Action
+from bot.adapters.slack.app import SlackApp, opens_a_modal
 from bot.services.journal import Entry, InboundJournal
-from bot.services.outbox import Outbox
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.slack.intake")
 PLATFORM = "slack"
-MAX_AGE = 300  # seconds: Slack's own recommendation for refusing replays
 
 _NEW = (None, "file_share", "thread_broadcast")
 
@@ -114,40 +111,14 @@ def classify(body: Any) -> Kind:
     raise Malformed(f"unknown request type {str(kind)[:40]!r}")
 
 
-# Buttons that only open a modal: they store nothing, and a trigger_id lives 3 seconds (views.open
-# reference), so they are handled at once instead of waiting behind the journal's worker (issue 9). A
-# replayed click could not open its modal anyway; what the modal submits is journaled like any request.
-_OPENS_A_MODAL = frozenset({Action.ANSWER.value, Action.INCIDENT_EDIT.value, Action.QUESTION_FILE.value})
-
-
-def opens_a_modal(body: Any, kind: Kind) -> bool:
-    """Whether a classified request is a button click that only opens a modal."""
-    if kind.kind != "block_actions":
-        return False
-    actions = body.get("actions") or []
-    return all(str(a.get("action_id")) in _OPENS_A_MODAL for a in actions)
-
-
 # ----- the ack path ----------------------------------------------------------------------------------
 
 Answer = tuple[int, dict[str, Any] | None]  # status, JSON body (None: empty)
 
 
-def _signature_ok(secret: str, raw: bytes, timestamp: str, given: str) -> bool:
-    """`v0=` + HMAC-SHA256 of `v0:<timestamp>:<raw body>` (computed on bytes: a body that is not UTF-8
-    is refused as unsigned, never decoded first)."""
-    expected = "v0=" + hmac.new(secret.encode("utf-8"), b"v0:" + timestamp.encode("ascii") + b":" + raw,
-                                hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, given)
-
-
-def parse_body(raw: bytes, content_type: str) -> Any:
+def parse_body(text: str, content_type: str) -> Any:
     """The request body as Slack meant it: JSON (events), form fields (slash commands), or a form's
     `payload` field holding JSON (interactivity). Raises Malformed."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Malformed("the body is not UTF-8") from None
     try:
         if "application/json" in content_type.lower():
             return json.loads(text)
@@ -157,102 +128,85 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         raise Malformed("the body is not valid JSON") from None
 
 
-class JournalWork:
-    """The Bolt listeners' runner when the journal drives them: the work runs at once, on the journal's
-    worker thread. Bolt answers 500 for a listener that raises, so an outage is caught here and handed
-    to `SlackIntake.replay`, which raises it to the journal (it retries when the database is back)."""
+class ModalLane:
+    """Where a request that opens a modal runs: beside the journal's worker, at once. A trigger_id lives
+    3 seconds (https://docs.slack.dev/reference/methods/views.open) and the worker may have a burst of
+    answers to store first (issue 9). Such a request stores nothing it could lose (what the modal submits
+    comes back as a request of its own, journaled), so it is not journaled; a replayed click could not
+    open its modal anyway. A lookup a modal waits for (users.info, paced) runs on a line of its own, so it
+    never holds a thread that opens modals."""
 
-    def __init__(self, journal: InboundJournal, outbox: Outbox | None = None, view_workers: int = 8) -> None:
-        self.journal = journal
-        self.outbox = outbox
-        self._outage = threading.local()
-        # Work that opens a modal runs beside the journal's worker, not on it: a trigger_id lives 3 s
-        # (views.open reference), and the worker may have a burst of answers to store first (issue 9).
-        self._views = ThreadPoolExecutor(max_workers=view_workers, thread_name_prefix="zhoubao-slack-views")
-        self._opening: set[Future[Any]] = set()
-        self._lock = threading.Lock()
-        # A lookup a modal waits for (users.info, paced) runs here, so it never holds a modal's thread.
+    def __init__(self, threads: int = 8) -> None:
+        self._opening = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="zhoubao-slack-modals")
         self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zhoubao-slack-lookups")
+        self._running: set[Future[Any]] = set()
+        self._lock = threading.Lock()
 
-    def submit_deferred(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Work a modal defers (the lookup before `views.update`), in order, off the modal threads."""
-        future = self._lookups.submit(fn, *args, **kwargs)
+    def open(self, work: Callable[[], None]) -> None:
+        self._track(self._opening.submit(work))
+
+    def defer(self, work: Callable[[], None]) -> None:
+        """Work a modal leaves for later (the lookup before `views.update`), in order, off the modal threads."""
+        self._track(self._lookups.submit(work))
+
+    def _track(self, future: Future[Any]) -> None:
         with self._lock:
-            self._opening.add(future)
-        future.add_done_callback(self._opened)
-        return future
+            self._running.add(future)
+        future.add_done_callback(self._done)
 
-    def submit_view(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run work that opens a modal now, on its own threads (it stores nothing it could lose: the
-        request is already journaled, and what the modal submits comes back as a request of its own)."""
-        future = self._views.submit(fn, *args, **kwargs)
+    def _done(self, future: Future[Any]) -> None:
         with self._lock:
-            self._opening.add(future)
-        future.add_done_callback(self._opened)
-        return future
-
-    def _opened(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._opening.discard(future)
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except DatabaseUnavailable as exc:
-            self._outage.exc = exc
-            future.set_exception(exc)
-        return future
-
-    def outage(self) -> DatabaseUnavailable | None:
-        """The outage the last dispatch on this thread ran into, if any (and forget it)."""
-        exc: DatabaseUnavailable | None = getattr(self._outage, "exc", None)
-        self._outage.exc = None
-        return exc
+            self._running.discard(future)
+        if not future.cancelled() and future.exception() is not None:  # the click is lost: the person clicks again
+            log.error("slack: opening a modal failed", exc_info=future.exception())
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Until every acknowledged request has been processed and its answers sent (tests, benches)."""
-        if not self.journal.wait_idle(timeout):
-            return False
+        """Until every modal being opened, and the work it deferred, is done (tests, benches)."""
         deadline = time.monotonic() + timeout
-        while True:  # a modal's work may defer a lookup of its own: wait until none is left
+        while True:
             with self._lock:
-                opening = list(self._opening)
-            if not opening:
-                break
+                running = list(self._running)
+            if not running:
+                return True
             left = deadline - time.monotonic()
-            if left <= 0 or futures_wait(opening, left).not_done:
+            if left <= 0 or futures_wait(running, left).not_done:
                 return False
-        return self.outbox is None or self.outbox.wait_idle(timeout)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Finish the modals being opened; the journal's worker is stopped by the runtime."""
-        self._views.shutdown(wait=wait)
+        """Finish the modals being opened."""
+        self._opening.shutdown(wait=wait)
         self._lookups.shutdown(wait=wait)
 
 
 class SlackIntake:
-    def __init__(self, journal: InboundJournal, app: App, signing_secret: str | None, *,
-                 work: JournalWork | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, journal: InboundJournal, app: SlackApp, verifier: SignatureVerifier | None,
+                 modals: ModalLane) -> None:
+        """`verifier`: slack_sdk's, with the app's signing secret (None in Socket Mode, where requests come
+        over the authenticated socket and the HTTP endpoint is not served)."""
         self.journal = journal
         self.app = app
-        self.secret = signing_secret
-        self.work = work
-        self.clock = clock
+        self.verifier = verifier
+        self.modals = modals
         journal.register(PLATFORM, self.replay)
 
     def http(self, raw: bytes, headers: Mapping[str, str]) -> Answer:
         """The answer to one POST /slack/events (`headers` with lower-case names)."""
         timestamp = headers.get("x-slack-request-timestamp") or ""
         given = headers.get("x-slack-signature") or ""
-        if not timestamp.isdigit() or not given.startswith("v0="):
+        # ASCII digits only: str.isdigit() accepts '²', which int() then refuses (issue 20 item 5), and int()
+        # accepts ' 1', '+1' and '1_0', which Slack never sends.
+        if not (timestamp.isascii() and timestamp.isdigit()) or not given.startswith("v0="):
             return 401, {"error": "missing or malformed signature headers"}
-        if abs(self.clock() - int(timestamp)) > MAX_AGE:
-            return 401, {"error": "stale request"}
-        if self.secret is None or not _signature_ok(self.secret, raw, timestamp, given):
-            return 401, {"error": "invalid signature"}
         try:
-            body = parse_body(raw, headers.get("content-type") or "")
+            text = raw.decode("utf-8")  # Slack sends UTF-8; the verifier decodes bytes itself and would raise
+        except UnicodeDecodeError:
+            return 400, {"error": "the body is not UTF-8"}
+        # slack_sdk's verifier: v0 HMAC-SHA256 of `v0:<timestamp>:<body>`, and a timestamp within 5 minutes
+        # of its clock (https://docs.slack.dev/authentication/verifying-requests-from-slack/).
+        if self.verifier is None or not self.verifier.is_valid(text, timestamp, given):
+            return 401, {"error": "invalid or stale signature"}
+        try:
+            body = parse_body(text, headers.get("content-type") or "")
             if isinstance(body, Mapping) and body.get("type") == "url_verification":
                 return 200, {"challenge": str(body.get("challenge") or "")}
             if isinstance(body, Mapping) and body.get("ssl_check"):
@@ -263,44 +217,32 @@ class SlackIntake:
             return 200, None
 
     def _take(self, body: Any) -> Answer:
-        kind = classify(body)
-        if opens_a_modal(body, kind):
-            self.open_now(body)
-            return 200, None
         try:
-            self.journal.record(PLATFORM, kind.key, kind.kind, body)
+            self.take(body)
         except DatabaseUnavailable:  # no spool to keep it in: Slack retries events on a 5xx
             return 503, {"error": "temporarily unavailable"}
         return 200, None
 
+    def take(self, body: Any) -> None:
+        """One request, from either transport: a modal opened now, or journaled. Raises Malformed, and
+        DatabaseUnavailable when it cannot be kept (no spool)."""
+        kind = classify(body)
+        if opens_a_modal(body):
+            self.modals.open(lambda: self.app.dispatch(body))
+            return
+        self.journal.record(PLATFORM, kind.key, kind.kind, body)
+
     def socket(self, payload: Any) -> None:
-        """One Socket Mode envelope's payload, journaled before the envelope is acknowledged; a malformed
-        one is logged and acknowledged. Raises DatabaseUnavailable (no spool): then do not acknowledge."""
+        """One Socket Mode envelope's payload, taken before the envelope is acknowledged; a malformed one is
+        logged and acknowledged. Raises DatabaseUnavailable (no spool): then do not acknowledge."""
         try:
-            kind = classify(payload)
+            self.take(payload)
         except Malformed as exc:
             log.warning("slack socket mode request acknowledged but not used: %s", exc)
-            return
-        if opens_a_modal(payload, kind):
-            self.open_now(payload)
-            return
-        self.journal.record(PLATFORM, kind.key, kind.kind, payload)
-
-    def open_now(self, body: Any) -> None:
-        """A click that only opens a modal: through the same listeners, now (they open it beside the queue)."""
-        try:
-            self.app.dispatch(BoltRequest(body=dict(body), mode="socket_mode"))
-        except Exception:  # the click is lost, never the request thread: the person clicks again
-            log.exception("slack: opening a modal failed")
 
     def replay(self, entry: Entry) -> None:
         """Process one journaled request through the Bolt app's listeners."""
-        response = self.app.dispatch(BoltRequest(body=dict(entry.payload), mode="socket_mode"))
-        outage = self.work.outage() if self.work is not None else None
-        if outage is not None:
-            raise outage
-        if response.status >= 500:
-            raise RuntimeError(f"bolt answered {response.status}: {response.body[:200]}")
+        self.app.dispatch(entry.payload)
 
 
 def socket_listener(intake: SlackIntake) -> Callable[[Any, Any], None]:
