@@ -27,6 +27,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 # Every `text` string in a message's block tree, summed, above which Slack answers `msg_blocks_too_long`
 # (docs/platform-limits.md; slackapi/bolt-js #2509). The code aims lower (blocks.MESSAGE_TEXT).
 BLOCK_TEXT_LIMIT = 12_000
+# chat.postMessage: "Slack will truncate messages containing more than 40,000 characters"
+# (https://api.slack.com/methods/chat.postMessage#truncating): not refused, so a problem is recorded instead.
+TEXT_LIMIT = 40_000
 TRIGGER_TTL = 3.0  # seconds a trigger_id can open a view (views.open reference)
 
 
@@ -36,6 +39,33 @@ def _tree_text(tree: Any) -> int:
     if isinstance(tree, list):
         return sum(_tree_text(v) for v in tree)
     return 0
+
+
+def _sdk_problem(kind: str, payload: Any) -> str | None:
+    """What slack_sdk.models' validators (written from the Block Kit and views references: option text
+    ≤ 75, button text ≤ 75, section text ≤ 3,000, modal title ≤ 24 …) say about a block or view, or None."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block, Option
+    from slack_sdk.models.views import View
+
+    def options(tree: Any) -> list[Any]:  # a select keeps its options as dicts: checked one by one
+        if isinstance(tree, dict):
+            found = [o for k in ("options", "initial_options") for o in tree.get(k) or []]
+            return found + [o for v in tree.values() for o in options(v)]
+        return [o for v in tree for o in options(v)] if isinstance(tree, list) else []
+
+    try:
+        for option in options(payload):
+            Option(**option).to_dict()
+        if kind == "view":
+            View(**payload).to_dict()
+        else:
+            parsed = Block.parse(payload)
+            if parsed is not None:
+                parsed.to_dict()
+    except (SlackObjectFormationError, TypeError, KeyError) as exc:
+        return str(exc)
+    return None
 
 
 def _json(value: Any) -> Any:
@@ -258,7 +288,12 @@ class SlackStandIn:
         if not blocks and not args.get("text"):
             self.problems.append(f"{method}: no text and no blocks")
             return "no_text"
+        if len(str(args.get("text") or "")) > TEXT_LIMIT:
+            self.problems.append(f"{method}: text of {len(str(args['text']))} characters (Slack truncates it)")
         for b in blocks or []:
+            if problem := _sdk_problem("block", b):
+                self.problems.append(f"{method}: {problem}")
+                return "invalid_blocks"
             text = (b.get("text") or {}).get("text", "")
             if b.get("type") == "section" and not 0 < len(text) <= 3000:
                 self.problems.append(f"{method}: section text of {len(text)} characters")
@@ -329,6 +364,9 @@ class SlackStandIn:
             if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24 \
                     or len(view.get("private_metadata", "")) > 3000 or not view.get("blocks"):
                 self.problems.append(f"{method}: view over Slack's limits")
+                return {"ok": False, "error": "invalid_arguments"}
+            if problem := _sdk_problem("view", view):
+                self.problems.append(f"{method}: {problem}")
                 return {"ok": False, "error": "invalid_arguments"}
             if method == "views.update":
                 if args["view_id"] not in self.views:

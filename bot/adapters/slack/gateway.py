@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.limits import Pacer, RetryAfterHandler
+from bot.adapters.slack.limits import Pacer, RetryAfterHandler, split
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
@@ -205,14 +205,19 @@ class SlackGateway:
 
     def _post(self, channel: str, text: str, block_list: list[blocks.Block] | None = None,
               thread_ts: str | None = None) -> MessageRef:
-        args: dict[str, Any] = {"channel": channel, "text": text[:39_000], "unfurl_links": False,
-                                "unfurl_media": False}
-        if block_list:
-            args["blocks"] = block_list
-        if thread_ts:
-            args["thread_ts"] = thread_ts
-        data = self._call("chat.postMessage", **args)
-        return MessageRef(PLATFORM, data["channel"], data["ts"])
+        """Post what must be said (escaped `text`, and blocks) in as many messages as Slack's limits need
+        (`limits.split`); the first one stands for it."""
+        refs = []
+        for message in split(text, block_list, self.team.team.locale):
+            args: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False,
+                                    "unfurl_media": False}
+            if message.blocks:
+                args["blocks"] = list(message.blocks)
+            if thread_ts:
+                args["thread_ts"] = thread_ts
+            data = self._call("chat.postMessage", **args)
+            refs.append(MessageRef(PLATFORM, data["channel"], data["ts"]))
+        return refs[0]
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many messages as Slack's limits need; the first one stands for it."""
@@ -305,7 +310,7 @@ class SlackGateway:
 
     def _post_report_once(self, channel: str, week: str, title: str, part: list[blocks.Block]) -> MessageRef:
         """Post the report's first message once: after an unknown outcome, look before posting again."""
-        args: dict[str, Any] = {"channel": channel, "text": title[:39_000], "blocks": part, "unfurl_links": False,
+        args: dict[str, Any] = {"channel": channel, "text": title, "blocks": part, "unfurl_links": False,
                                 "unfurl_media": False, "metadata": self._metadata(week, [])}
         for attempt in range(3):
             try:
@@ -369,15 +374,15 @@ class SlackGateway:
         "up to 5 times within 30 minutes", as quoted in claudia-bot-builder docs/SLACK_DELAYED_REPLY_BUILDER.md)."""
         from slack_sdk.webhook import WebhookClient
 
-        parts = blocks.messages(block_list)[:5] if block_list else [[]]
+        # At most five answers: past that, the fifth says how many were left out (limits.split).
+        parts = split(blocks.escape(text), block_list, self.team.team.locale, max_messages=5)
 
         def send() -> None:
             client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
             for part in parts:
-                body: dict[str, Any] = {"response_type": "ephemeral",
-                                        "text": (blocks.fallback_text(part) or blocks.escape(text))[:39_000]}
-                if part:
-                    body["blocks"] = part
+                body: dict[str, Any] = {"response_type": "ephemeral", "text": part.text}
+                if part.blocks:
+                    body["blocks"] = list(part.blocks)
                 result = client.send_dict(body)
                 if result.status_code != 200:
                     log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
