@@ -20,7 +20,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
     "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "views.update": ("view_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
-    "conversations.history": ("channel",),
+    "conversations.history": ("channel",), "conversations.info": ("channel",),
 }
 
 
@@ -323,6 +323,10 @@ class SlackStandIn:
             name = self.names.get(args["user"], "")
             return {"ok": True, "user": {"id": args["user"], "name": name.lower(), "real_name": name,
                                          "profile": {"email": email, "display_name": "", "real_name": name}}}
+        if method == "conversations.info":  # https://docs.slack.dev/reference/methods/conversations.info
+            name = next((n for n, cid in self.channels.items() if cid == args["channel"]), None)
+            return {"ok": True, "channel": {"id": args["channel"], "name": name}} if name else \
+                {"ok": False, "error": "channel_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
         if method == "chat.postMessage":

@@ -29,7 +29,7 @@ from bot.services.outbox import Outbox
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
 NAME_TTL = 86_400.0  # seconds a profile name is trusted before users.info is asked again
-_GET = frozenset({"users.lookupByEmail", "users.info", "conversations.history"})
+_GET = frozenset({"users.lookupByEmail", "users.info", "conversations.history", "conversations.info"})
 UNKNOWN_OUTCOME = "unknown_outcome"  # a 5xx or a lost response: Slack may have carried the call out
 # The report's first message carries message metadata naming the team and the week, so the bot can
 # find its own post again before posting (https://api.slack.com/metadata/publishing; read back with
@@ -71,6 +71,7 @@ class SlackGateway:
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: dict[str, tuple[str | None, float]] = {}  # Slack user id -> (profile name, when asked)
+        self._channel_names: dict[str, tuple[str | None, float]] = {}  # channel id -> (name, when asked)
         self._lock = threading.Lock()
         # The same client without the 5xx and connection-error retries, for posts that must not double.
         self._once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
@@ -180,9 +181,21 @@ class SlackGateway:
         return person.name if person is not None else self.display_name(user_id)
 
     def channel_name(self, channel_id: str) -> str | None:
-        """Not looked up (conversations.info would need channels:read, which the app does not ask for);
-        the composer then uses the name Slack put in the text, or the id."""
-        return None
+        """A mentioned channel's name from conversations.info (https://docs.slack.dev/reference/methods/conversations.info),
+        asked once a day per channel; None when Slack does not say (the app lacks channels:read, or cannot
+        see the channel): the composer then uses the name Slack put in the text, or the id."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._channel_names.get(channel_id)
+        if cached is not None and now - cached[1] < NAME_TTL:
+            return cached[0]
+        try:
+            name = (self._call("conversations.info", channel=channel_id).get("channel") or {}).get("name")
+        except ChatError:
+            name = None
+        with self._lock:
+            self._channel_names[channel_id] = (str(name) if name else None, now)
+        return str(name) if name else None
 
     def dm_channel(self, person: Person) -> str:
         """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""

@@ -22,6 +22,7 @@ TIER_PER_MINUTE: dict[str, float] = {
     "conversations.open": 50,  # Tier 3
     "users.lookupByEmail": 50,  # Tier 3
     "users.info": 100,  # Tier 4
+    "conversations.info": 50,  # Tier 3 (https://docs.slack.dev/reference/methods/conversations.info)
     "views.open": 100,  # Tier 4
     "chat.update": 50,  # Tier 3
     "chat.postMessage": 60,  # per channel
