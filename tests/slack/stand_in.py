@@ -21,6 +21,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "views.update": ("view_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
     "conversations.history": ("channel",), "conversations.info": ("channel",),
+    "conversations.replies": ("channel", "ts"),
 }
 
 
@@ -66,6 +67,23 @@ def _sdk_problem(kind: str, payload: Any) -> str | None:
     except (SlackObjectFormationError, TypeError, KeyError) as exc:
         return str(exc)
     return None
+
+
+def _documented_metadata(meta: Any) -> bool:
+    """Whether message metadata is within the documented shape: an event_type string and an event_payload
+    whose values are strings, numbers or booleans, or objects (or lists of objects) of those (@slack/types
+    MessageMetadata / MessageMetadataEventPayloadObject,
+    https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/MessageMetadata). A list of
+    strings is outside it (issue 21 item 7): the stand-in then drops the metadata, as Slack may."""
+    def scalar(v: Any) -> bool:
+        return isinstance(v, (str, int, float, bool))
+
+    def flat(v: Any) -> bool:
+        return isinstance(v, dict) and all(scalar(x) for x in v.values())
+
+    payload = meta.get("event_payload") if isinstance(meta, dict) else None
+    return isinstance(meta, dict) and isinstance(meta.get("event_type"), str) and isinstance(payload, dict) and all(
+        scalar(v) or flat(v) or (isinstance(v, list) and all(flat(x) for x in v)) for v in payload.values())
 
 
 def _json(value: Any) -> Any:
@@ -336,7 +354,10 @@ class SlackStandIn:
             msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
                    "thread_ts": args.get("thread_ts"), "bot_id": "BBOT"}
             if args.get("metadata"):
-                msg["metadata"] = _json(args["metadata"])
+                if _documented_metadata(_json(args["metadata"])):
+                    msg["metadata"] = _json(args["metadata"])
+                else:
+                    self.problems.append(f"{method}: metadata outside the documented types (dropped)")
             self.history.setdefault(channel, {})[ts] = msg
             return {"ok": True, "channel": channel, "ts": ts, "message": msg}
         if method == "chat.update":
@@ -347,7 +368,10 @@ class SlackStandIn:
                 return {"ok": False, "error": "message_not_found"}
             msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
             if args.get("metadata"):
-                msg["metadata"] = _json(args["metadata"])
+                if _documented_metadata(_json(args["metadata"])):
+                    msg["metadata"] = _json(args["metadata"])
+                else:
+                    self.problems.append(f"{method}: metadata outside the documented types (dropped)")
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         if method == "conversations.history":
             # Newest first, top-level messages only; metadata only with include_all_metadata
@@ -361,6 +385,14 @@ class SlackStandIn:
                     for m in sorted(top, key=lambda m: float(m["ts"]), reverse=True)]
             return {"ok": True, "channel": channel, "messages": page[:int(args.get("limit") or 100)],
                     "has_more": False}
+        if method == "conversations.replies":
+            # The parent, then its replies, oldest first (https://docs.slack.dev/reference/methods/conversations.replies).
+            channel = self.channel_id(str(args["channel"]))
+            parent = self.history.get(channel, {}).get(str(args["ts"]))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            thread = [m for m in self.history[channel].values() if m.get("thread_ts") == parent["ts"]]
+            return {"ok": True, "messages": [parent, *sorted(thread, key=lambda m: float(m["ts"]))], "has_more": False}
         if method in ("views.open", "views.push", "views.update"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             # Modal views reference: 100 blocks, a 24-character title, 3,000 characters of private_metadata

@@ -25,6 +25,7 @@ TIER_PER_MINUTE: dict[str, float] = {
     "conversations.info": 50,  # Tier 3 (https://docs.slack.dev/reference/methods/conversations.info)
     "views.open": 100,  # Tier 4
     "chat.update": 50,  # Tier 3
+    "conversations.replies": 50,  # Tier 3 (https://docs.slack.dev/reference/methods/conversations.replies)
     "chat.postMessage": 60,  # per channel
 }
 PER_CHANNEL = frozenset({"chat.postMessage"})
