@@ -9,6 +9,7 @@ edit form changes, and which week's incident question an incident form answers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,7 +44,7 @@ class ModalMetadata(BaseModel):
 
     def dumps(self) -> str:
         """The string to send as `private_metadata` (only the fields set, so it stays short)."""
-        text = self.model_dump_json(exclude_defaults=True)
+        text = json.dumps(self.model_dump(exclude_defaults=True))
         if len(text) > MAX_METADATA:
             raise ValueError(f"private_metadata of {len(text)} characters (Slack takes {MAX_METADATA})")
         return text
