@@ -20,13 +20,17 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "conversations.open": ("users",), "users.lookupByEmail": ("email",), "users.info": ("user",),
     "views.open": ("trigger_id", "view"), "views.push": ("trigger_id", "view"), "views.update": ("view_id", "view"), "reactions.add": ("channel", "timestamp", "name"),
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
-    "conversations.history": ("channel",),
+    "conversations.history": ("channel",), "conversations.info": ("channel",),
+    "conversations.replies": ("channel", "ts"),
 }
 
 
 # Every `text` string in a message's block tree, summed, above which Slack answers `msg_blocks_too_long`
 # (docs/platform-limits.md; slackapi/bolt-js #2509). The code aims lower (blocks.MESSAGE_TEXT).
 BLOCK_TEXT_LIMIT = 12_000
+# chat.postMessage: "Slack will truncate messages containing more than 40,000 characters"
+# (https://api.slack.com/methods/chat.postMessage#truncating): not refused, so a problem is recorded instead.
+TEXT_LIMIT = 40_000
 TRIGGER_TTL = 3.0  # seconds a trigger_id can open a view (views.open reference)
 
 
@@ -36,6 +40,50 @@ def _tree_text(tree: Any) -> int:
     if isinstance(tree, list):
         return sum(_tree_text(v) for v in tree)
     return 0
+
+
+def _sdk_problem(kind: str, payload: Any) -> str | None:
+    """What slack_sdk.models' validators (written from the Block Kit and views references: option text
+    ≤ 75, button text ≤ 75, section text ≤ 3,000, modal title ≤ 24 …) say about a block or view, or None."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block, Option
+    from slack_sdk.models.views import View
+
+    def options(tree: Any) -> list[Any]:  # a select keeps its options as dicts: checked one by one
+        if isinstance(tree, dict):
+            found = [o for k in ("options", "initial_options") for o in tree.get(k) or []]
+            return found + [o for v in tree.values() for o in options(v)]
+        return [o for v in tree for o in options(v)] if isinstance(tree, list) else []
+
+    try:
+        for option in options(payload):
+            Option(**option).to_dict()
+        if kind == "view":
+            View(**payload).to_dict()
+        else:
+            parsed = Block.parse(payload)
+            if parsed is not None:
+                parsed.to_dict()
+    except (SlackObjectFormationError, TypeError, KeyError) as exc:
+        return str(exc)
+    return None
+
+
+def _documented_metadata(meta: Any) -> bool:
+    """Whether message metadata is within the documented shape: an event_type string and an event_payload
+    whose values are strings, numbers or booleans, or objects (or lists of objects) of those (@slack/types
+    MessageMetadata / MessageMetadataEventPayloadObject,
+    https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/MessageMetadata). A list of
+    strings is outside it (issue 21 item 7): the stand-in then drops the metadata, as Slack may."""
+    def scalar(v: Any) -> bool:
+        return isinstance(v, (str, int, float, bool))
+
+    def flat(v: Any) -> bool:
+        return isinstance(v, dict) and all(scalar(x) for x in v.values())
+
+    payload = meta.get("event_payload") if isinstance(meta, dict) else None
+    return isinstance(meta, dict) and isinstance(meta.get("event_type"), str) and isinstance(payload, dict) and all(
+        scalar(v) or flat(v) or (isinstance(v, list) and all(flat(x) for x in v)) for v in payload.values())
 
 
 def _json(value: Any) -> Any:
@@ -258,7 +306,14 @@ class SlackStandIn:
         if not blocks and not args.get("text"):
             self.problems.append(f"{method}: no text and no blocks")
             return "no_text"
+        if len(str(args.get("text") or "")) > TEXT_LIMIT:
+            self.problems.append(f"{method}: text of {len(str(args['text']))} characters (Slack truncates it)")
         for b in blocks or []:
+            # Sections, the bulk of every message, are measured just below; slack_sdk checks the rest
+            # (buttons, inputs, options), which keeps the stand-in cheap beside the bot it serves.
+            if b.get("type") != "section" and (problem := _sdk_problem("block", b)):
+                self.problems.append(f"{method}: {problem}")
+                return "invalid_blocks"
             text = (b.get("text") or {}).get("text", "")
             if b.get("type") == "section" and not 0 < len(text) <= 3000:
                 self.problems.append(f"{method}: section text of {len(text)} characters")
@@ -288,6 +343,10 @@ class SlackStandIn:
             name = self.names.get(args["user"], "")
             return {"ok": True, "user": {"id": args["user"], "name": name.lower(), "real_name": name,
                                          "profile": {"email": email, "display_name": "", "real_name": name}}}
+        if method == "conversations.info":  # https://docs.slack.dev/reference/methods/conversations.info
+            name = next((n for n, cid in self.channels.items() if cid == args["channel"]), None)
+            return {"ok": True, "channel": {"id": args["channel"], "name": name}} if name else \
+                {"ok": False, "error": "channel_not_found"}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
         if method == "chat.postMessage":
@@ -297,7 +356,10 @@ class SlackStandIn:
             msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
                    "thread_ts": args.get("thread_ts"), "bot_id": "BBOT"}
             if args.get("metadata"):
-                msg["metadata"] = _json(args["metadata"])
+                if _documented_metadata(_json(args["metadata"])):
+                    msg["metadata"] = _json(args["metadata"])
+                else:
+                    self.problems.append(f"{method}: metadata outside the documented types (dropped)")
             self.history.setdefault(channel, {})[ts] = msg
             return {"ok": True, "channel": channel, "ts": ts, "message": msg}
         if method == "chat.update":
@@ -308,7 +370,10 @@ class SlackStandIn:
                 return {"ok": False, "error": "message_not_found"}
             msg.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
             if args.get("metadata"):
-                msg["metadata"] = _json(args["metadata"])
+                if _documented_metadata(_json(args["metadata"])):
+                    msg["metadata"] = _json(args["metadata"])
+                else:
+                    self.problems.append(f"{method}: metadata outside the documented types (dropped)")
             return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
         if method == "conversations.history":
             # Newest first, top-level messages only; metadata only with include_all_metadata
@@ -322,6 +387,14 @@ class SlackStandIn:
                     for m in sorted(top, key=lambda m: float(m["ts"]), reverse=True)]
             return {"ok": True, "channel": channel, "messages": page[:int(args.get("limit") or 100)],
                     "has_more": False}
+        if method == "conversations.replies":
+            # The parent, then its replies, oldest first (https://docs.slack.dev/reference/methods/conversations.replies).
+            channel = self.channel_id(str(args["channel"]))
+            parent = self.history.get(channel, {}).get(str(args["ts"]))
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            thread = [m for m in self.history[channel].values() if m.get("thread_ts") == parent["ts"]]
+            return {"ok": True, "messages": [parent, *sorted(thread, key=lambda m: float(m["ts"]))], "has_more": False}
         if method in ("views.open", "views.push", "views.update"):
             view = args["view"] if isinstance(args["view"], dict) else json.loads(args["view"])
             # Modal views reference: 100 blocks, a 24-character title, 3,000 characters of private_metadata
@@ -329,6 +402,9 @@ class SlackStandIn:
             if len(view.get("blocks", [])) > 100 or len(view.get("title", {}).get("text", "")) > 24 \
                     or len(view.get("private_metadata", "")) > 3000 or not view.get("blocks"):
                 self.problems.append(f"{method}: view over Slack's limits")
+                return {"ok": False, "error": "invalid_arguments"}
+            if problem := _sdk_problem("view", view):
+                self.problems.append(f"{method}: {problem}")
                 return {"ok": False, "error": "invalid_arguments"}
             if method == "views.update":
                 if args["view_id"] not in self.views:

@@ -6,31 +6,57 @@ report), so `<!channel>`, `<@U…>` and `& < >` are shown as typed and ping nobo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.adapters.slack.limits import (
+    MAX_BLOCKS,
+    MAX_SECTION,
+    MESSAGE_TEXT,
+    Block,
+    block_text,
+    fallback_text,
+    lines_within,
+    messages,
+    section,
+    sections,
+)
+from bot.adapters.slack.modal_metadata import ModalMetadata
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm, asks_progress
 from bot.domain.prompts import Prompt, PromptItem
 from bot.text import messages as sentences
 from bot.text.catalogue import say
 from bot.text.render import slack_escape as escape
 
-Block = dict[str, Any]
-# Limits per docs/platform-limits.md (Slack section), where each is cited.
-MAX_BLOCKS = 50  # blocks in one message (Block Kit reference)
-MAX_SECTION = 3000  # characters in one section's text (section block reference)
-# Slack refuses a message whose blocks hold more than ~12,000 characters of text in all
-# (`msg_blocks_too_long`, undocumented: slackapi/bolt-js #2509, #2867, where 11,341 by this very measure
-# was still refused), so a message is closed well below that.
-MESSAGE_TEXT = 10_000
 MAX_INPUT = 3000  # characters in a plain_text_input's value
+# Plain-text lengths (slack_sdk.models validates each when a block is built, from the same references):
+_TITLE = 24  # a modal's title, submit and close (https://api.slack.com/reference/surfaces/views)
+_BUTTON = 75  # a button's text (https://api.slack.com/reference/block-kit/block-elements#button)
+_OPTION = 75  # an option's text (https://api.slack.com/reference/block-kit/composition-objects#option)
+_LABEL = 2000  # an input block's label and hint (https://api.slack.com/reference/block-kit/blocks#input)
 
-__all__ = ["Action", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "answer_forms", "answer_modal",
-           "answer_week", "block_text", "escape", "fallback_text", "incident_form", "incident_modal",
-           "incident_question_week", "incident_reply", "messages", "note_modal", "prompt_messages",
-           "question_buttons", "question_form", "question_inputs", "report_messages", "sections", "text_blocks"]
+__all__ = ["Action", "Block", "Callback", "MAX_BLOCKS", "MAX_SECTION", "MESSAGE_TEXT", "ModalMetadata",
+           "answer_forms", "answer_modal", "answer_week", "block_text", "escape", "fallback_text",
+           "incident_form", "incident_modal", "incident_question_week", "incident_reply", "messages",
+           "note_modal", "prompt_messages", "question_buttons", "question_form", "question_inputs",
+           "report_messages", "sections", "text_blocks"]
 
 
 class Action(StrEnum):
@@ -45,73 +71,18 @@ class Callback(StrEnum):
     INCIDENT_FORM = "zhoubao_incident_form"
 
 
-def _plain(text: str, limit: int = 150) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text[:limit], "emoji": True}
+def _fit(text: str, limit: int) -> str:
+    """`text` within `limit` characters, a cut one ending in "…" so the reader sees it goes on."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-# ----- long mrkdwn text → sections → messages --------------------------------------------------
-
-
-def _cut(line: str, limit: int) -> list[str]:
-    """A line longer than `limit` in pieces, never splitting an `&amp;`-style entity."""
-    pieces = []
-    while len(line) > limit:
-        at = limit
-        amp = line.rfind("&", limit - 5, limit)
-        if amp != -1 and ";" not in line[amp:limit]:
-            at = amp
-        pieces.append(line[:at])
-        line = line[at:]
-    return [*pieces, line]
-
-
-def sections(text: str, limit: int = MAX_SECTION) -> list[str]:
-    """`text` split into section texts of at most `limit` characters, preferring paragraph breaks."""
-    out: list[str] = []
-    current = ""
-    for paragraph in text.strip("\n").split("\n\n"):
-        for unit in ([paragraph] if len(paragraph) <= limit else
-                     [piece for line in paragraph.split("\n") for piece in _cut(line, limit)]):
-            glue = ("\n\n" if unit is paragraph else "\n") if current else ""
-            if len(current) + len(glue) + len(unit) <= limit:
-                current += glue + unit
-            else:
-                if current.strip():
-                    out.append(current)
-                current = unit
-    if current.strip():
-        out.append(current)
-    return out
+def _plain(text: str, limit: int) -> PlainTextObject:
+    return PlainTextObject(text=_fit(text, limit), emoji=True)
 
 
 def text_blocks(mrkdwn: str) -> list[Block]:
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections(mrkdwn)]
-
-
-def block_text(tree: Any) -> int:
-    """Characters of text in a block tree, counted as Slack's `msg_blocks_too_long` appears to count them:
-    every `text` string at any depth (section text, button labels, context elements …)."""
-    if isinstance(tree, Mapping):
-        return sum(len(v) if k == "text" and isinstance(v, str) else block_text(v) for k, v in tree.items())
-    if isinstance(tree, list):
-        return sum(block_text(v) for v in tree)
-    return 0
-
-
-def messages(block_list: Sequence[Block], max_blocks: int = MAX_BLOCKS,
-             max_text: int = MESSAGE_TEXT) -> list[list[Block]]:
-    """Blocks packed in order into messages of at most `max_blocks` blocks and `max_text` characters of
-    block text each (a block larger than `max_text` on its own still gets a message to itself)."""
-    out: list[list[Block]] = [[]]
-    used = 0
-    for block in block_list:
-        size = block_text(block)
-        if out[-1] and (len(out[-1]) >= max_blocks or used + size > max_text):
-            out.append([])
-            used = 0
-        out[-1].append(block)
-        used += size
-    return out
+    """`mrkdwn` (already escaped) as section blocks of at most MAX_SECTION characters each."""
+    return [section(s) for s in sections(mrkdwn)]
 
 
 def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS, max_text: int = MESSAGE_TEXT) -> list[list[Block]]:
@@ -130,20 +101,27 @@ def report_messages(mrkdwn: str, max_blocks: int = MAX_BLOCKS, max_text: int = M
 def prompt_messages(prompt: Prompt) -> list[list[Block]]:
     """The prompt's text as messages within Slack's limits; the last ends with an Answer button that
     opens the form for its week."""
-    button: Block = {"type": "actions", "block_id": "zhoubao_prompt", "elements": [{
-        "type": "button", "action_id": Action.ANSWER, "text": _plain(say(prompt.locale, "form.answer_button")),
-        "style": "primary", "value": prompt.week}, *question_buttons(prompt)]}
+    answer = ButtonElement(action_id=Action.ANSWER, text=_plain(say(prompt.locale, "form.answer_button"), _BUTTON),
+                           style="primary", value=prompt.week)
+    button = ActionsBlock(block_id="zhoubao_prompt", elements=[answer, *_question_buttons(prompt)]).to_dict()
     return messages([*text_blocks(escape(prompt.text)), button])
-
-
-def fallback_text(block_list: Sequence[Block]) -> str:
-    """A message's `text` (notifications, screen readers): its sections' text, already escaped."""
-    return "\n\n".join(str((b.get("text") or {}).get("text", "")) for b in block_list
-                        if b.get("type") == "section")
 
 
 MAX_VIEW_BLOCKS = 100  # blocks in a modal (Modal views reference; docs/platform-limits.md)
 _EXCERPT = 300  # characters of a long answer shown read-only
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[PlainTextObject(text=text)])
+
+
+def _modal(callback: Callback | None, title: str, locale: str, blocks: Sequence[Any],
+           metadata: ModalMetadata | None = None, *, submit: bool = True) -> dict[str, Any]:
+    view = View(type="modal", callback_id=callback.value if callback else None, title=_plain(title, _TITLE),
+                submit=_plain(say(locale, "form.submit"), _TITLE) if submit else None,
+                close=_plain(say(locale, "form.cancel"), _TITLE), blocks=list(blocks),
+                private_metadata=metadata.dumps() if metadata else None)
+    return view.to_dict()
 
 
 def answer_modal(prompt: Prompt) -> dict[str, Any]:
@@ -153,70 +131,60 @@ def answer_modal(prompt: Prompt) -> dict[str, Any]:
     An answer longer than an input takes (3,000) is shown read-only and left out of the submission, so
     the form never cuts it. Within Slack's 100 blocks: the progress fields go first (they can be written in
     the text), then items beyond the limit are named as to be answered by text. `private_metadata` holds
-    only the week (Slack allows 3,000 characters); each input's block_id carries its item's number."""
+    only the week and whether the incident question is asked (`ModalMetadata`); each input's block_id
+    carries its item's number."""
     loc = prompt.locale
     items = prompt.items
     with_fields = [it for it in items if asks_progress(it.kind) and len(_prefill(it)) <= MAX_INPUT]
     fields = len(items) + 2 * len(with_fields) <= MAX_VIEW_BLOCKS
-    blocks: list[Block] = [] if fields or not with_fields else [
-        {"type": "context", "elements": [{"type": "plain_text", "text": say(loc, "form.fields_in_text")}]}]
+    blocks: list[Any] = [] if fields or not with_fields else [_context(say(loc, "form.fields_in_text"))]
     question = question_inputs(prompt)
     room = MAX_VIEW_BLOCKS - len(blocks) - 1 - len(question)  # one block kept for "N more items"
-    shown = 0
+    shown = used = 0
     for it in items:
         need = 3 if fields and it in with_fields else 1
-        if shown + need > room:
+        if used + need > room:
             break
         blocks.extend(_item_blocks(it, loc, fields))
-        shown += need
-    rest = len(items) - len([b for b in blocks if str(b.get("block_id", "")).startswith(("item:", "long:"))])
-    if rest:
-        blocks.append({"type": "context", "elements": [{"type": "plain_text",
-                                                        "text": say(loc, "form.more_items", count=rest)}]})
+        used += need
+        shown += 1
+    if len(items) > shown:
+        blocks.append(_context(say(loc, "form.more_items", count=len(items) - shown)))
     blocks.extend(question)
-    return {
-        "type": "modal", "callback_id": Callback.ANSWER_FORM,
-        "title": _plain(say(loc, "form.answer_title", week=prompt.week), 24),
-        "submit": _plain(say(loc, "form.submit")), "close": _plain(say(loc, "form.cancel")),
-        "private_metadata": json.dumps({"week": prompt.week, "question": prompt.incidents is not None}),
-        "blocks": blocks[:MAX_VIEW_BLOCKS],
-    }
+    meta = ModalMetadata(week=prompt.week, asks_question=prompt.incidents is not None)
+    return _modal(Callback.ANSWER_FORM, say(loc, "form.answer_title", week=prompt.week), loc, blocks, meta)
 
 
 def note_modal(title: str, text: str, locale: str) -> dict[str, Any]:
     """A modal that only says something (the form is on its way, or why there is none); no submit button."""
-    return {"type": "modal", "title": _plain(title, 24), "close": _plain(say(locale, "form.cancel")),
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:MAX_SECTION]}}]}
+    return _modal(None, title, locale, text_blocks(escape(text))[:MAX_VIEW_BLOCKS] or [section(" ")],
+                  submit=False)
 
 
 def _prefill(it: PromptItem) -> str:
     return it.this_week or it.last_week or ""
 
 
-def _item_blocks(it: PromptItem, loc: str, fields: bool) -> list[Block]:
+def _item_blocks(it: PromptItem, loc: str, fields: bool) -> list[Any]:
     prefill = _prefill(it)
     if len(prefill) > MAX_INPUT:  # read-only: the input would cut it, and submitting would store the cut
         excerpt = escape(prefill[:_EXCERPT]) + "…"
         note = escape(say(loc, "form.long_kept", length=len(prefill), limit=MAX_INPUT))
-        return [{"type": "section", "block_id": f"long:{it.number}",
-                 "text": {"type": "mrkdwn", "text": f"*{escape(it.title)}*\n{excerpt}\n_{note}_"}}]
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                               "max_length": MAX_INPUT}
-    if prefill:
-        element["initial_value"] = prefill
-    block: Block = {"type": "input", "block_id": f"item:{it.number}", "optional": True,
-                    "label": _plain(it.title), "element": element}
-    if it.last_week and it.this_week is None:
-        block["hint"] = _plain(say(loc, "form.prefilled_hint"), 2000)
-    out = [block]
+        head = f"*{_fit(escape(it.title), MAX_SECTION - len(excerpt) - len(note) - 8)}*"
+        return [SectionBlock(block_id=f"long:{it.number}", text=MarkdownTextObject(text=f"{head}\n{excerpt}\n_{note}_"))]
+    element = PlainTextInputElement(action_id="text", multiline=True, max_length=MAX_INPUT,
+                                    initial_value=prefill or None)
+    hint = _plain(say(loc, "form.prefilled_hint"), _LABEL) if it.last_week and it.this_week is None else None
+    out: list[Any] = [InputBlock(block_id=f"item:{it.number}", optional=True, label=_plain(it.title, _LABEL),
+                                 element=element, hint=hint)]
     if fields and asks_progress(it.kind):
-        out.append({"type": "input", "block_id": f"progress:{it.number}", "optional": True,
-                    "label": _plain(say(loc, "form.progress", name=it.name)),
-                    "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
-                                "min_value": "0", "max_value": "100"}})
-        out.append({"type": "input", "block_id": f"problem:{it.number}", "optional": True,
-                    "label": _plain(say(loc, "form.problem", name=it.name)),
-                    "element": {"type": "plain_text_input", "action_id": "value"}})
+        out.append(InputBlock(block_id=f"progress:{it.number}", optional=True,
+                              label=_plain(say(loc, "form.progress", name=it.name), _LABEL),
+                              element=NumberInputElement(action_id="value", is_decimal_allowed=True,
+                                                         min_value="0", max_value="100")))
+        out.append(InputBlock(block_id=f"problem:{it.number}", optional=True,
+                              label=_plain(say(loc, "form.problem", name=it.name), _LABEL),
+                              element=PlainTextInputElement(action_id="value")))
     return out
 
 
@@ -232,7 +200,7 @@ def _value(values: Mapping[str, Any], block_id: str, action_id: str = "value") -
 
 def answer_week(view: Mapping[str, Any]) -> str:
     """The week label a submitted answer modal was opened for."""
-    return str(json.loads(view.get("private_metadata") or "{}").get("week", ""))
+    return ModalMetadata.of(view).week or ""
 
 
 def answer_forms(view: Mapping[str, Any], items: Sequence[PromptItem]) -> list[AnswerForm]:
@@ -254,43 +222,56 @@ def answer_forms(view: Mapping[str, Any], items: Sequence[PromptItem]) -> list[A
 # https://api.slack.com/reference/block-kit/block-elements#checkboxes
 
 
-def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
-    """"Nothing to add" (one click) and "file an incident" for a prompt that asks the incident question."""
+def _question_buttons(prompt: Prompt) -> list[ButtonElement]:
     if prompt.incidents is None:
         return []
     loc = prompt.locale
-    return [{"type": "button", "action_id": Action.QUESTION_NONE, "value": prompt.week,
-             "text": _plain(say(loc, "form.question_none"))},
-            {"type": "button", "action_id": Action.QUESTION_FILE, "value": prompt.week, "style": "danger",
-             "text": _plain(say(loc, "form.question_file"))}]
+    return [ButtonElement(action_id=Action.QUESTION_NONE, value=prompt.week,
+                          text=_plain(say(loc, "form.question_none"), _BUTTON)),
+            ButtonElement(action_id=Action.QUESTION_FILE, value=prompt.week, style="danger",
+                          text=_plain(say(loc, "form.question_file"), _BUTTON))]
+
+
+def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
+    """"Nothing to add" (one click) and "file an incident" for a prompt that asks the incident question."""
+    return [b.to_dict() for b in _question_buttons(prompt)]
+
+
+def _option(label: str, value: str) -> Option:
+    return Option(text=_plain(label, _OPTION), value=value)
 
 
 def question_inputs(prompt: Prompt) -> list[Block]:
-    """The incident question in the answer modal: the week's logged incidents, a text input answered like
-    a message, a "nothing to add" box, and a button opening the incident form."""
+    """The incident question in the answer modal: the week's logged incidents (as many whole lines as a
+    section holds, then "and M more"), a text input answered like a message, a "nothing to add" box, and a
+    button opening the incident form."""
     q = prompt.incidents
     if q is None:
         return []
     loc = prompt.locale
-    logged = "\n".join(sentences.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
-    none = {"text": _plain(say(loc, "form.question_none")), "value": "none"}
-    return [
-        {"type": "section", "block_id": "question_logged", "text": {"type": "mrkdwn", "text": escape(
-            say(loc, "form.question_logged", incidents="\n" + logged))[:MAX_SECTION]},
-         "accessory": question_buttons(prompt)[1]},
-        {"type": "input", "block_id": "question", "optional": True,
-         "label": _plain(f"[{q.number}] {say(loc, 'question.title')}", 2000),
-         "hint": _plain(say(loc, "form.question_hint"), 2000),
-         "element": {"type": "plain_text_input", "action_id": "text", "multiline": True, "max_length": MAX_INPUT}},
-        {"type": "input", "block_id": "question_none", "optional": True, "label": _plain(say(loc, "question.title")),
-         "element": {"type": "checkboxes", "action_id": "value", "options": [none],
-                     **({"initial_options": [none]} if q.answer == "none" else {})}},
+    frame = escape(say(loc, "form.question_logged", incidents="\x00"))  # the sentence around the list
+    lines = [escape(sentences.logged_line(i, loc).strip()) for i in q.logged] or \
+        [escape(say(loc, "question.logged_none").strip())]
+    shown = lines_within(lines, MAX_SECTION - len(frame), lambda count: escape(say(loc, "slack.more", count=count)))
+    logged = frame.replace("\x00", "\n" + "\n".join(shown))
+    none = _option(say(loc, "form.question_none"), "none")
+    blocks: list[Any] = [
+        SectionBlock(block_id="question_logged", text=MarkdownTextObject(text=logged),
+                     accessory=_question_buttons(prompt)[1]),
+        InputBlock(block_id="question", optional=True,
+                   label=_plain(f"[{q.number}] {say(loc, 'question.title')}", _LABEL),
+                   hint=_plain(say(loc, "form.question_hint"), _LABEL),
+                   element=PlainTextInputElement(action_id="text", multiline=True, max_length=MAX_INPUT)),
+        InputBlock(block_id="question_none", optional=True, label=_plain(say(loc, "question.title"), _LABEL),
+                   element=CheckboxesElement(action_id="value", options=[none],
+                                             initial_options=[none] if q.answer == "none" else None)),
     ]
+    return [b.to_dict() for b in blocks]
 
 
 def question_form(view: Mapping[str, Any]) -> QuestionForm | None:
     """The incident question's part of a submitted answer modal (None when the modal did not ask it)."""
-    if not json.loads(view.get("private_metadata") or "{}").get("question"):
+    if not ModalMetadata.of(view).asks_question:
         return None
     values = _state(view)
     chosen = ((values.get("question_none") or {}).get("value") or {}).get("selected_options") or []
@@ -303,42 +284,32 @@ def question_form(view: Mapping[str, Any]) -> QuestionForm | None:
 # block id = IncidentForm field; (multiline?)
 _INCIDENT_TEXT = (("start", False), ("system", False), ("what", True), ("cause", True), ("impact", True),
                   ("recovered", False))
-
-
-def _choice(label: str, value: str) -> dict[str, Any]:
-    return {"text": _plain(label), "value": value}
+_MAX_OPTIONS = 100  # options in a static_select (https://api.slack.com/reference/block-kit/block-elements#static_select)
 
 
 def incident_modal(severities: Sequence[str], locale: str, number: int | None = None,
                    for_question: str | None = None) -> dict[str, Any]:
     """The incident form (every IncidentForm field); with `number`, a form that changes only the fields filled in;
     with `for_question`, opened from that week's incident question (filing it answers the question)."""
-    blocks: list[Block] = []
-    for field, multiline in _INCIDENT_TEXT:
-        blocks.append({"type": "input", "block_id": field, "optional": field != "what" or number is not None,
-                       "label": _plain(say(locale, f"form.incident.{field}")),
-                       "element": {"type": "plain_text_input", "action_id": "value", "multiline": multiline}})
+    def field(block_id: str, element: Any, optional: bool = True) -> InputBlock:
+        return InputBlock(block_id=block_id, optional=optional, element=element,
+                          label=_plain(say(locale, f"form.incident.{block_id}"), _LABEL))
+
+    blocks = [field(name, PlainTextInputElement(action_id="value", multiline=multiline),
+                    optional=name != "what" or number is not None) for name, multiline in _INCIDENT_TEXT]
     if severities:
-        blocks.append({"type": "input", "block_id": "severity", "optional": True,
-                       "label": _plain(say(locale, "form.incident.severity")),
-                       "element": {"type": "static_select", "action_id": "value",
-                                   "options": [_choice(s, s) for s in severities[:100]]}})
-    blocks.append({"type": "input", "block_id": "weight", "optional": True,
-                   "label": _plain(say(locale, "form.incident.weight")),
-                   "element": {"type": "plain_text_input", "action_id": "value"}})
-    blocks.append({"type": "input", "block_id": "availability", "optional": True,
-                   "label": _plain(say(locale, "form.incident.availability")),
-                   "element": {"type": "static_select", "action_id": "value", "options": [
-                       _choice(say(locale, "form.yes"), "yes"), _choice(say(locale, "form.no"), "no")]}})
+        blocks.append(field("severity", StaticSelectElement(action_id="value", options=[
+            _option(s, s) for s in severities[:_MAX_OPTIONS]])))
+    blocks.append(field("weight", PlainTextInputElement(action_id="value")))
+    blocks.append(field("availability", StaticSelectElement(action_id="value", options=[
+        _option(say(locale, "form.yes"), "yes"), _option(say(locale, "form.no"), "no")])))
     title = say(locale, "form.incident_edit_title", number=number) if number else say(locale, "form.incident_title")
-    return {"type": "modal", "callback_id": Callback.INCIDENT_FORM, "title": _plain(title, 24),
-            "submit": _plain(say(locale, "form.submit")), "close": _plain(say(locale, "form.cancel")),
-            "private_metadata": json.dumps({"number": number, "question": for_question}), "blocks": blocks}
+    return _modal(Callback.INCIDENT_FORM, title, locale, blocks,
+                  ModalMetadata(number=number, for_question=for_question))
 
 
 def incident_form(view: Mapping[str, Any]) -> IncidentForm:
     """The IncidentForm a submitted incident modal holds (an edit when it was opened for a number)."""
-    meta = json.loads(view.get("private_metadata") or "{}")
     values = _state(view)
     availability = _value(values, "availability")
     return IncidentForm(
@@ -347,20 +318,20 @@ def incident_form(view: Mapping[str, Any]) -> IncidentForm:
         cause=_value(values, "cause"), impact=_value(values, "impact"), recovered=_value(values, "recovered"),
         severity=_value(values, "severity"), weight=_value(values, "weight"),
         counts_toward_availability={"yes": True, "no": False}.get(availability),
-        number=int(meta["number"]) if meta.get("number") else None)
+        number=ModalMetadata.of(view).number or None)
 
 
 def incident_question_week(view: Mapping[str, Any]) -> str | None:
     """The week whose incident question a submitted incident modal was opened from, if any."""
-    week = json.loads(view.get("private_metadata") or "{}").get("question")
-    return str(week) if week else None
+    return ModalMetadata.of(view).for_question or None
 
 
 def incident_reply(text: str, number: int | None, locale: str) -> list[Block]:
-    """An incident summary with an Edit button (when it names an incident)."""
+    """An incident summary with an Edit button (when it names an incident). It may be longer than one
+    message holds: the gateway sends it as `limits.split` packs it."""
     blocks = text_blocks(escape(text))
     if number is not None:
-        blocks.append({"type": "actions", "block_id": "zhoubao_incident", "elements": [{
-            "type": "button", "action_id": Action.INCIDENT_EDIT, "value": str(number),
-            "text": _plain(say(locale, "form.incident_edit"))}]})
+        edit = ButtonElement(action_id=Action.INCIDENT_EDIT, value=str(number),
+                             text=_plain(say(locale, "form.incident_edit"), _BUTTON))
+        blocks.append(ActionsBlock(block_id="zhoubao_incident", elements=[edit]).to_dict())
     return blocks

@@ -46,7 +46,8 @@ def slack_message_text(event: Mapping[str, Any], names: NameLookup) -> str:
         if isinstance(blocks, list) else []
     if rich:
         try:
-            return _tidy("\n".join(_RichText(names, _usergroup_handles(text)).block(b) for b in rich))
+            reader = _RichText(names, _usergroup_handles(text), _channel_names(text))
+            return _tidy("\n".join(reader.block(b) for b in rich))
         except (_Malformed, TypeError, ValueError, KeyError, AttributeError, IndexError):
             pass  # the documented promise is the text field; fall through to it
     return _tidy(mrkdwn_text(text, names))
@@ -62,9 +63,10 @@ _STYLE_MARKS = (("code", "`"), ("strike", "~~"), ("italic", "*"), ("bold", "**")
 
 
 class _RichText:
-    def __init__(self, names: NameLookup, usergroups: Mapping[str, str]) -> None:
+    def __init__(self, names: NameLookup, usergroups: Mapping[str, str], channels: Mapping[str, str]) -> None:
         self.names = names
         self.usergroups = usergroups
+        self.channels = channels
 
     def block(self, block: Mapping[str, Any]) -> str:
         parts = [self._top(el) for el in _list(block.get("elements"))]
@@ -106,13 +108,32 @@ class _RichText:
         return _bordered("\n".join(lines), el)
 
     def _inline(self, elements: Any, code: bool = False) -> str:
-        return "".join(self._element(_map(el), code) for el in _list(elements))
+        """Inline elements as text. Consecutive text and link runs in the same style are styled once, so two
+        adjacent bold runs read `**ab**`, never `**a****b**`, and a bold link keeps its bold."""
+        out: list[str] = []
+        run: list[str] = []
+        run_style: tuple[str, ...] = ()
+        for el in _list(elements):
+            el = _map(el)
+            styled = not code and el.get("type") in ("text", "link")
+            style = _style_keys(el.get("style")) if styled else ()
+            if run and style != run_style:
+                out.append(_styled("".join(run), run_style))
+                run = []
+            if style:
+                run.append(self._element(el, code))
+                run_style = style
+            else:
+                out.append(self._element(el, code))
+        if run:
+            out.append(_styled("".join(run), run_style))
+        return "".join(out)
 
     def _element(self, el: Mapping[str, Any], code: bool) -> str:
+        """One inline element, unstyled (`_inline` styles runs)."""
         kind = el.get("type")
         if kind == "text":
-            text = _str(el.get("text"))
-            return text if code else _styled(text, el.get("style"))
+            return _str(el.get("text"))
         if kind == "link":
             url, label = _str(el.get("url")), el.get("text")
             if label is not None and not isinstance(label, str):
@@ -121,9 +142,9 @@ class _RichText:
         if kind == "user":
             user_id = _str(el.get("user_id"))
             return "@" + (self.names.user_name(user_id) or user_id)
-        if kind == "channel":
+        if kind == "channel":  # the name Slack wrote in `text`, else the directory's, else the id
             channel_id = _str(el.get("channel_id"))
-            return "#" + (self.names.channel_name(channel_id) or channel_id)
+            return "#" + (self.channels.get(channel_id) or self.names.channel_name(channel_id) or channel_id)
         if kind == "usergroup":
             group_id = _str(el.get("usergroup_id"))
             return "@" + self.usergroups.get(group_id, group_id)
@@ -140,17 +161,22 @@ class _RichText:
         raise _Malformed(kind)
 
 
-def _styled(text: str, style: Any) -> str:
-    """Slack's text style as the Markdown a console user would type around the same words."""
+def _style_keys(style: Any) -> tuple[str, ...]:
+    """The style flags set on an element, innermost first (empty for none)."""
     if style is None:
-        return text
+        return ()
     style = _map(style)
+    return tuple(key for key, _ in _STYLE_MARKS if style.get(key) is True)
+
+
+def _styled(text: str, keys: tuple[str, ...]) -> str:
+    """Slack's text style as the Markdown a console user would type around the same words."""
     core = text.strip()
-    if not core:
+    if not keys or not core:
         return text
     lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
     for key, mark in _STYLE_MARKS:
-        if style.get(key) is True:
+        if key in keys:
             core = f"``{core}``" if key == "code" and "`" in core else f"{mark}{core}{mark}"
     return lead + core + trail
 
@@ -184,6 +210,7 @@ def _bordered(text: str, el: Mapping[str, Any]) -> str:
 _TOKEN = re.compile(r"<([^<>\n]*)>")
 # Slack writes composer lists into `text` as "• ", "    ◦ ", "        ▪ " (issue 9, item 4).
 _BULLET = re.compile(r"^([ \t]*)[•◦▪▫‣]\s+(.*)$")
+_CHANNEL = re.compile(r"<#([A-Z0-9]+)\|([^<>|]*)>")
 _SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)\|@?([^<>|]*)>")
 
 
@@ -210,7 +237,8 @@ def _token(body: str, names: NameLookup) -> str:
     if target.startswith("@"):
         return "@" + (names.user_name(target[1:]) or label.lstrip("@") or target[1:])
     if target.startswith("#"):
-        return "#" + (names.channel_name(target[1:]) or label.lstrip("#") or target[1:])
+        # The name Slack wrote beside the id, else the directory's (conversations.info), else the id.
+        return "#" + (label.lstrip("#") or names.channel_name(target[1:]) or target[1:])
     if target.startswith("!"):
         command = target[1:]
         if command.startswith("subteam^"):
@@ -244,6 +272,11 @@ def _normalise_bullets(text: str) -> str:
             line = INDENT * level + "- " + m.group(2)
         lines.append(line)
     return "\n".join(lines)
+
+
+def _channel_names(text: str) -> dict[str, str]:
+    # rich_text names a channel by id only; the text field may carry its name: <#C123|general>.
+    return {m.group(1): _unescape(m.group(2)).lstrip("#") for m in _CHANNEL.finditer(text) if m.group(2)}
 
 
 def _usergroup_handles(text: str) -> dict[str, str]:

@@ -15,9 +15,10 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.models.metadata import Metadata
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.limits import Pacer, RetryAfterHandler
+from bot.adapters.slack.limits import Pacer, RetryAfterHandler, split
 from bot.adapters.ttl_cache import TtlCache
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
@@ -29,12 +30,17 @@ from bot.services.outbox import Outbox
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
 NAME_TTL = 86_400.0  # seconds a profile name is trusted before users.info is asked again
-_GET = frozenset({"users.lookupByEmail", "users.info", "conversations.history"})
+_GET = frozenset({"users.lookupByEmail", "users.info", "conversations.history", "conversations.info",
+                  "conversations.replies"})
 UNKNOWN_OUTCOME = "unknown_outcome"  # a 5xx or a lost response: Slack may have carried the call out
 # The report's first message carries message metadata naming the team and the week, so the bot can
 # find its own post again before posting (https://api.slack.com/metadata/publishing; read back with
 # conversations.history include_all_metadata=true, https://api.slack.com/methods/conversations.history;
-# the bot token needs channels:history / groups:history for that).
+# the bot token needs channels:history / groups:history for that). Only scalar fields: an event_payload
+# value is a string, number or boolean (or objects of those), as the official types describe it
+# (@slack/types MessageMetadataEventPayloadObject, https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/MessageMetadata);
+# the thread parts are recorded by the core (report_posts) and, after a crash, found in the post's thread
+# (conversations.replies, https://docs.slack.dev/reference/methods/conversations.replies).
 REPORT_EVENT = "zhoubao_report"
 _HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searched for the post
 
@@ -71,6 +77,7 @@ class SlackGateway:
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # Slack user id -> profile name
+        self._channel_names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # channel id -> name
         self._lock = threading.Lock()
         # The same client without the 5xx and connection-error retries, for posts that must not double.
         self._once_client = WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout,
@@ -177,9 +184,18 @@ class SlackGateway:
         return person.name if person is not None else self.display_name(user_id)
 
     def channel_name(self, channel_id: str) -> str | None:
-        """Not looked up (conversations.info would need channels:read, which the app does not ask for);
-        the composer then uses the name Slack put in the text, or the id."""
-        return None
+        """A mentioned channel's name from conversations.info (https://docs.slack.dev/reference/methods/conversations.info),
+        asked once a day per channel; None when Slack does not say (the app lacks channels:read, or cannot
+        see the channel): the composer then uses the name Slack put in the text, or the id."""
+        known, cached = self._channel_names.fresh(channel_id)
+        if known:
+            return cached
+        try:
+            name = (self._call("conversations.info", channel=channel_id).get("channel") or {}).get("name")
+        except ChatError:
+            name = None
+        self._channel_names.put(channel_id, str(name) if name else None)
+        return str(name) if name else None
 
     def dm_channel(self, person: Person) -> str:
         """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""
@@ -202,14 +218,19 @@ class SlackGateway:
 
     def _post(self, channel: str, text: str, block_list: list[blocks.Block] | None = None,
               thread_ts: str | None = None) -> MessageRef:
-        args: dict[str, Any] = {"channel": channel, "text": text[:39_000], "unfurl_links": False,
-                                "unfurl_media": False}
-        if block_list:
-            args["blocks"] = block_list
-        if thread_ts:
-            args["thread_ts"] = thread_ts
-        data = self._call("chat.postMessage", **args)
-        return MessageRef(PLATFORM, data["channel"], data["ts"])
+        """Post what must be said (escaped `text`, and blocks) in as many messages as Slack's limits need
+        (`limits.split`); the first one stands for it."""
+        refs = []
+        for message in split(text, block_list, self.team.team.locale):
+            args: dict[str, Any] = {"channel": channel, "text": message.text, "unfurl_links": False,
+                                    "unfurl_media": False}
+            if message.blocks:
+                args["blocks"] = list(message.blocks)
+            if thread_ts:
+                args["thread_ts"] = thread_ts
+            data = self._call("chat.postMessage", **args)
+            refs.append(MessageRef(PLATFORM, data["channel"], data["ts"]))
+        return refs[0]
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many messages as Slack's limits need; the first one stands for it."""
@@ -236,9 +257,6 @@ class SlackGateway:
         title = _title(rendered)
         first = self._post_report_once(channel, report.week, title, parts[0])
         refs = [first] + [self._post(first.channel, title, part, thread_ts=first.message_id) for part in parts[1:]]
-        if len(refs) > 1:  # the thread parts, so a later lookup finds them too
-            self._call("chat.update", channel=first.channel, ts=first.message_id, text=title, blocks=parts[0],
-                       metadata=self._metadata(report.week, [r.message_id for r in refs[1:]]))
         try:
             self.client.files_upload_v2(channel=first.channel, thread_ts=first.message_id,
                                         content=rendered.markdown, filename=f"{report.week}.md", title=title)
@@ -256,8 +274,7 @@ class SlackGateway:
         refs: list[MessageRef] = []
         for n, ref in enumerate(posted):
             part = parts[n] if n < len(parts) else blocks.text_blocks("…")
-            extra: dict[str, Any] = {"metadata": self._metadata(report.week, [r.message_id for r in posted[1:]])} \
-                if n == 0 else {}
+            extra: dict[str, Any] = {"metadata": self._metadata(report.week)} if n == 0 else {}
             try:
                 data = self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=part,
                                   **extra)
@@ -268,16 +285,12 @@ class SlackGateway:
             refs.append(MessageRef(PLATFORM, data.get("channel", ref.channel), data.get("ts", ref.message_id)))
         for part in parts[len(posted):]:
             refs.append(self._post(posted[0].channel, title, part, thread_ts=posted[0].message_id))
-        if len(refs) > len(posted):  # the new thread parts, so a later lookup finds them too
-            self._call("chat.update", channel=refs[0].channel, ts=refs[0].message_id, text=title, blocks=parts[0],
-                       metadata=self._metadata(report.week, [r.message_id for r in refs[1:]]))
         return refs
 
     # ----- finding the report again -----------------------------------------------------------------
 
-    def _metadata(self, week: str, parts: list[str]) -> dict[str, Any]:
-        return {"event_type": REPORT_EVENT, "event_payload": {"team": self.team.team.name, "week": week,
-                                                               "parts": parts}}
+    def _metadata(self, week: str) -> dict[str, Any]:
+        return Metadata(event_type=REPORT_EVENT, event_payload={"team": self.team.team.name, "week": week}).to_dict()
 
     def find_report(self, channel: str, week: str) -> list[MessageRef]:
         """This team's report for `week` in `channel` (first message, then its thread parts), or []."""
@@ -293,17 +306,33 @@ class SlackGateway:
                 if meta.get("event_type") == REPORT_EVENT and payload.get("week") == week \
                         and payload.get("team") == self.team.team.name:
                     where = str(data.get("channel") or channel)
-                    return [MessageRef(PLATFORM, where, str(msg["ts"]))] + \
-                        [MessageRef(PLATFORM, where, str(ts)) for ts in payload.get("parts") or []]
+                    return [MessageRef(PLATFORM, where, str(msg["ts"]))] + self._thread_parts(where, str(msg["ts"]))
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break
         return []
 
+    def _thread_parts(self, channel: str, ts: str) -> list[MessageRef]:
+        """The report's thread parts: the bot's own block messages in the post's thread, oldest first (a
+        person's reply, and the uploaded Markdown file, are not parts)."""
+        refs: list[MessageRef] = []
+        cursor: str | None = None
+        for _ in range(_HISTORY_PAGES):
+            args: dict[str, Any] = {"channel": channel, "ts": ts, "limit": 200}
+            if cursor:
+                args["cursor"] = cursor
+            data = self._call("conversations.replies", **args)
+            refs += [MessageRef(PLATFORM, channel, str(m["ts"])) for m in data.get("messages") or []
+                     if str(m.get("ts")) != ts and m.get("bot_id") and m.get("blocks") and not m.get("files")]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return refs
+
     def _post_report_once(self, channel: str, week: str, title: str, part: list[blocks.Block]) -> MessageRef:
         """Post the report's first message once: after an unknown outcome, look before posting again."""
-        args: dict[str, Any] = {"channel": channel, "text": title[:39_000], "blocks": part, "unfurl_links": False,
-                                "unfurl_media": False, "metadata": self._metadata(week, [])}
+        args: dict[str, Any] = {"channel": channel, "text": title, "blocks": part, "unfurl_links": False,
+                                "unfurl_media": False, "metadata": self._metadata(week)}
         for attempt in range(3):
             try:
                 data = self._call("chat.postMessage", once=True, **args)
@@ -366,15 +395,15 @@ class SlackGateway:
         "up to 5 times within 30 minutes", as quoted in claudia-bot-builder docs/SLACK_DELAYED_REPLY_BUILDER.md)."""
         from slack_sdk.webhook import WebhookClient
 
-        parts = blocks.messages(block_list)[:5] if block_list else [[]]
+        # At most five answers: past that, the fifth says how many were left out (limits.split).
+        parts = split(blocks.escape(text), block_list, self.team.team.locale, max_messages=5)
 
         def send() -> None:
             client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
             for part in parts:
-                body: dict[str, Any] = {"response_type": "ephemeral",
-                                        "text": (blocks.fallback_text(part) or blocks.escape(text))[:39_000]}
-                if part:
-                    body["blocks"] = part
+                body: dict[str, Any] = {"response_type": "ephemeral", "text": part.text}
+                if part.blocks:
+                    body["blocks"] = list(part.blocks)
                 result = client.send_dict(body)
                 if result.status_code != 200:
                     log.error("slack response_url failed: http %s %s", result.status_code, result.body[:100])
