@@ -30,6 +30,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench.compile_history
+	$(BIN)/python -m bench.startup
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import logging
 import os
+import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,6 +32,11 @@ from bot.domain.prompts import Prompt  # noqa: E402
 from bot.domain.report import Report  # noqa: E402
 from bot.domain.team import Person, Team  # noqa: E402
 from bot.services.chat import MessageRef, RenderedReport  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.runtime.scheduler import Scheduler
+
+log = logging.getLogger("zhoubao.bench.schedule_proc")
 
 
 @dataclass
@@ -114,6 +123,26 @@ def tail_answers(path: Path, journal: Any, stop: threading.Event) -> None:
             print(f"answered {a['source_id']} {'ok' if new else 'no'}", flush=True)
 
 
+def stop_on_sigterm(scheduler: Scheduler, *also: Callable[[], None]) -> None:
+    """On SIGTERM: stop firing, let a running job finish its sends, run `also` (e.g. spool.stop), then exit.
+
+    A bare scheduler's stand-in for `Runtime.serve`'s shutdown (which also stops the HTTP app and the
+    journal). Call from the main thread (signal handlers live there); a previous handler still runs afterwards."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        log.info("SIGTERM: finishing in-flight work", extra={"in_flight": scheduler.health()["in_flight"]})
+        scheduler.shutdown(wait=True)
+        for stop in also:
+            stop()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True)
@@ -135,14 +164,15 @@ def main(argv: list[str] | None = None) -> int:
         time_machine.travel(datetime.fromisoformat(args.travel), tick=True).start()
 
     from bot.runtime.composition import build_bot
-    from bot.runtime.scheduler import SchedulerOptions, start_scheduler, stop_on_sigterm
+    from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
     team = big_team(args.owners, {"prompt": args.prompt, "remind": [], "publish": args.publish})
     bot = build_bot(team, FileChat(args.out, delay=args.send_delay), lambda: datetime.now(team.zone),
                     database_url=args.db)
     stop = threading.Event()
-    scheduler = start_scheduler(bot, SchedulerOptions(lease=timedelta(seconds=args.lease),
-                                                      recover_every=args.recover_every))
+    scheduler = Scheduler(bot, SchedulerOptions(lease=timedelta(seconds=args.lease),
+                                                recover_every=args.recover_every))
+    scheduler.start()
     stops = [stop.set]
     if args.inbox:
         from bot.services.chat import Inbound
@@ -162,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         journal.start(poll=0.3)
         stops.insert(0, journal.stop)
         threading.Thread(target=tail_answers, args=(args.inbox, journal, stop), daemon=True).start()
-    # The production SIGTERM path: stop firing, let the running job finish its sends, then exit 0.
+    # Stop firing on SIGTERM, let the running job finish its sends, then exit 0 (as `Runtime.stop` does).
     stop_on_sigterm(scheduler, *stops)
     print(f"ready {os.getpid()} {datetime.now(team.zone).isoformat()}", flush=True)
     stop.wait()

@@ -10,25 +10,25 @@ import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import Engine
 from typer.core import TyperCommand, TyperGroup
 
-from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIPT
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
-from bot.domain.team import Team
-from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.runtime.cli_dashboard import dashboard_app
-from bot.runtime.composition import ConsoleParts, HttpThread, Runtime, bind, build_bot, compose
-from bot.runtime.jobs import DueJobs
 from bot.runtime.settings import Settings
-from bot.runtime.team_file import TeamFileError, load_team
-from bot.services.bot import Bot
-from bot.services.context import TeamMismatchError
-from storage.db import DatabaseError, make_engine, migration_state, session_factory, upgrade
+
+# A light start: `zhoubao --help` loads typer and the settings only. Each command imports what it runs
+# (the services, the database, the composition root) in its body; a platform SDK only when that platform
+# is configured (composition.py). tests/test_light_start.py holds this.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.domain.team import Team
+    from bot.runtime.composition import HttpThread, Runtime
+    from bot.services.bot import Bot
 
 
 def _plain_metavars(params: list[Any]) -> list[Any]:
@@ -80,6 +80,8 @@ def _settings() -> Settings:
 
 
 def _team(settings: Settings, path: Path | None = None) -> Team:
+    from bot.runtime.team_file import TeamFileError, load_team
+
     try:
         return load_team(path or settings.team_file)
     except TeamFileError as exc:
@@ -88,6 +90,10 @@ def _team(settings: Settings, path: Path | None = None) -> Team:
 
 def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, *,
          engine: Engine | None = None, allow_other_teams: bool = True) -> Bot:
+    from bot.runtime.composition import build_bot
+    from bot.services.context import TeamMismatchError
+    from storage.db import DatabaseError
+
     try:
         return build_bot(team, chat, clock, database_url=settings.database_url, engine=engine,
                          migrate=engine is None, allow_other_teams=allow_other_teams)
@@ -106,6 +112,9 @@ def _example_env() -> str:
 @app.command(cls=_Command)
 def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
     """Write a commented example team file (team.yaml) and .env for a team shaped like the example report."""
+    from bot.adapters.console.demo import EXAMPLE_TEAM
+    from storage.db import DatabaseError, make_engine, migration_state, upgrade
+
     settings = _settings()
     for target, content in ((settings.team_file, EXAMPLE_TEAM.read_text(encoding="utf-8")),
                             (Path(".env"), _example_env())):
@@ -140,6 +149,12 @@ def run(
 
     The console reads commands from stdin (type `help`), so a piped script plays a whole week.
     """
+    from bot.adapters.console.workspace import ConsoleSession, VirtualClock
+    from bot.runtime.composition import ConsoleParts, compose
+    from bot.runtime.jobs import DueJobs
+    from bot.services.context import TeamMismatchError
+    from storage.db import DatabaseError
+
     settings = _settings()
     team = _team(settings)
     if settings.platform != "console":
@@ -193,6 +208,8 @@ def run(
 
 def _http_alongside(runtime: Runtime, port: int) -> HttpThread | None:
     """The HTTP app (health, metrics, later the dashboard) beside the console; a busy port is one line."""
+    from bot.runtime.composition import bind
+
     try:
         sock = bind(port)
     except OSError as exc:
@@ -204,7 +221,10 @@ def _http_alongside(runtime: Runtime, port: int) -> HttpThread | None:
 
 def _serve_platform(settings: Settings, team: Team) -> None:
     """Slack or Feishu in real time: the composition root builds the process; it serves until SIGTERM."""
+    from bot.runtime.composition import bind, compose
     from bot.runtime.logs import configure_logging
+    from bot.services.context import TeamMismatchError
+    from storage.db import DatabaseError
 
     configure_logging(settings.log_level)
     try:
@@ -237,6 +257,12 @@ def _lines(session: ConsoleSession) -> Iterator[str]:
 @app.command(cls=_Command)
 def demo() -> None:
     """Play the example week (2024-W26) of the example team in the configured database, then publish it."""
+    from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIPT
+    from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.domain.weeks import IsoWeek
+    from bot.runtime.jobs import DueJobs
+    from storage.db import DatabaseError, make_engine, session_factory, upgrade
+
     settings = _settings()
     team = _team(settings, EXAMPLE_TEAM)
     if not settings.team_file.exists():
@@ -275,6 +301,10 @@ def report(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Print (or write) a week's report compiled from what is stored."""
+    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.domain.team import Team
+    from bot.domain.weeks import IsoWeek, WeekLabelError
+
     if format not in ("md", "slack", "feishu"):
         raise _fail(f"--format must be md, slack or feishu, not '{format}'")
     try:
@@ -313,6 +343,8 @@ def incident_add(
     reporter: Annotated[str, typer.Option("--as", help="Reporter: a person id or name from the team file.")],
 ) -> None:
     """File an incident from the command line."""
+    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+
     settings = _settings()
     team = _team(settings)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
@@ -325,6 +357,9 @@ def incident_add(
 @incident_app.command("list", cls=_Command)
 def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; default this week.")] = None) -> None:
     """List a week's incidents with their ids."""
+    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.domain.weeks import IsoWeek, WeekLabelError
+
     settings = _settings()
     team = _team(settings)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
@@ -338,6 +373,8 @@ def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; defau
 @db_app.command("upgrade", cls=_Command)
 def db_upgrade() -> None:
     """Apply all database migrations (also done on every start)."""
+    from storage.db import DatabaseError, make_engine, migration_state, upgrade
+
     settings = _settings()
     try:
         engine = make_engine(settings.database_url)

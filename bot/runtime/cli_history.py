@@ -15,23 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock
-from bot.domain.facts_json import FORMAT
-from bot.domain.import_plan import ImportPlan, PlanWarning
-from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, WeekLabelError
-from bot.runtime.composition import build_bot
-from bot.runtime.settings import Settings
-from bot.runtime.team_file import TeamFileError, load_team
-from bot.services.bot import Bot
-from bot.services.context import TeamMismatchError
-from bot.services.exporting import CSV_HEADER, Exporter
-from bot.services.importing import Importer, ImportRefused
-from storage.db import DatabaseError
+
+# `zhoubao --help` registers these commands without loading the services: each imports them when it runs.
+if TYPE_CHECKING:
+    from bot.domain.import_plan import ImportPlan, PlanWarning
+    from bot.services.bot import Bot
+    from bot.services.exporting import Exporter
 
 SUFFIXES = (".md", ".markdown", ".txt", ".json")
 
@@ -42,6 +36,14 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _open_bot() -> Bot:
+    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.domain.team import Team
+    from bot.runtime.composition import build_bot
+    from bot.runtime.settings import Settings
+    from bot.runtime.team_file import TeamFileError, load_team
+    from bot.services.context import TeamMismatchError
+    from storage.db import DatabaseError
+
     try:
         settings = Settings()
     except Exception as exc:  # pydantic's ValidationError names the variable and the problem
@@ -102,6 +104,8 @@ def import_reports(
     week: Annotated[str | None, typer.Option(help="The week, for a file whose title and name do not say it.")] = None,
 ) -> None:
     """Import past weekly reports (the house Markdown, as wikis export it) as stored weeks."""
+    from bot.services.importing import Importer, ImportRefused
+
     try:
         fallback = IsoWeek.parse(week) if week else None
     except WeekLabelError as exc:
@@ -168,6 +172,8 @@ def export_reports(
              "per week. Default: stdout.")] = None,
 ) -> None:
     """Export stored weeks: Markdown reports, the stored facts as JSON (importable), or a CSV of items × weeks."""
+    from bot.services.exporting import Exporter
+
     if format not in ("md", "json", "csv"):
         raise _fail(f"--format must be md, json or csv, not '{format}'")
     try:
@@ -224,6 +230,9 @@ def _week_done() -> None:
 
 
 def _write(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: TextIO) -> int:
+    from bot.domain.facts_json import FORMAT
+    from bot.services.exporting import CSV_HEADER
+
     count = 0
     if fmt == "md":
         for week in exporter.stored_weeks(start, end):

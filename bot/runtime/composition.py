@@ -20,36 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-import uvicorn
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount
 
 from bot.adapters.console.workspace import ConsoleChat, VirtualClock
-from bot.adapters.feishu import transports as feishu
-from bot.adapters.feishu.api import OpenApi
 from bot.adapters.feishu.config import FeishuSettings
-from bot.adapters.feishu.events import FeishuEvents
-from bot.adapters.feishu.gateway import FeishuGateway
-from bot.adapters.feishu.intake import FeishuIntake
-from bot.adapters.feishu.people import People
-from bot.adapters.slack import transports as slack
-from bot.adapters.slack.app import SlackApp, build_app
-from bot.adapters.slack.gateway import SlackGateway, make_client
-from bot.adapters.slack.intake import ModalLane, SlackIntake
-from bot.adapters.slack.limits import Pacer
-from bot.adapters.web import build_dashboard
 from bot.adapters.web.config import DashboardConfig
 from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
-from bot.runtime.http import Callback, build_http_app
-from bot.runtime.metrics import PrometheusMetrics
-from bot.runtime.scheduler import Scheduler, SchedulerOptions, options_from_settings
 from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.chat import ChatPort
@@ -65,6 +46,25 @@ from bot.services.outbox import Outbox
 from bot.services.spool import Spool
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
+
+# A light start: a platform's SDK is imported by the function that wires that platform, the web stack,
+# scheduler and metrics by `compose`, uvicorn by `_server`; one-shot commands (`build_bot`) load none of them.
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import BaseRoute
+
+    from bot.adapters.feishu.api import OpenApi
+    from bot.adapters.feishu.events import FeishuEvents
+    from bot.adapters.feishu.gateway import FeishuGateway
+    from bot.adapters.feishu.intake import FeishuIntake
+    from bot.adapters.slack.app import SlackApp
+    from bot.adapters.slack.gateway import SlackGateway
+    from bot.adapters.slack.intake import ModalLane, SlackIntake
+    from bot.adapters.slack.limits import Pacer
+    from bot.runtime.http import Callback
+    from bot.runtime.metrics import PrometheusMetrics
+    from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger("zhoubao.runtime")
 LISTEN_HOST = "0.0.0.0"
@@ -168,6 +168,13 @@ class Overrides:
 
 def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
            o: Overrides) -> tuple[Bot, SlackParts, Connector | None, dict[str, Callback]]:
+    from slack_sdk.signature import SignatureVerifier
+
+    from bot.adapters.slack import transports as slack
+    from bot.adapters.slack.app import build_app
+    from bot.adapters.slack.gateway import SlackGateway, make_client
+    from bot.adapters.slack.intake import ModalLane, SlackIntake
+
     if settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
@@ -195,6 +202,12 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
 
 def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
             o: Overrides) -> tuple[Bot, FeishuParts, Connector | None, dict[str, Callback]]:
+    from bot.adapters.feishu import transports as feishu
+    from bot.adapters.feishu.events import FeishuEvents
+    from bot.adapters.feishu.gateway import FeishuGateway
+    from bot.adapters.feishu.intake import FeishuIntake
+    from bot.adapters.feishu.people import People
+
     keys = feishu.keys_of(settings)
     http_mode = settings.feishu_event_mode == "http"
     if http_mode and not (keys.verification_token and keys.encrypt_key):
@@ -298,6 +311,8 @@ def _already_handled(signum: int, frame: FrameType | None) -> None:
 
 
 def _server(app: Starlette) -> uvicorn.Server:
+    import uvicorn
+
     # log_config=None: keep the process's own (JSON) logging; access lines would drown the useful ones.
     return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                                          timeout_graceful_shutdown=10))
@@ -330,6 +345,13 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     `clock` defaults to the wall clock (the console passes its `VirtualClock`); `extra_routes` are
     mounted on the HTTP app after its own (the dashboard). Raises ValueError for missing credentials,
     DatabaseError or TeamMismatchError for the database."""
+    from starlette.routing import Mount
+
+    from bot.adapters.web import build_dashboard
+    from bot.runtime.http import build_http_app
+    from bot.runtime.metrics import PrometheusMetrics
+    from bot.runtime.scheduler import Scheduler, options_from_settings
+
     o = overrides or Overrides()
     platform = settings.platform
     if clock is None:

@@ -7,17 +7,18 @@ import os
 import secrets
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from starlette.applications import Starlette
-
-from bot.adapters.web import build_dashboard
 from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn
 from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.signin import SignIn
 
 log = logging.getLogger("zhoubao.runtime")
+
+if TYPE_CHECKING:  # the web stack loads when the dashboard is built, not for `zhoubao dashboard link`
+    from starlette.applications import Starlette
 
 
 def dashboard_secret(settings: Settings) -> str:
@@ -63,4 +64,6 @@ def sign_in_link(bot: Bot, config: DashboardConfig, who: str) -> tuple[str, date
 
 def dashboard_app(bot: Bot, settings: Settings) -> Starlette:
     """The dashboard for the shared HTTP app to mount at `/`."""
+    from bot.adapters.web.app import build_dashboard
+
     return build_dashboard(bot, dashboard_config(settings))

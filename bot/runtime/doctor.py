@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
-from bot.runtime.jobs import job_specs
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import TeamFileError, load_team
 from storage.db import DatabaseError, make_engine, migration_state, normalize_url, session_factory
+
+# Every command reads its settings through `settings_problems`: rich (doctor's output) and the scheduler's
+# job table load only when doctor itself prints or checks the schedule.
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Line = Callable[[bool, str], None]
 
@@ -29,6 +32,8 @@ Line = Callable[[bool, str], None]
 def console() -> Console:
     """Doctor's console: long lines are never broken by rich (a wide terminal shows them whole;
     a narrow one wraps them itself)."""
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=True)
 
 
@@ -44,6 +49,8 @@ def settings_problems(exc: ValidationError) -> list[str]:
 
 def report_settings_error(exc: ValidationError, out: Console | None = None) -> None:
     """Doctor's answer when the settings themselves are incomplete: one ✗ line per problem."""
+    from rich.markup import escape
+
     out = out or console()
     for problem in settings_problems(exc):
         out.print("[red]✗[/red] settings: " + escape(problem) + " — fix it in .env or the environment")
@@ -121,6 +128,8 @@ def check_schedule(team: Team, line: Line, now: datetime | None = None,
     """The next run of each job, then the next publish run and whether it will post."""
     now = now or datetime.now(team.zone)
     nxt: dict[str, datetime] = {}
+    from bot.runtime.jobs import job_specs
+
     specs = job_specs(team)
     for spec in specs:
         fire = spec.trigger(team).get_next_fire_time(None, now)
@@ -154,6 +163,8 @@ def check_schedule(team: Team, line: Line, now: datetime | None = None,
 
 def run_checks(settings: Settings, out: Console | None = None, *, now: datetime | None = None) -> bool:
     """Print each check; True when nothing is wrong."""
+    from rich.markup import escape
+
     out = out or console()
     ok = True
 

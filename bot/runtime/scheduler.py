@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import socket
 import threading
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
@@ -273,28 +270,3 @@ def options_from_settings(settings: object) -> SchedulerOptions:
     return SchedulerOptions(misfire_grace=timedelta(hours=grace), lease=timedelta(seconds=lease))
 
 
-
-def start_scheduler(bot: Bot, options: SchedulerOptions | None = None) -> Scheduler:
-    """Build, start and return the scheduler for `bot`; call `.shutdown()` on SIGTERM (see stop_on_sigterm)."""
-    scheduler = Scheduler(bot, options)
-    scheduler.start()
-    return scheduler
-
-
-def stop_on_sigterm(scheduler: Scheduler, *also: Callable[[], None]) -> None:
-    """On SIGTERM: stop firing, let a running job finish its sends, run `also` (e.g. spool.stop), then exit.
-
-    Call from the main thread (signal handlers live there); a previous handler still runs afterwards."""
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        log.info("SIGTERM: finishing in-flight work", extra={"in_flight": scheduler.health()["in_flight"]})
-        scheduler.shutdown(wait=True)
-        for stop in also:
-            stop()
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, handler)

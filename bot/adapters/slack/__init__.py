@@ -1,8 +1,5 @@
-"""The Slack adapter: `build_app` (the Bolt app) and `SlackGateway` (the core's chat port) are its two
-halves; `transports` says how Slack reaches the app. The runtime's composition root wires them."""
+"""The Slack adapter: `app.build_app` (the Bolt app) and `gateway.SlackGateway` (the core's chat port) are its
+two halves; `transports` says how Slack reaches the app. The runtime's composition root wires them.
 
-from bot.adapters.slack.app import build_app
-from bot.adapters.slack.gateway import SlackGateway, make_client
-from bot.adapters.slack.transports import EVENTS_PATH, socket_mode
-
-__all__ = ["EVENTS_PATH", "SlackGateway", "build_app", "make_client", "socket_mode"]
+Import from the submodules: this package's own import stays free of slack_bolt and slack_sdk, because the
+runtime's settings read `config` on every command, Slack configured or not."""

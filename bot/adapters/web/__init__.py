@@ -1,6 +1,23 @@
-"""The web dashboard: this week, edits and publish, history, search, trends; signed in via link, Slack or Feishu."""
+"""The web dashboard: this week, edits and publish, history, search, trends; signed in via link, Slack or Feishu.
 
-from bot.adapters.web.app import build_dashboard
+`build_dashboard` (Starlette, Jinja2, Authlib) is imported on first use (PEP 562 module `__getattr__`):
+the runtime's settings read `config` on every command, and `zhoubao --help` need not load a web stack."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn, WebSettings
 
+if TYPE_CHECKING:
+    from bot.adapters.web.app import build_dashboard
+
 __all__ = ["DashboardConfig", "FeishuSignIn", "SlackSignIn", "WebSettings", "build_dashboard"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_dashboard":
+        from bot.adapters.web.app import build_dashboard
+
+        return build_dashboard
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,106 @@
+"""A light start: a platform SDK is imported only when that platform is configured, and the commands that
+need no platform import none (issue 18, "A light start"; docs/architecture.md).
+
+Each check runs a fresh interpreter, since this test process has every SDK loaded already. The commands
+run under `python -X importtime`, which writes one line per module the process imports, whenever it is
+imported (https://docs.python.org/3/using/cmdline.html#cmdoption-X): what it never lists was never loaded.
+No timings are asserted here; bench/startup.py measures them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage.db import make_engine, upgrade
+from tests.conftest import EXAMPLE_TEAM
+
+ZHOUBAO = Path(sys.executable).with_name("zhoubao")
+GOLDEN = Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md"
+PLATFORM_SDKS = ("lark_oapi", "slack_bolt", "slack_sdk")
+# A subprocess only fails these tests by what it imports or how it ends, never by how long it takes.
+DEADLINE = 600
+# `import time: <self us> | <cumulative us> | <indent><module>` (the header line names no module).
+_IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| +(\S+)$", re.M)
+
+
+def _database(folder: Path) -> str:
+    return f"sqlite:///{folder}/light.db"
+
+
+def _env(folder: Path, **more: str) -> dict[str, str]:
+    """The environment without any deployment variable of the test run, so only `more` configures a platform."""
+    settings = ("SLACK_", "FEISHU_", "DATABASE_URL", "TEAM_FILE", "DASHBOARD_", "SPOOL_DIR", "PORT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(settings)}
+    return {**env, "DATABASE_URL": _database(folder), "TEAM_FILE": str(folder / "team.yaml"),
+            "DASHBOARD_SECRET": "light-start", **more}
+
+
+def _top_packages(importtime: str) -> set[str]:
+    return {name.split(".")[0] for name in _IMPORTED.findall(importtime)}
+
+
+@pytest.fixture
+def team_dir(tmp_path: Path) -> Path:
+    """The example team and its migrated database (doctor only reads: it would fail on a missing one)."""
+    (tmp_path / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    engine = make_engine(_database(tmp_path))
+    upgrade(engine)
+    engine.dispose()
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"],
+    ["report", "--week", "2024-W26", "--format", "md"],
+    ["export", "--from", "2024-W26", "--to", "2024-W26", "--format", "csv"],
+    ["import", "--dry-run", str(GOLDEN)],
+    ["dashboard", "link", "--as", "zhangwei"],
+    ["doctor"],
+], ids=["help", "report", "export", "import", "dashboard-link", "doctor"])
+def test_a_command_that_needs_no_platform_imports_no_platform_sdk(team_dir: Path, args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", str(ZHOUBAO), *args], cwd=team_dir,
+                          env=_env(team_dir), capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    loaded = _top_packages(done.stderr)
+    assert {"typer", "pydantic"} <= loaded  # the import log was read: the command's own imports are in it
+    assert not loaded & set(PLATFORM_SDKS), f"zhoubao {' '.join(args)} imported {sorted(loaded & set(PLATFORM_SDKS))}"
+
+
+# Builds the whole `zhoubao run` process for the configured platform without starting it (so without any
+# network: Slack over HTTP with Bolt's token check off, Feishu over HTTP with its bot id given), then says
+# which platform was built and which of the SDKs named as arguments this interpreter loaded.
+_BUILD = """
+import json, sys
+from bot.runtime.composition import Overrides, compose
+from bot.runtime.settings import Settings
+from bot.runtime.team_file import load_team
+
+settings = Settings()
+runtime = compose(settings, load_team(settings.team_file),
+                  overrides=Overrides(token_verification=False, feishu_bot_open_id="ou_light_start"))
+runtime.bot.engine.dispose()
+print(json.dumps({"platform": type(runtime.platform).__name__,
+                  "loaded": sorted(m for m in sys.argv[1:] if m in sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize(("platform", "env", "expected"), [
+    ("SlackParts", {"SLACK_BOT_TOKEN": "xoxb-light", "SLACK_SIGNING_SECRET": "s"}, ["slack_bolt", "slack_sdk"]),
+    ("FeishuParts", {"FEISHU_APP_ID": "cli_light", "FEISHU_APP_SECRET": "s", "FEISHU_EVENT_MODE": "http",
+                     "FEISHU_VERIFICATION_TOKEN": "v", "FEISHU_ENCRYPT_KEY": "k"}, ["lark_oapi"]),
+    ("ConsoleParts", {}, []),
+], ids=["slack", "feishu", "console"])
+def test_a_runtime_imports_only_its_own_platforms_sdk(team_dir: Path, platform: str, env: dict[str, str],
+                                                      expected: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", _BUILD, *PLATFORM_SDKS], cwd=team_dir, env=_env(team_dir, **env),
+                          capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    built = json.loads(done.stdout.strip().splitlines()[-1])
+    assert built == {"platform": platform, "loaded": expected}
