@@ -67,6 +67,11 @@ class IsoWeek:
         """Next Monday 00:00 in the team's time zone (exclusive)."""
         return _midnight(self.monday.toordinal() + 7, tz)
 
+    def year_start(self, tz: tzinfo) -> datetime:
+        """January 1st 00:00 of the year the week's Sunday is in: where a yearly figure (availability)
+        counts from."""
+        return _midnight(date(self.day(7).year, 1, 1).toordinal(), tz)
+
     def previous(self) -> IsoWeek:
         """The week before; 0001-W01, the first week there is, is its own previous week."""
         ordinal = self.monday.toordinal() - 7
