@@ -47,21 +47,26 @@ def serve() -> Iterator[Callable[[Starlette], httpx.Client]]:
 
 
 def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat, clock, tmp_path: Path,
-                                                              serve) -> None:
+                                                              serve, caplog: pytest.LogCaptureFixture) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
     up = serve(build_http_app(Health("支付技术部", bot.ctx.db, spool=bot.spool), PrometheusMetrics()))
     live, ready = up.get("/healthz"), up.get("/readyz")
     assert live.status_code == 200 and ready.status_code == 200
-    assert ready.json()["database"] == "ok" and ready.json()["spooled_answers"] == 0
+    assert ready.json() == {"status": "ready", "database": "ok"}
     assert bot.spool is not None
     bot.spool.keep(Inbound("fake", "zhoujie", "m-1", "整体进度 70%", clock.now))
-    assert up.get("/readyz").json()["spooled_answers"] == 1
+    assert "zhoubao_spooled_answers 1.0" in up.get("/metrics").text
     down = serve(build_http_app(Health("支付技术部", sessionmaker(create_engine(UNREACHABLE)), spool=bot.spool),
                                   PrometheusMetrics()))
     assert down.get("/healthz").status_code == 200, "a database outage must not get the process restarted"
-    ready = down.get("/readyz")
-    assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
-    assert ready.json()["status"] == "not ready" and ready.json()["spooled_answers"] == 1
+    with caplog.at_level("WARNING", logger="zhoubao.health"):
+        ready = down.get("/readyz")
+    # Anonymous callers learn which component is down, not where the database lives (issue 20 item 16).
+    assert ready.status_code == 503 and ready.json() == {"status": "not ready", "database": "unavailable"}
+    assert "127.0.0.1" not in ready.text and "nothing" not in ready.text and "支付技术部" not in ready.text
+    # The operator finds the reason in the log.
+    assert any(r.getMessage() == "not ready: database unavailable" and "127.0.0.1" in r.reason  # type: ignore[attr-defined]
+               for r in caplog.records)
 
 
 def test_platform_callbacks_are_answered_inside_in_flight(database_url, chat, clock, serve) -> None:
