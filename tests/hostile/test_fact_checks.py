@@ -3,17 +3,26 @@ the importer runs before it writes. Each refused row was stored by `zhoubao impo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import json
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bot.domain.compile import availability_figure_key, incident_count_figure_key
 from bot.domain.fact_checks import week_problems
 from bot.domain.facts import IncidentFact, MetricFact, WeekFacts
+from bot.domain.facts_json import FORMAT, week_to_json
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, week_window
+from bot.runtime.cli import app as cli
+from storage.db import make_engine
+from storage.models import IncidentRow
+from tests.conftest import EXAMPLE_TEAM
 from tests.helpers import example_team
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -70,3 +79,34 @@ def test_a_week_as_chat_would_store_it_has_no_problem() -> None:
                                                                    weight=Decimal("0.25"))),
                       metrics={**figure(AVAILABILITY, "99.995"), **figure(AB_COUNT, "0")})
     assert week_problems(facts, team(), WINDOW) == []
+
+
+# ----- the importer runs them before it writes ------------------------------------------------------
+
+
+def test_zhoubao_import_refuses_a_file_with_impossible_values_and_stores_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TEAM_FILE", str(EXAMPLE_TEAM))
+    for var in ("SLACK_BOT_TOKEN", "FEISHU_APP_ID"):
+        monkeypatch.delenv(var, raising=False)
+    this_week = IsoWeek.of(datetime.now(TZ))  # the CLI runs on the wall clock
+    start = datetime.combine(this_week.monday, time(9, 0), tzinfo=TZ)
+    good = WeekFacts(this_week.label, incidents=(incident(started_at=start, recovered_at=start.replace(hour=10)),))
+    bad = WeekFacts(this_week.previous().label, incidents=(
+        incident(started_at=start - timedelta(days=7), recovered_at=start - timedelta(days=7, hours=1),
+                 severity="Z", weight=Decimal("-7.5")),))
+    document = {"format": FORMAT, "team": "支付技术部",
+                "weeks": [week_to_json(good, None), week_to_json(bad, None), {**week_to_json(good, None),
+                                                                              "week": "9999-W52"}]}
+    Path("bad.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", "bad.json"])
+    assert result.exit_code == 2, result.output
+    for says in ("before its start", "severity 'Z' is not one of A, B, C, D", "weight -7.5 is not above 0",
+                 "9999-W52 is outside the weeks this team can use", "nothing imported"):
+        assert says in result.output, (says, result.output)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(IncidentRow.id)).all() == [], "all or nothing: not even the good week"
+    engine.dispose()
