@@ -86,6 +86,11 @@ class Directory:
     def week(self, team_id: int, label: str) -> WeekRow | None:
         return self.s.scalars(select(WeekRow).where(WeekRow.team_id == team_id, WeekRow.label == label)).first()
 
+    def first_week_label(self, team_id: int) -> str | None:
+        """The earliest week the team holds anything for (labels sort as weeks: `YYYY-Www`), or None."""
+        return self.s.scalar(select(WeekRow.label).where(WeekRow.team_id == team_id)
+                             .order_by(WeekRow.label).limit(1))
+
     def ensure_week(self, team_id: int, label: str) -> WeekRow:
         row = self.week(team_id, label)
         if row is None:

@@ -78,7 +78,7 @@ def test_full_example() -> None:
 
 def test_english_labels() -> None:
     d = parse("2024-06-27 23:30 order-api node OOM Cause: memory leak IMPACT: some orders failed "
-              "recovered: 01:15 Severity: b weight: 1.25 availability: no")
+              "recovered: 06/28 01:15 Severity: b weight: 1.25 availability: no")
     assert (d.system, d.what, d.cause, d.impact) == ("order-api", "node OOM", "memory leak", "some orders failed")
     assert (d.recovered_at, d.severity, d.weight) == (at(6, 28, 1, 15), "B", Decimal("1.25"))
     assert d.counts_toward_availability is False
@@ -124,8 +124,10 @@ def test_label_needs_a_clause_start() -> None:
     assert d.what == "渠道抖动，对业务的影响：无" and d.cause == "网络"
 
 
-def test_recovery_before_start_time_is_next_day() -> None:
-    assert parse("06/27 23:00 x 恢复：01:00").recovered_at == at(6, 28, 1, 0)
+def test_a_bare_recovery_time_before_the_start_is_asked_about_not_read_as_the_next_day() -> None:
+    with pytest.raises(IncidentSyntaxError) as caught:
+        parse("06/27 23:00 x 恢复：01:00")
+    assert caught.value.key == "confirm_overnight" and caught.value.values["next_day"] == "06/28 01:00"
     assert parse("06/27 23:00 x 恢复：06/28 02:00").recovered_at == at(6, 28, 2, 0)
 
 

@@ -37,22 +37,27 @@ def serve() -> Iterator[Callable[[Starlette], httpx.Client]]:
 
 
 def test_healthz_and_readyz_report_the_database_and_the_spool(database_url, chat, clock, tmp_path: Path,
-                                                              serve) -> None:
+                                                              serve, caplog: pytest.LogCaptureFixture) -> None:
     bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path / "spool")
     up = serve(build_http_app(Health("支付技术部", bot.ctx.db, journal=bot.journal), PrometheusMetrics()))
     live, ready = up.get("/healthz"), up.get("/readyz")
     assert live.status_code == 200 and ready.status_code == 200
-    assert ready.json()["database"] == "ok" and ready.json()["spooled_answers"] == 0
+    assert ready.json() == {"status": "ready", "database": "ok"}
     assert bot.journal is not None and bot.journal.spool is not None
     # what the journal keeps while the database is away (its spool's record shape)
     bot.journal.spool.keep({"platform": "fake", "key": "m-1", "kind": "message", "payload": "{}",
                             "received_at": clock.now.isoformat()})
-    assert up.get("/readyz").json()["spooled_answers"] == 1
+    assert "zhoubao_spooled_answers 1.0" in up.get("/metrics").text
     with database_cut(bot.engine):
         assert up.get("/healthz").status_code == 200, "a database outage must not get the process restarted"
-        ready = up.get("/readyz")
-    assert ready.status_code == 503 and ready.json()["database"].startswith("unavailable")
-    assert ready.json()["status"] == "not ready" and ready.json()["spooled_answers"] == 1
+        with caplog.at_level("WARNING", logger="zhoubao.health"):
+            ready = up.get("/readyz")
+    # Anonymous callers learn which component is down, not where the database lives (issue 20 item 16).
+    assert ready.status_code == 503 and ready.json() == {"status": "not ready", "database": "unavailable"}
+    assert "支付技术部" not in ready.text and str(bot.engine.url.database or "") not in ready.text
+    # The operator finds the reason in the log.
+    assert any(r.getMessage() == "not ready: database unavailable" and r.reason  # type: ignore[attr-defined]
+               for r in caplog.records)
 
 
 def test_platform_callbacks_are_answered_inside_in_flight(database_url, chat, clock, serve) -> None:

@@ -122,7 +122,7 @@ def _availability(m: Metric, facts: WeekFacts, week: IsoWeek, team: Team) -> str
         start = week.start(team.zone)
         down = sum(_downtime(i) for i in facts.incidents if i.counts_toward_availability)
     else:
-        start = datetime(week.day(7).year, 1, 1, tzinfo=team.zone)
+        start = week.year_start(team.zone)
         down = facts.year_downtime_seconds
     total = (end - start).total_seconds() or 1.0
     down = min(down, total)  # an outage cannot take more than the whole period: never a negative availability

@@ -2,6 +2,11 @@
 
 Pure: text in, typed command out. A command is either fully understood or rejected with an
 IncidentSyntaxError naming what was wrong (the catalogue words it); never half-parsed.
+
+Times are never guessed where a guess could be wrong by a day or more: a date outside the team's
+window of weeks is refused; a recovery in the future is refused (an incident still going on is filed
+without a recovery time, and resolved later); a bare recovery time earlier than the start is asked
+about (write the date) rather than read as the next day.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Literal, cast
 
 from bot.domain.replies import normalize_text
+from bot.domain.weeks import IsoWeek, WeekWindow
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,14 @@ class IncidentCommand:
     # For edit: only the fields given, keyed by IncidentDraft field name, typed as in IncidentDraft.
     changes: dict[str, object] = field(default_factory=dict)
     at: datetime | None = None  # for resolve; None means "now", decided by the caller
+
+
+MAX_WEIGHT = Decimal(10)
+
+
+def weight_allowed(weight: Decimal) -> bool:
+    """Whether an incident may carry `weight`: above 0, at most MAX_WEIGHT, at most two decimals."""
+    return weight.is_finite() and 0 < weight <= MAX_WEIGHT and weight == round(weight, 2)
 
 
 def check_recovery(started_at: datetime, recovered_at: datetime | None) -> None:
@@ -91,6 +105,12 @@ _AVAILABILITY = {"否": False, "不计": False, "no": False, "false": False, "0"
                  "是": True, "计": True, "yes": True, "true": True, "1": True}
 _COMMAND = re.compile(r"(?P<word>edit|resolve|delete|修改|恢复|删除)(?:\s*(?P<hash>#)?(?P<n>[0-9]{1,9})(?![0-9])"
                       r"|(?P<bare>\s*#?$))\s*(?P<rest>.*)", re.IGNORECASE | re.DOTALL)
+# What `_COMMAND` did not take but is still an attempt at a numbered command, so it is refused with
+# the usage rather than filed as an incident titled "edit abc": an English word and one token that is
+# all there is (`edit abc`), or an English word followed by `#…`, a sign or a digit (`edit -1 级别：C`,
+# `resolve 1234567890`), or a Chinese one followed by `#…` or a sign (`删除 -1`; 删除 2 个… is prose).
+_BAD_NUMBER = re.compile(r"(?P<word>edit|resolve|delete|修改|恢复|删除)\s*(?P<id>[#+\-]\S*|[0-9]\S*)"
+                         r"|(?P<en>edit|resolve|delete)\s+(?P<id2>\S+)(?=\s*$)", re.IGNORECASE | re.DOTALL)
 _ACTIONS: dict[str, Action] = {"edit": "edit", "修改": "edit", "resolve": "resolve", "恢复": "resolve",
                                "delete": "delete", "删除": "delete"}
 _CLOCK_SLACK = timedelta(minutes=10)  # a start "later today" within this is clock skew, not yesterday
@@ -124,9 +144,10 @@ def _when(m: re.Match[str]) -> _When:
 
 
 class _Grammar:
-    def __init__(self, now: datetime, severities: Sequence[str]) -> None:
+    def __init__(self, now: datetime, severities: Sequence[str], window: WeekWindow | None = None) -> None:
         self.now = now.replace(second=0, microsecond=0)
         self.severities = list(severities)
+        self.window = window
 
     def fail(self, key: str, **values: object) -> IncidentSyntaxError:
         return IncidentSyntaxError(key, **{k: str(v) for k, v in values.items()})
@@ -135,9 +156,12 @@ class _Grammar:
         if not 1970 <= year <= 9998:  # also keeps "+1 day" and "next year" clear of datetime's limits
             raise self.fail("bad_date", value=w.raw)
         try:
-            return datetime(year, month, day, hour, minute, tzinfo=self.now.tzinfo)
+            dt = datetime(year, month, day, hour, minute, tzinfo=self.now.tzinfo)
         except ValueError:
             raise self.fail("bad_date", value=w.raw) from None
+        if self.window is not None and IsoWeek.of(dt) not in self.window:
+            raise self.fail("outside_window", value=w.raw, first=self.window.first, last=self.window.last)
+        return dt
 
     def around_now(self, w: _When) -> datetime:
         """A start (or resolve) time: missing parts from now; a date without a year in the past year."""
@@ -147,7 +171,7 @@ class _Grammar:
             dt = self.at(w, self.now.year, self.now.month, self.now.day, hour, minute)
             return dt - timedelta(days=1) if dt > self.now + _CLOCK_SLACK else dt
         assert w.day is not None
-        dt = self.at(w, w.year or self.now.year, w.month, w.day, hour, minute)
+        dt = self.at(w, self.now.year if w.year is None else w.year, w.month, w.day, hour, minute)
         if dt > self.now + timedelta(days=1):
             if w.year is not None:
                 raise self.fail("future", value=w.raw)
@@ -159,14 +183,18 @@ class _Grammar:
         return dt
 
     def after(self, w: _When, start: datetime) -> datetime:
-        """A recovery time: a bare HH:MM on the start's day or the next; a date in the start's year or the next."""
+        """A recovery time, not in the future: a bare HH:MM on the start's day (one earlier than the start
+        is asked about: the next day must be written); a date in the start's year or the next."""
         if w.hour is None or w.minute is None:
             raise self.fail("needs_time", value=w.raw)
         if w.month is None:
             dt = self.at(w, start.year, start.month, start.day, w.hour, w.minute)
-            return dt + timedelta(days=1) if dt < start else dt
+            if dt < start:
+                raise self.fail("confirm_overnight", value=w.raw.strip(), start=f"{start:%H:%M}",
+                                next_day=f"{dt + timedelta(days=1):%m/%d %H:%M}")
+            return self.not_future(dt)
         assert w.day is not None
-        dt = self.at(w, w.year or start.year, w.month, w.day, w.hour, w.minute)
+        dt = self.at(w, start.year if w.year is None else w.year, w.month, w.day, w.hour, w.minute)
         if dt < start and w.year is None:
             # Only across New Year (12/31 → 01/01) does a yearless date mean the next year; 06/20 for
             # an incident that started 06/21 is a recovery before the start, not one a year later.
@@ -174,7 +202,13 @@ class _Grammar:
             dt = later if later - start <= _NEW_YEAR_WRAP else dt
         if dt < start:
             raise self.fail("before_start", value=f"{dt:%Y-%m-%d %H:%M}", start=f"{start:%Y-%m-%d %H:%M}")
-        return dt
+        return self.not_future(dt)
+
+    def not_future(self, recovered: datetime) -> datetime:
+        """A recovery time that has happened (clock skew allowed); a later one is refused."""
+        if recovered > self.now + _CLOCK_SLACK:
+            raise self.fail("recovery_future", value=f"{recovered:%Y-%m-%d %H:%M}")
+        return recovered
 
     def when(self, value: str) -> _When:
         m = _WHEN.fullmatch(value.strip())
@@ -206,7 +240,7 @@ class _Grammar:
             w = self.when(fields["recovered_at"])
             if w.hour is None:
                 raise self.fail("needs_time", value=w.raw)
-            out["recovered_at"] = self.after(w, start) if start is not None else self.around_now(w)
+            out["recovered_at"] = self.after(w, start) if start is not None else self.not_future(self.around_now(w))
         if "severity" in fields:
             out["severity"] = self.severity(fields["severity"])
         if "weight" in fields:
@@ -226,7 +260,7 @@ class _Grammar:
         raise self.fail("severity", value=value, known=", ".join(self.severities) or "—")
 
     def weight(self, value: str) -> Decimal:
-        if not _WEIGHT.fullmatch(value) or not 0 < Decimal(value) <= 10:
+        if not _WEIGHT.fullmatch(value) or not weight_allowed(Decimal(value)):
             raise self.fail("weight", value=value)
         return Decimal(value)
 
@@ -287,15 +321,20 @@ def states_start(text: str) -> bool:
     return any(_FIELD_OF[m.group(1).lower()] == "started_at" for m in _LABEL.finditer(body))
 
 
-def parse_incident(text: str, *, now: datetime, severities: Sequence[str]) -> IncidentDraft:
-    """The incident an `/incident …` text describes; raises IncidentSyntaxError if it can't be read."""
-    return _Grammar(now, severities).incident(_body(text))
+def parse_incident(text: str, *, now: datetime, severities: Sequence[str],
+                   window: WeekWindow | None = None) -> IncidentDraft:
+    """The incident an `/incident …` text describes; raises IncidentSyntaxError if it can't be read
+    (or, given the team's `window`, names a date outside it)."""
+    return _Grammar(now, severities, window).incident(_body(text))
 
 
-def parse_command(text: str, *, now: datetime, severities: Sequence[str]) -> IncidentCommand:
-    """What an `/incident …` text asks for: help, list, edit/resolve/delete N, or else a new incident."""
+def parse_command(text: str, *, now: datetime, severities: Sequence[str],
+                  window: WeekWindow | None = None) -> IncidentCommand:
+    """What an `/incident …` text asks for: help, list, edit/resolve/delete N, or else a new incident.
+    A command word with a number that is not one (`edit abc`, `delete -1`) is an IncidentSyntaxError
+    (`bad_number`), never a new incident; dates outside `window` are refused."""
     body = _body(text)
-    grammar = _Grammar(now, severities)
+    grammar = _Grammar(now, severities, window)
     word = body.lower()
     if word in ("", "help", "帮助", "?", "？"):
         return IncidentCommand("help")
@@ -312,7 +351,20 @@ def parse_command(text: str, *, now: datetime, severities: Sequence[str]) -> Inc
         command = _numbered(grammar, action, number, rest, strict)
         if command is not None:
             return command
+    else:
+        _refuse_bad_number(grammar, body)
     return IncidentCommand("add", draft=grammar.incident(body))
+
+
+def _refuse_bad_number(grammar: _Grammar, body: str) -> None:
+    """IncidentSyntaxError when `body` starts like a numbered command whose number is not a number."""
+    m = _BAD_NUMBER.match(body)
+    if m is None:
+        return
+    word, token = (m.group("en"), m.group("id2")) if m.group("en") is not None else (m.group("word"), m.group("id"))
+    if not word.isascii() and not token.startswith(("#", "-", "+")):
+        return  # 删除 1234567890条数据… is a description, not a command
+    raise grammar.fail("bad_number", value=token, word=word.lower())
 
 
 def _numbered(grammar: _Grammar, action: Action, number: int, rest: str, strict: bool) -> IncidentCommand | None:
@@ -326,7 +378,7 @@ def _numbered(grammar: _Grammar, action: Action, number: int, rest: str, strict:
             w = _when(m)
             if w.hour is None:
                 raise grammar.fail("needs_time", value=rest)
-            return IncidentCommand("resolve", number=number, at=grammar.around_now(w))
+            return IncidentCommand("resolve", number=number, at=grammar.not_future(grammar.around_now(w)))
     if action == "edit":
         head, fields = grammar.labelled(rest)
         if not head.strip() and fields:
@@ -366,7 +418,7 @@ def read_recovered(value: str, *, start: datetime | None, now: datetime) -> date
     w = grammar.when(value)
     if w.hour is None:
         raise grammar.fail("needs_time", value=w.raw)
-    return grammar.after(w, start) if start is not None else grammar.around_now(w)
+    return grammar.after(w, start) if start is not None else grammar.not_future(grammar.around_now(w))
 
 
 def read_severity(value: str, severities: Sequence[str]) -> str:

@@ -319,6 +319,10 @@ def report(
         team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
                allow_other_teams=False)
+    try:
+        bot.ctx.check_week(iso)
+    except WeekLabelError as exc:
+        raise _fail(str(exc)) from None
     if iso.start(team.zone) > bot.ctx.now():
         raise _fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
                     "report. This week is " + bot.ctx.week_of(bot.ctx.now()).label + ".")
@@ -358,13 +362,13 @@ def incident_add(
 def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; default this week.")] = None) -> None:
     """List a week's incidents with their ids."""
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
-    from bot.domain.weeks import IsoWeek, WeekLabelError
+    from bot.domain.weeks import WeekLabelError
 
     settings = _settings()
     team = _team(settings)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
     try:
-        iso = IsoWeek.parse(week) if week else bot.ctx.week_of(bot.ctx.now())
+        iso = bot.ctx.parse_week(week) if week else bot.ctx.week_of(bot.ctx.now())
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     typer.echo(bot.incidents.list_text(iso))

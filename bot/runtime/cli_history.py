@@ -112,6 +112,10 @@ def import_reports(
         raise _fail(str(exc)) from None
     files = _files(paths)
     bot = _open_bot()
+    try:
+        fallback = bot.ctx.check_week(fallback) if fallback else None
+    except WeekLabelError as exc:
+        raise _fail(str(exc)) from None
     importer = Importer(bot.ctx, bot.cycle)
     plans: list[tuple[str, ImportPlan]] = []
     for f in files:
@@ -183,6 +187,10 @@ def export_reports(
     if end < start:
         raise _fail(f"--to {end.label} is before --from {start.label}")
     bot = _open_bot()
+    try:
+        start, end = bot.ctx.check_week(start), bot.ctx.check_week(end)
+    except WeekLabelError as exc:
+        raise _fail(str(exc)) from None
     exporter = Exporter(bot.ctx, bot.cycle)
     if format == "md" and output is not None and (output.is_dir() or not output.suffix):
         count = write_week_files(exporter, start, end, output)

@@ -1,8 +1,10 @@
 """What /healthz and /readyz report: liveness (the process and its scheduler) and readiness
-(the database answers, the scheduler runs), with the journal's spool depth and backlog for the operator."""
+(the database answers, the scheduler runs). /readyz is anonymous, so it names only the state of each
+component; why a component is down (a database error names host, port and database) goes to the log."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,8 @@ from storage.db import DatabaseUnavailable, transaction
 if TYPE_CHECKING:
     from bot.runtime.scheduler import Scheduler
     from bot.services.journal import InboundJournal
+
+log = logging.getLogger("zhoubao.health")
 
 Probe = tuple[int, dict[str, Any]]
 
@@ -45,20 +49,22 @@ class Health:
         return self.journal.pending() if self.journal is not None else 0
 
     def ready(self) -> Probe:
-        """(status, body) for /readyz: 200 when the database answers and the scheduler runs, else 503."""
+        """(status, body) for /readyz: 200 when the database answers and the scheduler runs, else 503.
+
+        The body says only ready or not and each component's state (`ok`, `unavailable`, `stopped`);
+        the reason a component is down is logged, never answered (the caller is anonymous)."""
         try:
             with transaction(self.db) as s:
                 s.execute(text("SELECT 1"))
             database = "ok"
         except DatabaseUnavailable as exc:
-            database = f"unavailable: {exc}"
-        sched = self.scheduler.health() if self.scheduler is not None else None
-        ready = database == "ok" and (sched is None or sched["running"])
-        return (200 if ready else 503), {
-            "status": "ready" if ready else "not ready",
-            "team": self.team,
-            "database": database,
-            "scheduler": sched,
-            "spooled_answers": self.spooled(),
-            "unprocessed_requests": self.unprocessed(),
-        }
+            log.warning("not ready: database unavailable", extra={"reason": str(exc)})
+            database = "unavailable"
+        components = {"database": database}
+        if self.scheduler is not None:
+            sched = self.scheduler.health()
+            components["scheduler"] = "ok" if sched["running"] else "stopped"
+            if not sched["running"]:
+                log.warning("not ready: scheduler stopped", extra={"reason": str(sched.get("last_error") or "")})
+        ready = all(state == "ok" for state in components.values())
+        return (200 if ready else 503), {"status": "ready" if ready else "not ready", **components}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.adapters.feishu.config import FeishuSettings
@@ -19,6 +19,15 @@ from bot.adapters.web.config import WebSettings
 SUPPORTED_DATABASES = ("sqlite:///path/to/file.db", "postgresql://user:password@host:5432/name "
                        "(also postgres:// or postgresql+psycopg://)")
 _SUPPORTED_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "postgresql+psycopg")
+# Bounds of the numeric settings, stated whole when a value is outside them. The misfire grace
+# becomes APScheduler's `misfire_grace_time`, a whole number of seconds that must be positive
+# (apscheduler/job.py: "misfire_grace_time must be either None or a positive integer"), so 0 is
+# refused rather than crashing the scheduler at start; a missed weekly job run more than a week
+# late would only confuse. A lease shorter than a second would be lost between two renewals.
+BOUNDS: dict[str, tuple[float, float, str]] = {
+    "schedule_misfire_grace_hours": (0.1, 168.0, "hours"),
+    "schedule_lease_seconds": (1.0, 3600.0, "seconds"),
+}
 
 
 class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
@@ -33,8 +42,8 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
 
     port: int = Field(default=3000, ge=1, le=65535)
     spool_dir: Path = Path("./data/spool")
-    schedule_misfire_grace_hours: float = Field(default=12.0, ge=0)
-    schedule_lease_seconds: float = Field(default=60.0, gt=0)
+    schedule_misfire_grace_hours: float = 12.0
+    schedule_lease_seconds: float = 60.0
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -47,6 +56,15 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
             raise ValueError(f"DATABASE_URL {shown} is not supported; use "
                              + " or ".join(SUPPORTED_DATABASES))
         return url
+
+    @field_validator(*BOUNDS)
+    @classmethod
+    def _within_bounds(cls, value: float, info: ValidationInfo) -> float:
+        low, high, unit = BOUNDS[str(info.field_name)]
+        if not low <= value <= high:  # also refuses nan and inf
+            raise ValueError(f"{str(info.field_name).upper()} must be from {low:g} to {high:g} {unit}; "
+                             f"{value:g} is outside that range")
+        return value
 
     @model_validator(mode="after")
     def _whole_platform(self) -> Self:

@@ -21,13 +21,14 @@ class Commands:
         self.cycle = cycle
 
     def week(self, label: str | None, at: datetime) -> IsoWeek | Reply:
-        """The week a command names (the week of `at` when it names none), or the Reply saying the label is bad."""
+        """The week a command names (the week of `at` when it names none), or the Reply saying the label is
+        bad or outside the team's window."""
         if not label:
             return self.ctx.week_of(at)
         try:
-            return IsoWeek.parse(label)
-        except WeekLabelError:
-            return Reply(say(self.ctx.locale, "command.bad_week", value=label), ok=False)
+            return self.ctx.parse_week(label)
+        except WeekLabelError as exc:
+            return Reply(messages.bad_week(label, exc, self.ctx.locale), ok=False)
 
     def answer(self, user: str, week_label: str | None, at: datetime) -> Reply:
         """The answer form for `week_label` (default: this week): a Reply carrying the `Prompt` the platform

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.team import Person, Team
-from bot.domain.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek, WeekLabelError, WeekWindow, check_week_in_window, week_window
 from bot.services.chat import ChatPort
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.text.render import Renderer
@@ -66,6 +66,25 @@ class Context:
 
     def week_of(self, at: datetime) -> IsoWeek:
         return IsoWeek.of(at.astimezone(self.team.zone))
+
+    def week_window(self) -> WeekWindow:
+        """The weeks people may name: from the team's first stored week minus five years to next week."""
+        with transaction(self.db) as s:
+            first = Directory(s).first_week_label(self.team_id)
+        try:
+            stored = IsoWeek.parse(first) if first else None
+        except WeekLabelError:
+            stored = None  # a label no week has cannot anchor the window
+        return week_window(stored, self.now().date())
+
+    def parse_week(self, label: str) -> IsoWeek:
+        """The week `label` names, inside the team's window; WeekLabelError (WeekOutsideWindow when the
+        week is real but outside the window) otherwise. Every entrance taking a week from people uses it."""
+        return self.check_week(IsoWeek.parse(label))
+
+    def check_week(self, week: IsoWeek) -> IsoWeek:
+        """`week` when it is inside the team's window; WeekOutsideWindow otherwise."""
+        return check_week_in_window(week, self.week_window())
 
     def person(self, user: str) -> Person | None:
         """The team member behind a platform user id (or, on the console, an id or name)."""

@@ -55,7 +55,7 @@ class WeeklyCycle:
             if answers_only:
                 return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
                                        with_incidents=False)
-            year_start = datetime(week.day(7).year, 1, 1, tzinfo=zone)
+            year_start = week.year_start(zone)
             return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
                                    year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
 

@@ -13,11 +13,11 @@ from typing import Any
 from bot.domain.facts import WeekFacts
 from bot.domain.facts_json import week_to_json
 from bot.domain.team import ItemKind
-from bot.domain.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from storage.db import transaction
-from storage.directory import Directory
+from storage.history import History
 from storage.reports import Reports
 
 CSV_HEADER = ("week", "item", "title", "owner", "text", "progress")
@@ -29,14 +29,17 @@ class Exporter:
         self.cycle = cycle
 
     def stored_weeks(self, first: IsoWeek, last: IsoWeek) -> Iterator[IsoWeek]:
-        """The weeks from `first` to `last` (inclusive) that the database holds anything for, in order."""
-        week = first
-        while week <= last:
-            with transaction(self.ctx.db) as s:
-                held = Directory(s).week(self.ctx.team_id, week.label) is not None
-            if held:
-                yield week
-            week = week.next()
+        """The weeks from `first` to `last` (inclusive) that the database holds anything for, in order.
+
+        One query for the labels rather than a look-up per calendar week: a range across centuries
+        (a stored 0001-W01) costs what the stored weeks cost, not 500,000 transactions."""
+        with transaction(self.ctx.db) as s:
+            labels = [label for _, label in History(s).weeks_between(self.ctx.team_id, first.label, last.label)]
+        for label in labels:
+            try:
+                yield IsoWeek.parse(label)
+            except WeekLabelError:
+                continue  # a label no week has (written by hand into the database) has nothing to export
 
     def created_at(self, week: IsoWeek) -> datetime:
         """When the week's report was published (or imported as published); else its publish deadline."""

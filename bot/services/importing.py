@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.fact_checks import week_problems
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.facts_json import FORMAT, FactsJsonError, week_from_json
 from bot.domain.house_markdown import parse_report, split_reports
@@ -98,7 +99,7 @@ class Importer:
             if iso is None:
                 raise ImportRefused(f"{name}: no `# YYYY-Www` title and no week in the file name; pass --week")
             plans.append(plan_import(parsed, self.ctx.team, iso, unanswered=unanswered, away_words=away))
-        return plans
+        return self._checked(name, plans)
 
     def plan_json(self, name: str, source: str) -> list[ImportPlan]:
         """The weeks of a `zhoubao export --format json` document, each as a plan to store."""
@@ -123,6 +124,15 @@ class Importer:
             unknown = [PlanWarning(0, "unknown_item", k) for k in keys
                        if k not in titles and not k.startswith("figure:")]
             plans.append(ImportPlan(facts.week, created, facts, tuple(mapped), (), tuple(unknown)))
+        return self._checked(name, plans)
+
+    def _checked(self, name: str, plans: list[ImportPlan]) -> list[ImportPlan]:
+        """`plans` when every week keeps the rules chat keeps (`fact_checks.week_problems`); else
+        ImportRefused listing each problem, before anything is written."""
+        window = self.ctx.week_window()
+        problems = [str(p) for plan in plans for p in week_problems(plan.facts, self.ctx.team, window)]
+        if problems:
+            raise ImportRefused(f"{name}: " + "; ".join(problems))
         return plans
 
     def chat_answers(self, week: IsoWeek) -> int:

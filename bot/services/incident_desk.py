@@ -61,7 +61,8 @@ class IncidentDesk:
         who = self.who(platform, user)
         now = at.astimezone(self.ctx.team.zone)
         try:
-            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities)
+            cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities,
+                                window=self.ctx.week_window())
         except IncidentSyntaxError as exc:
             problem = say(loc, f"incident.syntax.{exc.key}", **exc.values)
             return IncidentOutcome(Reply(f"{problem}\n\n{say(loc, 'incident.usage')}", ok=False))

@@ -13,6 +13,7 @@ from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.incidents import format_headline
 from bot.domain.prompts import PromptItem
 from bot.domain.report import Missing
+from bot.domain.weeks import WeekLabelError, WeekOutsideWindow
 from bot.text.catalogue import listing, say, words
 
 
@@ -171,3 +172,11 @@ def understood(name: str, progress: str | None, main_problem: str | None, unread
 def not_published_unprompted(week: str, locale: str) -> str:
     """To the editors when the scheduled publish skips a week in which no prompt went out."""
     return say(locale, "cycle.not_published_unprompted", week=week)
+
+
+def bad_week(label: str, problem: WeekLabelError, locale: str) -> str:
+    """Why `label` cannot be used: not a week, or a week outside the team's window (naming the window)."""
+    if isinstance(problem, WeekOutsideWindow):
+        return say(locale, "command.week_outside", value=problem.week.label, first=problem.window.first.label,
+                   last=problem.window.last.label)
+    return say(locale, "command.bad_week", value=label.strip())

@@ -33,3 +33,28 @@ def test_a_refused_announcement_keeps_the_incident_and_tells_the_editors(driver:
     assert [i[3] for i in Stored.of(driver.bot, WEEK).incidents] == ["节点CPU打满"]
     assert len(editors) == 1 and code in editors[0] and editors[0].startswith("⚠️ ")
     assert driver.channel_posts() == []
+
+
+# Each of these was filed as an incident before (issue 20 item 9): a year 0000 date read as this year,
+# `edit abc` / `edit -1` filed as incidents titled "edit abc" / "edit -1", a recovery tomorrow, a bare
+# recovery time before the start read as the next day.
+BAD_INCIDENTS = {
+    "0000-06-27 10:00 gateway-api 超时": "incident.syntax.bad_date",
+    "2015-06-26 10:00 gateway-api 超时": "incident.syntax.outside_window",
+    "edit abc": "incident.syntax.bad_number",
+    "edit -1 级别：C": "incident.syntax.bad_number",
+    "resolve abc": "incident.syntax.bad_number",
+    "delete -1": "incident.syntax.bad_number",
+    "09:00 gateway-api 超时 恢复：23:00": "incident.syntax.recovery_future",
+    "09:00 gateway-api 超时 恢复：08:30": "incident.syntax.confirm_overnight",
+}
+
+
+def test_a_bad_incident_command_is_refused_with_the_usage_and_files_nothing(driver: Driver) -> None:
+    driver.advance_to(at(27, 10))
+    usage = say("zh-CN", "incident.usage")
+    for text, key in BAD_INCIDENTS.items():
+        answer = act(driver, "liuyang", lambda text=text: driver.incident(text))  # type: ignore[misc]
+        opening = say("zh-CN", key, value="§", word="§", first="§", last="§", start="§", next_day="§").split("§")[0]
+        assert len(answer) == 1 and answer[0].startswith(opening) and answer[0].endswith(usage), (text, answer)
+    assert Stored.of(driver.bot, WEEK).incidents == ()

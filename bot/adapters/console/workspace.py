@@ -18,9 +18,10 @@ from bot.domain.prompts import Prompt
 from bot.domain.replies import item_prefix
 from bot.domain.report import Report
 from bot.domain.team import Person
-from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.domain.weeks import WeekLabelError
 from bot.services.bot import Bot
 from bot.services.chat import Inbound, MessageRef, RenderedReport, Reply
+from bot.text import messages
 
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -302,9 +303,9 @@ class ConsoleSession:
                 fmt = a
             else:
                 try:
-                    week = IsoWeek.parse(a)
+                    week = self.bot.ctx.parse_week(a)
                 except WeekLabelError as exc:
-                    self.say(str(exc))
+                    self.say(messages.bad_week(a, exc, self.bot.ctx.locale))
                     return
         report = self.bot.cycle.compile(week, self.clock.now)
         self.say(self.bot.ctx.renderer.render(report, fmt))  # type: ignore[arg-type]

@@ -16,17 +16,9 @@ from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.dashboard import NotAllowed
 from bot.services.trends import DEFAULT_WEEKS
+from bot.text import messages
 
 MAX_EXPORT_WEEKS = 106
-
-
-def _week(label: str | None, default: IsoWeek) -> IsoWeek:
-    if not label:
-        return default
-    try:
-        return IsoWeek.parse(label)
-    except WeekLabelError as exc:
-        raise Refusal("bad_week", status=400, detail=str(exc)) from None
 
 
 def _int(value: str | None, default: int) -> int:
@@ -41,6 +33,17 @@ class Pages:
         self.site = site
         self.d = site.dashboard
 
+    async def _week(self, request: Request, label: str | None) -> IsoWeek:
+        """The week a URL or form names (this week when it names none), inside the team's window; a 400
+        naming the window otherwise."""
+        if not label:
+            return self.d.current_week()
+        try:
+            return await run_in_threadpool(self.d.ctx.parse_week, label)
+        except WeekLabelError as exc:
+            raise Refusal("bad_week", status=400,
+                          detail=messages.bad_week(label, exc, self.site.locale(request))) from None
+
     async def home(self, request: Request) -> Response:
         self.site.require(request)
         return self.site.redirect("/week")
@@ -49,7 +52,7 @@ class Pages:
 
     async def week(self, request: Request) -> Response:
         viewer = self.site.require(request)
-        week = _week(request.query_params.get("week") or request.path_params.get("label"), self.d.current_week())
+        week = await self._week(request, request.query_params.get("week") or request.path_params.get("label"))
         view = await run_in_threadpool(self.d.week, week, viewer)
         editor_items = [i for i in view.items if i.item.kind is ItemKind.EDITOR]
         other_items = [i for i in view.items if i.item.kind is not ItemKind.EDITOR]
@@ -59,7 +62,7 @@ class Pages:
     async def edit(self, request: Request) -> Response:
         viewer = self.site.require(request)
         form = await self.site.form(request)
-        week = _week(request.path_params["label"], self.d.current_week())
+        week = await self._week(request, request.path_params["label"])
         try:
             reply = await run_in_threadpool(self.d.edit, viewer, week, form.get("item", ""), form.get("text", ""))
         except NotAllowed as exc:
@@ -70,7 +73,7 @@ class Pages:
     async def publish(self, request: Request) -> Response:
         viewer = self.site.require(request)
         await self.site.form(request)
-        week = _week(request.path_params["label"], self.d.current_week())
+        week = await self._week(request, request.path_params["label"])
         try:
             result = await run_in_threadpool(self.d.publish, viewer, week)
         except NotAllowed as exc:
@@ -92,7 +95,7 @@ class Pages:
 
     async def download(self, request: Request) -> Response:
         self.site.require(request)
-        week = _week(request.path_params["label"], self.d.current_week())
+        week = await self._week(request, request.path_params["label"])
         fmt = request.path_params["fmt"]
         if fmt not in ("md", "csv", "json"):
             raise Refusal("not_found", status=404)
@@ -106,9 +109,8 @@ class Pages:
     async def export(self, request: Request) -> Response:
         """Every item of every week in a range (at most two years), as CSV or JSON."""
         self.site.require(request)
-        current = self.d.current_week()
-        first = _week(request.query_params.get("from"), current)
-        last = _week(request.query_params.get("to"), current)
+        first = await self._week(request, request.query_params.get("from"))
+        last = await self._week(request, request.query_params.get("to"))
         first, last = min(first, last), max(first, last)
         fmt = "json" if request.query_params.get("format") == "json" else "csv"
 

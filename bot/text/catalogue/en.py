@@ -77,6 +77,7 @@ WORDS: dict[str, str] = {
     "command.updated": "📣 {week} report updated.",
     "command.status_head": "{week} your items:",
     "command.bad_week": "⚠️ '{value}' is not a week: write it like 2024-W26 (year, W, week 01 to 52 or 53).",
+    "command.week_outside": "⚠️ {value} is outside the weeks this team can use: {first} to {last}.",
     "command.help": "\n".join([
         "zhoubao commands:",
         "  Reply to the prompt to answer; with several items start with [number] or write \"name: text\".",
@@ -140,6 +141,13 @@ WORDS: dict[str, str] = {
     "incident.syntax.unlabelled": "'{value}' has no label; to change the description write 'what: …'.",
     "incident.syntax.number": "'{value}' needs an incident number, like '{value} 3'.",
     "incident.syntax.extra": "Did not understand '{value}' after the incident number.",
+    "incident.syntax.bad_number": "'{value}' is not an incident number: write it like '{word} 3' (/incident list shows the numbers).",
+    "incident.syntax.outside_window": "The date {value} is outside the weeks incidents can be filed for: {first} to {last}.",
+    "incident.syntax.recovery_future": ("The recovery time {value} is in the future. Add it once service is back; "
+                                        "without it the incident is filed as ongoing."),
+    "incident.syntax.confirm_overnight": ("The recovery time {value} is earlier than the start {start}; the incident "
+                                          "was not filed. If service came back the next day, send it again with the "
+                                          "date, like 'recovery: {next_day}'."),
     "incident.usage": "\n".join([
         'Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no]',
         '  /incident 06/21 10:04 order-api node OOM cause: memory leak impact: some orders failed recovered: 17:00 severity: C weight: 0.5',

@@ -72,6 +72,7 @@ WORDS: dict[str, str] = {
     "command.updated": "📣 {week} 周报已更新。",
     "command.status_head": "{week} 我的条目:",
     "command.bad_week": "⚠️ “{value}”不是有效的周：请写成 2024-W26 这样（年份-W周数，周数 01 到 52 或 53）。",
+    "command.week_outside": "⚠️ {value} 不在本团队可用的周范围内：{first} 到 {last}。",
     "command.help": "\n".join([
         "周报机器人命令：",
         "  直接回复提示消息即可填写；多项时以 [编号] 开头，或写「名称：内容」。",
@@ -130,6 +131,11 @@ WORDS: dict[str, str] = {
     "incident.syntax.unlabelled": '“{value}”没有标签；修改描述请写“内容：…”。',
     "incident.syntax.number": '“{value}”后面需要事件编号，例如 {value} 3。',
     "incident.syntax.extra": '看不懂事件编号后面的“{value}”。',
+    "incident.syntax.bad_number": '“{value}”不是事件编号：请写“{word} 3”这样的编号（/incident list 列出编号）。',
+    "incident.syntax.outside_window": '日期 {value} 不在可记录的范围内：{first} 到 {last}。',
+    "incident.syntax.recovery_future": '恢复时间 {value} 在未来。恢复后再写恢复时间；不写则事件记为未恢复。',
+    "incident.syntax.confirm_overnight": ('恢复时间 {value} 早于开始时间 {start}，事件未记录。如果是第二天恢复，'
+                                          '请写上日期重新发送，例如“恢复：{next_day}”。'),
     "incident.usage": "\n".join([
         '用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否]',
         '  /incident 06/21 10:04 order-api 节点OOM 原因：内存泄漏 影响：部分下单失败 恢复：17:00 级别：C 权重：0.5',
