@@ -84,7 +84,7 @@ from bot.runtime.team_file import load_team
 
 settings = Settings()
 runtime = compose(settings, load_team(settings.team_file),
-                  overrides=Overrides(token_verification=False, feishu_bot_open_id="ou_light_start"))
+                  overrides=Overrides(feishu_bot_open_id="ou_light_start"))
 runtime.bot.engine.dispose()
 print(json.dumps({"platform": type(runtime.platform).__name__,
                   "loaded": sorted(m for m in sys.argv[1:] if m in sys.modules)}))
