@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from bot.domain.calendar import calendar_for, effective, publish_day
+from bot.domain.calendar import calendar_for, effective, nominal_time, publish_at
 from bot.domain.compile import compile_report
 from bot.domain.facts import WeekFacts
 from bot.domain.incident_question import KEY as QUESTION_KEY
@@ -61,9 +61,8 @@ class WeeklyCycle:
 
     def away_span(self, week: IsoWeek) -> tuple[date, date]:
         """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
-        s = self.ctx.team.schedule
-        prompt = week.day(s.prompt.isoweekday)
-        publish = publish_day(calendar_for(s.calendar), week.day(s.publish.isoweekday))
+        prompt = week.day(self.ctx.team.schedule.prompt.isoweekday)
+        publish = self.deadline(week).date()
         return min(prompt, publish), max(prompt, publish)
 
     def compile(self, week: IsoWeek, at: datetime | None = None) -> Report:
@@ -75,8 +74,8 @@ class WeeklyCycle:
         return RenderedReport(r.markdown(report), r.slack(report), r.render(report, "feishu"))
 
     def deadline(self, week: IsoWeek) -> datetime:
-        pub = self.ctx.team.schedule.publish
-        return datetime.combine(week.day(pub.isoweekday), pub.at, tzinfo=self.ctx.team.zone)
+        """When `week`'s report is published (the calendar-adjusted time the scheduler fires)."""
+        return publish_at(self.ctx.team.schedule, week, self.ctx.team.zone)
 
     def prompt_items(self, person_id: str, week: IsoWeek, facts: WeekFacts | None = None,
                      last: WeekFacts | None = None) -> tuple[PromptItem, ...]:
@@ -310,7 +309,7 @@ class WeeklyCycle:
         s, zone = self.ctx.team.schedule, self.ctx.team.zone
         cal = calendar_for(s.calendar)
         for when in (s.prompt, *s.remind):
-            nominal = datetime.combine(week.day(when.isoweekday), when.at, tzinfo=zone)
+            nominal = nominal_time(when, week, zone)
             if nominal <= at and effective(cal, "prompt", nominal) is not None:
                 return True
         return False
