@@ -133,7 +133,9 @@ class AnswerSpool:
     def drain(self) -> int:
         """Store every spooled answer; returns how many were replayed. Stops at the first outage."""
         def store(data: Record) -> None:
-            self.inbox.receive(Inbound(**{**data, "at": datetime.fromisoformat(data["at"])}))
+            number = data.pop("item_number", None)  # spooled before the inbox read the `[n]` itself
+            text = f"[{number}] {data['text']}" if number is not None else data["text"]
+            self.inbox.receive(Inbound(**{**data, "text": text, "at": datetime.fromisoformat(data["at"])}))
 
         done = self.spool.drain(store)
         if done:

@@ -60,6 +60,7 @@ class ConsoleDriver:
         self.me: str | None = None
         self._told: dict[str, list[str]] = {}
         self._read: dict[str, int] = {}  # person id -> DMs already moved into _told
+        self._last_text: dict[str, str] = {}  # person id -> the text of their last message, as typed
 
     def close(self) -> None:
         self.bot.engine.dispose()
@@ -85,9 +86,15 @@ class ConsoleDriver:
         self._type(f"as {person_id}")
 
     def say(self, text: str) -> None:
+        self._typed(text)
         self._type(text)
 
+    def _typed(self, text: str) -> None:
+        assert self.me is not None
+        self._last_text[self.me] = text
+
     def reply_in_thread(self, text: str) -> None:
+        self._typed(text)
         self._type(f"reply {self._latest_prompt()} {text}")
 
     def _latest_prompt(self) -> str:
@@ -99,7 +106,13 @@ class ConsoleDriver:
             return row.message_id
 
     def edit_last(self, text: str) -> None:
+        self._typed(text)
         self._type(f"edit last\n{text}")
+
+    def unfurl_last(self) -> None:
+        # The console has no link previews; what reaches the core is an edit to the same text.
+        assert self.me is not None
+        self._type(f"edit last\n{self._last_text[self.me]}")
 
     def delete_last(self) -> None:
         self._type("delete last")

@@ -182,6 +182,9 @@ class FeishuDriver:
         # send one: if it is wired, this becomes a real edit event.
         raise Unsupported("the Feishu adapter handles no message-edit event")
 
+    def unfurl_last(self) -> None:
+        raise Unsupported("the Feishu adapter handles no message-edit event")
+
     def delete_last(self) -> None:
         assert self.me is not None
         message_id = self._mine[self.me][-1]

@@ -15,7 +15,6 @@ from typing import Protocol, TextIO
 
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm
 from bot.domain.prompts import Prompt
-from bot.domain.replies import item_prefix
 from bot.domain.report import Report
 from bot.domain.team import Person
 from bot.domain.weeks import IsoWeek, WeekLabelError
@@ -201,13 +200,12 @@ class ConsoleSession:
 
     def _send(self, text: str, thread: str | None = None) -> None:
         assert self.me is not None
-        number, text = item_prefix(text)
         self._n += 1
         mid = f"m{self._n}"
         source = f"{self._session}-{mid}"
         self._sent[mid] = (self.me.id, source)
         reply = self.bot.inbox.receive(Inbound(platform="console", user=self.me.id, source_id=source, text=text,
-                                               at=self.clock.now, thread_id=thread, item_number=number))
+                                               at=self.clock.now, thread_id=thread))
         self.say(f"({mid} sent)")
         if reply is not None:
             self._reply(reply)
