@@ -351,11 +351,16 @@ class Team(_Strict):
     def item_by_key(self) -> dict[str, Item]:
         return {it.key: it for it in self.items}
 
+    def may_write(self, person_id: str, item: Item) -> bool:
+        """Whether `item` is this person's to write, in chat, in a form and on the dashboard alike: its owner,
+        a section note's listed writers (the section's owners, then the editors), and the editors for
+        their own sections."""
+        return (item.owner == person_id or person_id in item.writers
+                or (item.kind is ItemKind.EDITOR and person_id in self.editors))
+
     def items_of(self, person_id: str) -> list[Item]:
-        """What this person answers each week, in report order (editors get the editor sections)."""
-        return [it for it in self.items
-                if it.owner == person_id or person_id in it.writers
-                or (it.kind is ItemKind.EDITOR and person_id in self.editors)]
+        """What this person answers each week (the items they may write), in report order."""
+        return [it for it in self.items if self.may_write(person_id, it)]
 
     def owners(self) -> list[str]:
         """People who have something to answer, in team-file order."""

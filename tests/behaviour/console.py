@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
-from bot.domain.team import Person
+from bot.domain.team import Person, Team
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
@@ -51,11 +51,11 @@ class RefusingConsoleChat(ConsoleChat):
 class ConsoleDriver:
     platform = "console"
 
-    def __init__(self, database_url: str, start: datetime) -> None:
+    def __init__(self, database_url: str, start: datetime, team: Team | None = None) -> None:
         self.out = io.StringIO()
         self.chat = RefusingConsoleChat(io.StringIO())
         self.clock = VirtualClock(start)
-        self.bot: Bot = build_bot(example_team(), self.chat, self.clock, database_url=database_url)
+        self.bot: Bot = build_bot(team or example_team(), self.chat, self.clock, database_url=database_url)
         self.session = ConsoleSession(self.bot, self.chat, self.clock, self.out, jobs=DueJobs(self.bot))
         self.me: str | None = None
         self._told: dict[str, list[str]] = {}

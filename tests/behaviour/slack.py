@@ -18,6 +18,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.adapters.slack.transports import socket_mode
+from bot.domain.team import Team
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from tests.behaviour.driver import prompt_of
@@ -68,8 +69,9 @@ def _is_prompt(message: dict[str, Any]) -> bool:
 class SlackDriver:
     platform = "slack"
 
-    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "socket"] = "http") -> None:
-        team = example_team()
+    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "socket"] = "http",
+                 team: Team | None = None) -> None:
+        team = team or example_team()
         self.slack = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
         self.clock = FixedClock(start)
         self.ws: Workspace
