@@ -27,6 +27,7 @@ from bot.runtime.settings import Settings
 from bot.runtime.team_file import TeamFileError, load_team
 from bot.services.bot import Bot
 from bot.services.context import TeamMismatchError
+from bot.services.exporting import Exporter
 from storage.db import DatabaseError, make_engine, migration_state, session_factory, upgrade
 from storage.directory import Directory
 from storage.reports import Reports
@@ -301,7 +302,7 @@ def report(
     if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
                    "reads as not updated.", err=True)
-    text = bot.ctx.renderer.render(bot.cycle.compile(iso, published or bot.ctx.now()), format)  # type: ignore[arg-type]
+    text = Exporter(bot.ctx, bot.cycle).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {output}.")

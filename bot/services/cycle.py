@@ -14,11 +14,11 @@ from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.report import Report
-from bot.domain.team import ItemKind, Person
+from bot.domain.team import Item, ItemKind, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.context import Context
-from bot.services.delivery import DeliveryFailures
+from bot.services.delivery import DeliveryFailures, message_editors
 from bot.text import messages
 from storage.away import Away
 from storage.db import transaction
@@ -83,7 +83,7 @@ class WeeklyCycle:
         last = last or self.facts(week.previous(), answers_only=True)
         return tuple(
             PromptItem(number=n, key=it.key, title=it.title, kind=it.kind, name=it.name,
-                       last_week=_value(last, it.key, it.kind), this_week=_value(facts, it.key, it.kind),
+                       last_week=_text(last, it), this_week=_text(facts, it),
                        unit=it.unit)
             for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
 
@@ -220,11 +220,7 @@ class WeeklyCycle:
         report = self.compile(week, at)
         text = messages.missing_list(week.label, report.missing, self.ctx.locale,
                                      [p.name for p in self.unanswered_incident_question(week)])
-        for eid in self.ctx.team.editors:
-            try:
-                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
-            except ChatError as exc:
-                log.error("missing list not delivered", extra={"person": eid, "reason": exc.reason})
+        message_editors(self.ctx, text, about="missing list")
 
     def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:
         """Compile, store and post the report; if it was posted already, edit the post instead."""
@@ -288,12 +284,8 @@ class WeeklyCycle:
         if self.is_published(week) or self.prompted(week) or not self.prompts_were_due(week, at):
             return self.publish(week, at)
         log.info("publish skipped: no prompt went out this week", extra={"week": week.label})
-        text = messages.not_published_unprompted(week.label, self.ctx.locale)
-        for eid in self.ctx.team.editors:
-            try:
-                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
-            except ChatError as exc:
-                log.error("skipped-publish note not delivered", extra={"person": eid, "reason": exc.reason})
+        message_editors(self.ctx, messages.not_published_unprompted(week.label, self.ctx.locale),
+                        about="skipped-publish note")
         return None
 
     def prompted(self, week: IsoWeek) -> bool:
@@ -331,11 +323,7 @@ class WeeklyCycle:
         return True
 
 
-def _value(facts: WeekFacts, key: str, kind: ItemKind) -> str | None:
-    if kind is ItemKind.BANK:
-        return facts.banks[key].note if key in facts.banks else None
-    if kind is ItemKind.METRIC:
-        return facts.metrics[key].value_text if key in facts.metrics else None
-    entry = facts.entries.get(key)
-    return entry.text if entry and entry.text.strip() else None
 
+def _text(facts: WeekFacts, item: Item) -> str | None:
+    answer = facts.answer(item)
+    return answer.text if answer else None
