@@ -257,3 +257,16 @@ def test_chat_the_editors_notice_and_the_dashboard_count_the_same_missing(databa
     assert f"（{count} 项）" in notice
     assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.cycle.compile(week, clock.now).missing]
     assert "聚合收单 · 银行" not in chat_reply and "聚合收单 · 银行" not in [s.item.title for s in on_dashboard]
+
+
+def test_the_trends_chart_names_bank_stages_in_the_pages_language(bot: Bot) -> None:
+    """Issue 19 item 9: the banks chart showed the stored stage id `联调` on an English page."""
+    from bot.adapters.web.charts import draw_all
+
+    say(bot, "wangqiang", "建行：联调环境申请中")
+    trends = TrendsService(bot.ctx).trends(weeks=2)
+    assert "联调" in {stage for b in trends.banks for stage in b.stages if stage}
+    words = WORDS["en"]
+    banks = next(c for c in draw_all(trends, lambda key, **kw: words[key].format(**kw)) if c.key == "banks")
+    shown = str(banks.svg) + repr(banks.rows)
+    assert "Integration" in shown and not re.search(r"意向|方案|开发|联调|上线", shown)
