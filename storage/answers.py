@@ -56,9 +56,12 @@ class Answers:
                                      text=m.text, at=m.at))
         return row
 
-    def edit_message(self, row: AnswerMessageRow, text: str, at: datetime) -> None:
+    def edit_message(self, row: AnswerMessageRow, text: str, at: datetime, *, target_item: str | None = None) -> None:
+        """A new text (and the item its `[n]` now names, if given) for a stored message, kept as a revision."""
         row.text = text
         row.edited_at = at
+        if target_item is not None:
+            row.target_item = target_item
         self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id, change="edit",
                                      text=text, at=at))
 

@@ -32,7 +32,8 @@ def say(bot: Bot, who: str, text: str, *, item: int | None = None, thread: str |
         source: str | None = None) -> Reply | None:
     """`who` sends `text` to the bot now; returns the bot's reply."""
     return bot.inbox.receive(Inbound(platform="fake", user=who, source_id=source or f"src{next(_ids)}",
-                                     text=text, at=bot.ctx.now(), thread_id=thread, item_number=item))
+                                     text=f"[{item}] {text}" if item is not None else text, at=bot.ctx.now(),
+                                     thread_id=thread))
 
 
 def entry_text(bot: Bot, key: str) -> str | None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from bot.domain.weeks import IsoWeek
+from bot.runtime.jobs import job_specs
 from bot.text import catalogue
+from tests.conftest import SHANGHAI
 from tests.helpers import make_bot, say
 
 
@@ -119,3 +123,17 @@ def test_week_label_errors_are_clear(database_url, chat, clock) -> None:
     bot = make_bot(database_url, chat, clock)
     reply = bot.commands.handle("fake", "zhangwei", "preview 2024-W54", clock.now)
     assert not reply.ok and reply.text == catalogue.say("zh-CN", "command.bad_week", value="2024-W54")
+
+
+def test_a_holiday_week_states_the_moved_publish_in_reminders_and_the_away_span(database_url, chat, clock) -> None:
+    """2025-W14: Friday 4/4 is 清明, so the `fri 17:00` publish moves to Thursday 4/3 (the scheduler fires
+    then); the reminder states that time too, and being away Thursday covers the week's whole span."""
+    clock.now = datetime(2025, 4, 3, 11, 0, tzinfo=SHANGHAI)
+    bot = make_bot(database_url, chat, clock)
+    week = IsoWeek.parse("2025-W14")
+    reminder = bot.cycle.prompt("zhoujie", week, "remind:1")
+    assert reminder is not None and "4月3日（周四）17:00 发布" in reminder.text
+    assert reminder.deadline == datetime(2025, 4, 3, 17, 0, tzinfo=SHANGHAI)
+    assert bot.cycle.away_span(week) == (date(2025, 4, 3), date(2025, 4, 3))
+    publish = next(spec for spec in job_specs(bot.ctx.team) if spec.kind == "publish")
+    assert publish.trigger(bot.ctx.team).get_next_fire_time(None, clock.now) == reminder.deadline

@@ -244,10 +244,11 @@ def test_export_csv_has_a_row_per_item_and_week_and_md_a_file_per_week(workdir: 
     assert invoke("import", str(GOLDEN)).exit_code == 0
     result = invoke("export", "--from", "2024-W25", "--to", "2024-W27", "--format", "csv")
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["week", "item", "title", "owner", "text", "progress"]
-    pci = next(r for r in rows if r[1] == "project:PCI DSS 认证")
-    assert pci[0] == "2024-W26" and pci[3] == "陈静" and pci[5] == "45"
-    assert len(rows) == 1 + 20  # the example team's 20 items, one stored week
+    assert rows[0] == ["week", "kind", "item", "title", "owner", "text", "author", "progress", "updated_at"]
+    pci = next(r for r in rows if r[2] == "project:PCI DSS 认证")
+    assert pci[0] == "2024-W26" and pci[4] == "陈静" and pci[7] == "45"
+    # the example team's 20 items, then the week's three incidents, one stored week
+    assert [r[1] for r in rows[1:]].count("incident") == 3 and len(rows) == 1 + 20 + 3
     assert invoke("export", "--from", "2024-W25", "--to", "2024-W27", "--output", "weeks").exit_code == 0
     assert [p.name for p in (workdir / "weeks").iterdir()] == ["2024-W26.md"]
     assert _plain((workdir / "weeks" / "2024-W26.md").read_text(encoding="utf-8")) == \

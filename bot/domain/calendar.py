@@ -14,8 +14,12 @@ The rules, in one place:
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from typing import Literal, Protocol
+from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from bot.domain.team import Schedule, WeeklyTime
+    from bot.domain.weeks import IsoWeek
 
 log = logging.getLogger("zhoubao.calendar")
 CalendarName = Literal["cn", "none"]
@@ -93,8 +97,23 @@ def publish_day(cal: WorkCalendar, nominal: date) -> date:
 
 
 def effective(cal: WorkCalendar, kind: JobKind, nominal: datetime) -> datetime | None:
-    """When a job nominally due at `nominal` runs; None when it is skipped (a holiday)."""
+    """When a job nominally due at `nominal` runs; None when it is skipped (a holiday).
+
+    The one rule the scheduler's trigger, the deadline every prompt states and the away span all follow."""
     if kind == "publish":
         day = publish_day(cal, nominal.date())
         return nominal + timedelta(days=(day - nominal.date()).days)
     return None if cal.is_holiday(nominal.date()) else nominal
+
+
+def nominal_time(when: WeeklyTime, week: IsoWeek, zone: tzinfo) -> datetime:
+    """`when` (a weekly time such as `fri 17:00`) in `week`, before the calendar bends it."""
+    return datetime.combine(week.day(when.isoweekday), when.at, tzinfo=zone)
+
+
+def publish_at(schedule: Schedule, week: IsoWeek, zone: tzinfo) -> datetime:
+    """When `week`'s report is really published: the team's publish time, moved off a holiday by its calendar
+    (what the scheduler fires, and the deadline every prompt, reminder and notice states)."""
+    moved = effective(calendar_for(schedule.calendar), "publish", nominal_time(schedule.publish, week, zone))
+    assert moved is not None  # a publish is moved, never skipped
+    return moved

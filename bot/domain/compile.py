@@ -12,6 +12,7 @@ from bot.domain.incidents import format_headline
 from bot.domain.team import (
     EDITOR_SECTIONS,
     INCIDENTS_NOTE_KEY,
+    Item,
     ItemKind,
     Metric,
     Team,
@@ -151,20 +152,17 @@ def _severity_counts(team: Team, facts: WeekFacts, group_name: str) -> tuple[r.S
     return tuple(out)
 
 
-def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
-    """Name who has not answered what, for the editor (banks count; a bank part's own text does not)."""
+def missing_items(team: Team, facts: WeekFacts) -> list[Item]:
+    """The items still owed this week, in report order: the one count of "missing" that `/zhoubao missing`,
+    the editors' reminder notice, the report and the dashboard share. Not owed: a bank part's own text (its
+    banks are), a section note (optional), anything of someone away."""
     has_banks = {f"project:{pr.name}/{p.name}" for pr in team.projects for p in pr.parts if p.banks}
-    missing = []
-    for it in team.items:
-        if it.key in has_banks or it.owner in facts.away or it.kind is ItemKind.NOTE:
-            continue
-        if it.kind is ItemKind.BANK:
-            answered = it.key in facts.banks and bool(facts.banks[it.key].note.strip())
-        elif it.kind is ItemKind.METRIC:
-            answered = it.key in facts.metrics
-        else:
-            answered = it.key in facts.entries and bool(facts.entries[it.key].text.strip())
-        if not answered:
-            person = team.person_by_id[it.owner]
-            missing.append(r.Missing(person.name, person.id, it.title))
+    return [it for it in team.items
+            if it.key not in has_banks and it.kind is not ItemKind.NOTE and it.owner not in facts.away
+            and facts.answer(it) is None]
+
+
+def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
+    """Name who has not answered what, for the editor."""
+    missing = [r.Missing(team.person_by_id[it.owner].name, it.owner, it.title) for it in missing_items(team, facts)]
     return replace(report, missing=tuple(missing))

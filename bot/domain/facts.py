@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from bot.domain.team import Item, ItemKind
+
 
 @dataclass(frozen=True)
 class EntryFact:
@@ -68,3 +70,25 @@ class WeekFacts:
     away: frozenset[str] = frozenset()  # person ids away this week
     # downtime of availability-counting incidents from the start of the year to the week's end, in seconds
     year_downtime_seconds: float = 0.0
+
+    def answer(self, item: Item) -> StoredAnswer | None:
+        """What is stored for `item` this week, as its page, prompt, export and dashboard show it (a metric's
+        number with its unit); None when nobody answered it (blank text counts as unanswered)."""
+        if item.kind is ItemKind.BANK:
+            b = self.banks.get(item.key)
+            return StoredAnswer(b.note, b.author, b.updated_at) if b and b.note.strip() else None
+        if item.kind is ItemKind.METRIC:
+            m = self.metrics.get(item.key)
+            return StoredAnswer(m.value_text + item.unit, m.author, None) if m else None
+        e = self.entries.get(item.key)
+        return StoredAnswer(e.text, e.author, e.updated_at, e.progress) if e and e.text.strip() else None
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An item's stored answer of one week."""
+
+    text: str
+    author: str | None = None  # person id
+    updated_at: datetime | None = None
+    progress: Decimal | None = None

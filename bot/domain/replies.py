@@ -359,8 +359,22 @@ _ITEM_PREFIX = re.compile(r"^\s*[\[【](\d{1,3})[\]】]\s*")
 
 
 def item_prefix(text: str) -> tuple[int | None, str]:
-    """`[2] …` / `【2】…` → (2, "…"): the sender's explicit choice among their latest prompt's items."""
+    """`[2] …` / `【2】…` → (2, "…"): the sender's explicit choice among their latest prompt's items.
+
+    The core reads it (the inbox, for new messages and edits alike; `item_text` for forms); adapters pass
+    what the person typed, prefix and all."""
     m = _ITEM_PREFIX.match(text)
     if not m:
         return None, text
     return int(m.group(1)), text[m.end():]
+
+
+def item_text(raw: str, item: Item) -> str:
+    """What a form field (already tied to `item`) stores: the text without a pasted `[n]` prefix and without
+    the item's own name in front (`对公代付：…`), as a chat answer to that item would be stored."""
+    _, body = item_prefix(raw)
+    lines = normalize_text(body).split("\n")
+    head = _split_named(lines[0])
+    if head and _names_item(head[0], item):
+        lines = ([head[1]] if head[1].strip() else []) + lines[1:]
+    return normalize_text("\n".join(lines))

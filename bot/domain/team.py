@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Locale = Literal["zh-CN", "en"]
-_DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+# The one weekday table: a weekday's short name, in ISO order (Monday is isoweekday 1).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WHEN = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
 
 
@@ -34,18 +35,27 @@ class WeeklyTime(_Strict):
     @classmethod
     def _parse(cls, value: object) -> object:
         if isinstance(value, str):
-            m = _WHEN.match(value)
-            if not m:
-                raise ValueError(f"'{value}' is not a weekly time; write it like 'thu 10:00'")
-            hour, minute = int(m.group(2)), int(m.group(3))
-            if hour > 23 or minute > 59:
-                raise ValueError(f"'{value}': no such time of day")
-            return {"isoweekday": _DAYS[m.group(1).lower()[:3]], "at": time(hour, minute)}
+            return cls.read(value).model_dump()
         return value
 
+    @classmethod
+    def read(cls, text: str) -> WeeklyTime:
+        """`thu 10:00` (any day name starting with its three letters) as a WeeklyTime; ValueError if it is not one."""
+        m = _WHEN.match(text)
+        if not m:
+            raise ValueError(f"'{text}' is not a weekly time; write it like 'thu 10:00'")
+        hour, minute = int(m.group(2)), int(m.group(3))
+        if hour > 23 or minute > 59:
+            raise ValueError(f"'{text}': no such time of day")
+        return cls(isoweekday=WEEKDAYS.index(m.group(1).lower()[:3]) + 1, at=time(hour, minute))
+
+    @property
+    def day(self) -> str:
+        """The weekday's short name (`thu`), as cron and the team file write it."""
+        return WEEKDAYS[self.isoweekday - 1]
+
     def __str__(self) -> str:
-        day = [k for k, v in _DAYS.items() if v == self.isoweekday][0]
-        return f"{day} {self.at:%H:%M}"
+        return f"{self.day} {self.at:%H:%M}"
 
 
 class Person(_Strict):
@@ -351,11 +361,16 @@ class Team(_Strict):
     def item_by_key(self) -> dict[str, Item]:
         return {it.key: it for it in self.items}
 
+    def may_write(self, person_id: str, item: Item) -> bool:
+        """Whether `item` is this person's to write, in chat, in a form and on the dashboard alike: its owner,
+        a section note's listed writers (the section's owners, then the editors), and the editors for
+        their own sections."""
+        return (item.owner == person_id or person_id in item.writers
+                or (item.kind is ItemKind.EDITOR and person_id in self.editors))
+
     def items_of(self, person_id: str) -> list[Item]:
-        """What this person answers each week, in report order (editors get the editor sections)."""
-        return [it for it in self.items
-                if it.owner == person_id or person_id in it.writers
-                or (it.kind is ItemKind.EDITOR and person_id in self.editors)]
+        """What this person answers each week (the items they may write), in report order."""
+        return [it for it in self.items if self.may_write(person_id, it)]
 
     def owners(self) -> list[str]:
         """People who have something to answer, in team-file order."""

@@ -326,6 +326,7 @@ def report(
     if iso.start(team.zone) > bot.ctx.now():
         raise _fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
                     "report. This week is " + bot.ctx.week_of(bot.ctx.now()).label + ".")
+    from bot.services.exporting import Exporter
     from bot.services.stored_team import StoredTeam
 
     published = StoredTeam(bot.ctx.db, team.team.name).published_at(iso)
@@ -333,7 +334,7 @@ def report(
     if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
                    "reads as not updated.", err=True)
-    text = bot.ctx.renderer.render(bot.cycle.compile(iso, published or bot.ctx.now()), format)  # type: ignore[arg-type]
+    text = Exporter(bot.ctx, bot.cycle).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
     if output:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {output}.")

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from bot.services.bot import Bot
 
 log = logging.getLogger("zhoubao.schedule")
-_DOW = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class JobSpec:
 
     def cron(self, team: Team) -> CronTrigger:
         """The nominal weekly time, ignoring holidays."""
-        return CronTrigger(day_of_week=_DOW[self.when.isoweekday - 1], hour=self.when.at.hour,
+        return CronTrigger(day_of_week=self.when.day, hour=self.when.at.hour,
                            minute=self.when.at.minute, timezone=team.zone)
 
     def trigger(self, team: Team) -> WorkdayTrigger:

@@ -36,10 +36,9 @@ class Inbound:
     platform: str
     user: str  # platform user id (console: person id or name)
     source_id: str  # platform message id: redeliveries carry the same one
-    text: str
+    text: str  # as typed: a leading `[n]` (an item of the latest prompt) is read by the inbox
     at: datetime
     thread_id: str | None = None  # the message it replies to, if any
-    item_number: int | None = None  # an explicit `[n]` choice of the latest prompt's items
 
 
 @dataclass(frozen=True)

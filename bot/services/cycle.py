@@ -7,18 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from bot.domain.calendar import calendar_for, effective, publish_day
+from bot.domain.calendar import calendar_for, effective, nominal_time, publish_at
 from bot.domain.compile import compile_report
 from bot.domain.facts import WeekFacts
 from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.report import Report
-from bot.domain.team import ItemKind, Person
+from bot.domain.team import Item, ItemKind, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.context import Context
-from bot.services.delivery import DeliveryFailures
+from bot.services.delivery import DeliveryFailures, message_editors
 from bot.text import messages
 from storage.away import Away
 from storage.db import transaction
@@ -61,9 +61,8 @@ class WeeklyCycle:
 
     def away_span(self, week: IsoWeek) -> tuple[date, date]:
         """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
-        s = self.ctx.team.schedule
-        prompt = week.day(s.prompt.isoweekday)
-        publish = publish_day(calendar_for(s.calendar), week.day(s.publish.isoweekday))
+        prompt = week.day(self.ctx.team.schedule.prompt.isoweekday)
+        publish = self.deadline(week).date()
         return min(prompt, publish), max(prompt, publish)
 
     def compile(self, week: IsoWeek, at: datetime | None = None) -> Report:
@@ -75,8 +74,8 @@ class WeeklyCycle:
         return RenderedReport(r.markdown(report), r.slack(report), r.render(report, "feishu"))
 
     def deadline(self, week: IsoWeek) -> datetime:
-        pub = self.ctx.team.schedule.publish
-        return datetime.combine(week.day(pub.isoweekday), pub.at, tzinfo=self.ctx.team.zone)
+        """When `week`'s report is published (the calendar-adjusted time the scheduler fires)."""
+        return publish_at(self.ctx.team.schedule, week, self.ctx.team.zone)
 
     def prompt_items(self, person_id: str, week: IsoWeek, facts: WeekFacts | None = None,
                      last: WeekFacts | None = None) -> tuple[PromptItem, ...]:
@@ -84,7 +83,7 @@ class WeeklyCycle:
         last = last or self.facts(week.previous(), answers_only=True)
         return tuple(
             PromptItem(number=n, key=it.key, title=it.title, kind=it.kind, name=it.name,
-                       last_week=_value(last, it.key, it.kind), this_week=_value(facts, it.key, it.kind),
+                       last_week=_text(last, it), this_week=_text(facts, it),
                        unit=it.unit)
             for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
 
@@ -221,11 +220,7 @@ class WeeklyCycle:
         report = self.compile(week, at)
         text = messages.missing_list(week.label, report.missing, self.ctx.locale,
                                      [p.name for p in self.unanswered_incident_question(week)])
-        for eid in self.ctx.team.editors:
-            try:
-                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
-            except ChatError as exc:
-                log.error("missing list not delivered", extra={"person": eid, "reason": exc.reason})
+        message_editors(self.ctx, text, about="missing list")
 
     def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:
         """Compile, store and post the report; if it was posted already, edit the post instead."""
@@ -289,12 +284,8 @@ class WeeklyCycle:
         if self.is_published(week) or self.prompted(week) or not self.prompts_were_due(week, at):
             return self.publish(week, at)
         log.info("publish skipped: no prompt went out this week", extra={"week": week.label})
-        text = messages.not_published_unprompted(week.label, self.ctx.locale)
-        for eid in self.ctx.team.editors:
-            try:
-                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
-            except ChatError as exc:
-                log.error("skipped-publish note not delivered", extra={"person": eid, "reason": exc.reason})
+        message_editors(self.ctx, messages.not_published_unprompted(week.label, self.ctx.locale),
+                        about="skipped-publish note")
         return None
 
     def prompted(self, week: IsoWeek) -> bool:
@@ -310,7 +301,7 @@ class WeeklyCycle:
         s, zone = self.ctx.team.schedule, self.ctx.team.zone
         cal = calendar_for(s.calendar)
         for when in (s.prompt, *s.remind):
-            nominal = datetime.combine(week.day(when.isoweekday), when.at, tzinfo=zone)
+            nominal = nominal_time(when, week, zone)
             if nominal <= at and effective(cal, "prompt", nominal) is not None:
                 return True
         return False
@@ -332,11 +323,7 @@ class WeeklyCycle:
         return True
 
 
-def _value(facts: WeekFacts, key: str, kind: ItemKind) -> str | None:
-    if kind is ItemKind.BANK:
-        return facts.banks[key].note if key in facts.banks else None
-    if kind is ItemKind.METRIC:
-        return facts.metrics[key].value_text if key in facts.metrics else None
-    entry = facts.entries.get(key)
-    return entry.text if entry and entry.text.strip() else None
 
+def _text(facts: WeekFacts, item: Item) -> str | None:
+    answer = facts.answer(item)
+    return answer.text if answer else None

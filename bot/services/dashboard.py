@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.domain.compile import compile_report
-from bot.domain.facts import WeekFacts
-from bot.domain.team import Item, ItemKind
+from bot.domain.compile import missing_items
+from bot.domain.team import Item
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
 from bot.services.chat import Reply
 from bot.services.cycle import PublishResult
+from bot.services.exporting import Exporter
 from bot.services.signin import Viewer
 from storage.db import transaction
 from storage.directory import Directory
@@ -41,7 +41,7 @@ class NotAllowed(Exception):
 class ItemStatus:
     item: Item
     owner: str  # display name
-    state: str  # answered | missing | away
+    state: str  # answered | missing | away | optional (not owed: a section note, a bank part whose banks are)
     text: str  # as stored ("" when missing)
     author: str | None = None  # display name of whoever wrote it last
     updated_at: datetime | None = None
@@ -108,30 +108,30 @@ class Dashboard:
 
     def week(self, week: IsoWeek, viewer: Viewer) -> WeekView:
         """The week item by item, and its report compiled as it will be (or was) posted."""
-        team, cycle = self.ctx.team, self.bot.cycle
-        facts = cycle.facts(week)
+        team = self.ctx.team
+        facts = self.bot.cycle.facts(week)
         with transaction(self.ctx.db) as s:
             row = Directory(s).week(self.ctx.team_id, week.label)
             stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
         published_at = stored[1] if stored else None
-        if stored and published_at is not None:
-            markdown = stored[0]  # as posted (a later answer re-publishes, so it is current)
-        else:  # compiled from the facts already read, as WeeklyCycle.compile would
-            markdown = self.ctx.renderer.markdown(compile_report(
-                team, facts, cycle.facts(week.previous(), answers_only=True), compiled_at=self.ctx.now()))
+        markdown = self.stored_markdown(week)
         names = {p.id: p.name for p in team.people}
+        owed = {it.key for it in missing_items(team, facts)}
         items = []
         for it in team.items:
-            text, author, updated = _stored(facts, it)
-            state = "answered" if text is not None else ("away" if it.owner in facts.away else "missing")
-            items.append(ItemStatus(it, names.get(it.owner, it.owner), state, text or "",
-                                    names.get(author or "", author), updated, self.may_edit(viewer, it)))
+            answer = facts.answer(it)
+            state = ("answered" if answer else "away" if it.owner in facts.away
+                     else "missing" if it.key in owed else "optional")
+            author = answer.author if answer else None
+            items.append(ItemStatus(it, names.get(it.owner, it.owner), state, answer.text if answer else "",
+                                    names.get(author or "", author), answer.updated_at if answer else None,
+                                    self.may_edit(viewer, it)))
         return WeekView(week, tuple(items), markdown, published_at, week == self.current_week())
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
-        if viewer.is_editor:
-            return True
-        return item.kind is not ItemKind.EDITOR and item.owner == viewer.person.id
+        """The team's one rule (`Team.may_write`); besides it, an editor corrects any item here, stored with
+        them as the author (`Inbox.submit_form(any_item=True)`)."""
+        return viewer.is_editor or self.ctx.team.may_write(viewer.person.id, item)
 
     def edit(self, viewer: Viewer, week: IsoWeek, item_key: str, text: str) -> Reply:
         """Store `text` as the item's answer, as a form from the viewer would; refreshes a published post."""
@@ -202,41 +202,10 @@ class Dashboard:
         return ItemPage(item, owner.name if owner else item.owner, named)
 
     def stored_markdown(self, week: IsoWeek) -> str:
-        """The week's report as posted, else as it would be compiled now."""
-        with transaction(self.ctx.db) as s:
-            row = Directory(s).week(self.ctx.team_id, week.label)
-            stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
-        if stored and stored[1] is not None:
-            return stored[0]
-        return self.ctx.renderer.markdown(self.bot.cycle.compile(week))
+        """The week's report in Markdown (`Exporter.report`: as posted, else compiled now)."""
+        return Exporter(self.ctx, self.bot.cycle).report(week, "md")
 
     def week_data(self, week: IsoWeek) -> list[dict[str, str]]:
-        """One row per item (and per incident) of the week, for CSV and JSON downloads."""
-        facts = self.bot.cycle.facts(week)
-        rows = []
-        for it in self.ctx.team.items:
-            text, author, updated = _stored(facts, it)
-            progress = facts.entries[it.key].progress if it.key in facts.entries else None
-            rows.append({"week": week.label, "kind": str(it.kind), "key": it.key, "title": it.title,
-                         "owner": it.owner, "text": text or "", "author": author or "",
-                         "progress": "" if progress is None else format(progress.normalize(), "f"),
-                         "updated_at": updated.isoformat() if updated else ""})
-        for inc in facts.incidents:
-            rows.append({"week": week.label, "kind": "incident", "key": f"incident:{inc.number}",
-                         "title": inc.system, "owner": inc.reporter or "",
-                         "text": " ".join(x for x in (inc.what, inc.cause, inc.impact) if x),
-                         "author": inc.reporter or "", "progress": format(inc.weight.normalize(), "f"),
-                         "updated_at": inc.started_at.isoformat()})
-        return rows
+        """One row per item (and per incident) of the week, for CSV and JSON downloads (`exporting.CSV_HEADER`)."""
+        return Exporter(self.ctx, self.bot.cycle).table(week)
 
-
-def _stored(facts: WeekFacts, item: Item) -> tuple[str | None, str | None, datetime | None]:
-    """(text, author id, updated_at) stored for the item this week; text None when nobody answered."""
-    if item.kind is ItemKind.BANK:
-        b = facts.banks.get(item.key)
-        return (b.note, b.author, b.updated_at) if b else (None, None, None)
-    if item.kind is ItemKind.METRIC:
-        m = facts.metrics.get(item.key)
-        return ((m.value_text + item.unit) if m else None, m.author if m else None, None)
-    e = facts.entries.get(item.key)
-    return (e.text, e.author, e.updated_at) if e and e.text.strip() else (None, None, None)

@@ -22,6 +22,16 @@ TELL_EVERY = 3600.0  # seconds between two messages to the editors about the sam
 _UNREACHABLE = frozenset({"invalid_auth", "account_inactive", "not_authed", "token_revoked"})
 
 
+def message_editors(ctx: Context, text: str, *, about: str) -> None:
+    """DM `text` to every editor of the team; one who cannot be reached is logged (`about` names the message)
+    and the others are still told."""
+    for eid in ctx.team.editors:
+        try:
+            ctx.chat.send_text(ctx.team.person_by_id[eid], text)
+        except ChatError as exc:
+            log.error("%s not delivered to an editor", about, extra={"person": eid, "reason": exc.reason})
+
+
 class DeliveryFailures:
     def __init__(self, ctx: Context, *, every: float = TELL_EVERY,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -55,20 +65,11 @@ class DeliveryFailures:
             text += say(loc, "delivery.not_in_channel")
         self._telling.on = True
         try:
-            for eid in self.ctx.team.editors:
-                try:
-                    self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
-                except ChatError as again:
-                    log.error("editor not told of a failure", extra={"person": eid, "reason": again.reason})
+            message_editors(self.ctx, text, about="failure notice")
         finally:
             self._telling.on = False
         return True
 
     def report_reposted(self, week: str) -> None:
         """The posted report was deleted in the channel and has been posted again: every editor hears it."""
-        text = say(self.ctx.locale, "delivery.reposted", week=week)
-        for eid in self.ctx.team.editors:
-            try:
-                self.ctx.chat.send_text(self.ctx.team.person_by_id[eid], text)
-            except ChatError as exc:
-                log.error("editor not told of a reposted report", extra={"person": eid, "reason": exc.reason})
+        message_editors(self.ctx, say(self.ctx.locale, "delivery.reposted", week=week), about="reposted-report notice")

@@ -16,11 +16,14 @@ from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.text.render import Format
 from storage.db import transaction
 from storage.history import History
 from storage.reports import Reports
 
-CSV_HEADER = ("week", "item", "title", "owner", "text", "progress")
+# The one row schema of every table export (`zhoubao export --format csv`, the dashboard's CSV and JSON):
+# one row per item of the team file (and per section note written), then one per incident.
+CSV_HEADER = ("week", "kind", "item", "title", "owner", "text", "author", "progress", "updated_at")
 
 
 class Exporter:
@@ -48,9 +51,22 @@ class Exporter:
             moment = (row.published_at or row.compiled_at) if row else None
         return moment.astimezone(self.ctx.team.zone) if moment else self.cycle.deadline(week)
 
+    def report(self, week: IsoWeek, fmt: Format = "md", *, as_posted: bool = True) -> str:
+        """The week's report, by the one rule every reader follows (the dashboard, `zhoubao report`, the export):
+        as posted (or imported as posted), which every later answer re-publishes; else compiled from what is
+        stored, now. `as_posted=False` compiles a posted week too (another language than the post's), with the
+        post's Created time."""
+        with transaction(self.ctx.db) as s:
+            row = Reports(s).by_label(self.ctx.team_id, week.label)
+            posted = (row.published_at, {"md": row.markdown, "slack": row.slack, "feishu": row.feishu}[fmt]) \
+                if row is not None and row.published_at is not None else None
+        if posted is not None and as_posted:
+            return posted[1]
+        return self.ctx.renderer.render(self.cycle.compile(week, posted[0] if posted else None), fmt)
+
     def markdown(self, week: IsoWeek) -> str:
-        """The week's report in Markdown, as `zhoubao report --format md` prints it."""
-        return self.ctx.renderer.markdown(self.cycle.compile(week, self.created_at(week)))
+        """The week's report in Markdown (`report`), as `zhoubao export` writes it."""
+        return self.report(week, "md")
 
     def facts(self, week: IsoWeek) -> WeekFacts:
         return self.cycle.facts(week)
@@ -60,23 +76,26 @@ class Exporter:
         return week_to_json(self.cycle.facts(week), self.created_at(week))
 
     def csv_rows(self, week: IsoWeek) -> Iterator[tuple[str, ...]]:
-        """One row per item of the team file (and per note written): week, item key, title, owner, text, progress."""
+        """The week's rows in `CSV_HEADER` order: every item of the team file (and every section note written),
+        then every incident (its reporter as owner and author, its weight as progress). People by name."""
         facts = self.cycle.facts(week)
         team = self.ctx.team
         names = {p.id: p.name for p in team.people}
         for it in [*team.items, *(n for n in team.section_notes if n not in team.items)]:
-            progress = ""
-            if it.kind is ItemKind.BANK:
-                bank = facts.banks.get(it.key)
-                text = bank.note if bank else ""
-            elif it.kind is ItemKind.METRIC:
-                metric = facts.metrics.get(it.key)
-                text = f"{metric.value_text}{it.unit}" if metric else ""
-            else:
-                entry = facts.entries.get(it.key)
-                text = entry.text if entry else ""
-                if entry is not None and entry.progress is not None:
-                    progress = format(entry.progress.normalize(), "f")
-            if it.kind is ItemKind.NOTE and not text:
+            answer = facts.answer(it)
+            if it.kind is ItemKind.NOTE and answer is None:
                 continue
-            yield week.label, it.key, it.title, names.get(it.owner, it.owner), text, progress
+            progress = answer.progress if answer else None
+            yield (week.label, str(it.kind), it.key, it.title, names.get(it.owner, it.owner),
+                   answer.text if answer else "", names.get(answer.author or "", answer.author or "") if answer else "",
+                   "" if progress is None else format(progress.normalize(), "f"),
+                   answer.updated_at.isoformat() if answer and answer.updated_at else "")
+        for inc in facts.incidents:
+            reporter = inc.reporter_name or names.get(inc.reporter or "", inc.reporter or "")
+            yield (week.label, "incident", f"incident:{inc.number}", inc.system, reporter,
+                   " ".join(x for x in (inc.what, inc.cause, inc.impact) if x), reporter,
+                   format(inc.weight.normalize(), "f"), inc.started_at.isoformat())
+
+    def table(self, week: IsoWeek) -> list[dict[str, str]]:
+        """`csv_rows` as dicts keyed by `CSV_HEADER` (the dashboard's CSV and JSON downloads)."""
+        return [dict(zip(CSV_HEADER, row, strict=True)) for row in self.csv_rows(week)]

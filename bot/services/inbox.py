@@ -15,6 +15,8 @@ from bot.domain.prompts import PromptItem
 from bot.domain.replies import (
     MAX_REPLY_CHARS,
     bank_stage,
+    item_prefix,
+    item_text,
     normalize_text,
     parse_entry,
     parse_metric_value,
@@ -49,18 +51,19 @@ class Inbox:
         person = self.ctx.person(msg.user)
         if person is None:
             return Reply(messages.not_member(loc), ok=False)
-        text = normalize_text(msg.text)
+        number, body = item_prefix(msg.text)
+        text = normalize_text(body)
         mine = self.ctx.team.items_of(person.id)
         with transaction(self.ctx.db) as s:
             answers, d = Answers(s), Directory(s)
             if answers.message(self.ctx.team_id, msg.platform, msg.source_id) is not None:
                 return None  # the platform delivered it again: already stored
-            week, target, asked = self._week_and_target(d, person, msg, mine)
-            question = text if asked else self._named_question_answer(text, msg, person, mine)
+            week, target, asked = self._week_and_target(d, person, msg.at, msg.platform, msg.thread_id, number, mine)
+            question = text if asked else self._named_question_answer(text, number, person, mine)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
             row = answers.add_message(NewMessage(
                 team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
-                platform=msg.platform, source_id=msg.source_id, text=msg.text.replace("\x00", ""), at=msg.at,
+                platform=msg.platform, source_id=msg.source_id, text=body.replace("\x00", ""), at=msg.at,
                 thread_id=msg.thread_id,
                 target_item=QUESTION_KEY if question is not None else target.key if target else None))
             if not text:
@@ -83,15 +86,15 @@ class Inbox:
         """What to answer a message the bot cannot read (an image, a sticker, a file)."""
         return Reply(say(self.ctx.locale, "answer.only_text"), ok=False)
 
-    def _week_and_target(self, d: Directory, person: Person, msg: Inbound,
-                         mine: list[Item]) -> tuple[IsoWeek, Item | None, bool]:
-        """A reply to a prompt belongs to the prompt's week; `[n]` picks from the latest prompt's items, or
-        its incident question (then the third value is True)."""
-        week = self.ctx.week_of(msg.at)
+    def _week_and_target(self, d: Directory, person: Person, at: datetime, platform: str, thread_id: str | None,
+                         number: int | None, mine: list[Item]) -> tuple[IsoWeek, Item | None, bool]:
+        """A reply to a prompt belongs to the prompt's week; `[n]` (`number`) picks from the latest prompt's
+        items, or its incident question (then the third value is True)."""
+        week = self.ctx.week_of(at)
         target: Item | None = None
         prompt = None
-        if msg.thread_id:
-            prompt = d.prompt_by_message(self.ctx.team_id, msg.platform, msg.thread_id)
+        if thread_id:
+            prompt = d.prompt_by_message(self.ctx.team_id, platform, thread_id)
             if prompt is not None:
                 row = d.week_by_id(prompt.week_id)
                 if row is not None:
@@ -99,22 +102,22 @@ class Inbox:
                 items = [k for k in prompt.item_keys if k != QUESTION_KEY]
                 if len(items) == 1:
                     target = self.ctx.team.item_by_key.get(items[0])
-        if msg.item_number is not None:
-            prompt = prompt or d.latest_prompt(self.ctx.team_id, self.ctx.person_ids[person.id], msg.platform)
+        if number is not None:
+            prompt = prompt or d.latest_prompt(self.ctx.team_id, self.ctx.person_ids[person.id], platform)
             if prompt is not None and prompt.kind == "prompt":
                 keys = list(prompt.item_keys)
             else:  # a reminder (or no prompt) numbers the items as the week's prompt did, the question last
                 keys = [it.key for it in mine] + ([QUESTION_KEY] if self.cycle.asks_incidents(person.id) else [])
-            if 1 <= msg.item_number <= len(keys):
-                if keys[msg.item_number - 1] == QUESTION_KEY:
+            if 1 <= number <= len(keys):
+                if keys[number - 1] == QUESTION_KEY:
                     return week, None, True
-                target = self.ctx.team.item_by_key.get(keys[msg.item_number - 1])
+                target = self.ctx.team.item_by_key.get(keys[number - 1])
         return week, target, False
 
-    def _named_question_answer(self, text: str, msg: Inbound, person: Person, mine: list[Item]) -> str | None:
+    def _named_question_answer(self, text: str, number: int | None, person: Person, mine: list[Item]) -> str | None:
         """The answer in a `生产事件：…` message (the incident question answered by its name), unless the
         person is not asked it, the message chose an item by number, or the name is one of their items."""
-        if msg.item_number is not None or not self.cycle.asks_incidents(person.id):
+        if number is not None or not self.cycle.asks_incidents(person.id):
             return None
         names = [n for n in say(self.ctx.locale, "question.names").split("|")
                  if not any(n.casefold() in (it.name.casefold(), *map(str.casefold, it.aliases)) for it in mine)]
@@ -178,18 +181,27 @@ class Inbox:
     def edit(self, platform: str, source_id: str, new_text: str, at: datetime,
              user: str | None = None) -> Reply | None:
         """A message was edited on the platform: keep the old text as history, re-apply the new one."""
+        number, body = item_prefix(new_text)
+        body = body.replace("\x00", "")
         with transaction(self.ctx.db) as s:
             answers = Answers(s)
             row = answers.message(self.ctx.team_id, platform, source_id)
-            if row is None or not self._authored(row, user) or row.deleted_at is not None or row.text == new_text:
+            if row is None or not self._authored(row, user) or row.deleted_at is not None:
                 return None
-            answers.edit_message(row, new_text.replace("\x00", ""), at)
-            if row.target_item == QUESTION_KEY:
-                return Reply(say(self.ctx.locale, "question.edit_not_reread"), ok=False)
             person = self._person_key(row.person_id)
             mine = self.ctx.team.items_of(person)
+            target_key = row.target_item
+            if number is not None:  # the edit's `[n]`, read as the message's own was
+                _, chosen, asked = self._week_and_target(Directory(s), self.ctx.team.person_by_id[person], row.received_at,
+                                                         platform, row.thread_id, number, mine)
+                target_key = QUESTION_KEY if asked else chosen.key if chosen else row.target_item
+            if row.text == body and target_key == row.target_item:
+                return None  # the same answer again (a link preview unfurling on it): nothing changed
+            answers.edit_message(row, body, at, target_item=target_key)
+            if row.target_item == QUESTION_KEY:
+                return Reply(say(self.ctx.locale, "question.edit_not_reread"), ok=False)
             target = self.ctx.team.item_by_key.get(row.target_item or "")
-            text = normalize_text(new_text)
+            text = normalize_text(body)
             if not text or len(text) > MAX_REPLY_CHARS:
                 touched = answers.replace_contributions(row, [])
                 self._recompute(answers, row.week_id, touched, at)
@@ -238,7 +250,7 @@ class Inbox:
         mine = {it.key: it for it in (self.ctx.team.items if any_item else self.ctx.team.items_of(person.id))}
         not_mine = [k for k in answers_by_item if k not in mine]
         week = week or self.ctx.week_of(at)
-        said = [(k, normalize_text(v)) for k, v in answers_by_item.items() if k in mine]
+        said = [(k, item_text(v, mine[k])) for k, v in answers_by_item.items() if k in mine]
         raw = "\n\n".join(f"{mine[k].title}:\n{v}" for k, v in said)
         pieces = [(k, v) for k, v in said if k not in held]
         with transaction(self.ctx.db) as s:

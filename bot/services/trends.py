@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bot.domain.calendar import publish_at
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek
 from bot.services.context import Context
@@ -102,9 +103,9 @@ class TrendsService:
 
     def _deadlines(self, window: list[tuple[int, str]]) -> dict[int, datetime]:
         """Each week's publish time (a minute's grace): an answer last changed after it came late."""
-        pub, zone = self.ctx.team.schedule.publish, self.ctx.team.zone
-        return {week_id: datetime.combine(IsoWeek.parse(label).day(pub.isoweekday), pub.at, tzinfo=zone)
-                + timedelta(minutes=1) for week_id, label in window}
+        schedule, zone = self.ctx.team.schedule, self.ctx.team.zone
+        return {week_id: publish_at(schedule, IsoWeek.parse(label), zone) + timedelta(minutes=1)
+                for week_id, label in window}
 
     def _participation(self, n_weeks: int, answered: dict[str, tuple[int, int]]) -> tuple[Participation, ...]:
         team = self.ctx.team

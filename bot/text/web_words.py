@@ -49,6 +49,7 @@ _ZH: dict[str, str] = {
     "state_answered": "已回复",
     "state_missing": "未回复",
     "state_away": "休假",
+    "state_optional": "选填",
     "last_edit": "{who} 于 {at}",
     "edit": "修改",
     "save": "保存",
@@ -104,6 +105,12 @@ _ZH: dict[str, str] = {
     "item_history": "历史回复",
     "col_progress": "进度",
     "col_stage": "阶段",
+    # a bank note's integration stage (`replies.bank_stage` ids, stored as such)
+    "stage_意向": "意向",
+    "stage_方案": "方案",
+    "stage_开发": "开发",
+    "stage_联调": "联调",
+    "stage_上线": "上线",
     "col_author": "作者",
 }
 
@@ -151,6 +158,7 @@ _EN: dict[str, str] = {
     "col_text": "Text",
     "state_answered": "answered",
     "state_missing": "missing",
+    "state_optional": "optional",
     "state_away": "away",
     "last_edit": "{who} at {at}",
     "edit": "Edit",
@@ -207,6 +215,11 @@ _EN: dict[str, str] = {
     "item_history": "Answers by week",
     "col_progress": "Progress",
     "col_stage": "Stage",
+    "stage_意向": "Intent",
+    "stage_方案": "Design",
+    "stage_开发": "Development",
+    "stage_联调": "Integration",
+    "stage_上线": "Live",
     "col_author": "Author",
 }
 

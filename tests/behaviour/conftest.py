@@ -17,10 +17,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI)  # the start of 2024-W26
 # slack, feishu: their HTTP endpoints; slack_socket, feishu_ws: the same bots over Socket Mode and the long
 # connection (the default deployments).
-PLATFORMS: dict[str, Callable[[str, datetime], Driver]] = {
+# Each takes (database_url, start) and, optionally, `team=` (the example team unless told).
+PLATFORMS: dict[str, Callable[..., Driver]] = {
     "console": ConsoleDriver,
-    "slack": SlackDriver, "slack_socket": lambda url, start: SlackDriver(url, start, transport="socket"),
-    "feishu": FeishuDriver, "feishu_ws": lambda url, start: FeishuDriver(url, start, transport="ws")}
+    "slack": SlackDriver, "slack_socket": lambda url, start, **kw: SlackDriver(url, start, transport="socket", **kw),
+    "feishu": FeishuDriver, "feishu_ws": lambda url, start, **kw: FeishuDriver(url, start, transport="ws", **kw)}
 
 
 @pytest.fixture(params=list(PLATFORMS))

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
-from bot.domain.team import Person
+from bot.domain.team import Person, Team
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
@@ -51,15 +51,16 @@ class RefusingConsoleChat(ConsoleChat):
 class ConsoleDriver:
     platform = "console"
 
-    def __init__(self, database_url: str, start: datetime) -> None:
+    def __init__(self, database_url: str, start: datetime, team: Team | None = None) -> None:
         self.out = io.StringIO()
         self.chat = RefusingConsoleChat(io.StringIO())
         self.clock = VirtualClock(start)
-        self.bot: Bot = build_bot(example_team(), self.chat, self.clock, database_url=database_url)
+        self.bot: Bot = build_bot(team or example_team(), self.chat, self.clock, database_url=database_url)
         self.session = ConsoleSession(self.bot, self.chat, self.clock, self.out, jobs=DueJobs(self.bot))
         self.me: str | None = None
         self._told: dict[str, list[str]] = {}
         self._read: dict[str, int] = {}  # person id -> DMs already moved into _told
+        self._last_text: dict[str, str] = {}  # person id -> the text of their last message, as typed
 
     def close(self) -> None:
         self.bot.engine.dispose()
@@ -85,9 +86,15 @@ class ConsoleDriver:
         self._type(f"as {person_id}")
 
     def say(self, text: str) -> None:
+        self._typed(text)
         self._type(text)
 
+    def _typed(self, text: str) -> None:
+        assert self.me is not None
+        self._last_text[self.me] = text
+
     def reply_in_thread(self, text: str) -> None:
+        self._typed(text)
         self._type(f"reply {self._latest_prompt()} {text}")
 
     def _latest_prompt(self) -> str:
@@ -99,7 +106,13 @@ class ConsoleDriver:
             return row.message_id
 
     def edit_last(self, text: str) -> None:
+        self._typed(text)
         self._type(f"edit last\n{text}")
+
+    def unfurl_last(self) -> None:
+        # The console has no link previews; what reaches the core is an edit to the same text.
+        assert self.me is not None
+        self._type(f"edit last\n{self._last_text[self.me]}")
 
     def delete_last(self) -> None:
         self._type("delete last")

@@ -57,6 +57,11 @@ class Driver(Protocol):
         """Edit this person's last message."""
         ...
 
+    def unfurl_last(self) -> None:
+        """The platform changes this person's last message without its text changing (Slack unfurling a link
+        preview on it sends a `message_changed` with the same text)."""
+        ...
+
     def delete_last(self) -> None:
         """Delete (recall) this person's last message."""
         ...

@@ -18,6 +18,7 @@ from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
 from bot.adapters.feishu.cards import QUESTION_INPUT
 from bot.adapters.feishu.transports import event_handler
+from bot.domain.team import Team
 from bot.runtime.composition import FeishuParts
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
@@ -67,10 +68,11 @@ def _button_value(card: dict[str, Any]) -> dict[str, Any]:
 class FeishuDriver:
     platform = "feishu"
 
-    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "ws"] = "http") -> None:
+    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "ws"] = "http",
+                 team: Team | None = None) -> None:
         self.clock = FixedClock(start)
         self._stack = ExitStack()
-        self.world: World = self._stack.enter_context(open_world(database_url, self.clock))
+        self.world: World = self._stack.enter_context(open_world(database_url, self.clock, team=team))
         self.bot: Bot = self.world.bot
         self.transport = transport
         self._ws: lark.ws.Client | None = None
@@ -180,6 +182,9 @@ class FeishuDriver:
         # receive, recalled, message_read, reactions; larksuite/cli's skills/lark-event/references/lark-event-im.md
         # lists none either). Public bots do subscribe to an `im.message.updated_v1` event, so Feishu may well
         # send one: if it is wired, this becomes a real edit event.
+        raise Unsupported("the Feishu adapter handles no message-edit event")
+
+    def unfurl_last(self) -> None:
         raise Unsupported("the Feishu adapter handles no message-edit event")
 
     def delete_last(self) -> None:

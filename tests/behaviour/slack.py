@@ -18,6 +18,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.adapters.slack.transports import socket_mode
+from bot.domain.team import Team
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
 from tests.behaviour.driver import prompt_of
@@ -68,8 +69,9 @@ def _is_prompt(message: dict[str, Any]) -> bool:
 class SlackDriver:
     platform = "slack"
 
-    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "socket"] = "http") -> None:
-        team = example_team()
+    def __init__(self, database_url: str, start: datetime, transport: Literal["http", "socket"] = "http",
+                 team: Team | None = None) -> None:
+        team = team or example_team()
         self.slack = SlackStandIn(users={p.email: user_id(p.id) for p in team.people if p.email}).start()
         self.clock = FixedClock(start)
         self.ws: Workspace
@@ -86,6 +88,7 @@ class SlackDriver:
         self._mine: dict[str, list[str]] = {}  # person id -> ts of their messages, oldest first
         self._told: dict[str, list[str]] = {}
         self._seen: set[str] = set()  # ts of bot messages already in the transcript
+        self._texts: dict[str, str] = {}  # ts of a person's message -> its text now
         self._responses = 0  # response_url answers already in the transcript
 
     def close(self) -> None:
@@ -119,6 +122,7 @@ class SlackDriver:
         assert self.me is not None
         ts = self.ws.dm(self.me, text, thread_ts=thread_ts)
         self._mine.setdefault(self.me, []).append(ts)
+        self._texts[ts] = text
         self._collect()
 
     def say(self, text: str) -> None:
@@ -132,6 +136,22 @@ class SlackDriver:
     def edit_last(self, text: str) -> None:
         assert self.me is not None
         self.ws.edit(self.me, self._mine[self.me][-1], text)
+        self._texts[self._mine[self.me][-1]] = text
+        self._collect()
+
+    def unfurl_last(self) -> None:
+        """A link preview unfurling on the last message: a `message_changed` whose message has the same text,
+        `attachments` added and no `edited` stamp (https://api.slack.com/events/message/message_changed;
+        "when a bot_message is unfurled, the server emits a message_changed event",
+        slackhq/slack-api-docs#27; errbotio/errbot#382 ignores these for the same reason)."""
+        assert self.me is not None
+        ts = self._mine[self.me][-1]
+        sent = {"type": "message", "user": user_id(self.me), "text": self._texts[ts], "ts": ts}
+        now = self.ws.ts()
+        preview = {"from_url": "https://example.com/", "title": "Example", "fallback": "Example", "id": 1}
+        assert self.ws.event({"type": "message", "subtype": "message_changed", "channel": "D" + self.me.upper(),
+                              "channel_type": "im", "hidden": True, "ts": now, "event_ts": now,
+                              "message": {**sent, "attachments": [preview]}, "previous_message": sent}) == 200
         self._collect()
 
     def delete_last(self) -> None:

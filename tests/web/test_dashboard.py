@@ -202,7 +202,7 @@ def test_downloads_and_range_export(served) -> None:  # type: ignore[no-untyped-
     assert md.headers["content-disposition"] == 'attachment; filename="zhoubao-2024-W26.md"'
     assert md.text.startswith("# 2024-W26\n")
     rows = list(csv.DictReader(io.StringIO(c.get(f"{url}/week/2024-W26/report.csv").text.lstrip("\ufeff"))))
-    assert {r["key"]: r["text"] for r in rows}["okr:O3/机房迁移"] == "整体进度达到了80%"
+    assert {r["item"]: r["text"] for r in rows}["okr:O3/机房迁移"] == "整体进度达到了80%"
     data = c.get(f"{url}/export", params={"from": "2024-W01", "to": "2024-W26", "format": "json"}).json()
     assert sorted({r["week"] for r in data}) == ["2024-W11", "2024-W25", "2024-W26"]
     assert c.get(f"{url}/week/2024-W99").status_code == 400
@@ -238,3 +238,35 @@ def test_a_database_outage_is_a_plain_503(served, tmp_path) -> None:  # type: ig
     (tmp_path / "d.db").mkdir()  # a folder where the database file was: SQLite cannot open it
     resp = c.get(f"{url}/week")
     assert resp.status_code == 503 and "数据库暂时无法连接" in resp.text
+
+
+def test_chat_the_editors_notice_and_the_dashboard_count_the_same_missing(database_url: str, chat: FakeChat,
+                                                                        clock: FixedClock) -> None:
+    """Issue 19 item 8 (7 vs 8): the dashboard counted a bank part's own text (聚合收单 · 银行) as missing when
+    every bank of it was answered; chat and the editors' notice did not. One rule now (`missing_items`)."""
+    bot = make_bot(database_url, chat, clock)
+    say(bot, "wangqiang", "建行：联调中\n招行：开发中\n中行：待确认\n其他银行：意向确认中")
+    say(bot, "lina", "业务：切量完成", item=1)
+    week = IsoWeek(2024, 26)
+    chat_reply = bot.commands.handle("fake", "zhangwei", "missing", clock.now).text
+    bot.cycle.tell_editors_missing(week, clock.now)
+    notice = chat.sent[-1].text
+    on_dashboard = Dashboard(bot).week(week, viewer(bot, "zhangwei")).missing
+    count = int(re.search(r"（(\d+) 项）", chat_reply).group(1))  # type: ignore[union-attr]
+    assert count == len(on_dashboard) == 14
+    assert f"（{count} 项）" in notice
+    assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.cycle.compile(week, clock.now).missing]
+    assert "聚合收单 · 银行" not in chat_reply and "聚合收单 · 银行" not in [s.item.title for s in on_dashboard]
+
+
+def test_the_trends_chart_names_bank_stages_in_the_pages_language(bot: Bot) -> None:
+    """Issue 19 item 9: the banks chart showed the stored stage id `联调` on an English page."""
+    from bot.adapters.web.charts import draw_all
+
+    say(bot, "wangqiang", "建行：联调环境申请中")
+    trends = TrendsService(bot.ctx).trends(weeks=2)
+    assert "联调" in {stage for b in trends.banks for stage in b.stages if stage}
+    words = WORDS["en"]
+    banks = next(c for c in draw_all(trends, lambda key, **kw: words[key].format(**kw)) if c.key == "banks")
+    shown = str(banks.svg) + repr(banks.rows)
+    assert "Integration" in shown and not re.search(r"意向|方案|开发|联调|上线", shown)

@@ -15,15 +15,12 @@ from typing import Protocol, TextIO
 
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm
 from bot.domain.prompts import Prompt
-from bot.domain.replies import item_prefix
 from bot.domain.report import Report
-from bot.domain.team import Person
+from bot.domain.team import Person, WeeklyTime
 from bot.domain.weeks import WeekLabelError
 from bot.services.bot import Bot
 from bot.services.chat import Inbound, MessageRef, RenderedReport, Reply
 from bot.text import messages
-
-_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 HELP = """console commands:
   as <name|id>            be this team member (who: list people)
@@ -203,13 +200,12 @@ class ConsoleSession:
 
     def _send(self, text: str, thread: str | None = None) -> None:
         assert self.me is not None
-        number, text = item_prefix(text)
         self._n += 1
         mid = f"m{self._n}"
         source = f"{self._session}-{mid}"
         self._sent[mid] = (self.me.id, source)
         reply = self.bot.inbox.receive(Inbound(platform="console", user=self.me.id, source_id=source, text=text,
-                                               at=self.clock.now, thread_id=thread, item_number=number))
+                                               at=self.clock.now, thread_id=thread))
         self.say(f"({mid} sent)")
         if reply is not None:
             self._reply(reply)
@@ -343,12 +339,13 @@ class VirtualClock:
         if m:
             n, unit = int(m.group(1)), m.group(2)
             return self.now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
-        m = re.fullmatch(r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+(\d{1,2}):(\d{2})", arg, re.IGNORECASE)
-        if m:
-            day = _DAYS[m.group(1).lower()]
-            base = self.now.replace(hour=int(m.group(2)), minute=int(m.group(3)), second=0, microsecond=0)
-            ahead = (day - self.now.weekday()) % 7
-            target = base + timedelta(days=ahead)
+        try:  # the next `thu 10:00`, read as the team file's schedule is
+            when = WeeklyTime.read(arg)
+        except ValueError:
+            pass
+        else:
+            base = self.now.replace(hour=when.at.hour, minute=when.at.minute, second=0, microsecond=0)
+            target = base + timedelta(days=(when.isoweekday - self.now.isoweekday()) % 7)
             return target if target > self.now else target + timedelta(days=7)
         try:
             parsed = datetime.strptime(arg, "%Y-%m-%d %H:%M")

@@ -16,7 +16,6 @@ from typing import Any
 from bot.adapters.feishu import cards
 from bot.adapters.feishu.composer import feishu_message_text
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
-from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.services.delivery import DeliveryFailures
@@ -100,10 +99,9 @@ class FeishuEvents:
         elif word.lower() == "/zhoubao":
             self._zhoubao(user, rest.strip(), at, message_id, chat_id)
         else:
-            number, body = item_prefix(text)
             reply = self.bot.inbox.receive(Inbound(
-                platform=PLATFORM, user=user, source_id=message_id, text=body, at=at,
-                thread_id=msg.get("root_id") or msg.get("parent_id") or None, item_number=number))
+                platform=PLATFORM, user=user, source_id=message_id, text=text, at=at,
+                thread_id=msg.get("root_id") or msg.get("parent_id") or None))
             if reply is not None and reply.text:
                 self.gateway.reply_text(message_id, reply.text, chat=chat_id)
 

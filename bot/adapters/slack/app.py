@@ -30,7 +30,6 @@ from bot.adapters.slack import blocks
 from bot.adapters.slack.blocks import Action, Callback
 from bot.adapters.slack.composer import slack_message_text
 from bot.adapters.slack.gateway import PLATFORM, SlackGateway
-from bot.domain.replies import item_prefix
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.text.catalogue import say
@@ -76,7 +75,7 @@ class Listeners:
             if event.get("bot_id") or not event.get("user"):
                 return
             # What the composer sent (rich_text, else mrkdwn `text`) as the console's plain text.
-            number, text = item_prefix(slack_message_text(event, self.gw))
+            text = slack_message_text(event, self.gw)
             ts = str(event["ts"])
             thread = event.get("thread_ts")
             thread = str(thread) if thread and thread != ts else None
@@ -84,7 +83,7 @@ class Listeners:
             # (https://api.slack.com/messaging/retrieving#individual_messages).
             reply = self.bot.inbox.receive(Inbound(
                 platform=PLATFORM, user=self._who(str(event["user"])), source_id=f"{channel}:{ts}", text=text,
-                at=self._at(ts), thread_id=thread, item_number=number))
+                at=self._at(ts), thread_id=thread))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=thread)
         elif subtype == "message_changed":

@@ -146,8 +146,9 @@ def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[flo
 
 
 def timeline(labels: Sequence[str], rows_in: Sequence[tuple[str, Sequence[str | None]]], *, title: str,
-             key: str = "timeline") -> Chart:
-    """One row per bank, one cell per week, coloured by the stage its note stated."""
+             key: str = "timeline", stage_name: Callable[[str], str] = str) -> Chart:
+    """One row per bank, one cell per week, coloured by the stage its note stated (`replies.bank_stage`'s
+    stage ids, shown as `stage_name` words them in the page's language)."""
     row_h = 22
     height = TOP + row_h * len(rows_in) + 30
     cell = (WIDTH - 120 - RIGHT) / max(1, len(labels))
@@ -161,14 +162,15 @@ def timeline(labels: Sequence[str], rows_in: Sequence[tuple[str, Sequence[str | 
                 continue
             parts.append(f'<rect x="{120 + i * cell:.1f}" y="{y}" width="{max(1.0, cell - 1):.1f}" height="{row_h - 4}" '
                          f'fill="{STAGE_COLORS.get(stage, "#cbd5e1")}"><title>{escape(labels[i])}: '
-                         f"{escape(stage)}</title></rect>")
+                         f"{escape(stage_name(stage))}</title></rect>")
     x = 120
     for stage, color in STAGE_COLORS.items():
         parts.append(f'<rect x="{x}" y="{height - 20}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{x + 14}" y="{height - 11}" font-size="11">{escape(stage)}</text>')
+                     f'<text x="{x + 14}" y="{height - 11}" font-size="11">{escape(stage_name(stage))}</text>')
         x += 70
     parts.append("</svg>")
-    rows = tuple((label, *((st[i] or "") for _, st in rows_in)) for i, label in enumerate(labels))
+    rows = tuple((label, *(stage_name(stage) if (stage := st[i]) else "" for _, st in rows_in))
+                 for i, label in enumerate(labels))
     return Chart(key, title, Markup("".join(parts)), ("", *(n for n, _ in rows_in)), rows, numeric=False)  # noqa: S704
 
 
@@ -183,7 +185,8 @@ def draw_all(trends: Trends, t: Callable[..., str]) -> list[Chart]:
                      title=t("chart_incidents"), key="incidents"),
         line_chart(labels, [(s.name, s.values) for s in trends.progress], title=t("chart_progress"),
                    key="progress", lo=0.0, hi=100.0),
-        timeline(labels, [(b.name, b.stages) for b in trends.banks], title=t("chart_banks"), key="banks"),
+        timeline(labels, [(b.name, b.stages) for b in trends.banks], title=t("chart_banks"), key="banks",
+                 stage_name=lambda stage: t(f"stage_{stage}") if stage in STAGE_COLORS else stage),
     ]
     people = trends.participation
     charts.append(Chart(

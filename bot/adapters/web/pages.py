@@ -15,6 +15,7 @@ from bot.adapters.web.site import Refusal, Site
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.dashboard import NotAllowed
+from bot.services.exporting import CSV_HEADER
 from bot.services.trends import DEFAULT_WEEKS
 from bot.text import messages
 
@@ -168,7 +169,7 @@ def _table(rows: list[dict[str, str]], fmt: str, name: str) -> Response:
     if fmt == "json":
         return _attachment(json.dumps(rows, ensure_ascii=False, indent=1), "application/json; charset=utf-8", name)
     out = io.StringIO()
-    fields = list(rows[0]) if rows else ["week", "kind", "key", "title", "owner", "text"]
+    fields = list(CSV_HEADER)
     writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     writer.writerows(rows)
