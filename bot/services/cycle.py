@@ -144,9 +144,7 @@ class WeeklyCycle:
         at = at or self.ctx.now()
         week = self.ctx.week_of(at)
         with transaction(self.ctx.db) as s:
-            row = Directory(s).ensure_week(self.ctx.team_id, week.label)
-            if row.opened_at is None:
-                row.opened_at = at
+            Directory(s).open_week(self.ctx.team_id, week.label, at)
         return week
 
     def send_prompts(self, kind: str = "prompt", at: datetime | None = None) -> int:
@@ -270,7 +268,7 @@ class WeeklyCycle:
             stored = reports.get(self.ctx.team_id, week_id)
             assert stored is not None
             if stored.published_at is None:
-                stored.published_at = at
+                reports.set_published(stored, at)
         if reposted:
             self.failures.report_reposted(week.label)
         return PublishResult(week.label, bool(posted) and not reposted, tuple(refs), rendered.markdown)
@@ -293,7 +291,7 @@ class WeeklyCycle:
         with transaction(self.ctx.db) as s:
             d = Directory(s)
             row = d.week(self.ctx.team_id, week.label)
-            return row is not None and any(p.sent_at is not None for p in d.prompts_of_week(self.ctx.team_id, row.id))
+            return row is not None and d.any_prompt_sent(self.ctx.team_id, row.id)
 
     def prompts_were_due(self, week: IsoWeek, at: datetime) -> bool:
         """Whether the schedule had a prompt or reminder in `week` before `at` that the calendar did not
