@@ -6,25 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.runtime.cli import app
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, invoke
 
 GOLDEN = Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for var in ("TEAM_FILE", "SLACK_BOT_TOKEN", "FEISHU_APP_ID"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args), input=input)
 
 
 def test_demo_then_report_prints_the_example_byte_for_byte(workdir: Path) -> None:

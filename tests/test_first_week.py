@@ -9,35 +9,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.runtime.cli import app
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, invoke
 from tests.feishu.openapi import OpenApiStandIn
 from tests.slack.stand_in import SlackStandIn
-
-_PLATFORM_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "FEISHU_APP_ID",
-                  "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY", "FEISHU_DOMAIN",
-                  "FEISHU_EVENT_MODE", "TEAM_FILE", "DATABASE_URL")
-
-
-@pytest.fixture
-def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder with no zhoubao variables in the environment: a fresh clone."""
-    monkeypatch.chdir(tmp_path)
-    for var in _PLATFORM_VARS:
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
 
 
 @pytest.fixture
 def team_here(fresh: Path) -> Path:
     (fresh / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
     return fresh
-
-
-def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args), input=input)
 
 
 def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from bot.runtime.composition import FeishuParts, Overrides, Runtime, bind, compo
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, PATIENCE
 from tests.fakes import FixedClock
 from tests.feishu import payloads
 from tests.feishu.openapi import OpenApiStandIn
@@ -65,8 +65,8 @@ class World:
 
     def settle(self) -> None:
         """Wait until the journal's worker has processed everything acknowledged so far."""
-        assert self.bot.journal is not None and self.bot.journal.wait_idle(15)
-        assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(15)  # and its answers are sent
+        assert self.bot.journal is not None and self.bot.journal.wait_idle(PATIENCE)
+        assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(PATIENCE)  # and its answers are sent
 
     def prompt_to(self, person_id: str) -> Any:
         cards = [m for m in self.standin.sent(to=open_id_of(person_id), msg_type="interactive")
@@ -104,14 +104,14 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
                   sleep=sleeps.append)
     runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
                       overrides=Overrides(feishu_api=api, feishu_runner=InlineRunner(),
-                                          feishu_bot_open_id=standin.bot_open_id))
+                                          feishu_bot_open_id=standin.bot_open_id, feishu_card_wait=PATIENCE))
     parts = runtime.platform
     assert isinstance(parts, FeishuParts)
     assert runtime.bot.journal is not None
     runtime.bot.journal.start(poll=0.05)  # what `Runtime.start` does first: acked events get processed
     http = runtime.serve_alongside(bind(0, "127.0.0.1"))
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=PATIENCE) as client:
             yield World(standin, api, parts.gateway, runtime.bot, parts.events, client, clock, sleeps, runtime)
     finally:
         http.stop()

@@ -12,6 +12,7 @@ from bot.adapters.slack import blocks as slack_blocks
 from bot.domain.forms import AnswerForm, IncidentForm
 from bot.domain.prompts import Prompt, PromptItem
 from bot.domain.team import ItemKind
+from tests.conftest import PATIENCE, eventually
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
 
@@ -86,7 +87,7 @@ class _SlowRunner:
         future: Future = Future()
 
         def run() -> None:
-            self.go.wait(5)
+            self.go.wait(PATIENCE)
             try:
                 future.set_result(fn())
             except Exception as exc:
@@ -106,8 +107,5 @@ def test_a_slow_submission_answers_at_once_and_patches_the_card_when_done(world:
                                                 prompt.message_id, world.clock.now))
     assert answer is not None and answer["toast"]["type"] == "info" and "card" not in answer
     runner.go.set()
-    for _ in range(200):
-        if prompt.patches:
-            break
-        threading.Event().wait(0.01)
+    eventually(lambda: bool(prompt.patches), "the card patched with the saved answer")
     assert "慢慢保存的进展" in json.dumps(prompt.current, ensure_ascii=False)

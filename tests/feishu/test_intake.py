@@ -25,7 +25,7 @@ from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
 from storage.db import transaction
 from storage.models import AnswerMessageRow, JournalRow
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, PATIENCE
 from tests.fakes import FixedClock
 from tests.feishu import payloads
 from tests.feishu.openapi import OpenApiStandIn
@@ -51,7 +51,7 @@ class Desk:
         return self.intake.http(body, headers, KEYS, self.clock.now.timestamp())
 
 
-def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = 5.0) -> Desk:
+def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = PATIENCE) -> Desk:
     team = load_team(EXAMPLE_TEAM)
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000), sleep=lambda s: None)
     gateway = FeishuGateway(api, People(api, team))

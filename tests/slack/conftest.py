@@ -28,7 +28,7 @@ from bot.domain.team import Team
 from bot.runtime.composition import HttpThread, Overrides, Runtime, SlackParts, bind, compose
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import load_team
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, PATIENCE
 from tests.fakes import FixedClock
 from tests.slack.stand_in import SlackStandIn
 
@@ -84,7 +84,7 @@ class Workspace:
 
     def settle(self) -> None:
         """Wait until every acked listener has finished its work."""
-        assert self.workers.wait_idle(15)
+        assert self.workers.wait_idle(PATIENCE)
 
     # ----- signed requests ---------------------------------------------------------------------------
 
