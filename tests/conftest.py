@@ -9,6 +9,7 @@ turn them on), except under CI=true, where they fail.
 from __future__ import annotations
 
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -135,6 +136,9 @@ def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in list(os.environ):
         if var.startswith(_SETTINGS_PREFIXES) or var in _SETTINGS_VARS:
             monkeypatch.delenv(var)
+    with socket.socket() as probe:  # a free port: no test depends on what else this machine serves on 3000
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("PORT", str(probe.getsockname()[1]))
     return tmp_path
 
 
@@ -152,3 +156,13 @@ def invoke(*args: str, input: str | None = None) -> Result:
     from bot.runtime.cli import app  # imported when a test runs the CLI, not when conftest loads
 
     return CliRunner().invoke(app, list(args), input=input)
+
+
+def one_line_error(result: Result) -> str:
+    """The failure the operator reads: exit status 2, one line, no traceback; returns that line."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
