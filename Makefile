@@ -4,12 +4,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup run demo test lint bench clean
+.PHONY: setup run demo test lint bench lock clean
 
-$(BIN)/zhoubao: pyproject.toml
+# Installs exactly the versions in requirements.lock (the ones the tests ran with), then zhoubao itself.
+$(BIN)/zhoubao: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
 setup: $(BIN)/zhoubao
@@ -31,6 +33,14 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench.compile_history
 	$(BIN)/python -m bench.startup
+
+# After changing dependencies in pyproject.toml: resolve them again (pip-tools, through pip and its
+# configuration), then `make setup` installs the new lock.
+lock:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --upgrade --extra dev --strip-extras --no-emit-find-links --no-emit-index-url \
+		--output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -45,14 +45,18 @@ class FileChat:
 
     path: Path
     delay: float = 0.0  # seconds per send, to make a run long enough to interrupt
+    stall_after: int | None = None  # after this many messages the platform never answers again (to kill mid-run)
     platform: str = "file"
     _keys: dict[str, str] = field(default_factory=dict)
     _pos: int = 0
+    _written: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _append(self, kind: str, to: str, key: str | None) -> MessageRef:
         if self.delay:
             time.sleep(self.delay)
+        if self.stall_after is not None and self._written >= self.stall_after:
+            threading.Event().wait()  # a test kills the process here, at a known point of the run
         with self._lock, open(self.path, "a+", encoding="utf-8") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             f.seek(self._pos)
@@ -64,6 +68,7 @@ class FileChat:
                 self._pos = f.tell()
                 return MessageRef(self.platform, to, f"dedup-{key}")
             f.write(f"{kind}\t{to}\t{key or ''}\t{os.getpid()}\t{time.time():.6f}\n")
+            self._written += 1
             f.flush()
             os.fsync(f.fileno())
             self._pos = f.tell()
@@ -150,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--owners", type=int, default=8)
     ap.add_argument("--travel", help="start this process's clock here (ISO time with offset)")
     ap.add_argument("--send-delay", type=float, default=0.0)
+    ap.add_argument("--stall-after", type=int, help="the platform stops answering after this many messages")
     ap.add_argument("--lease", type=float, default=60.0)
     ap.add_argument("--recover-every", type=float, default=30.0)
     ap.add_argument("--publish", default="fri 17:00")
@@ -167,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
     team = big_team(args.owners, {"prompt": args.prompt, "remind": [], "publish": args.publish})
-    bot = build_bot(team, FileChat(args.out, delay=args.send_delay), lambda: datetime.now(team.zone),
+    bot = build_bot(team, FileChat(args.out, delay=args.send_delay, stall_after=args.stall_after), lambda: datetime.now(team.zone),
                     database_url=args.db)
     stop = threading.Event()
     scheduler = Scheduler(bot, SchedulerOptions(lease=timedelta(seconds=args.lease),

@@ -1,19 +1,24 @@
-"""Shared fixtures: a database per test on SQLite and on PostgreSQL, a fake chat port, a fixed clock.
+"""Shared fixtures: a database per test on SQLite and on PostgreSQL, a fake chat port, a fixed clock,
+the command line in a scratch folder, and the one way a test waits for something to happen.
 
 PostgreSQL tests use ZHOUBAO_TEST_POSTGRES_URL (an admin URL; a scratch database is created per run).
-Without a reachable server they skip with a visible reason, except under CI=true, where they fail.
+Without a reachable server they skip with a visible reason (the run's header and closing lines say how to
+turn them on), except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import Result
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,10 +29,40 @@ from tests.fakes import FakeChat, FixedClock
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EXAMPLE_TEAM = Path(__file__).resolve().parent.parent / "bot" / "examples" / "team.yaml"
 _PG_ENV = "ZHOUBAO_TEST_POSTGRES_URL"
+_PG_HOW = (f"PostgreSQL tests are skipped: set {_PG_ENV} to an admin URL, e.g. "
+           f"{_PG_ENV}=postgresql://postgres@127.0.0.1:5432/postgres pytest (`make test` sets it for you)")
+
+# How long a test waits for something it expects before calling it a hang. It bounds a hang only, never
+# the speed of the machine: every wait polls an observable condition and returns as soon as it holds, so
+# a busy machine makes a test slower, not red.
+PATIENCE = 120.0
+
+
+def eventually(condition: Callable[[], bool], what: str, *, within: float = PATIENCE) -> None:
+    """Return as soon as `condition()` holds; fail naming `what` if it still does not after `within` s."""
+    end = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"still waiting after {within:.0f} s: {what}")
+        time.sleep(0.02)
 
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    admin = os.environ.get(_PG_ENV)
+    return f"PostgreSQL tests: on ({_PG_ENV} is set)" if admin else _PG_HOW
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say again at the end how to run the PostgreSQL tests, when they were skipped for want of a server."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("PostgreSQL tests skipped" in str(getattr(r, "longrepr", "")) for r in skipped):
+        terminalreporter.write_line(_PG_HOW if not os.environ.get(_PG_ENV) else
+                                    f"PostgreSQL tests are skipped: the server at {_PG_ENV} is not reachable",
+                                    yellow=True)
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +72,7 @@ def postgres_url() -> Iterator[str]:
     if not admin:
         if _in_ci():
             pytest.fail(f"CI=true but {_PG_ENV} is not set: the PostgreSQL tests must run in CI")
-        pytest.skip(f"PostgreSQL tests skipped: set {_PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/postgres)")
+        pytest.skip(f"PostgreSQL tests skipped: set {_PG_ENV} (e.g. {_PG_ENV}=postgresql://postgres@127.0.0.1:5432/postgres)")
     admin = normalize_url(admin)
     name = f"zhoubao_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
@@ -83,3 +118,51 @@ def chat() -> FakeChat:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2024, 6, 27, 10, 0, tzinfo=SHANGHAI))
+
+
+# ----- the command line in a scratch folder ---------------------------------------------------------------
+
+# The variables `Settings` reads (bot/runtime/settings.py and its platform and dashboard parts), cleared so
+# the developer's own environment never leaks into a test.
+_SETTINGS_PREFIXES = ("SLACK_", "FEISHU_", "DASHBOARD_")
+_SETTINGS_VARS = ("TEAM_FILE", "DATABASE_URL", "PORT", "HOST", "SPOOL_DIR", "LOG_LEVEL", "ZHOUBAO_CONSOLE",
+                  "SCHEDULE_MISFIRE_GRACE_HOURS", "SCHEDULE_LEASE_SECONDS")
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current folder with no zhoubao variables in the environment: a fresh clone."""
+    monkeypatch.chdir(tmp_path)
+    for var in list(os.environ):
+        if var.startswith(_SETTINGS_PREFIXES) or var in _SETTINGS_VARS:
+            monkeypatch.delenv(var)
+    with socket.socket() as probe:  # a free port: no test depends on what else this machine serves on 3000
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("PORT", str(probe.getsockname()[1]))
+    return tmp_path
+
+
+@pytest.fixture
+def workdir(fresh: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
+    """A fresh folder whose DATABASE_URL is the test's database (SQLite, and PostgreSQL when enabled)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return fresh
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    """`zhoubao *args` in this process, as typer's runner sees it (output, exit code, exception)."""
+    from typer.testing import CliRunner
+
+    from bot.runtime.cli import app  # imported when a test runs the CLI, not when conftest loads
+
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def one_line_error(result: Result) -> str:
+    """The failure the operator reads: exit status 2, one line, no traceback; returns that line."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
 from bot.adapters.console.demo import DEMO_START, DEMO_WEEK
 from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
 from bot.domain.weeks import IsoWeek
-from bot.runtime.cli import app
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs
 from bot.runtime.team_file import load_team
@@ -22,7 +20,7 @@ from bot.services.bot import Bot
 from storage.backup import BackupError, backup_sqlite, restore_sqlite
 from storage.db import make_engine, session_factory, upgrade
 from storage.reports import Reports
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, invoke
 from tests.test_demo_week import GOLDEN, play
 
 
@@ -157,26 +155,14 @@ def test_backup_never_overwrites_and_names_pg_dump_for_postgresql(tmp_path: Path
 # ----- the command line -----------------------------------------------------------------
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for var in ("TEAM_FILE", "SLACK_BOT_TOKEN", "FEISHU_APP_ID", "DATABASE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def invoke(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args))
-
-
-def test_cli_backup_and_restore(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{workdir / 'data' / 'zhoubao.db'}")
+def test_cli_backup_and_restore(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{fresh / 'data' / 'zhoubao.db'}")
     assert invoke("demo").exit_code == 0
     result = invoke("backup", "backups/w26.db")
     assert result.exit_code == 0, result.output
     assert "backups/w26.db" in result.output and "revision" in result.output
 
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{workdir / 'restored.db'}")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{fresh / 'restored.db'}")
     result = invoke("restore", "backups/w26.db")
     assert result.exit_code == 0, result.output
     report = invoke("report", "--week", DEMO_WEEK)
@@ -188,8 +174,8 @@ def test_cli_backup_and_restore(workdir: Path, monkeypatch: pytest.MonkeyPatch) 
     assert forced.exit_code == 0, forced.output
 
 
-def test_cli_backup_of_postgresql_says_pg_dump(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_backup_of_postgresql_says_pg_dump(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://zhoubao@127.0.0.1:1/zhoubao")
     result = invoke("backup", "b.db")
     assert result.exit_code == 2 and "pg_dump" in result.output
-    assert not (workdir / "b.db").exists()
+    assert not (fresh / "b.db").exists()

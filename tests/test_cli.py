@@ -6,25 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.runtime.cli import app
-from tests.conftest import EXAMPLE_TEAM
+from bot.runtime.composition import bind
+from tests.conftest import EXAMPLE_TEAM, invoke, one_line_error
+from tests.slack.stand_in import SlackStandIn
 
 GOLDEN = Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for var in ("TEAM_FILE", "SLACK_BOT_TOKEN", "FEISHU_APP_ID"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args), input=input)
 
 
 def test_demo_then_report_prints_the_example_byte_for_byte(workdir: Path) -> None:
@@ -154,3 +141,51 @@ def test_feishu_http_mode_needs_its_keys(workdir: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("FEISHU_EVENT_MODE", "http")
     result = invoke("run")
     assert result.exit_code == 2 and "FEISHU_ENCRYPT_KEY" in result.output
+
+
+# ----- a bad argument is one line, never a traceback (issue 19, item 7) ------------------------------------
+
+
+def test_a_sqlite_url_with_two_slashes_is_one_line(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (fresh / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", "sqlite://data/x.db")  # "data" would be read as a host
+    line = one_line_error(invoke("report", "--week", "2024-W26"))
+    assert line.startswith("Settings: DATABASE_URL 'sqlite://data/x.db' has two slashes") and "sqlite:///data/x.db" in line
+
+
+def test_report_output_into_a_missing_folder_makes_the_folder(workdir: Path) -> None:
+    assert invoke("demo").exit_code == 0
+    result = invoke("report", "--week", "2024-W26", "--output", "reports/2024/W26.md")
+    assert result.exit_code == 0, result.output
+    assert (workdir / "reports" / "2024" / "W26.md").read_text(encoding="utf-8").startswith("# 2024-W26")
+    (workdir / "taken").write_text("a file, not a folder", encoding="utf-8")
+    line = one_line_error(invoke("report", "--week", "2024-W26", "--output", "taken/W26.md"))
+    assert line.startswith("--output taken/W26.md: cannot write it")
+
+
+def test_init_where_it_cannot_write_is_one_line(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file where the folder should be: unwritable for every user, root included (a chmod is not).
+    (fresh / "config").write_text("a file, not a folder", encoding="utf-8")
+    monkeypatch.setenv("TEAM_FILE", "config/team.yaml")
+    line = one_line_error(invoke("init"))
+    assert line.startswith("Cannot write config/team.yaml (") and "in a folder you can write to" in line
+    assert not (fresh / ".env").exists() and not (fresh / "data").exists()
+
+
+def test_slack_with_the_port_taken_says_so_before_calling_slack_or_migrating(
+        fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (fresh / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
+    slack = SlackStandIn().start()
+    try:
+        with bind(0) as taken:
+            port = taken.getsockname()[1]
+            monkeypatch.setenv("PORT", str(port))
+            monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+            monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
+            monkeypatch.setenv("SLACK_API_URL", slack.url + "/api/")
+            line = one_line_error(invoke("run"))
+    finally:
+        slack.stop()
+    assert line.startswith(f"HTTP: cannot listen on port {port} (Address already in use")
+    assert line.endswith("set PORT to a free port.")
+    assert slack.calls == [] and not (fresh / "data").exists()  # no sign-in call, no database, no log line

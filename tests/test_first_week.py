@@ -9,44 +9,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.runtime.cli import app
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, invoke, one_line_error
 from tests.feishu.openapi import OpenApiStandIn
 from tests.slack.stand_in import SlackStandIn
-
-_PLATFORM_VARS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL", "FEISHU_APP_ID",
-                  "FEISHU_APP_SECRET", "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY", "FEISHU_DOMAIN",
-                  "FEISHU_EVENT_MODE", "TEAM_FILE", "DATABASE_URL")
-
-
-@pytest.fixture
-def fresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder with no zhoubao variables in the environment: a fresh clone."""
-    monkeypatch.chdir(tmp_path)
-    for var in _PLATFORM_VARS:
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
 
 
 @pytest.fixture
 def team_here(fresh: Path) -> Path:
     (fresh / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
     return fresh
-
-
-def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args), input=input)
-
-
-def _one_line_error(result) -> str:  # type: ignore[no-untyped-def]
-    """The failure is one line, exit status 2, and no traceback reaches the operator."""
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    return lines[0]
 
 
 @pytest.fixture
@@ -123,7 +95,7 @@ def test_a_half_made_configuration_is_one_line_at_run_and_in_doctor(
         team_here: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str) -> None:
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    line = _one_line_error(invoke("run", input=""))
+    line = one_line_error(invoke("run", input=""))
     assert line.startswith("Settings: ") and named in line
     assert "secret@" not in line
     doctor = invoke("doctor")
@@ -138,7 +110,7 @@ def test_slack_unreachable_is_one_line(team_here: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
     monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{closed_port}/api/")
-    line = _one_line_error(invoke("run"))
+    line = one_line_error(invoke("run"))
     assert line == (f"Slack unreachable at http://127.0.0.1:{closed_port}/api/ (connection refused: nothing is "
                     "listening there): check the network, proxy or SLACK_API_URL")
     doctor = invoke("doctor")
@@ -155,7 +127,7 @@ def test_slack_refusing_the_token_is_one_line(team_here: Path, monkeypatch: pyte
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "s")
     monkeypatch.setenv("SLACK_API_URL", slack.url + "/api/")
     slack.fail("auth.test", error=error)
-    assert said in _one_line_error(invoke("run"))
+    assert said in one_line_error(invoke("run"))
     assert [c.method for c in slack.calls] == ["auth.test"]  # nothing served, nothing sent
 
 
@@ -163,7 +135,7 @@ def test_feishu_unreachable_is_one_line(team_here: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("FEISHU_APP_ID", "cli_x")
     monkeypatch.setenv("FEISHU_APP_SECRET", "s")
     monkeypatch.setenv("FEISHU_DOMAIN", f"http://127.0.0.1:{closed_port}")
-    line = _one_line_error(invoke("run"))
+    line = one_line_error(invoke("run"))
     assert line == (f"Feishu unreachable at http://127.0.0.1:{closed_port} (connection refused: nothing is "
                     "listening there): check the network, proxy or FEISHU_DOMAIN")
 
@@ -174,7 +146,7 @@ def test_feishu_refusing_the_app_is_one_line(team_here: Path, monkeypatch: pytes
     monkeypatch.setenv("FEISHU_APP_SECRET", "wrong")
     monkeypatch.setenv("FEISHU_DOMAIN", feishu.url)
     feishu.fail("POST", "/open-apis/auth/v3/tenant_access_token/internal", status=400, code=10014)
-    line = _one_line_error(invoke("run"))
+    line = one_line_error(invoke("run"))
     assert line.startswith("Feishu refused FEISHU_APP_ID / FEISHU_APP_SECRET (code 10014")
     assert line.endswith("copy both again from the app's Credentials & Basic Info page")
 
@@ -264,7 +236,7 @@ def test_slack_refusing_the_app_level_token_names_it(team_here: Path, monkeypatc
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-revoked")  # the stand-in knows only bot tokens: not_authed
     monkeypatch.setenv("SLACK_API_URL", slack.url + "/api/")
-    line = _one_line_error(invoke("run"))
+    line = one_line_error(invoke("run"))
     assert line.startswith("Slack refused SLACK_APP_TOKEN (not_authed): create an app-level token")
     assert [c.method for c in slack.calls] == ["auth.test", "apps.connections.open"]
 

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from bot.domain.weeks import IsoWeek
-from bot.runtime.cli import app
 from bot.services.importing import Importer
 from storage.db import make_engine, session_factory
 from storage.models import (
@@ -24,7 +22,7 @@ from storage.models import (
     MetricValueRow,
     ReportRow,
 )
-from tests.conftest import EXAMPLE_TEAM, SHANGHAI
+from tests.conftest import EXAMPLE_TEAM, SHANGHAI, invoke
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
 
@@ -37,17 +35,10 @@ def _plain(text: str) -> str:
 
 
 @pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", database_url)
+def workdir(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared scratch folder, with the example team file."""
     monkeypatch.setenv("TEAM_FILE", str(EXAMPLE_TEAM))
-    for var in ("SLACK_BOT_TOKEN", "FEISHU_APP_ID"):
-        monkeypatch.delenv(var, raising=False)
-    return tmp_path
-
-
-def invoke(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args))
+    return workdir
 
 
 def snapshot(database_url: str) -> dict[str, list[tuple[object, ...]]]:

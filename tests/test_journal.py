@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from bot.services.journal import MAX_ATTEMPTS, Entry, InboundJournal
 from bot.services.spool import Spool
 from storage.db import DatabaseUnavailable, transaction
 from storage.models import AnswerMessageRow, JournalRow
+from tests.conftest import PATIENCE, eventually
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import database_cut, entry_text, example_team
 
@@ -143,15 +142,6 @@ def test_the_spool_keeps_records_across_instances(tmp_path: Path) -> None:
     assert got == [1, 2] and alive.pending() == 0
 
 
-def _until(cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Wait for an observable condition; fail naming `what` if it does not hold within `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.01)
-
-
 def test_concurrent_acks_are_each_journaled_once(database_url: str, chat: FakeChat, clock: FixedClock) -> None:
     """Forty ack paths at once (group commit: one writes a batch, hands the next to a waiting one): every
     call returns, every key is journaled once, and of ten deliveries of one key exactly one is new."""
@@ -170,7 +160,7 @@ def test_concurrent_acks_are_each_journaled_once(database_url: str, chat: FakeCh
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
+        t.join(PATIENCE)
     assert not any(t.is_alive() for t in threads) and len(answers) == 40
     assert sum(answers[n] for n in range(10)) == 1 and all(answers[n] for n in range(10, 40))
     assert sorted(r.dedupe_key for r in _rows(bot)) == sorted(["same", *(f"m{n}" for n in range(10, 40))])
@@ -188,10 +178,10 @@ def test_the_worker_waits_while_acks_are_being_answered(database_url: str, chat:
     try:
         with journal.acking():  # a request being answered, as the HTTP endpoints mark it
             assert journal.record("fake", "m1", "message", {"text": "x"})
-            _until(lambda: journal.deferring, "the worker waits for the ack in progress")
+            eventually(lambda: journal.deferring, "the worker waits for the ack in progress")
             assert seen == []
             answered.set()
-        assert journal.wait_idle(30)
+        assert journal.wait_idle(PATIENCE)
         assert seen == [("m1", True)]
     finally:
         journal.stop()
@@ -208,6 +198,6 @@ def test_the_worker_defers_to_acks_for_a_bounded_time(database_url: str, chat: F
         with journal.acking():  # held until the entry is processed
             journal.record("fake", "m1", "message", {"text": "x"})
             journal.record("fake", "m2", "message", {"text": "y"})
-            _until(lambda: seen == ["m1", "m2"], "both entries processed while acks are still in progress")
+            eventually(lambda: seen == ["m1", "m2"], "both entries processed while acks are still in progress")
     finally:
         journal.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -121,8 +122,12 @@ def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] 
         if target.exists() and not force:
             typer.echo(f"{target} exists; kept (use --force to overwrite).")
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+        except OSError as exc:  # a read-only folder, or a file where a folder should be
+            raise _fail(f"Cannot write {target} ({exc.strerror}); run `zhoubao init` in a folder you can "
+                        "write to.") from None
         typer.echo(f"Wrote {target}.")
     # The database is created and migrated here, so `zhoubao doctor` passes right after `init`.
     settings = _settings()
@@ -158,19 +163,28 @@ def run(
     settings = _settings()
     team = _team(settings)
     if settings.platform != "console":
+        from bot.runtime.composition import bind
         from bot.runtime.doctor import explain_failure, sign_in_problem
 
+        # The port first: a taken port is one line before any call to the platform, migration or log line.
+        try:
+            sock = bind(settings.port)
+        except OSError as exc:
+            raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free "
+                        "port.") from None
         try:
             problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
-            _serve_platform(settings, team)
+            _serve_platform(settings, team, sock)
         except (typer.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
             if debug:
                 raise
             raise _fail(explain_failure(exc, settings) + " (run with --debug for the traceback)") from None
+        finally:
+            sock.close()  # served and stopped, or never served
         return
     now = datetime.now(team.zone)
     if start:
@@ -219,9 +233,9 @@ def _http_alongside(runtime: Runtime, port: int) -> HttpThread | None:
     return runtime.serve_alongside(sock)
 
 
-def _serve_platform(settings: Settings, team: Team) -> None:
-    """Slack or Feishu in real time: the composition root builds the process; it serves until SIGTERM."""
-    from bot.runtime.composition import bind, compose
+def _serve_platform(settings: Settings, team: Team, sock: socket.socket) -> None:
+    """Slack or Feishu in real time on `sock`: the composition root builds the process; it serves until SIGTERM."""
+    from bot.runtime.composition import compose
     from bot.runtime.logs import configure_logging
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
@@ -231,11 +245,6 @@ def _serve_platform(settings: Settings, team: Team) -> None:
         runtime = compose(settings, team)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"{settings.platform}: {exc}") from None
-    try:
-        sock = bind(settings.port)
-    except OSError as exc:
-        runtime.bot.engine.dispose()
-        raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free port.") from None
     log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
     runtime.serve(sock)
 
@@ -336,7 +345,11 @@ def report(
                    "reads as not updated.", err=True)
     text = Exporter(bot.ctx, bot.cycle).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)  # like `backup`: a new folder is made
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"--output {output}: cannot write it ({exc.strerror}).") from None
         typer.echo(f"Wrote {output}.")
     else:
         sys.stdout.write(text)

@@ -158,7 +158,9 @@ class Overrides:
     pacer: Pacer | None = None
     socket_mode: Callable[[SlackIntake, str], Connector] | None = None
     feishu_api: OpenApi | None = None
-    feishu_card_wait: float | None = None  # how long a card callback waits for its new card (Feishu: 3 s)
+    # How long a card callback's answer waits for its work (None: the intake's own, within Feishu's 3 s);
+    # tests that check the answered card give it longer, so a busy machine cannot turn it into "saving".
+    feishu_card_wait: float | None = None
     feishu_bot_open_id: str | None = None  # known already: no bot-info call at start
     long_connection: Callable[[FeishuSettings, FeishuIntake], Connector] | None = None
     scheduler: SchedulerOptions | None = None

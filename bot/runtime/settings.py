@@ -55,6 +55,11 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
             shown = f"'{scheme}://…'" if scheme else f"'{url}'" if "@" not in url else "this value"
             raise ValueError(f"DATABASE_URL {shown} is not supported; use "
                              + " or ".join(SUPPORTED_DATABASES))
+        rest = url.split("://", 1)[1]
+        if scheme.startswith("sqlite") and rest and not rest.startswith("/"):
+            # `sqlite://data/x.db` reads "data" as a host: SQLAlchemy refuses it with a page of text.
+            raise ValueError(f"DATABASE_URL '{url}' has two slashes after 'sqlite:'; a SQLite file takes three "
+                             f"(sqlite:///{rest} for a path relative to this folder) or four for an absolute path")
         return url
 
     @field_validator(*BOUNDS)

@@ -25,7 +25,7 @@ from bot.runtime.composition import FeishuParts, Overrides, Runtime, bind, compo
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, PATIENCE
 from tests.fakes import FixedClock
 from tests.feishu import payloads
 from tests.feishu.openapi import OpenApiStandIn
@@ -33,8 +33,6 @@ from tests.feishu.openapi import OpenApiStandIn
 CHANNEL = "weekly-report"
 # How long a card callback waits for its new card here: it returns as soon as the worker has processed
 # it, so this only bounds a hang on a loaded machine (production waits 2 s, within Feishu's 3 s).
-CARD_WAIT = 120.0
-SETTLE = 120.0  # seconds: bounds a hang in `World.settle`, never a timing budget
 
 
 def open_id_of(person_id: str) -> str:
@@ -70,8 +68,8 @@ class World:
     def settle(self) -> None:
         """Wait until the journal's worker has processed everything acknowledged so far, and its answers are
         sent. The deadline only bounds a hang: a loaded machine takes what it takes."""
-        assert self.bot.journal is not None and self.bot.journal.wait_idle(SETTLE)
-        assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(SETTLE)
+        assert self.bot.journal is not None and self.bot.journal.wait_idle(PATIENCE)
+        assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(PATIENCE)
 
     def prompt_to(self, person_id: str) -> Any:
         cards = [m for m in self.standin.sent(to=open_id_of(person_id), msg_type="interactive")
@@ -108,7 +106,7 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000),
                   sleep=sleeps.append)
     runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
-                      overrides=Overrides(feishu_api=api, feishu_card_wait=CARD_WAIT,
+                      overrides=Overrides(feishu_api=api, feishu_card_wait=PATIENCE,
                                           feishu_bot_open_id=standin.bot_open_id))
     parts = runtime.platform
     assert isinstance(parts, FeishuParts)
@@ -116,7 +114,7 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
     runtime.bot.journal.start(poll=0.05)  # what `Runtime.start` does first: acked events get processed
     http = runtime.serve_alongside(bind(0, "127.0.0.1"))
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=PATIENCE) as client:
             yield World(standin, api, parts.gateway, runtime.bot, parts.events, client, clock, sleeps, runtime)
     finally:
         http.stop()

@@ -26,7 +26,7 @@ from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
 from storage.db import transaction
 from storage.models import AnswerMessageRow, JournalRow
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, PATIENCE
 from tests.fakes import FixedClock
 from tests.feishu import payloads
 from tests.feishu.openapi import OpenApiStandIn
@@ -52,12 +52,7 @@ class Desk:
         return self.intake.http(body, headers, KEYS, self.clock.now.timestamp())
 
 
-# How long a card callback waits for the worker in these tests: it returns as soon as the card is ready,
-# so this only bounds a hang (production waits 2 s, within Feishu's 3).
-PATIENT = 120.0
-
-
-def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = PATIENT) -> Desk:
+def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = PATIENCE) -> Desk:
     team = load_team(EXAMPLE_TEAM)
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000), sleep=lambda s: None)
     gateway = FeishuGateway(api, People(api, team))
@@ -198,7 +193,7 @@ def test_a_card_acknowledged_before_a_restart_is_patched_by_the_next_process(
     assert second.bot.journal is not None
     second.bot.journal.start(poll=0.05)
     try:
-        assert second.bot.journal.wait_idle(PATIENT)
+        assert second.bot.journal.wait_idle(PATIENCE)
     finally:
         second.bot.journal.stop()
     assert len(card.patches) == 1 and "重启后保存的进展" in json.dumps(card.current, ensure_ascii=False)

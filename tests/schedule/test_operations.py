@@ -26,7 +26,7 @@ from bot.runtime.logs import JsonLines
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.team_file import load_team
 from bot.services.bot import Bot
-from tests.conftest import EXAMPLE_TEAM, SHANGHAI
+from tests.conftest import EXAMPLE_TEAM, PATIENCE, SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.schedule.conftest import team_with
 from tests.slack.stand_in import SlackStandIn
@@ -65,7 +65,7 @@ class HeldResponses(SlackStandIn):
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
         if req.path.startswith("/respond/"):
             self.arrived.set()
-            self.release.wait(60)
+            self.release.wait(PATIENCE)
         super()._handle(req)
 
 
@@ -95,23 +95,23 @@ def test_sigterm_finishes_acknowledged_work_then_exits_0(tmp_path: Path) -> None
     try:
         _until(lines, "slack: serving")
         base = f"http://127.0.0.1:{port}"
-        assert httpx.get(f"{base}/readyz", timeout=30).status_code == 200
+        assert httpx.get(f"{base}/readyz", timeout=PATIENCE).status_code == 200
         started = datetime.now(team.zone) - timedelta(hours=1)
         form = urlencode({"token": "x", "team_id": "T1", "channel_id": "C0REPORT", "user_id": "USUNLI",
                           "command": "/incident", "text": f"{started:%m/%d %H:%M} order-api 节点OOM 级别：C",
                           "trigger_id": "t1", "response_url": f"{slack.url}/respond/1"})
         ts = str(int(time.time()))
         signature = SignatureVerifier("sigterm-secret").generate_signature(timestamp=ts, body=form)
-        ack = httpx.post(f"{base}/slack/events", content=form, timeout=30, headers={
+        ack = httpx.post(f"{base}/slack/events", content=form, timeout=PATIENCE, headers={
             "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature})
         assert ack.status_code == 200
-        assert slack.arrived.wait(60), "the acknowledged work is under way (its answer is held)"
+        assert slack.arrived.wait(PATIENCE), "the acknowledged work is under way (its answer is held)"
         proc.send_signal(signal.SIGTERM)
         _until(lines, "shutting down")  # the signal is handled while that work is still in flight
         slack.release.set()
         rest = "".join(lines)
-        assert proc.wait(60) == 0
+        assert proc.wait(PATIENCE) == 0
     finally:
         slack.release.set()
         if proc.poll() is None:
@@ -149,7 +149,7 @@ def test_the_console_serves_health_on_port_and_keeps_running_when_the_port_is_ta
     second: subprocess.Popen[str] | None = None
     try:
         assert "张伟" in _say(first, "who")  # the session is up, so the HTTP app is listening
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=PATIENCE) as client:
             ready = client.get("/readyz")
             assert ready.status_code == 200 and ready.json()["database"] == "ok"
             assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
@@ -162,4 +162,4 @@ def test_the_console_serves_health_on_port_and_keeps_running_when_the_port_is_ta
             if proc is not None:
                 assert proc.stdin is not None
                 proc.stdin.close()
-                assert proc.wait(60) == 0
+                assert proc.wait(PATIENCE) == 0

@@ -27,7 +27,7 @@ from bot.domain.team import Team
 from bot.runtime.composition import HttpThread, Overrides, Runtime, SlackParts, bind, compose
 from bot.runtime.settings import Settings
 from bot.runtime.team_file import load_team
-from tests.conftest import EXAMPLE_TEAM
+from tests.conftest import EXAMPLE_TEAM, PATIENCE
 from tests.fakes import FixedClock
 from tests.slack.stand_in import SlackStandIn
 
@@ -80,9 +80,9 @@ class Workspace:
     def settle(self) -> None:
         """Wait until every acknowledged request has been processed (journaled ones by the journal's
         worker, modals on their lane) and its answers sent. The deadline only bounds a hang."""
-        assert self.runtime.bot.journal is not None and self.runtime.bot.journal.wait_idle(120)
-        assert self.parts.modals.wait_idle(120)
-        assert self.parts.gateway.outbox is None or self.parts.gateway.outbox.wait_idle(120)
+        assert self.runtime.bot.journal is not None and self.runtime.bot.journal.wait_idle(PATIENCE)
+        assert self.parts.modals.wait_idle(PATIENCE)
+        assert self.parts.gateway.outbox is None or self.parts.gateway.outbox.wait_idle(PATIENCE)
 
     # ----- signed requests ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from bot.runtime.composition import build_bot
 from bot.services.bot import Bot
 from storage.db import transaction
 from storage.models import AnswerMessageRow, JournalRow
+from tests.conftest import PATIENCE
 from tests.fakes import FixedClock
 from tests.slack.conftest import user_id
 from tests.slack.stand_in import SlackStandIn
@@ -235,7 +236,7 @@ def test_storing_a_burst_does_not_wait_for_the_replies(workspace: Any) -> None:
         base = int(time.time())
         for n in range(20):
             ws.dm("zhoujie", f"机房迁移：进度 {n}%", ts=f"{base}.{n:06d}")
-        assert ws.bot.journal.wait_idle(15)  # all processed while no reply could be sent
+        assert ws.bot.journal.wait_idle(PATIENCE)  # all processed while no reply could be sent
         assert len(_stored(ws.bot)) == 20 and ws.replies_to("zhoujie") == []
     finally:
         ws.slack.hold.set()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.conftest import PATIENCE
 from tests.web.conftest import shot
 
 ZHOUBAO = Path(sys.executable).with_name("zhoubao")
@@ -47,7 +48,7 @@ def console_run(tmp_path: Path) -> Iterator[tuple[str, str]]:
     finally:
         assert proc.stdin is not None
         proc.stdin.close()  # end of input: the console quits
-        proc.wait(timeout=30)
+        proc.wait(timeout=PATIENCE)
 
 
 def test_the_link_make_run_prints_opens_this_week(console_run: tuple[str, str], page: Page) -> None:
