@@ -22,6 +22,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # How services open a unit of work (`transaction(factory)`): the database library's type stays in storage.
 SessionFactory: TypeAlias = sessionmaker[Session]
 
+# How long a write waits for another writer's lock (an import, a backup) before it is an outage: SQLite's
+# busy handler (the sqlite3 `timeout` and `PRAGMA busy_timeout`, https://www.sqlite.org/pragma.html#pragma_busy_timeout).
+BUSY_TIMEOUT_S = 30
+
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says what to do."""
@@ -58,14 +62,14 @@ def make_engine(url: str) -> Engine:
                 raise DatabaseError(f"cannot create the database folder {folder}: {exc.strerror}") from None
             if not _writable(folder):
                 raise DatabaseError(f"the database folder {folder} is not writable; set DATABASE_URL elsewhere")
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
             cur.close()
 
         return engine
@@ -163,12 +167,45 @@ def session_factory(engine: Engine) -> SessionFactory:
 
 
 @contextmanager
-def transaction(factory: SessionFactory) -> Iterator[Session]:
+def transaction(factory: SessionFactory, *, lock_wait: float | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error.
 
-    Raises DatabaseUnavailable when the database cannot be reached (the transaction did not commit)."""
+    `lock_wait`: the most seconds a statement of this unit waits for a lock another connection holds (a
+    long import or a backup holding SQLite's write lock, a lock on a PostgreSQL table); past it the unit
+    fails as an outage. For the ack path, which answers the platform within its 3 seconds and keeps what
+    it cannot store in the spool instead of waiting.
+
+    Raises DatabaseUnavailable when the database cannot be reached, or a lock was not had within
+    `lock_wait` (the transaction did not commit)."""
     try:
         with factory() as session, session.begin():
-            yield session
+            if lock_wait is None:
+                yield session
+            else:
+                with _lock_wait(session, lock_wait):
+                    yield session
     except (OperationalError, InterfaceError) as exc:
         raise DatabaseUnavailable(f"the database is unreachable: {exc.orig or exc}") from exc
+
+
+@contextmanager
+def _lock_wait(session: Session, seconds: float) -> Iterator[None]:
+    """Bound lock waits inside one transaction. PostgreSQL: `SET LOCAL lock_timeout`, which ends with the
+    transaction (https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT; the
+    error, SQLSTATE 55P03 lock_not_available, is an OperationalError in psycopg). SQLite: the
+    connection's busy timeout, put back before the connection returns to the pool ("database is locked"
+    is an OperationalError)."""
+    conn = session.connection()
+    millis = max(1, int(seconds * 1000))
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {millis}")
+        yield
+        return
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={millis}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")

@@ -2,7 +2,8 @@
 
 An adapter's ack path calls `InboundJournal.record(platform, key, kind, payload)` and answers the
 platform only after it returned: the payload is then a row of `inbound_journal`, or, with the database
-down, a line of the fsync'd spool (`bot/services/spool.py`). A worker thread processes the journal in
+down or its lock held by another writer past `ACK_LOCK_WAIT`, a line of the fsync'd spool
+(`bot/services/spool.py`). A worker thread processes the journal in
 arrival order through the handler the adapter registered for its platform — the same translation code
 on first delivery and on replay after a restart — and marks each entry processed.
 
@@ -46,6 +47,10 @@ log = logging.getLogger("zhoubao.journal")
 MAX_ATTEMPTS = 3  # a payload that fails this often (a bug, not an outage) is given up and logged
 ACK_QUIET = 0.01  # seconds with no ack in progress before the worker takes its next entry
 ACK_DEFER_MAX = 0.5  # the most the worker waits for quiet in one pass over the journal
+# The most an ack's journal write waits for another writer's lock (a long import or a backup holding
+# SQLite's write lock, a lock on the PostgreSQL table) before it keeps the payload in the spool instead:
+# an 8 s lock held Slack's acks 8.1 s (issue 20 item 13), past Slack's 3 s.
+ACK_LOCK_WAIT = 0.5
 
 
 @dataclass(frozen=True)
@@ -179,17 +184,17 @@ class InboundJournal:
         if not self._spooled:
             try:
                 try:
-                    with transaction(self.ctx.db) as s:
+                    with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
                         news = Journal(s).add_many([(i.platform, i.key, i.kind, i.payload, i.at) for i in batch])
                 except IntegrityError:  # another process journaled one of these meanwhile: one by one
                     news = []
                     for i in batch:
-                        with transaction(self.ctx.db) as s:
+                        with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
                             news.append(Journal(s).add(i.platform, i.key, i.kind, i.payload, i.at))
             except DatabaseUnavailable:
                 if self.spool is None:
                     raise
-                log.warning("database away: inbound payloads spooled", extra={"count": len(batch)})
+                log.warning("database away or locked: inbound payloads spooled", extra={"count": len(batch)})
             else:
                 for i, new in zip(batch, news, strict=True):
                     i.new = new
@@ -214,7 +219,9 @@ class InboundJournal:
             return 0
 
         def store(rec: Record) -> None:
-            with transaction(self.ctx.db) as s:
+            # Bounded like the ack's write: acks wait for this drain (they spool behind it), so a lock
+            # another writer holds ends the drain, which the next pass resumes.
+            with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
                 Journal(s).add(str(rec["platform"]), str(rec["key"]), str(rec["kind"]), str(rec["payload"]),
                                datetime.fromisoformat(str(rec["received_at"])))
 
