@@ -68,6 +68,13 @@ class Entry:
 Handler = Callable[[Entry], None]
 
 
+class NotNow(Exception):
+    """Raised by a handler whose entry cannot be processed yet for a passing reason: a platform lookup it
+    needs failed (a timeout, a 5xx, a 429 past its retries). The worker keeps the entry and processes it
+    again on a later pass, without counting a failed attempt: answering it as if processed would lose an
+    acknowledged payload (issue 20 item 17)."""
+
+
 @dataclass
 class _Pending:
     """One `record` call waiting for its batch to be written."""
@@ -294,7 +301,7 @@ class InboundJournal:
             return False
         try:
             handler(entry)
-        except DatabaseUnavailable:
+        except (DatabaseUnavailable, NotNow):
             raise
         except Exception as exc:
             with transaction(self.ctx.db) as s:
@@ -327,6 +334,8 @@ class InboundJournal:
                     self.run_pending()
                 except DatabaseUnavailable:
                     pass
+                except NotNow as exc:
+                    log.warning("inbound payload kept for the next pass: %s", exc)
                 except Exception:
                     log.exception("inbound journal worker failed")
                 finally:

@@ -32,6 +32,7 @@ from bot.adapters.slack.composer import slack_message_text
 from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
+from bot.services.journal import NotNow
 from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
@@ -317,7 +318,7 @@ class SlackApp:
     def dispatch(self, body: Payload) -> None:
         self._outage.exc = None
         response = self.bolt.dispatch(BoltRequest(body=dict(body), mode="socket_mode"))
-        outage: DatabaseUnavailable | None = self._outage.exc
+        outage: DatabaseUnavailable | NotNow | None = self._outage.exc
         self._outage.exc = None
         if outage is not None:
             raise outage
@@ -333,7 +334,7 @@ class SlackApp:
                 run(body, payload)
             except ChatError as exc:
                 bot.failures.tell_editors(exc)
-            except DatabaseUnavailable as exc:
+            except (DatabaseUnavailable, NotNow) as exc:  # kept: the journal processes it again later
                 self._outage.exc = exc
             except Exception:
                 log.exception("slack %s failed", what)

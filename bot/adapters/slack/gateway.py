@@ -24,6 +24,7 @@ from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
 from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
+from bot.services.journal import NotNow
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
 
@@ -43,6 +44,12 @@ UNKNOWN_OUTCOME = "unknown_outcome"  # a 5xx or a lost response: Slack may have 
 # (conversations.replies, https://docs.slack.dev/reference/methods/conversations.replies).
 REPORT_EVENT = "zhoubao_report"
 _HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searched for the post
+# What users.info / users.lookupByEmail answer for someone who is not there
+# (https://docs.slack.dev/reference/methods/users.info, .../users.lookupByEmail, "Errors"): only these
+# say "no such person". Anything else (a timeout, a 5xx, ratelimited past the retries) is a failed
+# lookup, never remembered: cached as "not a member", it answered every later message of that person
+# "not on the team" and stored nothing (issue 20 item 17: 6 of 20 answers lost under a flood).
+_NO_SUCH_USER = frozenset({"user_not_found", "users_not_found", "user_not_visible"})
 
 
 class DmStore(Protocol):
@@ -126,8 +133,9 @@ class SlackGateway:
         if person.email:
             try:
                 uid = self._call("users.lookupByEmail", email=person.email)["user"]["id"]
-            except ChatError:
-                uid = None
+            except ChatError as exc:
+                if exc.reason not in _NO_SUCH_USER:
+                    return None  # not remembered: the next send asks again
         with self._lock:
             self._user_ids[person.id] = uid
             if uid:
@@ -135,7 +143,8 @@ class SlackGateway:
         return uid
 
     def person_for(self, user_id: str) -> str | None:
-        """The team member behind a Slack user id (by id, else by the email Slack has for them)."""
+        """The team member behind a Slack user id (by id, else by the email Slack has for them); None when
+        Slack says there is none. Raises NotNow when the lookup failed (the journal keeps the payload)."""
         for p in self.team.people:
             if p.slack == user_id:
                 return p.id
@@ -146,7 +155,9 @@ class SlackGateway:
         if any(p.email and not p.slack for p in self.team.people):
             try:
                 email = self._call("users.info", user=user_id)["user"].get("profile", {}).get("email")
-            except ChatError:
+            except ChatError as exc:
+                if exc.reason not in _NO_SUCH_USER:
+                    raise NotNow(f"slack users.info for {user_id} failed: {exc.reason}") from exc
                 email = None
             found = self.team.find_person(email) if email else None
             pid = found.id if found else None
