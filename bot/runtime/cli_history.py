@@ -24,6 +24,7 @@ from bot.domain.weeks import IsoWeek, WeekLabelError
 # `zhoubao --help` registers these commands without loading the services: each imports them when it runs.
 if TYPE_CHECKING:
     from bot.domain.import_plan import ImportPlan, PlanWarning
+    from bot.runtime.output_files import BotFiles
     from bot.services.bot import Bot
     from bot.services.exporting import Exporter
 
@@ -162,9 +163,18 @@ def _sink(output: Path | None) -> Iterator[TextIO]:
     if output is None:
         yield sys.stdout
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8", newline="") as f:
+    from bot.runtime.output_files import replacing
+
+    with replacing(output) as f:
         yield f
+
+
+def _bot_files() -> BotFiles:
+    from bot.runtime.output_files import BotFiles
+    from bot.runtime.settings import Settings
+
+    settings = Settings()  # already read once by `_open_bot`, which reports a bad one
+    return BotFiles.of(settings.database_url, settings.team_file, settings.spool_dir)
 
 
 def export_reports(
@@ -174,8 +184,11 @@ def export_reports(
     output: Annotated[Path | None, typer.Option(
         help="A file (one combined file); for md, a folder or a name without a suffix gets one file "
              "per week. Default: stdout.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace files that already exist (never the database, the team "
+                                        "file or the spool folder).")] = False,
 ) -> None:
     """Export stored weeks: Markdown reports, the stored facts as JSON (importable), or a CSV of items × weeks."""
+    from bot.runtime.output_files import OutputRefused, check_output
     from bot.services.exporting import Exporter
 
     if format not in ("md", "json", "csv"):
@@ -192,23 +205,37 @@ def export_reports(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     exporter = Exporter(bot.ctx, bot.cycle)
-    if format == "md" and output is not None and (output.is_dir() or not output.suffix):
-        count = write_week_files(exporter, start, end, output)
-    else:
-        with _sink(output) as out:
-            count = write_export(exporter, start, end, format, out)
+    try:
+        if format == "md" and output is not None and (output.is_dir() or not output.suffix):
+            count = write_week_files(exporter, start, end, output, _bot_files(), force=force)
+        else:
+            if output is not None:
+                check_output(output, _bot_files(), force=force)
+            with _sink(output) as out:
+                count = write_export(exporter, start, end, format, out)
+    except OutputRefused as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"--output {output}: cannot write it ({exc.strerror}); nothing written.") from None
     if output is not None:
         typer.echo(f"Exported {count} week(s) to {output}.", err=True)
 
 
-def write_week_files(exporter: Exporter, start: IsoWeek, end: IsoWeek, folder: Path) -> int:
-    """One Markdown file per stored week, `<folder>/<week>.md`; returns how many."""
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for week in exporter.stored_weeks(start, end):
-        (folder / f"{week.label}.md").write_text(exporter.markdown(week), encoding="utf-8")
-        count += 1
-    return count
+def write_week_files(exporter: Exporter, start: IsoWeek, end: IsoWeek, folder: Path, bot_files: BotFiles, *,
+                     force: bool) -> int:
+    """One Markdown file per stored week, `<folder>/<week>.md`; returns how many. Every target is checked
+    (`check_output`) before the first is written, so a refusal writes nothing."""
+    from bot.runtime.output_files import OutputRefused, check_output, replacing
+
+    if (owner := bot_files.owner_of(folder)) is not None:
+        raise OutputRefused(f"--output {folder} is {owner}; choose another folder.")
+    weeks = list(exporter.stored_weeks(start, end))
+    for week in weeks:
+        check_output(folder / f"{week.label}.md", bot_files, force=force)
+    for week in weeks:
+        with replacing(folder / f"{week.label}.md") as out:
+            out.write(exporter.markdown(week))
+    return len(weeks)
 
 
 def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: TextIO) -> int:
