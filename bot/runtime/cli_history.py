@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.runtime.output_files import BotFiles
     from bot.services.bot import Bot
     from bot.services.exporting import Exporter
+    from bot.services.importing import Importer, Stored
 
 SUFFIXES = (".md", ".markdown", ".txt", ".json")
 
@@ -118,44 +119,57 @@ def import_reports(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     importer = Importer(bot.ctx, bot.cycle)
-    plans: list[tuple[str, ImportPlan]] = []
-    for f in files:
+    # First every file is read and checked, then written one file at a time (each all or nothing), older
+    # weeks first so last week's progress is known; a file is read again rather than kept between the two.
+    first_weeks: list[tuple[IsoWeek, int]] = []
+    for n, f in enumerate(files):
         try:
-            source = f.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _fail(f"{f}: cannot read it: {exc}; nothing imported") from None
-        try:
-            found = importer.plan_json(f.name, source) if f.suffix.lower() == ".json" else \
-                importer.plan_markdown(f.name, source, fallback)
+            file = importer.read(f)
+            order = importer.checked(file, fallback)
+            for _, index in order if dry_run else ():
+                plan = importer.plan(file, index, fallback)
+                for line in _summary(f.name, plan, mapping=True):
+                    typer.echo(line)
+                _held(importer, plan, replace=replace)
         except ImportRefused as exc:
             raise _fail(f"{exc}; nothing imported") from None
-        plans += [(f.name, p) for p in found]
-    plans.sort(key=lambda item: IsoWeek.parse(item[1].week))  # older weeks first: last week's progress is known
-    refused = 0
-    for name, plan in plans:
-        for line in _summary(name, plan, mapping=dry_run):
-            typer.echo(line)
-        if dry_run:
-            held = importer.chat_answers(IsoWeek.parse(plan.week))
-            if held:
-                typer.echo(f"  {plan.week} holds {held} answer(s)/incident(s) from chat: "
-                           + ("they would be replaced" if replace else "it would be refused (use --replace)"))
-            continue
-        try:
-            stored = importer.store(plan, name, replace=replace)
-        except ImportRefused as exc:
-            typer.echo(f"  refused: {exc}", err=True)
-            refused += 1
-            continue
-        if stored.changes:
-            typer.echo(f"  stored {plan.week}: {stored.changes} change(s)"
-                       + (" (chat answers replaced)" if stored.replaced_chat else ""))
-        else:
-            typer.echo(f"  {plan.week}: already imported, nothing changed")
+        first_weeks += [(order[0][0], n)] if order else []
     if dry_run:
         typer.echo("Dry run: nothing was changed.")
+        return
+    refused = 0
+    for _, n in sorted(first_weeks):
+        try:
+            lines = _store(importer, files[n], fallback, replace=replace)
+        except ImportRefused as exc:
+            typer.echo(f"  refused: {exc}; nothing imported from {files[n].name}", err=True)
+            refused += 1
+            continue
+        for line in lines:  # after the commit: what was stored
+            typer.echo(line)
     if refused:
         raise typer.Exit(1)
+
+
+def _store(importer: Importer, path: Path, fallback: IsoWeek | None, *, replace: bool) -> list[str]:
+    """Import the file at `path` (all of it, or ImportRefused and none); returns what to tell of each week."""
+    lines: list[str] = []
+
+    def told(plan: ImportPlan, stored: Stored) -> None:
+        lines.extend(_summary(path.name, plan, mapping=False))
+        lines.append(f"  stored {stored.week}: {stored.changes} change(s)"
+                     + (" (chat answers replaced)" if stored.replaced_chat else "") if stored.changes
+                     else f"  {stored.week}: already imported, nothing changed")
+
+    importer.store_file(importer.read(path), fallback, replace_chat=replace, each=told)
+    return lines
+
+
+def _held(importer: Importer, plan: ImportPlan, *, replace: bool) -> None:
+    held = importer.chat_answers(IsoWeek.parse(plan.week))
+    if held:
+        typer.echo(f"  {plan.week} holds {held} answer(s)/incident(s) from chat: "
+                   + ("they would be replaced" if replace else "it would be refused (use --replace)"))
 
 
 @contextmanager
