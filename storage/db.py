@@ -167,6 +167,30 @@ def session_factory(engine: Engine) -> SessionFactory:
 
 
 @contextmanager
+def one_transaction(factory: SessionFactory) -> Iterator[SessionFactory]:
+    """A session factory whose every `transaction` joins one outer transaction on one connection: all of it is
+    committed when the block ends without error, none of it otherwise (an import of one file, all or nothing).
+
+    The sessions' own commits do not reach the outer transaction and a rollback in any of them rolls it
+    back (SQLAlchemy's default `join_transaction_mode`, "conservative_savepoint", acting as "rollback_only"
+    on a connection in a transaction: docs.sqlalchemy.org/en/20/orm/session_transaction.html
+    #joining-a-session-into-an-external-transaction-such-as-for-test-suites)."""
+    engine = factory.kw["bind"]
+    try:
+        with engine.connect() as conn, conn.begin():
+            if conn.dialect.name == "sqlite":
+                # pysqlite defers BEGIN to the first INSERT/UPDATE, so a SAVEPOINT written first (an
+                # `_insert_racing` week) would open SQLite's transaction itself and its RELEASE commit it
+                # (docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-
+                # transactional-ddl). Beginning here makes every savepoint nest; IMMEDIATE takes the write lock
+                # now rather than failing to upgrade a read lock half-way through the file.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield sessionmaker(bind=conn, expire_on_commit=False)
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(f"the database is unreachable: {exc.orig or exc}") from exc
+
+
+@contextmanager
 def transaction(factory: SessionFactory, *, lock_wait: float | None = None) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error.
 

@@ -308,6 +308,8 @@ def report(
     format: Annotated[str, typer.Option("--format", help="md, slack or feishu.")] = "md",
     lang: Annotated[str | None, typer.Option(help="zh-CN or en (default: the team's locale).")] = None,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace --output if it exists (never the database, the team file "
+                                        "or the spool folder).")] = False,
 ) -> None:
     """Print (or write) a week's report compiled from what is stored."""
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
@@ -322,6 +324,14 @@ def report(
         raise _fail(str(exc)) from None
     settings = _settings()
     team = _team(settings)
+    if output:
+        from bot.runtime.output_files import BotFiles, OutputRefused, check_output
+
+        try:
+            check_output(output, BotFiles.of(settings.database_url, settings.team_file, settings.spool_dir),
+                         force=force)
+        except OutputRefused as exc:
+            raise _fail(str(exc)) from None
     if lang:
         if lang not in ("zh-CN", "en"):
             raise _fail(f"--lang must be zh-CN or en, not '{lang}'")
@@ -345,9 +355,11 @@ def report(
                    "reads as not updated.", err=True)
     text = Exporter(bot.ctx, bot.cycle).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
     if output:
+        from bot.runtime.output_files import replacing
+
         try:
-            output.parent.mkdir(parents=True, exist_ok=True)  # like `backup`: a new folder is made
-            output.write_text(text, encoding="utf-8")
+            with replacing(output) as out:  # like `backup`: a new folder is made
+                out.write(text)
         except OSError as exc:
             raise _fail(f"--output {output}: cannot write it ({exc.strerror}).") from None
         typer.echo(f"Wrote {output}.")

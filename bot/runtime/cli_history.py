@@ -24,8 +24,10 @@ from bot.domain.weeks import IsoWeek, WeekLabelError
 # `zhoubao --help` registers these commands without loading the services: each imports them when it runs.
 if TYPE_CHECKING:
     from bot.domain.import_plan import ImportPlan, PlanWarning
+    from bot.runtime.output_files import BotFiles
     from bot.services.bot import Bot
     from bot.services.exporting import Exporter
+    from bot.services.importing import Importer, Stored
 
 SUFFIXES = (".md", ".markdown", ".txt", ".json")
 
@@ -117,44 +119,57 @@ def import_reports(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     importer = Importer(bot.ctx, bot.cycle)
-    plans: list[tuple[str, ImportPlan]] = []
-    for f in files:
+    # First every file is read and checked, then written one file at a time (each all or nothing), older
+    # weeks first so last week's progress is known; a file is read again rather than kept between the two.
+    first_weeks: list[tuple[IsoWeek, int]] = []
+    for n, f in enumerate(files):
         try:
-            source = f.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _fail(f"{f}: cannot read it: {exc}; nothing imported") from None
-        try:
-            found = importer.plan_json(f.name, source) if f.suffix.lower() == ".json" else \
-                importer.plan_markdown(f.name, source, fallback)
+            file = importer.read(f)
+            order = importer.checked(file, fallback)
+            for _, index in order if dry_run else ():
+                plan = importer.plan(file, index, fallback)
+                for line in _summary(f.name, plan, mapping=True):
+                    typer.echo(line)
+                _held(importer, plan, replace=replace)
         except ImportRefused as exc:
             raise _fail(f"{exc}; nothing imported") from None
-        plans += [(f.name, p) for p in found]
-    plans.sort(key=lambda item: IsoWeek.parse(item[1].week))  # older weeks first: last week's progress is known
-    refused = 0
-    for name, plan in plans:
-        for line in _summary(name, plan, mapping=dry_run):
-            typer.echo(line)
-        if dry_run:
-            held = importer.chat_answers(IsoWeek.parse(plan.week))
-            if held:
-                typer.echo(f"  {plan.week} holds {held} answer(s)/incident(s) from chat: "
-                           + ("they would be replaced" if replace else "it would be refused (use --replace)"))
-            continue
-        try:
-            stored = importer.store(plan, name, replace=replace)
-        except ImportRefused as exc:
-            typer.echo(f"  refused: {exc}", err=True)
-            refused += 1
-            continue
-        if stored.changes:
-            typer.echo(f"  stored {plan.week}: {stored.changes} change(s)"
-                       + (" (chat answers replaced)" if stored.replaced_chat else ""))
-        else:
-            typer.echo(f"  {plan.week}: already imported, nothing changed")
+        first_weeks += [(order[0][0], n)] if order else []
     if dry_run:
         typer.echo("Dry run: nothing was changed.")
+        return
+    refused = 0
+    for _, n in sorted(first_weeks):
+        try:
+            lines = _store(importer, files[n], fallback, replace=replace)
+        except ImportRefused as exc:
+            typer.echo(f"  refused: {exc}; nothing imported from {files[n].name}", err=True)
+            refused += 1
+            continue
+        for line in lines:  # after the commit: what was stored
+            typer.echo(line)
     if refused:
         raise typer.Exit(1)
+
+
+def _store(importer: Importer, path: Path, fallback: IsoWeek | None, *, replace: bool) -> list[str]:
+    """Import the file at `path` (all of it, or ImportRefused and none); returns what to tell of each week."""
+    lines: list[str] = []
+
+    def told(plan: ImportPlan, stored: Stored) -> None:
+        lines.extend(_summary(path.name, plan, mapping=False))
+        lines.append(f"  stored {stored.week}: {stored.changes} change(s)"
+                     + (" (chat answers replaced)" if stored.replaced_chat else "") if stored.changes
+                     else f"  {stored.week}: already imported, nothing changed")
+
+    importer.store_file(importer.read(path), fallback, replace_chat=replace, each=told)
+    return lines
+
+
+def _held(importer: Importer, plan: ImportPlan, *, replace: bool) -> None:
+    held = importer.chat_answers(IsoWeek.parse(plan.week))
+    if held:
+        typer.echo(f"  {plan.week} holds {held} answer(s)/incident(s) from chat: "
+                   + ("they would be replaced" if replace else "it would be refused (use --replace)"))
 
 
 @contextmanager
@@ -162,9 +177,18 @@ def _sink(output: Path | None) -> Iterator[TextIO]:
     if output is None:
         yield sys.stdout
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8", newline="") as f:
+    from bot.runtime.output_files import replacing
+
+    with replacing(output) as f:
         yield f
+
+
+def _bot_files() -> BotFiles:
+    from bot.runtime.output_files import BotFiles
+    from bot.runtime.settings import Settings
+
+    settings = Settings()  # already read once by `_open_bot`, which reports a bad one
+    return BotFiles.of(settings.database_url, settings.team_file, settings.spool_dir)
 
 
 def export_reports(
@@ -174,8 +198,11 @@ def export_reports(
     output: Annotated[Path | None, typer.Option(
         help="A file (one combined file); for md, a folder or a name without a suffix gets one file "
              "per week. Default: stdout.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace files that already exist (never the database, the team "
+                                        "file or the spool folder).")] = False,
 ) -> None:
     """Export stored weeks: Markdown reports, the stored facts as JSON (importable), or a CSV of items × weeks."""
+    from bot.runtime.output_files import OutputRefused, check_output
     from bot.services.exporting import Exporter
 
     if format not in ("md", "json", "csv"):
@@ -192,23 +219,37 @@ def export_reports(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     exporter = Exporter(bot.ctx, bot.cycle)
-    if format == "md" and output is not None and (output.is_dir() or not output.suffix):
-        count = write_week_files(exporter, start, end, output)
-    else:
-        with _sink(output) as out:
-            count = write_export(exporter, start, end, format, out)
+    try:
+        if format == "md" and output is not None and (output.is_dir() or not output.suffix):
+            count = write_week_files(exporter, start, end, output, _bot_files(), force=force)
+        else:
+            if output is not None:
+                check_output(output, _bot_files(), force=force)
+            with _sink(output) as out:
+                count = write_export(exporter, start, end, format, out)
+    except OutputRefused as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"--output {output}: cannot write it ({exc.strerror}); nothing written.") from None
     if output is not None:
         typer.echo(f"Exported {count} week(s) to {output}.", err=True)
 
 
-def write_week_files(exporter: Exporter, start: IsoWeek, end: IsoWeek, folder: Path) -> int:
-    """One Markdown file per stored week, `<folder>/<week>.md`; returns how many."""
-    folder.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for week in exporter.stored_weeks(start, end):
-        (folder / f"{week.label}.md").write_text(exporter.markdown(week), encoding="utf-8")
-        count += 1
-    return count
+def write_week_files(exporter: Exporter, start: IsoWeek, end: IsoWeek, folder: Path, bot_files: BotFiles, *,
+                     force: bool) -> int:
+    """One Markdown file per stored week, `<folder>/<week>.md`; returns how many. Every target is checked
+    (`check_output`) before the first is written, so a refusal writes nothing."""
+    from bot.runtime.output_files import OutputRefused, check_output, replacing
+
+    if (owner := bot_files.owner_of(folder)) is not None:
+        raise OutputRefused(f"--output {folder} is {owner}; choose another folder.")
+    weeks = list(exporter.stored_weeks(start, end))
+    for week in weeks:
+        check_output(folder / f"{week.label}.md", bot_files, force=force)
+    for week in weeks:
+        with replacing(folder / f"{week.label}.md") as out:
+            out.write(exporter.markdown(week))
+    return len(weeks)
 
 
 def write_export(exporter: Exporter, start: IsoWeek, end: IsoWeek, fmt: str, out: TextIO) -> int:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from bot.domain.fact_checks import week_problems
 from bot.domain.facts import IncidentFact, WeekFacts
@@ -25,7 +28,7 @@ from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from bot.text import i18n
 from storage.answers import Answers, NewMessage
-from storage.db import transaction
+from storage.db import one_transaction, transaction
 from storage.directory import Directory
 from storage.incidents import Incidents, NewIncident
 from storage.models import AnswerMessageRow, IncidentRow
@@ -33,6 +36,14 @@ from storage.reports import Reports
 
 PLATFORM = "import"
 _WEEK_IN_NAME = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
+# The largest file read: years of a team's reports are a few MB; 64 MiB leaves room for exports with long
+# answers while a file read whole (a str of up to ~4 bytes a character) stays within a few hundred MB.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# An export nests 4 deep ({"weeks": [{"entries": [{…}]}]}); the standard library's parser recurses once per
+# level and raises RecursionError near 1,000, so the depth is checked before it parses.
+MAX_JSON_DEPTH = 32
+# A JSON string (escapes included), or one bracket: what decides the nesting depth.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 class ImportRefused(Exception):
@@ -54,6 +65,31 @@ def vocabulary() -> Vocabulary:
         metrics=frozenset(lb.metrics for lb in every), incidents=frozenset(lb.incidents for lb in every),
         other=frozenset(lb.other for lb in every), reflection=frozenset(lb.reflection for lb in every),
         next_week=frozenset(lb.next_week for lb in every), none=frozenset(lb.none for lb in every))
+
+
+def json_depth_over(source: str, limit: int) -> bool:
+    """Whether `source` nests arrays and objects more than `limit` deep (brackets inside strings aside)."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(source):
+        token = m.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in ("]", "}"):
+            depth -= 1
+    return False
+
+
+@dataclass(frozen=True)
+class ImportFile:
+    """One file read within the bounds, as its units not yet read as weeks: the reports of a Markdown file
+    (first line, text) or the exported weeks of a JSON file. Each unit is read into a plan when needed, so a
+    large file is never held as plans all at once."""
+
+    name: str
+    units: list[Any]
+    is_json: bool
 
 
 def week_from_name(name: str) -> IsoWeek | None:
@@ -79,61 +115,101 @@ class Importer:
 
     # ----- reading -------------------------------------------------------------------------
 
-    def plan_markdown(self, name: str, source: str, week: IsoWeek | None = None) -> list[ImportPlan]:
-        """What importing a Markdown file would store, one plan per report in it (an export may hold
-        many). A report's week comes from its title, else the file name, else `week`; ImportRefused
-        when none says which week it is."""
-        every = [i18n.labels(loc) for loc in i18n.LOCALES]
-        away = frozenset(lb.away for lb in every)
-        unanswered = frozenset(lb.not_updated for lb in every) | away
-        plans = []
-        for first_line, text in split_reports(source):
-            parsed = parse_report(text, vocabulary(), first_line)
-            iso: IsoWeek | None = None
-            if parsed.week:
-                try:
-                    iso = IsoWeek.parse(parsed.week)
-                except WeekLabelError as exc:
-                    raise ImportRefused(f"{name}:{first_line}: the title's week is not a week: {exc}") from None
-            iso = iso or week_from_name(name) or week
-            if iso is None:
-                raise ImportRefused(f"{name}: no `# YYYY-Www` title and no week in the file name; pass --week")
-            plans.append(plan_import(parsed, self.ctx.team, iso, unanswered=unanswered, away_words=away))
-        return self._checked(name, plans)
+    def read(self, path: Path) -> ImportFile:
+        """The file at `path`, Markdown or (by its `.json` suffix) an export; ImportRefused naming the file when
+        it cannot be read, is empty, is larger than MAX_FILE_BYTES or nests deeper than MAX_JSON_DEPTH."""
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ImportRefused(f"{path}: {size:,} bytes, larger than the {MAX_FILE_BYTES // 2**20} MiB an "
+                                    "import file may be; split it (an export by --from/--to)")
+            source = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImportRefused(f"{path}: cannot read it: {exc}") from None
+        if not source.strip():
+            raise ImportRefused(f"{path}: the file is empty")
+        if path.suffix.lower() == ".json":
+            return self.json_file(path.name, source)
+        return ImportFile(path.name, split_reports(source), is_json=False)
 
-    def plan_json(self, name: str, source: str) -> list[ImportPlan]:
-        """The weeks of a `zhoubao export --format json` document, each as a plan to store."""
+    def json_file(self, name: str, source: str) -> ImportFile:
+        """An export's weeks, its depth checked before it is parsed; ImportRefused when it is no export."""
+        if json_depth_over(source, MAX_JSON_DEPTH):
+            raise ImportRefused(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels; an export nests 4")
         try:
             data = json.loads(source)
         except json.JSONDecodeError as exc:
             raise ImportRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("weeks"), list):
             raise ImportRefused(f"{name}: not a `zhoubao export --format json` file (format {FORMAT})")
-        titles = {it.key: it.title for it in (*self.ctx.team.items, *self.ctx.team.section_notes)}
-        plans = []
-        for raw in data["weeks"]:
-            try:
-                facts, created = week_from_json(raw)
-                IsoWeek.parse(facts.week)
-            except (FactsJsonError, WeekLabelError) as exc:
-                raise ImportRefused(f"{name}: {exc}") from None
-            keys = [*facts.entries, *facts.banks, *facts.metrics]
-            mapped = [Mapped(k, titles.get(k, k), 0) for k in keys]
-            mapped += [Mapped(f"incident:{n}", f"#{n} {i.started_at:%m/%d %H:%M}", 0)
-                       for n, i in enumerate(facts.incidents, start=1)]
-            unknown = [PlanWarning(0, "unknown_item", k) for k in keys
-                       if k not in titles and not k.startswith("figure:")]
-            plans.append(ImportPlan(facts.week, created, facts, tuple(mapped), (), tuple(unknown)))
-        return self._checked(name, plans)
+        return ImportFile(name, data["weeks"], is_json=True)
 
-    def _checked(self, name: str, plans: list[ImportPlan]) -> list[ImportPlan]:
-        """`plans` when every week keeps the rules chat keeps (`fact_checks.week_problems`); else
-        ImportRefused listing each problem, before anything is written."""
+    def checked(self, file: ImportFile, week: IsoWeek | None = None) -> list[tuple[IsoWeek, int]]:
+        """The file's (week, unit index) in week order (older weeks first: last week's progress is known), after every
+        week was read and checked (`fact_checks.week_problems`); ImportRefused listing every problem."""
         window = self.ctx.week_window()
-        problems = [str(p) for plan in plans for p in week_problems(plan.facts, self.ctx.team, window)]
+        weeks: list[tuple[IsoWeek, int]] = []
+        problems: list[str] = []
+        for index in range(len(file.units)):
+            plan = self.plan(file, index, week)  # one week held at a time
+            problems += [str(p) for p in week_problems(plan.facts, self.ctx.team, window)]
+            weeks.append((IsoWeek.parse(plan.week), index))
         if problems:
-            raise ImportRefused(f"{name}: " + "; ".join(problems))
-        return plans
+            raise ImportRefused(f"{file.name}: " + "; ".join(problems))
+        return sorted(weeks)
+
+    def plans(self, file: ImportFile, week: IsoWeek | None = None) -> Iterator[ImportPlan]:
+        """The file's weeks as plans, checked, in week order, one at a time."""
+        for _, index in self.checked(file, week):
+            yield self.plan(file, index, week)
+
+    def plan(self, file: ImportFile, index: int, week: IsoWeek | None = None) -> ImportPlan:
+        """What importing the file's `index`-th unit would store (not checked); ImportRefused when it names no
+        week, or a week that is no week."""
+        if file.is_json:
+            return self._json_plan(file.name, file.units[index])
+        first_line, text = file.units[index]
+        return self._markdown_plan(file.name, first_line, text, week)
+
+    def plan_markdown(self, name: str, source: str, week: IsoWeek | None = None) -> list[ImportPlan]:
+        """What importing a Markdown file would store, one plan per report in it (an export may hold
+        many). A report's week comes from its title, else the file name, else `week`; ImportRefused
+        when none says which week it is."""
+        return list(self.plans(ImportFile(name, split_reports(source), is_json=False), week))
+
+    def _markdown_plan(self, name: str, first_line: int, text: str, week: IsoWeek | None) -> ImportPlan:
+        every = [i18n.labels(loc) for loc in i18n.LOCALES]
+        away = frozenset(lb.away for lb in every)
+        unanswered = frozenset(lb.not_updated for lb in every) | away
+        parsed = parse_report(text, vocabulary(), first_line)
+        iso: IsoWeek | None = None
+        if parsed.week:
+            try:
+                iso = IsoWeek.parse(parsed.week)
+            except WeekLabelError as exc:
+                raise ImportRefused(f"{name}:{first_line}: the title's week is not a week: {exc}") from None
+        iso = iso or week_from_name(name) or week
+        if iso is None:
+            raise ImportRefused(f"{name}: no `# YYYY-Www` title and no week in the file name; pass --week")
+        return plan_import(parsed, self.ctx.team, iso, unanswered=unanswered, away_words=away)
+
+    def plan_json(self, name: str, source: str) -> list[ImportPlan]:
+        """The weeks of a `zhoubao export --format json` document, each as a plan to store."""
+        return list(self.plans(self.json_file(name, source)))
+
+    def _json_plan(self, name: str, raw: Any) -> ImportPlan:
+        try:
+            facts, created = week_from_json(raw)
+            IsoWeek.parse(facts.week)
+        except (FactsJsonError, WeekLabelError) as exc:
+            raise ImportRefused(f"{name}: {exc}") from None
+        titles = {it.key: it.title for it in (*self.ctx.team.items, *self.ctx.team.section_notes)}
+        keys = [*facts.entries, *facts.banks, *facts.metrics]
+        mapped = [Mapped(k, titles.get(k, k), 0) for k in keys]
+        mapped += [Mapped(f"incident:{n}", f"#{n} {i.started_at:%m/%d %H:%M}", 0)
+                   for n, i in enumerate(facts.incidents, start=1)]
+        unknown = [PlanWarning(0, "unknown_item", k) for k in keys if k not in titles and not k.startswith("figure:")]
+        return ImportPlan(facts.week, created, facts, tuple(mapped), (), tuple(unknown))
 
     def chat_answers(self, week: IsoWeek) -> int:
         """How many answers and incidents collected in chat the week holds."""
@@ -144,6 +220,22 @@ class Importer:
             return len(self._chat_messages(Answers(s), row.id)) + len(self._chat_incidents(Incidents(s), row.id))
 
     # ----- storing -------------------------------------------------------------------------
+
+    def store_file(self, file: ImportFile, week: IsoWeek | None = None, *, replace_chat: bool = False,
+                   each: Callable[[ImportPlan, Stored], None] | None = None) -> int:
+        """Store every week of `file` in one transaction: all of them, or (ImportRefused, or any error) none;
+        returns how many weeks. The whole file is read and checked first, then read again week by week as it
+        is written, `each` told of every week stored (the plans are not kept)."""
+        order = self.checked(file, week)
+        with one_transaction(self.ctx.db) as db:
+            ctx = replace(self.ctx, db=db)
+            joined = Importer(ctx, WeeklyCycle(ctx, self.cycle.failures))
+            for _, index in order:
+                plan = joined.plan(file, index, week)
+                stored = joined.store(plan, file.name, replace=replace_chat)
+                if each is not None:
+                    each(plan, stored)
+        return len(order)
 
     def store(self, plan: ImportPlan, name: str, *, replace: bool = False) -> Stored:
         """Store `plan` as the answers of its week, attributed to the owners, with source `import`."""
