@@ -18,6 +18,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+UUID_WINDOW = 3600.0  # seconds a message's uuid deduplicates (see `_send`)
+
+
 def _elements(tree: Any) -> int:
     """Every element or component of a card: anything with a `tag`, at any depth."""
     if isinstance(tree, dict):
@@ -80,6 +83,7 @@ class OpenApiStandIn:
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
         self.by_uuid: dict[str, str] = {}
+        self.uuid_at: dict[str, float] = {}
         self.tokens: set[str] = set()
         self.chats: set[str] = set()
         self.recalled: set[str] = set()  # message ids recalled in the chat (no longer shown)
@@ -195,7 +199,10 @@ class OpenApiStandIn:
     def _send(self, chat: str, receive_id: str, body: dict[str, Any],
               reply_to: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         uuid = body.get("uuid")
-        if uuid and uuid in self.by_uuid:  # Feishu: the same uuid within an hour is one message
+        # "持有相同 uuid 的请求，在 1 小时内至多成功发送（回复）一条消息" (发送消息 / 回复消息,
+        # https://open.feishu.cn/document/server-docs/im-v1/message/create and .../message/reply): a second
+        # message with a uuid seen within the hour is not delivered; the first one is answered.
+        if uuid and uuid in self.by_uuid and time.monotonic() - self.uuid_at[uuid] < UUID_WINDOW:
             old = self.messages[self.by_uuid[uuid]]
             return 200, {"code": 0, "msg": "success", "data": {"message_id": old.message_id, "chat_id": old.chat_id}}, {}
         limited = self._limited(chat)
@@ -210,6 +217,7 @@ class OpenApiStandIn:
         self.messages[msg.message_id] = msg
         if uuid:
             self.by_uuid[uuid] = msg.message_id
+            self.uuid_at[uuid] = time.monotonic()
         return 200, {"code": 0, "msg": "success", "data": {"message_id": msg.message_id, "chat_id": chat,
                                                           "msg_type": msg.msg_type}}, {}
 

@@ -36,6 +36,15 @@ def message_uuid(key: str) -> str:
     return "zb-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
 
 
+def _part_key(key: str, part: int) -> str:
+    """The idempotency key of one message of several that answer once: Feishu delivers at most one message
+    per `uuid` within an hour ("持有相同 uuid 的请求，在 1 小时内至多成功回复一条消息", 回复消息
+    https://open.feishu.cn/document/server-docs/im-v1/message/reply; the same for 发送消息
+    https://open.feishu.cn/document/server-docs/im-v1/message/create), so each part has its own, and a
+    retried part still has the one it had."""
+    return key if part == 0 else f"{key}:{part}"
+
+
 class FeishuGateway:
     """Sends what the core asks for; knows nothing of weeks or items beyond the `Prompt` it is given."""
 
@@ -56,7 +65,7 @@ class FeishuGateway:
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many cards as Feishu's limits need; the first one stands for it."""
-        refs = [self.send_card(person, card, key=key if n == 0 else f"{key}:{n}")
+        refs = [self.send_card(person, card, key=_part_key(key, n))
                 for n, card in enumerate(cards.prompt_cards(prompt))]
         return refs[0]
 
@@ -111,12 +120,18 @@ class FeishuGateway:
             "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
             paths={"message_id": message_id}, chat=chat or message_id), "reply")
 
-    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None) -> None:
+    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None, part: int = 0) -> None:
+        """A card answering a person's message; `part` numbers the cards of one answer, each its own uuid."""
         body = {"msg_type": "interactive", "content": cards.card_content(card),
-                "uuid": message_uuid(f"reply-card:{message_id}")}
+                "uuid": message_uuid(_part_key(f"reply-card:{message_id}", part))}
         self._answer(chat or message_id, lambda: self._call(
             "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
             paths={"message_id": message_id}, chat=chat or message_id), "reply card")
+
+    def reply_prompt(self, message_id: str, prompt: Prompt, *, chat: str | None = None) -> None:
+        """A prompt's form (`/zhoubao answer` typed as text) as replies, every card of it delivered."""
+        for n, card in enumerate(cards.prompt_cards(prompt)):
+            self.reply_card(message_id, card, chat=chat, part=n)
 
     def patch_card(self, message_id: str, card: cards.Card) -> None:
         self._call("im.message.patch", message_id, HttpMethod.PATCH, MESSAGES + "/:message_id",
