@@ -4,13 +4,21 @@ within Feishu's limits whatever the week holds, and sends are paced per minute a
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
+from bot.adapters.feishu import cards
+from bot.adapters.feishu.gateway import FeishuGateway
+from bot.domain.incident_question import LoggedIncident, Question
+from bot.domain.prompts import Prompt
 from bot.domain.team import Team
+from bot.domain.weeks import IsoWeek
 from tests.feishu import payloads
 from tests.feishu.conftest import World, open_id_of
 from tests.helpers import big_team
+
+WEEK = IsoWeek.parse("2024-W26")
 
 
 @pytest.fixture
@@ -35,3 +43,28 @@ def test_zhoubao_answer_typed_as_text_delivers_every_card(world: World) -> None:
     # A redelivered event (the same message) answers once: the same uuids, no second set of cards.
     world.post(payloads.message(open_id_of("lina"), "/zhoubao answer", world.clock.now, message_id="om_ask"))
     assert len(_forms(world, "om_ask")) == len(forms)
+
+
+def _with_incidents(world: World, count: int, size: int) -> Prompt:
+    items = world.bot.cycle.prompt_items("lina", WEEK)
+    at = datetime(2024, 6, 24, 9, 0)
+    logged = tuple(LoggedIncident(n, at + timedelta(minutes=n), "gateway-api", f"事件{n}" + "节点CPU打满" * (size // 6))
+                   for n in range(1, count + 1))
+    return Prompt(week=WEEK.label, kind="prompt", items=items, text="📝 2024-W26 周报\n…", locale="zh-CN",
+                  deadline=world.bot.cycle.deadline(WEEK), incidents=Question(len(items) + 1, logged))
+
+
+@pytest.mark.parametrize("size", [150, 200])
+def test_a_week_of_many_incidents_keeps_prompt_cards_within_30kb(world: World, size: int) -> None:
+    """Issue 21 item 2: 60 incidents of 200 characters made the last card 38 KB (refused by Feishu, 230025);
+    at 150 each item got a card of its own. Now: the latest few, "and M more", the week's page."""
+    many, none = _with_incidents(world, 60, size), _with_incidents(world, 0, size)
+    gateway = FeishuGateway(world.api, world.gateway.people, dashboard="https://zb.example.com/")
+    gateway.send_prompt(world.team.person_by_id["lina"], many, key="k-many")
+    sent = world.standin.sent(to=open_id_of("lina"), msg_type="interactive")
+    assert world.standin.problems == [] and len(sent) == len(cards.prompt_cards(none))
+    listed = json.dumps(sent[-1].content, ensure_ascii=False)
+    shown = [n for n in range(1, 61) if f"#{n} " in listed]
+    assert shown == list(range(61 - len(shown), 61)) and len(shown) >= 1  # the latest, whole
+    assert f"另有 {60 - len(shown)} 起更早登记的事件" in listed
+    assert "https://zb.example.com/week/2024-W26" in listed

@@ -50,8 +50,10 @@ class FeishuGateway:
 
     platform = PLATFORM
 
-    def __init__(self, api: OpenApi, people: People, *, outbox: Outbox | None = None) -> None:
+    def __init__(self, api: OpenApi, people: People, *, outbox: Outbox | None = None,
+                 dashboard: str | None = None) -> None:
         self.api, self.people = api, people
+        self.dashboard = dashboard  # the dashboard's public address, linked where a card lists only part
         self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
 
     def _answer(self, key: str, send: Callable[[], object], what: str) -> None:
@@ -66,7 +68,7 @@ class FeishuGateway:
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many cards as Feishu's limits need; the first one stands for it."""
         refs = [self.send_card(person, card, key=_part_key(key, n))
-                for n, card in enumerate(cards.prompt_cards(prompt))]
+                for n, card in enumerate(cards.prompt_cards(prompt, self.dashboard))]
         return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
@@ -130,7 +132,7 @@ class FeishuGateway:
 
     def reply_prompt(self, message_id: str, prompt: Prompt, *, chat: str | None = None) -> None:
         """A prompt's form (`/zhoubao answer` typed as text) as replies, every card of it delivered."""
-        for n, card in enumerate(cards.prompt_cards(prompt)):
+        for n, card in enumerate(cards.prompt_cards(prompt, self.dashboard)):
             self.reply_card(message_id, card, chat=chat, part=n)
 
     def patch_card(self, message_id: str, card: cards.Card) -> None:
