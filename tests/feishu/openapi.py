@@ -17,7 +17,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-
 UUID_WINDOW = 3600.0  # seconds a message's uuid deduplicates (see `_send`)
 
 

@@ -15,7 +15,7 @@ from bot.domain.prompts import Prompt
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from tests.feishu import payloads
-from tests.feishu.conftest import World, open_id_of
+from tests.feishu.conftest import CHANNEL, World, open_id_of
 from tests.helpers import big_team
 
 WEEK = IsoWeek.parse("2024-W26")
@@ -68,3 +68,15 @@ def test_a_week_of_many_incidents_keeps_prompt_cards_within_30kb(world: World, s
     assert shown == list(range(61 - len(shown), 61)) and len(shown) >= 1  # the latest, whole
     assert f"另有 {60 - len(shown)} 起更早登记的事件" in listed
     assert "https://zb.example.com/week/2024-W26" in listed
+
+
+def test_a_text_over_150kb_arrives_in_parts_split_on_lines(world: World) -> None:
+    """Issue 21 item 3: a missing list of a 1,000-owner department was one 433 KB text (Feishu: 230025)."""
+    lines = [f"- 负责人{n:04d}：事项「\"引号\"」尚未回复" for n in range(12_000)]
+    world.gateway.post_text(CHANNEL, "\n".join(lines))
+    world.gateway.send_text(world.team.person_by_id["lina"], "\n".join(lines), key="notice:2024-W26")
+    for to in (CHANNEL, open_id_of("lina")):
+        sent = [str(m.content["text"]) for m in world.standin.sent(to=to, msg_type="text")]
+        assert world.standin.problems == [] and len(sent) > 2
+        assert [t.rsplit("\n", 1)[1] for t in sent] == [f"({n}/{len(sent)})" for n in range(1, len(sent) + 1)]
+        assert [line for t in sent for line in t.rsplit("\n", 1)[0].split("\n")] == lines  # whole lines, all

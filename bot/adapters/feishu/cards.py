@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm, asks_progress
 from bot.domain.prompts import Prompt, PromptItem
-from bot.text import messages
+from bot.text import messages, splitting
 from bot.text.catalogue import say
 from bot.text.render import feishu_safe
 
@@ -462,6 +462,35 @@ def _escaped_text(text: str) -> str:
 def continued_card(title: str, locale: str) -> Card:
     """What an extra report card becomes when a republished report needs fewer cards."""
     return _card(title, [_div(say(locale, "form.merged"))], "grey")
+
+
+# Feishu refuses a text message whose request body is over 150 KB ("文本消息请求体最大不能超过150KB", 发送消息
+# https://open.feishu.cn/document/server-docs/im-v1/message/create, code 230025); a 143k-character report
+# was a 378 KB body (issue 21 item 3). We aim under it, measured as the body lark-oapi sends.
+TEXT_LIMIT = 140_000  # bytes of request body
+_TEXT_ENVELOPE = {"receive_id": "o" * 64, "msg_type": "text", "uuid": "z" * 50}
+_MARKER_ROOM = 100  # bytes kept free in a text for its "(1/3)" marker
+
+
+def text_body_size(text: str) -> int:
+    """Bytes of the request body that sends `text` as a text message (what Feishu's 150 KB measures)."""
+    return len(json.dumps({**_TEXT_ENVELOPE, "content": text_content(text)}, ensure_ascii=False).encode("utf-8"))
+
+
+def _text_cost(text: str) -> int:
+    """What `text` adds to a text message's body: escaped into `content`, then `content` into the body."""
+    return _escaped(_escaped_text(text))
+
+
+def texts(text: str, locale: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """What must be said as Feishu text messages, each body within `limit` bytes: the text whole when it
+    fits, else split on line boundaries (bot/text/splitting), each piece ending in "(n/total)"."""
+    safe = feishu_safe(text)
+    if text_body_size(safe) <= limit:
+        return [text]
+    room = limit - text_body_size("") - _MARKER_ROOM
+    parts = splitting.pieces(safe, room, _text_cost)
+    return [f"{part}\n{say(locale, 'message.part', n=n, total=len(parts))}" for n, part in enumerate(parts, 1)]
 
 
 def text_content(text: str) -> str:

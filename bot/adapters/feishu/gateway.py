@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lark_oapi.core.enum import HttpMethod
@@ -72,10 +73,10 @@ class FeishuGateway:
         return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
-        return self._create("open_id", self._open_id(person), "text", cards.text_content(text), key)
+        return self._texts("open_id", self._open_id(person), text, key)
 
     def post_text(self, channel: str, text: str) -> MessageRef:
-        return self._create("chat_id", channel, "text", cards.text_content(text), None)
+        return self._texts("chat_id", channel, text, None)
 
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
         return [self._create("chat_id", channel, "interactive", cards.card_content(card), f"{key}:{n}")
@@ -113,14 +114,17 @@ class FeishuGateway:
 
     def send_text_to(self, open_id: str, text: str) -> MessageRef:
         """A text to someone who may not be a team member (the bot menu, used by anyone in the tenant)."""
-        return self._create("open_id", open_id, "text", cards.text_content(text), None)
+        return self._texts("open_id", open_id, text, None)
 
     def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> None:
-        """Answer a person's message in its thread; the uuid makes a redelivered event answer once."""
-        body = {"msg_type": "text", "content": cards.text_content(text), "uuid": message_uuid(f"reply:{message_id}")}
-        self._answer(chat or message_id, lambda: self._call(
-            "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
-            paths={"message_id": message_id}, chat=chat or message_id), "reply")
+        """Answer a person's message in its thread (in several messages when Feishu's 150 KB needs it); the
+        uuids make a redelivered event answer once."""
+        for n, part in enumerate(cards.texts(text, self.people.team.team.locale)):
+            body = {"msg_type": "text", "content": cards.text_content(part),
+                    "uuid": message_uuid(_part_key(f"reply:{message_id}", n))}
+            self._answer(chat or message_id, partial(
+                self._call, "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
+                body, paths={"message_id": message_id}, chat=chat or message_id), "reply")
 
     def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None, part: int = 0) -> None:
         """A card answering a person's message; `part` numbers the cards of one answer, each its own uuid."""
@@ -154,6 +158,13 @@ class FeishuGateway:
         if open_id is None:
             raise ChatError("user_not_found", f"no Feishu open_id or known email for {person.id}")
         return open_id
+
+    def _texts(self, id_type: str, receive_id: str, text: str, key: str | None) -> MessageRef:
+        """`text` in as many text messages as Feishu's 150 KB needs; the first one stands for it."""
+        refs = [self._create(id_type, receive_id, "text", cards.text_content(part),
+                             None if key is None else _part_key(key, n))
+                for n, part in enumerate(cards.texts(text, self.people.team.team.locale))]
+        return refs[0]
 
     def _create(self, id_type: str, receive_id: str, msg_type: str, content: str, key: str | None) -> MessageRef:
         body: dict[str, Any] = {"receive_id": receive_id, "msg_type": msg_type, "content": content}

@@ -237,6 +237,7 @@ WORDS: dict[str, str] = {
     "form.question_file": "File an incident",
     # ----- Slack message sizes (bot/adapters/slack/limits.py) ---------------------------------------
     "slack.part": "({n}/{total})",  # one of several messages that say one thing
+    "message.part": "({n}/{total})",  # one of several Feishu messages that say one thing
     "slack.left_out": " · {count} more not shown here",  # after the last marker when a reply may not send them all
     "slack.more": "…and {count} more",  # a list cut at a line: the lines left out
 }

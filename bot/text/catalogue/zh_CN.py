@@ -221,6 +221,7 @@ WORDS: dict[str, str] = {
     "form.question_file": "上报事件",
     # ----- Slack message sizes (bot/adapters/slack/limits.py) ---------------------------------------
     "slack.part": "({n}/{total})",  # one of several messages that say one thing
+    "message.part": "({n}/{total})",  # one of several Feishu messages that say one thing
     "slack.left_out": " · 另有 {count} 条未在此显示",  # after the last marker when a reply may not send them all
     "slack.more": "……另有 {count} 条",  # a list cut at a line: the lines left out
 }
