@@ -3,12 +3,14 @@ within Feishu's limits whatever the week holds, and sends are paced per minute a
 
 from __future__ import annotations
 
+import bisect
 import json
 from datetime import datetime, timedelta
 
 import pytest
 
 from bot.adapters.feishu import cards
+from bot.adapters.feishu.api import Limits, OpenApi, Pacer
 from bot.adapters.feishu.gateway import FeishuGateway
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.prompts import Prompt
@@ -16,6 +18,7 @@ from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from tests.feishu import payloads
 from tests.feishu.conftest import CHANNEL, World, open_id_of
+from tests.feishu.openapi import OpenApiStandIn
 from tests.helpers import big_team
 
 WEEK = IsoWeek.parse("2024-W26")
@@ -80,3 +83,34 @@ def test_a_text_over_150kb_arrives_in_parts_split_on_lines(world: World) -> None
         assert world.standin.problems == [] and len(sent) > 2
         assert [t.rsplit("\n", 1)[1] for t in sent] == [f"({n}/{len(sent)})" for n in range(1, len(sent) + 1)]
         assert [line for t in sent for line in t.rsplit("\n", 1)[0].split("\n")] == lines  # whole lines, all
+
+
+def test_1500_prompts_are_paced_under_1000_a_minute_as_well_as_50_a_second() -> None:
+    """Issue 21 item 4: at 50/s alone 1,500 sends took 30.6 s against Feishu's 1,000 a minute."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(Limits(), clock=lambda: now[0], sleep=sleep)
+    sent = []
+    for n in range(1500):
+        pacer.wait(f"ou_{n}")
+        sent.append(now[0])
+    assert all(b - a >= 1 / 50 for a, b in zip(sent, sent[1:], strict=False))  # 50 a second
+    assert max(bisect.bisect_right(sent, t + 60.0 - 1e-9) - i for i, t in enumerate(sent)) <= 1000  # a minute
+    assert sent[-1] >= 60.0
+
+
+def test_the_stand_in_refuses_more_than_its_minute_allows(world: World) -> None:
+    """The stand-in answers 429 + x-ogw-ratelimit-reset past its per-minute count (window shortened)."""
+    standin = OpenApiStandIn(per_minute=20, minute=2.0).start()
+    try:
+        eager = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(200, 50, 600_000))
+        gateway = FeishuGateway(eager, world.gateway.people)
+        for n in range(30):
+            gateway.send_card_to(f"ou_u{n}", {"schema": "2.0", "body": {"elements": []}}, key=f"k{n}")
+        assert sorted(m.receive_id for m in standin.sent()) == sorted(f"ou_u{n}" for n in range(30))
+        assert any(c.status == 429 for c in standin.calls)
+    finally:
+        standin.stop()
