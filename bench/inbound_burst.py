@@ -181,7 +181,7 @@ def feishu_runtime(team: Team, standin: OpenApiStandIn, db: str, spool: Path) ->
                         feishu_verification_token=SecretStr(payloads.TOKEN),
                         feishu_encrypt_key=SecretStr(payloads.ENCRYPT_KEY), feishu_domain=standin.url,
                         database_url=db, spool_dir=spool)
-    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000))
+    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000, 600_000))
     return compose(settings, team, clock=lambda: datetime.now(team.zone),
                    overrides=Overrides(feishu_api=api, feishu_bot_open_id=standin.bot_open_id))
 

@@ -215,7 +215,7 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     if http_mode and not (keys.verification_token and keys.encrypt_key):
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
-    gateway = FeishuGateway(api, People(api, team), outbox=Outbox())
+    gateway = FeishuGateway(api, People(api, team), outbox=Outbox(), dashboard=settings.dashboard_url)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics)
     # The journal's worker runs the events, one at a time in arrival order.

@@ -103,7 +103,7 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
     standin = OpenApiStandIn(directory={p.email: open_id_of(p.id) for p in team.people if p.email}).start()
     standin.chats.add(CHANNEL)
     sleeps: list[float] = []
-    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000),
+    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000, 600_000),
                   sleep=sleeps.append)
     runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
                       overrides=Overrides(feishu_api=api, feishu_card_wait=PATIENCE,

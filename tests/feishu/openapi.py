@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+UUID_WINDOW = 3600.0  # seconds a message's uuid deduplicates (see `_send`)
+
 
 def _elements(tree: Any) -> int:
     """Every element or component of a card: anything with a `tag`, at any depth."""
@@ -68,7 +70,8 @@ class Failure:
 
 class OpenApiStandIn:
     def __init__(self, *, directory: dict[str, str] | None = None, per_app: float | None = None,
-                 per_chat: float | None = None, token_ttl: int = 7200) -> None:
+                 per_chat: float | None = None, per_minute: float | None = None, minute: float = 60.0,
+                 token_ttl: int = 7200) -> None:
         self.directory = dict(directory or {})  # email -> open_id
         self.names: dict[str, str] = {}  # open_id -> name, for GET contact/v3/users/:user_id
         # What the tenant granted the app, as 查询租户授权状态 lists it (scope_name -> grant_status, 1 granted)
@@ -77,9 +80,15 @@ class OpenApiStandIn:
             "im:message:readonly", "im:chat:readonly", "contact:user.id:readonly", "contact:contact.base:readonly",
             "contact:user.base:readonly")}
         self.per_app, self.per_chat, self.token_ttl = per_app, per_chat, token_ttl
+        # 1,000 messages a minute per app ("接口频率限制 1000 次/分钟、50 次/秒", 发送消息
+        # https://open.feishu.cn/document/server-docs/im-v1/message/create); `minute` shortens the window
+        # for a test, as `per_app` scales the second's.
+        self.per_minute, self.minute = per_minute, minute
+        self._sent_minute: deque[float] = deque()
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
         self.by_uuid: dict[str, str] = {}
+        self.uuid_at: dict[str, float] = {}
         self.tokens: set[str] = set()
         self.chats: set[str] = set()
         self.recalled: set[str] = set()  # message ids recalled in the chat (no longer shown)
@@ -195,7 +204,10 @@ class OpenApiStandIn:
     def _send(self, chat: str, receive_id: str, body: dict[str, Any],
               reply_to: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         uuid = body.get("uuid")
-        if uuid and uuid in self.by_uuid:  # Feishu: the same uuid within an hour is one message
+        # "持有相同 uuid 的请求，在 1 小时内至多成功发送（回复）一条消息" (发送消息 / 回复消息,
+        # https://open.feishu.cn/document/server-docs/im-v1/message/create and .../message/reply): a second
+        # message with a uuid seen within the hour is not delivered; the first one is answered.
+        if uuid and uuid in self.by_uuid and time.monotonic() - self.uuid_at[uuid] < UUID_WINDOW:
             old = self.messages[self.by_uuid[uuid]]
             return 200, {"code": 0, "msg": "success", "data": {"message_id": old.message_id, "chat_id": old.chat_id}}, {}
         limited = self._limited(chat)
@@ -210,6 +222,7 @@ class OpenApiStandIn:
         self.messages[msg.message_id] = msg
         if uuid:
             self.by_uuid[uuid] = msg.message_id
+            self.uuid_at[uuid] = time.monotonic()
         return 200, {"code": 0, "msg": "success", "data": {"message_id": msg.message_id, "chat_id": chat,
                                                           "msg_type": msg.msg_type}}, {}
 
@@ -239,6 +252,14 @@ class OpenApiStandIn:
                 reset = max(0.001, window[0] + 1.0 - now)
                 return 429, {"code": 99991400, "msg": "request trigger frequency limit"}, {
                     "x-ogw-ratelimit-limit": str(self.per_app), "x-ogw-ratelimit-reset": f"{reset:.3f}"}
+        if self.per_minute is not None:
+            window = self._sent_minute
+            while window and window[0] <= now - self.minute:
+                window.popleft()
+            if len(window) >= self.per_minute:
+                reset = max(0.001, window[0] + self.minute - now)
+                return 429, {"code": 99991400, "msg": "request trigger frequency limit"}, {
+                    "x-ogw-ratelimit-limit": str(self.per_minute), "x-ogw-ratelimit-reset": f"{reset:.3f}"}
         if self.per_chat is not None:
             window = self._sent_chat.setdefault(chat, deque())
             while window and window[0] <= now - 1.0:
@@ -248,6 +269,8 @@ class OpenApiStandIn:
             window.append(now)
         if self.per_app is not None:
             self._sent_app.append(now)
+        if self.per_minute is not None:
+            self._sent_minute.append(now)
         return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -54,7 +54,7 @@ class Desk:
 
 def _desk(standin: OpenApiStandIn, database_url: str, clock: FixedClock, *, card_wait: float = PATIENCE) -> Desk:
     team = load_team(EXAMPLE_TEAM)
-    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000), sleep=lambda s: None)
+    api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000, 600_000), sleep=lambda s: None)
     gateway = FeishuGateway(api, People(api, team))
     bot = build_bot(team, gateway, clock, database_url=database_url)
     events = FeishuEvents(bot, gateway, bot_open_id=standin.bot_open_id)

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,16 +47,21 @@ class FeishuApiError(ChatError):
 class Limits:
     """Feishu's send limits, scaled by one factor (tests and the bench run faster than Feishu)."""
 
+    # "接口频率限制 1000 次/分钟、50 次/秒" (发送消息 / 回复消息,
+    # https://open.feishu.cn/document/server-docs/im-v1/message/create and .../message/reply; 频控策略
+    # https://open.feishu.cn/document/ukTMukTMukTM/uUzN04SN3QjL1cDN): either bound trips 99991400.
     per_app: float = 50.0  # messages per second for the whole app
     per_chat: float = 5.0  # messages per second to one user or one group
+    per_minute: float = 1000.0  # messages per minute for the whole app
 
     def scaled(self, factor: float) -> Limits:
-        return Limits(self.per_app * factor, self.per_chat * factor)
+        return Limits(self.per_app * factor, self.per_chat * factor, self.per_minute * factor)
 
 
 @dataclass
 class Pacer:
-    """Spaces sends so neither the app nor any one chat exceeds its rate (thread-safe).
+    """Spaces sends so neither the app (per second and per minute) nor any one chat exceeds its rate
+    (thread-safe).
 
     Each send is booked at the later of "now" and the earliest slot both limits allow; a slot never
     moves earlier, so a late sleep cannot crowd the next send into the same second.
@@ -67,6 +73,7 @@ class Pacer:
     margin: float = 0.98  # stay just under the limit: Feishu counts on its own clock
     _app_next: float = 0.0
     _chat_next: dict[str, float] = field(default_factory=dict)
+    _minute: deque[float] = field(default_factory=deque)  # the app's latest booked slots, at most a minute's
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait(self, chat: str | None) -> None:
@@ -75,6 +82,14 @@ class Pacer:
         with self._lock:
             now = self.clock()
             slot = max(now, self._app_next, self._chat_next.get(chat, 0.0) if chat else 0.0)
+            # 50/s alone would send 1,500 messages in 30 s against 1,000 a minute: a slot is also a minute
+            # after the one `minute_cap` sends back (slots never move earlier, so the deque stays sorted).
+            minute_cap = max(1, int(self.limits.per_minute * self.margin))
+            if len(self._minute) >= minute_cap:
+                slot = max(slot, self._minute[-minute_cap] + 60.0)
+            self._minute.append(slot)
+            while len(self._minute) > minute_cap:
+                self._minute.popleft()
             self._app_next = slot + app_gap
             if chat:
                 self._chat_next[chat] = slot + chat_gap

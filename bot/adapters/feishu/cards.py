@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm, asks_progress
 from bot.domain.prompts import Prompt, PromptItem
-from bot.text import messages
+from bot.text import messages, splitting
 from bot.text.catalogue import say
 from bot.text.render import feishu_safe
 
@@ -98,12 +98,14 @@ def _select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: s
     return element
 
 
-def prompt_cards(prompt: Prompt) -> list[Card]:
+def prompt_cards(prompt: Prompt, dashboard: str | None = None) -> list[Card]:
     """The weekly prompt: its head line, then a form with one input per item, prefilled, and progress %
     and main problem where the core asks for them (`asks_progress`), the same fields as Slack's modal, in as
     many cards as Feishu's size and element limits need (each card's form submits its own items).
 
     The prefill is this week's stored answer, else last week's, so an owner edits rather than retypes.
+    The week's logged incidents sit on the last card only (the latest few, `logged_lines`), so however many
+    there are, no item is moved to a card of its own for them; `dashboard` links the week's whole list.
     """
     loc = prompt.locale
     head, _, _ = prompt.text.partition("\n")
@@ -134,15 +136,18 @@ def prompt_cards(prompt: Prompt) -> list[Card]:
     hint = _div(say(loc, "form.reply_hint"), "notation")
     template = "orange" if prompt.kind == "remind" else "blue"
 
-    below = question_buttons(prompt)  # the logged incidents and the question's buttons, on the last card
+    below = question_buttons(prompt, dashboard)  # the logged incidents and the question's buttons, last card
 
     def card(title: str, group: list[dict[str, Any]], last: bool) -> Card:
         # The form shows each item's title and prefill; the full text would repeat them (and grow the card).
         return _card(title, [{"tag": "form", "name": "answers", "elements": [*group, button]},
                              *(below if last else []), hint], template)
 
-    empty = card(head + " (99/99)", [], True)
-    groups = _pack(units, CARD_LIMIT - body_size(empty), ELEMENT_LIMIT - element_count(empty))
+    empty, last = card(head + " (99/99)", [], False), card(head + " (99/99)", [], True)
+    packed = _pack(units, CARD_LIMIT - body_size(empty), ELEMENT_LIMIT - element_count(empty))
+    # Only the last card carries what is below the form: its units are packed again with the room it leaves.
+    packed[-1:] = _pack(packed[-1], CARD_LIMIT - body_size(last), ELEMENT_LIMIT - element_count(last))
+    groups = [[e for unit in group for e in unit] for group in packed]
     if len(groups) == 1:
         return [card(head, groups[0], True)]
     return [card(f"{head} ({n}/{len(groups)})", g, n == len(groups)) for n, g in enumerate(groups, start=1)]
@@ -170,14 +175,42 @@ def question_inputs(prompt: Prompt) -> list[dict[str, Any]]:
                    placeholder=say(loc, "form.question_hint"))]
 
 
-def question_buttons(prompt: Prompt) -> list[dict[str, Any]]:
+# The week's logged incidents a prompt card lists: the latest LOGGED_SHOWN, within LOGGED_BYTES of request
+# body, then "and M more" (and the dashboard's week page when there is one). Sixty incidents of 200
+# characters listed whole made a card of 38,257 B, over Feishu's 30 KB (issue 21 item 2).
+LOGGED_SHOWN = 10
+LOGGED_BYTES = 4_000
+
+
+def logged_lines(prompt: Prompt, dashboard: str | None = None) -> list[str]:
+    """The lines listing the week's logged incidents on a prompt card: the latest that fit (whole lines,
+    oldest first; only a single line larger than the room is shortened, with "…"), then how many earlier
+    ones are left out and where the week's whole list is."""
+    q = prompt.incidents
+    loc = prompt.locale
+    if q is None or not q.logged:
+        return [say(loc, "question.logged_none").strip()]
+    lines = [messages.logged_line(i, loc).strip() for i in q.logged[-LOGGED_SHOWN:]]
+    while len(lines) > 1 and _cost(_div("\n".join(lines))) > LOGGED_BYTES:
+        lines.pop(0)
+    if _cost(_div(lines[0])) > LOGGED_BYTES:
+        lines = [_cut(lines[0], LOGGED_BYTES - _cost(_div("")) - 8)[0] + "…"]
+    left = len(q.logged) - len(lines)
+    if left:
+        lines.append(say(loc, "question.logged_more", count=left).strip())
+    if left and dashboard:
+        lines.append(say(loc, "question.logged_link", url=f"{dashboard.rstrip('/')}/week/{prompt.week}").strip())
+    return lines
+
+
+def question_buttons(prompt: Prompt, dashboard: str | None = None) -> list[dict[str, Any]]:
     """Below the form, when the prompt asks the question: the week's logged incidents (so nobody files one
-    twice), "nothing to add" (one click) and "file an incident"."""
+    twice; `logged_lines`), "nothing to add" (one click) and "file an incident"."""
     q = prompt.incidents
     if q is None:
         return []
     loc = prompt.locale
-    logged = "\n".join(messages.logged_line(i, loc).strip() for i in q.logged) or say(loc, "question.logged_none").strip()
+    logged = "\n".join(logged_lines(prompt, dashboard))
     return [
         _div(say(loc, "form.question_logged", incidents="\n" + logged), "notation"),
         {"tag": "button", "name": "question_none", "type": "default", "text": _text(say(loc, "form.question_none")),
@@ -226,17 +259,19 @@ def stored_card(week: str, items: Sequence[PromptItem], reply_text: str, locale:
     return _card(title, [head, *(_div(t) for t in shown), note], "green")
 
 
-def _pack(units: Sequence[Sequence[dict[str, Any]]], budget: int, room: int) -> list[list[dict[str, Any]]]:
-    """Units of elements (an item's fields stay together) in order, grouped so each group costs at most
-    `budget` bytes and `room` elements."""
-    groups: list[list[dict[str, Any]]] = [[]]
+Unit = Sequence[dict[str, Any]]  # elements that stay on one card (an item's fields)
+
+
+def _pack(units: Sequence[Unit], budget: int, room: int) -> list[list[Unit]]:
+    """Units in order, grouped so each group costs at most `budget` bytes and `room` elements."""
+    groups: list[list[Unit]] = [[]]
     used = count = 0
     for unit in units:
         size, n = sum(_cost(e) for e in unit), element_count(list(unit))
         if groups[-1] and (used + size > budget or count + n > room):
             groups.append([])
             used = count = 0
-        groups[-1].extend(unit)
+        groups[-1].append(unit)
         used += size
         count += n
     return groups
@@ -379,7 +414,7 @@ def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT, max_elements: in
     pieces: list[dict[str, Any]] = []
     for block in blocks:
         pieces.extend(_fit(block, budget))
-    cards = _pack([[piece] for piece in pieces], budget, room)
+    cards = [[e for unit in group for e in unit] for group in _pack([[piece] for piece in pieces], budget, room)]
     if len(cards) == 1:
         return [_card(title, cards[0])]
     return [_card(f"{title} ({n}/{len(cards)})", els) for n, els in enumerate(cards, start=1)]
@@ -427,6 +462,35 @@ def _escaped_text(text: str) -> str:
 def continued_card(title: str, locale: str) -> Card:
     """What an extra report card becomes when a republished report needs fewer cards."""
     return _card(title, [_div(say(locale, "form.merged"))], "grey")
+
+
+# Feishu refuses a text message whose request body is over 150 KB ("文本消息请求体最大不能超过150KB", 发送消息
+# https://open.feishu.cn/document/server-docs/im-v1/message/create, code 230025); a 143k-character report
+# was a 378 KB body (issue 21 item 3). We aim under it, measured as the body lark-oapi sends.
+TEXT_LIMIT = 140_000  # bytes of request body
+_TEXT_ENVELOPE = {"receive_id": "o" * 64, "msg_type": "text", "uuid": "z" * 50}
+_MARKER_ROOM = 100  # bytes kept free in a text for its "(1/3)" marker
+
+
+def text_body_size(text: str) -> int:
+    """Bytes of the request body that sends `text` as a text message (what Feishu's 150 KB measures)."""
+    return len(json.dumps({**_TEXT_ENVELOPE, "content": text_content(text)}, ensure_ascii=False).encode("utf-8"))
+
+
+def _text_cost(text: str) -> int:
+    """What `text` adds to a text message's body: escaped into `content`, then `content` into the body."""
+    return _escaped(_escaped_text(text))
+
+
+def texts(text: str, locale: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """What must be said as Feishu text messages, each body within `limit` bytes: the text whole when it
+    fits, else split on line boundaries (bot/text/splitting), each piece ending in "(n/total)"."""
+    safe = feishu_safe(text)
+    if text_body_size(safe) <= limit:
+        return [text]
+    room = limit - text_body_size("") - _MARKER_ROOM
+    parts = splitting.pieces(safe, room, _text_cost)
+    return [f"{part}\n{say(locale, 'message.part', n=n, total=len(parts))}" for n, part in enumerate(parts, 1)]
 
 
 def text_content(text: str) -> str:

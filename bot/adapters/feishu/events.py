@@ -117,8 +117,7 @@ class FeishuEvents:
         try:
             reply = self.bot.commands.handle(PLATFORM, user, rest, at)
             if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
-                for card in cards.prompt_cards(reply.prompt):
-                    self.gateway.reply_card(message_id, card, chat=chat_id)
+                self.gateway.reply_prompt(message_id, reply.prompt, chat=chat_id)
                 return
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)

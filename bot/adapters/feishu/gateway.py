@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lark_oapi.core.enum import HttpMethod
@@ -36,13 +37,24 @@ def message_uuid(key: str) -> str:
     return "zb-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
 
 
+def _part_key(key: str, part: int) -> str:
+    """The idempotency key of one message of several that answer once: Feishu delivers at most one message
+    per `uuid` within an hour ("持有相同 uuid 的请求，在 1 小时内至多成功回复一条消息", 回复消息
+    https://open.feishu.cn/document/server-docs/im-v1/message/reply; the same for 发送消息
+    https://open.feishu.cn/document/server-docs/im-v1/message/create), so each part has its own, and a
+    retried part still has the one it had."""
+    return key if part == 0 else f"{key}:{part}"
+
+
 class FeishuGateway:
     """Sends what the core asks for; knows nothing of weeks or items beyond the `Prompt` it is given."""
 
     platform = PLATFORM
 
-    def __init__(self, api: OpenApi, people: People, *, outbox: Outbox | None = None) -> None:
+    def __init__(self, api: OpenApi, people: People, *, outbox: Outbox | None = None,
+                 dashboard: str | None = None) -> None:
         self.api, self.people = api, people
+        self.dashboard = dashboard  # the dashboard's public address, linked where a card lists only part
         self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
 
     def _answer(self, key: str, send: Callable[[], object], what: str) -> None:
@@ -56,15 +68,15 @@ class FeishuGateway:
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many cards as Feishu's limits need; the first one stands for it."""
-        refs = [self.send_card(person, card, key=key if n == 0 else f"{key}:{n}")
-                for n, card in enumerate(cards.prompt_cards(prompt))]
+        refs = [self.send_card(person, card, key=_part_key(key, n))
+                for n, card in enumerate(cards.prompt_cards(prompt, self.dashboard))]
         return refs[0]
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
-        return self._create("open_id", self._open_id(person), "text", cards.text_content(text), key)
+        return self._texts("open_id", self._open_id(person), text, key)
 
     def post_text(self, channel: str, text: str) -> MessageRef:
-        return self._create("chat_id", channel, "text", cards.text_content(text), None)
+        return self._texts("chat_id", channel, text, None)
 
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
         return [self._create("chat_id", channel, "interactive", cards.card_content(card), f"{key}:{n}")
@@ -102,21 +114,30 @@ class FeishuGateway:
 
     def send_text_to(self, open_id: str, text: str) -> MessageRef:
         """A text to someone who may not be a team member (the bot menu, used by anyone in the tenant)."""
-        return self._create("open_id", open_id, "text", cards.text_content(text), None)
+        return self._texts("open_id", open_id, text, None)
 
     def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> None:
-        """Answer a person's message in its thread; the uuid makes a redelivered event answer once."""
-        body = {"msg_type": "text", "content": cards.text_content(text), "uuid": message_uuid(f"reply:{message_id}")}
-        self._answer(chat or message_id, lambda: self._call(
-            "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
-            paths={"message_id": message_id}, chat=chat or message_id), "reply")
+        """Answer a person's message in its thread (in several messages when Feishu's 150 KB needs it); the
+        uuids make a redelivered event answer once."""
+        for n, part in enumerate(cards.texts(text, self.people.team.team.locale)):
+            body = {"msg_type": "text", "content": cards.text_content(part),
+                    "uuid": message_uuid(_part_key(f"reply:{message_id}", n))}
+            self._answer(chat or message_id, partial(
+                self._call, "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
+                body, paths={"message_id": message_id}, chat=chat or message_id), "reply")
 
-    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None) -> None:
+    def reply_card(self, message_id: str, card: cards.Card, *, chat: str | None = None, part: int = 0) -> None:
+        """A card answering a person's message; `part` numbers the cards of one answer, each its own uuid."""
         body = {"msg_type": "interactive", "content": cards.card_content(card),
-                "uuid": message_uuid(f"reply-card:{message_id}")}
+                "uuid": message_uuid(_part_key(f"reply-card:{message_id}", part))}
         self._answer(chat or message_id, lambda: self._call(
             "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
             paths={"message_id": message_id}, chat=chat or message_id), "reply card")
+
+    def reply_prompt(self, message_id: str, prompt: Prompt, *, chat: str | None = None) -> None:
+        """A prompt's form (`/zhoubao answer` typed as text) as replies, every card of it delivered."""
+        for n, card in enumerate(cards.prompt_cards(prompt, self.dashboard)):
+            self.reply_card(message_id, card, chat=chat, part=n)
 
     def patch_card(self, message_id: str, card: cards.Card) -> None:
         self._call("im.message.patch", message_id, HttpMethod.PATCH, MESSAGES + "/:message_id",
@@ -137,6 +158,13 @@ class FeishuGateway:
         if open_id is None:
             raise ChatError("user_not_found", f"no Feishu open_id or known email for {person.id}")
         return open_id
+
+    def _texts(self, id_type: str, receive_id: str, text: str, key: str | None) -> MessageRef:
+        """`text` in as many text messages as Feishu's 150 KB needs; the first one stands for it."""
+        refs = [self._create(id_type, receive_id, "text", cards.text_content(part),
+                             None if key is None else _part_key(key, n))
+                for n, part in enumerate(cards.texts(text, self.people.team.team.locale))]
+        return refs[0]
 
     def _create(self, id_type: str, receive_id: str, msg_type: str, content: str, key: str | None) -> MessageRef:
         body: dict[str, Any] = {"receive_id": receive_id, "msg_type": msg_type, "content": content}

@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
 
+from bot.text import splitting
 from bot.text.catalogue import say
 
 # Calls per minute (https://api.slack.com/apis/rate-limits); chat.postMessage is ~1 per second per
@@ -113,21 +114,7 @@ def sections(text: str, limit: int = MAX_SECTION) -> list[str]:
     """`text` (already escaped, so `&amp;` counts as Slack counts it) split into pieces of at most `limit`
     characters, at paragraph breaks where they fit, else at line breaks; only a single line longer than
     `limit` is cut inside itself."""
-    out: list[str] = []
-    current = ""
-    for paragraph in text.strip("\n").split("\n\n"):
-        for unit in ([paragraph] if len(paragraph) <= limit else
-                     [piece for line in paragraph.split("\n") for piece in _cut(line, limit)]):
-            glue = ("\n\n" if unit is paragraph else "\n") if current else ""
-            if len(current) + len(glue) + len(unit) <= limit:
-                current += glue + unit
-            else:
-                if current.strip():
-                    out.append(current)
-                current = unit
-    if current.strip():
-        out.append(current)
-    return out
+    return splitting.pieces(text, limit, cut=_cut)
 
 
 def section(mrkdwn: str) -> Block:

@@ -212,6 +212,8 @@ WORDS: dict[str, str] = {
     "question.logged_head": "    Logged this week (don't file these again):",
     "question.logged_none": "    No incidents logged this week yet.",
     "question.logged_line": "    #{number} {day} {time} {headline}",
+    "question.logged_more": "    … and {count} logged earlier",  # a prompt card lists the latest incidents only
+    "question.logged_link": "    All of them on the week page: {url}",
     "question.ask": ("    Anything that went unlogged? If not, reply \"[{number}] none\"; if so, reply in the /incident "
                      "format without the slash, with its start time, e.g. \"[{number}] 06/27 20:05 gateway-api CPU "
                      "saturated cause: … severity: C\"."),
@@ -235,6 +237,7 @@ WORDS: dict[str, str] = {
     "form.question_file": "File an incident",
     # ----- Slack message sizes (bot/adapters/slack/limits.py) ---------------------------------------
     "slack.part": "({n}/{total})",  # one of several messages that say one thing
+    "message.part": "({n}/{total})",  # one of several Feishu messages that say one thing
     "slack.left_out": " · {count} more not shown here",  # after the last marker when a reply may not send them all
     "slack.more": "…and {count} more",  # a list cut at a line: the lines left out
 }

@@ -199,6 +199,8 @@ WORDS: dict[str, str] = {
     "question.logged_head": "    本周已登记（请勿重复登记）：",
     "question.logged_none": "    本周还没有登记的事件。",
     "question.logged_line": "    #{number} {day} {time} {headline}",
+    "question.logged_more": "    ……另有 {count} 起更早登记的事件",  # a prompt card lists the latest incidents only
+    "question.logged_link": "    全部事件见周报页：{url}",
     "question.ask": ("    还有没登记的生产事件吗？没有请回复「[{number}] 无」；有请按 /incident 的格式回复（不带斜杠，"
                      "写明开始时间），如「[{number}] 06/27 20:05 gateway-api 节点CPU打满 原因：… 级别：C」。"),
     "question.answered_none": "    本周已回答：没有要补充的。",
@@ -219,6 +221,7 @@ WORDS: dict[str, str] = {
     "form.question_file": "上报事件",
     # ----- Slack message sizes (bot/adapters/slack/limits.py) ---------------------------------------
     "slack.part": "({n}/{total})",  # one of several messages that say one thing
+    "message.part": "({n}/{total})",  # one of several Feishu messages that say one thing
     "slack.left_out": " · 另有 {count} 条未在此显示",  # after the last marker when a reply may not send them all
     "slack.more": "……另有 {count} 条",  # a list cut at a line: the lines left out
 }
