@@ -116,7 +116,7 @@ def import_reports(
         fallback = bot.ctx.check_week(fallback) if fallback else None
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    importer = Importer(bot.ctx, bot.cycle)
+    importer = Importer(bot.ctx, bot.week_report)
     plans: list[tuple[str, ImportPlan]] = []
     for f in files:
         try:
@@ -191,7 +191,7 @@ def export_reports(
         start, end = bot.ctx.check_week(start), bot.ctx.check_week(end)
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    exporter = Exporter(bot.ctx, bot.cycle)
+    exporter = Exporter(bot.ctx, bot.week_report)
     if format == "md" and output is not None and (output.is_dir() or not output.suffix):
         count = write_week_files(exporter, start, end, output)
     else:

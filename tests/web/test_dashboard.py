@@ -249,7 +249,7 @@ def test_chat_the_editors_notice_and_the_dashboard_count_the_same_missing(databa
     count = int(re.search(r"（(\d+) 项）", chat_reply).group(1))  # type: ignore[union-attr]
     assert count == len(on_dashboard) == 14
     assert f"（{count} 项）" in notice
-    assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.cycle.compile(week, clock.now).missing]
+    assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.week_report.compile(week, clock.now).missing]
     assert "聚合收单 · 银行" not in chat_reply and "聚合收单 · 银行" not in [s.item.title for s in on_dashboard]
 
 
