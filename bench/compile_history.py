@@ -10,7 +10,7 @@ on SQLite and on PostgreSQL. Two databases per backend are measured side by side
   SQLAlchemy Core in the shape the services store them (routed with `route_reply`, derived like
   `Inbox._recompute`).
 
-What is timed is what publishing does first: `WeeklyCycle.compile(week, at)` + `Renderer.markdown(report)`.
+What is timed is what publishing does first: `WeekReport.compile(week, at)` + `Renderer.markdown(report)`.
 
     python -m bench.compile_history [--sqlite-only] [--postgres URL] [--weeks 260] [--items 200] [--repeat 30]
                                     [--memory-runs 5]
@@ -302,7 +302,7 @@ class Case:
 
     def run(self) -> str:
         """What publishing does first: compile, then render the Markdown."""
-        report = self.bot.cycle.compile(TARGET, publish_time(TARGET, self.bot.ctx.team))
+        report = self.bot.week_report.compile(TARGET, publish_time(TARGET, self.bot.ctx.team))
         return self.bot.ctx.renderer.markdown(report)
 
 
@@ -489,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"filled {backend} (history + single) in {time.perf_counter() - t0:.1f}s")
             pairs.append(pair)
             for c in pair:
-                report_ = c.bot.cycle.compile(TARGET, publish_time(TARGET, team))
+                report_ = c.bot.week_report.compile(TARGET, publish_time(TARGET, team))
                 assert not report_.missing, f"{backend} {c.name}: {len(report_.missing)} items unanswered"
         row_counts(pairs)
         console.print(f"measuring ({args.repeat} runs per database, interleaved)…")

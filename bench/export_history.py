@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             history, _single = fill(scratch.enter_context(urls()), backend, team, args.weeks)
             console.print(f"filled {backend} in {time.perf_counter() - t0:.1f}s")
-            exporter = Exporter(history.bot.ctx, history.bot.cycle)
+            exporter = Exporter(history.bot.ctx, history.bot.week_report)
             for fmt in FORMATS:
                 one = measure(exporter, TARGET, fmt, args.runs, first)
                 every = measure(exporter, first, fmt, args.runs, first)

@@ -233,7 +233,7 @@ def main() -> int:
     pooled99 = pct(pooled["zhoubao"], 99) / pct(pooled["bare"], 99)
     each50 = sorted(z[0] / b[0] for z, b in zip(bursts["zhoubao"], bursts["bare"], strict=True))
     each99 = sorted(z[1] / b[1] for z, b in zip(bursts["zhoubao"], bursts["bare"], strict=True))
-    filed = len(runtime.bot.cycle.compile(runtime.bot.ctx.week_of(clock())).incidents)
+    filed = len(runtime.bot.week_report.compile(runtime.bot.ctx.week_of(clock())).incidents)
     ok = r50 <= 1.3 and r99 <= 1.3 and max(pooled["zhoubao"]) < 1.0 and filed == sent
     print(f"ratio zhoubao/bare, per burst: p50 {r50:.2f}×   p99 {r99:.2f}×   (target ≤ 1.3×)")
     print(f"ratio zhoubao/bare, pooled:    p50 {pooled50:.2f}×   p99 {pooled99:.2f}×")

@@ -37,7 +37,7 @@ def say(bot: Bot, who: str, text: str, *, item: int | None = None, thread: str |
 
 
 def entry_text(bot: Bot, key: str) -> str | None:
-    facts = bot.cycle.facts(bot.ctx.week_of(bot.ctx.now()))
+    facts = bot.week_report.facts(bot.ctx.week_of(bot.ctx.now()))
     entry = facts.entries.get(key)
     return entry.text if entry else None
 

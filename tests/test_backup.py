@@ -32,7 +32,7 @@ def stored_report(database_url: str) -> tuple[str, str]:
         row = Reports(s).by_label(bot.ctx.team_id, DEMO_WEEK)
         assert row is not None, f"no report for {DEMO_WEEK} in {database_url}"
         stored, published = row.markdown, row.published_at
-    compiled = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek.parse(DEMO_WEEK), published))
+    compiled = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek.parse(DEMO_WEEK), published))
     bot.engine.dispose()
     return stored, compiled
 

@@ -25,7 +25,7 @@ def test_the_answer_form_on_the_console(database_url: str) -> None:
     bot, session, out = _console(database_url)
     session.run(["as 李娜", "form answers <<EOF", "1.text: 商户入网新流程切量完成", "上海、杭州平稳", "1.progress: 60",
                  "1.problem: 银行单日开户上限", "EOF"])
-    entry = bot.cycle.facts(bot.ctx.week_of(bot.ctx.clock())).entries["project:聚合收单/业务"]
+    entry = bot.week_report.facts(bot.ctx.week_of(bot.ctx.clock())).entries["project:聚合收单/业务"]
     assert (entry.text, entry.progress, entry.main_problem) == (
         "商户入网新流程切量完成\n上海、杭州平稳\n进度：60%\n主要问题：银行单日开户上限", 60, "银行单日开户上限")
     assert "✅ 已记录：聚合收单 · 业务" in out.getvalue()

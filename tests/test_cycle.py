@@ -40,7 +40,7 @@ def test_progress_change_since_last_week_reaches_the_report(database_url, chat, 
     say(bot, "chenjing", "整体进度 45%")
     clock.advance(days=7)
     say(bot, "chenjing", "整体进度 60%")
-    report = bot.cycle.compile(IsoWeek(2024, 27))
+    report = bot.week_report.compile(IsoWeek(2024, 27))
     prose = report.projects[1].prose
     assert prose is not None and (prose.previous_progress, prose.progress) == (45, 60)
     assert "45% → 60%" in bot.ctx.renderer.slack(report)
@@ -131,9 +131,9 @@ def test_a_holiday_week_states_the_moved_publish_in_reminders_and_the_away_span(
     clock.now = datetime(2025, 4, 3, 11, 0, tzinfo=SHANGHAI)
     bot = make_bot(database_url, chat, clock)
     week = IsoWeek.parse("2025-W14")
-    reminder = bot.cycle.prompt("zhoujie", week, "remind:1")
+    reminder = bot.week_report.prompt("zhoujie", week, "remind:1")
     assert reminder is not None and "4月3日（周四）17:00 发布" in reminder.text
     assert reminder.deadline == datetime(2025, 4, 3, 17, 0, tzinfo=SHANGHAI)
-    assert bot.cycle.away_span(week) == (date(2025, 4, 3), date(2025, 4, 3))
+    assert bot.week_report.away_span(week) == (date(2025, 4, 3), date(2025, 4, 3))
     publish = next(spec for spec in job_specs(bot.ctx.team) if spec.kind == "publish")
     assert publish.trigger(bot.ctx.team).get_next_fire_time(None, clock.now) == reminder.deadline

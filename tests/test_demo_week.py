@@ -36,7 +36,7 @@ def test_demo_week_reproduces_report_md(database_url: str) -> None:
         row = Reports(s).by_label(bot.ctx.team_id, DEMO_WEEK)  # type: ignore[attr-defined]
         assert row is not None and row.markdown == golden
         published = row.published_at
-    again = bot.cycle.compile(IsoWeek.parse(DEMO_WEEK), published)  # type: ignore[attr-defined]
+    again = bot.week_report.compile(IsoWeek.parse(DEMO_WEEK), published)  # type: ignore[attr-defined]
     assert bot.ctx.renderer.markdown(again) == golden  # type: ignore[attr-defined]
     # The walk-through shows the prompts, the reminder and the editor's missing list.
     assert "── DM to 李娜" in transcript and "[1] 聚合收单 · 业务" in transcript

@@ -99,7 +99,7 @@ def _feishu_command(world: World, person: str, text: str) -> str:
 
 
 def _entries(bot: Bot) -> dict[str, tuple[str, Any, Any]]:
-    facts = bot.cycle.facts(bot.ctx.week_of(bot.ctx.now()))
+    facts = bot.week_report.facts(bot.ctx.week_of(bot.ctx.now()))
     return {k: (e.text, e.progress, e.main_problem) for k, e in facts.entries.items()}
 
 
@@ -236,7 +236,7 @@ def test_the_incident_question_in_both_forms_files_the_same_incident(both: Both)
     assert slack_dm.endswith(filed) and _card_lines(answer)[0].endswith(filed)
     assert _incidents(both.slack.bot) == _incidents(both.feishu.bot) and len(_incidents(both.slack.bot)) == 1
     week = both.slack.bot.ctx.week_of(both.slack.bot.ctx.now())
-    assert both.slack.bot.cycle.incident_answers(week) == both.feishu.bot.cycle.incident_answers(week) == {
+    assert both.slack.bot.week_report.incident_answers(week) == both.feishu.bot.week_report.incident_answers(week) == {
         "lina": "incident"}
 
 
@@ -253,4 +253,4 @@ def test_nothing_to_add_in_one_click_on_both(both: Both) -> None:
     assert "card" not in resp.json(), "the prompt card stays as it is"
     assert slack_dm.endswith("✅ 已记录：本周没有要补充的生产事件。")
     for bot in (both.slack.bot, both.feishu.bot):
-        assert bot.cycle.incident_answers(bot.ctx.week_of(bot.ctx.now())) == {"zhoujie": "none"}
+        assert bot.week_report.incident_answers(bot.ctx.week_of(bot.ctx.now())) == {"zhoujie": "none"}

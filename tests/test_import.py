@@ -205,14 +205,14 @@ def test_the_first_prompt_after_an_import_shows_last_weeks_answer_and_progress_m
     chat = FakeChat()
     clock = FixedClock(IsoWeek(2024, 27).start(SHANGHAI).replace(hour=10))  # Monday of the week after
     bot = make_bot(database_url, chat, clock)
-    importer = Importer(bot.ctx, bot.cycle)
+    importer = Importer(bot.ctx, bot.week_report)
     (plan,) = importer.plan_markdown("report_2024-W26.md", GOLDEN.read_text(encoding="utf-8"))
     importer.store(plan, "report_2024-W26.md")
     bot.cycle.send_prompts()
     prompt = next(m for m in chat.sent if m.kind == "prompt" and m.to == "chenjing")
     assert "上周：" in prompt.text and "本周完成差距分析与整改清单，已提交审核方，整体进度 45%" in prompt.text
     say(bot, "chenjing", "整改项完成六成，整体进度 60%")
-    report = bot.cycle.compile(IsoWeek(2024, 27))
+    report = bot.week_report.compile(IsoWeek(2024, 27))
     assert "(45% → 60%)" in bot.ctx.renderer.slack(report)
 
 

@@ -26,7 +26,7 @@ def test_single_owner_reply_is_stored_with_structure_and_progress(database_url, 
     text = "本周完成差距分析，整体进度 45%\n    - 子项一\n主要问题：密钥轮换"
     reply = say(bot, "chenjing", text)
     assert reply is not None and reply.ok and "PCI DSS 认证" in reply.text and "45%" in reply.text
-    facts = bot.cycle.facts(IsoWeek(2024, 26))
+    facts = bot.week_report.facts(IsoWeek(2024, 26))
     assert facts.entries[PCI].text == text
     assert facts.entries[PCI].progress == 45
     assert facts.entries[PCI].main_problem == "密钥轮换"
@@ -93,7 +93,7 @@ def test_answer_for_an_item_the_person_does_not_own(database_url, chat, clock) -
     reply = say(bot, "lina", "建行：联调完成")
     assert reply is not None and not reply.ok
     assert "建行" in reply.text and "王强" in reply.text and "原文已保存" in reply.text
-    assert bot.cycle.facts(IsoWeek(2024, 26)).banks == {}
+    assert bot.week_report.facts(IsoWeek(2024, 26)).banks == {}
     assert _messages(bot)[0].text == "建行：联调完成"
 
 
@@ -101,11 +101,11 @@ def test_unknown_bank_is_kept_as_text_and_pointed_out(database_url, chat, clock)
     bot = make_bot(database_url, chat, clock)
     reply = say(bot, "wangqiang", "建行：联调中\n浦发银行：首次接洽")
     assert reply is not None and "浦发银行" in reply.text and "未配置" in reply.text
-    facts = bot.cycle.facts(IsoWeek(2024, 26))
+    facts = bot.week_report.facts(IsoWeek(2024, 26))
     assert facts.banks["bank:聚合收单/建行"].note == "联调中"
     assert facts.banks["bank:聚合收单/建行"].stage == "联调"
     assert "浦发银行：首次接洽" in facts.entries["project:聚合收单/银行"].text
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "- 建行：联调中" in md and "浦发银行：首次接洽" in md
 
 
@@ -130,7 +130,7 @@ def test_markup_in_answers_is_data_in_every_rendering(database_url, chat, clock)
     bot = make_bot(database_url, chat, clock)
     nasty = "{{ report.team }} {% if 1 %}x{% endif %} <script>alert(1)</script> <!channel> <@U1> @all & done"
     say(bot, "zhoujie", nasty)
-    report = bot.cycle.compile(IsoWeek(2024, 26))
+    report = bot.week_report.compile(IsoWeek(2024, 26))
     md = bot.ctx.renderer.markdown(report)
     assert f"1. 机房迁移：{md_text(nasty)}" in md  # CommonMark-escaped: shown as typed, never raw HTML
     assert "<script>" not in MarkdownIt("commonmark").render(md) and "&lt;script&gt;" in MarkdownIt("commonmark").render(md)
@@ -145,9 +145,9 @@ def test_metric_value_needs_a_number(database_url, chat, clock) -> None:
     bot = make_bot(database_url, chat, clock)
     reply = say(bot, "sunli", "入金有效成功率：还没出来")
     assert reply is not None and "需要一个数值" in reply.text
-    assert bot.cycle.facts(IsoWeek(2024, 26)).metrics == {}
+    assert bot.week_report.facts(IsoWeek(2024, 26)).metrics == {}
     say(bot, "sunli", "入金有效成功率：99.990%")
-    assert bot.cycle.facts(IsoWeek(2024, 26)).metrics["metric:入金有效成功率"].value_text == "99.990"
+    assert bot.week_report.facts(IsoWeek(2024, 26)).metrics["metric:入金有效成功率"].value_text == "99.990"
 
 
 def test_form_submission_replaces_earlier_messages_for_that_item(database_url, chat, clock) -> None:
@@ -166,7 +166,7 @@ def test_week_scoped_queries_do_not_mix_weeks(database_url, chat, clock) -> None
     say(bot, "zhoujie", "上周的内容")
     clock.advance(days=7)
     say(bot, "zhoujie", "这周的内容")
-    assert bot.cycle.facts(IsoWeek(2024, 26)).entries[MIGRATION].text == "上周的内容"
-    assert bot.cycle.facts(IsoWeek(2024, 27)).entries[MIGRATION].text == "这周的内容"
+    assert bot.week_report.facts(IsoWeek(2024, 26)).entries[MIGRATION].text == "上周的内容"
+    assert bot.week_report.facts(IsoWeek(2024, 27)).entries[MIGRATION].text == "这周的内容"
     with session_factory(bot.engine)() as s:
         assert s.scalar(select(func.count()).select_from(AnswerMessageRow)) == 2

@@ -17,7 +17,7 @@ def test_filed_incident_is_announced_listed_and_counted(database_url, chat, cloc
     assert chat.of_kind("post")[0].to == "weekly-report" and "#1" in chat.of_kind("post")[0].text
     listing = _handle(bot, "lina", "list").reply.text
     assert "#1 06/27 09:05 → 09:35 [C] order-api节点OOM" in listing
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "06/27 09:05 order-api节点OOM，影响：部分下单失败，原因：内存泄漏" in md
     assert "事故数AB级0次，C级1次，D级0次" in md
 
@@ -26,7 +26,7 @@ def test_half_weights_are_summed(database_url, chat, clock) -> None:
     bot = make_bot(database_url, chat, clock)
     _handle(bot, "lina", "06/25 10:00 招行通道异常 级别：D 权重：0.5")
     _handle(bot, "lina", "06/26 10:00 中行通道异常 级别：d 权重：0.5")
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "D级1次" in md
 
 
@@ -62,7 +62,7 @@ def test_availability_computed_from_incident_downtime(database_url, chat, clock)
     bot = make_bot(database_url, chat, clock, team=Team.model_validate(raw))
     _handle(bot, "liuyang", "06/27 09:00 order-api 宕机 恢复：09:10 级别：B")  # 600 s of 604,800 s
     _handle(bot, "liuyang", "06/27 11:00 gateway 抖动 恢复：11:10 可用性：否")  # does not count
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "- 年度可用性：99.900%" in md
 
 
@@ -77,9 +77,9 @@ def test_anyone_in_the_workspace_files_lists_and_changes_only_their_own(database
     assert not refused.reply.ok
     assert not _handle(bot, "liuyang", "delete 1").reply.ok, "a member who is not an editor cannot either"
     assert _handle(bot, "zhangwei", "edit 1 影响：部分下单失败").reply.ok, "an editor can"
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "06/27 09:05 order-api节点OOM，影响：部分下单失败，原因：内存泄漏" in md
-    [fact] = bot.cycle.facts(IsoWeek(2024, 26)).incidents
+    [fact] = bot.week_report.facts(IsoWeek(2024, 26)).incidents
     assert fact.reporter is None and fact.reporter_name == "值班工程师"
     assert not bot.commands.handle("fake", "U_ONCALL", "status", bot.ctx.now()).ok, "editor commands stay closed"
 

@@ -56,6 +56,6 @@ def test_no_report_shows_a_negative_availability(database_url, chat, clock) -> N
     bot = make_bot(database_url, chat, clock, team=Team.model_validate(raw))
     # an outage that began in the week and is recorded as lasting long past it
     assert _handle(bot, "liuyang", "06/27 09:00 order-api 宕机 恢复：12/30 09:00").reply.ok
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     line = next(ln for ln in md.splitlines() if "年度可用性" in ln)
     assert "-" not in line.split("：", 1)[1], line

@@ -67,10 +67,10 @@ def test_one_click_nothing_to_add_and_a_form_incident_answer_it(database_url, ch
     filed = bot.forms.submit_answers("slack", "lina", "view:1", None, [], bot.ctx.now(),
                                      QuestionForm(text="06/27 09:00 pay-core 回调积压 级别：D"))
     assert filed.ok and filed.text.startswith("🚨 已记录事件 #1 06/27 09:00 [D] pay-core回调积压")
-    assert bot.cycle.incident_answers(WEEK) == {"zhoujie": "none", "lina": "incident"}
+    assert bot.week_report.incident_answers(WEEK) == {"zhoujie": "none", "lina": "incident"}
     kept = bot.forms.submit_answers("slack", "zhaolei", "view:2", None, [], bot.ctx.now(), QuestionForm(text="说不清"))
     assert not kept.ok and kept.text.startswith("❓ ")
-    assert "zhaolei" not in bot.cycle.incident_answers(WEEK)
+    assert "zhaolei" not in bot.week_report.incident_answers(WEEK)
     assert bot.incidents.list_text(WEEK).count("\n#") == 1, "only the incident line was filed"
 
 
@@ -85,14 +85,14 @@ def test_the_team_file_turns_the_question_off(database_url, chat, clock) -> None
     reply = say(bot, "zhoujie", "生产事件：无")
     assert reply is not None and reply.text.startswith("✅ 已记录：O3 平台治理 · 机房迁移"), \
         "off: the line is an ordinary answer"
-    assert bot.cycle.unanswered_incident_question(WEEK) == []
+    assert bot.week_report.unanswered_incident_question(WEEK) == []
 
 
 def test_deleting_the_answer_withdraws_it(database_url, chat, clock) -> None:
     bot = make_bot(database_url, chat, clock)
     bot.cycle.send_prompts()
     say(bot, "zhoujie", "无", item=2, source="m-q")
-    assert bot.cycle.incident_answers(WEEK) == {"zhoujie": "none"}
+    assert bot.week_report.incident_answers(WEEK) == {"zhoujie": "none"}
     reply = bot.inbox.delete("fake", "m-q", bot.ctx.now())
     assert reply is not None and reply.text == "🗑 已撤回你对生产事件问题的回答。"
-    assert bot.cycle.incident_answers(WEEK) == {}
+    assert bot.week_report.incident_answers(WEEK) == {}

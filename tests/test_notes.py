@@ -42,7 +42,7 @@ def test_the_prompt_offers_the_note_as_an_item_and_the_report_shows_it_under_its
     assert reply is not None and reply.ok and "系统可用性 · 备注" in reply.text
     say(bot, "zhangwei", "生产事件备注：详细记录：https://wiki.example.com/incidents")
 
-    report = bot.cycle.compile(IsoWeek(2024, 26))
+    report = bot.week_report.compile(IsoWeek(2024, 26))
     md = bot.ctx.renderer.markdown(report)
     assert f"- 事故数AB级0次，C级0次，D级0次\n\n{NOTE}\n\n## 【生产事件】" in md
     assert "无\n\n详细记录：https://wiki.example.com/incidents\n\n## 【其他】" in md
@@ -53,7 +53,7 @@ def test_the_prompt_offers_the_note_as_an_item_and_the_report_shows_it_under_its
 
 
 def test_an_empty_note_shows_nothing_and_is_never_missing(bot: Bot, chat: FakeChat) -> None:
-    report = bot.cycle.compile(IsoWeek(2024, 26))
+    report = bot.week_report.compile(IsoWeek(2024, 26))
     md = bot.ctx.renderer.markdown(report)
     assert "- 事故数AB级0次，C级0次，D级0次\n\n## 【生产事件】\n\n无\n\n## 【其他】" in md
     assert "备注" not in md and "备注" not in bot.ctx.renderer.slack(report)
@@ -69,7 +69,7 @@ def test_a_plain_reply_still_goes_to_the_one_item_that_must_be_answered(bot: Bot
     assert reply is not None and reply.stored_items == ("project:PCI DSS 认证",)
     reply = say(bot, "chenjing", "PCI DSS 认证备注：审核方下周到场")
     assert reply is not None and reply.stored_items == ("note:project:PCI DSS 认证",)
-    md = bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek(2024, 26)))
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "    本周完成差距分析，整体进度 45%\n\n    审核方下周到场\n\n## 【O1 业务服务】" in md
 
 

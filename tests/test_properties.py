@@ -51,7 +51,7 @@ def test_any_reply_survives_storage_and_rendering(bot, text: str) -> None:  # ty
     at = datetime.combine(week.day(4), datetime.min.time(), tzinfo=ZoneInfo("Asia/Shanghai")).replace(hour=10)
     bot.inbox.receive(Inbound("fake", "zhoujie", f"p{n}", text, at))
     expected = normalize_text(text)
-    facts = bot.cycle.facts(week)
+    facts = bot.week_report.facts(week)
     if not expected:
         assert KEY not in facts.entries
         return
@@ -62,7 +62,7 @@ def test_any_reply_survives_storage_and_rendering(bot, text: str) -> None:  # ty
         return
     stored = facts.entries[KEY].text
     assert stored == want
-    report = bot.cycle.compile(week, at)
+    report = bot.week_report.compile(week, at)
     md = bot.ctx.renderer.markdown(report)
     for line in stored.split("\n"):
         assert without_bidi(md_text(line)).strip() in md  # as text: escaped where it would be markup

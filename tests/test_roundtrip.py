@@ -119,9 +119,9 @@ def test_compile_markdown_import_compile_gives_the_same_markdown(setup: tuple[Te
     published = datetime.combine(week.day(5), datetime.min.time(), tzinfo=team.zone).replace(hour=17)
     first = Renderer().markdown(compile_report(team, facts, None, compiled_at=published))
 
-    importer = Importer(bot.ctx, bot.cycle)
+    importer = Importer(bot.ctx, bot.week_report)
     (plan,) = importer.plan_markdown("week.md", first)
     assert not plan.unmapped, plan.unmapped
     importer.store(plan, "week.md")
-    again = bot.ctx.renderer.markdown(bot.cycle.compile(week, published))
+    again = bot.ctx.renderer.markdown(bot.week_report.compile(week, published))
     assert _same_text(again) == _same_text(first)

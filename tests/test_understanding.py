@@ -44,11 +44,11 @@ def test_the_confirmation_says_what_was_understood(database_url: str) -> None:
     growth = say(bot, "zhoujie", "本周新接入商户12家，交易量环比增长15%")
     assert growth is not None and growth.ok
     assert "（机房迁移 15% 未计为进度，如是进度请写「进度 15%」）" in growth.text
-    assert bot.cycle.facts(IsoWeek(2024, 26)).entries[MIGRATION].progress is None
+    assert bot.week_report.facts(IsoWeek(2024, 26)).entries[MIGRATION].progress is None
     stated = say(bot, "zhoujie", "整体进度达到了90%\n主要问题：专线未开通")
     assert stated is not None
     assert "（机房迁移 进度 90%，主要问题：专线未开通）" in stated.text
-    entry = bot.cycle.facts(IsoWeek(2024, 26)).entries[MIGRATION]
+    entry = bot.week_report.facts(IsoWeek(2024, 26)).entries[MIGRATION]
     assert entry.progress == 90 and entry.main_problem == "专线未开通"
     bot.engine.dispose()
 
@@ -65,7 +65,7 @@ def test_an_unknown_bank_short_name_is_kept_under_the_bank_part_and_named(databa
     reply = say(bot, "wangqiang", "浦发：意向沟通")
     assert reply is not None and reply.ok
     assert "未配置的银行：浦发" in reply.text and "banks: 下添加一行「- name: 浦发」" in reply.text
-    assert bot.cycle.facts(IsoWeek(2024, 26)).entries[BANKS].text == "浦发：意向沟通"
+    assert bot.week_report.facts(IsoWeek(2024, 26)).entries[BANKS].text == "浦发：意向沟通"
     bot.engine.dispose()
 
 
@@ -103,7 +103,7 @@ def test_the_scheduled_publish_skips_a_week_nobody_was_prompted_and_tells_the_ed
     assert chat.of_kind("report") == []
     told = chat.of_kind("text")
     assert [t.to for t in told] == ["zhangwei"] and "/zhoubao publish" in told[0].text
-    assert not bot.cycle.is_published(IsoWeek(2024, 26))
+    assert not bot.week_report.is_published(IsoWeek(2024, 26))
     # Next week the bot runs from Thursday: the prompt went out, so Friday's report is posted.
     bot.cycle.send_prompts("prompt", datetime(2024, 7, 4, 10, 0, tzinfo=SHANGHAI))
     result = bot.cycle.publish_on_schedule(datetime(2024, 7, 5, 17, 0, tzinfo=SHANGHAI))

@@ -173,13 +173,18 @@ class ItemKind(StrEnum):
     NOTE = "note"  # free lines at the end of a section; optional, never missing
 
 
+# Grammar, not display words: the names below are what people type to target an item (`其他：…`, either
+# locale's name routes; `Team.items` keeps the other locale's as an alias) and the headings an import reads,
+# so the parser must accept them and they stay with the team model. The report's headings reuse them
+# (`bot/text/i18n.py`), so a heading and the name people answer by cannot drift. Display words live in
+# `bot/text/catalogue/`.
 EDITOR_SECTIONS: dict[str, dict[str, str]] = {
     "other": {"zh-CN": "其他", "en": "Other"},
     "reflection": {"zh-CN": "收获与反思", "en": "Lessons and reflections"},
     "next_week": {"zh-CN": "下周工作及目标", "en": "Next week"},
 }
 
-# A section note's label, and the one section whose name is the bot's own word rather than the team's.
+# A section note's name and the one section the bot names itself (grammar too: `系统可用性备注：…` routes).
 NOTE_WORD: dict[str, str] = {"zh-CN": "备注", "en": "Note"}
 # How a note is named when answered as `name：text` ("系统可用性备注：…" / "System availability note: …").
 NOTE_ALIAS: dict[str, str] = {"zh-CN": "{section}{word}", "en": "{section} {word}"}

@@ -349,11 +349,11 @@ def report(
     from bot.services.stored_team import StoredTeam
 
     published = StoredTeam(bot.ctx.db, team.team.name).published_at(iso)
-    facts = bot.cycle.facts(iso)
+    facts = bot.week_report.facts(iso)
     if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
                    "reads as not updated.", err=True)
-    text = Exporter(bot.ctx, bot.cycle).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
+    text = Exporter(bot.ctx, bot.week_report).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
     if output:
         from bot.runtime.output_files import replacing
 

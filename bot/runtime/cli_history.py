@@ -118,7 +118,7 @@ def import_reports(
         fallback = bot.ctx.check_week(fallback) if fallback else None
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    importer = Importer(bot.ctx, bot.cycle)
+    importer = Importer(bot.ctx, bot.week_report)
     # First every file is read and checked, then written one file at a time (each all or nothing), older
     # weeks first so last week's progress is known; a file is read again rather than kept between the two.
     first_weeks: list[tuple[IsoWeek, int]] = []
@@ -218,7 +218,7 @@ def export_reports(
         start, end = bot.ctx.check_week(start), bot.ctx.check_week(end)
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    exporter = Exporter(bot.ctx, bot.cycle)
+    exporter = Exporter(bot.ctx, bot.week_report)
     try:
         if format == "md" and output is not None and (output.is_dir() or not output.suffix):
             count = write_week_files(exporter, start, end, output, _bot_files(), force=force)

@@ -44,6 +44,7 @@ from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
 from bot.services.spool import Spool
+from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
 from storage.db import make_engine, session_factory, startup_lock, upgrade
 
@@ -100,13 +101,14 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
     database is down are kept there (the journal's spool) until it returns."""
     ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
-    cycle = WeeklyCycle(ctx)
+    week_report = WeekReport(ctx)
+    cycle = WeeklyCycle(ctx, week_report)
     inbox = Inbox(ctx, cycle)
     instance = f"{socket.gethostname()}-{os.getpid()}"
     # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
     journal = InboundJournal(ctx, store.engine, Spool(spool_dir / "inbound", instance) if spool_dir else None)
-    return Bot(ctx=ctx, engine=store.engine, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
-               commands=Commands(ctx, cycle), journal=journal)
+    return Bot(ctx=ctx, engine=store.engine, week_report=week_report, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
+               commands=Commands(ctx, week_report, cycle), journal=journal)
 
 
 def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, templates: Path | None = None,

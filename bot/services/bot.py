@@ -14,6 +14,7 @@ from bot.services.forms import Forms
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.journal import InboundJournal
+from bot.services.week_report import WeekReport
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class Bot:
 
     ctx: Context
     engine: Engine
-    cycle: WeeklyCycle
+    week_report: WeekReport  # the read side: facts, the compiled report, prompts
+    cycle: WeeklyCycle  # the jobs: prompt, remind, publish
     inbox: Inbox
     incidents: IncidentDesk
     commands: Commands

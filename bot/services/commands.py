@@ -9,6 +9,7 @@ from bot.services.away import handle_away
 from bot.services.chat import ChatError, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.week_report import WeekReport
 from bot.text import messages
 from bot.text.catalogue import say
 
@@ -16,9 +17,9 @@ _WITH_WEEK = ("preview", "publish", "missing", "status", "answer")
 
 
 class Commands:
-    def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
+    def __init__(self, ctx: Context, week_report: WeekReport, cycle: WeeklyCycle) -> None:
         self.ctx = ctx
-        self.cycle = cycle
+        self.week_report, self.cycle = week_report, cycle
 
     def week(self, label: str | None, at: datetime) -> IsoWeek | Reply:
         """The week a command names (the week of `at` when it names none), or the Reply saying the label is
@@ -40,7 +41,7 @@ class Commands:
         week = self.week(week_label, at)
         if isinstance(week, Reply):
             return week
-        prompt = self.cycle.prompt(person.id, week)
+        prompt = self.week_report.prompt(person.id, week)
         if prompt is None:
             return Reply(messages.nothing_to_answer(loc))
         return Reply(prompt.text, prompt=prompt)
@@ -63,17 +64,17 @@ class Commands:
         if isinstance(week, Reply):
             return week
         if sub == "status":
-            items = self.cycle.prompt_items(person.id, week)
+            items = self.week_report.prompt_items(person.id, week)
             if not items:
                 return Reply(messages.nothing_to_answer(loc))
             lines = [say(loc, "command.status_head", week=week.label)]
             lines += [f"{'✅' if it.this_week else '⬜'} [{it.number}] {it.title}" for it in items]
             return Reply("\n".join(lines))
         if sub == "preview":
-            return Reply(self.cycle.render(self.cycle.compile(week, at)).markdown)
+            return Reply(self.week_report.render(self.week_report.compile(week, at)).markdown)
         if sub == "missing":
-            return Reply(messages.missing_list(week.label, self.cycle.compile(week, at).missing, loc,
-                                               [p.name for p in self.cycle.unanswered_incident_question(week)]))
+            return Reply(messages.missing_list(week.label, self.week_report.compile(week, at).missing, loc,
+                                               [p.name for p in self.week_report.unanswered_incident_question(week)]))
         if not self.ctx.team.is_editor(person.id):  # publish
             return Reply(messages.refused(loc), ok=False)
         try:

@@ -109,7 +109,7 @@ class Dashboard:
     def week(self, week: IsoWeek, viewer: Viewer) -> WeekView:
         """The week item by item, and its report compiled as it will be (or was) posted."""
         team = self.ctx.team
-        facts = self.bot.cycle.facts(week)
+        facts = self.bot.week_report.facts(week)
         with transaction(self.ctx.db) as s:
             row = Directory(s).week(self.ctx.team_id, week.label)
             stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
@@ -203,9 +203,9 @@ class Dashboard:
 
     def stored_markdown(self, week: IsoWeek) -> str:
         """The week's report in Markdown (`Exporter.report`: as posted, else compiled now)."""
-        return Exporter(self.ctx, self.bot.cycle).report(week, "md")
+        return Exporter(self.ctx, self.bot.week_report).report(week, "md")
 
     def week_data(self, week: IsoWeek) -> list[dict[str, str]]:
         """One row per item (and per incident) of the week, for CSV and JSON downloads (`exporting.CSV_HEADER`)."""
-        return Exporter(self.ctx, self.bot.cycle).table(week)
+        return Exporter(self.ctx, self.bot.week_report).table(week)
 

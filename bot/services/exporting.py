@@ -15,7 +15,7 @@ from bot.domain.facts_json import week_to_json
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
-from bot.services.cycle import WeeklyCycle
+from bot.services.week_report import WeekReport
 from bot.text.render import Format
 from storage.db import transaction
 from storage.history import History
@@ -27,9 +27,9 @@ CSV_HEADER = ("week", "kind", "item", "title", "owner", "text", "author", "progr
 
 
 class Exporter:
-    def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
+    def __init__(self, ctx: Context, week_report: WeekReport) -> None:
         self.ctx = ctx
-        self.cycle = cycle
+        self.week_report = week_report
 
     def stored_weeks(self, first: IsoWeek, last: IsoWeek) -> Iterator[IsoWeek]:
         """The weeks from `first` to `last` (inclusive) that the database holds anything for, in order.
@@ -49,7 +49,7 @@ class Exporter:
         with transaction(self.ctx.db) as s:
             row = Reports(s).by_label(self.ctx.team_id, week.label)
             moment = (row.published_at or row.compiled_at) if row else None
-        return moment.astimezone(self.ctx.team.zone) if moment else self.cycle.deadline(week)
+        return moment.astimezone(self.ctx.team.zone) if moment else self.week_report.deadline(week)
 
     def report(self, week: IsoWeek, fmt: Format = "md", *, as_posted: bool = True) -> str:
         """The week's report, by the one rule every reader follows (the dashboard, `zhoubao report`, the export):
@@ -62,23 +62,23 @@ class Exporter:
                 if row is not None and row.published_at is not None else None
         if posted is not None and as_posted:
             return posted[1]
-        return self.ctx.renderer.render(self.cycle.compile(week, posted[0] if posted else None), fmt)
+        return self.ctx.renderer.render(self.week_report.compile(week, posted[0] if posted else None), fmt)
 
     def markdown(self, week: IsoWeek) -> str:
         """The week's report in Markdown (`report`), as `zhoubao export` writes it."""
         return self.report(week, "md")
 
     def facts(self, week: IsoWeek) -> WeekFacts:
-        return self.cycle.facts(week)
+        return self.week_report.facts(week)
 
     def json_week(self, week: IsoWeek) -> dict[str, Any]:
         """The week's stored facts in the shape `zhoubao import` reads back."""
-        return week_to_json(self.cycle.facts(week), self.created_at(week))
+        return week_to_json(self.week_report.facts(week), self.created_at(week))
 
     def csv_rows(self, week: IsoWeek) -> Iterator[tuple[str, ...]]:
         """The week's rows in `CSV_HEADER` order: every item of the team file (and every section note written),
         then every incident (its reporter as owner and author, its weight as progress). People by name."""
-        facts = self.cycle.facts(week)
+        facts = self.week_report.facts(week)
         team = self.ctx.team
         names = {p.id: p.name for p in team.people}
         for it in [*team.items, *(n for n in team.section_notes if n not in team.items)]:

@@ -98,7 +98,7 @@ class Forms:
             texts[form.item_key] = "\n".join(line for line in lines if line)
         # A form shows every item of the person; one left blank that holds nothing this week was not
         # answered, so it is not part of what was said (an item that held text is cleared by a blank).
-        stored = self.inbox.cycle.facts(week, answers_only=True)
+        stored = self.inbox.week_report.facts(week, answers_only=True)
         said = {key: text for key, text in texts.items()
                 if text or key in stored.entries or key in stored.banks or key in stored.metrics}
         if not said and texts:

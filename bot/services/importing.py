@@ -25,7 +25,7 @@ from bot.domain.import_plan import ImportPlan, Mapped, PlanWarning, plan_import
 from bot.domain.parsed_report import Vocabulary
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
-from bot.services.cycle import WeeklyCycle
+from bot.services.week_report import WeekReport
 from bot.text import i18n
 from storage.answers import Answers, NewMessage
 from storage.db import one_transaction, transaction
@@ -109,9 +109,9 @@ def _ref(name: str, week: str, key: str) -> str:
 
 
 class Importer:
-    def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
+    def __init__(self, ctx: Context, week_report: WeekReport) -> None:
         self.ctx = ctx
-        self.cycle = cycle
+        self.week_report = week_report
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -229,7 +229,7 @@ class Importer:
         order = self.checked(file, week)
         with one_transaction(self.ctx.db) as db:
             ctx = replace(self.ctx, db=db)
-            joined = Importer(ctx, WeeklyCycle(ctx, self.cycle.failures))
+            joined = Importer(ctx, WeekReport(ctx))
             for _, index in order:
                 plan = joined.plan(file, index, week)
                 stored = joined.store(plan, file.name, replace=replace_chat)
@@ -240,7 +240,7 @@ class Importer:
     def store(self, plan: ImportPlan, name: str, *, replace: bool = False) -> Stored:
         """Store `plan` as the answers of its week, attributed to the owners, with source `import`."""
         week = IsoWeek.parse(plan.week)
-        created = plan.created_at or self.cycle.deadline(week)
+        created = plan.created_at or self.week_report.deadline(week)
         now = self.ctx.now()
         changes = 0
         with transaction(self.ctx.db) as s:
@@ -379,7 +379,7 @@ class Importer:
 
     def _report(self, week: IsoWeek, created: datetime, now: datetime) -> int:
         """Keep the report as compiled from the imported answers, published at the file's `Created` time."""
-        rendered = self.cycle.render(self.cycle.compile(week, created))
+        rendered = self.week_report.render(self.week_report.compile(week, created))
         with transaction(self.ctx.db) as s:
             week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
             reports = Reports(s)

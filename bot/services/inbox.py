@@ -41,6 +41,7 @@ class Inbox:
     def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
         self.ctx = ctx
         self.cycle = cycle
+        self.week_report = cycle.week_report
         self.question = IncidentQuestion(ctx, cycle)
 
     # ----- new messages ------------------------------------------------------
@@ -107,7 +108,7 @@ class Inbox:
             if prompt is not None and prompt.kind == "prompt":
                 keys = list(prompt.item_keys)
             else:  # a reminder (or no prompt) numbers the items as the week's prompt did, the question last
-                keys = [it.key for it in mine] + ([QUESTION_KEY] if self.cycle.asks_incidents(person.id) else [])
+                keys = [it.key for it in mine] + ([QUESTION_KEY] if self.week_report.asks_incidents(person.id) else [])
             if 1 <= number <= len(keys):
                 if keys[number - 1] == QUESTION_KEY:
                     return week, None, True
@@ -117,7 +118,7 @@ class Inbox:
     def _named_question_answer(self, text: str, number: int | None, person: Person, mine: list[Item]) -> str | None:
         """The answer in a `生产事件：…` message (the incident question answered by its name), unless the
         person is not asked it, the message chose an item by number, or the name is one of their items."""
-        if number is not None or not self.cycle.asks_incidents(person.id):
+        if number is not None or not self.week_report.asks_incidents(person.id):
             return None
         names = [n for n in say(self.ctx.locale, "question.names").split("|")
                  if not any(n.casefold() in (it.name.casefold(), *map(str.casefold, it.aliases)) for it in mine)]

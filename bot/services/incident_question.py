@@ -29,7 +29,7 @@ SOURCE = "prompt"  # an incident filed from an answer to the prompt has the prom
 class IncidentQuestion:
     def __init__(self, ctx: Context, cycle: WeeklyCycle, desk: IncidentDesk | None = None) -> None:
         self.ctx = ctx
-        self.cycle = cycle
+        self.week_report = cycle.week_report
         self.desk = desk or IncidentDesk(ctx, cycle)
 
     def answer(self, person: Person, week: IsoWeek, text: str, platform: str, source_id: str,
@@ -37,7 +37,7 @@ class IncidentQuestion:
         """Record `person`'s answer `text` to `week`'s incident question (`source_id`: the message or form
         it came from, so a redelivery records nothing twice); the Reply says what it was taken as."""
         loc = self.ctx.locale
-        if not self.cycle.asks_incidents(person.id):
+        if not self.week_report.asks_incidents(person.id):
             return Reply(say(loc, "question.off"), ok=False)
         with transaction(self.ctx.db) as s:
             if IncidentAnswers(s).by_source(self.ctx.team_id, platform, source_id) is not None:
@@ -61,7 +61,7 @@ class IncidentQuestion:
 
     def nothing_to_add(self, person: Person, week: IsoWeek, platform: str, source_id: str, at: datetime) -> Reply:
         """The one-click "nothing to add" of a form or prompt card."""
-        if not self.cycle.asks_incidents(person.id):
+        if not self.week_report.asks_incidents(person.id):
             return Reply(say(self.ctx.locale, "question.off"), ok=False)
         with transaction(self.ctx.db) as s:
             if IncidentAnswers(s).by_source(self.ctx.team_id, platform, source_id) is not None:
@@ -72,7 +72,7 @@ class IncidentQuestion:
     def filed(self, person: Person, week: IsoWeek, number: int | None, platform: str, source_id: str,
               at: datetime) -> None:
         """An incident form opened from the question filed incident `number`: that answers the question."""
-        if number is None or not self.cycle.asks_incidents(person.id):
+        if number is None or not self.week_report.asks_incidents(person.id):
             return
         with transaction(self.ctx.db) as s:
             if IncidentAnswers(s).by_source(self.ctx.team_id, platform, source_id) is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.domain.report import SeverityCount, Status
-from bot.domain.team import EDITOR_SECTIONS
+from bot.domain.team import EDITOR_SECTIONS, INCIDENTS_SECTION
 from bot.text.catalogue import CATALOGUES
 
 
@@ -55,9 +55,10 @@ def _labels(locale: str, feishu_key: str) -> Labels:
         locale=locale, feishu_key=feishu_key, title=w["report.title"],
         created=w["report.created"], section=w["report.section"], colon=w["report.colon"], heading_colon=w["report.heading_colon"],
         not_updated=w["report.not_updated"], away=w["report.away"], none=w["report.none"],
-        metrics=w["report.metrics"], incidents=w["report.incidents"],
-        # The editor's sections are items of the team (people answer them by name), so their names
-        # live with the team model; the report shows the same words.
+        metrics=w["report.metrics"],
+        # The editor's sections and 生产事件 name items of the team (people answer them by name, in either
+        # locale), so their names are the domain's grammar; the report's headings show those same words.
+        incidents=INCIDENTS_SECTION[locale],
         other=EDITOR_SECTIONS["other"][locale], reflection=EDITOR_SECTIONS["reflection"][locale],
         next_week=EDITOR_SECTIONS["next_week"][locale])
 

@@ -144,7 +144,7 @@ class Stored:
                 for i in (incidents.of_week(ctx.team_id, row.id) if row else []))
             report = Reports(s).by_label(ctx.team_id, week.label)
             markdown = report.markdown if report else None
-        facts = bot.cycle.facts(week)
+        facts = bot.week_report.facts(week)
         return Stored(
             messages=msgs,
             entries={k: (e.text, e.progress, e.main_problem) for k, e in facts.entries.items()},

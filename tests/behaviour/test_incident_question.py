@@ -42,7 +42,7 @@ def test_the_prompt_asks_the_incident_question_after_the_items(driver: Driver) -
     _week_with_one_logged_incident(driver)
     assert _numbered(driver.dms_to("lina")[-1]) == ["[1] 聚合收单 · 业务", "[2] O1 业务服务 · 对公代付", "[3] 生产事件"]
     assert _numbered(driver.dms_to("zhoujie")[-1]) == ["[1] O3 平台治理 · 机房迁移", "[2] 生产事件"]
-    shown = driver.bot.cycle.prompt("lina", WEEK)
+    shown = driver.bot.week_report.prompt("lina", WEEK)
     assert shown is not None and "    #1 06/26 14:30 招行代扣通道返回码异常" in shown.text.split("\n")
 
 

@@ -115,7 +115,7 @@ def test_a_whole_week(driver: Driver) -> None:
     assert "okr:O1/资金安全" not in stored.entries
     # The incident question's answer is kept as typed and recorded as "nothing to add", never as an item.
     assert ("chenjing", "message", "无", False, (("create", "无"),)) in stored.messages
-    assert driver.bot.cycle.incident_answers(WEEK) == {"chenjing": "none"}
+    assert driver.bot.week_report.incident_answers(WEEK) == {"chenjing": "none"}
     # The deleted message stays in history, marked deleted; nothing typed is lost.
     assert ("zhaolei", "message", "资金安全：误发的一条", True,
             (("create", "资金安全：误发的一条"), ("delete", "资金安全：误发的一条"))) in stored.messages
@@ -125,7 +125,7 @@ def test_a_whole_week(driver: Driver) -> None:
     assert stored.incidents[0][1] == at(26, 22) and stored.incidents[0][6] == at(26, 22, 40)
     assert stored.incidents[0][5] == "部分绑卡失败" and stored.incidents[0][8:] == (Decimal("0.5"), True)
     # The report: stored once, as compiled from the database, with the late answer and the Friday time.
-    report = driver.bot.ctx.renderer.markdown(driver.bot.cycle.compile(WEEK, at(28, 17)))
+    report = driver.bot.ctx.renderer.markdown(driver.bot.week_report.compile(WEEK, at(28, 17)))
     assert stored.report == report
     assert report.startswith("# 2024-W26\n\nCreated: 2024年6月28日 17:00\n")
     for typed in ("商户入网新流程切量完成", "整体进度达到了80%", "06/27 20:05 gateway-api节点CPU打满", "pci-vault证书过期",

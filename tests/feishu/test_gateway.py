@@ -23,9 +23,9 @@ WEEK = IsoWeek.parse("2024-W26")
 
 
 def _prompt(world: World, person: str) -> Prompt:
-    items = world.bot.cycle.prompt_items(person, WEEK)
+    items = world.bot.week_report.prompt_items(person, WEEK)
     return Prompt(week=WEEK.label, kind="prompt", items=items, text="📝 2024-W26 周报\n…", locale="zh-CN",
-                  deadline=world.bot.cycle.deadline(WEEK))
+                  deadline=world.bot.week_report.deadline(WEEK))
 
 
 def test_a_retried_send_with_the_same_key_is_delivered_once(world: World) -> None:

@@ -10,7 +10,7 @@ from tests.feishu.conftest import World, open_id_of
 
 
 def _stored(world: World, key_part: str) -> str | None:
-    report = world.bot.cycle.compile(IsoWeek.of(world.clock.now))
+    report = world.bot.week_report.compile(IsoWeek.of(world.clock.now))
     return next((line for line in world.bot.ctx.renderer.markdown(report).split("\n") if key_part in line), None)
 
 

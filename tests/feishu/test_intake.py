@@ -177,7 +177,7 @@ def test_a_card_slower_than_the_wait_gets_a_saving_toast_then_is_patched(
     assert status == 200 and answer == {"toast": {"type": "info", "content": "正在保存…"}} and card.patches == []
     assert desk.bot.journal.run_pending() == 1
     assert "慢慢保存的进展" in json.dumps(card.current, ensure_ascii=False)  # the card the person sees
-    assert "慢慢保存的进展" in desk.bot.ctx.renderer.markdown(desk.bot.cycle.compile(IsoWeek.of(clock.now)))
+    assert "慢慢保存的进展" in desk.bot.ctx.renderer.markdown(desk.bot.week_report.compile(IsoWeek.of(clock.now)))
     desk.bot.engine.dispose()
 
 

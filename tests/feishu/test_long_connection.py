@@ -53,7 +53,7 @@ def test_a_message_over_the_long_connection_is_stored_and_answered(world: World)
     payload = payloads.message(open_id_of("zhoujie"), "机房迁移：长连接收到的进展", world.clock.now, message_id="om_ws")
     answer = _deliver(world, payload)
     assert answer["code"] == 200
-    report = world.bot.ctx.renderer.markdown(world.bot.cycle.compile(IsoWeek.of(world.clock.now)))
+    report = world.bot.ctx.renderer.markdown(world.bot.week_report.compile(IsoWeek.of(world.clock.now)))
     assert "长连接收到的进展" in report
     assert any("已记录" in t for t in world.replies_to("om_ws"))
     # The same event again (Feishu redelivers on a reconnect) changes nothing.
@@ -73,7 +73,7 @@ def test_a_card_submission_over_the_long_connection_answers_with_the_new_card(wo
     data = json.loads(base64.b64decode(answer["data"]))
     assert data["toast"]["type"] == "success"
     assert "差距分析完成" in json.dumps(data["card"]["data"], ensure_ascii=False)
-    assert "差距分析完成" in world.bot.ctx.renderer.markdown(world.bot.cycle.compile(IsoWeek.of(world.clock.now)))
+    assert "差距分析完成" in world.bot.ctx.renderer.markdown(world.bot.week_report.compile(IsoWeek.of(world.clock.now)))
 
 
 def test_every_subscribed_type_has_a_handler(world: World) -> None:

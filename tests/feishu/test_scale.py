@@ -54,7 +54,7 @@ def _with_incidents(world: World, count: int, size: int) -> Prompt:
     logged = tuple(LoggedIncident(n, at + timedelta(minutes=n), "gateway-api", f"事件{n}" + "节点CPU打满" * (size // 6))
                    for n in range(1, count + 1))
     return Prompt(week=WEEK.label, kind="prompt", items=items, text="📝 2024-W26 周报\n…", locale="zh-CN",
-                  deadline=world.bot.cycle.deadline(WEEK), incidents=Question(len(items) + 1, logged))
+                  deadline=world.bot.week_report.deadline(WEEK), incidents=Question(len(items) + 1, logged))
 
 
 @pytest.mark.parametrize("size", [150, 200])

@@ -23,7 +23,7 @@ def _button_value(card: dict[str, Any]) -> dict[str, Any]:
 
 
 def _report_text(world: World) -> str:
-    return world.bot.ctx.renderer.markdown(world.bot.cycle.compile(WEEK))
+    return world.bot.ctx.renderer.markdown(world.bot.week_report.compile(WEEK))
 
 
 def _card_text(card: dict[str, Any]) -> str:
@@ -104,7 +104,7 @@ def test_a_week_on_feishu(world: World) -> None:
     assert resp.json()["toast"]["type"] == "success"
     assert "#3 06/27 20:00 [D ×0.5] pci-vault证书过期" in world.bot.incidents.list_text(WEEK)
 
-    assert world.bot.cycle.incident_answers(WEEK) == {"lina": "none"}, "the card's incident question is answered"
+    assert world.bot.week_report.incident_answers(WEEK) == {"lina": "none"}, "the card's incident question is answered"
 
     # Friday 10:00: reminders go only to owners with something missing (an item or the incident question).
     world.clock.advance(hours=13)

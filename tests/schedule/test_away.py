@@ -53,7 +53,7 @@ def test_away_all_week_means_no_prompts_and_休假(make_bot: Callable[..., Bot],
     bot.cycle.remind(1, FRI)
     assert who not in {s.to for s in chat.of_kind("prompt")}
     assert len({s.to for s in chat.of_kind("prompt")}) == len(bot.ctx.team.owners()) - 1
-    report = bot.cycle.compile(bot.ctx.week_of(THU), FRI)
+    report = bot.week_report.compile(bot.ctx.week_of(THU), FRI)
     part = next(p for pr in report.projects for p in pr.parts if p.name == "业务")
     assert part.entry.status is Status.AWAY
     published = bot.cycle.publish(at=datetime(2024, 6, 28, 17, 0, tzinfo=SHANGHAI))

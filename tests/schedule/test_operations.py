@@ -120,7 +120,7 @@ def test_sigterm_finishes_acknowledged_work_then_exits_0(tmp_path: Path) -> None
     assert "stopped: in-flight work finished" in rest
     assert "已记录事件" in slack.of("response_url")[-1].args["text"], "the held answer was still sent"
     bot = build_bot(team, FakeChat(), FixedClock(datetime.now(team.zone)), database_url=f"sqlite:///{tmp_path}/z.db")
-    [incident] = bot.cycle.compile(bot.ctx.week_of(started)).incidents
+    [incident] = bot.week_report.compile(bot.ctx.week_of(started)).incidents
     assert "节点OOM" in incident.headline
     bot.engine.dispose()
 

@@ -69,7 +69,7 @@ def _stored(bot: Bot) -> list[tuple[str, str, bool]]:
 
 
 def _report(bot: Bot) -> str:
-    return bot.ctx.renderer.markdown(bot.cycle.compile(IsoWeek.parse(DEMO_WEEK)))
+    return bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek.parse(DEMO_WEEK)))
 
 
 @pytest.fixture

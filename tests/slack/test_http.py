@@ -34,7 +34,7 @@ def _week(ws: Workspace) -> IsoWeek:
 
 
 def _entry(ws: Workspace, key: str) -> str | None:
-    entry = ws.bot.cycle.facts(_week(ws)).entries.get(key)
+    entry = ws.bot.week_report.facts(_week(ws)).entries.get(key)
     return entry.text if entry else None
 
 
@@ -145,7 +145,7 @@ def test_incident_with_text_files_it_answers_privately_and_announces(workspace: 
     ws.settle()
     listing = ws.slack.of("response_url")[-1].args
     assert listing["response_type"] == "ephemeral" and "#1" in listing["text"]
-    assert len(ws.bot.cycle.compile(_week(ws)).incidents) == 1
+    assert len(ws.bot.week_report.compile(_week(ws)).incidents) == 1
 
 
 def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace: Workspace) -> None:
@@ -164,7 +164,7 @@ def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace:
     ws.interactive({"type": "view_submission", "user": {"id": "UWANGQIANG"}, "team": {"id": "T1"},
                     "view": {**view, "id": "V77", "state": {"values": values}}})
     ws.settle()
-    incidents = ws.bot.cycle.compile(_week(ws)).incidents
+    incidents = ws.bot.week_report.compile(_week(ws)).incidents
     assert len(incidents) == 1 and "招行代扣通道返回码异常" in incidents[0].headline
     assert "已记录事件" in ws.replies_to("wangqiang")[-1]
 
@@ -216,7 +216,7 @@ def test_the_edit_button_on_an_incident_opens_a_form_that_changes_it(workspace: 
                     "view": {**view, "id": "V9", "state": {"values": {
                         "cause": {"value": {"type": "plain_text_input", "value": "内存泄漏"}}}}}})
     ws.settle()
-    [incident] = ws.bot.cycle.compile(_week(ws)).incidents
+    [incident] = ws.bot.week_report.compile(_week(ws)).incidents
     assert incident.cause == "内存泄漏" and "已修改事件" in ws.replies_to("sunli")[-1]
 
 

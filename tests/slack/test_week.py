@@ -70,14 +70,14 @@ def test_a_whole_week(workspace: Workspace) -> None:
     assert "提醒" in ws.replies_to("zhaolei")[-1]
     assert "尚未填写" in ws.replies_to("zhangwei")[-1]
     # Friday 17:00: publish.
-    ws.clock.now = ws.bot.cycle.deadline(week)
+    ws.clock.now = ws.bot.week_report.deadline(week)
     ws.bot.cycle.publish(week, ws.clock.now)
-    report = ws.bot.cycle.compile(week)
-    entries = {k: e.text for k, e in ws.bot.cycle.facts(week).entries.items()}
+    report = ws.bot.week_report.compile(week)
+    entries = {k: e.text for k, e in ws.bot.week_report.facts(week).entries.items()}
     assert entries["project:PCI DSS 认证"] == "PCI DSS 差距评估完成"
     assert entries["okr:O3/机房迁移"] == "进度 45%，演练完成"
     assert entries["project:聚合收单/业务"].startswith("商户入网切量完成")
-    facts = ws.bot.cycle.facts(week)
+    facts = ws.bot.week_report.facts(week)
     assert facts.entries["project:聚合收单/业务"].progress == 60
     assert "联调环境申请中" in facts.banks["bank:聚合收单/建行"].note
     assert "okr:O1/资金安全" not in entries
@@ -91,7 +91,7 @@ def test_a_whole_week(workspace: Workspace) -> None:
 
 
 def report_text(ws: Workspace, week: IsoWeek) -> str:
-    return ws.bot.cycle.render(ws.bot.cycle.compile(week)).slack.strip("\n")
+    return ws.bot.week_report.render(ws.bot.week_report.compile(week)).slack.strip("\n")
 
 
 def test_a_long_report_continues_in_the_thread_and_is_updated_in_place(workspace: Workspace) -> None:
@@ -140,7 +140,7 @@ def test_an_answer_is_never_lost_when_slack_fails(workspace: Workspace) -> None:
     ws.slack.fail("chat.postMessage", times=20, error="account_inactive")
     ws.dm("zhoujie", "机房迁移：完成切换")
     ws.settle()
-    assert ws.bot.cycle.facts(ws.bot.ctx.week_of(ws.clock.now)).entries["okr:O3/机房迁移"].text == "完成切换"
+    assert ws.bot.week_report.facts(ws.bot.ctx.week_of(ws.clock.now)).entries["okr:O3/机房迁移"].text == "完成切换"
 
 
 def test_429_retry_after_and_5xx_are_retried(workspace: Workspace) -> None:
@@ -186,5 +186,5 @@ def test_socket_mode_reaches_the_same_listeners(workspace: Workspace) -> None:
         "response_url": f"{ws.slack.url}/respond/s"}))
     ws.settle()
     assert [a.envelope_id for a in acks] == ["env1", "env2"]
-    assert ws.bot.cycle.facts(ws.bot.ctx.week_of(ws.clock.now)).entries["okr:O2/实时数仓"].text == "上线"
+    assert ws.bot.week_report.facts(ws.bot.ctx.week_of(ws.clock.now)).entries["okr:O2/实时数仓"].text == "上线"
     assert "✅ [1] O2 能力升级 · 实时数仓" in ws.slack.of("response_url")[-1].args["text"]

@@ -21,7 +21,7 @@ from bot.services.bot import Bot
 from bot.services.dashboard import Dashboard, NotAllowed
 from bot.services.signin import SignIn
 from bot.services.trends import TrendsService
-from bot.text.web_words import WORDS
+from bot.text.catalogue import words as catalogue
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
@@ -149,12 +149,6 @@ def test_participation_counts_answers_after_the_publish_time_as_late(bot: Bot, c
     assert liuyang.late == 1 and liuyang.answer_rate == round(100 / (owned * 2), 1)
 
 
-def test_words_have_the_same_keys_in_every_locale() -> None:
-    assert set(WORDS["zh-CN"]) == set(WORDS["en"])
-    for key, zh in WORDS["zh-CN"].items():
-        assert re.findall(r"{(\w+)}", zh) == re.findall(r"{(\w+)}", WORDS["en"][key]), key
-
-
 def test_safe_next_never_leaves_the_site() -> None:
     assert safe_next("/history?page=2") == "/history?page=2"
     for evil in ("https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", None,
@@ -255,7 +249,7 @@ def test_chat_the_editors_notice_and_the_dashboard_count_the_same_missing(databa
     count = int(re.search(r"（(\d+) 项）", chat_reply).group(1))  # type: ignore[union-attr]
     assert count == len(on_dashboard) == 14
     assert f"（{count} 项）" in notice
-    assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.cycle.compile(week, clock.now).missing]
+    assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.week_report.compile(week, clock.now).missing]
     assert "聚合收单 · 银行" not in chat_reply and "聚合收单 · 银行" not in [s.item.title for s in on_dashboard]
 
 
@@ -266,7 +260,7 @@ def test_the_trends_chart_names_bank_stages_in_the_pages_language(bot: Bot) -> N
     say(bot, "wangqiang", "建行：联调环境申请中")
     trends = TrendsService(bot.ctx).trends(weeks=2)
     assert "联调" in {stage for b in trends.banks for stage in b.stages if stage}
-    words = WORDS["en"]
-    banks = next(c for c in draw_all(trends, lambda key, **kw: words[key].format(**kw)) if c.key == "banks")
+    words = catalogue("en")
+    banks = next(c for c in draw_all(trends, lambda key, **kw: words[f"web.{key}"].format(**kw)) if c.key == "banks")
     shown = str(banks.svg) + repr(banks.rows)
     assert "Integration" in shown and not re.search(r"意向|方案|开发|联调|上线", shown)

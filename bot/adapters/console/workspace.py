@@ -303,7 +303,7 @@ class ConsoleSession:
                 except WeekLabelError as exc:
                     self.say(messages.bad_week(a, exc, self.bot.ctx.locale))
                     return
-        report = self.bot.cycle.compile(week, self.clock.now)
+        report = self.bot.week_report.compile(week, self.clock.now)
         self.say(self.bot.ctx.renderer.render(report, fmt))  # type: ignore[arg-type]
 
 

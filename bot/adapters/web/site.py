@@ -22,13 +22,13 @@ from bot.services.dashboard import Dashboard
 from bot.services.signin import SignIn, Viewer
 from bot.services.trends import TrendsService
 from bot.text import i18n
+from bot.text.catalogue import CATALOGUES, say
 from bot.text.render import templates_dir, without_bidi
-from bot.text.web_words import WORDS, web_words
 from storage.db import DatabaseUnavailable
 
 
 class Refusal(Exception):
-    """Answered with `status` (403 unless said) and the plain explanation `reason` names (a web words key)."""
+    """Answered with `status` (403 unless said) and the plain explanation `reason` names (a `web.` catalogue key, without the prefix)."""
 
     def __init__(self, reason: str, status: int = 403, **params: str) -> None:
         self.reason, self.status, self.params = reason, status, params
@@ -69,10 +69,10 @@ class Site:
 
     def locale(self, request: Request) -> str:
         wanted = request.query_params.get("lang")
-        if wanted in WORDS:
+        if wanted in CATALOGUES:
             request.session["lang"] = wanted
         lang = request.session.get("lang")
-        return lang if lang in WORDS else self.team.team.locale
+        return lang if lang in CATALOGUES else self.team.team.locale
 
     async def check_session(self, request: Request) -> None:
         """Look this request's session up (its record and the team file), once, before any handler: an
@@ -145,10 +145,12 @@ class Site:
     # ----- responses -----------------------------------------------------------------
 
     def words(self, request: Request) -> Callable[..., str]:
-        table = web_words(self.locale(request))
+        """`t(key, **params)`: the dashboard's sentence `web.<key>` in this request's locale, from the one
+        catalogue per locale (templates and the refusal reasons services raise name keys without the prefix)."""
+        locale = self.locale(request)
 
         def t(key: str, **params: object) -> str:
-            return table[key].format(**params) if params else table[key]
+            return say(locale, f"web.{key}", **params)
 
         return t
 

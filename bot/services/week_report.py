@@ -1,0 +1,140 @@
+"""The week's report, read side: what is stored for a week, the report compiled from it and rendered, when it
+is published, and the prompt each person is shown. Nothing here sends or stores; the jobs that do
+(`bot/services/cycle.py`) and every service that only needs to read take this."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from bot.domain.calendar import publish_at
+from bot.domain.compile import compile_report
+from bot.domain.facts import WeekFacts
+from bot.domain.incident_question import LoggedIncident, Question
+from bot.domain.prompts import Prompt, PromptItem
+from bot.domain.report import Report
+from bot.domain.team import Item, Person
+from bot.domain.weeks import IsoWeek
+from bot.services.chat import RenderedReport
+from bot.services.context import Context
+from bot.text import messages
+from storage.db import transaction
+from storage.directory import Directory
+from storage.incident_answers import IncidentAnswers
+from storage.incidents import Incidents
+from storage.reports import Reports
+from storage.week_facts import load_week_facts
+
+
+class WeekReport:
+    """Facts, compile, render and prompt building for one team's weeks."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def facts(self, week: IsoWeek, *, answers_only: bool = False) -> WeekFacts:
+        """What is stored for `week`; `answers_only` skips incidents, downtime and away (last week's reference)."""
+        zone = self.ctx.team.zone
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            if answers_only:
+                return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
+                                       with_incidents=False)
+            year_start = week.year_start(zone)
+            return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
+                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
+
+    def away_span(self, week: IsoWeek) -> tuple[date, date]:
+        """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
+        prompt = week.day(self.ctx.team.schedule.prompt.isoweekday)
+        publish = self.deadline(week).date()
+        return min(prompt, publish), max(prompt, publish)
+
+    def compile(self, week: IsoWeek, at: datetime | None = None) -> Report:
+        """`week`'s report compiled now from what is stored, with last week's answers beside it; `at` is its
+        "Created" time (now unless given)."""
+        return compile_report(self.ctx.team, self.facts(week), self.facts(week.previous(), answers_only=True),
+                              compiled_at=at or self.ctx.now())
+
+    def render(self, report: Report) -> RenderedReport:
+        """The report as stored and posted: Markdown, Slack text and a Feishu card."""
+        r = self.ctx.renderer
+        return RenderedReport(r.markdown(report), r.slack(report), r.render(report, "feishu"))
+
+    def deadline(self, week: IsoWeek) -> datetime:
+        """When `week`'s report is published (the calendar-adjusted time the scheduler fires)."""
+        return publish_at(self.ctx.team.schedule, week, self.ctx.team.zone)
+
+    def prompt_items(self, person_id: str, week: IsoWeek, facts: WeekFacts | None = None,
+                     last: WeekFacts | None = None) -> tuple[PromptItem, ...]:
+        facts = facts or self.facts(week)
+        last = last or self.facts(week.previous(), answers_only=True)
+        return tuple(
+            PromptItem(number=n, key=it.key, title=it.title, kind=it.kind, name=it.name,
+                       last_week=_text(last, it), this_week=_text(facts, it),
+                       unit=it.unit)
+            for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
+
+    def prompt(self, person_id: str, week: IsoWeek, kind: str = "prompt",
+               items: tuple[PromptItem, ...] | None = None, *, ask_incidents: bool | None = None) -> Prompt | None:
+        """The prompt (kind "prompt") or reminder (any other kind) for one person, or None when they
+        have nothing to answer. Every path that shows a prompt — the weekly job, `/zhoubao answer`,
+        a form button, a menu — gets it here. The incident question follows the items for every owner
+        (unless the team file turns it off, or `ask_incidents` is False: a reminder to someone who answered it)."""
+        items = self.prompt_items(person_id, week) if items is None else items
+        asks = self.asks_incidents(person_id) if ask_incidents is None else ask_incidents and self.asks_incidents(person_id)
+        # Numbered after all the person's items, as in the Thursday prompt, so `[n]` means one thing all week.
+        number = len(self.ctx.team.items_of(person_id)) + 1
+        question = self.incident_question(person_id, week, number) if asks else None
+        if not items and question is None:
+            return None
+        shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
+        deadline = self.deadline(week)
+        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question)
+        return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
+                      deadline=deadline, incidents=question)
+
+    # ----- the incident question -----------------------------------------------
+
+    def asks_incidents(self, person_id: str) -> bool:
+        """Whether this person's prompts carry the incident question (every owner, unless turned off)."""
+        return self.ctx.team.incidents.ask_in_prompt and person_id in self.ctx.team.owners()
+
+    def incident_question(self, person_id: str, week: IsoWeek, number: int) -> Question:
+        """The incident question as `person_id`'s prompt shows it: the week's logged incidents and their answer."""
+        zone = self.ctx.team.zone
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            logged = tuple(LoggedIncident(i.number, i.started_at.astimezone(zone), i.system, i.what)
+                           for i in (Incidents(s).of_week(self.ctx.team_id, row.id) if row else []))
+        answer = self.incident_answers(week).get(person_id)
+        return Question(number=number, logged=logged, answer=answer)
+
+    def incident_answers(self, week: IsoWeek) -> dict[str, Literal["none", "incident"]]:
+        """Who has answered the week's incident question, and how (their latest live answer)."""
+        keys = {v: k for k, v in self.ctx.person_ids.items()}
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            latest = IncidentAnswers(s).latest(self.ctx.team_id, row.id) if row else {}
+            return {keys[pid]: ("none" if a.kind == "none" else "incident") for pid, a in latest.items() if pid in keys}
+
+    def unanswered_incident_question(self, week: IsoWeek) -> list[Person]:
+        """Owners asked the incident question who have not answered it (nobody away all week), in team order."""
+        if not self.ctx.team.incidents.ask_in_prompt:
+            return []
+        answered, away = self.incident_answers(week), self.facts(week).away
+        return [self.ctx.team.person_by_id[pid] for pid in self.ctx.team.owners()
+                if pid not in answered and pid not in away]
+
+    # ----- the published report ------------------------------------------------
+
+    def is_published(self, week: IsoWeek) -> bool:
+        """Whether `week`'s report has been posted (its first publish is recorded)."""
+        with transaction(self.ctx.db) as s:
+            row = Reports(s).by_label(self.ctx.team_id, week.label)
+            return bool(row and row.published_at)
+
+
+def _text(facts: WeekFacts, item: Item) -> str | None:
+    answer = facts.answer(item)
+    return answer.text if answer else None
