@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.adapters.feishu import cards
+from bot.adapters.feishu import cards, payloads
 from bot.adapters.feishu.composer import feishu_message_text
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
 from bot.services.bot import Bot
@@ -55,7 +55,9 @@ class FeishuEvents:
     # ----- entry point -------------------------------------------------------
 
     def dispatch(self, payload: dict[str, Any]) -> Response | None:
-        """Handle one decrypted event or callback; returns the callback's answer (None for events)."""
+        """Handle one decrypted event or callback; returns the callback's answer (None for events). Raises
+        MalformedPayload, before anything is done, for a shape Feishu does not send (`payloads.check`)."""
+        payloads.check(payload)
         header = payload.get("header") or {}
         kind = str(header.get("event_type") or "")
         event = payload.get("event") or {}

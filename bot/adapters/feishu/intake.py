@@ -28,7 +28,7 @@ from bot.adapters.feishu import cards
 from bot.adapters.feishu.envelope import Keys, Refused, is_url_verification, open_callback
 from bot.adapters.feishu.events import CARD_ACTION, MESSAGE, RECALLED, SUBSCRIBED, FeishuEvents, UnknownEvent
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
-from bot.services.journal import Entry, InboundJournal
+from bot.services.journal import Entry, InboundJournal, MalformedPayload
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.feishu.intake")
@@ -144,7 +144,15 @@ class FeishuIntake:
 
     def replay(self, entry: Entry) -> None:
         """Process one journaled payload through the event translation."""
-        answer = self.events.dispatch(dict(entry.payload)) or {}
+        try:
+            answer = self.events.dispatch(dict(entry.payload)) or {}
+        except MalformedPayload:
+            if entry.kind == CARD_ACTION:  # a waiting callback answers at once, leaving the card as it is
+                with self._lock:
+                    waiting = self._waiting.pop(entry.key, None)
+                if waiting is not None:
+                    waiting.set_result({})
+            raise
         if entry.kind != CARD_ACTION:
             return
         with self._lock:
