@@ -189,6 +189,18 @@ class FeishuDriver:
                                        self.clock.now + timedelta(seconds=self._edits)))
         self._collect()
 
+    def say_edited_before_sent(self, text: str, edited: str) -> None:
+        assert self.me is not None
+        self._n += 1
+        message_id = f"om_{self.me}_{self._n}"
+        self._mine.setdefault(self.me, []).append(message_id)
+        self._texts[message_id] = edited
+        sent = self.clock.now
+        self._deliver(payloads.updated(open_id_of(self.me), message_id, edited, sent, sent + timedelta(seconds=30)))
+        self._collect()
+        self._deliver(payloads.message(open_id_of(self.me), text, sent, message_id=message_id))
+        self._collect()
+
     def unfurl_last(self) -> None:
         # An update that leaves the text as it was (Feishu sends im.message.updated_v1 for the message as it is now).
         assert self.me is not None

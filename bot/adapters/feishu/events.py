@@ -139,12 +139,13 @@ class FeishuEvents:
         if sender.get("sender_type", "user") != "user" or msg.get("chat_type") == "group":
             return  # the bot's own messages; in groups only /incident is read, and an edit files nothing new
         text, _ = feishu_message_text(msg, self)
-        if text is None:
-            return
+        if text is None or text.strip().partition(" ")[0].lower() in ("/incident", "/zhoubao"):
+            return  # a command was run when sent (and stored no answer): editing it runs nothing again
         message_id = str(msg.get("message_id") or "")
         at = _millis(msg.get("update_time")) or _millis(header.get("create_time")) or self.bot.ctx.now()
         user = self.gateway.people.member(str((sender.get("sender_id") or {}).get("open_id") or ""))
-        reply = self.bot.inbox.edit(PLATFORM, message_id, text, at, user=user)
+        reply = self.bot.inbox.edit(PLATFORM, message_id, text, at, user=user, sent_at=_millis(msg.get("create_time")),
+                                    thread_id=msg.get("root_id") or msg.get("parent_id") or None)
         if reply is not None and reply.text:
             self.gateway.reply_text(message_id, reply.text, chat=str(msg.get("chat_id") or ""))
 

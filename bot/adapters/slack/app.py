@@ -92,8 +92,10 @@ class Listeners:
             if new.get("bot_id") or not new.get("user"):
                 return
             edited = (new.get("edited") or {}).get("ts") or event.get("event_ts")
+            thread = new.get("thread_ts")
             reply = self.bot.inbox.edit(PLATFORM, f"{channel}:{new.get('ts')}", slack_message_text(new, self.gw),
-                                        self._at(edited), user=self._who(str(new["user"])))
+                                        self._at(edited), user=self._who(str(new["user"])), sent_at=self._at(new.get("ts")),
+                                        thread_id=str(thread) if thread and thread != new.get("ts") else None)
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=new.get("thread_ts"))
         elif subtype == "message_deleted":
