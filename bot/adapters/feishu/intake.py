@@ -10,8 +10,8 @@ toast and the card is patched when the work is done — also when that is after 
 journal replays the callback then. This is the one slow-card path.
 
 Keys: a message is `message:<message_id>` (Feishu's message id is unique; a redelivered event carries
-it again), an edit `edit:<message_id>:<update_time>`, a recall `recall:<message_id>`, anything else `event:<header.event_id>` (the id Feishu
-repeats on a redelivery: https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case).
+it again), an edit `edit:<message_id>:<update_time>` (each edit once), a recall `recall:<message_id>`,
+anything else `event:<header.event_id>` (the id Feishu repeats on a redelivery: https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case).
 """
 
 from __future__ import annotations
