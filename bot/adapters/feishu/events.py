@@ -147,7 +147,8 @@ class FeishuEvents:
         reply = self.bot.inbox.edit(PLATFORM, message_id, text, at, user=user, sent_at=_millis(msg.get("create_time")),
                                     thread_id=msg.get("root_id") or msg.get("parent_id") or None)
         if reply is not None and reply.text:
-            self.gateway.reply_text(message_id, reply.text, chat=str(msg.get("chat_id") or ""))
+            edit = f"edit:{message_id}:{msg.get('update_time') or header.get('event_id')}"  # as the journal keys it
+            self.gateway.reply_text(message_id, reply.text, chat=str(msg.get("chat_id") or ""), once_per=edit)
 
     def _recalled(self, header: dict[str, Any], event: dict[str, Any]) -> None:
         at = _millis(event.get("recall_time")) or self.bot.ctx.now()

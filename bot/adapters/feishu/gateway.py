@@ -104,9 +104,11 @@ class FeishuGateway:
         """A text to someone who may not be a team member (the bot menu, used by anyone in the tenant)."""
         return self._create("open_id", open_id, "text", cards.text_content(text), None)
 
-    def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> None:
-        """Answer a person's message in its thread; the uuid makes a redelivered event answer once."""
-        body = {"msg_type": "text", "content": cards.text_content(text), "uuid": message_uuid(f"reply:{message_id}")}
+    def reply_text(self, message_id: str, text: str, *, chat: str | None = None, once_per: str | None = None) -> None:
+        """Answer a person's message in its thread; the uuid makes a redelivered event answer once (per
+        `once_per`, when one message is answered more than once: an edit is answered once per edit)."""
+        body = {"msg_type": "text", "content": cards.text_content(text),
+                "uuid": message_uuid(f"reply:{once_per or message_id}")}
         self._answer(chat or message_id, lambda: self._call(
             "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply", body,
             paths={"message_id": message_id}, chat=chat or message_id), "reply")
