@@ -179,9 +179,19 @@ class Inbox:
         person = self.ctx.person(user)
         return person is not None and self.ctx.person_ids.get(person.id) == row.person_id
 
-    def edit(self, platform: str, source_id: str, new_text: str, at: datetime,
-             user: str | None = None) -> Reply | None:
-        """A message was edited on the platform: keep the old text as history, re-apply the new one."""
+    def edit(self, platform: str, source_id: str, new_text: str, at: datetime, user: str | None = None, *,
+             sent_at: datetime | None = None, thread_id: str | None = None) -> Reply | None:
+        """A message was edited on the platform: keep the old text as history, re-apply the new one.
+
+        An edit can arrive before its message (Slack and Feishu deliver out of order under retries): it is
+        then taken as the message itself, sent at `sent_at` in `thread_id`, with the edited text. The late
+        original finds its id stored and changes nothing (`receive` keeps one message per id), so the newer
+        text stands; if the original never comes, the edit is the message."""
+        with transaction(self.ctx.db) as s:
+            known = Answers(s).message(self.ctx.team_id, platform, source_id) is not None
+        if not known and user is not None:
+            return self.receive(Inbound(platform=platform, user=user, source_id=source_id, text=new_text,
+                                        at=sent_at or at, thread_id=thread_id))
         number, body = item_prefix(new_text)
         body = body.replace("\x00", "")
         with transaction(self.ctx.db) as s:

@@ -75,6 +75,20 @@ class NotNow(Exception):
     acknowledged payload (issue 20 item 17)."""
 
 
+class MalformedPayload(ValueError):
+    """Raised by a handler for a payload whose shape it cannot use: the journal logs one line (the reason and
+    `ref`, the platform's id for the payload) and marks the entry processed, since a retry cannot help."""
+
+    def __init__(self, reason: str, ref: str = "") -> None:
+        super().__init__(reason)
+        self.reason, self.ref = reason, ref
+
+    def log(self, platform: str, key: str) -> None:
+        """The one line (no traceback) saying the payload was acknowledged and dropped, and why."""
+        log.warning("%s payload %s acknowledged and dropped: %s", platform, self.ref or key, self.reason,
+                    extra={"platform": platform, "key": key, "ref": self.ref, "reason": self.reason})
+
+
 @dataclass
 class _Pending:
     """One `record` call waiting for its batch to be written."""
@@ -303,6 +317,11 @@ class InboundJournal:
             handler(entry)
         except (DatabaseUnavailable, NotNow):
             raise
+        except MalformedPayload as exc:  # acknowledged already; nothing changed, and a retry cannot help
+            exc.log(entry.platform, entry.key)
+            with transaction(self.ctx.db) as s:
+                Journal(s).failed(entry.id, f"malformed: {exc.reason}", self.ctx.now(), give_up=True)
+            return True
         except Exception as exc:
             with transaction(self.ctx.db) as s:
                 row = Journal(s).get(entry.id)

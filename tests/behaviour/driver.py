@@ -57,6 +57,11 @@ class Driver(Protocol):
         """Edit this person's last message."""
         ...
 
+    def say_edited_before_sent(self, text: str, edited: str) -> None:
+        """Send `text`, then edit it to `edited`, the platform delivering the edit before the message (Slack
+        and Feishu do under retries). Only the chat platforms do this; the console reads its input in order."""
+        ...
+
     def unfurl_last(self) -> None:
         """The platform changes this person's last message without its text changing (Slack unfurling a link
         preview on it sends a `message_changed` with the same text)."""

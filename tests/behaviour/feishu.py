@@ -9,7 +9,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import lark_oapi as lark
@@ -22,7 +22,7 @@ from bot.domain.team import Team
 from bot.runtime.composition import FeishuParts
 from bot.runtime.jobs import DueJobs
 from bot.services.bot import Bot
-from tests.behaviour.driver import Unsupported, prompt_text
+from tests.behaviour.driver import prompt_text
 from tests.fakes import FixedClock
 from tests.feishu import payloads
 from tests.feishu.conftest import CHANNEL, World, open_id_of, open_world
@@ -82,6 +82,8 @@ class FeishuDriver:
         self._told: dict[str, list[str]] = {}
         self._seen = 0  # stand-in messages already in the transcript
         self._n = 0
+        self._texts: dict[str, str] = {}  # message id -> its text now (edits applied)
+        self._edits = 0
 
     def close(self) -> None:
         self._stack.close()
@@ -160,6 +162,7 @@ class FeishuDriver:
         self._n += 1
         message_id = f"om_{self.me}_{self._n}"
         self._mine.setdefault(self.me, []).append(message_id)
+        self._texts[message_id] = text
         self._deliver(payloads.message(open_id_of(self.me), text, self.clock.now, message_id=message_id, **kw))
         self._collect()
         return message_id
@@ -178,14 +181,30 @@ class FeishuDriver:
         self._message(text, parent_id=prompt, root_id=prompt)
 
     def edit_last(self, text: str) -> None:
-        # The adapter handles no message-edit event, and lark-oapi 1.7.5 models none (lark_oapi/api/im/v1/model/:
-        # receive, recalled, message_read, reactions; larksuite/cli's skills/lark-event/references/lark-event-im.md
-        # lists none either). Public bots do subscribe to an `im.message.updated_v1` event, so Feishu may well
-        # send one: if it is wired, this becomes a real edit event.
-        raise Unsupported("the Feishu adapter handles no message-edit event")
+        assert self.me is not None
+        message_id = self._mine[self.me][-1]
+        self._texts[message_id] = text
+        self._edits += 1  # each edit has its own update_time, as each is its own event
+        self._deliver(payloads.updated(open_id_of(self.me), message_id, text, self.clock.now,
+                                       self.clock.now + timedelta(seconds=self._edits)))
+        self._collect()
+
+    def say_edited_before_sent(self, text: str, edited: str) -> None:
+        assert self.me is not None
+        self._n += 1
+        message_id = f"om_{self.me}_{self._n}"
+        self._mine.setdefault(self.me, []).append(message_id)
+        self._texts[message_id] = edited
+        sent = self.clock.now
+        self._deliver(payloads.updated(open_id_of(self.me), message_id, edited, sent, sent + timedelta(seconds=30)))
+        self._collect()
+        self._deliver(payloads.message(open_id_of(self.me), text, sent, message_id=message_id))
+        self._collect()
 
     def unfurl_last(self) -> None:
-        raise Unsupported("the Feishu adapter handles no message-edit event")
+        # An update that leaves the text as it was (Feishu sends im.message.updated_v1 for the message as it is now).
+        assert self.me is not None
+        self.edit_last(self._texts[self._mine[self.me][-1]])
 
     def delete_last(self) -> None:
         assert self.me is not None

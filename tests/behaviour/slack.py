@@ -139,6 +139,16 @@ class SlackDriver:
         self._texts[self._mine[self.me][-1]] = text
         self._collect()
 
+    def say_edited_before_sent(self, text: str, edited: str) -> None:
+        assert self.me is not None
+        ts = self.ws.ts()
+        self.ws.edit(self.me, ts, edited)  # the message_changed, then the message it changes
+        self._collect()
+        self.ws.dm(self.me, text, ts=ts)
+        self._mine.setdefault(self.me, []).append(ts)
+        self._texts[ts] = edited
+        self._collect()
+
     def unfurl_last(self) -> None:
         """A link preview unfurling on the last message: a `message_changed` whose message has the same text,
         `attachments` added and no `edited` stamp (https://api.slack.com/events/message/message_changed;

@@ -6,8 +6,6 @@ answer (a `message_changed` with the same text) stores nothing new and is not co
 
 from __future__ import annotations
 
-import pytest
-
 from bot.domain.weeks import IsoWeek
 from tests.behaviour.conftest import at
 from tests.behaviour.driver import Driver, Stored
@@ -15,11 +13,8 @@ from tests.behaviour.test_week import act
 
 WEEK = IsoWeek.parse("2024-W26")
 PAYOUTS = "okr:O1/对公代付"  # lina's [2]: [1] 聚合收单 · 业务, [2] O1 业务服务 · 对公代付, [3] 生产事件
-NO_EDITS = ("the Feishu adapter handles no message-edit event (lark-oapi 1.7.5 models none), so neither an edit "
-            "nor an unfurl is seen")
 
 
-@pytest.mark.diverges(feishu=NO_EDITS)
 def test_an_edit_and_an_unfurl_never_store_the_prefix_or_confirm_twice(driver: Driver) -> None:
     driver.advance_to(at(27, 10))
     assert act(driver, "lina", lambda: driver.say("[2] 第一版")) == ["✅ 已记录：O1 业务服务 · 对公代付"]
@@ -32,7 +27,6 @@ def test_an_edit_and_an_unfurl_never_store_the_prefix_or_confirm_twice(driver: D
     assert stored.messages == (("lina", "message", "第二版", False, (("create", "第一版"), ("edit", "第二版"))),)
 
 
-@pytest.mark.diverges(feishu=NO_EDITS)
 def test_an_edit_to_another_number_moves_the_answer(driver: Driver) -> None:
     driver.advance_to(at(27, 10))
     act(driver, "lina", lambda: driver.say("[2] 切量完成"))

@@ -162,9 +162,6 @@ def test_the_week_is_the_same_everywhere(database: str, tmp_path: Path, request:
         assert stored_there == console_stored, name
 
 
-@pytest.mark.diverges(feishu="the Feishu adapter handles no message-edit event (lark-oapi 1.7.5 models none: "
-                             "its im/v1 events are receive, recalled, message_read, reactions), so an edit is "
-                             "never seen")
 def test_an_edit_replaces_what_the_message_stored(driver: Driver) -> None:
     driver.advance_to(at(27, 10))
     assert act(driver, "zhoujie", lambda: driver.say("机房迁移：进度 40%")) == [

@@ -68,6 +68,15 @@ def message(open_id: str, text: str, at: datetime, *, message_id: str | None = N
         "message": msg}, at, event_id=event_id)
 
 
+def updated(open_id: str, message_id: str, text: str, sent: datetime, at: datetime) -> dict[str, Any]:
+    """im.message.updated_v1: receive_v1's sender and message, with the new content and `update_time`
+    (see bot/adapters/feishu/events.py, UPDATED, for where this shape comes from)."""
+    payload = message(open_id, text, sent, message_id=message_id)
+    payload["header"].update(event_type="im.message.updated_v1", create_time=_ms(at))
+    payload["event"]["message"]["update_time"] = _ms(at)
+    return payload
+
+
 def recalled(message_id: str, chat_id: str, at: datetime) -> dict[str, Any]:
     return event("im.message.recalled_v1", {"message_id": message_id, "chat_id": chat_id,
                                             "recall_time": _ms(at), "recall_type": "message_owner"}, at)

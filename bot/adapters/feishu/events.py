@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.adapters.feishu import cards
+from bot.adapters.feishu import cards, payloads
 from bot.adapters.feishu.composer import feishu_message_text
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
 from bot.services.bot import Bot
@@ -26,6 +26,12 @@ log = logging.getLogger("zhoubao.feishu.events")
 
 MESSAGE = "im.message.receive_v1"
 RECALLED = "im.message.recalled_v1"
+# A message edited by its sender. lark-oapi 1.7.5 has no model for it (it is registered with
+# `register_p2_customized_event`, transports.py); its `event` is receive_v1's sender and message, the message
+# carrying the new content and `update_time` (the field lark_oapi/api/im/v1/model/event_message.py has beside
+# create_time; public Feishu adapters read the event so, e.g. the BullX gateway's Elixir `Feishu.EventMapper`
+# maps im.message.updated_v1 through the same sender/message code as receive_v1).
+UPDATED = "im.message.updated_v1"
 CARD_ACTION = "card.action.trigger"
 MENU = "application.bot.menu_v6"
 BOT_ADDED = "im.chat.member.bot.added_v1"
@@ -33,7 +39,7 @@ P2P_ENTERED = "im.chat.access_event.bot_p2p_chat_entered_v1"
 READ = "im.message.message_read_v1"
 # Handled (lark-oapi answers 500 for a subscribed type without a handler): what docs/feishu.md asks to
 # subscribe to, plus two that earlier setups subscribed and that are acknowledged and ignored.
-TO_SUBSCRIBE = (MESSAGE, RECALLED, MENU, BOT_ADDED)
+TO_SUBSCRIBE = (MESSAGE, UPDATED, RECALLED, MENU, BOT_ADDED)
 SUBSCRIBED = (*TO_SUBSCRIBE, P2P_ENTERED, READ)
 CALLBACKS = (CARD_ACTION,)
 
@@ -49,13 +55,15 @@ class FeishuEvents:
         self.bot, self.gateway = bot, gateway
         self.bot_open_id = bot_open_id
         self._handlers: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = {
-            MESSAGE: self._message, RECALLED: self._recalled, MENU: self._menu,
+            MESSAGE: self._message, UPDATED: self._updated, RECALLED: self._recalled, MENU: self._menu,
             BOT_ADDED: _ignore, P2P_ENTERED: _ignore, READ: _ignore}
 
     # ----- entry point -------------------------------------------------------
 
     def dispatch(self, payload: dict[str, Any]) -> Response | None:
-        """Handle one decrypted event or callback; returns the callback's answer (None for events)."""
+        """Handle one decrypted event or callback; returns the callback's answer (None for events). Raises
+        MalformedPayload, before anything is done, for a shape Feishu does not send (`payloads.check`)."""
+        payloads.check(payload)
         header = payload.get("header") or {}
         kind = str(header.get("event_type") or "")
         event = payload.get("event") or {}
@@ -122,6 +130,24 @@ class FeishuEvents:
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
         self.gateway.reply_text(message_id, reply.text, chat=chat_id)
+
+    def _updated(self, header: dict[str, Any], event: dict[str, Any]) -> None:
+        """An edited message: its new text replaces what it said (the core keeps the old as history)."""
+        sender = event.get("sender") or {}
+        msg = event.get("message") or {}
+        if sender.get("sender_type", "user") != "user" or msg.get("chat_type") == "group":
+            return  # the bot's own messages; in groups only /incident is read, and an edit files nothing new
+        text, _ = feishu_message_text(msg, self)
+        if text is None or text.strip().partition(" ")[0].lower() in ("/incident", "/zhoubao"):
+            return  # a command was run when sent (and stored no answer): editing it runs nothing again
+        message_id = str(msg.get("message_id") or "")
+        at = _millis(msg.get("update_time")) or _millis(header.get("create_time")) or self.bot.ctx.now()
+        user = self.gateway.people.member(str((sender.get("sender_id") or {}).get("open_id") or ""))
+        reply = self.bot.inbox.edit(PLATFORM, message_id, text, at, user=user, sent_at=_millis(msg.get("create_time")),
+                                    thread_id=msg.get("root_id") or msg.get("parent_id") or None)
+        if reply is not None and reply.text:
+            edit = f"edit:{message_id}:{msg.get('update_time') or header.get('event_id')}"  # as the journal keys it
+            self.gateway.reply_text(message_id, reply.text, chat=str(msg.get("chat_id") or ""), once_per=edit)
 
     def _recalled(self, header: dict[str, Any], event: dict[str, Any]) -> None:
         at = _millis(event.get("recall_time")) or self.bot.ctx.now()

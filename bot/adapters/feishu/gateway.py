@@ -116,12 +116,13 @@ class FeishuGateway:
         """A text to someone who may not be a team member (the bot menu, used by anyone in the tenant)."""
         return self._texts("open_id", open_id, text, None)
 
-    def reply_text(self, message_id: str, text: str, *, chat: str | None = None) -> None:
+    def reply_text(self, message_id: str, text: str, *, chat: str | None = None, once_per: str | None = None) -> None:
         """Answer a person's message in its thread (in several messages when Feishu's 150 KB needs it); the
-        uuids make a redelivered event answer once."""
+        uuids make a redelivered event answer once (per `once_per`, when one message is answered more than
+        once: an edit is answered once per edit)."""
         for n, part in enumerate(cards.texts(text, self.people.team.team.locale)):
             body = {"msg_type": "text", "content": cards.text_content(part),
-                    "uuid": message_uuid(_part_key(f"reply:{message_id}", n))}
+                    "uuid": message_uuid(_part_key(f"reply:{once_per or message_id}", n))}
             self._answer(chat or message_id, partial(
                 self._call, "im.message.reply", chat or message_id, HttpMethod.POST, MESSAGES + "/:message_id/reply",
                 body, paths={"message_id": message_id}, chat=chat or message_id), "reply")

@@ -10,8 +10,8 @@ toast and the card is patched when the work is done — also when that is after 
 journal replays the callback then. This is the one slow-card path.
 
 Keys: a message is `message:<message_id>` (Feishu's message id is unique; a redelivered event carries
-it again), a recall `recall:<message_id>`, anything else `event:<header.event_id>` (the id Feishu
-repeats on a redelivery: https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case).
+it again), an edit `edit:<message_id>:<update_time>` (each edit once), a recall `recall:<message_id>`,
+anything else `event:<header.event_id>` (the id Feishu repeats on a redelivery: https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case).
 """
 
 from __future__ import annotations
@@ -26,9 +26,17 @@ from typing import Any
 
 from bot.adapters.feishu import cards
 from bot.adapters.feishu.envelope import Keys, Refused, is_url_verification, open_callback
-from bot.adapters.feishu.events import CARD_ACTION, MESSAGE, RECALLED, SUBSCRIBED, FeishuEvents, UnknownEvent
+from bot.adapters.feishu.events import (
+    CARD_ACTION,
+    MESSAGE,
+    RECALLED,
+    SUBSCRIBED,
+    UPDATED,
+    FeishuEvents,
+    UnknownEvent,
+)
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
-from bot.services.journal import Entry, InboundJournal
+from bot.services.journal import Entry, InboundJournal, MalformedPayload
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.feishu.intake")
@@ -73,6 +81,12 @@ def classify(payload: Any) -> Kind:
             raise Malformed("event.message.message_id is missing")
         _mapping(event.get("sender") or {}, "event.sender")
         return Kind(f"message:{message_id}", kind)
+    if kind == UPDATED:  # one key per edit: the message and when it was edited (else the event)
+        message = _mapping(event.get("message"), "event.message")
+        message_id = message.get("message_id")
+        if not isinstance(message_id, str) or not message_id:
+            raise Malformed("event.message.message_id is missing")
+        return Kind(f"edit:{message_id}:{message.get('update_time') or event_id}", kind)
     if kind == RECALLED:
         message_id = event.get("message_id")
         if not isinstance(message_id, str) or not message_id:
@@ -144,7 +158,15 @@ class FeishuIntake:
 
     def replay(self, entry: Entry) -> None:
         """Process one journaled payload through the event translation."""
-        answer = self.events.dispatch(dict(entry.payload)) or {}
+        try:
+            answer = self.events.dispatch(dict(entry.payload)) or {}
+        except MalformedPayload:
+            if entry.kind == CARD_ACTION:  # a waiting callback answers at once, leaving the card as it is
+                with self._lock:
+                    waiting = self._waiting.pop(entry.key, None)
+                if waiting is not None:
+                    waiting.set_result({})
+            raise
         if entry.kind != CARD_ACTION:
             return
         with self._lock:

@@ -26,13 +26,13 @@ from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot.adapters.slack import blocks
+from bot.adapters.slack import blocks, payloads
 from bot.adapters.slack.blocks import Action, Callback
 from bot.adapters.slack.composer import slack_message_text
 from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
-from bot.services.journal import NotNow
+from bot.services.journal import MalformedPayload, NotNow
 from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
@@ -92,8 +92,10 @@ class Listeners:
             if new.get("bot_id") or not new.get("user"):
                 return
             edited = (new.get("edited") or {}).get("ts") or event.get("event_ts")
+            thread = new.get("thread_ts")
             reply = self.bot.inbox.edit(PLATFORM, f"{channel}:{new.get('ts')}", slack_message_text(new, self.gw),
-                                        self._at(edited), user=self._who(str(new["user"])))
+                                        self._at(edited), user=self._who(str(new["user"])), sent_at=self._at(new.get("ts")),
+                                        thread_id=str(thread) if thread and thread != new.get("ts") else None)
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=new.get("thread_ts"))
         elif subtype == "message_deleted":
@@ -310,32 +312,35 @@ class OneWorkspace(Authorize):
 class SlackApp:
     """The Bolt app with this bot's listeners. `dispatch(body)` runs one request's listener on the calling
     thread; a database outage inside it is raised to the caller (Bolt itself would answer it with a 500
-    and swallow it), so the journal keeps the request and processes it again later."""
+    and swallow it), so the journal keeps the request and processes it again later. A payload of a shape
+    Slack does not send raises MalformedPayload before any listener runs (`payloads.check`)."""
 
     bolt: App
-    _outage: threading.local = field(default_factory=threading.local)
+    _raised: threading.local = field(default_factory=threading.local)
 
     def dispatch(self, body: Payload) -> None:
-        self._outage.exc = None
+        payloads.check(body)
+        self._raised.exc = None
         response = self.bolt.dispatch(BoltRequest(body=dict(body), mode="socket_mode"))
-        outage: DatabaseUnavailable | NotNow | None = self._outage.exc
-        self._outage.exc = None
-        if outage is not None:
-            raise outage
+        raised: DatabaseUnavailable | NotNow | MalformedPayload | None = self._raised.exc
+        self._raised.exc = None
+        if raised is not None:
+            raise raised
         if response.status >= 500:
             raise RuntimeError(f"bolt answered {response.status}: {response.body[:200]}")
 
     def listener(self, run: Callable[[Payload, Payload], None], bot: Bot, what: str) -> Callable[..., None]:
         """A Bolt listener for one route: run it, then ack. A Web API refusal goes to the core (which tells
-        the editors); an outage is kept for `dispatch`; anything else is one log line."""
+        the editors); an outage or a malformed payload is kept for `dispatch`; anything else is one log line."""
 
         def listener(ack: Callable[[], None], body: dict[str, Any], payload: dict[str, Any]) -> None:
             try:
                 run(body, payload)
             except ChatError as exc:
                 bot.failures.tell_editors(exc)
-            except (DatabaseUnavailable, NotNow) as exc:  # kept: the journal processes it again later
-                self._outage.exc = exc
+            # kept (the journal processes it again later), or dropped with one log line (malformed)
+            except (DatabaseUnavailable, NotNow, MalformedPayload) as exc:
+                self._raised.exc = exc
             except Exception:
                 log.exception("slack %s failed", what)
             ack()

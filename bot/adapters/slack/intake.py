@@ -40,7 +40,7 @@ from urllib.parse import parse_qsl
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters.slack.app import SlackApp, opens_a_modal
-from bot.services.journal import Entry, InboundJournal
+from bot.services.journal import Entry, InboundJournal, MalformedPayload
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger("zhoubao.slack.intake")
@@ -157,8 +157,11 @@ class ModalLane:
     def _done(self, future: Future[Any]) -> None:
         with self._lock:
             self._running.discard(future)
-        if not future.cancelled() and future.exception() is not None:  # the click is lost: the person clicks again
-            log.error("slack: opening a modal failed", exc_info=future.exception())
+        exc = None if future.cancelled() else future.exception()
+        if isinstance(exc, MalformedPayload):
+            exc.log(PLATFORM, "modal")
+        elif exc is not None:  # the click is lost: the person clicks again
+            log.error("slack: opening a modal failed", exc_info=exc)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Until every modal being opened, and the work it deferred, is done (tests, benches)."""
