@@ -67,7 +67,6 @@ if TYPE_CHECKING:
     from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger("zhoubao.runtime")
-LISTEN_HOST = "0.0.0.0"
 
 
 # ----- the database and the services -------------------------------------------------------------
@@ -335,9 +334,14 @@ class HttpThread:
         self.thread.join(timeout=15)
 
 
-def bind(port: int, host: str = LISTEN_HOST) -> socket.socket:
-    """A listening socket on `port` (0: any free one); OSError when it is taken."""
+def bind(port: int, host: str) -> socket.socket:
+    """A listening socket on `host`:`port` (port 0: any free one); OSError when it is taken."""
     return socket.create_server((host, port), backlog=2048)
+
+
+def listen(settings: Settings) -> socket.socket:
+    """The one HTTP app's socket, on HOST (default loopback) and PORT; OSError when it is taken."""
+    return bind(settings.port, settings.host)
 
 
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
