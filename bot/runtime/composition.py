@@ -127,6 +127,10 @@ class Connector(Protocol):
 
     def close(self) -> None: ...
 
+    def connected(self) -> bool:
+        """Whether the connection is open now (/readyz is not ready while it is not)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SlackParts:
@@ -379,7 +383,8 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         parts = ConsoleParts(chat, clock)
     scheduler = None if platform == "console" else \
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
-    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal)
+    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
+                    connection=connector.connected if connector is not None else None)
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))
