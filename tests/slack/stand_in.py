@@ -140,6 +140,7 @@ class SlackStandIn:
     # Where apps.connections.open sends Socket Mode (None: a loopback port nobody listens on, so the WebSocket
     # never opens: a Slack the bot cannot reach).
     socket_url: str | None = None
+    not_member: set[str] = field(default_factory=set)  # channel ids the bot was never invited to
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -359,8 +360,16 @@ class SlackStandIn:
                                          "profile": {"email": email, "display_name": "", "real_name": name}}}
         if method == "conversations.info":  # https://docs.slack.dev/reference/methods/conversations.info
             name = next((n for n, cid in self.channels.items() if cid == args["channel"]), None)
-            return {"ok": True, "channel": {"id": args["channel"], "name": name}} if name else \
+            # is_member: whether the calling bot is in the channel (the conversation object,
+            # https://docs.slack.dev/reference/objects/conversation-object).
+            return {"ok": True, "channel": {"id": args["channel"], "name": name,
+                                            "is_member": args["channel"] not in self.not_member}} if name else \
                 {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.list":
+            # One page, no next_cursor (https://docs.slack.dev/reference/methods/conversations.list).
+            return {"ok": True, "channels": [{"id": cid, "name": n, "is_member": cid not in self.not_member}
+                                             for n, cid in self.channels.items()],
+                    "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
         if method == "apps.connections.open":
