@@ -34,6 +34,7 @@ ENV PATH=/opt/zhoubao/bin:$PATH \
     DATABASE_URL=sqlite:////var/lib/zhoubao/data/zhoubao.db \
     TEAM_FILE=/etc/zhoubao/team.yaml \
     SPOOL_DIR=/var/lib/zhoubao/data/spool \
+    HOST=0.0.0.0 \
     PORT=3000
 WORKDIR /var/lib/zhoubao
 # The SQLite database (when DATABASE_URL is not PostgreSQL) and the answer spool live here.

@@ -177,7 +177,7 @@ def test_slack_with_the_port_taken_says_so_before_calling_slack_or_migrating(
     (fresh / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
     slack = SlackStandIn().start()
     try:
-        with bind(0) as taken:
+        with bind(0, "127.0.0.1") as taken:
             port = taken.getsockname()[1]
             monkeypatch.setenv("PORT", str(port))
             monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")

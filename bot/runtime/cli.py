@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import shutil
 import socket
+import stat
 import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from pydantic import ValidationError
@@ -161,14 +163,17 @@ def run(
     from storage.db import DatabaseError
 
     settings = _settings()
+    refusal = _console_refusal(settings)
+    if refusal:  # a container or service with no credentials stops with a reason instead of restarting silently
+        raise _fail(refusal)
     team = _team(settings)
     if settings.platform != "console":
-        from bot.runtime.composition import bind
+        from bot.runtime.composition import listen
         from bot.runtime.doctor import explain_failure, sign_in_problem
 
         # The port first: a taken port is one line before any call to the platform, migration or log line.
         try:
-            sock = bind(settings.port)
+            sock = listen(settings)
         except OSError as exc:
             raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free "
                         "port.") from None
@@ -199,7 +204,7 @@ def run(
     assert isinstance(runtime.platform, ConsoleParts)
     session = ConsoleSession(runtime.bot, runtime.platform.chat, runtime.platform.clock, sys.stdout,
                              jobs=DueJobs(runtime.bot), echo=echo)
-    http = _http_alongside(runtime, settings.port)
+    http = _http_alongside(runtime, settings)
     if http is not None and team.editors:
         from bot.runtime.dashboard import sign_in_link
 
@@ -220,12 +225,52 @@ def run(
         runtime.stop()
 
 
-def _http_alongside(runtime: Runtime, port: int) -> HttpThread | None:
-    """The HTTP app (health, metrics, later the dashboard) beside the console; a busy port is one line."""
-    from bot.runtime.composition import bind
+# What `zhoubao run` looks for before it falls back to the console (Settings.platform).
+CREDENTIALS_LOOKED_FOR = ("SLACK_BOT_TOKEN with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, or FEISHU_APP_ID with "
+                          "FEISHU_APP_SECRET")
 
+
+def _console_refusal(settings: Settings) -> str | None:
+    """Why `zhoubao run` must not fall back to the console (None: it may). With no credentials the console
+    reads stdin; where nobody can type (a container or a systemd unit: stdin is /dev/null) it would read
+    EOF, exit 0 and be restarted again and again without a word, so it refuses with one line instead. A
+    piped script (`zhoubao run < week.txt`) is input, so it still plays."""
+    if settings.platform != "console" or settings.zhoubao_console is True:
+        return None
+    if settings.zhoubao_console is False:
+        why = "ZHOUBAO_CONSOLE=0 turns the console off"
+    elif _no_input(sys.stdin):
+        why = "stdin is not a terminal (nobody can type into the console)"
+    else:
+        return None
+    return (f"No chat credentials: looked for {CREDENTIALS_LOOKED_FOR} in the environment and .env, and {why}. "
+            "Set the credentials (zhoubao doctor checks them), or run `zhoubao run` in a terminal for the console.")
+
+
+def _no_input(stdin: TextIO | None) -> bool:
+    """True when stdin can bring no console input: closed, or a device that is not a terminal (/dev/null,
+    what Docker without -i and systemd give a process). A pipe or a file is a script; a stream with no file
+    descriptor (a test's in-memory input) is one too."""
+    if stdin is None:
+        return True
     try:
-        sock = bind(port)
+        fd = stdin.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:  # fd 0 closed
+        return True
+    return stat.S_ISCHR(mode) and not os.isatty(fd)
+
+
+def _http_alongside(runtime: Runtime, settings: Settings) -> HttpThread | None:
+    """The HTTP app (health, metrics, the dashboard) beside the console; a busy port is one line."""
+    from bot.runtime.composition import listen
+
+    port = settings.port
+    try:
+        sock = listen(settings)
     except OSError as exc:
         typer.echo(f"HTTP: port {port} is not available ({exc.strerror}); the console runs without "
                    "/healthz, /readyz and /metrics (set PORT to another port).", err=True)

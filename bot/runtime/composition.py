@@ -68,7 +68,6 @@ if TYPE_CHECKING:
     from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger("zhoubao.runtime")
-LISTEN_HOST = "0.0.0.0"
 
 
 # ----- the database and the services -------------------------------------------------------------
@@ -129,6 +128,10 @@ class Connector(Protocol):
     def connect(self) -> None: ...
 
     def close(self) -> None: ...
+
+    def connected(self) -> bool:
+        """Whether the connection is open now (/readyz is not ready while it is not)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -337,9 +340,14 @@ class HttpThread:
         self.thread.join(timeout=15)
 
 
-def bind(port: int, host: str = LISTEN_HOST) -> socket.socket:
-    """A listening socket on `port` (0: any free one); OSError when it is taken."""
+def bind(port: int, host: str) -> socket.socket:
+    """A listening socket on `host`:`port` (port 0: any free one); OSError when it is taken."""
     return socket.create_server((host, port), backlog=2048)
+
+
+def listen(settings: Settings) -> socket.socket:
+    """The one HTTP app's socket, on HOST (default loopback) and PORT; OSError when it is taken."""
+    return bind(settings.port, settings.host)
 
 
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
@@ -377,7 +385,8 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         parts = ConsoleParts(chat, clock)
     scheduler = None if platform == "console" else \
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
-    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal)
+    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
+                    connection=connector.connected if connector is not None else None)
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))

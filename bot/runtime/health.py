@@ -1,10 +1,11 @@
 """What /healthz and /readyz report: liveness (the process and its scheduler) and readiness
-(the database answers, the scheduler runs). /readyz is anonymous, so it names only the state of each
+(the database answers, the scheduler runs, the platform connection is open when events come over one). /readyz is anonymous, so it names only the state of each
 component; why a component is down (a database error names host, port and database) goes to the log."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ class Health:
     db: sessionmaker[Session]
     scheduler: Scheduler | None = None  # None on the console: jobs follow its virtual clock
     journal: InboundJournal | None = None  # None on the console: it handles input as it comes
+    # Whether the platform connection (Socket Mode, the Feishu long connection) is open; None when events
+    # arrive over HTTP or on the console, where there is no connection to lose.
+    connection: Callable[[], bool] | None = None
 
     def live(self) -> Probe:
         """(status, body) for /healthz: 200 while the process runs and its scheduler thread is alive.
@@ -49,9 +53,11 @@ class Health:
         return self.journal.pending() if self.journal is not None else 0
 
     def ready(self) -> Probe:
-        """(status, body) for /readyz: 200 when the database answers and the scheduler runs, else 503.
+        """(status, body) for /readyz: 200 when the database answers, the scheduler runs and the platform
+        connection (if events come over one) is open, else 503.
 
-        The body says only ready or not and each component's state (`ok`, `unavailable`, `stopped`);
+        The body says only ready or not and each component's state (`ok`, `unavailable`, `stopped`,
+        `disconnected`);
         the reason a component is down is logged, never answered (the caller is anonymous)."""
         try:
             with transaction(self.db) as s:
@@ -66,5 +72,10 @@ class Health:
             components["scheduler"] = "ok" if sched["running"] else "stopped"
             if not sched["running"]:
                 log.warning("not ready: scheduler stopped", extra={"reason": str(sched.get("last_error") or "")})
+        if self.connection is not None:
+            # A platform that cannot be reached: no event arrives, though everything else is up.
+            components["platform"] = "ok" if self.connection() else "disconnected"
+            if components["platform"] != "ok":
+                log.warning("not ready: platform connection down")
         ready = all(state == "ok" for state in components.values())
         return (200 if ready else 503), {"status": "ready" if ready else "not ready", **components}

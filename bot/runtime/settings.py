@@ -38,9 +38,13 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
 
     database_url: str = Field(default="sqlite:///./data/zhoubao.db")
     team_file: Path = Path("./team.yaml")
-
-
+    # The address the one HTTP app listens on: loopback unless a deployment opens it (the container
+    # image, compose and the systemd unit set 0.0.0.0).
+    host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
+    # With no chat credentials: None starts the console when stdin is a terminal or a script, False never
+    # (`zhoubao run` then stops with one line), True even when stdin is /dev/null.
+    zhoubao_console: bool | None = None
     spool_dir: Path = Path("./data/spool")
     schedule_misfire_grace_hours: float = 12.0
     schedule_lease_seconds: float = 60.0

@@ -119,6 +119,16 @@ class FakeLongConnection:
     def close(self) -> None:
         self.state = "closed"
 
+    def connected(self) -> bool:
+        return self.state == "connected"
+
+
+class NeverConnects(FakeLongConnection):
+    """A long connection that never opens (Feishu unreachable): connect() returns, the socket stays down."""
+
+    def connect(self) -> None:
+        self.state = "connecting"
+
 
 def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
         world: World, database_url: str, tmp_path: Path) -> None:
@@ -141,7 +151,7 @@ def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
         with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
             assert client.get("/healthz").status_code == 200
             ready = client.get("/readyz")
-            assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            assert ready.status_code == 200 and ready.json()["database"] == "ok" and ready.json()["platform"] == "ok"
             metrics = client.get("/metrics")
             assert metrics.status_code == 200 and "zhoubao_answers_received_total" in metrics.text
             assert client.post("/feishu/events", content=b"{}").status_code == 404  # events come over the socket
@@ -149,3 +159,24 @@ def test_with_the_long_connection_health_readiness_and_metrics_answer_on_port(
         http.stop()
         runtime.stop()
     assert connections[0].state == "closed"
+
+
+def test_readyz_is_not_ready_while_the_long_connection_is_down(world: World, database_url: str,
+                                                               tmp_path: Path) -> None:
+    settings = Settings(feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),
+                        feishu_domain=world.standin.url, database_url=database_url, spool_dir=tmp_path,
+                        _env_file=None)  # type: ignore[call-arg]
+    runtime = compose(settings, world.team, clock=world.clock,
+                      overrides=Overrides(long_connection=lambda _, intake: NeverConnects(intake)))
+    http = runtime.serve_alongside(bind(0, "127.0.0.1"))
+    runtime.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{http.port}", timeout=30) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json() == {"status": "not ready", "database": "ok", "scheduler": "ok",
+                                    "platform": "disconnected"}
+            assert client.get("/healthz").status_code == 200
+    finally:
+        http.stop()
+        runtime.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -86,6 +87,13 @@ def _documented_metadata(meta: Any) -> bool:
         scalar(v) or flat(v) or (isinstance(v, list) and all(flat(x) for x in v)) for v in payload.values())
 
 
+def _closed_port() -> int:
+    """A loopback port that was free a moment ago and that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _json(value: Any) -> Any:
     """A JSON argument as sent in a JSON body (an object) or a form body (a string)."""
     return json.loads(value) if isinstance(value, str) else value
@@ -129,6 +137,10 @@ class SlackStandIn:
     hold: threading.Event | None = None  # when given, chat.postMessage waits for it (a Slack that holds back)
     scopes: str = ("channels:history,chat:write,commands,files:write,groups:history,im:history,im:write,users:read,"
                    "users:read.email")
+    # Where apps.connections.open sends Socket Mode (None: a loopback port nobody listens on, so the WebSocket
+    # never opens: a Slack the bot cannot reach).
+    socket_url: str | None = None
+    not_member: set[str] = field(default_factory=set)  # channel ids the bot was never invited to
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -230,7 +242,10 @@ class SlackStandIn:
             self.calls.append(Call(method, args, time.monotonic()))
             fault = self._fault(method)
             wait = self._rate_wait(method, args)
-        if not req.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+        # apps.connections.open takes the app-level token, every other method the bot token
+        # (https://docs.slack.dev/reference/methods/apps.connections.open: "Token types: app").
+        token_kind = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
+        if not req.headers.get("Authorization", "").startswith(token_kind):
             return self._send(req, 200, {"ok": False, "error": "not_authed"})
         if wait:
             self.rate_limited += 1
@@ -345,10 +360,22 @@ class SlackStandIn:
                                          "profile": {"email": email, "display_name": "", "real_name": name}}}
         if method == "conversations.info":  # https://docs.slack.dev/reference/methods/conversations.info
             name = next((n for n, cid in self.channels.items() if cid == args["channel"]), None)
-            return {"ok": True, "channel": {"id": args["channel"], "name": name}} if name else \
+            # is_member: whether the calling bot is in the channel (the conversation object,
+            # https://docs.slack.dev/reference/objects/conversation-object).
+            return {"ok": True, "channel": {"id": args["channel"], "name": name,
+                                            "is_member": args["channel"] not in self.not_member}} if name else \
                 {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.list":
+            # One page, no next_cursor (https://docs.slack.dev/reference/methods/conversations.list).
+            return {"ok": True, "channels": [{"id": cid, "name": n, "is_member": cid not in self.not_member}
+                                             for n, cid in self.channels.items()],
+                    "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
+        if method == "apps.connections.open":
+            # {"ok": true, "url": "wss://…"} (https://docs.slack.dev/reference/methods/apps.connections.open);
+            # slack_sdk reads only "url" (slack_sdk/socket_mode/client.py `issue_new_wss_url`).
+            return {"ok": True, "url": self.socket_url or f"ws://127.0.0.1:{_closed_port()}/link"}
         if method == "chat.postMessage":
             if error := self._blocks_error(method, args):
                 return {"ok": False, "error": error}

@@ -333,6 +333,9 @@ class FakeSocket:
     def close(self) -> None:
         self.state = "closed"
 
+    def connected(self) -> bool:
+        return self.state == "connected"
+
 
 def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
         team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock, tmp_path: Path) -> None:
@@ -354,6 +357,7 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
             live, ready, metrics = client.get("/healthz"), client.get("/readyz"), client.get("/metrics")
             assert live.status_code == 200 and live.json()["scheduler"]["running"]
             assert ready.status_code == 200 and ready.json()["database"] == "ok"
+            assert ready.json()["platform"] == "ok"
             assert metrics.status_code == 200 and "zhoubao_answers_received_total" in metrics.text
             assert client.post("/slack/events", content=b"{}").status_code == 404  # events come over the socket
     finally:
@@ -362,6 +366,26 @@ def test_with_socket_mode_health_readiness_and_metrics_answer_on_port(
     assert sockets[0].state == "closed"
     assert ws.runtime.health.live()[0] == 503, "stopped: the scheduler no longer runs"
     assert gc.get_freeze_count() == 0, "stopped: the heap is unfrozen"
+
+
+def test_readyz_is_not_ready_while_socket_mode_cannot_connect(
+        team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedClock, tmp_path: Path) -> None:
+    """slack_sdk's own Socket Mode client, whose WebSocket never opens: apps.connections.open answers a
+    loopback URL nobody listens on. The client logs the failure and keeps retrying, raising nothing."""
+    ws, http = make_workspace(team, stand_in, database_url, clock, tmp_path / "spool",
+                              slack_app_token=SecretStr("xapp-test"), slack_signing_secret=None)
+    ws.runtime.start()
+    try:
+        assert stand_in.of("apps.connections.open"), "the bot asked Slack for the socket"
+        with httpx.Client(base_url=ws.base, timeout=30) as client:
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json() == {"status": "not ready", "database": "ok", "scheduler": "ok",
+                                    "platform": "disconnected"}
+            assert client.get("/healthz").status_code == 200, "liveness: the client reconnects; a restart won't help"
+    finally:
+        http.stop()
+        ws.runtime.stop()
 
 
 def test_the_dashboard_mounts_on_the_same_app(team: Team, stand_in: SlackStandIn, database_url: str,

@@ -29,7 +29,10 @@ NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The edit event carries the message receive_v1 does, so the same grant (docs/feishu.md says what is unchecked).
     ("im.message.updated_v1 (edits) in chats with the bot", ("im:message.p2p_msg:readonly", "im:message.p2p_msg")),
     ("im.message.recalled_v1", ("im:message:readonly", "im:message")),
-    ("im.chat.member.bot.added_v1 and the report chat check", ("im:chat:readonly", "im:chat")),
+    # The bot-added event is also delivered with im:chat.members:bot_access (issue 21 item 9; the event's page,
+    # https://open.feishu.cn/document/server-docs/group/chat-member/event/added-2, lists it beside im:chat:readonly).
+    ("im.chat.member.bot.added_v1", ("im:chat:readonly", "im:chat", "im:chat.members:bot_access")),
+    ("the report chat check", ("im:chat:readonly", "im:chat")),
     ("team members by email", ("contact:user.id:readonly",)),
     ("reporters' names (contact API)", ("contact:contact.base:readonly", "contact:contact:readonly_as_app",
                                         "contact:contact:readonly", "contact:contact:access_as_app")),

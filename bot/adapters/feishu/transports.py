@@ -94,6 +94,13 @@ class LongConnection:
     def close(self) -> None:
         log.info("feishu: leaving the long connection")
 
+    def connected(self) -> bool:
+        """True while the long connection is open. lark-oapi keeps the open WebSocket in `_conn` and sets it
+        to None when it drops and while it reconnects (lark_oapi/ws/client.py `_connect`, `_disconnect`,
+        lark-oapi 1.7.5); it has no public accessor, so it is read here, in the one place that knows the SDK.
+        A start that failed for good (bad credentials) ends the thread."""
+        return self._thread is not None and self._thread.is_alive() and getattr(self.client, "_conn", None) is not None
+
 
 # ----- the Open API ----------------------------------------------------------------
 

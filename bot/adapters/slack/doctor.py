@@ -8,8 +8,10 @@ https://api.slack.com/web#responses).
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web import SlackResponse
+from slack_sdk.web import SlackResponse, WebClient
 
 from bot.adapters.network import network_reason
 from bot.adapters.slack.config import SlackSettings
@@ -19,6 +21,12 @@ from bot.domain.team import Team
 # Keep in step with docs/slack-manifest.yaml.
 REQUIRED_SCOPES = ("channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history",
                    "im:write", "users:read", "users:read.email")
+# A conversation id: C… (public channel) or G… (older private channel), upper-case letters and digits
+# (https://docs.slack.dev/reference/objects/conversation-object).
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+# What conversations.info and conversations.list need to see a public and a private channel
+# (https://docs.slack.dev/reference/methods/conversations.info: channels:read, groups:read).
+_CHANNEL_SCOPES = "channels:read and groups:read"
 _BAD_TOKEN = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive",
                         "not_allowed_token_type"})
 
@@ -93,6 +101,7 @@ def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
         lines.append((not missing, "slack scopes: " + (f"missing {', '.join(missing)} — add them under OAuth & "
                                                       "Permissions and reinstall the app"
                                                       if missing else "all granted")))
+    lines.append(report_channel(client, team.team.report_channel))
     unresolved: list[str] = []
     for person in team.people:
         try:
@@ -112,3 +121,48 @@ def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
         f"cannot resolve {'; '.join(unresolved)} — put each one's Slack member id (slack: U…) or Slack "
         "e-mail in the team file" if unresolved else f"all {len(team.people)} resolved")))
     return lines
+
+
+def report_channel(client: WebClient, channel: str) -> tuple[bool, str]:
+    """(ok, line) for the team file's report channel: it is a channel id, the channel exists and the bot is
+    a member (conversations.info's `is_member` for the calling bot,
+    https://docs.slack.dev/reference/methods/conversations.info). A `#name` is looked up with
+    conversations.list (https://docs.slack.dev/reference/methods/conversations.list) so the ✗ can name its id."""
+    where = f"slack report channel {channel}"
+    try:
+        if not _CHANNEL_ID.match(channel):
+            found = _channel_named(client, channel.removeprefix("#"))
+            if found is None:
+                return False, (f"{where}: not a channel id, and no channel of that name is visible to the bot — "
+                               "put the channel's id (C…, from the channel's details) in report_channel")
+            return False, (f"{where}: a name, not an id; it is {found} — write report_channel: {found} in the "
+                           "team file (Slack edits and threads need the id)")
+        info = client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "unknown_error")
+        if error == "missing_scope":
+            return False, f"{where}: cannot check it (missing_scope) — add {_CHANNEL_SCOPES} and reinstall the app"
+        if error == "channel_not_found":
+            return False, (f"{where}: channel_not_found — check the id, and for a private channel invite the bot "
+                           "(/invite @zhoubao) so it can see it")
+        return False, f"{where}: Slack answered {error}"
+    except (SlackClientError, OSError) as exc:
+        return False, f"{where}: {network_reason(exc) or exc}"
+    name = (info.get("channel") or {}).get("name") or channel
+    if not (info.get("channel") or {}).get("is_member"):
+        return False, f"{where} (#{name}): the bot is not a member — /invite @zhoubao in #{name}"
+    return True, f"{where} (#{name}): exists, the bot is a member"
+
+
+def _channel_named(client: WebClient, name: str) -> str | None:
+    """The id of the channel called `name` among those the bot can see (public and private), else None."""
+    cursor: str | None = None
+    while True:
+        page = client.conversations_list(types="public_channel,private_channel", exclude_archived=True,
+                                         limit=1000, cursor=cursor)
+        for conversation in page.get("channels") or []:
+            if conversation.get("name") == name:
+                return str(conversation["id"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None

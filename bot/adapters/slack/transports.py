@@ -30,6 +30,12 @@ class SocketMode:
     def close(self) -> None:
         self.client.close()
 
+    def connected(self) -> bool:
+        """True while the WebSocket is open. A failed handshake is logged, not raised, and the client
+        keeps retrying on its monitor thread (slack_sdk/socket_mode/builtin/connection.py `connect`,
+        client.py `_monitor_current_session`), so this is the only sign the connection is down."""
+        return self.client.is_connected()
+
 
 def socket_mode(intake: SlackIntake, app_token: str, web_client: WebClient) -> SocketMode:
     client = SocketModeClient(app_token=app_token, web_client=web_client)
