@@ -12,11 +12,12 @@ RUN python -m venv /opt/zhoubao
 WORKDIR /src
 # What the wheel is built from (pyproject.toml [tool.hatch.build.targets.wheel]); .env.example is the
 # commented example that `zhoubao init` writes, not a configuration.
-COPY pyproject.toml README.md LICENSE .env.example ./
+COPY pyproject.toml requirements.lock README.md LICENSE .env.example ./
 COPY bot ./bot
 COPY storage ./storage
 COPY templates ./templates
-RUN /opt/zhoubao/bin/python -m pip install .
+# The versions the tests ran with (requirements.lock) as constraints: the image gets the same libraries.
+RUN /opt/zhoubao/bin/python -m pip install --constraint=requirements.lock .
 
 # ---- runtime: the virtual environment only, run by an unprivileged user
 FROM ${PYTHON_IMAGE}

@@ -117,7 +117,8 @@ def dockerignored(path: str) -> bool:
 def makefile_install_spec() -> str:
     """What the Makefile's setup installs, e.g. `.[dev]`."""
     for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
-        if "pip install" in line and "--upgrade" not in line:
+        # the line that installs the project itself (not pip's upgrade, not the lock's pinned libraries)
+        if "pip install" in line and "--upgrade" not in line and " -r " not in line:
             words = shlex.split(line.strip())
             return [w for w in words[words.index("install") + 1:] if not w.startswith("-")][0]
     raise AssertionError("the Makefile installs nothing with pip")
