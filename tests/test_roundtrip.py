@@ -59,7 +59,9 @@ _incident_text = st.lists(st.tuples(_incident_word, st.sampled_from(["", "，", 
 @st.composite
 def weeks(draw: st.DrawFn, team: Team) -> WeekFacts:
     n = next(_weeks)
-    week = IsoWeek(2010 + n // 50, 1 + n % 50)
+    # Weeks inside the team's window (five years before the clock's 2030-01-01 to the next week), each new
+    # within one database (a database holds far fewer than 250 examples).
+    week = IsoWeek(2025 + (n % 250) // 50, 2 + n % 50)
     entries: dict[str, EntryFact] = {}
     banks: dict[str, BankStatusFact] = {}
     metrics: dict[str, MetricFact] = {}
