@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # Alembic (about a second to import) loads only when a migration must run
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -87,15 +87,47 @@ def _writable(folder: Path) -> bool:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
     return cfg
 
 
+_REVISION = re.compile(r"^(down_)?revision(?::[^=]*)?=\s*['\"]?([\w.-]*)['\"]?", re.M)
+
+
+def head_revision() -> str:
+    """The newest migration's revision, read from the version files' `revision`/`down_revision` lines
+    without importing Alembic (a one-shot command on an up-to-date database then never loads it);
+    tests/test_migrations.py checks it against Alembic's own `ScriptDirectory.get_current_head()`."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, name in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(name)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise DatabaseError(f"the migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated), by plain SQL."""
+    with engine.connect() as conn:
+        if not engine.dialect.has_table(conn, "alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every migration (idempotent)."""
+    """Apply every migration (idempotent); a database already at the head is only read."""
     try:
+        if _stored_revision(engine) == head_revision():
+            return
+        from alembic import command
+
         command.upgrade(alembic_config(engine), "head")
     except OperationalError as exc:
         raise DatabaseError(f"cannot reach or migrate the database: {exc.orig}") from None
@@ -156,6 +188,9 @@ def leader_lock(engine: Engine, name: str) -> Iterator[bool]:
 
 def migration_state(engine: Engine) -> tuple[str | None, str]:
     """(current revision, head revision)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
