@@ -234,7 +234,7 @@ def test_english_headings_have_no_chinese_brackets(team_here: Path, monkeypatch:
 def test_slack_refusing_the_app_level_token_names_it(team_here: Path, monkeypatch: pytest.MonkeyPatch,
                                                      slack: SlackStandIn) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
-    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-revoked")  # the stand-in knows only bot tokens: not_authed
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-revoked")  # the stand-in refuses a revoked token: not_authed
     monkeypatch.setenv("SLACK_API_URL", slack.url + "/api/")
     line = one_line_error(invoke("run"))
     assert line.startswith("Slack refused SLACK_APP_TOKEN (not_authed): create an app-level token")

@@ -245,7 +245,9 @@ class SlackStandIn:
         # apps.connections.open takes the app-level token, every other method the bot token
         # (https://docs.slack.dev/reference/methods/apps.connections.open: "Token types: app").
         token_kind = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"
-        if not req.headers.get("Authorization", "").startswith(token_kind):
+        auth = req.headers.get("Authorization", "")
+        # a token of the wrong type, or one a test names as revoked (ending "-revoked"), is refused
+        if not auth.startswith(token_kind) or auth.endswith("-revoked"):
             return self._send(req, 200, {"ok": False, "error": "not_authed"})
         if wait:
             self.rate_limited += 1
