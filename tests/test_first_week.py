@@ -203,8 +203,13 @@ def test_help_has_no_type_tags(fresh: Path, command: tuple[str, ...]) -> None:
 
 def test_report_for_a_future_week_fails_and_an_empty_week_says_so(team_here: Path) -> None:
     assert invoke("db", "upgrade").exit_code == 0
-    future = invoke("report", "--week", "2030-W01")
-    assert future.exit_code == 2 and "2030-W01 has not started yet (it begins 2029-12-31)" in future.output
+    next_week = date.today() + timedelta(days=7)
+    label, monday = f"{next_week.isocalendar()[0]}-W{next_week.isocalendar()[1]:02d}", next_week - timedelta(
+        days=next_week.weekday())
+    future = invoke("report", "--week", label)
+    assert future.exit_code == 2 and f"{label} has not started yet (it begins {monday:%Y-%m-%d})" in future.output
+    far = invoke("report", "--week", "2099-W01")  # past next week: outside the team's window
+    assert far.exit_code == 2 and "2099-W01 is outside the weeks this team can use" in far.output
     empty = invoke("report", "--week", "2024-W10")
     assert empty.exit_code == 0
     assert "No answers, incidents or published report are stored for 2024-W10" in empty.stderr

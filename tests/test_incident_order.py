@@ -11,6 +11,7 @@ from bot.domain.incidents import IncidentSyntaxError, parse_incident
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from tests.conftest import SHANGHAI
+from tests.fakes import FixedClock
 from tests.helpers import example_team, make_bot
 
 NOW = datetime(2024, 6, 27, 10, 0, tzinfo=SHANGHAI)
@@ -53,9 +54,11 @@ def test_edit_and_resolve_refuse_a_recovery_before_the_start(database_url, chat,
 def test_no_report_shows_a_negative_availability(database_url, chat, clock) -> None:
     raw = example_team().model_dump()
     raw["metrics"][1]["metrics"][0].update(source="availability", period="year", digits=3)
-    bot = make_bot(database_url, chat, clock, team=Team.model_validate(raw))
+    # read in January 2025, so the recovery is in the past (a recovery in the future is refused)
+    later = FixedClock(datetime(2025, 1, 6, 10, 0, tzinfo=SHANGHAI))
+    bot = make_bot(database_url, chat, later, team=Team.model_validate(raw))
     # an outage that began in the week and is recorded as lasting long past it
-    assert _handle(bot, "liuyang", "06/27 09:00 order-api 宕机 恢复：12/30 09:00").reply.ok
+    assert _handle(bot, "liuyang", "2024-06-27 09:00 order-api 宕机 恢复：2024-12-30 09:00").reply.ok
     md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     line = next(ln for ln in md.splitlines() if "年度可用性" in ln)
     assert "-" not in line.split("：", 1)[1], line

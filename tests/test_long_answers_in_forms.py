@@ -34,7 +34,7 @@ def test_a_10000_character_answer_survives_editing_another_item_on_slack(both: B
     ws = both.slack
     long_key, other_key = _store_long(ws.bot, "slack")
     assert len(LONG) == 10_000 and _entries(ws.bot)[long_key][0] == LONG
-    said = _slack_form(ws, "lina", "/zhoubao", "answer", {"item:2": "对公代付：开发进度80%"})
+    said = _slack_form(ws, "lina", "/zhoubao", "answer", {"item:2": "开发进度80%，对公代付联调中"})
     assert "对公代付" in said
     view = ws.slack.shown_view()
     shown = [b for b in view["blocks"] if b.get("block_id") == "long:1"]
@@ -42,13 +42,13 @@ def test_a_10000_character_answer_survives_editing_another_item_on_slack(both: B
     assert all(len(b["element"].get("initial_value") or "") <= 3000 for b in view["blocks"] if "element" in b)
     entries = _entries(ws.bot)
     assert entries[long_key][0] == LONG
-    assert entries[other_key][0] == "对公代付：开发进度80%"
+    assert entries[other_key][0] == "开发进度80%，对公代付联调中"
 
 
 def test_a_10000_character_answer_survives_editing_another_item_on_feishu(both: Both) -> None:
     world = both.feishu
     long_key, other_key = _store_long(world.bot, "feishu")
-    answer = _feishu_form(world, "lina", "/zhoubao answer", {"item_2": "对公代付：开发进度80%"})
+    answer = _feishu_form(world, "lina", "/zhoubao answer", {"item_2": "开发进度80%，对公代付联调中"})
     assert answer["toast"]["type"] == "success"
     card = next(m for m in world.standin.messages.values() if m.msg_type == "interactive" and m.reply_to)
     form = next(e for e in card.content["body"]["elements"] if e.get("tag") == "form")
@@ -56,7 +56,7 @@ def test_a_10000_character_answer_survives_editing_another_item_on_feishu(both: 
     assert any("长答案已保留" in e["text"]["content"] for e in form["elements"] if e.get("tag") == "div")
     entries = _entries(world.bot)
     assert entries[long_key][0] == LONG
-    assert entries[other_key][0] == "对公代付：开发进度80%"
+    assert entries[other_key][0] == "开发进度80%，对公代付联调中"
 
 
 

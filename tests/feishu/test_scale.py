@@ -49,7 +49,7 @@ def test_zhoubao_answer_typed_as_text_delivers_every_card(world: World) -> None:
 
 
 def _with_incidents(world: World, count: int, size: int) -> Prompt:
-    items = world.bot.cycle.prompt_items("lina", WEEK)
+    items = world.bot.week_report.prompt_items("lina", WEEK)
     at = datetime(2024, 6, 24, 9, 0)
     logged = tuple(LoggedIncident(n, at + timedelta(minutes=n), "gateway-api", f"事件{n}" + "节点CPU打满" * (size // 6))
                    for n in range(1, count + 1))
