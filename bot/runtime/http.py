@@ -4,8 +4,8 @@
     POST /feishu/events   Feishu event and card callbacks (FEISHU_EVENT_MODE=http only)
     GET  /healthz         liveness        GET /readyz   readiness        GET /metrics   Prometheus text
 
-Both platform callbacks are served by one endpoint (`platform_endpoint`): it reads the body within
-`READ_TIMEOUT`, hands the raw bytes and the headers to the adapter's `Callback` (its intake: signature,
+Both platform callbacks are served by one endpoint (`platform_endpoint`): it reads the body (cut by
+`BodyDeadline` when it does not arrive in time), hands the raw bytes and the headers to the adapter's `Callback` (its intake: signature,
 journal, answer) in Starlette's thread pool, and answers what the callback said. Bodies over `MAX_BODY`
 are answered 413 by `BodyLimit` before any route (so before any signature check) sees them; a body not
 complete `BODY_SECONDS` after the request began is answered 408 and the connection closed by
@@ -14,7 +14,6 @@ complete `BODY_SECONDS` after the request began is answered 408 and the connecti
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +34,6 @@ from bot.runtime.metrics import CONTENT_TYPE, PrometheusMetrics
 
 MAX_BODY = 1 << 20  # 1 MiB: Slack's and Feishu's payloads are far smaller; anything bigger is refused
 _DRAIN_FACTOR = 16  # a refused body up to 16 MiB is read and dropped so the sender sees the 413
-READ_TIMEOUT = 10.0  # seconds to receive a platform body: a lying Content-Length cannot hold the request longer
 # A platform adapter's answer to one callback: (raw body, headers with lower-case names) -> (status, JSON
 # body or None for an empty one). It runs in the thread pool: it may wait for a journal commit.
 Callback = Callable[[bytes, Mapping[str, str]], tuple[int, Mapping[str, Any] | None]]
@@ -149,8 +147,8 @@ def platform_endpoint(callback: Callback, in_flight: Callable[[], AbstractContex
     async def endpoint(request: Request) -> Response:
         with in_flight():
             try:
-                body = await asyncio.wait_for(request.body(), READ_TIMEOUT)
-            except (TimeoutError, ClientDisconnect):
+                body = await request.body()  # BodyDeadline turns a stalled body into a disconnect
+            except ClientDisconnect:
                 return JSONResponse({"error": "incomplete body"}, status_code=408)
             headers = {k.lower(): v for k, v in request.headers.items()}
             status, answer = await run_in_threadpool(callback, body, headers)

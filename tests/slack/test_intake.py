@@ -251,9 +251,9 @@ def test_a_lying_content_length_cannot_hold_the_request(workspace: Any, monkeypa
     import socket
     from urllib.parse import urlparse
 
-    from bot.runtime import http
+    from bot.runtime import body_deadline
 
-    monkeypatch.setattr(http, "READ_TIMEOUT", 0.3)  # production waits 10 s for the rest of a body
+    monkeypatch.setattr(body_deadline, "BODY_SECONDS", 0.3)  # production waits 10 s for the rest of a body
     where = urlparse(workspace.base)
     with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
         conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
