@@ -104,3 +104,20 @@ def test_a_runtime_imports_only_its_own_platforms_sdk(team_dir: Path, platform: 
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     built = json.loads(done.stdout.strip().splitlines()[-1])
     assert built == {"platform": platform, "loaded": expected}
+
+
+# The dashboard's platform sign-in (Authlib's OAuth client over httpx, about 15 MB) is built only when a
+# platform sign-in is configured; the one-time link needs none of it.
+SIGNIN_STACK = ("authlib", "httpx", "joserfc")
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, []),
+    ({"DASHBOARD_SLACK_CLIENT_ID": "1.2", "DASHBOARD_SLACK_CLIENT_SECRET": "s"}, list(SIGNIN_STACK)),
+], ids=["one-time-link-only", "slack-signin"])
+def test_the_dashboard_loads_the_oauth_stack_only_for_a_platform_sign_in(team_dir: Path, env: dict[str, str],
+                                                                        expected: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", _BUILD, *SIGNIN_STACK], cwd=team_dir, env=_env(team_dir, **env),
+                          capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"platform": "ConsoleParts", "loaded": expected}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -21,6 +21,9 @@ from bot.adapters.web.site import Refusal, SignInNeeded, Site
 from bot.services.bot import Bot
 from bot.services.context import Clock
 from storage.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    import httpx
 
 # No script at all, styles inline, nothing from other origins, and no framing (clickjacking). Forms post
 # only here: the sign-in buttons are links, so the platforms' hosts need no form-action. Every answer is
