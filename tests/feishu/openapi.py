@@ -90,7 +90,8 @@ class OpenApiStandIn:
         self.by_uuid: dict[str, str] = {}
         self.uuid_at: dict[str, float] = {}
         self.tokens: set[str] = set()
-        self.chats: set[str] = set()
+        self.chats: set[str] = set()  # group chats the bot is in
+        self.other_chats: set[str] = set()  # group chats that exist, without the bot
         self.recalled: set[str] = set()  # message ids recalled in the chat (no longer shown)
         self.failures: list[Failure] = []
         self.problems: list[str] = []  # every send Feishu would have refused for its size
@@ -173,6 +174,11 @@ class OpenApiStandIn:
                 return 400, {"code": 41050, "msg": "no user authority error"}, {}
             return 200, {"code": 0, "msg": "success", "data": {"user": {"open_id": m.group(1),
                                                                        "name": self.names[m.group(1)]}}}, {}
+        m = re.fullmatch(r"/open-apis/im/v1/chats/([^/]+)/members/is_in_chat", path)
+        if method == "GET" and m:  # 判断用户或机器人是否在群里: data.is_in_chat for the token's identity (the bot)
+            if m.group(1) in self.chats | self.other_chats:
+                return 200, {"code": 0, "msg": "success", "data": {"is_in_chat": m.group(1) in self.chats}}, {}
+            return 400, {"code": 232011, "msg": "bot is not in the chat"}, {}
         m = re.fullmatch(r"/open-apis/im/v1/chats/([^/]+)", path)
         if method == "GET" and m:
             if m.group(1) in self.chats:

@@ -65,6 +65,14 @@ def test_doctor_names_a_missing_permission(world: World) -> None:
     assert any(not ok and "contact:user.id:readonly" in t for ok, t in lines)
 
 
+def test_doctor_says_the_bot_is_not_in_the_report_chat(world: World) -> None:
+    world.standin.chats.discard(CHANNEL)
+    world.standin.other_chats.add(CHANNEL)  # the group exists; the bot was never added (or was removed)
+    bad = [t for ok, t in check(_settings(world), world.team) if not ok]
+    assert bad == [f"feishu report chat {CHANNEL}: the bot is not in this group, so Friday's report cannot be "
+                   "posted; add it (group settings → Bots → Add bot)"]
+
+
 def test_doctor_passes_when_everything_resolves(world: World) -> None:
     assert all(ok for ok, _ in check(_settings(world), world.team))
 

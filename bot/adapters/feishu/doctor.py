@@ -32,7 +32,9 @@ NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # The bot-added event is also delivered with im:chat.members:bot_access (issue 21 item 9; the event's page,
     # https://open.feishu.cn/document/server-docs/group/chat-member/event/added-2, lists it beside im:chat:readonly).
     ("im.chat.member.bot.added_v1", ("im:chat:readonly", "im:chat", "im:chat.members:bot_access")),
-    ("the report chat check", ("im:chat:readonly", "im:chat")),
+    # 判断用户或机器人是否在群里 (https://open.feishu.cn/document/server-docs/group/chat-member/is_in_chat):
+    # "开启其中任意一项权限即可调用".
+    ("the report chat check", ("im:chat:readonly", "im:chat", "im:chat.members:read", "im:chat.group_info:readonly")),
     ("team members by email", ("contact:user.id:readonly",)),
     ("reporters' names (contact API)", ("contact:contact.base:readonly", "contact:contact:readonly_as_app",
                                         "contact:contact:readonly", "contact:contact:access_as_app")),
@@ -124,13 +126,25 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
         out.append((False, f"feishu identities: email lookup failed{scope}: {exc}"))
     except OSError as exc:
         return [*out, (False, explain(exc, settings) or f"Feishu: {exc}")]
-    channel = team.team.report_channel
+    out.append(_report_chat(api, settings, team.team.report_channel))
+    return out
+
+
+def _report_chat(api: OpenApi, settings: FeishuSettings, channel: str) -> tuple[bool, str]:
+    """Is the bot in the report chat? `GET /open-apis/im/v1/chats/:chat_id/members/is_in_chat` answers for the
+    token's own identity, here the bot (判断用户或机器人是否在群里,
+    https://open.feishu.cn/document/server-docs/group/chat-member/is_in_chat; lark-oapi
+    `api/im/v1/model/is_in_chat_chat_members_response_body.py`: `data.is_in_chat`)."""
     try:
-        api.call(HttpMethod.GET, "/open-apis/im/v1/chats/:chat_id", paths={"chat_id": channel})
-        out.append((True, f"feishu report chat {channel}: the bot is a member"))
+        body = api.call(HttpMethod.GET, "/open-apis/im/v1/chats/:chat_id/members/is_in_chat",
+                        paths={"chat_id": channel})
     except FeishuApiError as exc:
         scope = " (missing permission im:chat:readonly)" if exc.code in _NO_SCOPE else ""
-        out.append((False, f"feishu report chat {channel}: not reachable{scope}: {exc}; add the bot to the group"))
+        return False, (f"feishu report chat {channel}: not reachable{scope}: {exc}; check report_channel in the "
+                       "team file (a chat id, oc_…) and add the bot to that group")
     except OSError as exc:
-        out.append((False, explain(exc, settings) or f"Feishu: {exc}"))
-    return out
+        return False, explain(exc, settings) or f"Feishu: {exc}"
+    if (body.get("data") or {}).get("is_in_chat") is True:
+        return True, f"feishu report chat {channel}: the bot is a member"
+    return False, (f"feishu report chat {channel}: the bot is not in this group, so Friday's report cannot be "
+                   "posted; add it (group settings → Bots → Add bot)")
