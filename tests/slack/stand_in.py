@@ -135,8 +135,8 @@ class SlackStandIn:
     opened: list[str] = field(default_factory=list)  # view ids in the order they were opened
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
     hold: threading.Event | None = None  # when given, chat.postMessage waits for it (a Slack that holds back)
-    scopes: str = ("channels:history,chat:write,commands,files:write,groups:history,im:history,im:write,users:read,"
-                   "users:read.email")
+    scopes: str = ("channels:history,channels:read,chat:write,commands,files:write,groups:history,groups:read,"
+                   "im:history,im:write,users:read,users:read.email")
     # Where apps.connections.open sends Socket Mode (None: a loopback port nobody listens on, so the WebSocket
     # never opens: a Slack the bot cannot reach).
     socket_url: str | None = None

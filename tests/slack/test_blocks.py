@@ -142,7 +142,8 @@ def test_doctor_names_people_it_cannot_resolve(team, stand_in) -> None:  # type:
     from bot.runtime.settings import Settings
 
     del stand_in.users["zhoujie@example.com"]
-    stand_in.scopes = "channels:history,chat:write,commands,groups:history,im:history,im:write,users:read"
+    stand_in.scopes = ("channels:history,channels:read,chat:write,commands,groups:history,groups:read,im:history,"
+                       "im:write,users:read")
     settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-test"),  # type: ignore[call-arg]
                         slack_signing_secret=SecretStr("s"), slack_api_url=stand_in.url + "/api/")
     lines = check(settings, team)

@@ -19,8 +19,8 @@ from bot.adapters.slack.gateway import make_client
 from bot.domain.team import Team
 
 # Keep in step with docs/slack-manifest.yaml.
-REQUIRED_SCOPES = ("channels:history", "chat:write", "commands", "files:write", "groups:history", "im:history",
-                   "im:write", "users:read", "users:read.email")
+REQUIRED_SCOPES = ("channels:history", "channels:read", "chat:write", "commands", "files:write", "groups:history",
+                   "groups:read", "im:history", "im:write", "users:read", "users:read.email")
 # A conversation id: C… (public channel) or G… (older private channel), upper-case letters and digits
 # (https://docs.slack.dev/reference/objects/conversation-object).
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
