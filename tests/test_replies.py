@@ -324,3 +324,10 @@ def test_item_prefix_picks_an_item_by_number_on_every_platform() -> None:
     assert item_prefix("  [12]x") == (12, "x")
     assert item_prefix("[a] 不是编号") == (None, "[a] 不是编号")
     assert item_prefix("进度 [2] 在中间") == (None, "进度 [2] 在中间")
+
+
+def test_english_bank_names_under_a_bank_part_are_flagged_and_status_labels_are_not() -> None:
+    text = "Barclays: kick-off held\nStandard Chartered: NDA signed\nNext steps: sign the contract\nETA: July"
+    r = route(text, "bank", target="银行")
+    assert r.unknown_banks == ("Barclays", "Standard Chartered")
+    assert r.pieces == (Piece(KEY["银行"], text),)

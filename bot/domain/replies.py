@@ -186,8 +186,24 @@ _BANK_SHORT_NAMES = frozenset({
 })
 
 
+# An English bank name under a bank part (Barclays：…, Standard Chartered：…, HSBC：…): one to four capitalised
+# words. These are what owners write before a colon in a status line instead, so they are never taken for banks.
+_LATIN_NAME = re.compile(r"[A-Z][A-Za-z0-9&.'-]*(?: (?:of|and|the|[A-Z][A-Za-z0-9&.'-]*)){0,3}")
+_NOT_BANK_WORDS = frozenset(w.casefold() for w in (
+    "Note", "Notes", "Status", "Progress", "Plan", "Plans", "Next", "Next week", "Next steps", "Issue", "Issues",
+    "Risk", "Risks", "Blocker", "Blockers", "Blocked", "Update", "Updates", "Done", "Todo", "ETA", "Owner",
+    "Problem", "Problems", "Main problem", "Summary", "Result", "Results", "Action", "Actions", "Cause", "Impact",
+    "Goal", "Goals", "Timeline", "Deadline", "Link", "Links", "Doc", "Docs", "PR", "Ticket", "Reason", "Comment",
+    "Comments", "Also", "Other", "Others", "FYI", "PS", "NB", "Stage", "Phase", "Testing", "Integration", "Live",
+    "Launch", "Launched", "Go live", "Development", "UAT", "SIT", "QA", "API", "SDK", "Contact", "Contacts",
+    "Meeting", "Today", "Tomorrow", "Yesterday", "This week", "Last week", "Bank", "Banks", "Others",
+))
+
+
 def _looks_like_bank(name: str) -> bool:
-    if _BANKISH_CAPS.fullmatch(name):
+    if name.casefold() in _NOT_BANK_WORDS:
+        return False
+    if _BANKISH_CAPS.fullmatch(name) or _LATIN_NAME.fullmatch(name):
         return True
     if name in _BANK_SHORT_NAMES:
         return True
