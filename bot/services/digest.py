@@ -262,7 +262,8 @@ class Digests:
     def approve(self, week: IsoWeek, by: str, at: datetime | None = None,
                 texts: list[str] | None = None) -> DigestView:
         """The editor approves the latest lines, or `texts` (their edit: line n keeps line n's sources and
-        cites; a line added past the model's has none). What is approved is what is posted."""
+        cites, a blank line drops its point, a line added past the model's has none). What is approved is what
+        is posted."""
         at = at or self.ctx.now()
         current = self.view(week)
         points = current.points if current else ()
@@ -270,9 +271,9 @@ class Digests:
         if texts is None:
             lines = [_line(p, c) for p, c in zip(points, cites, strict=True)]
         else:
-            kept = [t.strip() for t in texts if t.strip()]
-            lines = [_line(KeyPoint(t, points[n].sources if n < len(points) else ()),
-                           cites[n] if n < len(cites) else ()) for n, t in enumerate(kept)]
+            # A blank line removes that point; the others keep their own sources.
+            lines = [_line(KeyPoint(t.strip(), points[n].sources if n < len(points) else ()),
+                           cites[n] if n < len(cites) else ()) for n, t in enumerate(texts) if t.strip()]
         return self._change(week, at, lambda store, row: store.approve(row, lines, by, at))
 
     def turn_off(self, week: IsoWeek, off: bool = True, at: datetime | None = None) -> DigestView:
