@@ -235,3 +235,59 @@ def test_doctor_names_the_host_and_checks_the_model(workdir: Path, monkeypatch: 
     result = invoke("doctor")
     assert result.exit_code == 1
     assert "✗ model server answers /models but has no llama3:70b (it has qwen2.5:7b)" in result.stdout
+
+
+def test_the_editor_reads_edits_regenerates_and_turns_off_the_digest_on_the_dashboard(
+        tmp_path: Path, chat: FakeChat, clock: FixedClock, model: ServedModel) -> None:
+    import re
+
+    import httpx
+
+    from bot.adapters.web import DashboardConfig, build_dashboard
+    from bot.runtime.dashboard import sign_in_link
+    from tests.web.live import LiveServer
+
+    model.stand_in.answer = answer([*GOOD, {"text": "对公代付进度 70%。", "cites": ["O1.9"]}])
+    bot = make(f"sqlite:///{tmp_path / 'd.db'}", chat, clock, model)
+    fill(bot)
+    bot.digests.prepare(WEEK)
+    holder: dict[str, Any] = {}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await holder["app"](scope, receive, send)
+
+    def signed_in(who: str, config: DashboardConfig) -> tuple[httpx.Client, str]:
+        client = httpx.Client(follow_redirects=True, timeout=30)
+        link = sign_in_link(bot, config, who)[0]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(link).text)
+        assert csrf is not None
+        client.post(link.split("?")[0], data={"csrf": csrf.group(1), "token": httpx.URL(link).params["token"]})
+        page = client.get(f"{config.public_url}/week/2024-W26").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert token is not None
+        return client, token.group(1)
+
+    with LiveServer(app) as live:
+        config = DashboardConfig(secret="test-secret-" + "x" * 20, public_url=live.url)
+        holder["app"] = build_dashboard(bot, config)
+        editor, csrf = signed_in("zhangwei", config)
+        page = editor.get(f"{live.url}/week/2024-W26").text
+        assert 'id="digest"' in page and "智能路由一期上线完成，覆盖12城。" in page
+        assert "对公代付进度 70%。 — 引用了本周不存在的条目 O1.9" in page
+        # The preview on the page carries the key points publishing would post.
+        assert page.index("【本周要点】") < page.index("【聚合收单】")
+        target = f"{live.url}/week/2024-W26/digest"
+        assert "v2.0已于6月26日全量上线，收单v2.1方案评审完成。 [P1.3]\n" in page
+        editor.post(target, data={"csrf": csrf, "action": "approve", "text": "1. v2.0 全量上线。 [P1.3]\nPCI DSS 进度 45%。 [P2]\n"})
+        assert "本周要点：已由 张伟 批准" in editor.get(f"{live.url}/week/2024-W26").text
+        published = bot.cycle.publish(WEEK, PUBLISH).markdown
+        assert "1. v2.0 全量上线。（刘洋 · 聚合收单 · 产研）\n2. PCI DSS 进度 45%。（陈静 · PCI DSS 认证）" \
+            in published
+        editor.post(target, data={"csrf": csrf, "action": "regenerate"})
+        assert len(model.stand_in.requests) == 2
+        editor.post(target, data={"csrf": csrf, "action": "off"})
+        assert "本周要点" not in bot.cycle.publish(WEEK, PUBLISH).markdown
+        member, member_csrf = signed_in("lina", config)
+        refused = member.post(target, data={"csrf": member_csrf, "action": "on"})
+        assert refused.status_code == 403
+        assert bot.digests.view(WEEK).off  # type: ignore[union-attr]

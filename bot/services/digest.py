@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -120,6 +121,19 @@ def _row_view(week: str, row: DigestRow) -> DigestView:
         error=error, approved=_stored(row.approved) if row.approved is not None else None,
         approved_by=row.approved_by, off=row.off, model=row.model, host=row.host,
         prepared_at=row.prepared_at if row.state != "missing" else None, facts_hash=row.facts_hash)
+
+
+_TAG = re.compile(r"\s*\[(?P<ids>[A-Za-z0-9._,\s]+)\]\s*$")
+_NUMBERED = re.compile(r"^\s*\d+\.\s+")
+
+
+def _cite_tag(typed: str) -> tuple[str, tuple[str, ...] | None]:
+    """An edited line's text (without a leading "1. ") and the ids of a trailing `[P1.3, S.next]`, if any."""
+    text = _NUMBERED.sub("", typed).strip()
+    m = _TAG.search(text)
+    if m is None:
+        return text, None
+    return text[:m.start()].strip(), tuple(c.strip() for c in m.group("ids").split(",") if c.strip())
 
 
 def _line(point: KeyPoint, cites: tuple[str, ...]) -> dict[str, object]:
@@ -261,9 +275,9 @@ class Digests:
 
     def approve(self, week: IsoWeek, by: str, at: datetime | None = None,
                 texts: list[str] | None = None) -> DigestView:
-        """The editor approves the latest lines, or `texts` (their edit: line n keeps line n's sources and
-        cites, a blank line drops its point, a line added past the model's has none). What is approved is what
-        is posted."""
+        """The editor approves the latest lines, or `texts`, their edit. A line ending in `[P1.3, S.next]`
+        (as `editable_lines` writes them) keeps those sources; one without keeps the sources of the line in
+        its place; a blank line drops its point. What is approved is what is posted."""
         at = at or self.ctx.now()
         current = self.view(week)
         points = current.points if current else ()
@@ -271,10 +285,31 @@ class Digests:
         if texts is None:
             lines = [_line(p, c) for p, c in zip(points, cites, strict=True)]
         else:
-            # A blank line removes that point; the others keep their own sources.
-            lines = [_line(KeyPoint(t.strip(), points[n].sources if n < len(points) else ()),
-                           cites[n] if n < len(cites) else ()) for n, t in enumerate(texts) if t.strip()]
+            origin = {c: src for p, cs in zip(points, cites, strict=True) if len(p.sources) == len(cs)
+                      for c, src in zip(cs, p.sources, strict=True)}
+            lines = []
+            for n, typed in enumerate(texts):
+                text, tagged = _cite_tag(typed)
+                if not text:
+                    continue
+                if tagged is not None:
+                    own = tuple(dict.fromkeys(origin[c] for c in tagged if c in origin))
+                    lines.append(_line(KeyPoint(text, own), tuple(c for c in tagged if c in origin)))
+                else:
+                    lines.append(_line(KeyPoint(text, points[n].sources if n < len(points) else ()),
+                                       cites[n] if n < len(cites) else ()))
         return self._change(week, at, lambda store, row: store.approve(row, lines, by, at))
+
+    def editable_lines(self, week: IsoWeek) -> str:
+        """The points an editor edits: the approved ones, else the latest, one a line, each ending in the ids
+        it cites (`[P1.3]`) so an edited line keeps its sources."""
+        current = self.view(week)
+        if current is None:
+            return ""
+        if current.approved is not None:
+            return "".join(f"{p.text}\n" for p in current.approved)
+        return "".join(f"{p.text} [{', '.join(c)}]\n" if c else f"{p.text}\n"
+                       for p, c in zip(current.points, current.cites, strict=True))
 
     def turn_off(self, week: IsoWeek, off: bool = True, at: datetime | None = None) -> DigestView:
         """No key points on `week`'s report (or, with off=False, back on)."""

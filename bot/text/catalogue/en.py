@@ -375,9 +375,12 @@ WORDS: dict[str, str] = {
     "digest.drop.over_limit": "past the limit of {detail} lines",
     "digest.drop.repeat": "it repeats an earlier line",
     "digest.model_line": "Model {model} at {host}, written {at}",
-    "web.digest_edit": "Edit and approve (one point a line; the sources in brackets are kept)",
+    "web.digest_edit": "Edit and approve (one point a line; the ids in square brackets at the end are the items it cites: keep them and its sources stay with it)",
     "web.digest_approve": "Approve",
     "web.digest_regenerate": "Regenerate",
     "web.digest_off": "Turn off this week",
     "web.digest_on": "Turn on this week",
+    "web.unknown_action": "There is no such action.",
+    "web.digest_title": "Key points",
+    "web.digest_saved": "Key points updated.",
 }

@@ -360,9 +360,12 @@ WORDS: dict[str, str] = {
     "digest.drop.over_limit": "超过 {detail} 行的上限",
     "digest.drop.repeat": "与前面的行重复",
     "digest.model_line": "模型 {model} @ {host}，生成于 {at}",
-    "web.digest_edit": "修改并批准（每行一条；行尾括号里的出处会保留）",
+    "web.digest_edit": "修改并批准（每行一条；行尾方括号里是所引用的条目，保留它们，出处就跟着这一行）",
     "web.digest_approve": "批准",
     "web.digest_regenerate": "重新生成",
     "web.digest_off": "本周关闭",
     "web.digest_on": "本周开启",
+    "web.unknown_action": "没有这个操作。",
+    "web.digest_title": "本周要点",
+    "web.digest_saved": "本周要点已更新。",
 }
