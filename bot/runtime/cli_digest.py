@@ -22,11 +22,15 @@ def digest(
 ) -> None:
     """Write a week's key points (本周要点) with the model in AI_BASE_URL / AI_MODEL and show them with the
     lines the fact check dropped; --dry-run prints exactly what would be sent instead."""
+    from pydantic import ValidationError
+
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
     from bot.domain.team import Team
     from bot.domain.weeks import IsoWeek, WeekLabelError
-    from bot.runtime.cli import _settings, _team
     from bot.runtime.composition import build_bot, digest_parts
+    from bot.runtime.doctor import settings_problems
+    from bot.runtime.settings import Settings
+    from bot.runtime.team_file import TeamFileError, load_team
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
@@ -36,11 +40,17 @@ def digest(
         raise _fail(str(exc)) from None
     if lang is not None and lang not in ("zh-CN", "en"):
         raise _fail(f"--lang must be zh-CN or en, not '{lang}'")
-    settings = _settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:  # one line per problem, naming the variables, as every command says them
+        raise _fail("\n".join(f"Settings: {p}" for p in settings_problems(exc))) from None
     model, config = digest_parts(settings)
     if model is None:
         raise _fail("The digest is off: set AI_BASE_URL and AI_MODEL (see README, Key points).")
-    team = _team(settings)
+    try:
+        team = load_team(settings.team_file)
+    except TeamFileError as exc:
+        raise _fail(str(exc)) from None
     if lang:
         team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
     try:
