@@ -131,4 +131,11 @@ def test_a_sheet_too_big_for_the_context_is_sent_one_section_at_a_time() -> None
     parts = chunks(sheet, 5, 4000)
     assert len(parts) > 3 and all(estimate_tokens(request_messages(c, 5)) <= 4000 for c in parts)
     assert [s for c in parts for s in c.sources] == list(sources)
-    assert all(len({s.id.split(".")[0] for s in c.sources}) == 1 for c in parts)  # a chunk is one section
+    # Whole sections are packed together; only a section too big for one request is split.
+    sections = [{s.id.split(".")[0] for s in c.sources} for c in parts]
+    assert all(len(ids) == 1 for ids in sections)  # each project here is bigger than a request
+    small = FactSheet("2024-W26", "zh-CN", tuple(Source(f"P{p}.1", f"项目{p}", "o", "进展正常") for p in range(1, 40)))
+    whole = estimate_tokens(request_messages(small, 5))
+    base = estimate_tokens(request_messages(FactSheet("2024-W26", "zh-CN", ()), 5))
+    packed = chunks(small, 5, base + (whole - base) // 2 + 20)  # room for about half the 39 sections
+    assert len(packed) in (2, 3) and [s for c in packed for s in c.sources] == list(small.sources)

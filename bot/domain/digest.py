@@ -228,7 +228,7 @@ def request_messages(sheet: FactSheet, max_lines: int, language_locale: str | No
     system = INSTRUCTIONS.format(max_lines=max_lines, plan=LAST_WEEK_PLAN, language=_LANGUAGE[locale])
     facts = {"week": sheet.week, "sources": [s.as_json() for s in sheet.sources]}
     return [{"role": "system", "content": system},
-            {"role": "user", "content": json.dumps(facts, ensure_ascii=False, indent=1)}]
+            {"role": "user", "content": json.dumps(facts, ensure_ascii=False, separators=(",", ":"))}]
 
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(?P<body>.*)\n\s*```\s*$", re.DOTALL)
@@ -290,26 +290,36 @@ def _section_of(source_id: str) -> str:
 
 
 def chunks(sheet: FactSheet, max_lines: int, budget_tokens: int) -> list[FactSheet]:
-    """`sheet` as one request when it fits `budget_tokens`, else one per report section (a project, an OKR
-    group, the metrics, the incidents, the editor's sections), and a section still too big in runs of sources
-    that fit. Each chunk's lines cite only its own sources, so the check needs no change."""
+    """`sheet` as one request when it fits `budget_tokens`; else whole report sections (a project, an OKR
+    group, the metrics, the incidents, the editor's sections) packed in order into as few requests as fit,
+    and a section too big for one request alone in runs of sources that fit. Each chunk's lines cite only
+    its own sources, so the check needs no change."""
     if estimate_tokens(request_messages(sheet, max_lines)) <= budget_tokens:
         return [sheet]
-    sections: dict[str, list[Source]] = {}
-    for s in sheet.sources:
-        sections.setdefault(_section_of(s.id), []).append(s)
     base = estimate_tokens(request_messages(FactSheet(sheet.week, sheet.locale, ()), max_lines))
+    sections: dict[str, list[tuple[Source, int]]] = {}
+    for s in sheet.sources:
+        # Its share of the request: its compact JSON and a comma (one token over, against rounding).
+        cost = (len(json.dumps(s.as_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1) // 3 + 1
+        sections.setdefault(_section_of(s.id), []).append((s, cost))
     out: list[FactSheet] = []
-    for sources in sections.values():
-        run: list[Source] = []
-        used = base
-        for s in sources:
-            cost = len(json.dumps(s.as_json(), ensure_ascii=False, indent=1).encode("utf-8")) // 3 + 2
-            if run and used + cost > budget_tokens:
-                out.append(FactSheet(sheet.week, sheet.locale, tuple(run), sheet.names))
-                run, used = [], base
-            run.append(s)
-            used += cost
+    run: list[Source] = []
+    used = base
+
+    def flush() -> None:
+        nonlocal run, used
         if run:
             out.append(FactSheet(sheet.week, sheet.locale, tuple(run), sheet.names))
+        run, used = [], base
+
+    for members in sections.values():
+        size = sum(cost for _, cost in members)
+        if used + size > budget_tokens:
+            flush()  # a section starts a new request rather than being split across two
+        for s, cost in members:
+            if run and used + cost > budget_tokens:
+                flush()  # only a section too big for one request on its own gets here
+            run.append(s)
+            used += cost
+    flush()
     return out
