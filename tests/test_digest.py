@@ -291,3 +291,16 @@ def test_the_editor_reads_edits_regenerates_and_turns_off_the_digest_on_the_dash
         refused = member.post(target, data={"csrf": member_csrf, "action": "on"})
         assert refused.status_code == 403
         assert bot.digests.view(WEEK).off  # type: ignore[union-attr]
+
+
+def test_half_set_model_settings_are_refused_naming_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from bot.runtime.settings import Settings
+
+    for var in ("AI_BASE_URL", "AI_MODEL", "AI_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(ValidationError, match="AI_BASE_URL set but AI_MODEL missing"):
+        Settings(_env_file=None, ai_base_url="http://localhost:11434/v1")  # type: ignore[call-arg]
+    assert not Settings(_env_file=None).digest_on  # type: ignore[call-arg]
+    assert Settings(_env_file=None, ai_base_url="https://api.deepseek.com", ai_model="deepseek-v4-flash").digest_on  # type: ignore[call-arg]

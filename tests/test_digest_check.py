@@ -57,6 +57,7 @@ def test_a_line_whose_every_fact_is_in_its_sources_passes() -> None:
     ("进度 45%", ("P7",), ("unknown_id", "P7")),  # an id that is not in the week
     ("进度 45%", (), ("no_cite", "")),
     ("  ", ("P2",), ("empty", "")),
+    ("整体进度 45%" + "。" * 300, ("P2",), ("too_long", "300")),
 ])
 def test_a_line_with_a_fact_not_in_its_sources_is_refused(text: str, cites: tuple[str, ...],
                                                           why: tuple[str, str]) -> None:
@@ -139,3 +140,16 @@ def test_a_sheet_too_big_for_the_context_is_sent_one_section_at_a_time() -> None
     base = estimate_tokens(request_messages(FactSheet("2024-W26", "zh-CN", ()), 5))
     packed = chunks(small, 5, base + (whole - base) // 2 + 20)  # room for about half the 39 sections
     assert len(packed) in (2, 3) and [s for c in packed for s in c.sources] == list(small.sources)
+
+
+def test_a_key_point_is_text_in_every_rendering_and_pings_nobody() -> None:
+    from bot.text.render import Renderer
+
+    point = r.KeyPoint("<!channel> @all {{ 7*7 }} # 标题", ("刘洋 · 聚合收单 · 产研",))
+    report = r.Report(team="t", week="2024-W26", locale="zh-CN",
+                      created_at=datetime(2024, 6, 28, 17, tzinfo=ZoneInfo("Asia/Shanghai")), key_points=(point,))
+    renderer = Renderer()
+    assert "1. \\<!channel> @all {{ 7*7 }} # 标题（刘洋 · 聚合收单 · 产研）" in renderer.markdown(report)
+    assert "1. &lt;!channel&gt; @all {{ 7*7 }} # 标题（刘洋 · 聚合收单 · 产研）" in renderer.slack(report)
+    paragraphs = [e["text"] for line in renderer.feishu_post(report)["zh_cn"]["content"] for e in line]
+    assert paragraphs[1:3] == ["【本周要点】", "1. <!channel> @\u200ball {{ 7*7 }} # 标题（刘洋 · 聚合收单 · 产研）"]

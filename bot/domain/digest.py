@@ -92,9 +92,9 @@ class Dropped:
     detail: str = ""
 
 
-# empty: no words; no_cite: cites nothing; unknown_id: cites an id not in the week; number / month / name: a
+# empty: no words; too_long: past MAX_LINE_CHARS; no_cite: cites nothing; unknown_id: cites an id not in the week; number / month / name: a
 # value not in the cited sources' facts; over_limit: past the digest's line limit; repeat: said already.
-DROP_REASONS = ("empty", "no_cite", "unknown_id", "number", "month", "name", "over_limit", "repeat")
+DROP_REASONS = ("empty", "too_long", "no_cite", "unknown_id", "number", "month", "name", "over_limit", "repeat")
 
 
 class AnswerError(ValueError):

@@ -28,6 +28,11 @@ _CN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万]+(?
 _INLINE_ID = re.compile(r"[\[(（]?\b(?:[A-Z]\d+(?:\.\w+)*|S\.\w+)\b[\])）]?")
 
 
+# A key point is one short sentence; past this it is a paragraph the report's top is not for (and a Feishu
+# card or Slack block would spend its room on it).
+MAX_LINE_CHARS = 300
+
+
 @dataclass(frozen=True)
 class Checked:
     """The lines that passed (at most `max_lines`, in the model's order) and those dropped, with why."""
@@ -97,6 +102,8 @@ def line_problem(line: KeyLine, sheet: FactSheet) -> tuple[str, str] | None:
     and name in it is in the facts of the sources it cites."""
     if not line.text.strip():
         return "empty", ""
+    if len(line.text) > MAX_LINE_CHARS:
+        return "too_long", str(MAX_LINE_CHARS)
     if not line.cites:
         return "no_cite", ""
     sources = sheet.by_id()

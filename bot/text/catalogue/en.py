@@ -367,6 +367,7 @@ WORDS: dict[str, str] = {
     "digest.dropped_head": "Lines dropped ({n}):",
     "digest.dropped_line": "- {text} — {reason}",
     "digest.drop.empty": "it is empty",
+    "digest.drop.too_long": "longer than {detail} characters",
     "digest.drop.no_cite": "it cites no item",
     "digest.drop.unknown_id": "it cites {detail}, not an item of this week",
     "digest.drop.number": "{detail} is not in the cited items",

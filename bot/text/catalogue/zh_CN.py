@@ -352,6 +352,7 @@ WORDS: dict[str, str] = {
     "digest.dropped_head": "被丢弃的行（{n}）：",
     "digest.dropped_line": "- {text} — {reason}",
     "digest.drop.empty": "没有内容",
+    "digest.drop.too_long": "超过 {detail} 个字符",
     "digest.drop.no_cite": "没有引用任何条目",
     "digest.drop.unknown_id": "引用了本周不存在的条目 {detail}",
     "digest.drop.number": "数字 {detail} 不在所引用条目的内容里",
