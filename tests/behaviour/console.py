@@ -11,8 +11,8 @@ from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
 from bot.runtime.composition import build_bot, digest_parts
-from bot.runtime.settings import Settings
 from bot.runtime.jobs import DueJobs
+from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, MessageRef, RenderedReport
 from storage.db import transaction
