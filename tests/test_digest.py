@@ -304,3 +304,19 @@ def test_half_set_model_settings_are_refused_naming_what_is_missing(monkeypatch:
         Settings(_env_file=None, ai_base_url="http://localhost:11434/v1")  # type: ignore[call-arg]
     assert not Settings(_env_file=None).digest_on  # type: ignore[call-arg]
     assert Settings(_env_file=None, ai_base_url="https://api.deepseek.com", ai_model="deepseek-v4-flash").digest_on  # type: ignore[call-arg]
+
+
+def test_a_late_answer_that_changes_a_fact_takes_the_unapproved_line_that_used_it_out(
+        database_url: str, chat: FakeChat, clock: FixedClock, model: ServedModel) -> None:
+    bot = make(database_url, chat, clock, model)
+    fill(bot)
+    bot.digests.prepare(WEEK)
+    # The owner corrects the answer in the form (it replaces what was said about the item).
+    bot.inbox.submit_form("fake", "chenjing", "form-1", {"project:PCI DSS 认证": "整体进度 50%\n主要问题：密钥轮换流程的留痕方案未定"},
+                          clock(), WEEK)
+    posted = bot.cycle.publish(WEEK, PUBLISH).markdown
+    assert "1. v2.0已于6月26日全量上线，收单v2.1方案评审完成。" in posted and "2. 智能路由一期上线完成，覆盖12城。" in posted
+    assert "45%" not in posted.split("- 【聚合收单】")[0]
+    # Approved lines are the editor's: they go out as approved.
+    bot.digests.approve(WEEK, "zhangwei", texts=["PCI DSS 进度 50%。 [P2]"])
+    assert "1. PCI DSS 进度 50%。（陈静 · PCI DSS 认证）" in bot.cycle.publish(WEEK, PUBLISH).markdown

@@ -11,7 +11,7 @@ from datetime import datetime
 from bot.domain.calendar import calendar_for, effective, nominal_time
 from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.prompts import PromptItem
-from bot.domain.report import KeyPoint
+from bot.domain.report import KeyPoint, Report
 from bot.domain.team import ItemKind, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import POST_GONE, ChatError, MessageRef
@@ -156,7 +156,7 @@ class WeeklyCycle:
             # A republish keeps the original "Created" time, so the post does not jump around.
             compiled_at = earlier.published_at if earlier and earlier.published_at else at
         report = self.week_report.compile(week, compiled_at)
-        report = replace(report, key_points=self._key_points(week, at))
+        report = replace(report, key_points=self._key_points(week, at, report))
         rendered = self.week_report.render(report)
         with transaction(self.ctx.db) as s:
             reports = Reports(s)
@@ -199,11 +199,11 @@ class WeeklyCycle:
             self.failures.report_reposted(week.label)
         return PublishResult(week.label, bool(posted) and not reposted, tuple(refs), rendered.markdown)
 
-    def _key_points(self, week: IsoWeek, at: datetime) -> tuple[KeyPoint, ...]:
-        """What the editor approved (or the team's setting lets through); a stored-row read, never a model
-        call, and never a reason not to post."""
+    def _key_points(self, week: IsoWeek, at: datetime, report: Report) -> tuple[KeyPoint, ...]:
+        """What the editor approved (or the team's setting lets through, still true of `report`); never a
+        model call, and never a reason not to post."""
         try:
-            return self.digests.for_publish(week, at)
+            return self.digests.for_publish(week, at, report)
         except Exception:
             log.exception("digest left out of the report", extra={"week": week.label})
             return ()

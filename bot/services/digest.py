@@ -317,19 +317,42 @@ class Digests:
 
     # ----- publishing --------------------------------------------------------------------------------
 
-    def for_publish(self, week: IsoWeek, at: datetime) -> tuple[KeyPoint, ...]:
+    def for_publish(self, week: IsoWeek, at: datetime, report: Report | None = None) -> tuple[KeyPoint, ...]:
         """The key points the report is posted with (stored as published); none when the week has none, and
-        then, with a model configured, the editors are told once. Never calls the model."""
+        then, with a model configured, the editors are told once. Never calls the model.
+
+        Lines nobody approved are checked again against `report` (the one being posted) when the facts
+        changed since they were written: a late answer that corrects a number takes the line that used it
+        out. Approved lines are the editor's and go out as approved."""
         current = self.view(week)
         if current is None and not self.on:
             return ()
         posted = current.posted(self.config.post_unapproved) if current else ()
+        if posted and current is not None and current.approved is None and report is not None:
+            posted = self._still_true(current, report, at)
+            if not posted:
+                self._tell_once(week, ("too_few", "0"), at)
+                return ()
         if posted:
             lines = [_line(p, ()) for p in posted]
             self._change(week, at, lambda store, row: store.mark_published(row, lines, at))
         elif self.on and not (current and (current.off or current.state == "ready")):
             self._tell_once(week, current.error or ("not_prepared", "") if current else ("not_prepared", ""), at)
         return posted
+
+    def _still_true(self, current: DigestView, report: Report, at: datetime) -> tuple[KeyPoint, ...]:
+        """`current`'s lines that still pass against `report`'s facts (all of them when nothing changed); none
+        when fewer than the minimum do."""
+        last = self.week_report.compile(IsoWeek.parse(report.week).previous(), at)
+        sheet = fact_sheet(self.ctx.team, report, last.next_week)
+        if sheet.digest_hash() == current.facts_hash:
+            return current.points
+        lines = [KeyLine(p.text, c) for p, c in zip(current.points, current.cites, strict=True)]
+        checked = check_lines(lines, sheet, max_lines=self.config.max_lines, min_lines=self.config.min_lines)
+        for d in checked.dropped:
+            log.info("digest line dropped at publish: the facts changed", extra={
+                "week": report.week, "cites": list(d.cites), "reason": d.reason})
+        return key_points(checked.kept, sheet) if checked.enough else ()
 
     def with_points(self, report: Report, week: IsoWeek) -> Report:
         """`report` with the key points publishing would post now (for `/zhoubao preview` and the dashboard)."""
