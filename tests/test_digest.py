@@ -220,6 +220,13 @@ def test_dry_run_prints_the_request_and_its_host_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert "## 【本周要点】" in result.stdout and "1. v2.0已于6月26日全量上线" in result.stdout
     assert len(model.stand_in.requests) == 1
+    # In another language it is a look only: the model is asked in English, nothing stored changes.
+    result = invoke("digest", "--week", "2024-W26", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "## Key points" in result.output and "shown only; the stored key points stay in zh-CN" in result.output
+    assert "in English" in model.stand_in.requests[-1]["messages"][0]["content"]
+    result = invoke("digest", "--week", "2024-W26", "--dry-run")
+    assert "Simplified Chinese" in json.loads(result.stdout.partition("\n")[2])["messages"][0]["content"]
 
 
 def test_doctor_names_the_host_and_checks_the_model(workdir: Path, monkeypatch: pytest.MonkeyPatch,

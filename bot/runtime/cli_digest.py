@@ -51,6 +51,9 @@ def digest(
         team = load_team(settings.team_file)
     except TeamFileError as exc:
         raise _fail(str(exc)) from None
+    # Another language than the team's is a look only: the stored digest (what is posted) stays the team's.
+    own_locale = team.team.locale
+    store = lang is None or lang == own_locale
     if lang:
         team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
     try:
@@ -66,16 +69,25 @@ def digest(
         typer.echo(bot.digests.dry_run(iso).text(), nl=False)
         return
     typer.echo(f"Sending {iso.label}'s facts to {model.host} ({model.model}) …", err=True)
-    view = bot.digests.prepare(iso)
+    view = bot.digests.prepare(iso, store=store)
     assert view is not None
+    if not store:
+        typer.echo(f"(--lang {lang}: shown only; the stored key points stay in {own_locale})", err=True)
     report = bot.week_report.compile(iso)
     from dataclasses import replace
+
+    from bot.text import digest_notes
 
     shown = bot.ctx.renderer.markdown(replace(report, key_points=view.points))
     head = shown.split("\n## ", 2)
     if view.points and len(head) > 1:
         typer.echo("## " + head[1].rstrip() + "\n")
-    typer.echo(bot.digests.notes(iso))
+    if store:
+        typer.echo(bot.digests.notes(iso))
+    else:
+        for line in ([digest_notes.reason_text(*view.error, bot.ctx.locale)] if view.error else []) + \
+                digest_notes.dropped_lines(view.dropped, bot.ctx.locale):
+            typer.echo(line)
     raise typer.Exit(0 if view.state == "ready" else 1)
 
 

@@ -184,9 +184,11 @@ class Digests:
 
     # ----- preparing --------------------------------------------------------------------------------
 
-    def prepare(self, week: IsoWeek, at: datetime | None = None, locale: str | None = None) -> DigestView | None:
+    def prepare(self, week: IsoWeek, at: datetime | None = None, locale: str | None = None,
+                *, store: bool = True) -> DigestView | None:
         """Ask the model for `week`'s key points, check each line, store the result (None when the digest is
-        off). Never raises for the model's sake: a failure is stored, and the editors are told once."""
+        off). Never raises for the model's sake: a failure is stored, and the editors are told once. With
+        `store=False` (a look in another language) nothing is stored and nobody is told."""
         if self.model is None:
             return None
         at = at or self.ctx.now()
@@ -230,11 +232,14 @@ class Digests:
                     "pseudonyms": self.config.pseudonyms, "temperature": PARAMS["temperature"],
                     "timeout_seconds": self.config.timeout_seconds, "context_tokens": self.config.context_tokens,
                     "locale": locale or self.ctx.locale}
+        state = "ready" if error is None else ("too_few" if error[0] == "too_few" else "failed")
+        if not store:
+            return DigestView(week.label, state, points, tuple(k.cites for k in checked.kept), checked.dropped,
+                              error, None, None, False, self.model.model, self.model.host, at, sheet.digest_hash())
         with transaction(self.ctx.db) as s:
             week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
             row = DigestStore(s).save_prepared(
-                self.ctx.team_id, week_id, at, state="ready" if error is None else
-                ("too_few" if error[0] == "too_few" else "failed"),
+                self.ctx.team_id, week_id, at, state=state,
                 lines=[_line(p, k.cites) for p, k in zip(points, checked.kept, strict=True)],
                 dropped=[{"text": d.text, "cites": list(d.cites), "reason": d.reason, "detail": d.detail}
                          for d in checked.dropped],
