@@ -409,3 +409,40 @@ class WebSessionRow(Base):
     role: Mapped[str] = mapped_column(String(16))  # the role signed in with; another role ends the session
     created_at: Mapped[datetime] = mapped_column(TZ)
     expires_at: Mapped[datetime] = mapped_column(TZ, index=True)
+
+
+class DigestRow(Base):
+    """The week's key points (issue 24): the latest digest a model wrote and the check passed, the lines it
+    dropped and why, what the editor approved, and what went out — with the model, its settings and the hash
+    of the facts it was given, so a published digest can be explained later. One row per (team, week)."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_id"),
+        Index("ix_digests_team_week", "team_id", "week_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
+    # ready: lines passed the check; too_few: fewer than the minimum passed; failed: the model did not answer
+    # usefully (error says why); missing: publish found nothing prepared
+    state: Mapped[str] = mapped_column(String(16))
+    lines: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)  # {"text", "cites", "sources"}
+    dropped: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)  # {"text", "cites", "reason"}
+    error: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    facts_hash: Mapped[str] = mapped_column(String(64), default="")
+    tokens_in: Mapped[int | None] = mapped_column(Integer)
+    tokens_out: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    prepared_at: Mapped[datetime] = mapped_column(TZ)
+    off: Mapped[bool] = mapped_column(Boolean, default=False)  # the editor turned it off for the week
+    approved: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)  # the lines the editor approved
+    approved_by: Mapped[str | None] = mapped_column(String(64))  # team-file person id
+    approved_at: Mapped[datetime | None] = mapped_column(TZ)
+    told_at: Mapped[datetime | None] = mapped_column(TZ)  # the editors were told the week has no digest
+    published: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)  # the lines that went out
+    published_at: Mapped[datetime | None] = mapped_column(TZ)

@@ -124,7 +124,7 @@ def clock() -> FixedClock:
 
 # The variables `Settings` reads (bot/runtime/settings.py and its platform and dashboard parts), cleared so
 # the developer's own environment never leaks into a test.
-_SETTINGS_PREFIXES = ("SLACK_", "FEISHU_", "DASHBOARD_")
+_SETTINGS_PREFIXES = ("SLACK_", "FEISHU_", "DASHBOARD_", "AI_")
 _SETTINGS_VARS = ("TEAM_FILE", "DATABASE_URL", "PORT", "HOST", "SPOOL_DIR", "LOG_LEVEL", "ZHOUBAO_CONSOLE",
                   "SCHEDULE_MISFIRE_GRACE_HOURS", "SCHEDULE_LEASE_SECONDS")
 

@@ -120,6 +120,14 @@ class Missing:
 
 
 @dataclass(frozen=True)
+class KeyPoint:
+    """One line of the week's key points (本周要点): the words, then who said it and where (the sources)."""
+
+    text: str
+    sources: tuple[str, ...] = ()  # "张伟 · 聚合收单 · 业务"
+
+
+@dataclass(frozen=True)
 class Report:
     team: str
     week: str  # "2024-W26"
@@ -134,3 +142,5 @@ class Report:
     reflection: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     next_week: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     missing: tuple[Missing, ...] = ()
+    # The digest the editor approved (or the team's setting let through), shown on top; () shows nothing.
+    key_points: tuple[KeyPoint, ...] = ()

@@ -1,5 +1,5 @@
 """`zhoubao` command line: init, run, demo, report, incident, db, backup, restore, doctor, dashboard
-(import and export: cli_history)."""
+(import and export: cli_history; digest: cli_digest)."""
 
 from __future__ import annotations
 
@@ -509,6 +509,10 @@ def doctor() -> None:
 from bot.runtime.cli_history import register_history  # noqa: E402  (import, export)
 
 register_history(app)
+
+from bot.runtime.cli_digest import register_digest  # noqa: E402  (digest)
+
+register_digest(app, _Command)
 
 
 def main() -> None:

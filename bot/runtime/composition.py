@@ -37,6 +37,8 @@ from bot.services.chat import ChatPort
 from bot.services.commands import Commands
 from bot.services.context import Clock, Context, Roster, register_team
 from bot.services.cycle import WeeklyCycle
+from bot.services.digest import DigestConfig, Digests
+from bot.services.digest_model import DigestModel, OpenAIChatModel
 from bot.services.dm_channels import DmChannels
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
@@ -94,14 +96,28 @@ def open_store(team: Team, clock: Clock, *, database_url: str, engine: Engine | 
     return Store(engine, db, roster)
 
 
+def digest_parts(settings: Settings) -> tuple[DigestModel | None, DigestConfig]:
+    """The model that writes the key points (None when AI_BASE_URL/AI_MODEL are unset) and the team's digest
+    settings. Building the model loads no client: `openai` is imported by its first call."""
+    config = DigestConfig(max_lines=settings.ai_digest_lines, min_lines=settings.ai_digest_min_lines,
+                          pseudonyms=settings.ai_pseudonyms, post_unapproved=settings.ai_post_unapproved,
+                          context_tokens=settings.ai_context_tokens, timeout_seconds=settings.ai_timeout_seconds)
+    if not (settings.ai_base_url and settings.ai_model):
+        return None, config
+    key = settings.ai_api_key.get_secret_value() if settings.ai_api_key is not None else None
+    return OpenAIChatModel(settings.ai_base_url, settings.ai_model, key, settings.ai_timeout_seconds), config
+
+
 def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
-                   spool_dir: Path | None = None, metrics: Metrics = NO_METRICS) -> Bot:
+                   spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
+                   digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None) -> Bot:
     """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
-    database is down are kept there (the journal's spool) until it returns."""
+    database is down are kept there (the journal's spool) until it returns; with `digest_model`, the week's
+    key points are written by it."""
     ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     week_report = WeekReport(ctx)
-    cycle = WeeklyCycle(ctx, week_report)
+    cycle = WeeklyCycle(ctx, week_report, digests=Digests(ctx, week_report, digest_model, digest_config))
     inbox = Inbox(ctx, cycle)
     instance = f"{socket.gethostname()}-{os.getpid()}"
     # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
@@ -112,11 +128,13 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
 
 def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, templates: Path | None = None,
               engine: Engine | None = None, migrate: bool = True, allow_other_teams: bool = True,
-              spool_dir: Path | None = None, metrics: Metrics = NO_METRICS) -> Bot:
+              spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
+              digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None) -> Bot:
     """Open (and migrate) the database, register the team, and wire the services around `chat`."""
     store = open_store(team, clock, database_url=database_url, engine=engine, migrate=migrate,
                        allow_other_teams=allow_other_teams)
-    return build_services(team, store, chat, clock, templates=templates, spool_dir=spool_dir, metrics=metrics)
+    return build_services(team, store, chat, clock, templates=templates, spool_dir=spool_dir, metrics=metrics,
+                          digest_model=digest_model, digest_config=digest_config)
 
 
 # ----- the chat adapters ----------------------------------------------------------------------------
@@ -190,8 +208,9 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     outbox = Outbox()  # answers leave per channel, paced, apart from the journal's worker
     gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics,
                            outbox=outbox)
+    model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
-                         metrics=metrics)
+                         metrics=metrics, digest_model=model, digest_config=config)
     assert bot.journal is not None
     # Every request is journaled before Slack is answered and the journal's worker runs the listeners;
     # one that opens a modal runs at once on the modal lane instead.
@@ -221,8 +240,9 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
     gateway = FeishuGateway(api, People(api, team), outbox=Outbox(), dashboard=settings.dashboard_url)
+    model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
-                         metrics=metrics)
+                         metrics=metrics, digest_model=model, digest_config=config)
     # The journal's worker runs the events, one at a time in arrival order.
     events = FeishuEvents(bot, gateway, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
     assert bot.journal is not None
@@ -381,7 +401,9 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         if not isinstance(clock, VirtualClock):
             raise ValueError("the console runs on a VirtualClock")
         chat = ConsoleChat(o.console_out or sys.stdout)
-        bot = build_services(team, store, chat, clock, templates=o.templates, metrics=metrics)
+        model, config = digest_parts(settings)
+        bot = build_services(team, store, chat, clock, templates=o.templates, metrics=metrics, digest_model=model,
+                             digest_config=config)
         parts = ConsoleParts(chat, clock)
     scheduler = None if platform == "console" else \
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)

@@ -186,11 +186,35 @@ def run_checks(settings: Settings, out: Console | None = None, *, now: datetime 
             " — fix it in the team file"
         line(False, str(exc) + hint)
     database_ok = check_database(settings, line)
+    for good, text in digest_checks(settings):
+        line(good, text)
     if team is not None:
         check_schedule(team, line, now, prompted_weeks(settings, team) if database_ok else None)
         for good, text in platform_checks(settings, team):
             line(good, text)
     return ok
+
+
+def digest_checks(settings: Settings) -> Sequence[tuple[bool, str]]:
+    """Whether the key points are on, which host the week's facts go to, and whether that server answers
+    `/models` and lists the model (one call, within AI_TIMEOUT_SECONDS)."""
+    from bot.runtime.composition import digest_parts
+    from bot.services.digest_model import ModelError
+
+    model, config = digest_parts(settings)
+    if model is None:
+        return [(True, "key points off (set AI_BASE_URL and AI_MODEL to have a model write them)")]
+    names = "pseudonyms (person-17)" if config.pseudonyms else "names"
+    out = [(True, f"key points on: the week's facts go to {model.host} (model {model.model}), people as {names}")]
+    try:
+        listed = model.models()
+    except ModelError as exc:
+        return [*out, (False, f"model server {model.base_url} does not answer /models ({exc}) — check AI_BASE_URL "
+                              "and that the server is running; the report is posted without key points meanwhile")]
+    if model.model in listed:
+        return [*out, (True, f"model server answers /models and lists {model.model}")]
+    return [*out, (False, f"model server answers /models but has no {model.model} (it has "
+                          f"{', '.join(listed[:10]) or 'none'}) — check AI_MODEL (Ollama: `ollama pull {model.model}`)")]
 
 
 def platform_checks(settings: Settings, team: Team) -> Sequence[tuple[bool, str]]:

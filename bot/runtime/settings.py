@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.adapters.feishu.config import FeishuSettings
@@ -27,6 +27,8 @@ _SUPPORTED_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "po
 BOUNDS: dict[str, tuple[float, float, str]] = {
     "schedule_misfire_grace_hours": (0.1, 168.0, "hours"),
     "schedule_lease_seconds": (1.0, 3600.0, "seconds"),
+    # The digest's model call runs at reminder time, never at publish; past ten minutes a server is not coming.
+    "ai_timeout_seconds": (1.0, 600.0, "seconds"),
 }
 
 
@@ -49,6 +51,20 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
     schedule_misfire_grace_hours: float = 12.0
     schedule_lease_seconds: float = 60.0
     log_level: str = "INFO"
+    # The week's key points (issue 24), written by any OpenAI-compatible server: off unless AI_BASE_URL and
+    # AI_MODEL are set. AI_API_KEY may stay unset for a local server (Ollama, vLLM) that checks none.
+    ai_base_url: str | None = None
+    ai_api_key: SecretStr | None = None
+    ai_model: str | None = None
+    ai_timeout_seconds: float = 60.0
+    # Send people as stable pseudonyms (person-17) instead of names; mapped back after the answer.
+    ai_pseudonyms: bool = False
+    ai_digest_lines: int = Field(default=5, ge=1, le=20)
+    ai_digest_min_lines: int = Field(default=2, ge=1, le=20)
+    # What publish posts when the editor approved nothing: the latest digest that passed the check, or none.
+    ai_post_unapproved: Literal["latest", "none"] = "latest"
+    # The model's context window in tokens: a week's facts beyond it are sent in one request per section.
+    ai_context_tokens: int = Field(default=32768, ge=2048, le=2_000_000)
 
     @field_validator("database_url")
     @classmethod
@@ -79,9 +95,18 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
     def _whole_platform(self) -> Self:
         """Credentials come in groups per platform; a group half set is an error naming what is missing."""
         problems = platform_problems(self)
+        if bool(self.ai_base_url) != bool(self.ai_model):
+            have, lack = ("AI_BASE_URL", "AI_MODEL") if self.ai_base_url else ("AI_MODEL", "AI_BASE_URL")
+            problems.append(f"the digest is half set up: {have} set but {lack} missing (the key points need "
+                            "both; AI_API_KEY only when the server asks for one)")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def digest_on(self) -> bool:
+        """Whether the week's key points are written by a model (AI_BASE_URL and AI_MODEL set)."""
+        return bool(self.ai_base_url and self.ai_model)
 
     @property
     def platform(self) -> Literal["slack", "feishu", "console"]:

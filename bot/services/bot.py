@@ -10,6 +10,7 @@ from bot.services.commands import Commands
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
 from bot.services.delivery import DeliveryFailures
+from bot.services.digest import Digests
 from bot.services.forms import Forms
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
@@ -34,6 +35,11 @@ class Bot:
     def forms(self) -> Forms:
         """Answer and incident forms from any platform (stateless, so built on use)."""
         return Forms(self.ctx, self.inbox, self.incidents, self.commands)
+
+    @property
+    def digests(self) -> Digests:
+        """The week's key points: prepare, show, approve, turn off (the cycle's, so publish posts the same)."""
+        return self.cycle.digests
 
     @property
     def failures(self) -> DeliveryFailures:

@@ -71,7 +71,12 @@ class Commands:
             lines += [f"{'✅' if it.this_week else '⬜'} [{it.number}] {it.title}" for it in items]
             return Reply("\n".join(lines))
         if sub == "preview":
-            return Reply(self.week_report.render(self.week_report.compile(week, at)).markdown)
+            # With the key points publishing would post now; an editor also reads where the digest stands and
+            # the lines the fact check dropped, and why.
+            digests = self.cycle.digests
+            markdown = self.week_report.render(digests.with_points(self.week_report.compile(week, at), week)).markdown
+            notes = digests.notes(week) if self.ctx.team.is_editor(person.id) else ""
+            return Reply(markdown + (f"\n---\n{notes}\n" if notes else ""))
         if sub == "missing":
             return Reply(messages.missing_list(week.label, self.week_report.compile(week, at).missing, loc,
                                                [p.name for p in self.week_report.unanswered_incident_question(week)]))

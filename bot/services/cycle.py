@@ -5,17 +5,19 @@ What a job reads and shows (facts, the compiled report, a prompt) is the read si
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.calendar import calendar_for, effective, nominal_time
 from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.prompts import PromptItem
+from bot.domain.report import KeyPoint, Report
 from bot.domain.team import ItemKind, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import POST_GONE, ChatError, MessageRef
 from bot.services.context import Context
 from bot.services.delivery import DeliveryFailures, message_editors
+from bot.services.digest import Digests
 from bot.services.week_report import WeekReport
 from bot.text import messages
 from storage.away import Away
@@ -39,10 +41,12 @@ class WeeklyCycle:
     """The jobs of the week: open it, prompt, remind, publish (and republish after a late answer).
     What they read and show comes from `week_report`, the read side."""
 
-    def __init__(self, ctx: Context, week_report: WeekReport, failures: DeliveryFailures | None = None) -> None:
+    def __init__(self, ctx: Context, week_report: WeekReport, failures: DeliveryFailures | None = None,
+                 digests: Digests | None = None) -> None:
         self.ctx = ctx
         self.week_report = week_report
         self.failures = failures or DeliveryFailures(ctx)
+        self.digests = digests or Digests(ctx, week_report, None)
 
     # ----- jobs ------------------------------------------------------------
 
@@ -117,8 +121,23 @@ class WeeklyCycle:
         """Remind owners of what they have not answered, and tell the editors who is missing."""
         at = at or self.ctx.now()
         sent = self.send_prompts(kind=f"remind:{number}", at=at)
-        self.tell_editors_missing(self.ctx.week_of(at), at)
+        week = self.ctx.week_of(at)
+        self.tell_editors_missing(week, at)
+        self.prepare_digest(week, at)
         return sent
+
+    def prepare_digest(self, week: IsoWeek, at: datetime) -> None:
+        """The week's key points, written now so publishing never waits for a model. Not again once the editor
+        approved or turned them off, nor after the report went out; nothing here stops the reminder job."""
+        if not self.digests.on or self.week_report.is_published(week):
+            return
+        current = self.digests.view(week)
+        if current is not None and (current.off or current.approved is not None):
+            return
+        try:
+            self.digests.prepare(week, at)
+        except Exception:
+            log.exception("digest not prepared", extra={"week": week.label})
 
     def tell_editors_missing(self, week: IsoWeek, at: datetime) -> None:
         report = self.week_report.compile(week, at)
@@ -137,6 +156,7 @@ class WeeklyCycle:
             # A republish keeps the original "Created" time, so the post does not jump around.
             compiled_at = earlier.published_at if earlier and earlier.published_at else at
         report = self.week_report.compile(week, compiled_at)
+        report = replace(report, key_points=self._key_points(week, at, report))
         rendered = self.week_report.render(report)
         with transaction(self.ctx.db) as s:
             reports = Reports(s)
@@ -178,6 +198,15 @@ class WeeklyCycle:
         if reposted:
             self.failures.report_reposted(week.label)
         return PublishResult(week.label, bool(posted) and not reposted, tuple(refs), rendered.markdown)
+
+    def _key_points(self, week: IsoWeek, at: datetime, report: Report) -> tuple[KeyPoint, ...]:
+        """What the editor approved (or the team's setting lets through, still true of `report`); never a
+        model call, and never a reason not to post."""
+        try:
+            return self.digests.for_publish(week, at, report)
+        except Exception:
+            log.exception("digest left out of the report", extra={"week": week.label})
+            return ()
 
     def publish_on_schedule(self, at: datetime | None = None) -> PublishResult | None:
         """The scheduled publish. A week in which no prompt or reminder went out (the bot was not

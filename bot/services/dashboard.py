@@ -17,6 +17,7 @@ from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
 from bot.services.chat import Reply
 from bot.services.cycle import PublishResult
+from bot.services.digest import DigestView
 from bot.services.exporting import Exporter
 from bot.services.signin import Viewer
 from storage.db import transaction
@@ -55,6 +56,10 @@ class WeekView:
     markdown: str  # exactly what the channel gets (or got)
     published_at: datetime | None
     is_current: bool
+    digest: DigestView | None = None  # the week's key points as the editors see them
+    digest_notes: str = ""  # where they stand and the lines dropped, for editors
+    digest_on: bool = False  # a model is configured: regenerate is offered
+    digest_text: str = ""  # the points as the editor edits them, one a line with the ids they cite
 
     @property
     def answered(self) -> int:
@@ -114,7 +119,10 @@ class Dashboard:
             row = Directory(s).week(self.ctx.team_id, week.label)
             stored = History(s).published_markdown(self.ctx.team_id, row.id) if row else None
         published_at = stored[1] if stored else None
-        markdown = self.stored_markdown(week)
+        digests = self.bot.digests
+        # As posted; before that, as publishing would post it now: with the key points it would carry.
+        markdown = self.stored_markdown(week) if published_at else self.bot.week_report.render(
+            digests.with_points(self.bot.week_report.compile(week), week)).markdown
         names = {p.id: p.name for p in team.people}
         owed = {it.key for it in missing_items(team, facts)}
         items = []
@@ -126,7 +134,9 @@ class Dashboard:
             items.append(ItemStatus(it, names.get(it.owner, it.owner), state, answer.text if answer else "",
                                     names.get(author or "", author), answer.updated_at if answer else None,
                                     self.may_edit(viewer, it)))
-        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week())
+        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(),
+                        digests.view(week), digests.notes(week) if viewer.is_editor else "", digests.on,
+                        digests.editable_lines(week) if viewer.is_editor else "")
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
         """The team's one rule (`Team.may_write`); besides it, an editor corrects any item here, stored with
@@ -147,6 +157,21 @@ class Dashboard:
         if not viewer.is_editor:
             raise NotAllowed("editors_only")
         return self.bot.cycle.publish(week)
+
+    def digest(self, viewer: Viewer, week: IsoWeek, action: str, text: str = "") -> None:
+        """An editor's decision on the week's key points: `approve` (the lines in `text`, one a line, as they
+        edited them), `regenerate` (ask the model again now), `off` or `on` for the week."""
+        if not viewer.is_editor:
+            raise NotAllowed("editors_only")
+        digests = self.bot.digests
+        if action == "approve":
+            digests.approve(week, viewer.person.id, texts=text.splitlines())
+        elif action == "regenerate" and digests.on:
+            digests.prepare(week)
+        elif action in ("off", "on"):
+            digests.turn_off(week, action == "off")
+        else:
+            raise NotAllowed("unknown_action")
 
     def remind(self, viewer: Viewer) -> int:
         """Remind this week's missing owners now; a second click in the same minute sends nothing twice."""

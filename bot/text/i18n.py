@@ -34,6 +34,9 @@ class Labels:
     other: str
     reflection: str
     next_week: str
+    key_points: str = ""  # 本周要点 / Key points
+    key_point_source: str = "{sources}"  # what follows a key point: "（张伟 · 聚合收单 · 业务）"
+    key_point_source_sep: str = "; "
 
     def status(self, status: Status) -> str:
         """The word shown in place of an unanswered item's text; "" for an answered one."""
@@ -43,6 +46,12 @@ class Labels:
         """A section title as the locale writes it: `【聚合收单】` in Chinese, `Acquiring` in English
         (English has no such brackets; its headings stand alone)."""
         return self.section.format(title=title)
+
+    def key_point(self, text: str, sources: tuple[str, ...]) -> str:
+        """A key point with who said it and where: `v2.0已全量上线（王强 · 聚合收单 · 产研）`."""
+        if not sources:
+            return text
+        return text + self.key_point_source.format(sources=self.key_point_source_sep.join(sources))
 
     def report_title(self, week: str) -> str:
         """The report's title for chat messages, e.g. "2024-W26 周报"."""
@@ -60,7 +69,9 @@ def _labels(locale: str, feishu_key: str) -> Labels:
         # locale), so their names are the domain's grammar; the report's headings show those same words.
         incidents=INCIDENTS_SECTION[locale],
         other=EDITOR_SECTIONS["other"][locale], reflection=EDITOR_SECTIONS["reflection"][locale],
-        next_week=EDITOR_SECTIONS["next_week"][locale])
+        next_week=EDITOR_SECTIONS["next_week"][locale],
+        key_points=w["report.key_points"], key_point_source=w["report.key_points.source"],
+        key_point_source_sep=w["report.key_points.source_sep"])
 
 
 _LABELS: dict[str, Labels] = {"zh-CN": _labels("zh-CN", "zh_cn"), "en": _labels("en", "en_us")}

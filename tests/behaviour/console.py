@@ -10,8 +10,9 @@ from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualC
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team
-from bot.runtime.composition import build_bot
+from bot.runtime.composition import build_bot, digest_parts
 from bot.runtime.jobs import DueJobs
+from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, MessageRef, RenderedReport
 from storage.db import transaction
@@ -55,7 +56,11 @@ class ConsoleDriver:
         self.out = io.StringIO()
         self.chat = RefusingConsoleChat(io.StringIO())
         self.clock = VirtualClock(start)
-        self.bot: Bot = build_bot(team or example_team(), self.chat, self.clock, database_url=database_url)
+        # The key points' model as `zhoubao run` reads it from the environment (the Slack and Feishu drivers'
+        # Settings read it too), so a scenario that sets AI_BASE_URL/AI_MODEL runs on every platform.
+        model, config = digest_parts(Settings(_env_file=None))  # type: ignore[call-arg]
+        self.bot: Bot = build_bot(team or example_team(), self.chat, self.clock, database_url=database_url,
+                                  digest_model=model, digest_config=config)
         self.session = ConsoleSession(self.bot, self.chat, self.clock, self.out, jobs=DueJobs(self.bot))
         self.me: str | None = None
         self._told: dict[str, list[str]] = {}

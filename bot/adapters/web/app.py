@@ -100,6 +100,7 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/week/{label}", pages.week),
         Route("/week/{label}/items", pages.edit, methods=["POST"]),
         Route("/week/{label}/publish", pages.publish, methods=["POST"]),
+        Route("/week/{label}/digest", pages.digest, methods=["POST"]),
         Route("/week/{label}/report.{fmt:str}", pages.download),
         Route("/history", pages.history),
         Route("/export", pages.export),

@@ -82,6 +82,17 @@ class Pages:
         self.site.flash(request, self.site.words(request)("republished" if result.updated else "published"))
         return self.site.redirect(f"/week/{week.label}")
 
+    async def digest(self, request: Request) -> Response:
+        viewer = self.site.require(request)
+        form = await self.site.form(request)
+        week = await self._week(request, request.path_params["label"])
+        try:
+            await run_in_threadpool(self.d.digest, viewer, week, form.get("action", ""), form.get("text", ""))
+        except NotAllowed as exc:
+            raise Refusal(exc.reason) from None
+        self.site.flash(request, self.site.words(request)("digest_saved"))
+        return self.site.redirect(f"/week/{week.label}")
+
     async def remind(self, request: Request) -> Response:
         viewer = self.site.require(request)
         await self.site.form(request)
