@@ -52,10 +52,18 @@ _HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searche
 _NO_SUCH_USER = frozenset({"user_not_found", "users_not_found", "user_not_visible"})
 
 
-class DmStore(Protocol):
-    def get(self, person_id: str, platform: str) -> str | None: ...
+# What chat.postMessage answers when the user id given as `channel` no longer reaches anyone: an invalid
+# channel value, a deleted or deactivated user (https://docs.slack.dev/reference/methods/chat.postMessage,
+# "Errors"; user_disabled as conversations.open names it). An id looked up by email is then looked up again.
+_ID_GONE = frozenset({"channel_not_found", "user_not_found", "user_disabled", "account_inactive"})
 
-    def set(self, person_id: str, platform: str, channel: str) -> None: ...
+
+class IdStore(Protocol):
+    """Where the user ids looked up by email are kept across restarts (services.platform_ids)."""
+
+    def load(self, platform: str) -> dict[str, str]: ...
+
+    def set(self, person_id: str, platform: str, value: str | None) -> None: ...
 
 
 def make_client(token: str, base_url: str = "https://slack.com/api/", *, retries: int = 3,
@@ -72,17 +80,16 @@ def make_client(token: str, base_url: str = "https://slack.com/api/", *, retries
 class SlackGateway:
     platform = PLATFORM
 
-    def __init__(self, client: WebClient, team: Team, *, dm_store: DmStore | None = None,
+    def __init__(self, client: WebClient, team: Team, *, ids: IdStore | None = None,
                  pacer: Pacer | None = None, metrics: Metrics = NO_METRICS, outbox: Outbox | None = None) -> None:
         self.client = client
         self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
         self.team = team
-        self.dm_store = dm_store
+        self.ids = ids
         self.pacer = pacer or Pacer()
         self.metrics = metrics
-        self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
+        self._user_ids: dict[str, str | None] | None = None  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
-        self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # Slack user id -> profile name
         self._channel_names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # channel id -> name
         self._lock = threading.Lock()
@@ -122,13 +129,23 @@ class SlackGateway:
 
     # ----- people ------------------------------------------------------------------------------------
 
+    def _known_ids(self) -> dict[str, str | None]:
+        """Person id -> Slack user id as known so far: read from the store once per process (call with the lock)."""
+        if self._user_ids is None:
+            stored = self.ids.load(PLATFORM) if self.ids else {}
+            self._user_ids = dict(stored)
+            self._people.update({uid: pid for pid, uid in stored.items()})
+        return self._user_ids
+
     def user_id(self, person: Person) -> str | None:
-        """The person's Slack user id: from the team file, else looked up by email once and cached."""
+        """The person's Slack user id: from the team file, else looked up by email once and stored, so a
+        restart asks Slack again for nobody (users.lookupByEmail is Tier 3: 1,000 people took 21 minutes)."""
         if person.slack:
             return person.slack
         with self._lock:
-            if person.id in self._user_ids:
-                return self._user_ids[person.id]
+            known = self._known_ids()
+            if person.id in known:
+                return known[person.id]
         uid: str | None = None
         if person.email:
             try:
@@ -137,10 +154,20 @@ class SlackGateway:
                 if exc.reason not in _NO_SUCH_USER:
                     return None  # not remembered: the next send asks again
         with self._lock:
-            self._user_ids[person.id] = uid
+            self._known_ids()[person.id] = uid
             if uid:
                 self._people[uid] = person.id
+        if uid and self.ids:
+            self.ids.set(person.id, PLATFORM, uid)
         return uid
+
+    def _forget(self, person: Person, uid: str) -> None:
+        """Slack says `uid` is gone: the next send looks the person up again."""
+        with self._lock:
+            self._known_ids().pop(person.id, None)
+            self._people.pop(uid, None)
+        if self.ids:
+            self.ids.set(person.id, PLATFORM, None)
 
     def person_for(self, user_id: str) -> str | None:
         """The team member behind a Slack user id (by id, else by the email Slack has for them); None when
@@ -164,7 +191,7 @@ class SlackGateway:
         with self._lock:
             self._people[user_id] = pid
             if pid:
-                self._user_ids[pid] = user_id
+                self._known_ids()[pid] = user_id
         return pid
 
     def display_name(self, user: str) -> str | None:
@@ -208,22 +235,26 @@ class SlackGateway:
         self._channel_names.put(channel_id, str(name) if name else None)
         return str(name) if name else None
 
-    def dm_channel(self, person: Person) -> str:
-        """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""
+    def _to_person(self, person: Person, send: Callable[[str], MessageRef]) -> MessageRef:
+        """`send` to the person's DM by their user id: chat.postMessage with a user id as `channel` posts in
+        the app's DM with that user, opening it if needed (https://docs.slack.dev/reference/methods/chat.postMessage,
+        the `channel` argument; conversations.open, Tier 3, is not needed). An id looked up by email that
+        Slack says is gone is looked up again, once."""
         uid = self.user_id(person)
         if uid is None:
             raise ChatError("user_not_found", f"no Slack user for {person.id}")
-        with self._lock:
-            if uid in self._dms:
-                return self._dms[uid]
-        channel = self.dm_store.get(person.id, PLATFORM) if self.dm_store else None
-        if channel is None:
-            channel = self._call("conversations.open", users=uid)["channel"]["id"]
-            if self.dm_store:
-                self.dm_store.set(person.id, PLATFORM, channel)
-        with self._lock:
-            self._dms[uid] = channel
-        return channel
+        try:
+            return send(uid)
+        except ChatError as exc:
+            if person.slack or exc.reason not in _ID_GONE:
+                raise
+            gone = exc
+        log.warning("slack: the user id of %s is gone (%s); looking them up again", person.id, gone.reason)
+        self._forget(person, uid)
+        fresh = self.user_id(person)
+        if fresh is None or fresh == uid:
+            raise gone
+        return send(fresh)
 
     # ----- ChatPort -------------------------------------------------------------------------------------
 
@@ -245,13 +276,15 @@ class SlackGateway:
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many messages as Slack's limits need; the first one stands for it."""
-        channel = self.dm_channel(person)
-        refs = [self._post(channel, blocks.fallback_text(part) or prompt.week, part)
-                for part in blocks.prompt_messages(prompt)]
-        return refs[0]
+        def send(channel: str) -> MessageRef:
+            refs = [self._post(channel, blocks.fallback_text(part) or prompt.week, part)
+                    for part in blocks.prompt_messages(prompt)]
+            return refs[0]
+
+        return self._to_person(person, send)
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
-        return self._post(self.dm_channel(person), blocks.escape(text))
+        return self._to_person(person, lambda channel: self._post(channel, blocks.escape(text)))
 
     def post_text(self, channel: str, text: str) -> MessageRef:
         return self._post(channel, blocks.escape(text))
@@ -371,14 +404,9 @@ class SlackGateway:
         self._answer(channel, lambda: self._post(channel, blocks.escape(text), thread_ts=thread_ts), "reply")
 
     def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> None:
-        def send() -> None:
-            person_id = self.person_for(user_id)
-            person = self.team.person_by_id.get(person_id or "")
-            channel = self.dm_channel(person) if person else \
-                self._call("conversations.open", users=user_id)["channel"]["id"]
-            self._post(channel, blocks.escape(text), block_list)
-
-        self._answer(f"user:{user_id}", send, "dm")
+        """A private answer to someone who just wrote (their user id came with the request): posted to the
+        user id, which reaches their DM with the app (see `_to_person`)."""
+        self._answer(f"user:{user_id}", lambda: self._post(user_id, blocks.escape(text), block_list), "dm")
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         """Open a modal; returns its view id (for `update_view`)."""
@@ -392,6 +420,7 @@ class SlackGateway:
     def knows(self, user_id: str) -> bool:
         """Whether `person_for(user_id)` answers without a Web API call (team file or cache)."""
         with self._lock:
+            self._known_ids()
             cached = user_id in self._people
         return cached or any(p.slack == user_id for p in self.team.people)
 
