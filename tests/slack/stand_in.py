@@ -161,6 +161,7 @@ class SlackStandIn:
     socket_url: str | None = None
     not_member: set[str] = field(default_factory=set)  # channel ids the bot was never invited to
     gone: set[str] = field(default_factory=set)  # user ids deleted or deactivated (Slack refuses a DM to them)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> the bytes uploaded to its upload_url
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -243,7 +244,9 @@ class SlackStandIn:
                 stats = {"calls": counts, "posts_per_channel": per_channel, "rate_limited": self.rate_limited,
                          "problems": self.problems}
             return self._send(req, 200, stats)
-        if parsed.path.startswith("/upload/"):
+        if parsed.path.startswith("/upload/"):  # slack_sdk expects "OK - <length>" (files_upload_v2)
+            with self._lock:
+                self.uploads[parsed.path.rsplit("/", 1)[-1]] = raw
             return self._send(req, 200, {"ok": True}, text=f"OK - {len(raw)}")
         args: dict[str, Any] = dict(parse_qsl(parsed.query))
         ctype = req.headers.get("Content-Type", "")

@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, S
 from slack_sdk.models.metadata import Metadata
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.limits import Pacer, RetryAfterHandler, split
+from bot.adapters.slack.limits import Pacer, RetryAfterHandler, lines_within, split
 from bot.adapters.ttl_cache import TtlCache
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
@@ -27,6 +27,7 @@ from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.journal import NotNow
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
+from bot.text.catalogue import say
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
@@ -50,6 +51,10 @@ _HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searche
 # lookup, never remembered: cached as "not a member", it answered every later message of that person
 # "not on the team" and stored nothing (issue 20 item 17: 6 of 20 answers lost under a flood).
 _NO_SUCH_USER = frozenset({"user_not_found", "users_not_found", "user_not_visible"})
+# Past this many messages a command's answer is not read in chat: the person gets its first lines and the
+# whole text as a file in their DM with the app (issue 21: "a short summary plus the full text as a file").
+WORTH_READING = 3
+SUMMARY = 2_000  # characters of the answer's first lines shown beside the file
 
 
 # What chat.postMessage answers when the user id given as `channel` no longer reaches anyone: an invalid
@@ -429,18 +434,31 @@ class SlackGateway:
         self._call("views.push", trigger_id=trigger_id, view=view)
 
     def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
-                post: Callable[..., Any] | None = None) -> None:
-        """An ephemeral answer to a slash command through its response_url, split like any message.
+                post: Callable[..., Any] | None = None, *, user: str | None = None,
+                filename: str = "zhoubao.txt") -> None:
+        """An ephemeral answer to a slash command through its response_url, split like any message; past
+        WORTH_READING messages, with the asking `user` known, its first lines and the whole text as a file
+        `filename` in their DM (`_as_file`), so nothing is cut.
         A response_url takes at most five answers in 30 minutes (https://api.slack.com/interactivity/slash-commands,
         "up to 5 times within 30 minutes", as quoted in claudia-bot-builder docs/SLACK_DELAYED_REPLY_BUILDER.md)."""
         from slack_sdk.webhook import WebhookClient
 
+        locale = self.team.team.locale
+        whole = split(blocks.escape(text), block_list, locale)
         # At most five answers: past that, the fifth says how many were left out (limits.split).
-        parts = split(blocks.escape(text), block_list, self.team.team.locale, max_messages=5)
+        parts = split(blocks.escape(text), block_list, locale, max_messages=5)
 
         def send() -> None:
             client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
-            for part in parts:
+            answers = parts
+            if user and len(whole) > WORTH_READING:
+                name = self._as_file(user, text, filename)
+                if name:
+                    head = lines_within(text.split("\n"), SUMMARY, lambda m: say(locale, "slack.more", count=m),
+                                        measure=lambda line: len(blocks.escape(line)))
+                    summary = blocks.escape("\n".join([*head, say(locale, "slack.as_file", name=name, size=len(text))]))
+                    answers = split(summary, blocks.text_blocks(summary), locale)
+            for part in answers:
                 body: dict[str, Any] = {"response_type": "ephemeral", "text": part.text}
                 if part.blocks:
                     body["blocks"] = list(part.blocks)
@@ -450,6 +468,22 @@ class SlackGateway:
 
         self._answer(response_url, send, "response_url")
 
+
+    def _as_file(self, user: str, text: str, filename: str) -> str | None:
+        """Upload `text` as a file shared in the DM with `user` (files_upload_v2: files.getUploadURLExternal,
+        the upload, files.completeUploadExternal with `channel_id`, a conversation id, so the DM's is asked of
+        conversations.open: https://docs.slack.dev/reference/methods/files.completeUploadExternal). Returns the
+        file's name, or None when Slack refused (the answer is then split as usual)."""
+        try:
+            channel = self._call("conversations.open", users=user)["channel"]["id"]
+            self.client.files_upload_v2(channel=channel, content=text, filename=filename, title=filename)
+        except ChatError:
+            return None
+        except (SlackApiError, SlackClientError) as exc:
+            reason = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+            log.error("slack files.upload failed: %s (user %s)", reason, user)
+            return None
+        return filename
 
 def _title(rendered: RenderedReport) -> str:
     """The report's first line, for notifications and screen readers."""

@@ -349,4 +349,6 @@ WORDS: dict[str, str] = {
     "missing.person_named": "- {person} ({count}): {items}",
     "missing.person_counted": "- {person}: {count} to answer",
     "missing.question_counted": "🚨 Not answered the incident question: {count} people (each is reminded)",
+    # a long command answer as a file (issue 21, scale2)
+    "slack.as_file": "The whole text ({size} characters) is in the file {name} in your DM with the bot.",
 }

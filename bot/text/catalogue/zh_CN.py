@@ -334,4 +334,6 @@ WORDS: dict[str, str] = {
     "missing.person_named": "- {person}（{count} 项）：{items}",
     "missing.person_counted": "- {person}：{count} 项",
     "missing.question_counted": "🚨 尚未回答生产事件问题：{count} 人（已分别提醒）",
+    # a long command answer as a file (issue 21, scale2)
+    "slack.as_file": "全文（{size} 字）已作为文件 {name} 发到你与机器人的私聊。",
 }
