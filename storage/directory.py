@@ -60,9 +60,11 @@ class Directory:
         for p in people:
             row = rows.get(p.key)
             if row is None:
-                row = PersonRow(team_id=team_id, key=p.key, display_name=p.display_name, dm_channels={})
+                row = PersonRow(team_id=team_id, key=p.key, display_name=p.display_name, platform_ids={})
                 self.s.add(row)
                 rows[p.key] = row
+            if row.email != p.email:  # an id looked up by the old email is not this person's any more
+                row.platform_ids = {}
             row.display_name = p.display_name
             row.slack_user_id = p.slack_user_id
             row.feishu_open_id = p.feishu_open_id
@@ -76,10 +78,18 @@ class Directory:
     def person(self, team_id: int, key: str) -> PersonRow | None:
         return self.s.scalars(select(PersonRow).where(PersonRow.team_id == team_id, PersonRow.key == key)).first()
 
-    def set_dm_channel(self, person_id: int, platform: str, channel: str) -> None:
+    def platform_ids(self, team_id: int, platform: str) -> dict[str, str]:
+        """Person key -> the id `platform` gave for their email, for everyone who has one."""
+        rows = self.s.execute(select(PersonRow.key, PersonRow.platform_ids).where(PersonRow.team_id == team_id))
+        return {key: ids[platform] for key, ids in rows if ids and ids.get(platform)}
+
+    def set_platform_id(self, person_id: int, platform: str, value: str | None) -> None:
+        """Keep (or, with None, forget) the id `platform` gave for the person's email."""
         row = self.s.get(PersonRow, person_id)
-        if row is not None and row.dm_channels.get(platform) != channel:
-            row.dm_channels = {**row.dm_channels, platform: channel}
+        if row is None or row.platform_ids.get(platform) == value:
+            return
+        ids = {k: v for k, v in row.platform_ids.items() if k != platform}
+        row.platform_ids = {**ids, platform: value} if value else ids
 
     # ----- weeks ----------------------------------------------------------
 

@@ -83,8 +83,9 @@ class PersonRow(Base):
     slack_user_id: Mapped[str | None] = mapped_column(String(32))
     feishu_open_id: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(255))
-    # DM channel per platform, so conversations.open is called once per person, not per week
-    dm_channels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The ids a platform gave for this person's email ({"slack": "U…"}), so a restart looks nobody up again;
+    # forgotten when the email changes (sync_people) or the platform says the id is gone.
+    platform_ids: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 class WeekRow(Base):

@@ -62,7 +62,7 @@ def test_reminder_names_only_what_is_missing_and_editor_gets_the_list(database_u
     assert "[3] 生产事件" in reminded["zhaolei"], "the incident question follows the items still owed"
     assert "生产事件" not in reminded["liuyang"], "answered: not asked again"
     editor_list = [t.text for t in chat.of_kind("text") if t.to == "zhangwei"][-1]
-    assert "尚未填写" in editor_list and "赵磊：O1 业务服务 · 资金安全" in editor_list
+    assert "尚未填写" in editor_list and "赵磊（1 项）：O1 业务服务 · 资金安全" in editor_list
     assert "周杰" not in editor_list
     question_line = editor_list.split("\n")[-1]
     assert question_line.startswith("🚨 尚未回答生产事件问题") and "赵磊" in question_line

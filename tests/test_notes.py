@@ -45,7 +45,8 @@ def test_the_prompt_offers_the_note_as_an_item_and_the_report_shows_it_under_its
     report = bot.week_report.compile(IsoWeek(2024, 26))
     md = bot.ctx.renderer.markdown(report)
     assert f"- 事故数AB级0次，C级0次，D级0次\n\n{NOTE}\n\n## 【生产事件】" in md
-    assert "无\n\n详细记录：https://wiki.example.com/incidents\n\n## 【其他】" in md
+    # a bare address is an autolink, so a CommonMark wiki shows it as a link (issue 21)
+    assert "无\n\n详细记录：<https://wiki.example.com/incidents>\n\n## 【其他】" in md
     slack = bot.ctx.renderer.slack(report)
     assert f"• 事故数AB级0次，C级0次，D级0次\n{NOTE}\n" in slack
     feishu = json.dumps(bot.ctx.renderer.feishu_post(report), ensure_ascii=False)

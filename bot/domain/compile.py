@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -166,3 +167,16 @@ def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
     """Name who has not answered what, for the editor."""
     missing = [r.Missing(team.person_by_id[it.owner].name, it.owner, it.title) for it in missing_items(team, facts)]
     return replace(report, missing=tuple(missing))
+
+
+def missing_by_person(missing: Iterable[r.Missing]) -> tuple[r.MissingPerson, ...]:
+    """Who still owes what, one entry per person, so a department of 1,000 owners is 1,000 lines, not 3,000:
+    people in the order of their first open item in the report, each with their open items in report order.
+    Every list of "missing" (`/zhoubao missing`, the editors' notice after a reminder, the dashboard)
+    reads from this over `Report.missing` (from `missing_items`)."""
+    titles: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for m in missing:
+        titles.setdefault(m.person_id, []).append(m.item_title)
+        names.setdefault(m.person_id, m.person)
+    return tuple(r.MissingPerson(names[pid], pid, tuple(t)) for pid, t in titles.items())

@@ -128,6 +128,19 @@ class KeyPoint:
 
 
 @dataclass(frozen=True)
+class MissingPerson:
+    """One person's open items of the week (`compile.missing_by_person`), titles in report order."""
+
+    person: str  # display name
+    person_id: str
+    item_titles: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.item_titles)
+
+
+@dataclass(frozen=True)
 class Report:
     team: str
     week: str  # "2024-W26"

@@ -39,12 +39,12 @@ from bot.services.context import Clock, Context, Roster, register_team
 from bot.services.cycle import WeeklyCycle
 from bot.services.digest import DigestConfig, Digests
 from bot.services.digest_model import DigestModel, OpenAIChatModel
-from bot.services.dm_channels import DmChannels
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
+from bot.services.platform_ids import PlatformIds
 from bot.services.spool import Spool
 from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
@@ -206,7 +206,7 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
         raise ValueError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     outbox = Outbox()  # answers leave per channel, paced, apart from the journal's worker
-    gateway = SlackGateway(client, team, dm_store=DmChannels(store.db, store.roster), pacer=o.pacer, metrics=metrics,
+    gateway = SlackGateway(client, team, ids=PlatformIds(store.db, store.roster), pacer=o.pacer, metrics=metrics,
                            outbox=outbox)
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,

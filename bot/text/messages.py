@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.domain.compile import missing_by_person
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.incidents import format_headline
 from bot.domain.prompts import PromptItem
@@ -121,20 +122,33 @@ def deleted(titles: Sequence[str], locale: str) -> str:
     return say(locale, "answer.deleted", items=listing(locale, titles))
 
 
+# A person's line names their open items when they are few (at most NAMED_UP_TO) and the list is short (at
+# most NAMED_PEOPLE_UP_TO people); otherwise it counts them. At department scale the list is a roll call that
+# fits a few chat messages (1,000 owners: about 25,000 characters); the dashboard and each person's own
+# reminder name the items.
+NAMED_UP_TO = 3
+NAMED_PEOPLE_UP_TO = 50
+
+
 def missing_list(week: str, missing: Sequence[Missing], locale: str, unanswered: Sequence[str] = ()) -> str:
-    """Who has not answered which item, then (apart, since it is no item of the report) who has not
-    answered the incident question."""
-    tail = [say(locale, "question.missing", count=len(unanswered), people=listing(locale, unanswered))] \
-        if unanswered else []
+    """Who has not answered, one line per person with their open items counted (named when few: see
+    NAMED_UP_TO), then
+    (apart, since it is no item of the report) who has not answered the incident question."""
+    tail = [] if not unanswered else \
+        [say(locale, "question.missing", count=len(unanswered), people=listing(locale, unanswered))] \
+        if len(unanswered) <= NAMED_PEOPLE_UP_TO else [say(locale, "missing.question_counted", count=len(unanswered))]
     if not missing:
         return "\n".join([say(locale, "command.missing_items_none" if tail else "command.missing_none", week=week),
                           *tail])
-    by_person: dict[str, list[str]] = {}
-    for m in missing:
-        by_person.setdefault(m.person, []).append(m.item_title)
-    return "\n".join([say(locale, "command.missing_head", week=week, count=len(missing))] +
-                     [say(locale, "command.missing_line", person=p, items=listing(locale, t))
-                      for p, t in by_person.items()] + tail)
+    people = missing_by_person(missing)
+    lines = [say(locale, "missing.head", week=week, count=len(missing), people=len(people))]
+    for p in people:
+        if p.count <= NAMED_UP_TO and len(people) <= NAMED_PEOPLE_UP_TO:
+            lines.append(say(locale, "missing.person_named", person=p.person, count=p.count,
+                             items=listing(locale, p.item_titles)))
+        else:
+            lines.append(say(locale, "missing.person_counted", person=p.person, count=p.count))
+    return "\n".join(lines + tail)
 
 
 def refused(locale: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import jinja2
 
 import bot
+from bot.domain import links
 from bot.domain.report import BankLine, Entry, Incident, MetricLine, Part, Report, SeverityCount, Status
 from bot.text import i18n
 from bot.text.catalogue import words
@@ -60,6 +61,22 @@ def slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack_text(text: str) -> str:
+    """People's text for Slack mrkdwn: `& < >` escaped (see `slack_escape`), kept links as Slack links
+    (`<url|label>`, https://docs.slack.dev/messaging/formatting-message-text#linking-urls)."""
+    def link(p: links.Link) -> str:
+        return f"<{slack_escape(p.url)}>" if p.label == p.url else f"<{slack_escape(p.url)}|{slack_escape(p.label)}>"
+
+    return "".join(slack_escape(p) if isinstance(p, str) else link(p) for p in links.pieces(text))
+
+
+def feishu_elements(text: str) -> list[dict[str, str]]:
+    """One paragraph of a Feishu `post`: text elements (`feishu_safe`), and an `a` element per kept link
+    (post content, tag `a` with `text` and `href`: https://open.feishu.cn/document/server-docs/im-v1/message-content-description/create_json#45e0953e)."""
+    return [{"tag": "text", "text": feishu_safe(p)} if isinstance(p, str)
+            else {"tag": "a", "text": feishu_safe(p.label), "href": p.url} for p in links.pieces(text)]
+
+
 def feishu_safe(text: str) -> str:
     """`text` with a zero-width space after `<` of `<at` and after `@` of `@all`/`@所有人`."""
     return _FEISHU_ALL.sub("@" + _ZWSP, _FEISHU_AT.sub("<" + _ZWSP, text))
@@ -84,8 +101,18 @@ def md_text(text: str) -> str:
         head, rest = line[:at], line[at:].replace("<", "\\<")
         if _MD_OPENER.match(rest):
             rest = "\\" + rest
-        out.append(head.replace("<", "\\<") + rest)
+        out.append(head.replace("<", "\\<") + _md_links(rest))
     return "\n".join(out)
+
+
+def _md_links(text: str) -> str:
+    """Kept links stay `[label](url)`, a bare web address becomes an autolink `<url>` (CommonMark shows a
+    bare address as text), and whatever else would open a link or image (`[label](javascript:…)`,
+    `![label](url)`) is defused with a backslash before its `[`, so it shows as typed."""
+    for at in reversed(links.to_defuse(text)):
+        text = text[:at] + "\\" + text[at:]
+    return "".join(p if isinstance(p, str) else f"<{p.url}>" if p.label == p.url else f"[{p.label}]({p.url})"
+                   for p in links.pieces(text))
 
 
 def hard_breaks(markdown: str) -> str:
@@ -232,6 +259,8 @@ def incident_text(incident: Incident, labels: Labels) -> str:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "slack_escape": slack_escape,
+    "slack_text": slack_text,
+    "feishu_elements": feishu_elements,
     "md_text": md_text,
     "feishu_safe": feishu_safe,
     "shown": shown,

@@ -33,6 +33,25 @@ BLOCK_TEXT_LIMIT = 12_000
 # (https://api.slack.com/methods/chat.postMessage#truncating): not refused, so a problem is recorded instead.
 TEXT_LIMIT = 40_000
 TRIGGER_TTL = 3.0  # seconds a trigger_id can open a view (views.open reference)
+# Calls per minute per method as Slack documents them (https://docs.slack.dev/apis/web-api/rate-limits: Tier 2
+# 20+, Tier 3 50+, Tier 4 100+; each method's page names its tier, e.g. users.lookupByEmail and
+# conversations.open: Tier 3, users.info: Tier 4); chat.postMessage is "1 per second" per channel ("Special",
+# https://docs.slack.dev/reference/methods/chat.postMessage). `tiers(scale)` gives them sped up for a test.
+TIERS: dict[str, float] = {
+    "users.lookupByEmail": 50, "conversations.open": 50, "conversations.info": 50, "conversations.history": 50,
+    "conversations.replies": 50, "chat.update": 50, "users.info": 100, "views.open": 100, "chat.postMessage": 60,
+}
+
+
+def tiers(scale: float) -> dict[str, float]:
+    """Slack's documented limits, `scale` times faster (so a test of 20 people does not wait a minute)."""
+    return {m: n * scale for m, n in TIERS.items()}
+
+
+def dm_of(user_id: str) -> str:
+    """The DM channel Slack keeps between the app and a user (conversations.open's answer, and where a
+    chat.postMessage to the user id lands)."""
+    return "D" + user_id[1:]
 
 
 def _tree_text(tree: Any) -> int:
@@ -141,6 +160,8 @@ class SlackStandIn:
     # never opens: a Slack the bot cannot reach).
     socket_url: str | None = None
     not_member: set[str] = field(default_factory=set)  # channel ids the bot was never invited to
+    gone: set[str] = field(default_factory=set)  # user ids deleted or deactivated (Slack refuses a DM to them)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> the bytes uploaded to its upload_url
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -200,6 +221,11 @@ class SlackStandIn:
         return sorted(self.history.get(channel, {}).values(), key=lambda m: float(m["ts"]))
 
     def channel_id(self, name_or_id: str) -> str:
+        """A channel's id from its name; a user id stands for the DM with that user (chat.postMessage:
+        "an encoded ID … that represents a channel, private group, or IM channel"; a user id posts in the
+        app's DM with them, https://docs.slack.dev/reference/methods/chat.postMessage)."""
+        if name_or_id[:1] in ("U", "W"):
+            return dm_of(name_or_id)
         return self.channels.get(name_or_id.lstrip("#"), name_or_id)
 
     # ----- serving -------------------------------------------------------------------------------------
@@ -218,7 +244,9 @@ class SlackStandIn:
                 stats = {"calls": counts, "posts_per_channel": per_channel, "rate_limited": self.rate_limited,
                          "problems": self.problems}
             return self._send(req, 200, stats)
-        if parsed.path.startswith("/upload/"):
+        if parsed.path.startswith("/upload/"):  # slack_sdk expects "OK - <length>" (files_upload_v2)
+            with self._lock:
+                self.uploads[parsed.path.rsplit("/", 1)[-1]] = raw
             return self._send(req, 200, {"ok": True}, text=f"OK - {len(raw)}")
         args: dict[str, Any] = dict(parse_qsl(parsed.query))
         ctype = req.headers.get("Content-Type", "")
@@ -373,7 +401,9 @@ class SlackStandIn:
                                              for n, cid in self.channels.items()],
                     "response_metadata": {"next_cursor": ""}}
         if method == "conversations.open":
-            return {"ok": True, "channel": {"id": "D" + str(args["users"]).lstrip("U")}}
+            if args["users"] in self.gone:  # conversations.open reference, "Errors"
+                return {"ok": False, "error": "user_disabled"}
+            return {"ok": True, "channel": {"id": dm_of(str(args["users"]))}}
         if method == "apps.connections.open":
             # {"ok": true, "url": "wss://…"} (https://docs.slack.dev/reference/methods/apps.connections.open);
             # slack_sdk reads only "url" (slack_sdk/socket_mode/client.py `issue_new_wss_url`).
@@ -381,6 +411,8 @@ class SlackStandIn:
         if method == "chat.postMessage":
             if error := self._blocks_error(method, args):
                 return {"ok": False, "error": error}
+            if args["channel"] in self.gone:  # a user id that reaches nobody: "Value passed for channel was invalid"
+                return {"ok": False, "error": "channel_not_found"}
             channel = self.channel_id(str(args["channel"]))
             msg = {"ts": ts, "channel": channel, "text": args.get("text", ""), "blocks": args.get("blocks") or [],
                    "thread_ts": args.get("thread_ts"), "bot_id": "BBOT"}
@@ -463,6 +495,7 @@ if __name__ == "__main__":  # a stand-in in its own process, for benches: prints
     import sys
 
     limits = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    server = SlackStandIn(limits=limits).start()
+    users = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}  # email -> user id
+    server = SlackStandIn(limits=limits, users=users).start()
     print(server.url, flush=True)
     threading.Event().wait()

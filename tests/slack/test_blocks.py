@@ -118,7 +118,7 @@ def test_incident_form_holds_every_field_typed() -> None:
                                                       counts_toward_availability=False, number=3)
 
 
-def test_dm_channels_are_opened_once_per_person_not_per_week(workspace: Workspace) -> None:
+def test_prompts_reach_each_dm_by_user_id_without_opening_it(workspace: Workspace) -> None:
     ws = workspace
     ws.bot.cycle.send_prompts("prompt", ws.clock.now)
     ws.clock.now += timedelta(days=7)
@@ -126,13 +126,14 @@ def test_dm_channels_are_opened_once_per_person_not_per_week(workspace: Workspac
     ws.settle()
     people = len(ws.bot.ctx.team.owners())
     assert len(ws.slack.of("chat.postMessage")) == 2 * people
-    assert len(ws.slack.of("conversations.open")) == people
+    assert ws.slack.of("conversations.open") == []
     assert len(ws.slack.of("users.lookupByEmail")) == people
+    assert len(ws.replies_to("lina")) == 2
     from storage.db import transaction
     from storage.directory import Directory
     with transaction(ws.bot.ctx.db) as s:
-        stored = {r.key: r.dm_channels.get("slack") for r in Directory(s).people(ws.bot.ctx.team_id).values()}
-    assert stored["lina"] == "DLINA"
+        stored = Directory(s).platform_ids(ws.bot.ctx.team_id, "slack")
+    assert stored["lina"] == "ULINA"
 
 
 def test_doctor_names_people_it_cannot_resolve(team, stand_in) -> None:  # type: ignore[no-untyped-def]

@@ -377,8 +377,10 @@ def _cost(element: dict[str, Any]) -> int:
 
 
 def _paragraph(elements: Sequence[dict[str, Any]]) -> tuple[str, bool]:
-    """A `post` paragraph as plain text, and whether it is a heading (bold)."""
-    text = "".join(str(e.get("text", "")) for e in elements)
+    """A `post` paragraph as plain text, and whether it is a heading (bold). A link (`a`) reads as typed,
+    `[label](url)`: the card's text is plain_text, where Markdown would also act on people's `*` and `<`."""
+    text = "".join(f"[{e.get('text', '')}]({e['href']})" if e.get("tag") == "a" and e.get("href")
+                   else str(e.get("text", "")) for e in elements)
     return text, any("bold" in e.get("style", ()) for e in elements)
 
 

@@ -25,6 +25,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from bot.domain.links import markdown_link
+
 # Feishu's own placeholders for what text cannot hold (a 红包 arrives as {"text": "[红包]"} per the same
 # documentation); kept in the answer so a reader sees that something was attached.
 IMAGE = "[图片]"
@@ -67,7 +69,7 @@ def feishu_message_text(message: Mapping[str, Any], names: Names) -> tuple[str |
         if not isinstance(raw, str):
             return None, False
         text = _PLACEHOLDER.sub(lambda m: mentions.word(m.group(0)), raw)
-        text = _LINK.sub(lambda m: _link(m.group(2), m.group(1)), text)
+        text = _LINK.sub(lambda m: markdown_link(m.group(2), m.group(1)), text)
     elif kind == "post":
         text = _post_text(content, mentions)
     else:
@@ -144,7 +146,7 @@ def _element(el: Mapping[str, Any], mentions: _Mentions) -> str:
         return _styled(text, el.get("style"))
     if tag == "a":
         href = el.get("href")
-        return _styled(_link(href, text), el.get("style")) if isinstance(href, str) and href else text
+        return _styled(markdown_link(href, text), el.get("style")) if isinstance(href, str) and href else text
     if tag == "at":
         key = el.get("user_id")
         name = _str(el.get("user_name"))
@@ -167,15 +169,6 @@ def _element(el: Mapping[str, Any], mentions: _Mentions) -> str:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _link(href: str, label: str) -> str:
-    """`[label](href)`, or what the person typed when the label is only the address."""
-    if href.startswith("mailto:"):
-        return href[len("mailto:"):] if label in ("", href[len("mailto:"):]) else f"[{label}]({href})"
-    if label in ("", href) or label == re.sub(r"^[a-z][a-z0-9+.-]*://", "", href):
-        return label or href
-    return f"[{label}]({href})"
 
 
 def _styled(text: str, style: Any) -> str:

@@ -136,8 +136,8 @@ class Listeners:
                 return
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
-        self.gw.respond(str(command["response_url"]), reply.text,
-                        blocks.text_blocks(blocks.escape(reply.text)))
+        self.gw.respond(str(command["response_url"]), reply.text, blocks.text_blocks(blocks.escape(reply.text)),
+                        user=str(command["user_id"]), filename=f"zhoubao-{words[0] if words else 'help'}.txt")
 
     # ----- buttons and forms ---------------------------------------------------------------------
 

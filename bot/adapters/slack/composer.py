@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from bot.domain.links import markdown_link
+
 INDENT = "    "  # one list level, as the console (and bot/replies.py) reads nesting
 
 
@@ -247,16 +249,6 @@ def _token(body: str, names: NameLookup) -> str:
             return label or command
         return "@" + command.split("^", 1)[0]  # channel / here / everyone: words now, pinging nobody
     return markdown_link(target, label)
-
-
-def markdown_link(url: str, label: str) -> str:
-    """`[label](url)`, or what the person typed when the label is only the address."""
-    if url.startswith("mailto:"):
-        address = url[len("mailto:"):]
-        return address if label in ("", address) else f"[{label}]({url})"
-    if label in ("", url) or label == re.sub(r"^[a-z][a-z0-9+.-]*://", "", url):
-        return label or url
-    return f"[{label}]({url})"
 
 
 def _normalise_bullets(text: str) -> str:

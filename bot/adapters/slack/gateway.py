@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, S
 from slack_sdk.models.metadata import Metadata
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.limits import Pacer, RetryAfterHandler, split
+from bot.adapters.slack.limits import Pacer, RetryAfterHandler, lines_within, split
 from bot.adapters.ttl_cache import TtlCache
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
@@ -27,6 +27,7 @@ from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.journal import NotNow
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
+from bot.text.catalogue import say
 
 log = logging.getLogger("zhoubao.slack")
 PLATFORM = "slack"
@@ -50,12 +51,24 @@ _HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searche
 # lookup, never remembered: cached as "not a member", it answered every later message of that person
 # "not on the team" and stored nothing (issue 20 item 17: 6 of 20 answers lost under a flood).
 _NO_SUCH_USER = frozenset({"user_not_found", "users_not_found", "user_not_visible"})
+# Past this many messages a command's answer is not read in chat: the person gets its first lines and the
+# whole text as a file in their DM with the app (issue 21: "a short summary plus the full text as a file").
+WORTH_READING = 3
+SUMMARY = 2_000  # characters of the answer's first lines shown beside the file
 
 
-class DmStore(Protocol):
-    def get(self, person_id: str, platform: str) -> str | None: ...
+# What chat.postMessage answers when the user id given as `channel` no longer reaches anyone: an invalid
+# channel value, a deleted or deactivated user (https://docs.slack.dev/reference/methods/chat.postMessage,
+# "Errors"; user_disabled as conversations.open names it). An id looked up by email is then looked up again.
+_ID_GONE = frozenset({"channel_not_found", "user_not_found", "user_disabled", "account_inactive"})
 
-    def set(self, person_id: str, platform: str, channel: str) -> None: ...
+
+class IdStore(Protocol):
+    """Where the user ids looked up by email are kept across restarts (services.platform_ids)."""
+
+    def load(self, platform: str) -> dict[str, str]: ...
+
+    def set(self, person_id: str, platform: str, value: str | None) -> None: ...
 
 
 def make_client(token: str, base_url: str = "https://slack.com/api/", *, retries: int = 3,
@@ -72,17 +85,16 @@ def make_client(token: str, base_url: str = "https://slack.com/api/", *, retries
 class SlackGateway:
     platform = PLATFORM
 
-    def __init__(self, client: WebClient, team: Team, *, dm_store: DmStore | None = None,
+    def __init__(self, client: WebClient, team: Team, *, ids: IdStore | None = None,
                  pacer: Pacer | None = None, metrics: Metrics = NO_METRICS, outbox: Outbox | None = None) -> None:
         self.client = client
         self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
         self.team = team
-        self.dm_store = dm_store
+        self.ids = ids
         self.pacer = pacer or Pacer()
         self.metrics = metrics
-        self._user_ids: dict[str, str | None] = {}  # person id -> Slack user id (None: cannot resolve)
+        self._user_ids: dict[str, str | None] | None = None  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
-        self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # Slack user id -> profile name
         self._channel_names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # channel id -> name
         self._lock = threading.Lock()
@@ -122,13 +134,23 @@ class SlackGateway:
 
     # ----- people ------------------------------------------------------------------------------------
 
+    def _known_ids(self) -> dict[str, str | None]:
+        """Person id -> Slack user id as known so far: read from the store once per process (call with the lock)."""
+        if self._user_ids is None:
+            stored = self.ids.load(PLATFORM) if self.ids else {}
+            self._user_ids = dict(stored)
+            self._people.update({uid: pid for pid, uid in stored.items()})
+        return self._user_ids
+
     def user_id(self, person: Person) -> str | None:
-        """The person's Slack user id: from the team file, else looked up by email once and cached."""
+        """The person's Slack user id: from the team file, else looked up by email once and stored, so a
+        restart asks Slack again for nobody (users.lookupByEmail is Tier 3: 1,000 people took 21 minutes)."""
         if person.slack:
             return person.slack
         with self._lock:
-            if person.id in self._user_ids:
-                return self._user_ids[person.id]
+            known = self._known_ids()
+            if person.id in known:
+                return known[person.id]
         uid: str | None = None
         if person.email:
             try:
@@ -137,10 +159,20 @@ class SlackGateway:
                 if exc.reason not in _NO_SUCH_USER:
                     return None  # not remembered: the next send asks again
         with self._lock:
-            self._user_ids[person.id] = uid
+            self._known_ids()[person.id] = uid
             if uid:
                 self._people[uid] = person.id
+        if uid and self.ids:
+            self.ids.set(person.id, PLATFORM, uid)
         return uid
+
+    def _forget(self, person: Person, uid: str) -> None:
+        """Slack says `uid` is gone: the next send looks the person up again."""
+        with self._lock:
+            self._known_ids().pop(person.id, None)
+            self._people.pop(uid, None)
+        if self.ids:
+            self.ids.set(person.id, PLATFORM, None)
 
     def person_for(self, user_id: str) -> str | None:
         """The team member behind a Slack user id (by id, else by the email Slack has for them); None when
@@ -164,7 +196,7 @@ class SlackGateway:
         with self._lock:
             self._people[user_id] = pid
             if pid:
-                self._user_ids[pid] = user_id
+                self._known_ids()[pid] = user_id
         return pid
 
     def display_name(self, user: str) -> str | None:
@@ -208,22 +240,26 @@ class SlackGateway:
         self._channel_names.put(channel_id, str(name) if name else None)
         return str(name) if name else None
 
-    def dm_channel(self, person: Person) -> str:
-        """The DM channel with a person, opened once and stored (conversations.open is not called weekly)."""
+    def _to_person(self, person: Person, send: Callable[[str], MessageRef]) -> MessageRef:
+        """`send` to the person's DM by their user id: chat.postMessage with a user id as `channel` posts in
+        the app's DM with that user, opening it if needed (https://docs.slack.dev/reference/methods/chat.postMessage,
+        the `channel` argument; conversations.open, Tier 3, is not needed). An id looked up by email that
+        Slack says is gone is looked up again, once."""
         uid = self.user_id(person)
         if uid is None:
             raise ChatError("user_not_found", f"no Slack user for {person.id}")
-        with self._lock:
-            if uid in self._dms:
-                return self._dms[uid]
-        channel = self.dm_store.get(person.id, PLATFORM) if self.dm_store else None
-        if channel is None:
-            channel = self._call("conversations.open", users=uid)["channel"]["id"]
-            if self.dm_store:
-                self.dm_store.set(person.id, PLATFORM, channel)
-        with self._lock:
-            self._dms[uid] = channel
-        return channel
+        try:
+            return send(uid)
+        except ChatError as exc:
+            if person.slack or exc.reason not in _ID_GONE:
+                raise
+            gone = exc
+        log.warning("slack: the user id of %s is gone (%s); looking them up again", person.id, gone.reason)
+        self._forget(person, uid)
+        fresh = self.user_id(person)
+        if fresh is None or fresh == uid:
+            raise gone
+        return send(fresh)
 
     # ----- ChatPort -------------------------------------------------------------------------------------
 
@@ -245,13 +281,15 @@ class SlackGateway:
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """The prompt in as many messages as Slack's limits need; the first one stands for it."""
-        channel = self.dm_channel(person)
-        refs = [self._post(channel, blocks.fallback_text(part) or prompt.week, part)
-                for part in blocks.prompt_messages(prompt)]
-        return refs[0]
+        def send(channel: str) -> MessageRef:
+            refs = [self._post(channel, blocks.fallback_text(part) or prompt.week, part)
+                    for part in blocks.prompt_messages(prompt)]
+            return refs[0]
+
+        return self._to_person(person, send)
 
     def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
-        return self._post(self.dm_channel(person), blocks.escape(text))
+        return self._to_person(person, lambda channel: self._post(channel, blocks.escape(text)))
 
     def post_text(self, channel: str, text: str) -> MessageRef:
         return self._post(channel, blocks.escape(text))
@@ -371,14 +409,9 @@ class SlackGateway:
         self._answer(channel, lambda: self._post(channel, blocks.escape(text), thread_ts=thread_ts), "reply")
 
     def dm_user(self, user_id: str, text: str, block_list: list[blocks.Block] | None = None) -> None:
-        def send() -> None:
-            person_id = self.person_for(user_id)
-            person = self.team.person_by_id.get(person_id or "")
-            channel = self.dm_channel(person) if person else \
-                self._call("conversations.open", users=user_id)["channel"]["id"]
-            self._post(channel, blocks.escape(text), block_list)
-
-        self._answer(f"user:{user_id}", send, "dm")
+        """A private answer to someone who just wrote (their user id came with the request): posted to the
+        user id, which reaches their DM with the app (see `_to_person`)."""
+        self._answer(f"user:{user_id}", lambda: self._post(user_id, blocks.escape(text), block_list), "dm")
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         """Open a modal; returns its view id (for `update_view`)."""
@@ -392,6 +425,7 @@ class SlackGateway:
     def knows(self, user_id: str) -> bool:
         """Whether `person_for(user_id)` answers without a Web API call (team file or cache)."""
         with self._lock:
+            self._known_ids()
             cached = user_id in self._people
         return cached or any(p.slack == user_id for p in self.team.people)
 
@@ -400,18 +434,31 @@ class SlackGateway:
         self._call("views.push", trigger_id=trigger_id, view=view)
 
     def respond(self, response_url: str, text: str, block_list: list[blocks.Block] | None = None,
-                post: Callable[..., Any] | None = None) -> None:
-        """An ephemeral answer to a slash command through its response_url, split like any message.
+                post: Callable[..., Any] | None = None, *, user: str | None = None,
+                filename: str = "zhoubao.txt") -> None:
+        """An ephemeral answer to a slash command through its response_url, split like any message; past
+        WORTH_READING messages, with the asking `user` known, its first lines and the whole text as a file
+        `filename` in their DM (`_as_file`), so nothing is cut.
         A response_url takes at most five answers in 30 minutes (https://api.slack.com/interactivity/slash-commands,
         "up to 5 times within 30 minutes", as quoted in claudia-bot-builder docs/SLACK_DELAYED_REPLY_BUILDER.md)."""
         from slack_sdk.webhook import WebhookClient
 
+        locale = self.team.team.locale
+        whole = split(blocks.escape(text), block_list, locale)
         # At most five answers: past that, the fifth says how many were left out (limits.split).
-        parts = split(blocks.escape(text), block_list, self.team.team.locale, max_messages=5)
+        parts = split(blocks.escape(text), block_list, locale, max_messages=5)
 
         def send() -> None:
             client = WebhookClient(response_url, timeout=10, retry_handlers=self.client.retry_handlers)
-            for part in parts:
+            answers = parts
+            if user and len(whole) > WORTH_READING:
+                name = self._as_file(user, text, filename)
+                if name:
+                    head = lines_within(text.split("\n"), SUMMARY, lambda m: say(locale, "slack.more", count=m),
+                                        measure=lambda line: len(blocks.escape(line)))
+                    summary = blocks.escape("\n".join([*head, say(locale, "slack.as_file", name=name, size=len(text))]))
+                    answers = split(summary, blocks.text_blocks(summary), locale)
+            for part in answers:
                 body: dict[str, Any] = {"response_type": "ephemeral", "text": part.text}
                 if part.blocks:
                     body["blocks"] = list(part.blocks)
@@ -421,6 +468,22 @@ class SlackGateway:
 
         self._answer(response_url, send, "response_url")
 
+
+    def _as_file(self, user: str, text: str, filename: str) -> str | None:
+        """Upload `text` as a file shared in the DM with `user` (files_upload_v2: files.getUploadURLExternal,
+        the upload, files.completeUploadExternal with `channel_id`, a conversation id, so the DM's is asked of
+        conversations.open: https://docs.slack.dev/reference/methods/files.completeUploadExternal). Returns the
+        file's name, or None when Slack refused (the answer is then split as usual)."""
+        try:
+            channel = self._call("conversations.open", users=user)["channel"]["id"]
+            self.client.files_upload_v2(channel=channel, content=text, filename=filename, title=filename)
+        except ChatError:
+            return None
+        except (SlackApiError, SlackClientError) as exc:
+            reason = exc.response.get("error") if isinstance(exc, SlackApiError) else str(exc)
+            log.error("slack files.upload failed: %s (user %s)", reason, user)
+            return None
+        return filename
 
 def _title(rendered: RenderedReport) -> str:
     """The report's first line, for notifications and screen readers."""

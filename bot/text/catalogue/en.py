@@ -69,8 +69,6 @@ WORDS: dict[str, str] = {
     # ----- /zhoubao --------------------------------------------------------------------------------
     "command.missing_none": "✅ {week}: everyone has answered.",
     "command.missing_items_none": "✅ {week}: every item is answered.",
-    "command.missing_head": "📋 {week} not answered yet ({count}):",
-    "command.missing_line": "- {person}: {items}",
     "command.refused": "⛔ Only the report's editors or admins can do that.",
     "command.published": "📣 {week} report published.",
     "command.updated": "📣 {week} report updated.",
@@ -384,4 +382,11 @@ WORDS: dict[str, str] = {
     "web.unknown_action": "There is no such action.",
     "web.digest_title": "Key points",
     "web.digest_saved": "Key points updated.",
+    # missing lists at department scale (issue 21, scale2): one line per person, items counted
+    "missing.head": "📋 {week} not answered yet — items: {count}, people: {people}",
+    "missing.person_named": "- {person} ({count}): {items}",
+    "missing.person_counted": "- {person}: {count} to answer",
+    "missing.question_counted": "🚨 Not answered the incident question: {count} people (each is reminded)",
+    # a long command answer as a file (issue 21, scale2)
+    "slack.as_file": "The whole text ({size} characters) is in the file {name} in your DM with the bot.",
 }

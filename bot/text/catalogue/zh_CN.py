@@ -64,8 +64,6 @@ WORDS: dict[str, str] = {
     # ----- /zhoubao --------------------------------------------------------------------------------
     "command.missing_none": "✅ {week}：所有人都已填写。",
     "command.missing_items_none": "✅ {week}：所有条目都已填写。",
-    "command.missing_head": "📋 {week} 尚未填写（{count} 项）：",
-    "command.missing_line": "- {person}：{items}",
     "command.refused": "⛔ 只有周报编辑或管理员可以这样做。",
     "command.published": "📣 {week} 周报已发布。",
     "command.updated": "📣 {week} 周报已更新。",
@@ -369,4 +367,11 @@ WORDS: dict[str, str] = {
     "web.unknown_action": "没有这个操作。",
     "web.digest_title": "本周要点",
     "web.digest_saved": "本周要点已更新。",
+    # missing lists at department scale (issue 21, scale2): one line per person, items counted
+    "missing.head": "📋 {week} 尚未填写：{people} 人共 {count} 项",
+    "missing.person_named": "- {person}（{count} 项）：{items}",
+    "missing.person_counted": "- {person}：{count} 项",
+    "missing.question_counted": "🚨 尚未回答生产事件问题：{count} 人（已分别提醒）",
+    # a long command answer as a file (issue 21, scale2)
+    "slack.as_file": "全文（{size} 字）已作为文件 {name} 发到你与机器人的私聊。",
 }
