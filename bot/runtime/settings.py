@@ -27,6 +27,7 @@ _SUPPORTED_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgres", "postgresql", "po
 BOUNDS: dict[str, tuple[float, float, str]] = {
     "schedule_misfire_grace_hours": (0.1, 168.0, "hours"),
     "schedule_lease_seconds": (1.0, 3600.0, "seconds"),
+    "report_edit_seconds": (0.0, 600.0, "seconds"),
 }
 
 
@@ -48,6 +49,8 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
     spool_dir: Path = Path("./data/spool")
     schedule_misfire_grace_hours: float = 12.0
     schedule_lease_seconds: float = 60.0
+    # Seconds between two edits of a posted report after late answers (the latest state each time).
+    report_edit_seconds: float = 5.0
     log_level: str = "INFO"
 
     @field_validator("database_url")
