@@ -17,6 +17,7 @@ from storage.models import (
     BankStatusRow,
     ContributionRow,
     EntryRow,
+    MessageTombstoneRow,
     MetricValueRow,
 )
 
@@ -45,6 +46,18 @@ class Answers:
         return self.s.scalars(select(AnswerMessageRow).where(
             AnswerMessageRow.team_id == team_id, AnswerMessageRow.platform == platform,
             AnswerMessageRow.source_id == source_id)).first()
+
+    def tombstoned(self, team_id: int, platform: str, source_id: str) -> bool:
+        """Whether a deletion of this message arrived before the message did."""
+        return self.s.scalars(select(MessageTombstoneRow.id).where(
+            MessageTombstoneRow.team_id == team_id, MessageTombstoneRow.platform == platform,
+            MessageTombstoneRow.source_id == source_id)).first() is not None
+
+    def add_tombstone(self, team_id: int, platform: str, source_id: str, at: datetime) -> None:
+        """Remember that this message was deleted before it arrived (once: a second deletion changes nothing)."""
+        if not self.tombstoned(team_id, platform, source_id):
+            self.s.add(MessageTombstoneRow(team_id=team_id, platform=platform, source_id=source_id, deleted_at=at))
+            self.s.flush()
 
     def add_message(self, m: NewMessage) -> AnswerMessageRow:
         row = AnswerMessageRow(team_id=m.team_id, week_id=m.week_id, person_id=m.person_id, platform=m.platform,
