@@ -167,7 +167,7 @@ class AnswerRevisionRow(Base):
     week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("answer_messages.id"))
     change: Mapped[str] = mapped_column(String(8))  # create | edit | delete
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # NULL: the message's current text (storage/answers.py)
     at: Mapped[datetime] = mapped_column(TZ)
 
 
@@ -182,7 +182,7 @@ class ContributionRow(Base):
     week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("answer_messages.id"))
     item_key: Mapped[str] = mapped_column(String(200))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # NULL: the message's whole text (storage/answers.py)
     superseded_at: Mapped[datetime | None] = mapped_column(TZ)  # a later form submission replaced it
 
 

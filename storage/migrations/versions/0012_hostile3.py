@@ -1,4 +1,7 @@
-"""message tombstones: a deletion delivered before its message keeps the message from being stored
+"""message tombstones; a message's text stored once
+
+A deletion delivered before its message keeps the message from being stored (message_tombstones). A
+revision or contribution whose text is its message's current text holds NULL instead of a copy.
 
 Revision ID: 0012_hostile3
 Revises: 0008_drop_events
@@ -29,7 +32,16 @@ def upgrade() -> None:
     sa.UniqueConstraint('team_id', 'platform', 'source_id',
                         name=op.f('uq_message_tombstones_team_id_platform_source_id'))
     )
+    for table in ('answer_revisions', 'contributions'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column('text', existing_type=sa.Text(), nullable=True)
 
 
 def downgrade() -> None:
+    # NULL meant the message's current text: give it back before the column refuses NULL again.
+    for table in ('answer_revisions', 'contributions'):
+        op.execute(f"UPDATE {table} SET text = (SELECT m.text FROM answer_messages m "
+                   f"WHERE m.id = {table}.message_id) WHERE text IS NULL")
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column('text', existing_type=sa.Text(), nullable=False)
     op.drop_table('message_tombstones')
