@@ -5,12 +5,16 @@ the caller (issue 21 item 8). No clock is involved: a 10-minute pace holds every
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.domain.report import Report
 from bot.domain.weeks import IsoWeek
-from bot.services.chat import ChatError
+from bot.services.chat import ChatError, MessageRef, RenderedReport
 from bot.services.report_edits import ReportEdits
 from tests.conftest import PATIENCE, SHANGHAI, eventually
+from tests.fakes import FakeChat, FixedClock
+from tests.helpers import make_bot, say
 
 W26, W27 = IsoWeek(2024, 26), IsoWeek(2024, 27)
 T0 = datetime(2024, 6, 28, 18, 0, tzinfo=SHANGHAI)
@@ -86,3 +90,29 @@ def test_stop_makes_what_is_due_and_without_a_pace_edits_are_made_inline() -> No
     inline = Refresh()
     ReportEdits(inline, every=None).request(W27, T0)
     assert inline.made == [("2024-W27", T0)], "made on the caller's thread before request returns"
+
+
+@dataclass
+class Recording(FakeChat):
+    """A fake chat that notes what the core said the post showed before each edit (None: not known)."""
+
+    shown_before: list[str | None] = field(default_factory=list)
+
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
+        self.shown_before.append(previous.markdown if previous is not None else None)
+        return super().update_report(posted, report, rendered, previous=previous)
+
+
+def test_after_another_instance_edited_the_post_every_part_is_edited(database_url: str, clock: FixedClock) -> None:
+    """Two instances on one database: what one process last posted is no guide once the other has saved
+    the report since, so its next edit is a whole one (the post may show the other's state)."""
+    a_chat, b_chat = Recording(), Recording()
+    a, b = make_bot(database_url, a_chat, clock), make_bot(database_url, b_chat, clock)
+    posted = a.cycle.publish(at=clock.now).markdown
+    say(a, "zhoujie", "机房迁移：第一次")
+    assert a_chat.shown_before == [posted], "a late answer's edit: only what changed since a's post"
+    say(b, "zhoujie", "机房迁移：第二次")
+    say(a, "zhoujie", "机房迁移：第三次")
+    assert b_chat.shown_before == [None] and a_chat.shown_before[-1] is None
+    assert "第三次" in a_chat.of_kind("update")[-1].text

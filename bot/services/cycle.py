@@ -49,9 +49,11 @@ class WeeklyCycle:
         self.week_report = week_report
         self.failures = failures or DeliveryFailures(ctx)
         self.edits = ReportEdits(self._refresh, edit_every)
-        # What each week's post shows now, as far as this process knows (set after a post or an edit went
-        # through, dropped before the next one is tried): the adapters edit only the parts that differ.
-        self._shown: dict[str, RenderedReport] = {}
+        # What each week's post shows now, as far as this process knows: the stored report's revision this
+        # process saved and the rendering it then posted (set after a post or an edit went through, dropped
+        # before the next one is tried). The adapters edit only the parts that differ from it; a revision
+        # saved since by another process (several instances on one PostgreSQL) means it is not known.
+        self._shown: dict[str, tuple[int, RenderedReport]] = {}
         # One publish at a time: the schedule, `/zhoubao publish`, the dashboard and the late edits.
         self._publishing = threading.RLock()
 
@@ -153,6 +155,7 @@ class WeeklyCycle:
             earlier = Reports(s).get(self.ctx.team_id, week_id)
             # A republish keeps the original "Created" time, so the post does not jump around.
             compiled_at = earlier.published_at if earlier and earlier.published_at else at
+            earlier_revision = earlier.revision if earlier else None
         report = self.week_report.compile(week, compiled_at)
         rendered = self.week_report.render(report)
         with transaction(self.ctx.db) as s:
@@ -161,11 +164,11 @@ class WeeklyCycle:
                                feishu=rendered.feishu, at=at)
             posted = [MessageRef(chat.platform, p.channel, p.message_id or "")
                       for p in reports.posts(row.id, chat.platform)]
-            report_id = row.id
+            report_id, revision = row.id, row.revision
         key = f"{self.ctx.team_id}:{week.label}:report"
         reposted = False
         shown = self._shown.pop(week.label, None)  # unknown until this edit goes through
-        previous = shown if only_changes else None
+        previous = shown[1] if only_changes and shown and shown[0] == earlier_revision else None
         try:
             if posted:
                 try:
@@ -184,7 +187,7 @@ class WeeklyCycle:
             # the report is stored; the editors hear why it is not in the channel
             self.failures.tell_editors(exc)
             raise
-        self._shown[week.label] = rendered
+        self._shown[week.label] = (revision, rendered)
         with transaction(self.ctx.db) as s:
             reports = Reports(s)
             if reposted:
