@@ -182,7 +182,8 @@ class NullChat:
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
         return [self._ref(channel)]
 
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
         return posted
 
 

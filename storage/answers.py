@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -17,6 +17,7 @@ from storage.models import (
     BankStatusRow,
     ContributionRow,
     EntryRow,
+    MessageTombstoneRow,
     MetricValueRow,
 )
 
@@ -37,7 +38,32 @@ class NewMessage:
     target_item: str | None = None
 
 
+@dataclass(frozen=True)
+class Revision:
+    """One version of a message in its history: created, edited or deleted, with the text it had then."""
+
+    change: str  # create | edit | delete
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Piece:
+    """What one message said about one item (a contribution, its text resolved)."""
+
+    item_key: str
+    text: str
+
+
 class Answers:
+    """Messages, their history and contributions, and the current values.
+
+    A message's text is stored once: a revision or a contribution whose text is the message's current text
+    holds NULL instead (issue 20 item 12: an import stored each answer four times, and its rendered report
+    three more, so a 50 MB file grew the database by 420 MB). Before a message's text changes, the NULLs
+    that meant the old text are given it (`_pin`); readers get the text resolved (`revisions`,
+    `live_contributions`)."""
+
     def __init__(self, session: Session) -> None:
         self.s = session
 
@@ -46,6 +72,18 @@ class Answers:
             AnswerMessageRow.team_id == team_id, AnswerMessageRow.platform == platform,
             AnswerMessageRow.source_id == source_id)).first()
 
+    def tombstoned(self, team_id: int, platform: str, source_id: str) -> bool:
+        """Whether a deletion of this message arrived before the message did."""
+        return self.s.scalars(select(MessageTombstoneRow.id).where(
+            MessageTombstoneRow.team_id == team_id, MessageTombstoneRow.platform == platform,
+            MessageTombstoneRow.source_id == source_id)).first() is not None
+
+    def add_tombstone(self, team_id: int, platform: str, source_id: str, at: datetime) -> None:
+        """Remember that this message was deleted before it arrived (once: a second deletion changes nothing)."""
+        if not self.tombstoned(team_id, platform, source_id):
+            self.s.add(MessageTombstoneRow(team_id=team_id, platform=platform, source_id=source_id, deleted_at=at))
+            self.s.flush()
+
     def add_message(self, m: NewMessage) -> AnswerMessageRow:
         row = AnswerMessageRow(team_id=m.team_id, week_id=m.week_id, person_id=m.person_id, platform=m.platform,
                                source_id=m.source_id, thread_id=m.thread_id, target_item=m.target_item, via=m.via, text=m.text,
@@ -53,17 +91,28 @@ class Answers:
         self.s.add(row)
         self.s.flush()
         self.s.add(AnswerRevisionRow(team_id=m.team_id, week_id=m.week_id, message_id=row.id, change="create",
-                                     text=m.text, at=m.at))
+                                     text=None, at=m.at))  # the message's text
         return row
+
+    def _pin(self, row: AnswerMessageRow) -> None:
+        """The message's text is about to change: what said "the message's text" keeps the text it had."""
+        for rev in self.s.scalars(select(AnswerRevisionRow).where(
+                AnswerRevisionRow.message_id == row.id, AnswerRevisionRow.text.is_(None))):
+            rev.text = row.text
+        for c in self.s.scalars(select(ContributionRow).where(
+                ContributionRow.message_id == row.id, ContributionRow.text.is_(None))):
+            c.text = row.text
 
     def edit_message(self, row: AnswerMessageRow, text: str, at: datetime, *, target_item: str | None = None) -> None:
         """A new text (and the item its `[n]` now names, if given) for a stored message, kept as a revision."""
+        if text != row.text:
+            self._pin(row)
         row.text = text
         row.edited_at = at
         if target_item is not None:
             row.target_item = target_item
         self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id, change="edit",
-                                     text=text, at=at))
+                                     text=None, at=at))
 
     def restore_message(self, row: AnswerMessageRow, text: str, at: datetime) -> None:
         """A deleted (or changed) message stated again, as an edit: it counts again with `text`."""
@@ -73,12 +122,18 @@ class Answers:
     def delete_message(self, row: AnswerMessageRow, at: datetime) -> None:
         row.deleted_at = at
         self.s.add(AnswerRevisionRow(team_id=row.team_id, week_id=row.week_id, message_id=row.id,
-                                     change="delete", text=row.text, at=at))
+                                     change="delete", text=None, at=at))
         self.s.flush()
 
-    def revisions(self, message_id: int) -> list[AnswerRevisionRow]:
-        return list(self.s.scalars(select(AnswerRevisionRow).where(AnswerRevisionRow.message_id == message_id)
-                                   .order_by(AnswerRevisionRow.id)))
+    def revisions(self, message_id: int) -> list[Revision]:
+        """The message's history, oldest first, each version with its text."""
+        self.s.flush()
+        rows = self.s.execute(
+            select(AnswerRevisionRow.change, func.coalesce(AnswerRevisionRow.text, AnswerMessageRow.text),
+                   AnswerRevisionRow.at)
+            .join(AnswerMessageRow, AnswerMessageRow.id == AnswerRevisionRow.message_id)
+            .where(AnswerRevisionRow.message_id == message_id).order_by(AnswerRevisionRow.id))
+        return [Revision(change, text, at) for change, text, at in rows]
 
     def messages_of_week(self, team_id: int, week_id: int) -> list[AnswerMessageRow]:
         return list(self.s.scalars(select(AnswerMessageRow).where(
@@ -99,7 +154,7 @@ class Answers:
         for key, text in pieces:
             touched.add(key)
             self.s.add(ContributionRow(team_id=msg.team_id, week_id=msg.week_id, message_id=msg.id,
-                                       item_key=key, text=text))
+                                       item_key=key, text=None if text == msg.text else text))
         self.s.flush()
         return touched
 
@@ -119,16 +174,18 @@ class Answers:
             c.superseded_at = at
         self.s.flush()
 
-    def live_contributions(self, team_id: int, week_id: int, item_key: str) -> list[tuple[ContributionRow, int]]:
-        """(contribution, author person id), oldest first, from messages that are not deleted."""
+    def live_contributions(self, team_id: int, week_id: int, item_key: str) -> list[tuple[Piece, int]]:
+        """(what each message said about the item, author person id), oldest first, from messages that are not
+        deleted and not superseded."""
         rows = self.s.execute(
-            select(ContributionRow, AnswerMessageRow.person_id)
+            select(ContributionRow.item_key, func.coalesce(ContributionRow.text, AnswerMessageRow.text),
+                   AnswerMessageRow.person_id)
             .join(AnswerMessageRow, AnswerMessageRow.id == ContributionRow.message_id)
             .where(ContributionRow.team_id == team_id, ContributionRow.week_id == week_id,
                    ContributionRow.item_key == item_key, ContributionRow.superseded_at.is_(None),
                    AnswerMessageRow.deleted_at.is_(None))
             .order_by(AnswerMessageRow.received_at, AnswerMessageRow.id, ContributionRow.id))
-        return [(c, pid) for c, pid in rows]
+        return [(Piece(key, text), pid) for key, text, pid in rows]
 
     # ----- current values -----------------------------------------------------
 

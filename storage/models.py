@@ -145,6 +145,20 @@ class AnswerMessageRow(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(TZ)
 
 
+class MessageTombstoneRow(Base):
+    """A deletion (a recall) that arrived before its message: Slack and Feishu deliver out of order under
+    retries. The message, when it comes, is not stored (issue 20, out-of-order delivery)."""
+
+    __tablename__ = "message_tombstones"
+    __table_args__ = (UniqueConstraint("team_id", "platform", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str] = mapped_column(String(128))  # the platform's message id, as answer_messages keeps it
+    deleted_at: Mapped[datetime] = mapped_column(TZ)
+
+
 class AnswerRevisionRow(Base):
     __tablename__ = "answer_revisions"
     __table_args__ = (Index("ix_answer_revisions_team_week", "team_id", "week_id"),)
@@ -154,7 +168,7 @@ class AnswerRevisionRow(Base):
     week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("answer_messages.id"))
     change: Mapped[str] = mapped_column(String(8))  # create | edit | delete
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # NULL: the message's current text (storage/answers.py)
     at: Mapped[datetime] = mapped_column(TZ)
 
 
@@ -169,7 +183,7 @@ class ContributionRow(Base):
     week_id: Mapped[int] = mapped_column(ForeignKey("weeks.id"))
     message_id: Mapped[int] = mapped_column(ForeignKey("answer_messages.id"))
     item_key: Mapped[str] = mapped_column(String(200))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # NULL: the message's whole text (storage/answers.py)
     superseded_at: Mapped[datetime | None] = mapped_column(TZ)  # a later form submission replaced it
 
 

@@ -57,7 +57,8 @@ class FakeChat:
         self.sent.append(Sent("report", channel, rendered.markdown, ref))
         return [ref]
 
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
         if self.fail_with:
             raise ChatError(self.fail_with)
         self.sent.append(Sent("update", posted[0].channel, rendered.markdown, posted[0]))

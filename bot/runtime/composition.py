@@ -110,14 +110,18 @@ def digest_parts(settings: Settings) -> tuple[DigestModel | None, DigestConfig]:
 
 def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
                    spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
-                   digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None) -> Bot:
+                   digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None,
+                   report_edit_every: float | None = None) -> Bot:
     """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
     database is down are kept there (the journal's spool) until it returns; with `digest_model`, the week's
-    key points are written by it."""
+    key points are written by it. With `report_edit_every`, a posted report is edited after late answers from
+    a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
+    thread: one-shot commands and the console)."""
     ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     week_report = WeekReport(ctx)
-    cycle = WeeklyCycle(ctx, week_report, digests=Digests(ctx, week_report, digest_model, digest_config))
+    cycle = WeeklyCycle(ctx, week_report, digests=Digests(ctx, week_report, digest_model, digest_config),
+                        edit_every=report_edit_every)
     inbox = Inbox(ctx, cycle)
     instance = f"{socket.gethostname()}-{os.getpid()}"
     # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
@@ -210,7 +214,8 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
                            outbox=outbox)
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
-                         metrics=metrics, digest_model=model, digest_config=config)
+                         metrics=metrics, digest_model=model, digest_config=config,
+                         report_edit_every=settings.report_edit_seconds)
     assert bot.journal is not None
     # Every request is journaled before Slack is answered and the journal's worker runs the listeners;
     # one that opens a modal runs at once on the modal lane instead.
@@ -242,7 +247,8 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     gateway = FeishuGateway(api, People(api, team), outbox=Outbox(), dashboard=settings.dashboard_url)
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
-                         metrics=metrics, digest_model=model, digest_config=config)
+                         metrics=metrics, digest_model=model, digest_config=config,
+                         report_edit_every=settings.report_edit_seconds)
     # The journal's worker runs the events, one at a time in arrival order.
     events = FeishuEvents(bot, gateway, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
     assert bot.journal is not None
@@ -303,6 +309,7 @@ class Runtime:
             self.connector.close()
         if self.bot.journal is not None:
             self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
+        self.bot.cycle.edits.stop()  # the post shows the answers already stored
         if isinstance(self.platform, SlackParts | FeishuParts) and self.platform.gateway.outbox is not None:
             self.platform.gateway.outbox.stop()  # the answers already queued go out
         if isinstance(self.platform, SlackParts):

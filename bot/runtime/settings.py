@@ -29,6 +29,7 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     "schedule_lease_seconds": (1.0, 3600.0, "seconds"),
     # The digest's model call runs at reminder time, never at publish; past ten minutes a server is not coming.
     "ai_timeout_seconds": (1.0, 600.0, "seconds"),
+    "report_edit_seconds": (0.0, 600.0, "seconds"),
 }
 
 
@@ -50,6 +51,8 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
     spool_dir: Path = Path("./data/spool")
     schedule_misfire_grace_hours: float = 12.0
     schedule_lease_seconds: float = 60.0
+    # Seconds between two edits of a posted report after late answers (the latest state each time).
+    report_edit_seconds: float = 5.0
     log_level: str = "INFO"
     # The week's key points (issue 24), written by any OpenAI-compatible server: off unless AI_BASE_URL and
     # AI_MODEL are set. AI_API_KEY may stay unset for a local server (Ollama, vLLM) that checks none.

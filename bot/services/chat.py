@@ -94,6 +94,8 @@ class ChatPort(Protocol):
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
         ...
 
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
-        """Edit a posted report in place; returns the refs now holding it (more if it grew)."""
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
+        """Edit a posted report in place; returns the refs now holding it (more if it grew). `previous`: what
+        the post shows now, when the core knows it; a part whose text it already shows is left alone."""
         ...

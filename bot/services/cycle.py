@@ -5,6 +5,7 @@ What a job reads and shows (facts, the compiled report, a prompt) is the read si
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -14,10 +15,11 @@ from bot.domain.prompts import PromptItem
 from bot.domain.report import KeyPoint, Report
 from bot.domain.team import ItemKind, Person
 from bot.domain.weeks import IsoWeek
-from bot.services.chat import POST_GONE, ChatError, MessageRef
+from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.context import Context
 from bot.services.delivery import DeliveryFailures, message_editors
 from bot.services.digest import Digests
+from bot.services.report_edits import ReportEdits
 from bot.services.week_report import WeekReport
 from bot.text import messages
 from storage.away import Away
@@ -42,11 +44,21 @@ class WeeklyCycle:
     What they read and show comes from `week_report`, the read side."""
 
     def __init__(self, ctx: Context, week_report: WeekReport, failures: DeliveryFailures | None = None,
-                 digests: Digests | None = None) -> None:
+                 digests: Digests | None = None, *, edit_every: float | None = None) -> None:
+        """`edit_every`: seconds between two edits of a week's post after late answers, made on a thread of
+        their own (`ReportEdits`); None makes each edit at once, on the caller's thread."""
         self.ctx = ctx
         self.week_report = week_report
         self.failures = failures or DeliveryFailures(ctx)
         self.digests = digests or Digests(ctx, week_report, None)
+        self.edits = ReportEdits(self._refresh, edit_every)
+        # What each week's post shows now, as far as this process knows: the stored report's revision this
+        # process saved and the rendering it then posted (set after a post or an edit went through, dropped
+        # before the next one is tried). The adapters edit only the parts that differ from it; a revision
+        # saved since by another process (several instances on one PostgreSQL) means it is not known.
+        self._shown: dict[str, tuple[int, RenderedReport]] = {}
+        # One publish at a time: the schedule, `/zhoubao publish`, the dashboard and the late edits.
+        self._publishing = threading.RLock()
 
     # ----- jobs ------------------------------------------------------------
 
@@ -149,12 +161,19 @@ class WeeklyCycle:
         """Compile, store and post the report; if it was posted already, edit the post instead."""
         at = at or self.ctx.now()
         week = week or self.ctx.week_of(at)
+        with self._publishing:
+            return self._publish(week, at)
+
+    def _publish(self, week: IsoWeek, at: datetime, *, only_changes: bool = False) -> PublishResult:
+        """`publish`; with `only_changes` (a late answer's edit), the parts of the post that already show
+        their text are left alone. A publish asked for edits every part, which also finds a deleted post."""
         chat, channel = self.ctx.chat, self.ctx.team.team.report_channel
         with transaction(self.ctx.db) as s:
             week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
             earlier = Reports(s).get(self.ctx.team_id, week_id)
             # A republish keeps the original "Created" time, so the post does not jump around.
             compiled_at = earlier.published_at if earlier and earlier.published_at else at
+            earlier_revision = earlier.revision if earlier else None
         report = self.week_report.compile(week, compiled_at)
         report = replace(report, key_points=self._key_points(week, at, report))
         rendered = self.week_report.render(report)
@@ -164,13 +183,15 @@ class WeeklyCycle:
                                feishu=rendered.feishu, at=at)
             posted = [MessageRef(chat.platform, p.channel, p.message_id or "")
                       for p in reports.posts(row.id, chat.platform)]
-            report_id = row.id
+            report_id, revision = row.id, row.revision
         key = f"{self.ctx.team_id}:{week.label}:report"
         reposted = False
+        shown = self._shown.pop(week.label, None)  # unknown until this edit goes through
+        previous = shown[1] if only_changes and shown and shown[0] == earlier_revision else None
         try:
             if posted:
                 try:
-                    refs = chat.update_report(posted, report, rendered)
+                    refs = chat.update_report(posted, report, rendered, previous=previous)
                 except ChatError as exc:
                     if exc.reason != POST_GONE:
                         raise
@@ -185,6 +206,7 @@ class WeeklyCycle:
             # the report is stored; the editors hear why it is not in the channel
             self.failures.tell_editors(exc)
             raise
+        self._shown[week.label] = (revision, rendered)
         with transaction(self.ctx.db) as s:
             reports = Reports(s)
             if reposted:
@@ -240,12 +262,17 @@ class WeeklyCycle:
         return False
 
     def refresh_if_published(self, week: IsoWeek, at: datetime) -> bool:
-        """After a late answer: update the stored report and the posted message. True if it did; False
-        if the report is not published or the platform refused the edit (the editors are told)."""
+        """After a late answer: if `week`'s report is published, have its stored report and its post
+        brought up to date (by `edits`, off the caller's path: storing never waits for the platform).
+        True if it is published, so the post will follow."""
         if not self.week_report.is_published(week):
             return False
-        try:
-            self.publish(week, at)
-        except ChatError:
-            return False
+        self.edits.request(week, at)
         return True
+
+    def _refresh(self, week: IsoWeek, at: datetime) -> None:
+        """One edit of a published week's post from what is stored now (`edits` calls it). Raises ChatError
+        when the platform refused it (the editors are told)."""
+        with self._publishing:
+            if self.week_report.is_published(week):
+                self._publish(week, at, only_changes=True)

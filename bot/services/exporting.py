@@ -53,14 +53,14 @@ class Exporter:
 
     def report(self, week: IsoWeek, fmt: Format = "md", *, as_posted: bool = True) -> str:
         """The week's report, by the one rule every reader follows (the dashboard, `zhoubao report`, the export):
-        as posted (or imported as posted), which every later answer re-publishes; else compiled from what is
-        stored, now. `as_posted=False` compiles a posted week too (another language than the post's), with the
-        post's Created time."""
+        as posted, which every later answer re-publishes; else compiled from what is stored, now. An imported
+        week keeps no rendering (`Importer._report`): it is compiled with its Created time. `as_posted=False`
+        compiles a posted week too (another language than the post's), with the post's Created time."""
         with transaction(self.ctx.db) as s:
             row = Reports(s).by_label(self.ctx.team_id, week.label)
             posted = (row.published_at, {"md": row.markdown, "slack": row.slack, "feishu": row.feishu}[fmt]) \
                 if row is not None and row.published_at is not None else None
-        if posted is not None and as_posted:
+        if posted is not None and as_posted and posted[1]:
             return posted[1]
         return self.ctx.renderer.render(self.week_report.compile(week, posted[0] if posted else None), fmt)
 

@@ -59,6 +59,8 @@ class Inbox:
             answers, d = Answers(s), Directory(s)
             if answers.message(self.ctx.team_id, msg.platform, msg.source_id) is not None:
                 return None  # the platform delivered it again: already stored
+            if answers.tombstoned(self.ctx.team_id, msg.platform, msg.source_id):
+                return None  # deleted before it arrived (see `delete`): nothing to store, nothing to say
             week, target, asked = self._week_and_target(d, person, msg.at, msg.platform, msg.thread_id, number, mine)
             question = text if asked else self._named_question_answer(text, number, person, mine)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
@@ -225,11 +227,17 @@ class Inbox:
         return reply
 
     def delete(self, platform: str, source_id: str, at: datetime, user: str | None = None) -> Reply | None:
-        """A message was deleted or recalled: what it stored goes away; the message stays in history."""
+        """A message was deleted or recalled: what it stored goes away; the message stays in history.
+
+        A deletion can arrive before its message (Slack and Feishu deliver out of order under retries): it
+        is then kept as a tombstone, and the message, when it comes, is not stored (`receive`)."""
         with transaction(self.ctx.db) as s:
             answers = Answers(s)
             row = answers.message(self.ctx.team_id, platform, source_id)
-            if row is None or not self._authored(row, user) or row.deleted_at is not None:
+            if row is None:
+                answers.add_tombstone(self.ctx.team_id, platform, source_id, at)
+                return None
+            if not self._authored(row, user) or row.deleted_at is not None:
                 return None
             answers.delete_message(row, at)
             asked = row.target_item == QUESTION_KEY

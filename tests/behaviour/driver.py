@@ -62,6 +62,11 @@ class Driver(Protocol):
         and Feishu do under retries). Only the chat platforms do this; the console reads its input in order."""
         ...
 
+    def say_deleted_before_sent(self, text: str) -> None:
+        """Send `text`, then delete (recall) it, the platform delivering the deletion before the message (Slack
+        and Feishu do under retries). Only the chat platforms do this; the console reads its input in order."""
+        ...
+
     def unfurl_last(self) -> None:
         """The platform changes this person's last message without its text changing (Slack unfurling a link
         preview on it sends a `message_changed` with the same text)."""

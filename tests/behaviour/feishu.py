@@ -201,6 +201,16 @@ class FeishuDriver:
         self._deliver(payloads.message(open_id_of(self.me), text, sent, message_id=message_id))
         self._collect()
 
+    def say_deleted_before_sent(self, text: str) -> None:
+        assert self.me is not None
+        self._n += 1
+        message_id = f"om_{self.me}_{self._n}"
+        sent = self.clock.now
+        self._deliver(payloads.recalled(message_id, f"oc_p2p_{open_id_of(self.me)}", sent + timedelta(seconds=30)))
+        self._collect()
+        self._deliver(payloads.message(open_id_of(self.me), text, sent, message_id=message_id))
+        self._collect()
+
     def unfurl_last(self) -> None:
         # An update that leaves the text as it was (Feishu sends im.message.updated_v1 for the message as it is now).
         assert self.me is not None

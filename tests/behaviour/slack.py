@@ -149,6 +149,14 @@ class SlackDriver:
         self._texts[ts] = edited
         self._collect()
 
+    def say_deleted_before_sent(self, text: str) -> None:
+        assert self.me is not None
+        ts = self.ws.ts()
+        self.ws.delete(self.me, ts)  # the message_deleted, then the message it deletes
+        self._collect()
+        self.ws.dm(self.me, text, ts=ts)
+        self._collect()
+
     def unfurl_last(self) -> None:
         """A link preview unfurling on the last message: a `message_changed` whose message has the same text,
         `attachments` added and no `edited` stamp (https://api.slack.com/events/message/message_changed;

@@ -98,7 +98,7 @@ def play_week(d: Driver) -> None:
     # A late answer edits the posted report in place.
     d.advance_to(at(28, 18))
     assert act(d, "zhoujie", lambda: d.say("机房迁移：整体进度达到了80%")) == [
-        "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 进度 80%）\n（报告已发布，已同步更新。）"]
+        "✅ 已记录：O3 平台治理 · 机房迁移（机房迁移 进度 80%）\n（报告已发布，稍后同步更新。）"]
 
 
 def test_a_whole_week(driver: Driver) -> None:

@@ -70,6 +70,7 @@ class World:
         sent. The deadline only bounds a hang: a loaded machine takes what it takes."""
         assert self.bot.journal is not None and self.bot.journal.wait_idle(PATIENCE)
         assert self.gateway.outbox is None or self.gateway.outbox.wait_idle(PATIENCE)
+        assert self.bot.cycle.edits.wait_idle(PATIENCE)  # the post edited after late answers
 
     def prompt_to(self, person_id: str) -> Any:
         cards = [m for m in self.standin.sent(to=open_id_of(person_id), msg_type="interactive")
@@ -84,7 +85,8 @@ class World:
 def feishu_settings(standin: OpenApiStandIn, database_url: str, spool_dir: Path, **settings: Any) -> Settings:
     """Settings as an HTTP-callback deployment has them, pointed at the stand-in."""
     values: dict[str, Any] = {"feishu_event_mode": "http", "feishu_verification_token": SecretStr(payloads.TOKEN),
-                              "feishu_encrypt_key": SecretStr(payloads.ENCRYPT_KEY), **settings}
+                              "feishu_encrypt_key": SecretStr(payloads.ENCRYPT_KEY), "report_edit_seconds": 0.0,
+                              **settings}
     return Settings(_env_file=None, feishu_app_id=payloads.APP_ID, feishu_app_secret=SecretStr("secret"),  # type: ignore[call-arg]
                     feishu_domain=standin.url, database_url=database_url, spool_dir=spool_dir, **values)
 

@@ -83,6 +83,7 @@ class Workspace:
         assert self.runtime.bot.journal is not None and self.runtime.bot.journal.wait_idle(PATIENCE)
         assert self.parts.modals.wait_idle(PATIENCE)
         assert self.parts.gateway.outbox is None or self.parts.gateway.outbox.wait_idle(PATIENCE)
+        assert self.runtime.bot.cycle.edits.wait_idle(PATIENCE)  # the post edited after late answers
 
     # ----- signed requests ---------------------------------------------------------------------------
 
@@ -166,7 +167,8 @@ class Workspace:
 
 def slack_settings(stand_in: SlackStandIn, database_url: str, spool_dir: Path, **settings: Any) -> Settings:
     """Settings as an HTTP-mode deployment has them, pointed at the stand-in."""
-    values: dict[str, Any] = {"slack_signing_secret": SecretStr(SECRET), **settings}
+    # Late answers edit the post as soon as the previous edit is done (a test about pacing sets its own).
+    values: dict[str, Any] = {"slack_signing_secret": SecretStr(SECRET), "report_edit_seconds": 0.0, **settings}
     return Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-test"),  # type: ignore[call-arg]
                     slack_api_url=stand_in.url + "/api/", database_url=database_url, spool_dir=spool_dir, **values)
 

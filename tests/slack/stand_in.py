@@ -153,7 +153,8 @@ class SlackStandIn:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)  # view id -> the view as shown now
     opened: list[str] = field(default_factory=list)  # view ids in the order they were opened
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
-    hold: threading.Event | None = None  # when given, chat.postMessage waits for it (a Slack that holds back)
+    hold: threading.Event | None = None  # when given, the `held` methods wait for it (a Slack that holds back)
+    held: frozenset[str] = frozenset({"chat.postMessage"})
     scopes: str = ("channels:history,channels:read,chat:write,commands,files:write,groups:history,groups:read,"
                    "im:history,im:write,users:read,users:read.email")
     # Where apps.connections.open sends Socket Mode (None: a loopback port nobody listens on, so the WebSocket
@@ -264,7 +265,7 @@ class SlackStandIn:
         method = parsed.path.rsplit("/", 1)[-1]
         if self.delay:
             time.sleep(self.delay)
-        if self.hold is not None and method == "chat.postMessage":
+        if self.hold is not None and method in self.held:
             self.hold.wait(30)
         with self._lock:
             self.calls.append(Call(method, args, time.monotonic()))

@@ -60,7 +60,7 @@ def test_editor_writes_reflection_and_publishes_to_the_channel(page: Page, site:
     row.locator("summary").click()
     row.get_by_role("textbox").fill("整体进度达到了85%，预计下周三完成生产验证")
     row.get_by_role("button").click()
-    expect(page.locator(".flash")).to_contain_text("报告已发布，已同步更新")
+    expect(page.locator(".flash")).to_contain_text("报告已发布，稍后同步更新")
     updates = site.chat.of_kind("update")
     assert len(updates) == 1 and "机房迁移：整体进度达到了85%" in updates[0].text
     expect(page.locator('tr[data-item="okr:O3/机房迁移"]')).to_contain_text("张伟 于")

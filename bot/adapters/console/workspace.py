@@ -81,8 +81,11 @@ class ConsoleChat:
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
         return [self.post_text(channel, rendered.markdown)]
 
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
         ref = posted[0]
+        if previous is not None and previous.markdown == rendered.markdown:
+            return [ref]  # it shows this already
         self.channel = [(m, rendered.markdown if m == ref.message_id else t) for m, t in self.channel]
         self.out.write(f"\n── #{ref.channel} ({ref.message_id}, edited) ──\n{rendered.markdown}\n")
         return [ref]

@@ -82,12 +82,21 @@ class FeishuGateway:
         return [self._create("chat_id", channel, "interactive", cards.card_content(card), f"{key}:{n}")
                 for n, card in enumerate(self._report_cards(rendered))]
 
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
-        """Patch each posted card; post more if the report grew, blank the extras if it shrank."""
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
+        """Patch each posted card; post more if the report grew, blank the extras if it shrank. With
+        `previous` (what the post shows now), a card that would not change is not patched."""
         new = self._report_cards(rendered)
+        title = str(new[0]["header"]["title"]["content"])
+        blank = cards.continued_card(title, report.locale)
+        shown = None if previous is None else self._report_cards(previous)
+        if shown is not None and str(shown[0]["header"]["title"]["content"]) != title:
+            shown = None  # the extras' blank names the title: every card is patched
         refs: list[MessageRef] = []
         for n, card in enumerate(new):
-            if n < len(posted):
+            if n < len(posted) and shown is not None and n < len(shown) and shown[n] == card:
+                refs.append(posted[n])
+            elif n < len(posted):
                 try:
                     self.patch_card(posted[n].message_id, card)
                 except FeishuApiError as exc:
@@ -98,9 +107,9 @@ class FeishuGateway:
             else:
                 key = f"{posted[0].message_id}:{n}:{hashlib.sha256(cards.card_content(card).encode()).hexdigest()}"
                 refs.append(self._create("chat_id", posted[0].channel, "interactive", cards.card_content(card), key))
-        title = str(new[0]["header"]["title"]["content"])
-        for ref in posted[len(new):]:
-            self.patch_card(ref.message_id, cards.continued_card(title, report.locale))
+        for n, ref in enumerate(posted[len(new):], start=len(new)):
+            if shown is None or n < len(shown):  # not blanked already
+                self.patch_card(ref.message_id, blank)
             refs.append(ref)
         return refs
 

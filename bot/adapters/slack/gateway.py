@@ -314,15 +314,23 @@ class SlackGateway:
             log.error("slack files.upload failed: %s (channel %s)", reason, first.channel)
         return refs
 
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport) -> list[MessageRef]:
+    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
+                      previous: RenderedReport | None = None) -> list[MessageRef]:
         """Edit each posted message in place; a longer report adds thread replies, a shorter one blanks.
+        With `previous` (what the post shows now), a message whose blocks and title would not change is not
+        edited: a late answer edits the part it is in, not every part (chat.update is Tier 3, 50 a minute).
 
         A first message deleted in the channel raises ChatError(POST_GONE) for the core to post anew."""
         parts = blocks.report_messages(rendered.slack)
         title = _title(rendered)
+        blank = blocks.text_blocks("…")
+        shown = None if previous is None or _title(previous) != title else blocks.report_messages(previous.slack)
         refs: list[MessageRef] = []
         for n, ref in enumerate(posted):
-            part = parts[n] if n < len(parts) else blocks.text_blocks("…")
+            part = parts[n] if n < len(parts) else blank
+            if shown is not None and (shown[n] if n < len(shown) else blank) == part:
+                refs.append(ref)
+                continue
             extra: dict[str, Any] = {"metadata": self._metadata(report.week)} if n == 0 else {}
             try:
                 data = self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=part,

@@ -58,7 +58,7 @@ WORDS: dict[str, str] = {
     "answer.bad_progress": "⚠️ {title}: progress '{value}' is not a number from 0 to 100, so this item was not "
                            "added to the report; the form is saved, please correct it and submit again.",
     "answer.not_member": "You are not on this team's report list; nothing was stored. Ask an admin to add you.",
-    "answer.after_publish": "(The report was already published; it has been updated.)",
+    "answer.after_publish": "(The report was already published; the post will be updated shortly.)",
     "answer.deleted": "🗑 Removed from: {items}",
     "answer.only_text": "Only text messages can be read.",
     "answer.kept": "Received. The database is briefly unavailable; your answer is kept and will be saved "

@@ -54,7 +54,7 @@ WORDS: dict[str, str] = {
     "answer.bad_metric": "⚠️ {name} 需要一个数值，如「{name}：99.99{unit}」；原文已保存。",
     "answer.bad_progress": "⚠️ {title}：进度“{value}”不是 0 到 100 之间的数字，本项未记入报告；表单内容已保存，请修改后重新提交。",
     "answer.not_member": "你不在本团队的周报名单中，消息未记录。如需加入，请联系管理员。",
-    "answer.after_publish": "（报告已发布，已同步更新。）",
+    "answer.after_publish": "（报告已发布，稍后同步更新。）",
     "answer.deleted": "🗑 已撤回：{items}",
     "answer.only_text": "目前只能识别文字消息。",
     "answer.kept": "已收到。数据库暂时不可用，你的回答已妥善保存，恢复后会自动录入。",
