@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from bot.domain.incidents import IncidentSyntaxError, parse_command, parse_incident
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
+from bot.runtime.team_file import TeamFileError, parse_team
+from bot.text.catalogue import say
+from tests.conftest import EXAMPLE_TEAM
 
 TZ = ZoneInfo("Asia/Shanghai")
 END = datetime(2024, 7, 1, 0, 0, tzinfo=TZ)  # the end of 2024-W26
@@ -84,3 +91,72 @@ def test_availability_is_floored_never_rounded_up() -> None:
     # one second down in 30 days: 99.99996 %, shown as 99.999 with three digits
     b = budget(Decimal("99.999"), END, DAYS_30, [Outage(at(6, 2, 0), at(6, 2, 0) + timedelta(seconds=1))])
     assert floor_percent(b.availability, 3) == "99.999"
+
+
+# ----- the team file's objectives and causes, and the `归因` label -----------------------------------
+
+SOURCE = EXAMPLE_TEAM.read_text(encoding="utf-8")
+ANCHOR = "  reporters: anyone"
+NOW = datetime(2024, 6, 28, 17, 0, tzinfo=TZ)
+
+
+def with_incident_options(options: str) -> str:
+    return SOURCE.replace(ANCHOR, options.strip("\n") + "\n" + ANCHOR)
+
+
+def test_objectives_are_read_from_the_team_file() -> None:
+    team = parse_team(with_incident_options("  systems:\n    - {name: 支付网关, aliases: [gateway-api], slo: 99.95%}\n"
+                                            "    - {name: 清结算, slo: 99.9, window_days: 30}"))
+    gateway = team.objective_of("Gateway-API")
+    assert gateway is not None and gateway.name == "支付网关" and gateway.slo == Decimal("99.95")
+    assert gateway.window_days == 28  # the default rolling window
+    assert team.objective_of("清结算") is not None and team.objective_of("order-api") is None
+
+
+def test_a_bad_objective_names_line_and_key() -> None:
+    bad = with_incident_options("  systems:\n    - {name: 支付网关, slo: 100%}")
+    with pytest.raises(TeamFileError) as info:
+        parse_team(bad, Path("team.yaml"))
+    p = info.value.problems[0]
+    assert p.key == "incidents.systems[0].slo" and "100% leaves no budget" in p.message
+    assert p.line == next(n for n, line in enumerate(bad.splitlines(), start=1) if "slo: 100%" in line)
+    with pytest.raises(TeamFileError) as info:
+        parse_team(with_incident_options("  systems:\n    - {name: 支付网关, slo: high}"))
+    assert "'high' is not a percentage" in info.value.problems[0].message
+
+
+def test_attribution_label_by_class_bank_name_or_alias() -> None:
+    book = parse_team(SOURCE).cause_book
+
+    def attribution(text: str) -> tuple[str, str]:
+        d = parse_incident(f"06/26 14:30 代扣通道异常 {text}", now=NOW, severities=["D"], causes=book)
+        return d.cause_class, d.cause_bank
+
+    assert attribution("归因：自身") == ("own", "")
+    assert attribution("归因：银行") == ("bank", "")
+    assert attribution("归因：招行") == ("bank", "招行")
+    assert attribution("归因：招商银行") == ("bank", "招行")
+    assert attribution("归因：银行/CMB") == ("bank", "招行")
+    assert attribution("attribution: third-party") == ("third-party", "")
+    assert attribution("caused by: Infrastructure") == ("infrastructure", "")
+    # `原因` stays the root cause's text beside it
+    d = parse_incident("06/26 14:30 代扣通道异常 原因：证书过期 归因：自身", now=NOW, severities=[], causes=book)
+    assert (d.cause, d.cause_class) == ("证书过期", "own")
+
+
+def test_an_unknown_attribution_is_refused_with_the_known_ones() -> None:
+    book = parse_team(SOURCE).cause_book
+    for value in ("隔壁组", "自身 招行", "工行"):
+        with pytest.raises(IncidentSyntaxError) as info:
+            parse_command(f"/incident 06/26 14:30 代扣通道异常 归因：{value}", now=NOW, severities=[], causes=book)
+        assert say("zh-CN", f"incident.syntax.{info.value.key}", **info.value.values) == \
+            f"没有归因“{value}”；可用的归因：自身, 银行, 第三方, 基础设施（银行也可写银行名，如“招行”）。"
+
+
+def test_a_team_file_may_list_its_own_causes() -> None:
+    team = parse_team(with_incident_options(
+        "  causes:\n    - {id: own, name: 自身}\n    - {id: vendor, name: 供应商, aliases: [厂商]}"))
+    d = parse_incident("06/26 14:30 短信延迟 归因：厂商", now=NOW, severities=[], causes=team.cause_book)
+    assert d.cause_class == "vendor" and team.cause_book.name("vendor") == "供应商"
+    with pytest.raises(IncidentSyntaxError):
+        parse_incident("06/26 14:30 短信延迟 归因：银行", now=NOW, severities=[], causes=team.cause_book)

@@ -9,12 +9,14 @@ from decimal import ROUND_FLOOR, Decimal
 from bot.domain import report as r
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.incidents import format_headline
+from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
 from bot.domain.team import (
     EDITOR_SECTIONS,
     INCIDENTS_NOTE_KEY,
     Item,
     ItemKind,
     Metric,
+    SystemObjective,
     Team,
     metrics_note_key,
     okr_note_key,
@@ -73,7 +75,11 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     for mg in team.metrics:
         lines = tuple(_metric_line(m, facts, week, team) for m in mg.metrics)
         counts = _severity_counts(team, facts, mg.name) if mg.incident_counts else ()
-        metric_groups.append(r.MetricGroup(mg.name, lines, counts, note(metrics_note_key(mg.name))))
+        budgets = tuple(_budget_line(s, team, facts, week) for s in team.incidents.systems) \
+            if mg.incident_counts else ()
+        causes = _cause_counts(team, facts, week) if mg.incident_counts and team.incidents.show_causes else ()
+        metric_groups.append(r.MetricGroup(mg.name, lines, counts, note(metrics_note_key(mg.name)),
+                                           budgets, causes))
 
     incidents = tuple(
         r.Incident(number=i.number, started_at=i.started_at.astimezone(zone),
@@ -137,6 +143,47 @@ def _downtime(i: IncidentFact) -> float:
     if i.recovered_at is None:
         return 0.0
     return max(timedelta(0), i.recovered_at - i.started_at).total_seconds()
+
+
+def recent_since(team: Team, week: IsoWeek) -> datetime | None:
+    """How far back before `week`'s end the report looks at incidents (the longest objective window);
+    None when the team file sets no objective."""
+    days = max((s.window_days for s in team.incidents.systems), default=0)
+    return week.end(team.zone) - timedelta(days=days) if days else None
+
+
+def _outage(i: IncidentFact) -> Outage:
+    return Outage(i.started_at, i.recovered_at, i.cause_class)
+
+
+def _budget_line(system: SystemObjective, team: Team, facts: WeekFacts, week: IsoWeek) -> r.BudgetLine:
+    incidents = [i for i in facts.recent_incidents
+                 if i.counts_toward_availability and team.objective_of(i.system) == system]
+    b = budget(system.slo, week.end(team.zone), timedelta(days=system.window_days),
+               [_outage(i) for i in incidents])
+    digits = max(2, -int(system.slo.normalize().as_tuple().exponent))
+    attributed = any(i.cause_class for i in incidents if i.recovered_at is not None and i.recovered_at > b.start)
+    return r.BudgetLine(
+        system=system.name, availability=floor_percent(b.availability, digits),
+        objective=format(system.slo.normalize(), "f"), left_share=int(b.left_share),
+        left_minutes=whole_minutes(b.left), over_minutes=whole_minutes(-b.left), spent=b.spent,
+        own_minutes=whole_minutes(b.own_downtime) if attributed and b.downtime else None)
+
+
+def _cause_counts(team: Team, facts: WeekFacts, week: IsoWeek) -> tuple[r.CauseCount, ...]:
+    """The week's incidents by cause class, in the team file's order, unattributed last; classes with
+    no incident this week are left out."""
+    start, end = week.start(team.zone), week.end(team.zone)
+    order = [c.id for c in team.cause_book.classes]
+    found = sorted({i.cause_class for i in facts.incidents},
+                   key=lambda c: order.index(c) if c in order else len(order) + (c == ""))
+    out = []
+    for cause in found:
+        of_cause = [i for i in facts.incidents if i.cause_class == cause]
+        down = merged_downtime([_outage(i) for i in of_cause if i.counts_toward_availability], start, end)
+        out.append(r.CauseCount(team.cause_book.name(cause) if cause else "",
+                                sum((i.weight for i in of_cause), Decimal(0)), whole_minutes(down)))
+    return tuple(out)
 
 
 def _severity_counts(team: Team, facts: WeekFacts, group_name: str) -> tuple[r.SeverityCount, ...]:

@@ -56,6 +56,9 @@ class IncidentFact:
     reporter: str | None = None  # the team member who filed it (person id), if a member did
     reporter_name: str | None = None  # the name of whoever filed it, member or not
     source: str = "console"
+    cause_class: str = ""  # whose cause (`归因`): own, bank, … ("" when not said)
+    cause_bank: str = ""  # for bank: which bank, by its team-file name
+    postmortem: str | None = None  # the postmortem's link, once recorded
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class WeekFacts:
     away: frozenset[str] = frozenset()  # person ids away this week
     # downtime of availability-counting incidents from the start of the year to the week's end, in seconds
     year_downtime_seconds: float = 0.0
+    # live incidents that started in the longest look-back the team file asks for (error-budget windows,
+    # repeats) up to the week's end, this week's included; empty when the team file asks for none
+    recent_incidents: tuple[IncidentFact, ...] = ()
 
     def answer(self, item: Item) -> StoredAnswer | None:
         """What is stored for `item` this week, as its page, prompt, export and dashboard show it (a metric's

@@ -12,6 +12,7 @@ is where the defaults come from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -123,3 +124,75 @@ def whole_minutes(delta: timedelta) -> int:
     """A duration in minutes, rounded half up (43.2 -> 43), never below 0."""
     minutes = Decimal(str(max(0.0, delta.total_seconds()))) / 60
     return int(minutes.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ----- cause classes: what `归因：` / `attribution:` names ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CauseClass:
+    """One class of cause: `own`, `bank`, … with the words people type for it (`name` is shown)."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whose cause an incident was: a class id, and for `bank` the bank's team-file name if given."""
+
+    cause: str
+    bank: str = ""
+
+
+BANK = "bank"
+
+
+class UnknownCause(ValueError):
+    """A `归因` value that names no configured cause class (or a bank that is not in the team file)."""
+
+    def __init__(self, value: str, known: str) -> None:
+        self.value = value
+        self.known = known
+        super().__init__(value)
+
+
+_SPLIT = re.compile(r"[\s/／,，、()（）]+")
+
+
+@dataclass(frozen=True)
+class CauseBook:
+    """The team's cause classes and banks, to read a `归因` value and to name a class in the report."""
+
+    classes: tuple[CauseClass, ...]
+    banks: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, aliases) of each bank in the team file
+
+    def _class(self, word: str) -> CauseClass | None:
+        wanted = word.casefold()
+        return next((c for c in self.classes if wanted in (w.casefold() for w in (c.id, c.name, *c.aliases))), None)
+
+    def _bank(self, word: str) -> str | None:
+        wanted = word.casefold()
+        return next((name for name, aliases in self.banks
+                     if wanted in (w.casefold() for w in (name, *aliases))), None)
+
+    def read(self, value: str) -> Attribution:
+        """`银行`, `招行`, `银行 招行`, `bank/CMB`, `自身` as an Attribution; UnknownCause otherwise (a bank
+        named with any class but `bank` included)."""
+        text = value.strip()
+        whole = self._class(text) or None
+        if whole is not None:
+            return Attribution(whole.id)
+        if (bank := self._bank(text)) is not None and self._class(BANK) is not None:
+            return Attribution(BANK, bank)
+        words = [w for w in _SPLIT.split(text) if w]
+        if len(words) == 2:
+            cls, bank = self._class(words[0]), self._bank(words[1])
+            if cls is not None and cls.id == BANK and bank is not None:
+                return Attribution(BANK, bank)
+        raise UnknownCause(text, ", ".join(c.name for c in self.classes))
+
+    def name(self, cause: str) -> str:
+        """The shown name of class `cause` (its id if the team file no longer lists it)."""
+        return next((c.name for c in self.classes if c.id == cause), cause)

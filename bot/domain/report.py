@@ -91,11 +91,40 @@ class SeverityCount:
 
 
 @dataclass(frozen=True)
+class BudgetLine:
+    """A system's availability over its window against its objective, and the error budget left (issue 23)."""
+
+    system: str
+    availability: str  # floored, ready to print without its "%": "99.93"
+    objective: str  # as the team file wrote it: "99.9"
+    left_share: int  # whole percent of the budget left, 0 once spent
+    left_minutes: int
+    over_minutes: int  # how far past the budget, once spent
+    spent: bool
+    own_minutes: int | None = None  # downtime of our own cause; None when no outage in the window says its cause
+
+
+@dataclass(frozen=True)
+class CauseCount:
+    """The week's incidents of one cause class: weights summed, as the severity counts are, and downtime."""
+
+    cause: str  # the class's shown name; "" for incidents nobody attributed
+    count: Decimal
+    minutes: int
+
+    @property
+    def count_text(self) -> str:
+        return format(self.count.normalize(), "f")
+
+
+@dataclass(frozen=True)
 class MetricGroup:
     name: str
     metrics: tuple[MetricLine, ...] = ()
     incident_counts: tuple[SeverityCount, ...] = ()  # empty unless the group shows them
     note: str = ""
+    budgets: tuple[BudgetLine, ...] = ()  # a group with incident counts shows the team file's objectives
+    causes: tuple[CauseCount, ...] = ()  # and, with `show_causes`, the week's incidents by cause
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ class IncidentDesk:
         now = at.astimezone(self.ctx.team.zone)
         try:
             cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities,
-                                window=self.ctx.week_window())
+                                window=self.ctx.week_window(), causes=self.ctx.team.cause_book)
         except IncidentSyntaxError as exc:
             problem = say(loc, f"incident.syntax.{exc.key}", **exc.values)
             return IncidentOutcome(Reply(f"{problem}\n\n{say(loc, 'incident.usage')}", ok=False))
@@ -127,6 +127,7 @@ class IncidentDesk:
                 system=draft.system, cause=draft.cause, impact=draft.impact, recovered_at=draft.recovered_at,
                 severity=draft.severity, weight=draft.weight,
                 counts_toward_availability=draft.counts_toward_availability,
+                cause_class=draft.cause_class, cause_bank=draft.cause_bank,
                 reporter_id=self.ctx.person_ids.get(reporter.person_id or ""), source=source, source_ref=source_ref,
                 at=at, reporter_user=reporter.user, reporter_name=reporter.name))
             summary = self._summary(row, "filed")
@@ -221,4 +222,7 @@ class IncidentDesk:
             lines.append(say(loc, "incident.cause", value=r.cause))
         if r.impact:
             lines.append(say(loc, "incident.impact", value=r.impact))
+        if r.cause_class:
+            named = self.ctx.team.cause_book.name(r.cause_class)
+            lines.append(say(loc, "incident.attribution", value=f"{named} {r.cause_bank}".strip()))
         return "\n".join(lines)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from bot.domain.calendar import publish_at
-from bot.domain.compile import compile_report
+from bot.domain.compile import compile_report, recent_since
 from bot.domain.facts import WeekFacts
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.prompts import Prompt, PromptItem
@@ -42,7 +42,8 @@ class WeekReport:
                                        with_incidents=False)
             year_start = week.year_start(zone)
             return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
-                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
+                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week),
+                                   recent_since=recent_since(self.ctx.team, week))
 
     def away_span(self, week: IsoWeek) -> tuple[date, date]:
         """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""

@@ -19,7 +19,18 @@ from typing import Any, Literal
 import jinja2
 
 import bot
-from bot.domain.report import BankLine, Entry, Incident, MetricLine, Part, Report, SeverityCount, Status
+from bot.domain.report import (
+    BankLine,
+    BudgetLine,
+    CauseCount,
+    Entry,
+    Incident,
+    MetricLine,
+    Part,
+    Report,
+    SeverityCount,
+    Status,
+)
 from bot.text import i18n
 from bot.text.catalogue import words
 from bot.text.i18n import Labels
@@ -191,6 +202,16 @@ def severity_text(counts: Sequence[SeverityCount], labels: Labels) -> str:
     return i18n.incident_counts(counts, labels.locale)
 
 
+def budget_text(line: BudgetLine, labels: Labels) -> str:
+    """A system's availability against its objective, with the budget left (see `i18n.budget_line`)."""
+    return i18n.budget_line(line, labels.locale)
+
+
+def cause_text(counts: Sequence[CauseCount], labels: Labels) -> str:
+    """The week's incidents by cause (see `i18n.cause_counts`)."""
+    return i18n.cause_counts(counts, labels.locale)
+
+
 def datetime_text(moment: datetime, labels: Labels) -> str:
     """`2024年6月28日 17:00` / `Jun 28, 2024 17:00`."""
     return i18n.format_datetime(moment, labels.locale)
@@ -244,6 +265,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "text_lines": text_lines,
     "progress_change": progress_change,
     "severity_text": severity_text,
+    "budget_text": budget_text,
+    "cause_text": cause_text,
     "datetime_text": datetime_text,
     "incident_text": incident_text,
 }

@@ -148,7 +148,7 @@ WORDS: dict[str, str] = {
                                           "was not filed. If service came back the next day, send it again with the "
                                           "date, like 'recovery: {next_day}'."),
     "incident.usage": "\n".join([
-        'Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no]',
+        'Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no] [attribution: own|bank|third-party|infrastructure]',
         '  /incident 06/21 10:04 order-api node OOM cause: memory leak impact: some orders failed recovered: 17:00 severity: C weight: 0.5',
         '  The date may be 06/21 or 2024-06-21 and defaults to now; recovered takes 17:00 or 06/22 01:00; weight is for shared responsibility (e.g. 0.5).',
         'Other commands:',
@@ -346,4 +346,15 @@ WORDS: dict[str, str] = {
     "web.stage_联调": "Integration",
     "web.stage_上线": "Live",
     "web.col_author": "Author",
+    # ----- reliability: cause classes, error budgets (issue 23) ----------------------------------------
+    "incident.syntax.cause_class": "No attribution '{value}'; known: {known} (a bank may be named too, e.g. CMB).",
+    "incident.attribution": "Attribution: {value}",
+    "report.budget": "{system} {availability}% (objective {objective}%, {left}{own})",
+    "report.budget.left": "{share}% of budget left, about {minutes} min",
+    "report.budget.spent": "budget spent, {minutes} min over",
+    "report.budget.own": "; {minutes} min of it our own",
+    "report.causes": "By attribution: {items}",
+    "report.causes.item": "{cause} {count} ({minutes} min down)",
+    "report.causes.item_sep": ", ",
+    "report.causes.unknown": "unattributed",
 }

@@ -136,7 +136,7 @@ WORDS: dict[str, str] = {
     "incident.syntax.confirm_overnight": ('恢复时间 {value} 早于开始时间 {start}，事件未记录。如果是第二天恢复，'
                                           '请写上日期重新发送，例如“恢复：{next_day}”。'),
     "incident.usage": "\n".join([
-        '用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否]',
+        '用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否] [归因：自身|银行|第三方|基础设施]',
         '  /incident 06/21 10:04 order-api 节点OOM 原因：内存泄漏 影响：部分下单失败 恢复：17:00 级别：C 权重：0.5',
         '  日期可写 06/21、2024-06-21，省略则为现在；恢复可写 17:00 或 06/22 01:00；权重用于共同责任（如 0.5）。',
         '其他命令：',
@@ -331,4 +331,15 @@ WORDS: dict[str, str] = {
     "web.stage_联调": "联调",
     "web.stage_上线": "上线",
     "web.col_author": "作者",
+    # ----- reliability: cause classes, error budgets (issue 23) ----------------------------------------
+    "incident.syntax.cause_class": '没有归因“{value}”；可用的归因：{known}（银行也可写银行名，如“招行”）。',
+    "incident.attribution": "归因：{value}",
+    "report.budget": "{system} {availability}%（目标 {objective}%，{left}{own}）",
+    "report.budget.left": "剩余预算 {share}%，约 {minutes} 分钟",
+    "report.budget.spent": "预算已用尽，超出 {minutes} 分钟",
+    "report.budget.own": "；其中自身原因 {minutes} 分钟",
+    "report.causes": "按归因：{items}",
+    "report.causes.item": "{cause} {count}次（停机 {minutes} 分钟）",
+    "report.causes.item_sep": "，",
+    "report.causes.unknown": "未归因",
 }
