@@ -254,11 +254,12 @@ class FeishuDriver:
         self._press(prompt, typed)
 
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
-                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "",
+                             attribution: str = "") -> None:
         asked = self._message("/incident")  # the card comes back as a reply
         card = next(m for m in self.world.standin.messages.values() if m.reply_to == asked)
         typed = {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
-                 "recovered": recovered, "weight": weight}
+                 "recovered": recovered, "weight": weight, "attribution": attribution}
         self._press(card, {**typed, **({"severity": severity} if severity else {})})
 
     def refuse_next_call(self, reason: str) -> str:

@@ -279,7 +279,7 @@ def _pack(units: Sequence[Unit], budget: int, room: int) -> list[list[Unit]]:
 
 # IncidentForm field -> input rows (0: one line)
 INCIDENT_TEXT = (("start", 0), ("system", 0), ("what", 2), ("cause", 2), ("impact", 2), ("recovered", 0),
-                 ("weight", 0))
+                 ("weight", 0), ("attribution", 0))
 _YES_NO = {"yes": True, "no": False}
 
 
@@ -315,7 +315,8 @@ def incident_form(form: dict[str, Any]) -> IncidentForm:
     # Cards sent before the fields were renamed (interactive for 14 days) still say `started`.
     return IncidentForm(start=field("start") or field("started"), system=field("system"), what=field("what"), cause=field("cause"),
                         impact=field("impact"), recovered=field("recovered"), severity=field("severity"),
-                        weight=field("weight"), counts_toward_availability=_YES_NO.get(field("availability")))
+                        weight=field("weight"), counts_toward_availability=_YES_NO.get(field("availability")),
+                        attribution=field("attribution"))
 
 
 def incident_filed_card(text: str, locale: str) -> Card:

@@ -349,6 +349,7 @@ WORDS: dict[str, str] = {
     # ----- reliability: cause classes, error budgets (issue 23) ----------------------------------------
     "incident.syntax.cause_class": "No attribution '{value}'; known: {known} (a bank may be named too, e.g. CMB).",
     "incident.attribution": "Attribution: {value}",
+    "form.incident.attribution": "Attribution (own, bank, third-party, infrastructure, or a bank's name)",
     "report.budget": "{system} {availability}% (objective {objective}%, {left}{own})",
     "report.budget.left": "{share}% of budget left, about {minutes} min",
     "report.budget.spent": "budget spent, {minutes} min over",

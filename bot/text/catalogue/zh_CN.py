@@ -334,6 +334,7 @@ WORDS: dict[str, str] = {
     # ----- reliability: cause classes, error budgets (issue 23) ----------------------------------------
     "incident.syntax.cause_class": '没有归因“{value}”；可用的归因：{known}（银行也可写银行名，如“招行”）。',
     "incident.attribution": "归因：{value}",
+    "form.incident.attribution": "归因（自身、银行、第三方、基础设施，或银行名）",
     "report.budget": "{system} {availability}%（目标 {objective}%，{left}{own}）",
     "report.budget.left": "剩余预算 {share}%，约 {minutes} 分钟",
     "report.budget.spent": "预算已用尽，超出 {minutes} 分钟",
