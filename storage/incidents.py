@@ -106,6 +106,10 @@ class Incidents:
             IncidentRow.team_id == team_id, IncidentRow.started_at >= since, IncidentRow.started_at < until,
             IncidentRow.deleted_at.is_(None)).order_by(IncidentRow.started_at, IncidentRow.number)))
 
+    def number_of(self, incident_id: int) -> int:
+        """The team's number (#3) of the incident with row id `incident_id`."""
+        return int(self.s.scalars(select(IncidentRow.number).where(IncidentRow.id == incident_id)).one())
+
     def set_postmortem(self, row: IncidentRow, link: str, at: datetime) -> None:
         """Record the incident's postmortem (its link, as written)."""
         row.postmortem, row.updated_at = link, at

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Literal
 
 from bot.domain import report as r
+from bot.domain.action_items import is_overdue
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.incidents import format_headline
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
@@ -95,7 +97,7 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     report = r.Report(
         team=team.team.name, week=facts.week, locale=team.team.locale, created_at=compiled_at.astimezone(zone),
         projects=tuple(projects), okr_groups=okrs, metric_groups=tuple(metric_groups), incidents=incidents,
-        incidents_note=note(INCIDENTS_NOTE_KEY),
+        incidents_note=note(INCIDENTS_NOTE_KEY), actions=_action_lines(team, facts, week, compiled_at),
         other=sections["other"], reflection=sections["reflection"], next_week=sections["next_week"],
     )
     return _with_missing(report, team, facts)
@@ -143,6 +145,25 @@ def _downtime(i: IncidentFact) -> float:
     if i.recovered_at is None:
         return 0.0
     return max(timedelta(0), i.recovered_at - i.started_at).total_seconds()
+
+
+def _action_lines(team: Team, facts: WeekFacts, week: IsoWeek, compiled_at: datetime) -> tuple[r.ActionLine, ...]:
+    """The action items as the week's report shows them: overdue ones first, then open, then those done this
+    week; overdue as of the compile time, or the week's last day for a report compiled later."""
+    start, end = week.start(team.zone), week.end(team.zone)
+    on = min(compiled_at.astimezone(team.zone), end - timedelta(microseconds=1)).date()
+    lines = []
+    for a in facts.action_items:
+        done = a.done_at is not None and a.done_at < end
+        if a.done_at is not None and a.done_at < start:
+            continue
+        state: Literal["open", "overdue", "done"] = \
+            "done" if done else "overdue" if is_overdue(a.due, None, on) else "open"
+        owner = team.person_by_id.get(a.owner)
+        lines.append(r.ActionLine(a.number, a.text, a.incident, owner.name if owner else a.owner, a.owner, a.due,
+                                  state))
+    order = {"overdue": 0, "open": 1, "done": 2}
+    return tuple(sorted(lines, key=lambda line: (order[line.state], line.number)))
 
 
 def recent_since(team: Team, week: IsoWeek) -> datetime | None:

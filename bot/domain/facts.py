@@ -6,7 +6,7 @@ No SQLAlchemy here, so the pure core (compile, templates) can use them freely.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain.team import Item, ItemKind
@@ -62,6 +62,19 @@ class IncidentFact:
 
 
 @dataclass(frozen=True)
+class ActionItemFact:
+    """A postmortem action item (issue 23) as a week's report sees it."""
+
+    number: int  # A<number>
+    incident: int  # the incident's number
+    text: str
+    owner: str  # person id
+    due: date
+    created_at: datetime
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class WeekFacts:
     """Everything stored for one (team, week)."""
 
@@ -76,6 +89,8 @@ class WeekFacts:
     # live incidents that started in the longest look-back the team file asks for (error-budget windows,
     # repeats) up to the week's end, this week's included; empty when the team file asks for none
     recent_incidents: tuple[IncidentFact, ...] = ()
+    # action items made before the week's end that were open at its start or later (issue 23)
+    action_items: tuple[ActionItemFact, ...] = ()
 
     def answer(self, item: Item) -> StoredAnswer | None:
         """What is stored for `item` this week, as its page, prompt, export and dashboard show it (a metric's

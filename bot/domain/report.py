@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 
 class Status(StrEnum):
@@ -140,6 +141,19 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """A postmortem action item under the incidents: open, overdue, or done this week (issue 23)."""
+
+    number: int  # A<number>
+    text: str
+    incident: int
+    owner: str  # display name
+    owner_id: str
+    due: date
+    state: Literal["open", "overdue", "done"]
+
+
+@dataclass(frozen=True)
 class Missing:
     """An item nobody answered, named to the editor before posting."""
 
@@ -159,6 +173,7 @@ class Report:
     metric_groups: tuple[MetricGroup, ...] = ()
     incidents: tuple[Incident, ...] = ()
     incidents_note: str = ""
+    actions: tuple[ActionLine, ...] = ()  # overdue first, then open, then done this week
     other: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     reflection: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     next_week: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))

@@ -18,6 +18,7 @@ from bot.domain.weeks import IsoWeek
 from bot.services.chat import ChatError, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.follow_ups import FollowUps
 from bot.text import messages
 from bot.text.catalogue import say
 from storage.db import transaction
@@ -48,6 +49,7 @@ class IncidentDesk:
     def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
         self.ctx = ctx
         self.cycle = cycle
+        self.follow_ups = FollowUps(ctx, cycle)
 
     def handle(self, platform: str, user: str, text: str, at: datetime, source_ref: str | None = None,
                *, announce: bool = True) -> IncidentOutcome:
@@ -61,6 +63,9 @@ class IncidentDesk:
         who = self.who(platform, user)
         now = at.astimezone(self.ctx.team.zone)
         try:
+            follow_up = self.follow_ups.parse(text, now)
+            if follow_up is not None:
+                return IncidentOutcome(self.follow_ups.run(follow_up, who.person_id, who.user, now))
             cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities,
                                 window=self.ctx.week_window(), causes=self.ctx.team.cause_book)
         except IncidentSyntaxError as exc:

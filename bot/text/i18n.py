@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.domain.report import BudgetLine, CauseCount, SeverityCount, Status
+from bot.domain.report import ActionLine, BudgetLine, CauseCount, SeverityCount, Status
 from bot.domain.team import EDITOR_SECTIONS, INCIDENTS_SECTION
 from bot.text.catalogue import CATALOGUES
 
@@ -111,3 +111,16 @@ def cause_counts(counts: Sequence[CauseCount], locale: str) -> str:
     return w["report.causes"].format(items=w["report.causes.item_sep"].join(
         w["report.causes.item"].format(cause=c.cause or w["report.causes.unknown"], count=c.count_text,
                                        minutes=c.minutes) for c in counts))
+
+
+def action_line(line: ActionLine, locale: str) -> str:
+    """`A1 补齐分页（#3，刘洋，截止 07/05，已逾期）` / `A1 add paging (#3, Liu Yang, due 07/05, overdue)`."""
+    w = CATALOGUES[labels(locale).locale]
+    state = "" if line.state == "open" else w[f"report.action.{line.state}"]
+    return w["report.action"].format(number=line.number, text=line.text, incident=line.incident, owner=line.owner,
+                                     due=f"{line.due:%m/%d}", state=state)
+
+
+def actions_heading(locale: str) -> str:
+    """`行动项：` / `Action items:`."""
+    return CATALOGUES[labels(locale).locale]["report.actions"]

@@ -20,6 +20,7 @@ import jinja2
 
 import bot
 from bot.domain.report import (
+    ActionLine,
     BankLine,
     BudgetLine,
     CauseCount,
@@ -212,6 +213,15 @@ def cause_text(counts: Sequence[CauseCount], labels: Labels) -> str:
     return i18n.cause_counts(counts, labels.locale)
 
 
+def action_text(line: ActionLine, labels: Labels) -> str:
+    """One action item under the incidents (see `i18n.action_line`)."""
+    return i18n.action_line(line, labels.locale)
+
+
+def actions_heading(labels: Labels) -> str:
+    return i18n.actions_heading(labels.locale)
+
+
 def datetime_text(moment: datetime, labels: Labels) -> str:
     """`2024年6月28日 17:00` / `Jun 28, 2024 17:00`."""
     return i18n.format_datetime(moment, labels.locale)
@@ -266,6 +276,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "progress_change": progress_change,
     "severity_text": severity_text,
     "budget_text": budget_text,
+    "action_text": action_text,
+    "actions_heading": actions_heading,
     "cause_text": cause_text,
     "datetime_text": datetime_text,
     "incident_text": incident_text,

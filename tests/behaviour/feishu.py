@@ -52,6 +52,10 @@ def _card_text(card: dict[str, Any]) -> str:
         labels = [e["label"]["content"] for e in form["elements"]
                   if e.get("tag") == "input"
                   and (str(e.get("name", "")).startswith("item_") or e.get("name") == QUESTION_INPUT)]
+        # and the open action items, read-only `[n] …` lines after them (issue 23)
+        labels += [e["text"]["content"] for e in form["elements"]
+                   if e.get("tag") == "div" and e["text"]["content"].startswith("[")
+                   and e["text"].get("text_size") != "heading"]
         return prompt_text(card["header"]["title"]["content"], labels)
     if form is not None:
         return ""

@@ -129,6 +129,9 @@ def prompt_cards(prompt: Prompt, dashboard: str | None = None) -> list[Card]:
     question = question_inputs(prompt)
     if question:
         units.append(question)
+    if prompt.actions:  # open action items: read-only lines, answered in a reply (`[n] 完成`), as in Slack's text
+        *lines, usage = messages.action_lines(prompt.actions, loc)
+        units.append([*(_div(line) for line in lines), _div(usage, "notation")])
     # Every card's button names all the prompt's items, so `item_<n>` reads the same in each.
     value = {"action": Action.ANSWER.value, "week": prompt.week, "items": [it.key for it in prompt.items]}
     button = {"tag": "button", "name": "submit", "type": "primary", "form_action_type": "submit",
