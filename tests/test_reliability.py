@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.action_items import ActionAnswer, FollowUp, parse_follow_up, read_action_answer, read_due
 from bot.domain.incidents import IncidentSyntaxError, parse_command, parse_incident
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
 from bot.runtime.team_file import TeamFileError, parse_team
@@ -160,3 +161,61 @@ def test_a_team_file_may_list_its_own_causes() -> None:
     assert d.cause_class == "vendor" and team.cause_book.name("vendor") == "供应商"
     with pytest.raises(IncidentSyntaxError):
         parse_incident("06/26 14:30 短信延迟 归因：银行", now=NOW, severities=[], causes=team.cause_book)
+
+
+# ----- follow-ups: action items and postmortems, as read ----------------------------------------------
+
+TODAY = date(2024, 6, 28)
+
+
+def _person(who: str) -> str | None:
+    return {"刘洋": "liuyang", "liuyang": "liuyang"}.get(who)
+
+
+def follow_up(text: str) -> FollowUp | None:
+    return parse_follow_up(text, today=TODAY, person=_person)
+
+
+def test_follow_up_commands_in_either_language() -> None:
+    assert follow_up("/incident action 3 补齐分页 owner: liuyang due: 2024-07-15") == FollowUp(
+        "action", incident=3, text="补齐分页", owner="liuyang", due=date(2024, 7, 15))
+    assert follow_up("行动项 3 补齐分页，负责人：刘洋，截止：7月15日") == FollowUp(
+        "action", incident=3, text="补齐分页", owner="liuyang", due=date(2024, 7, 15))
+    assert follow_up("完成 A7") == follow_up("done a7") == FollowUp("done", item=7)
+    assert follow_up("复盘 3 [复盘记录](https://wiki.example.com/pm-3)") == FollowUp(
+        "postmortem", incident=3, link="[复盘记录](https://wiki.example.com/pm-3)")
+    # a description that starts with one of the Chinese words is an incident, not a follow-up
+    assert follow_up("完成率下跌 原因：渠道抖动") is None and follow_up("06/27 20:05 复盘系统慢") is None
+
+
+def test_follow_up_errors_name_what_is_wrong() -> None:
+    cases = {"action 3 补齐分页 负责人：张三 截止：7/15": ("unknown_person", {"value": "张三"}),
+             "action 3 补齐分页 负责人：刘洋 截止：6/27": ("due_past", {"value": "6/27", "due": "2024-06-27",
+                                                               "today": "2024-06-28"}),
+             "action 3 补齐分页 负责人：刘洋 截止：下周": ("bad_due", {"value": "下周"}),
+             "action 3 补齐分页 负责人：刘洋": ("action_needs", {}),
+             "action 3 负责人：刘洋 截止：7/15": ("action_what", {}),
+             "done 7": ("action_id", {"value": "7"}),
+             "postmortem": ("follow_up_usage", {"word": "postmortem"})}
+    for text, (key, values) in cases.items():
+        with pytest.raises(IncidentSyntaxError) as info:
+            follow_up(text)
+        assert (info.value.key, info.value.values) == (key, values), text
+
+
+def test_due_dates_without_a_year() -> None:
+    assert read_due("6/28", today=TODAY) == TODAY  # due today is not past
+    assert read_due("1/10", today=date(2024, 12, 20)) == date(2025, 1, 10)  # over New Year
+    with pytest.raises(IncidentSyntaxError):
+        read_due("2/30", today=TODAY)
+
+
+def test_prompt_answers_about_an_action_item() -> None:
+    assert read_action_answer("完成。", today=TODAY) == ActionAnswer("done")
+    assert read_action_answer("延期 7/15 等待银行排期", today=TODAY) == ActionAnswer(
+        "postponed", due=date(2024, 7, 15), why="等待银行排期")
+    assert read_action_answer("postpone 2024-07-15 waiting for the bank", today=TODAY).why == "waiting for the bank"
+    for text, key in (("延期 7/15", "postpone_why"), ("延期 6/01 晚了", "due_past"), ("快好了", "action_answer")):
+        with pytest.raises(IncidentSyntaxError) as info:
+            read_action_answer(text, today=TODAY)
+        assert info.value.key == key, text
