@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.action_items import ActionAnswer, FollowUp, parse_follow_up, read_action_answer, read_due
+from bot.domain.action_items import (
+    ActionAnswer,
+    FollowUp,
+    needs_postmortem,
+    parse_follow_up,
+    read_action_answer,
+    read_due,
+)
 from bot.domain.incidents import IncidentSyntaxError, parse_command, parse_incident
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
 from bot.runtime.team_file import TeamFileError, parse_team
@@ -219,3 +226,12 @@ def test_prompt_answers_about_an_action_item() -> None:
         with pytest.raises(IncidentSyntaxError) as info:
             read_action_answer(text, today=TODAY)
         assert info.value.key == key, text
+
+
+def test_a_postmortem_rule_names_a_known_severity() -> None:
+    with pytest.raises(TeamFileError) as info:
+        parse_team(with_incident_options("  postmortem: {severity: P0}"))
+    assert "postmortem.severity 'P0' is not one of" in info.value.problems[0].message
+    assert needs_postmortem("B", ["A", "B", "C", "D"], "C", False, False)
+    assert not needs_postmortem("D", ["A", "B", "C", "D"], "C", False, False)
+    assert needs_postmortem(None, ["A", "B"], None, True, True) and not needs_postmortem(None, ["A"], None, True, False)

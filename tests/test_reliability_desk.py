@@ -8,8 +8,10 @@ from datetime import date
 from sqlalchemy import select
 
 from bot.domain.weeks import IsoWeek
+from bot.runtime.team_file import parse_team
 from storage.db import session_factory
 from storage.models import ActionItemChangeRow
+from tests.conftest import EXAMPLE_TEAM
 from tests.helpers import make_bot, say
 from tests.stored_rows import row_counts
 
@@ -66,3 +68,54 @@ def test_a_reply_that_is_neither_done_nor_postponed_changes_nothing(database_url
     clock.advance(days=1, hours=1)  # Friday 11:00, due Friday: not overdue yet
     md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "- A1 补齐分页（#1，刘洋，截止 06/28）" in md
+
+
+POSTMORTEM_RULE = "  postmortem: {severity: C}\n"
+
+
+def test_postmortems_are_asked_for_by_severity_and_recorded_as_links(database_url, chat, clock) -> None:
+    source = EXAMPLE_TEAM.read_text(encoding="utf-8").replace("  reporters: anyone", POSTMORTEM_RULE + "  reporters: anyone")
+    bot = make_bot(database_url, chat, clock, parse_team(source))
+    _handle(bot, "liuyang", "06/26 14:30 gateway-api 节点CPU打满 级别：C")
+    _handle(bot, "wangqiang", "06/26 16:00 招行通道抖动 级别：D")
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
+    assert "\n\n待复盘：\n\n- #1 06/26 14:30 gateway-api节点CPU打满\n" in md and "#2" not in md
+    out = _handle(bot, "liuyang", "复盘 1 [复盘记录](https://wiki.example.com/pm-1)")
+    assert out.reply.ok and out.reply.text == "✅ 已记录 #1 的复盘：[复盘记录](https://wiki.example.com/pm-1)"
+    report = bot.week_report.compile(IsoWeek(2024, 26))
+    md = bot.ctx.renderer.markdown(report)
+    assert "待复盘" not in md
+    assert "06/26 14:30 gateway-api节点CPU打满，复盘：[复盘记录](https://wiki.example.com/pm-1)\n" in md
+    assert "，复盘：<https://wiki.example.com/pm-1|复盘记录>" in bot.ctx.renderer.slack(report)
+    assert not _handle(bot, "liuyang", "postmortem 9 https://wiki.example.com/pm-9").reply.ok
+
+
+def test_without_a_rule_no_postmortem_is_asked_for(database_url, chat, clock) -> None:
+    bot = make_bot(database_url, chat, clock)
+    _handle(bot, "liuyang", "06/26 14:30 gateway-api 节点CPU打满 级别：A")
+    assert "待复盘" not in bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
+
+
+def test_an_incident_that_spent_a_budget_needs_a_postmortem(database_url, chat, clock) -> None:
+    rule = ("  postmortem: {budget_spent: true}\n  systems:\n"
+            "    - {name: 支付网关, aliases: [gateway-api], slo: 99.95%}\n")
+    source = EXAMPLE_TEAM.read_text(encoding="utf-8").replace("  reporters: anyone", rule + "  reporters: anyone")
+    bot = make_bot(database_url, chat, clock, parse_team(source))
+    _handle(bot, "liuyang", "06/26 14:30 gateway-api 节点CPU打满 恢复：15:10")  # 40 of 20.16 minutes
+    _handle(bot, "liuyang", "06/26 16:00 order-api 超时 恢复：16:30")  # no objective on order-api
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
+    assert "- 支付网关 99.90%（目标 99.95%，预算已用尽，超出 20 分钟）\n" in md
+    assert "\n\n待复盘：\n\n- #1 06/26 14:30 gateway-api节点CPU打满\n" in md
+    assert "- #2" not in md
+
+
+def test_a_repeat_of_the_same_system_and_cause_points_to_the_earlier_one(database_url, chat, clock) -> None:
+    source = EXAMPLE_TEAM.read_text(encoding="utf-8").replace("  reporters: anyone", "  repeat_weeks: 4\n  reporters: anyone")
+    bot = make_bot(database_url, chat, clock, parse_team(source))
+    _handle(bot, "liuyang", "06/12 09:00 gateway-api 节点OOM 归因：自身")  # two weeks before
+    _handle(bot, "liuyang", "06/26 14:30 gateway-api 节点CPU打满 归因：自身")
+    _handle(bot, "liuyang", "06/26 16:00 gateway-api 证书过期 归因：第三方")  # another cause: no repeat
+    _handle(bot, "liuyang", "06/27 08:00 order-api 节点OOM 归因：自身")  # another system: no repeat
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
+    assert "06/26 14:30 gateway-api节点CPU打满，重复：同 06/12 #1\n" in md
+    assert "06/26 16:00 gateway-api证书过期\n" in md and "06/27 08:00 order-api节点OOM\n" in md

@@ -174,6 +174,16 @@ def read_action_answer(text: str, *, today: date) -> ActionAnswer:
     return ActionAnswer("postponed", due=due, why=why.strip())
 
 
+def needs_postmortem(severity: str | None, severities: list[str], from_severity: str | None,
+                     spent_budget: bool, budget_rule: bool) -> bool:
+    """Whether an incident needs a postmortem: its severity is `from_severity` or more severe (severities
+    run from the most severe), or `budget_rule` is on and it spent a system's budget."""
+    if from_severity is not None and severity in severities and \
+            severities.index(severity) <= severities.index(from_severity):
+        return True
+    return budget_rule and spent_budget
+
+
 def is_overdue(due: date, done_at: datetime | None, on: date) -> bool:
     """An action item is overdue from the day after its due date until it is done."""
     return done_at is None and due < on

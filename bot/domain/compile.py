@@ -8,7 +8,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
 
 from bot.domain import report as r
-from bot.domain.action_items import is_overdue
+from bot.domain.action_items import is_overdue, needs_postmortem
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.incidents import format_headline
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
@@ -87,9 +87,15 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
         r.Incident(number=i.number, started_at=i.started_at.astimezone(zone),
                    headline=format_headline(i.system, i.what), cause=i.cause, impact=i.impact,
                    recovered_at=i.recovered_at.astimezone(zone) if i.recovered_at else None,
-                   severity=i.severity, weight=i.weight)
+                   severity=i.severity, weight=i.weight, postmortem=i.postmortem or "",
+                   repeat_of=_repeat_of(i, team, facts))
         for i in sorted(facts.incidents, key=lambda i: (i.started_at, i.number))
     )
+    spent = _spent_incidents(team, facts, week)
+    rule = team.incidents.postmortem
+    postmortems_missing = tuple(
+        i for i in incidents if not i.postmortem and needs_postmortem(
+            i.severity, team.incidents.severities, rule.severity, i.number in spent, rule.budget_spent))
 
     editor = team.editors[0]
     sections = {key: entry(f"editor:{key}", editor) for key in EDITOR_SECTIONS}
@@ -98,6 +104,7 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
         team=team.team.name, week=facts.week, locale=team.team.locale, created_at=compiled_at.astimezone(zone),
         projects=tuple(projects), okr_groups=okrs, metric_groups=tuple(metric_groups), incidents=incidents,
         incidents_note=note(INCIDENTS_NOTE_KEY), actions=_action_lines(team, facts, week, compiled_at),
+        postmortems_missing=postmortems_missing,
         other=sections["other"], reflection=sections["reflection"], next_week=sections["next_week"],
     )
     return _with_missing(report, team, facts)
@@ -166,15 +173,53 @@ def _action_lines(team: Team, facts: WeekFacts, week: IsoWeek, compiled_at: date
     return tuple(sorted(lines, key=lambda line: (order[line.state], line.number)))
 
 
+def _same_system(team: Team, a: str, b: str) -> bool:
+    """Two incidents' systems are one: the same objective's names, or the same label (case aside)."""
+    objective = team.objective_of(a)
+    return objective is not None and objective == team.objective_of(b) or \
+        bool(a.strip()) and a.strip().casefold() == b.strip().casefold()
+
+
+def _repeat_of(i: IncidentFact, team: Team, facts: WeekFacts) -> r.Repeat | None:
+    """The latest earlier incident, within the team's `repeat_weeks`, of the same system and cause class."""
+    weeks = team.incidents.repeat_weeks
+    if not weeks or not i.cause_class or not i.system.strip():
+        return None
+    since = i.started_at - timedelta(weeks=weeks)
+    earlier = [e for e in facts.recent_incidents
+               if since <= e.started_at < i.started_at and e.number != i.number
+               and e.cause_class == i.cause_class and _same_system(team, e.system, i.system)]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda e: (e.started_at, e.number))
+    return r.Repeat(last.number, last.started_at.astimezone(team.zone))
+
+
 def recent_since(team: Team, week: IsoWeek) -> datetime | None:
-    """How far back before `week`'s end the report looks at incidents (the longest objective window);
-    None when the team file sets no objective."""
-    days = max((s.window_days for s in team.incidents.systems), default=0)
+    """How far back before `week`'s end the report looks at incidents (the longest objective window, or
+    the repeats' look-back from the week's start); None when the team file asks for neither."""
+    days = max([s.window_days for s in team.incidents.systems]
+               + ([team.incidents.repeat_weeks * 7 + 7] if team.incidents.repeat_weeks else []), default=0)
     return week.end(team.zone) - timedelta(days=days) if days else None
 
 
 def _outage(i: IncidentFact) -> Outage:
     return Outage(i.started_at, i.recovered_at, i.cause_class)
+
+
+def _spent_incidents(team: Team, facts: WeekFacts, week: IsoWeek) -> set[int]:
+    """Numbers of the week's incidents that took downtime from a system whose budget is now spent."""
+    this_week = {i.number for i in facts.incidents}
+    out: set[int] = set()
+    for system in team.incidents.systems:
+        counted = [i for i in facts.recent_incidents
+                   if i.counts_toward_availability and team.objective_of(i.system) == system]
+        b = budget(system.slo, week.end(team.zone), timedelta(days=system.window_days),
+                   [_outage(i) for i in counted])
+        if b.spent:
+            out |= {i.number for i in counted
+                    if i.number in this_week and merged_downtime([_outage(i)], b.start, b.end)}
+    return out
 
 
 def _budget_line(system: SystemObjective, team: Team, facts: WeekFacts, week: IsoWeek) -> r.BudgetLine:

@@ -138,6 +138,14 @@ class Incident:
     recovered_at: datetime | None = None
     severity: str | None = None
     weight: Decimal = Decimal("1")
+    postmortem: str = ""  # its postmortem's link as written (a Markdown link stays one); "" when none
+    repeat_of: Repeat | None = None  # the earlier incident it repeats (same system and cause class)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    number: int
+    started_at: datetime  # team time zone
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,7 @@ class Report:
     incidents: tuple[Incident, ...] = ()
     incidents_note: str = ""
     actions: tuple[ActionLine, ...] = ()  # overdue first, then open, then done this week
+    postmortems_missing: tuple[Incident, ...] = ()  # the week's incidents that need a postmortem and lack one
     other: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     reflection: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     next_week: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))

@@ -176,6 +176,14 @@ class SystemObjective(_Strict):
         return (self.name, *self.aliases)
 
 
+class PostmortemRule(_Strict):
+    """Which incidents need a postmortem (issue 23): at or above a severity (the severities run from the
+    most severe), and/or any that spent a system's error budget. Neither set: none is asked for."""
+
+    severity: str | None = None
+    budget_spent: bool = False
+
+
 class Incidents(_Strict):
     severities: list[str] = ["A", "B", "C", "D"]
     count_groups: list[list[str]] = [["A", "B"], ["C"], ["D"]]
@@ -191,6 +199,10 @@ class Incidents(_Strict):
     causes: list[Cause] = []
     show_causes: bool = False
     systems: list[SystemObjective] = []
+    postmortem: PostmortemRule = PostmortemRule()
+    # An incident whose system and cause class match one in the last `repeat_weeks` weeks is a repeat
+    # (0: not looked for).
+    repeat_weeks: Annotated[int, Field(ge=0, le=52)] = 0
 
     @model_validator(mode="after")
     def _groups_known(self) -> Incidents:
@@ -198,6 +210,8 @@ class Incidents(_Strict):
             for sev in group:
                 if sev not in self.severities:
                     raise ValueError(f"count group names severity '{sev}', not one of {self.severities}")
+        if self.postmortem.severity is not None and self.postmortem.severity not in self.severities:
+            raise ValueError(f"postmortem.severity '{self.postmortem.severity}' is not one of {self.severities}")
         ids = [c.id for c in self.causes]
         for i, c in enumerate(self.causes):
             if c.id in ids[:i]:

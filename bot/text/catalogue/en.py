@@ -385,7 +385,10 @@ WORDS: dict[str, str] = {
     "report.action": "A{number} {text} (#{incident}, {owner}, due {due}{state})",
     "report.action.overdue": ", overdue",
     "report.action.done": ", done this week",
-    "report.postmortems_missing": "Postmortem missing: {incidents}",
+    "report.postmortems_missing": "Postmortem missing:",
+    "report.postmortem_missing": "#{number} {stamp} {headline}",
+    "report.incident.postmortem": "Postmortem: {value}",
+    "report.incident.repeat": "repeat of #{number} ({day})",
     "notice.overdue_head": "Overdue action items:",
     "notice.overdue_line": "- A{number} {text} ({owner}, due {due})",
 }

@@ -370,7 +370,10 @@ WORDS: dict[str, str] = {
     "report.action": "A{number} {text}（#{incident}，{owner}，截止 {due}{state}）",
     "report.action.overdue": "，已逾期",
     "report.action.done": "，本周完成",
-    "report.postmortems_missing": "待复盘：{incidents}",
+    "report.postmortems_missing": "待复盘：",
+    "report.postmortem_missing": "#{number} {stamp} {headline}",
+    "report.incident.postmortem": "复盘：{value}",
+    "report.incident.repeat": "重复：同 {day} #{number}",
     "notice.overdue_head": "逾期的行动项：",
     "notice.overdue_line": "- A{number} {text}（{owner}，截止 {due}）",
 }
