@@ -17,6 +17,8 @@ from bot.domain.action_items import (
     read_action_answer,
     read_due,
 )
+from bot.domain.facts import IncidentFact, WeekFacts
+from bot.domain.facts_json import week_from_json, week_to_json
 from bot.domain.incidents import IncidentSyntaxError, parse_command, parse_incident
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
 from bot.runtime.team_file import TeamFileError, parse_team
@@ -235,3 +237,9 @@ def test_a_postmortem_rule_names_a_known_severity() -> None:
     assert needs_postmortem("B", ["A", "B", "C", "D"], "C", False, False)
     assert not needs_postmortem("D", ["A", "B", "C", "D"], "C", False, False)
     assert needs_postmortem(None, ["A", "B"], None, True, True) and not needs_postmortem(None, ["A"], None, True, False)
+
+
+def test_an_export_keeps_the_attribution() -> None:
+    fact = IncidentFact(number=1, started_at=NOW, what="代扣通道异常", cause_class="bank", cause_bank="招行")
+    back, _ = week_from_json(week_to_json(WeekFacts("2024-W26", incidents=(fact,)), None))
+    assert (back.incidents[0].cause_class, back.incidents[0].cause_bank) == ("bank", "招行")
