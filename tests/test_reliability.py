@@ -21,7 +21,9 @@ from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.facts_json import week_from_json, week_to_json
 from bot.domain.incidents import IncidentSyntaxError, parse_command, parse_incident
 from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
+from bot.domain.report import ActionLine, BudgetLine, CauseCount
 from bot.runtime.team_file import TeamFileError, parse_team
+from bot.text import i18n
 from bot.text.catalogue import say
 from tests.conftest import EXAMPLE_TEAM
 
@@ -243,3 +245,15 @@ def test_an_export_keeps_the_attribution() -> None:
     fact = IncidentFact(number=1, started_at=NOW, what="代扣通道异常", cause_class="bank", cause_bank="招行")
     back, _ = week_from_json(week_to_json(WeekFacts("2024-W26", incidents=(fact,)), None))
     assert (back.incidents[0].cause_class, back.incidents[0].cause_bank) == ("bank", "招行")
+
+
+def test_the_new_lines_in_english() -> None:
+    line = BudgetLine("Payment gateway", "99.93", "99.9", 30, 13, 0, False, own_minutes=30)
+    assert i18n.budget_line(line, "en") == (
+        "Payment gateway 99.93% (objective 99.9%, 30% of budget left, about 13 min; 30 min of it our own)")
+    spent = BudgetLine("Payment gateway", "99.92", "99.95", 0, 0, 10, True)
+    assert i18n.budget_line(spent, "en") == "Payment gateway 99.92% (objective 99.95%, budget spent, 10 min over)"
+    assert i18n.cause_counts([CauseCount("own", Decimal(2), 30), CauseCount("", Decimal("0.5"), 0)], "en") == (
+        "By attribution: own 2 (30 min down), unattributed 0.5 (0 min down)")
+    action = ActionLine(1, "add paging", 3, "Liu Yang", "liuyang", date(2024, 7, 5), "overdue")
+    assert i18n.action_line(action, "en") == "A1 add paging (#3, Liu Yang, due 07/05, overdue)"
