@@ -60,6 +60,12 @@ class ActionItems:
             ActionItemRow.team_id == team_id, ActionItemRow.created_at < until,
             or_(ActionItemRow.done_at.is_(None), ActionItemRow.done_at >= since)).order_by(ActionItemRow.number)))
 
+    def opened_and_closed(self, team_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime | None]]:
+        """(created, done) of the action items created or done in [since, until)."""
+        return [(a, b) for a, b in self.s.execute(select(ActionItemRow.created_at, ActionItemRow.done_at).where(
+            ActionItemRow.team_id == team_id,
+            or_(ActionItemRow.created_at.between(since, until), ActionItemRow.done_at.between(since, until))))]
+
     def history(self, row: ActionItemRow) -> list[ActionItemChangeRow]:
         return list(self.s.scalars(select(ActionItemChangeRow).where(
             ActionItemChangeRow.action_item_id == row.id).order_by(ActionItemChangeRow.at, ActionItemChangeRow.id)))

@@ -391,4 +391,9 @@ WORDS: dict[str, str] = {
     "report.incident.repeat": "repeat of #{number} ({day})",
     "notice.overdue_head": "Overdue action items:",
     "notice.overdue_line": "- A{number} {text} ({owner}, due {due})",
+    "web.chart_budget": "Error budget left (per system, %)",
+    "web.chart_causes": "Incidents per week by attribution (weighted)",
+    "web.chart_actions": "Action items (opened and closed per week)",
+    "web.chart_actions_opened": "Opened",
+    "web.chart_actions_closed": "Closed",
 }

@@ -376,4 +376,9 @@ WORDS: dict[str, str] = {
     "report.incident.repeat": "重复：同 {day} #{number}",
     "notice.overdue_head": "逾期的行动项：",
     "notice.overdue_line": "- A{number} {text}（{owner}，截止 {due}）",
+    "web.chart_budget": "剩余错误预算（按系统，%）",
+    "web.chart_causes": "每周事件数（按归因，计权重）",
+    "web.chart_actions": "行动项（每周新建与完成）",
+    "web.chart_actions_opened": "新建",
+    "web.chart_actions_closed": "完成",
 }
