@@ -14,7 +14,7 @@ from storage.models import IncidentRow, TeamRow
 
 # What an incident's owner may change after filing it (`/incident edit`, a form, an import).
 FIELDS = frozenset({"started_at", "what", "system", "cause", "impact", "recovered_at", "severity", "weight",
-                    "counts_toward_availability", "cause_class", "cause_bank"})
+                    "counts_toward_availability", "cause_class", "cause_bank", "detected_at"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class NewIncident:
     reporter_name: str | None = None
     cause_class: str = ""
     cause_bank: str = ""
+    detected_at: datetime | None = None
 
 
 class Incidents:
@@ -53,7 +54,7 @@ class Incidents:
                           recovered_at=n.recovered_at, system=n.system, what=n.what, cause=n.cause,
                           impact=n.impact, severity=n.severity, weight=n.weight,
                           counts_toward_availability=n.counts_toward_availability, reporter_id=n.reporter_id,
-                          cause_class=n.cause_class, cause_bank=n.cause_bank,
+                          cause_class=n.cause_class, cause_bank=n.cause_bank, detected_at=n.detected_at,
                           reporter_user=n.reporter_user, reporter_name=n.reporter_name, source=n.source, source_ref=n.source_ref, created_at=n.at, updated_at=n.at)
         self.s.add(row)
         self.s.flush()

@@ -255,6 +255,7 @@ class IncidentRow(Base):
     cause_class: Mapped[str] = mapped_column(String(32), default="")  # `归因`: own, bank, … ("" not said)
     cause_bank: Mapped[str] = mapped_column(String(64), default="")  # the bank's team-file name, for bank
     postmortem: Mapped[str | None] = mapped_column(Text)  # the postmortem's link, as written
+    detected_at: Mapped[datetime | None] = mapped_column(TZ)  # when it was noticed (`发现：`), if said
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # a team member, if it was one
     reporter_user: Mapped[str | None] = mapped_column(String(128))  # platform:user id of whoever filed it
     reporter_name: Mapped[str | None] = mapped_column(String(128))  # their name when filed (the profile's)

@@ -50,7 +50,8 @@ def load_week_facts(s: Session, team_id: int, week_id: int | None, label: str, *
                             impact=r.impact, recovered_at=r.recovered_at, severity=r.severity, weight=r.weight,
                             counts_toward_availability=r.counts_toward_availability,
                             reporter=keys.get(r.reporter_id), reporter_name=r.reporter_name, source=r.source,
-                            cause_class=r.cause_class, cause_bank=r.cause_bank, postmortem=r.postmortem)
+                            cause_class=r.cause_class, cause_bank=r.cause_bank, postmortem=r.postmortem,
+                            detected_at=r.detected_at)
 
     incidents = tuple(fact(r) for r in repo.of_week(team_id, week_id)) if with_incidents else ()
     recent = tuple(fact(r) for r in repo.started_between(team_id, recent_since, week_end)) \

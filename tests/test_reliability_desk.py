@@ -119,3 +119,18 @@ def test_a_repeat_of_the_same_system_and_cause_points_to_the_earlier_one(databas
     md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
     assert "06/26 14:30 gateway-api节点CPU打满，重复：同 06/12 #1\n" in md
     assert "06/26 16:00 gateway-api证书过期\n" in md and "06/27 08:00 order-api节点OOM\n" in md
+
+
+def test_an_incident_noticed_late_needs_a_postmortem(database_url, chat, clock) -> None:
+    rule = "  postmortem: {detection_minutes: 15}\n"
+    source = EXAMPLE_TEAM.read_text(encoding="utf-8").replace("  reporters: anyone", rule + "  reporters: anyone")
+    bot = make_bot(database_url, chat, clock, parse_team(source))
+    assert _handle(bot, "wangqiang", "06/26 14:30 代扣失败 发现：15:00").reply.ok  # 30 minutes to notice
+    assert _handle(bot, "wangqiang", "06/26 16:00 短信延迟 发现：16:10").reply.ok
+    assert _handle(bot, "wangqiang", "06/26 17:00 对账延迟").reply.ok  # nobody said when: not asked for
+    before = row_counts(bot.engine)
+    late = _handle(bot, "wangqiang", "06/26 18:00 网关超时 发现：17:50")
+    assert not late.reply.ok and late.reply.text.startswith("发现时间 17:50 早于开始时间 2024-06-26 18:00")
+    assert row_counts(bot.engine) == before
+    md = bot.ctx.renderer.markdown(bot.week_report.compile(IsoWeek(2024, 26)))
+    assert "\n\n待复盘：\n\n- #1 06/26 14:30 代扣失败\n\n" in md

@@ -175,13 +175,14 @@ def read_action_answer(text: str, *, today: date) -> ActionAnswer:
 
 
 def needs_postmortem(severity: str | None, severities: list[str], from_severity: str | None,
-                     spent_budget: bool, budget_rule: bool) -> bool:
+                     spent_budget: bool, budget_rule: bool, slow_detection: bool = False) -> bool:
     """Whether an incident needs a postmortem: its severity is `from_severity` or more severe (severities
-    run from the most severe), or `budget_rule` is on and it spent a system's budget."""
+    run from the most severe), or `budget_rule` is on and it spent a system's budget, or it was noticed
+    later than the team's rule allows (`slow_detection`, decided by the caller from the rule)."""
     if from_severity is not None and severity in severities and \
             severities.index(severity) <= severities.index(from_severity):
         return True
-    return budget_rule and spent_budget
+    return budget_rule and spent_budget or slow_detection
 
 
 def is_overdue(due: date, done_at: datetime | None, on: date) -> bool:

@@ -93,9 +93,12 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     )
     spent = _spent_incidents(team, facts, week)
     rule = team.incidents.postmortem
+    slow = {i.number for i in facts.incidents if rule.detection_minutes is not None and i.detected_at is not None
+            and i.detected_at - i.started_at > timedelta(minutes=rule.detection_minutes)}
     postmortems_missing = tuple(
         i for i in incidents if not i.postmortem and needs_postmortem(
-            i.severity, team.incidents.severities, rule.severity, i.number in spent, rule.budget_spent))
+            i.severity, team.incidents.severities, rule.severity, i.number in spent, rule.budget_spent,
+            i.number in slow))
 
     editor = team.editors[0]
     sections = {key: entry(f"editor:{key}", editor) for key in EDITOR_SECTIONS}

@@ -59,6 +59,7 @@ class IncidentFact:
     cause_class: str = ""  # whose cause (`归因`): own, bank, … ("" when not said)
     cause_bank: str = ""  # for bank: which bank, by its team-file name
     postmortem: str | None = None  # the postmortem's link, once recorded
+    detected_at: datetime | None = None  # when it was noticed, if said
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class IncidentDraft:
     counts_toward_availability: bool = True
     cause_class: str = ""  # whose cause (`归因：`): a cause class id such as own or bank; "" when not said
     cause_bank: str = ""  # for cause_class bank: the bank's team-file name, if one was named
+    detected_at: datetime | None = None  # when it was noticed (`发现：`), if said; read like a recovery time
 
 
 Action = Literal["add", "list", "edit", "resolve", "delete", "help"]
@@ -91,6 +92,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
     # Issue 23: whose cause it was. English `cause:` was already the root cause's text, so the class
     # has its own word.
     "cause_class": ("归因", "attribution", "caused by"),
+    "detected_at": ("发现时间", "发现", "detected"),
 }
 _FIELD_OF = {label: name for name, labels in _LABELS.items() for label in labels}
 _CJK_PUNCT = "，。；！？、：）」』】》…"
@@ -249,6 +251,20 @@ class _Grammar:
             if w.hour is None:
                 raise self.fail("needs_time", value=w.raw)
             out["recovered_at"] = self.after(w, start) if start is not None else self.not_future(self.around_now(w))
+        if "detected_at" in fields:
+            w = self.when(fields["detected_at"])
+            if w.hour is None:
+                raise self.fail("needs_time", value=w.raw)
+            try:
+                out["detected_at"] = self.after(w, start) if start is not None else \
+                    self.not_future(self.around_now(w))
+            except IncidentSyntaxError as exc:  # the recovery's sentences would name the wrong time
+                if exc.key in ("before_start", "confirm_overnight") and start is not None:
+                    raise self.fail("detected_before_start", value=w.raw.strip(),
+                                    start=f"{start:%Y-%m-%d %H:%M}") from None
+                if exc.key == "recovery_future":
+                    raise self.fail("detected_future", value=w.raw.strip()) from None
+                raise
         if "severity" in fields:
             out["severity"] = self.severity(fields["severity"])
         if "weight" in fields:

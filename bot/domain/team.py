@@ -178,10 +178,12 @@ class SystemObjective(_Strict):
 
 class PostmortemRule(_Strict):
     """Which incidents need a postmortem (issue 23): at or above a severity (the severities run from the
-    most severe), and/or any that spent a system's error budget. Neither set: none is asked for."""
+    most severe), any that spent a system's error budget, any noticed (`发现：`) more than `detection_minutes`
+    after it started. None set: none is asked for."""
 
     severity: str | None = None
     budget_spent: bool = False
+    detection_minutes: Annotated[int, Field(ge=1)] | None = None
 
 
 class Incidents(_Strict):

@@ -132,7 +132,7 @@ class IncidentDesk:
                 system=draft.system, cause=draft.cause, impact=draft.impact, recovered_at=draft.recovered_at,
                 severity=draft.severity, weight=draft.weight,
                 counts_toward_availability=draft.counts_toward_availability,
-                cause_class=draft.cause_class, cause_bank=draft.cause_bank,
+                cause_class=draft.cause_class, cause_bank=draft.cause_bank, detected_at=draft.detected_at,
                 reporter_id=self.ctx.person_ids.get(reporter.person_id or ""), source=source, source_ref=source_ref,
                 at=at, reporter_user=reporter.user, reporter_name=reporter.name))
             summary = self._summary(row, "filed")

@@ -148,7 +148,7 @@ WORDS: dict[str, str] = {
                                           "was not filed. If service came back the next day, send it again with the "
                                           "date, like 'recovery: {next_day}'."),
     "incident.usage": "\n".join([
-        'Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no] [attribution: own|bank|third-party|infrastructure]',
+        'Usage: /incident [date] [time] [system] description [cause: …] [impact: …] [recovered: …] [severity: …] [weight: …] [availability: no] [attribution: own|bank|third-party|infrastructure] [detected: …]',
         '  /incident 06/21 10:04 order-api node OOM cause: memory leak impact: some orders failed recovered: 17:00 severity: C weight: 0.5',
         '  The date may be 06/21 or 2024-06-21 and defaults to now; recovered takes 17:00 or 06/22 01:00; weight is for shared responsibility (e.g. 0.5).',
         'Other commands:',
@@ -362,6 +362,8 @@ WORDS: dict[str, str] = {
     "report.causes.item_sep": ", ",
     "report.causes.unknown": "unattributed",
     # ----- reliability: postmortems and action items (issue 23) ---------------------------------------
+    "incident.syntax.detected_before_start": "Detected at {value}, before the start {start}; for the next day write the date, e.g. 06/27 09:00.",
+    "incident.syntax.detected_future": "Detected at {value} is in the future.",
     "incident.syntax.action_id": "'{value}' is not an action item id: write one like A7.",
     "incident.syntax.action_what": "The action item says nothing to do, e.g. /incident action 3 add paging owner: liuyang due: 7/15",
     "incident.syntax.action_needs": "An action item needs an owner and a due date, e.g. /incident action 3 add paging owner: liuyang due: 7/15",

@@ -136,7 +136,7 @@ WORDS: dict[str, str] = {
     "incident.syntax.confirm_overnight": ('恢复时间 {value} 早于开始时间 {start}，事件未记录。如果是第二天恢复，'
                                           '请写上日期重新发送，例如“恢复：{next_day}”。'),
     "incident.usage": "\n".join([
-        '用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否] [归因：自身|银行|第三方|基础设施]',
+        '用法：/incident [日期] [时间] [系统] 描述 [原因：…] [影响：…] [恢复：…] [级别：…] [权重：…] [可用性：否] [归因：自身|银行|第三方|基础设施] [发现：…]',
         '  /incident 06/21 10:04 order-api 节点OOM 原因：内存泄漏 影响：部分下单失败 恢复：17:00 级别：C 权重：0.5',
         '  日期可写 06/21、2024-06-21，省略则为现在；恢复可写 17:00 或 06/22 01:00；权重用于共同责任（如 0.5）。',
         '其他命令：',
@@ -347,6 +347,8 @@ WORDS: dict[str, str] = {
     "report.causes.item_sep": "，",
     "report.causes.unknown": "未归因",
     # ----- reliability: postmortems and action items (issue 23) ---------------------------------------
+    "incident.syntax.detected_before_start": '发现时间 {value} 早于开始时间 {start}；第二天发现请写上日期，例如 06/27 09:00。',
+    "incident.syntax.detected_future": '发现时间 {value} 在未来。',
     "incident.syntax.action_id": '“{value}”不是行动项编号：请写“A7”这样的编号。',
     "incident.syntax.action_what": '缺少行动项内容，例如：/incident 行动项 3 补齐分页 负责人：刘洋 截止：7/15',
     "incident.syntax.action_needs": '行动项需要负责人和截止日期，例如：/incident 行动项 3 补齐分页 负责人：刘洋 截止：7/15',

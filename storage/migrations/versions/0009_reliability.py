@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('cause_class', sa.String(length=32), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('cause_bank', sa.String(length=64), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('postmortem', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('detected_at', sa.DateTime(timezone=True), nullable=True))
     op.create_table('action_items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -63,6 +64,7 @@ def downgrade() -> None:
     op.drop_index('ix_action_items_team_owner', table_name='action_items')
     op.drop_table('action_items')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
+        batch_op.drop_column('detected_at')
         batch_op.drop_column('postmortem')
         batch_op.drop_column('cause_bank')
         batch_op.drop_column('cause_class')
