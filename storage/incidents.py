@@ -14,7 +14,7 @@ from storage.models import IncidentRow, TeamRow
 
 # What an incident's owner may change after filing it (`/incident edit`, a form, an import).
 FIELDS = frozenset({"started_at", "what", "system", "cause", "impact", "recovered_at", "severity", "weight",
-                    "counts_toward_availability"})
+                    "counts_toward_availability", "cause_class", "cause_bank", "detected_at"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class NewIncident:
     at: datetime
     reporter_user: str | None = None
     reporter_name: str | None = None
+    cause_class: str = ""
+    cause_bank: str = ""
+    detected_at: datetime | None = None
 
 
 class Incidents:
@@ -51,6 +54,7 @@ class Incidents:
                           recovered_at=n.recovered_at, system=n.system, what=n.what, cause=n.cause,
                           impact=n.impact, severity=n.severity, weight=n.weight,
                           counts_toward_availability=n.counts_toward_availability, reporter_id=n.reporter_id,
+                          cause_class=n.cause_class, cause_bank=n.cause_bank, detected_at=n.detected_at,
                           reporter_user=n.reporter_user, reporter_name=n.reporter_name, source=n.source, source_ref=n.source_ref, created_at=n.at, updated_at=n.at)
         self.s.add(row)
         self.s.flush()
@@ -96,6 +100,21 @@ class Incidents:
         if source is not None:
             query = query.where(IncidentRow.source == source)
         return list(self.s.scalars(query.order_by(IncidentRow.started_at, IncidentRow.number)))
+
+    def started_between(self, team_id: int, since: datetime, until: datetime) -> list[IncidentRow]:
+        """Live incidents that started in [since, until), by start (an error budget's window, repeats)."""
+        return list(self.s.scalars(select(IncidentRow).where(
+            IncidentRow.team_id == team_id, IncidentRow.started_at >= since, IncidentRow.started_at < until,
+            IncidentRow.deleted_at.is_(None)).order_by(IncidentRow.started_at, IncidentRow.number)))
+
+    def number_of(self, incident_id: int) -> int:
+        """The team's number (#3) of the incident with row id `incident_id`."""
+        return int(self.s.scalars(select(IncidentRow.number).where(IncidentRow.id == incident_id)).one())
+
+    def set_postmortem(self, row: IncidentRow, link: str, at: datetime) -> None:
+        """Record the incident's postmortem (its link, as written)."""
+        row.postmortem, row.updated_at = link, at
+        self.s.flush()
 
     def downtime_seconds(self, team_id: int, since: datetime, until: datetime) -> float:
         """Recovered, availability-counting downtime of incidents that started in [since, until)."""

@@ -70,6 +70,7 @@ class TeamRow(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(TZ)
     incident_seq: Mapped[int] = mapped_column(Integer, default=0)
+    action_seq: Mapped[int] = mapped_column(Integer, default=0)  # action items are A1, A2, … per team
 
 
 class PersonRow(Base):
@@ -266,6 +267,10 @@ class IncidentRow(Base):
     severity: Mapped[str | None] = mapped_column(String(16))
     weight: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1"))
     counts_toward_availability: Mapped[bool] = mapped_column(Boolean, default=True)
+    cause_class: Mapped[str] = mapped_column(String(32), default="")  # `归因`: own, bank, … ("" not said)
+    cause_bank: Mapped[str] = mapped_column(String(64), default="")  # the bank's team-file name, for bank
+    postmortem: Mapped[str | None] = mapped_column(Text)  # the postmortem's link, as written
+    detected_at: Mapped[datetime | None] = mapped_column(TZ)  # when it was noticed (`发现：`), if said
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # a team member, if it was one
     reporter_user: Mapped[str | None] = mapped_column(String(128))  # platform:user id of whoever filed it
     reporter_name: Mapped[str | None] = mapped_column(String(128))  # their name when filed (the profile's)
@@ -274,6 +279,42 @@ class IncidentRow(Base):
     created_at: Mapped[datetime] = mapped_column(TZ)
     updated_at: Mapped[datetime] = mapped_column(TZ)
     deleted_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ActionItemRow(Base):
+    """A postmortem's action item (`/incident action N …`): an owner, a due date, open until done."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (
+        UniqueConstraint("team_id", "number"),
+        Index("ix_action_items_team_owner", "team_id", "owner_id", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    number: Mapped[int] = mapped_column(Integer)  # shown as A<number>
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    due: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    created_by: Mapped[str | None] = mapped_column(String(128))  # platform:user id
+    done_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class ActionItemChangeRow(Base):
+    """An action item's history: opened, postponed (to `due`, with why), done."""
+
+    __tablename__ = "action_item_changes"
+    __table_args__ = (Index("ix_action_item_changes_item", "action_item_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_item_id: Mapped[int] = mapped_column(ForeignKey("action_items.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # opened | postponed | done
+    due: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(TZ)
+    by: Mapped[str | None] = mapped_column(String(128))
 
 
 class IncidentAnswerRow(Base):

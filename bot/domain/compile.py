@@ -6,16 +6,20 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Literal
 
 from bot.domain import report as r
+from bot.domain.action_items import is_overdue, needs_postmortem
 from bot.domain.facts import IncidentFact, WeekFacts
 from bot.domain.incidents import format_headline
+from bot.domain.reliability import Outage, budget, floor_percent, merged_downtime, whole_minutes
 from bot.domain.team import (
     EDITOR_SECTIONS,
     INCIDENTS_NOTE_KEY,
     Item,
     ItemKind,
     Metric,
+    SystemObjective,
     Team,
     metrics_note_key,
     okr_note_key,
@@ -74,15 +78,28 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     for mg in team.metrics:
         lines = tuple(_metric_line(m, facts, week, team) for m in mg.metrics)
         counts = _severity_counts(team, facts, mg.name) if mg.incident_counts else ()
-        metric_groups.append(r.MetricGroup(mg.name, lines, counts, note(metrics_note_key(mg.name))))
+        budgets = tuple(_budget_line(s, team, facts, week) for s in team.incidents.systems) \
+            if mg.incident_counts else ()
+        causes = _cause_counts(team, facts, week) if mg.incident_counts and team.incidents.show_causes else ()
+        metric_groups.append(r.MetricGroup(mg.name, lines, counts, note(metrics_note_key(mg.name)),
+                                           budgets, causes))
 
     incidents = tuple(
         r.Incident(number=i.number, started_at=i.started_at.astimezone(zone),
                    headline=format_headline(i.system, i.what), cause=i.cause, impact=i.impact,
                    recovered_at=i.recovered_at.astimezone(zone) if i.recovered_at else None,
-                   severity=i.severity, weight=i.weight)
+                   severity=i.severity, weight=i.weight, postmortem=i.postmortem or "",
+                   repeat_of=_repeat_of(i, team, facts))
         for i in sorted(facts.incidents, key=lambda i: (i.started_at, i.number))
     )
+    spent = _spent_incidents(team, facts, week)
+    rule = team.incidents.postmortem
+    slow = {i.number for i in facts.incidents if rule.detection_minutes is not None and i.detected_at is not None
+            and i.detected_at - i.started_at > timedelta(minutes=rule.detection_minutes)}
+    postmortems_missing = tuple(
+        i for i in incidents if not i.postmortem and needs_postmortem(
+            i.severity, team.incidents.severities, rule.severity, i.number in spent, rule.budget_spent,
+            i.number in slow))
 
     editor = team.editors[0]
     sections = {key: entry(f"editor:{key}", editor) for key in EDITOR_SECTIONS}
@@ -90,7 +107,8 @@ def compile_report(team: Team, facts: WeekFacts, previous: WeekFacts | None, *, 
     report = r.Report(
         team=team.team.name, week=facts.week, locale=team.team.locale, created_at=compiled_at.astimezone(zone),
         projects=tuple(projects), okr_groups=okrs, metric_groups=tuple(metric_groups), incidents=incidents,
-        incidents_note=note(INCIDENTS_NOTE_KEY),
+        incidents_note=note(INCIDENTS_NOTE_KEY), actions=_action_lines(team, facts, week, compiled_at),
+        postmortems_missing=postmortems_missing,
         other=sections["other"], reflection=sections["reflection"], next_week=sections["next_week"],
     )
     return _with_missing(report, team, facts)
@@ -138,6 +156,104 @@ def _downtime(i: IncidentFact) -> float:
     if i.recovered_at is None:
         return 0.0
     return max(timedelta(0), i.recovered_at - i.started_at).total_seconds()
+
+
+def _action_lines(team: Team, facts: WeekFacts, week: IsoWeek, compiled_at: datetime) -> tuple[r.ActionLine, ...]:
+    """The action items as the week's report shows them: overdue ones first, then open, then those done this
+    week; overdue as of the compile time, or the week's last day for a report compiled later."""
+    start, end = week.start(team.zone), week.end(team.zone)
+    on = min(compiled_at.astimezone(team.zone), end - timedelta(microseconds=1)).date()
+    lines = []
+    for a in facts.action_items:
+        done = a.done_at is not None and a.done_at < end
+        if a.done_at is not None and a.done_at < start:
+            continue
+        state: Literal["open", "overdue", "done"] = \
+            "done" if done else "overdue" if is_overdue(a.due, None, on) else "open"
+        owner = team.person_by_id.get(a.owner)
+        lines.append(r.ActionLine(a.number, a.text, a.incident, owner.name if owner else a.owner, a.owner, a.due,
+                                  state))
+    order = {"overdue": 0, "open": 1, "done": 2}
+    return tuple(sorted(lines, key=lambda line: (order[line.state], line.number)))
+
+
+def _same_system(team: Team, a: str, b: str) -> bool:
+    """Two incidents' systems are one: the same objective's names, or the same label (case aside)."""
+    objective = team.objective_of(a)
+    return objective is not None and objective == team.objective_of(b) or \
+        bool(a.strip()) and a.strip().casefold() == b.strip().casefold()
+
+
+def _repeat_of(i: IncidentFact, team: Team, facts: WeekFacts) -> r.Repeat | None:
+    """The latest earlier incident, within the team's `repeat_weeks`, of the same system and cause class."""
+    weeks = team.incidents.repeat_weeks
+    if not weeks or not i.cause_class or not i.system.strip():
+        return None
+    since = i.started_at - timedelta(weeks=weeks)
+    earlier = [e for e in facts.recent_incidents
+               if since <= e.started_at < i.started_at and e.number != i.number
+               and e.cause_class == i.cause_class and _same_system(team, e.system, i.system)]
+    if not earlier:
+        return None
+    last = max(earlier, key=lambda e: (e.started_at, e.number))
+    return r.Repeat(last.number, last.started_at.astimezone(team.zone))
+
+
+def recent_since(team: Team, week: IsoWeek) -> datetime | None:
+    """How far back before `week`'s end the report looks at incidents (the longest objective window, or
+    the repeats' look-back from the week's start); None when the team file asks for neither."""
+    days = max([s.window_days for s in team.incidents.systems]
+               + ([team.incidents.repeat_weeks * 7 + 7] if team.incidents.repeat_weeks else []), default=0)
+    return week.end(team.zone) - timedelta(days=days) if days else None
+
+
+def _outage(i: IncidentFact) -> Outage:
+    return Outage(i.started_at, i.recovered_at, i.cause_class)
+
+
+def _spent_incidents(team: Team, facts: WeekFacts, week: IsoWeek) -> set[int]:
+    """Numbers of the week's incidents that took downtime from a system whose budget is now spent."""
+    this_week = {i.number for i in facts.incidents}
+    out: set[int] = set()
+    for system in team.incidents.systems:
+        counted = [i for i in facts.recent_incidents
+                   if i.counts_toward_availability and team.objective_of(i.system) == system]
+        b = budget(system.slo, week.end(team.zone), timedelta(days=system.window_days),
+                   [_outage(i) for i in counted])
+        if b.spent:
+            out |= {i.number for i in counted
+                    if i.number in this_week and merged_downtime([_outage(i)], b.start, b.end)}
+    return out
+
+
+def _budget_line(system: SystemObjective, team: Team, facts: WeekFacts, week: IsoWeek) -> r.BudgetLine:
+    incidents = [i for i in facts.recent_incidents
+                 if i.counts_toward_availability and team.objective_of(i.system) == system]
+    b = budget(system.slo, week.end(team.zone), timedelta(days=system.window_days),
+               [_outage(i) for i in incidents])
+    digits = max(2, -int(system.slo.normalize().as_tuple().exponent))
+    attributed = any(i.cause_class for i in incidents if i.recovered_at is not None and i.recovered_at > b.start)
+    return r.BudgetLine(
+        system=system.name, availability=floor_percent(b.availability, digits),
+        objective=format(system.slo.normalize(), "f"), left_share=int(b.left_share),
+        left_minutes=whole_minutes(b.left), over_minutes=whole_minutes(-b.left), spent=b.spent,
+        own_minutes=whole_minutes(b.own_downtime) if attributed and b.downtime else None)
+
+
+def _cause_counts(team: Team, facts: WeekFacts, week: IsoWeek) -> tuple[r.CauseCount, ...]:
+    """The week's incidents by cause class, in the team file's order, unattributed last; classes with
+    no incident this week are left out."""
+    start, end = week.start(team.zone), week.end(team.zone)
+    order = [c.id for c in team.cause_book.classes]
+    found = sorted({i.cause_class for i in facts.incidents},
+                   key=lambda c: order.index(c) if c in order else len(order) + (c == ""))
+    out = []
+    for cause in found:
+        of_cause = [i for i in facts.incidents if i.cause_class == cause]
+        down = merged_downtime([_outage(i) for i in of_cause if i.counts_toward_availability], start, end)
+        out.append(r.CauseCount(team.cause_book.name(cause) if cause else "",
+                                sum((i.weight for i in of_cause), Decimal(0)), whole_minutes(down)))
+    return tuple(out)
 
 
 def _severity_counts(team: Team, facts: WeekFacts, group_name: str) -> tuple[r.SeverityCount, ...]:

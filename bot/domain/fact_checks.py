@@ -59,6 +59,9 @@ def incident_problems(week: str, incident: IncidentFact, team: Team, window: Wee
         except IncidentSyntaxError:
             out.append(FactProblem(where, f"severity '{incident.severity}' is not one of "
                                           f"{', '.join(team.incidents.severities)}"))
+    if incident.cause_class and incident.cause_class not in {c.id for c in team.cause_book.classes}:
+        out.append(FactProblem(where, f"attribution '{incident.cause_class}' is not one of "
+                                      f"{', '.join(c.id for c in team.cause_book.classes)}"))
     if not weight_allowed(incident.weight):
         out.append(FactProblem(where, f"weight {incident.weight} is not above 0 and at most 10 with two decimals"))
     return out

@@ -6,7 +6,7 @@ No SQLAlchemy here, so the pure core (compile, templates) can use them freely.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.domain.team import Item, ItemKind
@@ -56,6 +56,23 @@ class IncidentFact:
     reporter: str | None = None  # the team member who filed it (person id), if a member did
     reporter_name: str | None = None  # the name of whoever filed it, member or not
     source: str = "console"
+    cause_class: str = ""  # whose cause (`归因`): own, bank, … ("" when not said)
+    cause_bank: str = ""  # for bank: which bank, by its team-file name
+    postmortem: str | None = None  # the postmortem's link, once recorded
+    detected_at: datetime | None = None  # when it was noticed, if said
+
+
+@dataclass(frozen=True)
+class ActionItemFact:
+    """A postmortem action item (issue 23) as a week's report sees it."""
+
+    number: int  # A<number>
+    incident: int  # the incident's number
+    text: str
+    owner: str  # person id
+    due: date
+    created_at: datetime
+    done_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,11 @@ class WeekFacts:
     away: frozenset[str] = frozenset()  # person ids away this week
     # downtime of availability-counting incidents from the start of the year to the week's end, in seconds
     year_downtime_seconds: float = 0.0
+    # live incidents that started in the longest look-back the team file asks for (error-budget windows,
+    # repeats) up to the week's end, this week's included; empty when the team file asks for none
+    recent_incidents: tuple[IncidentFact, ...] = ()
+    # action items made before the week's end that were open at its start or later (issue 23)
+    action_items: tuple[ActionItemFact, ...] = ()
 
     def answer(self, item: Item) -> StoredAnswer | None:
         """What is stored for `item` this week, as its page, prompt, export and dashboard show it (a metric's

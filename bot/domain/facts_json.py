@@ -42,7 +42,8 @@ def week_to_json(facts: WeekFacts, created_at: datetime | None) -> dict[str, Any
                        "cause": i.cause, "impact": i.impact, "recovered_at": _when(i.recovered_at),
                        "severity": i.severity, "weight": _dec(i.weight),
                        "counts_toward_availability": i.counts_toward_availability, "reporter": i.reporter,
-                       "source": i.source} for i in facts.incidents],
+                       "source": i.source, "cause_class": i.cause_class, "cause_bank": i.cause_bank}
+                      for i in facts.incidents],
     }
 
 
@@ -101,6 +102,7 @@ def week_from_json(data: Any) -> tuple[WeekFacts, datetime | None]:
             system=get(r, "system", str) or "", cause=get(r, "cause", str) or "", impact=get(r, "impact", str) or "",
             recovered_at=when(r, "recovered_at"), severity=get(r, "severity", str),
             weight=dec(r, "weight") or Decimal(1), counts_toward_availability=bool(counts),
-            reporter=get(r, "reporter", str), source="import"))
+            reporter=get(r, "reporter", str), source="import",
+            cause_class=get(r, "cause_class", str) or "", cause_bank=get(r, "cause_bank", str) or ""))
     return WeekFacts(week=week, entries=entries, banks=banks, metrics=metrics,
                      incidents=tuple(incidents)), when(data, "created_at")

@@ -15,11 +15,13 @@ from decimal import Decimal, InvalidOperation
 from bot.domain.incidents import (
     IncidentDraft,
     IncidentSyntaxError,
+    read_attribution,
     read_recovered,
     read_severity,
     read_start,
     read_weight,
 )
+from bot.domain.reliability import CauseBook
 from bot.domain.replies import normalize_text
 from bot.domain.team import ItemKind
 
@@ -55,6 +57,7 @@ class IncidentForm:
     severity: str = ""
     weight: str = ""  # empty: 1
     counts_toward_availability: bool | None = None  # None: not said (a new incident counts)
+    attribution: str = ""  # whose cause (`归因`): a cause class or a bank, as typed
     number: int | None = None  # an edit of incident #number: only the fields given change
 
 
@@ -92,7 +95,7 @@ def _clean(value: str) -> str:
 
 
 def _fields(form: IncidentForm, now: datetime, severities: tuple[str, ...] | list[str],
-            *, start: datetime | None) -> dict[str, object]:
+            *, start: datetime | None, causes: CauseBook | None) -> dict[str, object]:
     """The fields given, typed; the start is read by the caller (it decides what a missing one means)."""
     out: dict[str, object] = {}
     for name in ("system", "what", "cause", "impact"):
@@ -116,6 +119,11 @@ def _fields(form: IncidentForm, now: datetime, severities: tuple[str, ...] | lis
             raise FormProblem("incident.bad_weight", {"value": _clean(form.weight)}) from None
     if form.counts_toward_availability is not None:
         out["counts_toward_availability"] = form.counts_toward_availability
+    if _clean(form.attribution):
+        try:
+            out["cause_class"], out["cause_bank"] = read_attribution(_clean(form.attribution), causes or CauseBook(()))
+        except IncidentSyntaxError as exc:
+            raise FormProblem("incident.syntax.cause_class", exc.values) from None
     return out
 
 
@@ -126,21 +134,22 @@ def _start(form: IncidentForm, now: datetime) -> datetime:
         raise FormProblem("incident.bad_start", {"value": _clean(form.start)}) from None
 
 
-def incident_draft(form: IncidentForm, *, now: datetime, severities: tuple[str, ...] | list[str]) -> IncidentDraft:
+def incident_draft(form: IncidentForm, *, now: datetime, severities: tuple[str, ...] | list[str],
+                   causes: CauseBook | None = None) -> IncidentDraft:
     """The incident a filled-in form describes; FormProblem for the first field that cannot be read."""
     start = _start(form, now)
-    values = _fields(form, now, severities, start=start)
+    values = _fields(form, now, severities, start=start, causes=causes)
     what = str(values.pop("what", ""))
     if not what:
         raise FormProblem("incident.no_what")
     return IncidentDraft(started_at=start, what=what, **values)  # type: ignore[arg-type]
 
 
-def incident_changes(form: IncidentForm, *, now: datetime,
-                     severities: tuple[str, ...] | list[str]) -> dict[str, object]:
+def incident_changes(form: IncidentForm, *, now: datetime, severities: tuple[str, ...] | list[str],
+                     causes: CauseBook | None = None) -> dict[str, object]:
     """The fields an edit form changes, keyed and typed as in IncidentDraft; FormProblem if none or unreadable."""
     start = _start(form, now) if _clean(form.start) else None
-    changes = _fields(form, now, severities, start=start)
+    changes = _fields(form, now, severities, start=start, causes=causes)
     if start is not None:
         changes["started_at"] = start
     if not changes:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.domain.incidents import IncidentDraft, IncidentSyntaxError, parse_incident, states_start
+from bot.domain.reliability import CauseBook
 from bot.domain.replies import normalize_text
 
 KEY = "@incidents"  # the question among a prompt's item keys; no item key starts with "@"
@@ -47,7 +48,8 @@ class IncidentAnswer:
     problem: IncidentSyntaxError | None = None  # for "unclear": why it is not a readable incident, if it tried
 
 
-def read_answer(text: str, *, now: datetime, severities: Sequence[str]) -> IncidentAnswer:
+def read_answer(text: str, *, now: datetime, severities: Sequence[str],
+                causes: CauseBook | None = None) -> IncidentAnswer:
     """Read one answer to the incident question (`now` in the team's zone fills a date's missing parts)."""
     body = normalize_text(text).strip()
     if is_nothing_to_add(body):
@@ -56,7 +58,8 @@ def read_answer(text: str, *, now: datetime, severities: Sequence[str]) -> Incid
     if not states_start(body):
         return IncidentAnswer("unclear")
     try:
-        return IncidentAnswer("incident", draft=parse_incident(body, now=now, severities=severities))
+        return IncidentAnswer("incident", draft=parse_incident(body, now=now, severities=severities,
+                                                                     causes=causes))
     except IncidentSyntaxError as exc:
         return IncidentAnswer("unclear", problem=exc)
 

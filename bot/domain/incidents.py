@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, cast
 
+from bot.domain.reliability import CauseBook, UnknownCause
 from bot.domain.replies import normalize_text
 from bot.domain.weeks import IsoWeek, WeekWindow
 
@@ -33,6 +34,9 @@ class IncidentDraft:
     severity: str | None = None  # spelled as configured
     weight: Decimal = Decimal("1")
     counts_toward_availability: bool = True
+    cause_class: str = ""  # whose cause (`归因：`): a cause class id such as own or bank; "" when not said
+    cause_bank: str = ""  # for cause_class bank: the bank's team-file name, if one was named
+    detected_at: datetime | None = None  # when it was noticed (`发现：`), if said; read like a recovery time
 
 
 Action = Literal["add", "list", "edit", "resolve", "delete", "help"]
@@ -85,6 +89,10 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "severity": ("严重度", "级别", "severity", "level"),
     "weight": ("权重", "weight"),
     "counts_toward_availability": ("可用性", "availability"),
+    # Issue 23: whose cause it was. English `cause:` was already the root cause's text, so the class
+    # has its own word.
+    "cause_class": ("归因", "attribution", "caused by"),
+    "detected_at": ("发现时间", "发现", "detected"),
 }
 _FIELD_OF = {label: name for name, labels in _LABELS.items() for label in labels}
 _CJK_PUNCT = "，。；！？、：）」』】》…"
@@ -144,10 +152,12 @@ def _when(m: re.Match[str]) -> _When:
 
 
 class _Grammar:
-    def __init__(self, now: datetime, severities: Sequence[str], window: WeekWindow | None = None) -> None:
+    def __init__(self, now: datetime, severities: Sequence[str], window: WeekWindow | None = None,
+                 causes: CauseBook | None = None) -> None:
         self.now = now.replace(second=0, microsecond=0)
         self.severities = list(severities)
         self.window = window
+        self.causes = causes if causes is not None else CauseBook(())
 
     def fail(self, key: str, **values: object) -> IncidentSyntaxError:
         return IncidentSyntaxError(key, **{k: str(v) for k, v in values.items()})
@@ -241,6 +251,20 @@ class _Grammar:
             if w.hour is None:
                 raise self.fail("needs_time", value=w.raw)
             out["recovered_at"] = self.after(w, start) if start is not None else self.not_future(self.around_now(w))
+        if "detected_at" in fields:
+            w = self.when(fields["detected_at"])
+            if w.hour is None:
+                raise self.fail("needs_time", value=w.raw)
+            try:
+                out["detected_at"] = self.after(w, start) if start is not None else \
+                    self.not_future(self.around_now(w))
+            except IncidentSyntaxError as exc:  # the recovery's sentences would name the wrong time
+                if exc.key in ("before_start", "confirm_overnight") and start is not None:
+                    raise self.fail("detected_before_start", value=w.raw.strip(),
+                                    start=f"{start:%Y-%m-%d %H:%M}") from None
+                if exc.key == "recovery_future":
+                    raise self.fail("detected_future", value=w.raw.strip()) from None
+                raise
         if "severity" in fields:
             out["severity"] = self.severity(fields["severity"])
         if "weight" in fields:
@@ -250,7 +274,16 @@ class _Grammar:
             if value.lower() not in _AVAILABILITY:
                 raise self.fail("availability", value=value)
             out["counts_toward_availability"] = _AVAILABILITY[value.lower()]
+        if "cause_class" in fields:
+            out["cause_class"], out["cause_bank"] = self.attribution(fields["cause_class"])
         return out
+
+    def attribution(self, value: str) -> tuple[str, str]:
+        try:
+            found = self.causes.read(value)
+        except UnknownCause as exc:
+            raise self.fail("cause_class", value=exc.value, known=exc.known or "—") from None
+        return found.cause, found.bank
 
     def severity(self, value: str) -> str:
         wanted = value.removesuffix("级").strip().casefold()
@@ -322,19 +355,19 @@ def states_start(text: str) -> bool:
 
 
 def parse_incident(text: str, *, now: datetime, severities: Sequence[str],
-                   window: WeekWindow | None = None) -> IncidentDraft:
+                   window: WeekWindow | None = None, causes: CauseBook | None = None) -> IncidentDraft:
     """The incident an `/incident …` text describes; raises IncidentSyntaxError if it can't be read
-    (or, given the team's `window`, names a date outside it)."""
-    return _Grammar(now, severities, window).incident(_body(text))
+    (or, given the team's `window`, names a date outside it; or names a cause `causes` does not know)."""
+    return _Grammar(now, severities, window, causes).incident(_body(text))
 
 
 def parse_command(text: str, *, now: datetime, severities: Sequence[str],
-                  window: WeekWindow | None = None) -> IncidentCommand:
+                  window: WeekWindow | None = None, causes: CauseBook | None = None) -> IncidentCommand:
     """What an `/incident …` text asks for: help, list, edit/resolve/delete N, or else a new incident.
     A command word with a number that is not one (`edit abc`, `delete -1`) is an IncidentSyntaxError
     (`bad_number`), never a new incident; dates outside `window` are refused."""
     body = _body(text)
-    grammar = _Grammar(now, severities, window)
+    grammar = _Grammar(now, severities, window, causes)
     word = body.lower()
     if word in ("", "help", "帮助", "?", "？"):
         return IncidentCommand("help")
@@ -424,6 +457,11 @@ def read_recovered(value: str, *, start: datetime | None, now: datetime) -> date
 def read_severity(value: str, severities: Sequence[str]) -> str:
     """The configured spelling of a severity (`c`, `C级` -> `C`); IncidentSyntaxError if none matches."""
     return _Grammar(datetime(2000, 1, 1), severities).severity(value.strip())
+
+
+def read_attribution(value: str, causes: CauseBook) -> tuple[str, str]:
+    """A `归因` value as (cause class id, bank name or ""); IncidentSyntaxError if `causes` does not know it."""
+    return _Grammar(datetime(2000, 1, 1), (), causes=causes).attribution(value.strip())
 
 
 def read_weight(value: str) -> Decimal:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.domain.action_items import OpenAction
+from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.incident_question import Question
 from bot.domain.team import ItemKind
 
@@ -33,3 +35,18 @@ class Prompt:
     locale: str
     deadline: datetime
     incidents: Question | None = None  # the incident question, after the items (off in the team file: None)
+    actions: tuple[PromptAction, ...] = ()  # the person's open action items, after the question (issue 23)
+
+    @property
+    def keys(self) -> list[str]:
+        """What each `[n]` of the prompt stands for, in order: item keys, the question's, action items'."""
+        return ([i.key for i in self.items] + ([QUESTION_KEY] if self.incidents is not None else [])
+                + [a.action.key for a in self.actions])
+
+
+@dataclass(frozen=True)
+class PromptAction:
+    """An open action item in its owner's prompt, answered `[n] 完成` or `[n] 延期 7/15 <why>`."""
+
+    number: int  # its `[n]`, after the person's items and the incident question
+    action: OpenAction

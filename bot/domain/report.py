@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 
 class Status(StrEnum):
@@ -91,11 +92,40 @@ class SeverityCount:
 
 
 @dataclass(frozen=True)
+class BudgetLine:
+    """A system's availability over its window against its objective, and the error budget left (issue 23)."""
+
+    system: str
+    availability: str  # floored, ready to print without its "%": "99.93"
+    objective: str  # as the team file wrote it: "99.9"
+    left_share: int  # whole percent of the budget left, 0 once spent
+    left_minutes: int
+    over_minutes: int  # how far past the budget, once spent
+    spent: bool
+    own_minutes: int | None = None  # downtime of our own cause; None when no outage in the window says its cause
+
+
+@dataclass(frozen=True)
+class CauseCount:
+    """The week's incidents of one cause class: weights summed, as the severity counts are, and downtime."""
+
+    cause: str  # the class's shown name; "" for incidents nobody attributed
+    count: Decimal
+    minutes: int
+
+    @property
+    def count_text(self) -> str:
+        return format(self.count.normalize(), "f")
+
+
+@dataclass(frozen=True)
 class MetricGroup:
     name: str
     metrics: tuple[MetricLine, ...] = ()
     incident_counts: tuple[SeverityCount, ...] = ()  # empty unless the group shows them
     note: str = ""
+    budgets: tuple[BudgetLine, ...] = ()  # a group with incident counts shows the team file's objectives
+    causes: tuple[CauseCount, ...] = ()  # and, with `show_causes`, the week's incidents by cause
 
 
 @dataclass(frozen=True)
@@ -108,6 +138,27 @@ class Incident:
     recovered_at: datetime | None = None
     severity: str | None = None
     weight: Decimal = Decimal("1")
+    postmortem: str = ""  # its postmortem's link as written (a Markdown link stays one); "" when none
+    repeat_of: Repeat | None = None  # the earlier incident it repeats (same system and cause class)
+
+
+@dataclass(frozen=True)
+class Repeat:
+    number: int
+    started_at: datetime  # team time zone
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """A postmortem action item under the incidents: open, overdue, or done this week (issue 23)."""
+
+    number: int  # A<number>
+    text: str
+    incident: int
+    owner: str  # display name
+    owner_id: str
+    due: date
+    state: Literal["open", "overdue", "done"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +202,8 @@ class Report:
     metric_groups: tuple[MetricGroup, ...] = ()
     incidents: tuple[Incident, ...] = ()
     incidents_note: str = ""
+    actions: tuple[ActionLine, ...] = ()  # overdue first, then open, then done this week
+    postmortems_missing: tuple[Incident, ...] = ()  # the week's incidents that need a postmortem and lack one
     other: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     reflection: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))
     next_week: Entry = field(default_factory=lambda: Entry(Status.NOT_UPDATED))

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.domain.reliability import CauseBook, CauseClass
 
 Locale = Literal["zh-CN", "en"]
 # The one weekday table: a weekday's short name, in ISO order (Monday is isoweekday 1).
@@ -120,6 +123,69 @@ class MetricGroup(_Strict):
     notes: bool = False
 
 
+class Cause(_Strict):
+    """A class of cause an incident is attributed to (`归因：银行`): `id` is stored, `name` shown."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+    name: Annotated[str, Field(min_length=1, max_length=32)]
+    aliases: list[str] = []
+
+
+# Grammar, not display words: what people type after `归因：` / `attribution:` when the team file lists no
+# causes of its own (either locale's word is read; the team's locale names the class in the report). The
+# ids `own` and `bank` mean something to the core: own spend is named in the budget line, and a bank's
+# name stands for `bank`.
+DEFAULT_CAUSES: dict[str, dict[str, str]] = {
+    "own": {"zh-CN": "自身", "en": "own"},
+    "bank": {"zh-CN": "银行", "en": "bank"},
+    "third-party": {"zh-CN": "第三方", "en": "third-party"},
+    "infrastructure": {"zh-CN": "基础设施", "en": "infrastructure"},
+}
+
+
+def _percent(value: object) -> object:
+    """`99.95%`, `99.95` or 99.95 as a Decimal (YAML reads a bare number as a float; its text is kept)."""
+    text = str(value).strip().removesuffix("%").strip()
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"'{value}' is not a percentage; write it like 99.95%") from None
+
+
+class SystemObjective(_Strict):
+    """A system's availability objective over a rolling window (`slo: 99.95%`, `window_days: 28`)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]  # as the report names it (支付网关)
+    aliases: list[str] = []  # what `/incident` writes as its system (gateway-api)
+    slo: Decimal
+    window_days: Annotated[int, Field(ge=1, le=366)] = 28
+
+    @field_validator("slo", mode="before")
+    @classmethod
+    def _read_slo(cls, value: object) -> object:
+        return _percent(value)
+
+    @field_validator("slo")
+    @classmethod
+    def _slo_range(cls, value: Decimal) -> Decimal:
+        if not 0 < value < 100:
+            raise ValueError(f"slo {value}% must be above 0% and below 100% (100% leaves no budget)")
+        return value
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+class PostmortemRule(_Strict):
+    """Which incidents need a postmortem (issue 23): at or above a severity (the severities run from the
+    most severe), any that spent a system's error budget, any noticed (`发现：`) more than `detection_minutes`
+    after it started. None set: none is asked for."""
+
+    severity: str | None = None
+    budget_spent: bool = False
+    detection_minutes: Annotated[int, Field(ge=1)] | None = None
+
+
 class Incidents(_Strict):
     severities: list[str] = ["A", "B", "C", "D"]
     count_groups: list[list[str]] = [["A", "B"], ["C"], ["D"]]
@@ -130,6 +196,15 @@ class Incidents(_Strict):
     # only the people in this file. Editing others' incidents stays with editors either way.
     reporters: Literal["anyone", "team"] = "anyone"
     notes: bool = False
+    # Issue 23: classes of cause (`归因：`); empty means DEFAULT_CAUSES. `show_causes` adds the split of the
+    # week's incidents by cause to the report; `systems` give availability objectives (the budget lines).
+    causes: list[Cause] = []
+    show_causes: bool = False
+    systems: list[SystemObjective] = []
+    postmortem: PostmortemRule = PostmortemRule()
+    # An incident whose system and cause class match one in the last `repeat_weeks` weeks is a repeat
+    # (0: not looked for).
+    repeat_weeks: Annotated[int, Field(ge=0, le=52)] = 0
 
     @model_validator(mode="after")
     def _groups_known(self) -> Incidents:
@@ -137,6 +212,16 @@ class Incidents(_Strict):
             for sev in group:
                 if sev not in self.severities:
                     raise ValueError(f"count group names severity '{sev}', not one of {self.severities}")
+        if self.postmortem.severity is not None and self.postmortem.severity not in self.severities:
+            raise ValueError(f"postmortem.severity '{self.postmortem.severity}' is not one of {self.severities}")
+        ids = [c.id for c in self.causes]
+        for i, c in enumerate(self.causes):
+            if c.id in ids[:i]:
+                raise ValueError(f"causes[{i}]: cause id '{c.id}' is listed twice")
+        names = [n.casefold() for s in self.systems for n in s.names()]
+        for i, system in enumerate(self.systems):
+            if any(names.count(n.casefold()) > 1 for n in system.names()):
+                raise ValueError(f"systems[{i}]: a name of '{system.name}' is used by another system too")
         return self
 
 
@@ -280,6 +365,24 @@ class Team(_Strict):
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.team.timezone)
+
+    @cached_property
+    def cause_book(self) -> CauseBook:
+        """The cause classes `归因：` reads (the team file's, else the defaults) and the banks it may name."""
+        loc = self.team.locale
+        if self.incidents.causes:
+            classes = tuple(CauseClass(c.id, c.name, tuple(c.aliases)) for c in self.incidents.causes)
+        else:
+            classes = tuple(CauseClass(cid, words[loc], tuple(w for w in words.values() if w != words[loc]))
+                            for cid, words in DEFAULT_CAUSES.items())
+        banks = tuple((b.name, tuple(b.aliases)) for pr in self.projects for part in pr.parts for b in part.banks)
+        return CauseBook(classes, banks)
+
+    def objective_of(self, system: str) -> SystemObjective | None:
+        """The objective whose name or alias is an incident's `system` (case aside), if any."""
+        wanted = system.strip().casefold()
+        return next((s for s in self.incidents.systems if wanted and wanted in (n.casefold() for n in s.names())),
+                    None)
 
     @cached_property
     def person_by_id(self) -> dict[str, Person]:

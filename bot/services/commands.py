@@ -78,8 +78,10 @@ class Commands:
             notes = digests.notes(week) if self.ctx.team.is_editor(person.id) else ""
             return Reply(markdown + (f"\n---\n{notes}\n" if notes else ""))
         if sub == "missing":
-            return Reply(messages.missing_list(week.label, self.week_report.compile(week, at).missing, loc,
-                                               [p.name for p in self.week_report.unanswered_incident_question(week)]))
+            report = self.week_report.compile(week, at)
+            return Reply(messages.missing_list(week.label, report.missing, loc,
+                                               [p.name for p in self.week_report.unanswered_incident_question(week)],
+                                               [a for a in report.actions if a.state == "overdue"]))
         if not self.ctx.team.is_editor(person.id):  # publish
             return Reply(messages.refused(loc), ok=False)
         try:

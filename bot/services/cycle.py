@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.calendar import calendar_for, effective, nominal_time
-from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.prompts import PromptItem
 from bot.domain.report import KeyPoint, Report
 from bot.domain.team import ItemKind, Person
@@ -102,6 +101,15 @@ class WeeklyCycle:
         platform = self.ctx.chat.platform
         key = f"{self.ctx.team_id}:{week.label}:{person.id}:{kind}:{platform}"
         ask_incidents = self.week_report.asks_incidents(person.id) if ask_incidents is None else ask_incidents
+        with transaction(self.ctx.db) as s:  # sent already: nothing to build
+            d = Directory(s)
+            week_row = d.week(self.ctx.team_id, week.label)
+            sent = week_row is not None and (row := d.prompt(self.ctx.team_id, week_row.id, self.ctx.person_ids[person.id],
+                                                             kind, platform)) is not None and row.sent_at is not None
+        if sent:
+            return False
+        prompt = self.week_report.prompt(person.id, week, kind, items, ask_incidents=ask_incidents)
+        assert prompt is not None  # the caller skips people with nothing to answer
         with transaction(self.ctx.db) as s:
             d = Directory(s)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
@@ -112,10 +120,8 @@ class WeeklyCycle:
             if row is None:
                 row = d.add_prompt(PromptRow(team_id=self.ctx.team_id, week_id=week_id, person_id=pid, kind=kind,
                                              platform=platform, idempotency_key=key[:64], created_at=at,
-                                             item_keys=[i.key for i in items] + ([QUESTION_KEY] if ask_incidents else [])))
+                                             item_keys=prompt.keys))
             row_id = row.id
-        prompt = self.week_report.prompt(person.id, week, kind, items, ask_incidents=ask_incidents)
-        assert prompt is not None  # the caller skips people with nothing to answer
         try:
             ref = self.ctx.chat.send_prompt(person, prompt, key=key[:64])
         except ChatError as exc:
@@ -154,7 +160,8 @@ class WeeklyCycle:
     def tell_editors_missing(self, week: IsoWeek, at: datetime) -> None:
         report = self.week_report.compile(week, at)
         text = messages.missing_list(week.label, report.missing, self.ctx.locale,
-                                     [p.name for p in self.week_report.unanswered_incident_question(week)])
+                                     [p.name for p in self.week_report.unanswered_incident_question(week)],
+                                     [a for a in report.actions if a.state == "overdue"])
         message_editors(self.ctx, text, about="missing list")
 
     def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:

@@ -126,10 +126,11 @@ class Forms:
         severities = self.ctx.team.incidents.severities
         try:
             if form.number is not None:
-                changes = incident_changes(form, now=now, severities=severities)
+                changes = incident_changes(form, now=now, severities=severities,
+                                           causes=self.ctx.team.cause_book)
                 return self.incidents.change(IncidentCommand("edit", number=form.number, changes=changes),
                                              who, now)
-            draft = incident_draft(form, now=now, severities=severities)
+            draft = incident_draft(form, now=now, severities=severities, causes=self.ctx.team.cause_book)
         except FormProblem as problem:
             return IncidentOutcome(Reply(say(loc, problem.key, **problem.values), ok=False))
         outcome = self.incidents.add(draft, who, platform, source_ref, now)

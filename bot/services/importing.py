@@ -359,12 +359,14 @@ class Importer:
                     team_id=self.ctx.team_id, week_id=week_id, reporter_id=reporter, source=PLATFORM, source_ref=ref,
                     at=now, started_at=i.started_at, recovered_at=i.recovered_at, system=i.system, what=i.what,
                     cause=i.cause, impact=i.impact, severity=i.severity, weight=i.weight,
-                    counts_toward_availability=i.counts_toward_availability))
+                    counts_toward_availability=i.counts_toward_availability, cause_class=i.cause_class,
+                    cause_bank=i.cause_bank))
                 changes += 1
                 continue
             fields = {"started_at": i.started_at, "recovered_at": i.recovered_at, "system": i.system, "what": i.what,
                       "cause": i.cause, "impact": i.impact, "severity": i.severity, "weight": i.weight,
-                      "counts_toward_availability": i.counts_toward_availability}
+                      "counts_toward_availability": i.counts_toward_availability,
+                      "cause_class": i.cause_class, "cause_bank": i.cause_bank}
             if row.deleted_at is not None or row.week_id != week_id or any(
                     _differs(getattr(row, k), v) for k, v in fields.items()):
                 repo.update(row, fields, now, week_id=week_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.domain.action_items import action_number
 from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.incident_question import named_answer
 from bot.domain.prompts import PromptItem
@@ -28,6 +29,7 @@ from bot.domain.weeks import IsoWeek
 from bot.services.chat import Inbound, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.follow_ups import FollowUps
 from bot.services.incident_question import IncidentQuestion
 from bot.text import messages
 from bot.text.catalogue import say
@@ -43,6 +45,7 @@ class Inbox:
         self.cycle = cycle
         self.week_report = cycle.week_report
         self.question = IncidentQuestion(ctx, cycle)
+        self.follow_ups = FollowUps(ctx, cycle)
 
     # ----- new messages ------------------------------------------------------
 
@@ -61,22 +64,28 @@ class Inbox:
                 return None  # the platform delivered it again: already stored
             if answers.tombstoned(self.ctx.team_id, msg.platform, msg.source_id):
                 return None  # deleted before it arrived (see `delete`): nothing to store, nothing to say
-            week, target, asked = self._week_and_target(d, person, msg.at, msg.platform, msg.thread_id, number, mine)
-            question = text if asked else self._named_question_answer(text, number, person, mine)
+            week, target, special = self._week_and_target(d, person, msg.at, msg.platform, msg.thread_id, number, mine)
+            action = action_number(special or "")
+            asked = special == QUESTION_KEY
+            question = text if asked else None if action is not None else \
+                self._named_question_answer(text, number, person, mine)
             week_id = d.ensure_week(self.ctx.team_id, week.label).id
             row = answers.add_message(NewMessage(
                 team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
                 platform=msg.platform, source_id=msg.source_id, text=body.replace("\x00", ""), at=msg.at,
                 thread_id=msg.thread_id,
-                target_item=QUESTION_KEY if question is not None else target.key if target else None))
+                target_item=QUESTION_KEY if question is not None else special if action is not None
+                else target.key if target else None))
             if not text:
                 return Reply(messages.empty(loc), ok=False)
             if len(text) > MAX_REPLY_CHARS:
                 return Reply(messages.too_long(len(text), MAX_REPLY_CHARS, loc), ok=False)
-            if question is None and not mine:
+            if question is None and action is None and not mine:
                 return Reply(messages.nothing_to_answer(loc), ok=False)
-            if question is None:
+            if question is None and action is None:
                 reply = self._apply(answers, row, text, mine, target, msg.at)
+        if action is not None:  # an answer about an action item (issue 23): its own transaction
+            return self.follow_ups.answer(person.id, action, text, f"{msg.platform}:{msg.user}", msg.at)
         if question is not None:  # after the message is committed: filing an incident is its own transaction
             return self.question.answer(person, week, question, msg.platform, msg.source_id, msg.at)
         if reply.stored_items:
@@ -90,9 +99,9 @@ class Inbox:
         return Reply(say(self.ctx.locale, "answer.only_text"), ok=False)
 
     def _week_and_target(self, d: Directory, person: Person, at: datetime, platform: str, thread_id: str | None,
-                         number: int | None, mine: list[Item]) -> tuple[IsoWeek, Item | None, bool]:
+                         number: int | None, mine: list[Item]) -> tuple[IsoWeek, Item | None, str | None]:
         """A reply to a prompt belongs to the prompt's week; `[n]` (`number`) picks from the latest prompt's
-        items, or its incident question (then the third value is True)."""
+        items, or its incident question or one of its action items (then the third value is that key)."""
         week = self.ctx.week_of(at)
         target: Item | None = None
         prompt = None
@@ -102,7 +111,7 @@ class Inbox:
                 row = d.week_by_id(prompt.week_id)
                 if row is not None:
                     week = IsoWeek.parse(row.label)
-                items = [k for k in prompt.item_keys if k != QUESTION_KEY]
+                items = [k for k in prompt.item_keys if not k.startswith("@")]
                 if len(items) == 1:
                     target = self.ctx.team.item_by_key.get(items[0])
         if number is not None:
@@ -110,12 +119,12 @@ class Inbox:
             if prompt is not None and prompt.kind == "prompt":
                 keys = list(prompt.item_keys)
             else:  # a reminder (or no prompt) numbers the items as the week's prompt did, the question last
-                keys = [it.key for it in mine] + ([QUESTION_KEY] if self.week_report.asks_incidents(person.id) else [])
+                keys = self.week_report.numbered_keys(person.id)
             if 1 <= number <= len(keys):
-                if keys[number - 1] == QUESTION_KEY:
-                    return week, None, True
+                if keys[number - 1].startswith("@"):  # the question or an action item
+                    return week, None, keys[number - 1]
                 target = self.ctx.team.item_by_key.get(keys[number - 1])
-        return week, target, False
+        return week, target, None
 
     def _named_question_answer(self, text: str, number: int | None, person: Person, mine: list[Item]) -> str | None:
         """The answer in a `生产事件：…` message (the incident question answered by its name), unless the
@@ -205,14 +214,16 @@ class Inbox:
             mine = self.ctx.team.items_of(person)
             target_key = row.target_item
             if number is not None:  # the edit's `[n]`, read as the message's own was
-                _, chosen, asked = self._week_and_target(Directory(s), self.ctx.team.person_by_id[person], row.received_at,
-                                                         platform, row.thread_id, number, mine)
-                target_key = QUESTION_KEY if asked else chosen.key if chosen else row.target_item
+                _, chosen, special = self._week_and_target(Directory(s), self.ctx.team.person_by_id[person],
+                                                           row.received_at, platform, row.thread_id, number, mine)
+                target_key = special or (chosen.key if chosen else row.target_item)
             if row.text == body and target_key == row.target_item:
                 return None  # the same answer again (a link preview unfurling on it): nothing changed
             answers.edit_message(row, body, at, target_item=target_key)
             if row.target_item == QUESTION_KEY:
                 return Reply(say(self.ctx.locale, "question.edit_not_reread"), ok=False)
+            if action_number(row.target_item or "") is not None:
+                return Reply(say(self.ctx.locale, "followup.edit_not_reread"), ok=False)
             target = self.ctx.team.item_by_key.get(row.target_item or "")
             text = normalize_text(body)
             if not text or len(text) > MAX_REPLY_CHARS:

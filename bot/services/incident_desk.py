@@ -18,6 +18,7 @@ from bot.domain.weeks import IsoWeek
 from bot.services.chat import ChatError, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.follow_ups import FollowUps
 from bot.text import messages
 from bot.text.catalogue import say
 from storage.db import transaction
@@ -48,6 +49,7 @@ class IncidentDesk:
     def __init__(self, ctx: Context, cycle: WeeklyCycle) -> None:
         self.ctx = ctx
         self.cycle = cycle
+        self.follow_ups = FollowUps(ctx, cycle)
 
     def handle(self, platform: str, user: str, text: str, at: datetime, source_ref: str | None = None,
                *, announce: bool = True) -> IncidentOutcome:
@@ -61,8 +63,11 @@ class IncidentDesk:
         who = self.who(platform, user)
         now = at.astimezone(self.ctx.team.zone)
         try:
+            follow_up = self.follow_ups.parse(text, now)
+            if follow_up is not None:
+                return IncidentOutcome(self.follow_ups.run(follow_up, who.person_id, who.user, now))
             cmd = parse_command(text, now=now, severities=self.ctx.team.incidents.severities,
-                                window=self.ctx.week_window())
+                                window=self.ctx.week_window(), causes=self.ctx.team.cause_book)
         except IncidentSyntaxError as exc:
             problem = say(loc, f"incident.syntax.{exc.key}", **exc.values)
             return IncidentOutcome(Reply(f"{problem}\n\n{say(loc, 'incident.usage')}", ok=False))
@@ -127,6 +132,7 @@ class IncidentDesk:
                 system=draft.system, cause=draft.cause, impact=draft.impact, recovered_at=draft.recovered_at,
                 severity=draft.severity, weight=draft.weight,
                 counts_toward_availability=draft.counts_toward_availability,
+                cause_class=draft.cause_class, cause_bank=draft.cause_bank, detected_at=draft.detected_at,
                 reporter_id=self.ctx.person_ids.get(reporter.person_id or ""), source=source, source_ref=source_ref,
                 at=at, reporter_user=reporter.user, reporter_name=reporter.name))
             summary = self._summary(row, "filed")
@@ -221,4 +227,7 @@ class IncidentDesk:
             lines.append(say(loc, "incident.cause", value=r.cause))
         if r.impact:
             lines.append(say(loc, "incident.impact", value=r.impact))
+        if r.cause_class:
+            named = self.ctx.team.cause_book.name(r.cause_class)
+            lines.append(say(loc, "incident.attribution", value=f"{named} {r.cause_bank}".strip()))
         return "\n".join(lines)

@@ -43,7 +43,8 @@ class IncidentQuestion:
             if IncidentAnswers(s).by_source(self.ctx.team_id, platform, source_id) is not None:
                 return Reply("", ok=True)
         now = at.astimezone(self.ctx.team.zone)
-        read = read_answer(text, now=now, severities=self.ctx.team.incidents.severities)
+        read = read_answer(text, now=now, severities=self.ctx.team.incidents.severities,
+                           causes=self.ctx.team.cause_book)
         if read.kind == "none":
             self._record(person, week, "none", text, platform, source_id, at)
             return Reply(say(loc, "question.none_stored"))

@@ -11,11 +11,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.calendar import publish_at
+from bot.domain.reliability import Outage, budget
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek
 from bot.services.context import Context
+from storage.action_items import ActionItems
 from storage.db import transaction
 from storage.history import History
+from storage.incidents import Incidents
 
 DEFAULT_WEEKS = 26
 MAX_WEEKS = 104
@@ -53,6 +56,11 @@ class Trends:
     progress: tuple[Series, ...]  # per OKR item / prose project that states a %
     banks: tuple[StageRow, ...]
     participation: tuple[Participation, ...]
+    # issue 23: per system with an objective, the share of its error budget left at each week's end; the
+    # week's incidents by cause class (weights summed); action items opened and closed each week
+    budget_left: tuple[Series, ...] = ()
+    by_cause: tuple[Series, ...] = ()
+    actions: tuple[Series, ...] = ()
 
 
 class TrendsService:
@@ -72,6 +80,7 @@ class TrendsService:
             bank_rows = h.bank_stages(team_id, ids)
             downtime_rows = h.downtime(team_id, ids)
             answered = h.answered(team_id, self._deadlines(window))
+        reliability = self._reliability([IsoWeek.parse(label) for _, label in window])
         col = {week_id: n for n, week_id in enumerate(ids)}
         labels = tuple(label for _, label in window)
 
@@ -99,7 +108,42 @@ class TrendsService:
         banks = tuple(StageRow(team.item_by_key[k].name, k, tuple(v)) for k, v in stage_grid.items())
         return Trends(labels, series(metric_rows, metric_keys), availability, incidents,
                       series([(w, k, p) for w, k, p in progress_rows], progress_keys), banks,
-                      self._participation(len(ids), answered))
+                      self._participation(len(ids), answered), *reliability)
+
+    def _reliability(self, weeks: list[IsoWeek]) -> tuple[tuple[Series, ...], ...]:
+        """Budget left per system, incidents by cause and action items opened/closed, one value per week."""
+        team, zone = self.ctx.team, self.ctx.team.zone
+        if not weeks:
+            return (), (), ()
+        first, end = weeks[0].start(zone), weeks[-1].end(zone)
+        longest = max((o.window_days for o in team.incidents.systems), default=0)
+        with transaction(self.ctx.db) as s:
+            rows = Incidents(s).started_between(self.ctx.team_id, first - timedelta(days=longest), end)
+            changes = ActionItems(s).opened_and_closed(self.ctx.team_id, first, end)
+        budget_left = tuple(Series(o.name, tuple(
+            float(budget(o.slo, w.end(zone), timedelta(days=o.window_days),
+                         [Outage(r.started_at, r.recovered_at, r.cause_class) for r in rows
+                          if r.counts_toward_availability and team.objective_of(r.system) == o]).left_share)
+            for w in weeks)) for o in team.incidents.systems)
+        book = team.cause_book
+        causes = [c.id for c in book.classes] + [""]
+        grid = {c: [0.0] * len(weeks) for c in causes}
+        index = {w.label: n for n, w in enumerate(weeks)}
+        for r in rows:
+            n = index.get(IsoWeek.of(r.started_at.astimezone(zone)).label)
+            if n is not None and r.started_at >= first:
+                grid[r.cause_class if r.cause_class in grid else ""][n] += float(r.weight)
+        # shown once somebody attributes an incident; unattributed ones then stand beside the rest as "—"
+        by_cause = tuple(Series(book.name(c) if c else "—", tuple(v)) for c, v in grid.items() if any(v)) \
+            if any(any(v) for c, v in grid.items() if c) else ()
+        opened, closed = [0.0] * len(weeks), [0.0] * len(weeks)
+        for created, done in changes:
+            for moment, counts in ((created, opened), (done, closed)):
+                n = index.get(IsoWeek.of(moment.astimezone(zone)).label) if moment is not None else None
+                if n is not None:
+                    counts[n] += 1
+        actions = (Series("opened", tuple(opened)), Series("closed", tuple(closed))) if any(opened + closed) else ()
+        return budget_left, by_cause, actions
 
     def _deadlines(self, window: list[tuple[int, str]]) -> dict[int, datetime]:
         """Each week's publish time (a minute's grace): an answer last changed after it came late."""

@@ -7,17 +7,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+from bot.domain.action_items import OpenAction, is_overdue
 from bot.domain.calendar import publish_at
-from bot.domain.compile import compile_report
+from bot.domain.compile import compile_report, recent_since
 from bot.domain.facts import WeekFacts
+from bot.domain.incident_question import KEY as QUESTION_KEY
 from bot.domain.incident_question import LoggedIncident, Question
-from bot.domain.prompts import Prompt, PromptItem
+from bot.domain.prompts import Prompt, PromptAction, PromptItem
 from bot.domain.report import Report
 from bot.domain.team import Item, Person
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import RenderedReport
 from bot.services.context import Context
 from bot.text import messages
+from storage.action_items import ActionItems
 from storage.db import transaction
 from storage.directory import Directory
 from storage.incident_answers import IncidentAnswers
@@ -42,7 +45,8 @@ class WeekReport:
                                        with_incidents=False)
             year_start = week.year_start(zone)
             return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label,
-                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week))
+                                   year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week),
+                                   recent_since=recent_since(self.ctx.team, week), week_start=week.start(zone))
 
     def away_span(self, week: IsoWeek) -> tuple[date, date]:
         """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
@@ -86,13 +90,35 @@ class WeekReport:
         # Numbered after all the person's items, as in the Thursday prompt, so `[n]` means one thing all week.
         number = len(self.ctx.team.items_of(person_id)) + 1
         question = self.incident_question(person_id, week, number) if asks else None
-        if not items and question is None:
+        # Open action items follow, numbered as if the question were there, so `[n]` holds all week.
+        first = number + (1 if self.asks_incidents(person_id) else 0)
+        actions = tuple(PromptAction(first + i, a) for i, a in enumerate(self.open_actions(person_id)))
+        if not items and question is None and not actions:
             return None
         shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
         deadline = self.deadline(week)
-        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question)
+        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question, actions)
         return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
-                      deadline=deadline, incidents=question)
+                      deadline=deadline, incidents=question, actions=actions)
+
+    def numbered_keys(self, person_id: str) -> list[str]:
+        """What `[n]` means for this person when no prompt of theirs says: their items, the incident
+        question, their open action items, numbered as the week's prompt numbers them."""
+        return ([it.key for it in self.ctx.team.items_of(person_id)]
+                + ([QUESTION_KEY] if self.asks_incidents(person_id) else [])
+                + [a.key for a in self.open_actions(person_id)])
+
+    def open_actions(self, person_id: str) -> tuple[OpenAction, ...]:
+        """The person's open action items (issue 23), oldest first; overdue as of today."""
+        pid = self.ctx.person_ids.get(person_id)
+        if pid is None:
+            return ()
+        today = self.ctx.now().date()
+        with transaction(self.ctx.db) as s:
+            rows = ActionItems(s).open_of(self.ctx.team_id, pid)
+            incidents = Incidents(s)
+            return tuple(OpenAction(r.number, incidents.number_of(r.incident_id), r.text, r.due,
+                                    is_overdue(r.due, r.done_at, today)) for r in rows)
 
     # ----- the incident question -----------------------------------------------
 

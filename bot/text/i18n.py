@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.domain.report import SeverityCount, Status
+from bot.domain.report import ActionLine, BudgetLine, CauseCount, SeverityCount, Status
 from bot.domain.team import EDITOR_SECTIONS, INCIDENTS_SECTION
 from bot.text.catalogue import CATALOGUES
 
@@ -104,3 +104,34 @@ def incident_counts(counts: Sequence[SeverityCount], locale: str) -> str:
     return w["report.counts"].format(items=w["report.counts.item_sep"].join(
         w["report.counts.item"].format(severities=w["report.counts.severity_sep"].join(c.severities),
                                        count=c.count_text) for c in counts))
+
+
+def budget_line(line: BudgetLine, locale: str) -> str:
+    """`支付网关 99.93%（目标 99.9%，剩余预算 30%，约 13 分钟；其中自身原因 30 分钟）` (issue 23)."""
+    w = CATALOGUES[labels(locale).locale]
+    left = w["report.budget.spent"].format(minutes=line.over_minutes) if line.spent else \
+        w["report.budget.left"].format(share=line.left_share, minutes=line.left_minutes)
+    own = "" if line.own_minutes is None else w["report.budget.own"].format(minutes=line.own_minutes)
+    return w["report.budget"].format(system=line.system, availability=line.availability,
+                                     objective=line.objective, left=left, own=own)
+
+
+def cause_counts(counts: Sequence[CauseCount], locale: str) -> str:
+    """`按归因：自身 2次（停机 0 分钟），银行 0.5次（停机 40 分钟）` / `By attribution: own 2 (0 min down), …`."""
+    w = CATALOGUES[labels(locale).locale]
+    return w["report.causes"].format(items=w["report.causes.item_sep"].join(
+        w["report.causes.item"].format(cause=c.cause or w["report.causes.unknown"], count=c.count_text,
+                                       minutes=c.minutes) for c in counts))
+
+
+def action_line(line: ActionLine, locale: str) -> str:
+    """`A1 补齐分页（#3，刘洋，截止 07/05，已逾期）` / `A1 add paging (#3, Liu Yang, due 07/05, overdue)`."""
+    w = CATALOGUES[labels(locale).locale]
+    state = "" if line.state == "open" else w[f"report.action.{line.state}"]
+    return w["report.action"].format(number=line.number, text=line.text, incident=line.incident, owner=line.owner,
+                                     due=f"{line.due:%m/%d}", state=state)
+
+
+def actions_heading(locale: str) -> str:
+    """`行动项：` / `Action items:`."""
+    return CATALOGUES[labels(locale).locale]["report.actions"]

@@ -12,8 +12,8 @@ from datetime import datetime
 from bot.domain.compile import missing_by_person
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.incidents import format_headline
-from bot.domain.prompts import PromptItem
-from bot.domain.report import Missing
+from bot.domain.prompts import PromptAction, PromptItem
+from bot.domain.report import ActionLine, Missing
 from bot.domain.weeks import WeekLabelError, WeekOutsideWindow
 from bot.text.catalogue import listing, say, words
 
@@ -31,7 +31,7 @@ def _quote(text: str, limit: int = 300) -> str:
 
 
 def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: datetime, locale: str,
-                incidents: Question | None = None) -> str:
+                incidents: Question | None = None, actions: Sequence[PromptAction] = ()) -> str:
     """A prompt (or, with kind "remind", a reminder): the items with last week's and this week's answers,
     then the incident question when there is one."""
     head = "prompt.remind_head" if kind == "remind" else "prompt.head"
@@ -46,6 +46,8 @@ def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: dat
             lines.append(_quote(it.this_week))
     if incidents is not None:
         lines.extend(question_lines(incidents, locale))
+    if actions:
+        lines.extend(action_lines(actions, locale))
     if items:  # a reminder of the incident question alone says how to answer it in the question
         lines.append("")
         lines.append(say(locale, "prompt.one_item") if len(items) == 1 else
@@ -65,6 +67,14 @@ def question_lines(q: Question, locale: str) -> list[str]:
         lines.append(say(locale, f"question.answered_{q.answer}"))
     lines.append(say(locale, "question.ask", number=q.number))
     return lines
+
+
+def action_lines(actions: Sequence[PromptAction], locale: str) -> list[str]:
+    """A person's open action items as a prompt lists them, each `[n] 行动项 A7：…`, then how to answer."""
+    lines = [say(locale, "prompt.action_line", n=a.number, number=a.action.number, text=a.action.text,
+                 incident=a.action.incident, due=f"{a.action.due:%m/%d}",
+                 overdue=say(locale, "prompt.action_overdue") if a.action.overdue else "") for a in actions]
+    return [*lines, say(locale, "followup.answer_usage")]
 
 
 def logged_line(i: LoggedIncident, locale: str) -> str:
@@ -130,13 +140,18 @@ NAMED_UP_TO = 3
 NAMED_PEOPLE_UP_TO = 50
 
 
-def missing_list(week: str, missing: Sequence[Missing], locale: str, unanswered: Sequence[str] = ()) -> str:
+def missing_list(week: str, missing: Sequence[Missing], locale: str, unanswered: Sequence[str] = (),
+                 overdue: Sequence[ActionLine] = ()) -> str:
     """Who has not answered, one line per person with their open items counted (named when few: see
-    NAMED_UP_TO), then
-    (apart, since it is no item of the report) who has not answered the incident question."""
+    NAMED_UP_TO), then (apart, since it is no item of the report) who has not answered the incident question,
+    and the overdue action items with their owners (issue 23)."""
     tail = [] if not unanswered else \
         [say(locale, "question.missing", count=len(unanswered), people=listing(locale, unanswered))] \
         if len(unanswered) <= NAMED_PEOPLE_UP_TO else [say(locale, "missing.question_counted", count=len(unanswered))]
+    if overdue:
+        tail += [say(locale, "notice.overdue_head")] + [
+            say(locale, "notice.overdue_line", number=a.number, text=a.text, owner=a.owner, due=f"{a.due:%m/%d}")
+            for a in overdue]
     if not missing:
         return "\n".join([say(locale, "command.missing_items_none" if tail else "command.missing_none", week=week),
                           *tail])

@@ -20,7 +20,19 @@ import jinja2
 
 import bot
 from bot.domain import links
-from bot.domain.report import BankLine, Entry, Incident, MetricLine, Part, Report, SeverityCount, Status
+from bot.domain.report import (
+    ActionLine,
+    BankLine,
+    BudgetLine,
+    CauseCount,
+    Entry,
+    Incident,
+    MetricLine,
+    Part,
+    Report,
+    SeverityCount,
+    Status,
+)
 from bot.text import i18n
 from bot.text.catalogue import words
 from bot.text.i18n import Labels
@@ -218,6 +230,25 @@ def severity_text(counts: Sequence[SeverityCount], labels: Labels) -> str:
     return i18n.incident_counts(counts, labels.locale)
 
 
+def budget_text(line: BudgetLine, labels: Labels) -> str:
+    """A system's availability against its objective, with the budget left (see `i18n.budget_line`)."""
+    return i18n.budget_line(line, labels.locale)
+
+
+def cause_text(counts: Sequence[CauseCount], labels: Labels) -> str:
+    """The week's incidents by cause (see `i18n.cause_counts`)."""
+    return i18n.cause_counts(counts, labels.locale)
+
+
+def action_text(line: ActionLine, labels: Labels) -> str:
+    """One action item under the incidents (see `i18n.action_line`)."""
+    return i18n.action_line(line, labels.locale)
+
+
+def actions_heading(labels: Labels) -> str:
+    return i18n.actions_heading(labels.locale)
+
+
 def datetime_text(moment: datetime, labels: Labels) -> str:
     """`2024年6月28日 17:00` / `Jun 28, 2024 17:00`."""
     return i18n.format_datetime(moment, labels.locale)
@@ -257,6 +288,46 @@ def incident_text(incident: Incident, labels: Labels) -> str:
                          incident.recovered_at, labels.locale)
 
 
+_MD_LINK = re.compile(r"\[([^\]\n|>]+)\]\((https?://[^\s)<>|]+)\)")
+
+
+def incident_tail(incident: Incident, labels: Labels) -> str:
+    """What follows an incident's line when it repeats an earlier one (`，重复：同 06/12 #2`) and once its
+    postmortem is recorded (`，复盘：<link as written>`); "" for neither. Markdown keeps a Markdown link as one, Slack turns it into its own (`slack_link`); Feishu
+    shows it as written, link and all, since the report reaches Feishu as cards of plain text."""
+    w = words(labels.locale)
+    line = incident_text(incident, labels)
+    if incident.repeat_of is not None:
+        line += ("" if line.endswith(_ENDS_CLAUSE) else w["report.incident.sep"]) + w["report.incident.repeat"].format(
+            number=incident.repeat_of.number, day=f"{incident.repeat_of.started_at:%m/%d}")
+    if incident.postmortem:
+        line += ("" if line.endswith(_ENDS_CLAUSE) else w["report.incident.sep"]) + \
+            w["report.incident.postmortem"].format(value=incident.postmortem)
+    return line[len(incident_text(incident, labels)):]
+
+
+def slack_link(text: str) -> str:
+    """`text` escaped for Slack, with a Markdown link `[label](https://…)` as Slack's `<url|label>`
+    (https://api.slack.com/reference/surfaces/formatting#linking-urls)."""
+    out, at = [], 0
+    for m in _MD_LINK.finditer(text):
+        out.append(slack_escape(text[at:m.start()]))
+        out.append(f"<{slack_escape(m.group(2))}|{slack_escape(m.group(1))}>")
+        at = m.end()
+    out.append(slack_escape(text[at:]))
+    return "".join(out)
+
+
+def postmortems_heading(labels: Labels) -> str:
+    return words(labels.locale)["report.postmortems_missing"]
+
+
+def missing_postmortem_text(incident: Incident, labels: Labels) -> str:
+    """`#3 06/27 20:05 gateway-api节点CPU打满`: an incident still without its postmortem."""
+    return words(labels.locale)["report.postmortem_missing"].format(
+        number=incident.number, stamp=f"{incident.started_at:%m/%d %H:%M}", headline=incident.headline)
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
     "slack_escape": slack_escape,
     "slack_text": slack_text,
@@ -273,6 +344,14 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "text_lines": text_lines,
     "progress_change": progress_change,
     "severity_text": severity_text,
+    "budget_text": budget_text,
+    "action_text": action_text,
+    "incident_tail": incident_tail,
+    "slack_link": slack_link,
+    "postmortems_heading": postmortems_heading,
+    "missing_postmortem_text": missing_postmortem_text,
+    "actions_heading": actions_heading,
+    "cause_text": cause_text,
     "datetime_text": datetime_text,
     "incident_text": incident_text,
 }

@@ -153,9 +153,11 @@ class ConsoleDriver:
         self._form("form answers", fields)
 
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
-                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "",
+                             attribution: str = "") -> None:
         typed = {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
-                 "recovered": recovered, "severity": severity, "weight": weight}
+                 "recovered": recovered, "severity": severity, "weight": weight,
+                 "attribution": attribution}
         self._form("form incident", {k: v for k, v in typed.items() if v})
 
     def refuse_next_call(self, reason: str) -> str:

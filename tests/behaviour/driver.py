@@ -94,7 +94,8 @@ class Driver(Protocol):
         ...
 
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
-                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "",
+                             attribution: str = "") -> None:
         """Fill the incident form (empty fields left blank) and submit it."""
         ...
 
@@ -150,7 +151,7 @@ class Stored:
                 for m in (answers.messages_of_week(ctx.team_id, row.id) if row else []))
             incs = tuple(
                 (i.number, i.started_at, i.system, i.what, i.cause, i.impact, i.recovered_at, i.severity, i.weight,
-                 i.counts_toward_availability)
+                 i.counts_toward_availability, i.cause_class, i.cause_bank)
                 for i in (incidents.of_week(ctx.team_id, row.id) if row else []))
             report = Reports(s).by_label(ctx.team_id, week.label)
             markdown = report.markdown if report else None

@@ -52,6 +52,10 @@ def _card_text(card: dict[str, Any]) -> str:
         labels = [e["label"]["content"] for e in form["elements"]
                   if e.get("tag") == "input"
                   and (str(e.get("name", "")).startswith("item_") or e.get("name") == QUESTION_INPUT)]
+        # and the open action items, read-only `[n] …` lines after them (issue 23)
+        labels += [e["text"]["content"] for e in form["elements"]
+                   if e.get("tag") == "div" and e["text"]["content"].startswith("[")
+                   and e["text"].get("text_size") != "heading"]
         return prompt_text(card["header"]["title"]["content"], labels)
     if form is not None:
         return ""
@@ -264,11 +268,12 @@ class FeishuDriver:
         self._press(prompt, typed)
 
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
-                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "",
+                             attribution: str = "") -> None:
         asked = self._message("/incident")  # the card comes back as a reply
         card = next(m for m in self.world.standin.messages.values() if m.reply_to == asked)
         typed = {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
-                 "recovered": recovered, "weight": weight}
+                 "recovered": recovered, "weight": weight, "attribution": attribution}
         self._press(card, {**typed, **({"severity": severity} if severity else {})})
 
     def refuse_next_call(self, reason: str) -> str:

@@ -242,10 +242,12 @@ class SlackDriver:
         self._submit(view, typed)
 
     def submit_incident_form(self, *, start: str = "", system: str = "", what: str = "", cause: str = "",
-                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "") -> None:
+                             impact: str = "", recovered: str = "", severity: str = "", weight: str = "",
+                             attribution: str = "") -> None:
         view = self._open_modal("/incident")
         self._submit(view, {"start": start, "system": system, "what": what, "cause": cause, "impact": impact,
-                            "recovered": recovered, "severity": severity, "weight": weight})
+                            "recovered": recovered, "severity": severity, "weight": weight,
+                            "attribution": attribution})
 
     def refuse_next_call(self, reason: str) -> str:
         self.slack.fail("chat.postMessage", error=reason)

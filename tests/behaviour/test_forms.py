@@ -60,7 +60,7 @@ def test_the_incident_form_files_every_field(driver: Driver) -> None:
         "🚨 已记录事件 #1 06/27 22:00 → 22:40 [D ×0.5] pci-vault证书过期\n原因：续期提醒失效\n影响：部分绑卡失败"]
     assert Stored.of(driver.bot, WEEK).incidents == (
         (1, _shanghai(27, 22, 0), "pci-vault", "证书过期", "续期提醒失效", "部分绑卡失败", _shanghai(27, 22, 40),
-         "D", Decimal("0.5"), True),)
+         "D", Decimal("0.5"), True, "", ""),)
     assert driver.channel_posts() == [
         "🚨 已记录事件 #1 06/27 22:00 → 22:40 [D ×0.5] pci-vault证书过期\n原因：续期提醒失效\n影响：部分绑卡失败"]
 
@@ -71,7 +71,7 @@ def test_the_incident_form_keeps_what_happened_as_typed(driver: Driver) -> None:
         start="06/27 22:00", what="pci-vault 证书过期", cause="续期提醒失效", severity="D")) == [
         "🚨 已记录事件 #1 06/27 22:00 [D] pci-vault 证书过期\n原因：续期提醒失效"]
     assert Stored.of(driver.bot, WEEK).incidents == (
-        (1, _shanghai(27, 22, 0), "", "pci-vault 证书过期", "续期提醒失效", "", None, "D", Decimal("1"), True),)
+        (1, _shanghai(27, 22, 0), "", "pci-vault 证书过期", "续期提醒失效", "", None, "D", Decimal("1"), True, "", ""),)
 
 
 def test_a_bad_start_time_in_the_incident_form_is_refused_and_nothing_is_filed(driver: Driver) -> None:
@@ -80,3 +80,15 @@ def test_a_bad_start_time_in_the_incident_form_is_refused_and_nothing_is_filed(d
         start="昨天上午", what="节点OOM", severity="C")) == [say("zh-CN", "incident.bad_start", value="昨天上午")]
     assert Stored.of(driver.bot, WEEK).incidents == ()
     assert driver.channel_posts() == []
+
+
+def test_the_incident_form_takes_an_attribution_and_refuses_an_unknown_one(driver: Driver) -> None:
+    driver.advance_to(at(28, 9))
+    assert act(driver, "wangqiang", lambda: driver.submit_incident_form(
+        start="06/26 14:30", what="代扣通道返回码异常", recovered="15:10", attribution="招商银行")) == [
+        "🚨 已记录事件 #1 06/26 14:30 → 15:10 代扣通道返回码异常\n归因：银行 招行"]
+    assert Stored.of(driver.bot, WEEK).incidents[0][-2:] == ("bank", "招行")
+    assert act(driver, "wangqiang", lambda: driver.submit_incident_form(
+        start="06/27 10:00", what="短信延迟", attribution="隔壁组")) == [
+        say("zh-CN", "incident.syntax.cause_class", value="隔壁组", known="自身, 银行, 第三方, 基础设施")]
+    assert len(Stored.of(driver.bot, WEEK).incidents) == 1

@@ -91,3 +91,16 @@ def test_an_unreadable_incident_line_is_kept_and_nothing_is_filed(driver: Driver
     assert told == ["没有级别“Z”；可用的级别：A, B, C, D。\n" + UNCLEAR]
     assert Stored.of(driver.bot, WEEK).incidents == ()
     assert [m[2] for m in Stored.of(driver.bot, WEEK).messages] == ["06/27 20:05 网关超时 级别：Z"]
+
+
+def test_an_incident_line_answering_the_question_takes_an_attribution(driver: Driver) -> None:
+    _week_with_one_logged_incident(driver)
+    d = driver
+    assert _act(d, "zhoujie", lambda: d.say("[2] 06/27 20:05 gateway-api 节点CPU打满 级别：C 归因：自身")) == [
+        "🚨 已记录事件 #2 06/27 20:05 [C] gateway-api节点CPU打满\n归因：自身\n"
+        "（由你的周报回复登记；可用 /incident edit 2 … 修改。）"]
+    assert Stored.of(d.bot, WEEK).incidents[1][-2:] == ("own", "")
+    # an attribution nobody configured is said, and no incident is filed
+    told = _act(d, "lina", lambda: d.say("[3] 06/27 21:00 order-api 超时 归因：隔壁组"))
+    assert told[0].startswith("没有归因“隔壁组”；可用的归因：自身, 银行, 第三方, 基础设施")
+    assert len(Stored.of(d.bot, WEEK).incidents) == 2

@@ -123,7 +123,7 @@ def test_a_whole_week(driver: Driver) -> None:
     assert [(i[0], i[2], i[3], i[4], i[7]) for i in stored.incidents] == [
         (2, "pci-vault", "证书过期", "续期提醒失效", "D"), (1, "gateway-api", "节点CPU打满", "新接口缺少分页", "C")]
     assert stored.incidents[0][1] == at(26, 22) and stored.incidents[0][6] == at(26, 22, 40)
-    assert stored.incidents[0][5] == "部分绑卡失败" and stored.incidents[0][8:] == (Decimal("0.5"), True)
+    assert stored.incidents[0][5] == "部分绑卡失败" and stored.incidents[0][8:10] == (Decimal("0.5"), True)
     # The report: stored once, as compiled from the database, with the late answer and the Friday time.
     report = driver.bot.ctx.renderer.markdown(driver.bot.week_report.compile(WEEK, at(28, 17)))
     assert stored.report == report

@@ -48,12 +48,14 @@ def test_the_incident_card_offers_every_field_and_reads_back_typed() -> None:
     card = cards.incident_card("zh-CN", ["A", "B", "C", "D"])
     form = next(e for e in card["body"]["elements"] if e["tag"] == "form")
     assert [e["name"] for e in form["elements"]] == [
-        "start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability", "submit"]
+        "start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "attribution", "availability",
+        "submit"]
     typed = {"start": "06/27  20:05", "system": "gateway-api", "what": "节点CPU打满", "cause": "缺少分页",
-             "impact": "", "recovered": "21:00", "severity": "C", "weight": "0.5", "availability": "no"}
+             "impact": "", "recovered": "21:00", "severity": "C", "weight": "0.5", "attribution": "自身",
+             "availability": "no"}
     assert cards.incident_form(typed) == IncidentForm(
         start="06/27  20:05", system="gateway-api", what="节点CPU打满", cause="缺少分页", recovered="21:00",
-        severity="C", weight="0.5", counts_toward_availability=False)
+        severity="C", weight="0.5", counts_toward_availability=False, attribution="自身")
     # A card sent before the rename still files at the time typed, not at "now".
     assert cards.incident_form({"started": "06/27 20:05", "what": "x"}).start == "06/27 20:05"
 

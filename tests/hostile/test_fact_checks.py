@@ -62,6 +62,8 @@ AB_COUNT = incident_count_figure_key("系统可用性", ["A", "B"])
     (WeekFacts("2024-W26", incidents=(incident(recovered_at=START.replace(hour=8)),)),
      "incident #1: recovered 2024-06-24 08:00, before its start 2024-06-24 09:00"),
     (WeekFacts("2024-W26", incidents=(incident(severity="Z"),)), "severity 'Z' is not one of A, B, C, D"),
+    (WeekFacts("2024-W26", incidents=(incident(cause_class="aliens"),)),
+     "attribution 'aliens' is not one of own, bank, third-party, infrastructure"),
     (WeekFacts("2024-W26", incidents=(incident(weight=Decimal("-7.5")),)), "weight -7.5 is not above 0"),
     (WeekFacts("2024-W26", incidents=(incident(weight=Decimal("NaN")),)), "weight NaN is not above 0"),
     (WeekFacts("2024-W26", incidents=(incident(weight=Decimal("11")),)), "weight 11 is not above 0"),

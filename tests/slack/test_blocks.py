@@ -109,13 +109,16 @@ def test_the_answer_modal_stays_within_100_blocks_and_3000_characters_of_metadat
 def test_incident_form_holds_every_field_typed() -> None:
     view = blocks.incident_modal(["A", "B"], "en", number=3)
     assert [b["block_id"] for b in view["blocks"]] == [
-        "start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability"]
+        "start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "attribution",
+        "availability"]
     view["state"] = {"values": {"cause": {"value": {"value": "disk  full\nagain"}},
                                 "severity": {"value": {"selected_option": {"value": "B"}}},
                                 "weight": {"value": {"value": "0.5"}},
+                                "attribution": {"value": {"value": "own"}},
                                 "availability": {"value": {"selected_option": {"value": "no"}}}}}
     assert blocks.incident_form(view) == IncidentForm(cause="disk  full\nagain", severity="B", weight="0.5",
-                                                      counts_toward_availability=False, number=3)
+                                                      counts_toward_availability=False, number=3,
+                                                      attribution="own")
 
 
 def test_prompts_reach_each_dm_by_user_id_without_opening_it(workspace: Workspace) -> None:

@@ -154,7 +154,8 @@ def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace:
     ws.settle()
     view = ws.slack.shown_view()
     ids = [b["block_id"] for b in view["blocks"]]
-    assert ids == ["start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "availability"]
+    assert ids == ["start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "attribution",
+                   "availability"]
     values = {"start": {"value": {"type": "plain_text_input", "value": "06/26 14:30"}},
               "system": {"value": {"type": "plain_text_input", "value": "cmb-gateway"}},
               "what": {"value": {"type": "plain_text_input", "value": "招行代扣通道返回码异常"}},

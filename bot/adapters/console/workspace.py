@@ -35,7 +35,8 @@ HELP = """console commands:
                           (n as in your prompt; a line without a label continues the one before;
                           the incident question's n: `n.text: 无` or an incident line, `n.none: yes`)
   form incident [n] <<EOF     the incident form: `start: 06/26 14:30`, `system:`, `what:`, `cause:`,
-                          `impact:`, `recovered:`, `severity:`, `weight:`, `availability: yes|no`
+                          `impact:`, `recovered:`, `severity:`, `weight:`, `availability: yes|no`,
+                          `attribution:` (own, bank, … or a bank's name)
                           (with n: change incident n's fields given)
   inbox                   your direct messages from the bot
   channel                 what was posted to the report channel
@@ -310,7 +311,7 @@ class ConsoleSession:
         self.say(self.bot.ctx.renderer.render(report, fmt))  # type: ignore[arg-type]
 
 
-_INCIDENT_FIELDS = ("start", "system", "what", "cause", "impact", "recovered", "severity", "weight")
+_INCIDENT_FIELDS = ("start", "system", "what", "cause", "impact", "recovered", "severity", "weight", "attribution")
 _LABEL = re.compile(r"^\s*((?:\d+\.)?[a-z]+)\s*:\s?(.*)$")
 
 

@@ -129,6 +129,9 @@ def prompt_cards(prompt: Prompt, dashboard: str | None = None) -> list[Card]:
     question = question_inputs(prompt)
     if question:
         units.append(question)
+    if prompt.actions:  # open action items: read-only lines, answered in a reply (`[n] 完成`), as in Slack's text
+        *lines, usage = messages.action_lines(prompt.actions, loc)
+        units.append([*(_div(line) for line in lines), _div(usage, "notation")])
     # Every card's button names all the prompt's items, so `item_<n>` reads the same in each.
     value = {"action": Action.ANSWER.value, "week": prompt.week, "items": [it.key for it in prompt.items]}
     button = {"tag": "button", "name": "submit", "type": "primary", "form_action_type": "submit",
@@ -279,7 +282,7 @@ def _pack(units: Sequence[Unit], budget: int, room: int) -> list[list[Unit]]:
 
 # IncidentForm field -> input rows (0: one line)
 INCIDENT_TEXT = (("start", 0), ("system", 0), ("what", 2), ("cause", 2), ("impact", 2), ("recovered", 0),
-                 ("weight", 0))
+                 ("weight", 0), ("attribution", 0))
 _YES_NO = {"yes": True, "no": False}
 
 
@@ -315,7 +318,8 @@ def incident_form(form: dict[str, Any]) -> IncidentForm:
     # Cards sent before the fields were renamed (interactive for 14 days) still say `started`.
     return IncidentForm(start=field("start") or field("started"), system=field("system"), what=field("what"), cause=field("cause"),
                         impact=field("impact"), recovered=field("recovered"), severity=field("severity"),
-                        weight=field("weight"), counts_toward_availability=_YES_NO.get(field("availability")))
+                        weight=field("weight"), counts_toward_availability=_YES_NO.get(field("availability")),
+                        attribution=field("attribution"))
 
 
 def incident_filed_card(text: str, locale: str) -> Card:

@@ -301,6 +301,7 @@ def incident_modal(severities: Sequence[str], locale: str, number: int | None = 
         blocks.append(field("severity", StaticSelectElement(action_id="value", options=[
             _option(s, s) for s in severities[:_MAX_OPTIONS]])))
     blocks.append(field("weight", PlainTextInputElement(action_id="value")))
+    blocks.append(field("attribution", PlainTextInputElement(action_id="value")))
     blocks.append(field("availability", StaticSelectElement(action_id="value", options=[
         _option(say(locale, "form.yes"), "yes"), _option(say(locale, "form.no"), "no")])))
     title = say(locale, "form.incident_edit_title", number=number) if number else say(locale, "form.incident_title")
@@ -318,7 +319,7 @@ def incident_form(view: Mapping[str, Any]) -> IncidentForm:
         cause=_value(values, "cause"), impact=_value(values, "impact"), recovered=_value(values, "recovered"),
         severity=_value(values, "severity"), weight=_value(values, "weight"),
         counts_toward_availability={"yes": True, "no": False}.get(availability),
-        number=ModalMetadata.of(view).number or None)
+        attribution=_value(values, "attribution"), number=ModalMetadata.of(view).number or None)
 
 
 def incident_question_week(view: Mapping[str, Any]) -> str | None:

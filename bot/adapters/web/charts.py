@@ -188,6 +188,15 @@ def draw_all(trends: Trends, t: Callable[..., str]) -> list[Chart]:
         timeline(labels, [(b.name, b.stages) for b in trends.banks], title=t("chart_banks"), key="banks",
                  stage_name=lambda stage: t(f"stage_{stage}") if stage in STAGE_COLORS else stage),
     ]
+    if trends.budget_left:  # issue 23: each with its data table, as every chart here
+        charts.append(line_chart(labels, [(s.name, s.values) for s in trends.budget_left],
+                                 title=t("chart_budget"), key="budget", lo=0.0, hi=100.0))
+    if trends.by_cause:
+        charts.append(stacked_bars(labels, [(s.name, [v or 0.0 for v in s.values]) for s in trends.by_cause],
+                                   title=t("chart_causes"), key="causes"))
+    if trends.actions:
+        charts.append(line_chart(labels, [(t(f"chart_actions_{s.name}"), s.values) for s in trends.actions],
+                                 title=t("chart_actions"), key="actions", lo=0.0))
     people = trends.participation
     charts.append(Chart(
         "participation", t("chart_participation"),
