@@ -246,9 +246,9 @@ def test_chat_the_editors_notice_and_the_dashboard_count_the_same_missing(databa
     bot.cycle.tell_editors_missing(week, clock.now)
     notice = chat.sent[-1].text
     on_dashboard = Dashboard(bot).week(week, viewer(bot, "zhangwei")).missing
-    count = int(re.search(r"（(\d+) 项）", chat_reply).group(1))  # type: ignore[union-attr]
+    count = int(re.search(r"人共 (\d+) 项", chat_reply).group(1))  # type: ignore[union-attr]
     assert count == len(on_dashboard) == 14
-    assert f"（{count} 项）" in notice
+    assert f"人共 {count} 项" in notice
     assert [s.item.title for s in on_dashboard] == [m.item_title for m in bot.week_report.compile(week, clock.now).missing]
     assert "聚合收单 · 银行" not in chat_reply and "聚合收单 · 银行" not in [s.item.title for s in on_dashboard]
 
