@@ -93,11 +93,13 @@ def _event(channel: str, event: dict[str, Any], event_id: str, at: datetime) -> 
                        "event_time": int(at.timestamp())}, ensure_ascii=False)
 
 
-def make_plan(owners: int, items: int, answers: int, incidents: int, respond: str, seed: int = 21) -> Plan:
-    """Deterministic: the same arguments give the same week."""
+def make_plan(owners: int, items: int, answers: int, incidents: int, respond: str, late: int | None = None,
+              seed: int = 21) -> Plan:
+    """Deterministic: the same arguments give the same week. `late` of the answers (default a tenth) come
+    after the post."""
     rng = random.Random(seed)
     plan = Plan()
-    late_from = answers - answers // 10
+    late_from = answers - (answers // 10 if late is None else late)
     live: list[Msg] = []
     seq = 0
     incident_at = {round((i + 0.5) * late_from / max(1, incidents)) for i in range(incidents)}
@@ -347,11 +349,16 @@ def measured(phase: Phase, bot: BotProcess, stand_in: StandIn) -> Iterator[None]
     phase.calls = calls_between(stats0, stats1)
 
 
-def send(bot: BotProcess, reqs: list[dict[str, Any]], rate: float, workdir: Path) -> list[tuple[float, int]]:
-    plan_file = workdir / f"requests-{time.monotonic_ns()}.json"
+def send(bot: BotProcess, reqs: list[dict[str, Any]], rate: float, workdir: Path, name: str) -> list[tuple[float, int]]:
+    """Send `reqs` at `rate` from the client process; each one's ack time and status, in sending order (also
+    kept in `<workdir>/acks-<name>.json`, to see when slow acks happened)."""
+    if not reqs:
+        return []
+    plan_file = workdir / f"requests-{name}.json"
     plan_file.write_text(json.dumps(reqs, ensure_ascii=False), encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "bench.week", "--client", bot.url, str(plan_file), str(rate)],
                          capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+    (workdir / f"acks-{name}.json").write_text(out.stdout, encoding="utf-8")
     return [(float(a), int(b)) for a, b in json.loads(out.stdout)]
 
 
@@ -452,19 +459,19 @@ def scratch_db(kind: str, workdir: Path, postgres: str) -> tuple[str, Callable[[
     return _postgres(postgres)
 
 
-def run(owners: int = 1000, items: int = 3, answers: int | None = None, incidents: int | None = None,
-        scale: float = 30.0, rate: float = 25.0, db: str = "sqlite", postgres: str = "",
-        workdir: Path | None = None, on_phase: Callable[[str, int], None] | None = None,
+def run(database_url: str, owners: int = 1000, items: int = 3, answers: int | None = None,
+        incidents: int | None = None, scale: float = 30.0, rate: float = 25.0, workdir: Path | None = None,
+        late: int | None = None, on_phase: Callable[[str, int], None] | None = None,
         print_rows: bool = True) -> tuple[list[Phase], Checks]:
-    """The whole week; returns the phases' figures and the checks. `on_phase(name, bot_pid)` is called as
+    """The whole week on an empty database; returns the phases' figures and the checks. `on_phase(name, bot_pid)` is called as
     each phase starts, and with "end" after the last (the profiler attaches there)."""
     answers = answers if answers is not None else 5 * owners
     incidents = incidents if incidents is not None else max(3, owners // 20)
     tmp = tempfile.TemporaryDirectory() if workdir is None else None
     work = workdir or Path(tmp.name)  # type: ignore[union-attr]
     stand_in = StandIn(scale)
-    url, drop = scratch_db(db, work, postgres)
-    plan = make_plan(owners, items, answers, incidents, stand_in.url)
+    url = database_url
+    plan = make_plan(owners, items, answers, incidents, stand_in.url, late)
     phases: list[Phase] = []
     bot: BotProcess | None = None
 
@@ -501,10 +508,10 @@ def run(owners: int = 1000, items: int = 3, answers: int | None = None, incident
             p = phase(name)
             with measured(p, bot, stand_in):
                 if reqs is not None:
-                    got = send(bot, reqs, rate, work)
+                    got = send(bot, reqs, rate, work, name)
                     p.acks = [a for a, _ in got]
                     refused += sum(1 for _, status in got if status != 200)
-                    arrival = len(reqs) / rate
+                    arrival = len(reqs) / rate if reqs else 0.0
                     p.floor, p.floor_why = arrival, f"arrival of {len(reqs)} requests at {rate:g}/s"
                     p.note = f"{len(reqs)} requests ({sum(r['retry'] for r in reqs)} retries)"
                 elif name == "reminder":
@@ -527,8 +534,6 @@ def run(owners: int = 1000, items: int = 3, answers: int | None = None, incident
         if bot is not None:
             bot.stop()
         stand_in.stop()
-        if drop is not None:
-            drop()
         if tmp is not None:
             tmp.cleanup()
     return phases, checks
@@ -540,6 +545,7 @@ def main() -> int:
     ap.add_argument("--items", type=int, default=3, help="items per owner")
     ap.add_argument("--answers", type=int, help="answer messages (default 5 per owner)")
     ap.add_argument("--incidents", type=int, help="/incident commands (default one per 20 owners)")
+    ap.add_argument("--late", type=int, help="answers sent after the post, of --answers (default a tenth)")
     ap.add_argument("--scale", type=float, default=30.0, help="Slack's rate limits multiplied by this")
     ap.add_argument("--rate", type=float, default=25.0, help="requests per second people send")
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -569,8 +575,14 @@ def main() -> int:
         args.keep.mkdir(parents=True, exist_ok=True)
     print(f"bench/week: {args.owners} owners × {args.items} items, Slack limits ×{args.scale:g}, "
           f"{args.rate:g} requests/s, {args.db}", flush=True)
-    phases, c = run(args.owners, args.items, args.answers, args.incidents, args.scale, args.rate, args.db,
-                    args.postgres, args.keep, on_phase)
+    with tempfile.TemporaryDirectory() as d:
+        url, drop = scratch_db(args.db, args.keep or Path(d), args.postgres)
+        try:
+            phases, c = run(url, args.owners, args.items, args.answers, args.incidents, args.scale, args.rate,
+                            args.keep, args.late, on_phase)
+        finally:
+            if drop is not None:
+                drop()
     print(f"answers {c.answers}: stored {c.stored}, lost {c.lost}, doubled {c.doubled}, deletions not applied "
           f"{c.not_deleted}; requests refused {c.refused}")
     for where in c.doubled_where[:10]:

@@ -88,8 +88,9 @@ def main() -> int:
                         slack_signing_secret=SecretStr(SECRET), slack_api_url=args.slack_api,
                         database_url=args.db, spool_dir=Path(args.spool))
     runtime = compose(settings, team, clock=clock, overrides=Overrides(pacer=Pacer(scale=args.scale)))
-    assert isinstance(runtime.platform, SlackParts) and runtime.bot.journal is not None
+    assert isinstance(runtime.platform, SlackParts)
     parts, bot = runtime.platform, runtime.bot
+    assert bot.journal is not None
     # What `Runtime.start` does, but the scheduler: the bench runs the jobs.
     settle_heap()
     bot.journal.start()
