@@ -98,7 +98,7 @@ class WeekReport:
 
     def asks_incidents(self, person_id: str) -> bool:
         """Whether this person's prompts carry the incident question (every owner, unless turned off)."""
-        return self.ctx.team.incidents.ask_in_prompt and person_id in self.ctx.team.owners()
+        return self.ctx.team.incidents.ask_in_prompt and self.ctx.team.is_owner(person_id)
 
     def incident_question(self, person_id: str, week: IsoWeek, number: int) -> Question:
         """The incident question as `person_id`'s prompt shows it: the week's logged incidents and their answer."""
