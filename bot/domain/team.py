@@ -269,8 +269,10 @@ class Team(_Strict):
         for i, mg in enumerate(self.metrics):
             for j, m in enumerate(mg.metrics):
                 need(m.owner, f"metrics[{i}].metrics[{j}].owner")
-        seen: set[str] = set()
-        dupes = sorted({it.key for it in self.items if it.key in seen or seen.add(it.key)})  # type: ignore[func-returns-value]
+        keys: dict[str, int] = {}
+        for it in self.items:
+            keys[it.key] = keys.get(it.key, 0) + 1
+        dupes = sorted(k for k, n in keys.items() if n > 1)
         if dupes:
             raise ValueError(f"two report items share a name: {', '.join(dupes)}")
         return self
