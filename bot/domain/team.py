@@ -270,8 +270,8 @@ class Team(_Strict):
             for j, m in enumerate(mg.metrics):
                 need(m.owner, f"metrics[{i}].metrics[{j}].owner")
         keys: dict[str, int] = {}
-        for it in self.items:
-            keys[it.key] = keys.get(it.key, 0) + 1
+        for item in self.items:
+            keys[item.key] = keys.get(item.key, 0) + 1
         dupes = sorted(k for k, n in keys.items() if n > 1)
         if dupes:
             raise ValueError(f"two report items share a name: {', '.join(dupes)}")
