@@ -31,6 +31,9 @@ class WeekReport:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # Weeks seen published: a report, once posted, stays published (its first publish time is never
+        # cleared), so every answer need not ask the database again (issue 21).
+        self._published: set[str] = set()
 
     def facts(self, week: IsoWeek, *, answers_only: bool = False) -> WeekFacts:
         """What is stored for `week`; `answers_only` skips incidents, downtime and away (last week's reference)."""
@@ -130,9 +133,14 @@ class WeekReport:
 
     def is_published(self, week: IsoWeek) -> bool:
         """Whether `week`'s report has been posted (its first publish is recorded)."""
+        if week.label in self._published:
+            return True
         with transaction(self.ctx.db) as s:
             row = Reports(s).by_label(self.ctx.team_id, week.label)
-            return bool(row and row.published_at)
+            published = bool(row and row.published_at)
+        if published:
+            self._published.add(week.label)
+        return published
 
 
 def _text(facts: WeekFacts, item: Item) -> str | None:
