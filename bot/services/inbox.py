@@ -224,12 +224,21 @@ class Inbox:
         self.cycle.refresh_if_published(IsoWeek.parse(week), at)
         return reply
 
-    def delete(self, platform: str, source_id: str, at: datetime, user: str | None = None) -> Reply | None:
-        """A message was deleted or recalled: what it stored goes away; the message stays in history."""
+    def delete(self, platform: str, source_id: str, at: datetime, user: str | None = None, *,
+               text: str = "", sent_at: datetime | None = None) -> Reply | None:
+        """A message was deleted or recalled: what it stored goes away; the message stays in history.
+
+        A deletion can arrive before its message (out of order under retries, as an edit can): the message
+        is then kept as sent by `user` at `sent_at` with `text` (what the platform says it was) and deleted
+        at once, so the late original finds its id stored and adds nothing (bench/week.py found a deleted
+        answer left in the report this way, issue 21)."""
         with transaction(self.ctx.db) as s:
             answers = Answers(s)
             row = answers.message(self.ctx.team_id, platform, source_id)
-            if row is None or not self._authored(row, user) or row.deleted_at is not None:
+            if row is None:
+                self._deleted_before_sent(answers, Directory(s), platform, source_id, at, user, text, sent_at)
+                return None
+            if not self._authored(row, user) or row.deleted_at is not None:
                 return None
             answers.delete_message(row, at)
             asked = row.target_item == QUESTION_KEY
@@ -241,6 +250,18 @@ class Inbox:
         self.cycle.refresh_if_published(IsoWeek.parse(week), at)
         titles = [self.ctx.team.item_by_key[k].title for k in sorted(touched) if k in self.ctx.team.item_by_key]
         return Reply(messages.deleted(titles, self.ctx.locale)) if titles else None
+
+    def _deleted_before_sent(self, answers: Answers, d: Directory, platform: str, source_id: str, at: datetime,
+                             user: str | None, text: str, sent_at: datetime | None) -> None:
+        person = self.ctx.person(user) if user is not None else None
+        if person is None:
+            return  # no author to keep it for (a recall names none): nothing to hold the late original back
+        when = sent_at or at
+        week_id = d.ensure_week(self.ctx.team_id, self.ctx.week_of(when).label).id
+        row = answers.add_message(NewMessage(
+            team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id], platform=platform,
+            source_id=source_id, text=text.replace("\x00", ""), at=when))
+        answers.delete_message(row, at)
 
     def submit_form(self, platform: str, user: str, source_id: str, answers_by_item: Mapping[str, str],
                     at: datetime, week: IsoWeek | None = None,

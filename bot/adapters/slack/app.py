@@ -104,7 +104,9 @@ class Listeners:
                 return
             user = old.get("user")
             reply = self.bot.inbox.delete(PLATFORM, f"{channel}:{event.get('deleted_ts')}", self._at(event.get("event_ts")),
-                                          user=self._who(str(user)) if user else None)
+                                          user=self._who(str(user)) if user else None,
+                                          text=slack_message_text(old, self.gw) if old.get("text") or old.get("blocks") else "",
+                                          sent_at=self._at(event.get("deleted_ts")))
             if reply is not None and reply.text:
                 self.gw.reply(channel, reply.text, thread_ts=old.get("thread_ts"))
 
