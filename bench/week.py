@@ -21,8 +21,9 @@ database and the stand-in: every answer's tag found exactly once in its item's s
 posted report's Markdown (lost / doubled / deletions not applied), each owner prompted exactly once, and
 one report post whose blocks equal the report compiled now.
 
-Answers: `--answers` (default 5 per owner) of which 10 % edit an earlier answer, 2 % delete one, and the
-last 10 % are sent after the post; 5 % of all requests are sent a second time with X-Slack-Retry-Num (the
+Answers: `--answers` (default 5 per owner) of which 10 % edit an earlier answer, 2 % delete one (a fifth of
+those right after the message, racing it), and the last 10 % are sent after the post; 5 % of all requests
+are sent a second time with X-Slack-Retry-Num (the
 same body and key: Slack's retry, https://api.slack.com/apis/events-api#retries); `--incidents` (default
 one per 20 owners, 50 at 1,000) `/incident` commands among the on-time answers.
 """
@@ -111,8 +112,10 @@ def make_plan(owners: int, items: int, answers: int, incidents: int, respond: st
         at = THURSDAY + timedelta(seconds=8 * n) if phase == "answers" else \
             THURSDAY + timedelta(days=1, hours=7, minutes=10, seconds=n - late_from)
         roll = rng.random()
-        # Only messages sent well before (40 requests) are edited or deleted: their ack is in.
-        old = [m for m in live[:-40]] if len(live) > 40 else []
+        # Most edits and deletions are of messages sent well before (40 requests); one in five is of the
+        # message just sent, one request later, so the two race to the journal as when a person fixes a typo
+        # at once (and a retried delivery can put the edit or deletion first).
+        old = ([live[-1]] if rng.random() < 0.2 else live[:-40]) if len(live) > 40 else []
         if old and roll < 0.10:
             m = rng.choice(old)
             m.text = f"[{m.item}] 本周进展 {m.tag} 已更正 {seq}"
