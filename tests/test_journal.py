@@ -142,7 +142,7 @@ def test_the_spool_keeps_records_across_instances(tmp_path: Path) -> None:
     dead.keep({"n": 2})
     alive = Spool(tmp_path, "host-2")
     got: list[int] = []
-    assert alive.pending() == 2 and alive.drain(lambda r: got.append(int(r["n"]))) == 2
+    assert alive.pending() == 2 and alive.drain(lambda rs: got.extend(int(r["n"]) for r in rs)) == 2
     assert got == [1, 2] and alive.pending() == 0
 
 
@@ -250,3 +250,31 @@ def test_an_ack_does_not_wait_for_a_writer_holding_the_lock(database_url: str, c
             journaled = list(s.scalars(select(JournalRow.dedupe_key)))
         assert stored == [f"DZHOUJIE:{ts}"] and journaled == [f"message:DZHOUJIE:{ts}"]
         assert entry_text(ws.bot, "okr:O3/机房迁移") == "进度 60%"
+
+
+def test_an_ack_spooled_mid_run_is_journaled_before_the_next_entry(database_url: str, chat: FakeChat,
+                                                                   clock: FixedClock, tmp_path: Path) -> None:
+    """While the spool holds anything, every later ack spools behind it (order), so the worker drains it
+    after the entry in hand, not after the whole journal: a lock held past an ack's wait once kept every
+    ack behind a drain of hundreds of entries, seconds late (bench/week.py, issue 21)."""
+    bot = build_bot(example_team(), chat, clock, database_url=database_url, spool_dir=tmp_path)
+    journal = bot.journal
+    assert journal is not None
+    for n in (1, 2, 3):
+        journal.record("fake", f"m{n}", "message", {"user": "zhoujie", "id": f"m{n}", "text": f"整体进度 {n}0%"})
+    seen: list[str] = []
+    spooled_at_m2: list[int] = []
+    store = _answer_handler(bot, seen)
+
+    def handle(entry: Entry) -> None:
+        store(entry)
+        if entry.key == "m1":  # an ack arrives while the database is out of reach: spooled
+            with database_cut(bot.engine):
+                assert journal.record("fake", "late", "message", {"user": "zhoujie", "id": "late", "text": "整体进度 90%"})
+        if entry.key == "m2":
+            spooled_at_m2.append(journal.spooled())
+
+    journal.register("fake", handle)
+    assert journal.run_pending() == 4
+    assert spooled_at_m2 == [0]
+    assert seen == ["m1", "m2", "m3", "late"] and _messages(bot) == ["m1", "m2", "m3", "late"]

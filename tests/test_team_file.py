@@ -72,3 +72,20 @@ def test_missing_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(TeamFileError) as info:
         load_team(tmp_path / "team.yaml")
     assert "zhoubao init" in str(info.value)
+
+
+def test_who_is_who_and_who_answers_what_are_indexed_as_the_rules_say() -> None:
+    """`find_person` and `items_of` are indexes now (issue 21: a scan per inbound message): they answer as
+    the rules they index — the first person in file order with that id, name, Slack id, Feishu id or email;
+    every item `may_write` allows, in report order — with section notes switched on (writers beyond the owner)."""
+    source = SOURCE.replace("  - id: O1\n    name: 业务服务\n", "  - id: O1\n    name: 业务服务\n    notes: true\n")
+    team = parse_team(source.replace("  - name: 聚合收单\n", "  - name: 聚合收单\n    notes: true\n"), Path("team.yaml"))
+    assert sum(1 for it in team.items if it.kind is ItemKind.NOTE) == 2
+    for p in team.people:
+        assert team.items_of(p.id) == [it for it in team.items if team.may_write(p.id, it)]
+        for value in (p.id, p.name, p.slack, p.feishu, p.email):
+            if value:
+                assert team.find_person(value) == next(
+                    q for q in team.people if value in (q.id, q.name, q.slack, q.feishu, q.email))
+    assert team.find_person("nobody@example.com") is None and team.items_of("nobody") == []
+    assert [pid for pid in team.owners() if team.is_owner(pid)] == team.owners()

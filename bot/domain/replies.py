@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from bot.domain.team import Item, ItemKind
 
@@ -232,9 +233,15 @@ class _Acc:
 class _Router:
     def __init__(self, mine: Sequence[Item], team_items: Sequence[Item]) -> None:
         self.mine = list(mine)
-        mine_keys = {it.key for it in mine}
-        self.others = [it for it in team_items if it.key not in mine_keys]
+        self._team_items = team_items
         self.acc = _Acc()
+
+    @cached_property
+    def others(self) -> list[Item]:
+        """The team's items that are not the sender's: only built when a name is looked up past the
+        sender's own (a 3,000-item team built it for every message, issue 21)."""
+        mine_keys = {it.key for it in self.mine}
+        return [it for it in self._team_items if it.key not in mine_keys]
 
     def find(self, name: str) -> tuple[Item, bool] | None:
         """The item a name means, preferring the sender's own; (item, is_mine)."""

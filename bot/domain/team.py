@@ -354,8 +354,10 @@ class Team(_Strict):
         for i, mg in enumerate(self.metrics):
             for j, m in enumerate(mg.metrics):
                 need(m.owner, f"metrics[{i}].metrics[{j}].owner")
-        keys = [it.key for it in self.items]
-        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        keys: dict[str, int] = {}
+        for item in self.items:
+            keys[item.key] = keys.get(item.key, 0) + 1
+        dupes = sorted(k for k, n in keys.items() if n > 1)
         if dupes:
             raise ValueError(f"two report items share a name: {', '.join(dupes)}")
         return self
@@ -389,11 +391,19 @@ class Team(_Strict):
         return {p.id: p for p in self.people}
 
     def find_person(self, who: str) -> Person | None:
-        """By id, display name, Slack id, Feishu open_id or email."""
+        """By id, display name, Slack id, Feishu open_id or email (the first person, in file order, who has it)."""
+        return self._person_by_any.get(who)
+
+    # Indexes over the (immutable) team, built once: every inbound message asks who wrote it and what they
+    # answer, and a scan of 1,000 people and 3,000 items per question was most of an answer's CPU (issue 21).
+    @cached_property
+    def _person_by_any(self) -> dict[str, Person]:
+        index: dict[str, Person] = {}
         for p in self.people:
-            if who in (p.id, p.name, p.slack, p.feishu, p.email):
-                return p
-        return None
+            for value in (p.id, p.name, p.slack, p.feishu, p.email):
+                if value is not None:
+                    index.setdefault(value, p)
+        return index
 
     def is_editor(self, person_id: str) -> bool:
         return person_id in self.editors or person_id in self.admins
@@ -478,9 +488,31 @@ class Team(_Strict):
 
     def items_of(self, person_id: str) -> list[Item]:
         """What this person answers each week (the items they may write), in report order."""
-        return [it for it in self.items if self.may_write(person_id, it)]
+        return list(self._items_by_writer.get(person_id, ()))
+
+    @cached_property
+    def _items_by_writer(self) -> dict[str, tuple[Item, ...]]:
+        """`may_write`, indexed: each person's items in report order."""
+        out: dict[str, list[Item]] = {}
+        for it in self.items:
+            for pid in dict.fromkeys((it.owner, *it.writers, *(self.editors if it.kind is ItemKind.EDITOR else ()))):
+                if self.may_write(pid, it):
+                    out.setdefault(pid, []).append(it)
+        return {pid: tuple(items) for pid, items in out.items()}
 
     def owners(self) -> list[str]:
         """People who have something to answer, in team-file order."""
+        return list(self._owners)
+
+    def is_owner(self, person_id: str) -> bool:
+        """Whether `person_id` is among `owners()`."""
+        return person_id in self._owner_set
+
+    @cached_property
+    def _owners(self) -> tuple[str, ...]:
         having = {it.owner for it in self.items} | set(self.editors)
-        return [p.id for p in self.people if p.id in having]
+        return tuple(p.id for p in self.people if p.id in having)
+
+    @cached_property
+    def _owner_set(self) -> frozenset[str]:
+        return frozenset(self._owners)

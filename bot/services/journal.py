@@ -239,12 +239,19 @@ class InboundJournal:
         if self.spool is None:
             return 0
 
-        def store(rec: Record) -> None:
+        def store(recs: list[Record]) -> None:
             # Bounded like the ack's write: acks wait for this drain (they spool behind it), so a lock
-            # another writer holds ends the drain, which the next pass resumes.
-            with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
-                Journal(s).add(str(rec["platform"]), str(rec["key"]), str(rec["kind"]), str(rec["payload"]),
-                               datetime.fromisoformat(str(rec["received_at"])))
+            # another writer holds ends the drain, which the next pass resumes. One transaction per chunk:
+            # one each kept every ack waiting while hundreds of commits went by (bench/week.py, issue 21).
+            rows = [(str(r["platform"]), str(r["key"]), str(r["kind"]), str(r["payload"]),
+                     datetime.fromisoformat(str(r["received_at"]))) for r in recs]
+            try:
+                with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
+                    Journal(s).add_many(rows)
+            except IntegrityError:  # another process journaled one of these meanwhile: one by one
+                for row in rows:
+                    with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
+                        Journal(s).add(*row)
 
         with self._order:
             moved = self.spool.drain(store)
@@ -292,6 +299,13 @@ class InboundJournal:
                     if not self._process(entry):
                         return done
                     done += 1
+                    if self._spooled:
+                        # An ack spooled (a lock held past its wait): every later ack spools behind it, in
+                        # order, until the spool is drained, so drain it now rather than after the whole
+                        # journal; entries drained get later ids, so arrival order holds.
+                        self.drain_spool()
+                        if self._spooled:
+                            return done
 
     def _yield_to_acks(self, until: float) -> None:
         """Wait until no ack has been in progress for ACK_QUIET seconds, or until `until` (monotonic)."""

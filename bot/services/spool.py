@@ -54,8 +54,9 @@ class Spool:
         return sum(len([ln for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()])
                    for p in self.folder.glob("*.jsonl"))
 
-    def drain(self, store: Callable[[Record], None]) -> int:
-        """Hand every kept record to `store`, oldest first; returns how many. Stops at the first outage."""
+    def drain(self, store: Callable[[list[Record]], None], chunk: int = 500) -> int:
+        """Hand every kept record to `store`, oldest first, up to `chunk` at a time (so the database takes
+        them in a few transactions, not one each); returns how many. Stops at the first outage."""
         done = 0
         if not self.folder.exists():
             return 0
@@ -68,9 +69,10 @@ class Spool:
                 lines = [ln for ln in f.read().splitlines() if ln.strip()]
                 replayed = 0
                 try:
-                    for line in lines:
-                        store(json.loads(line))
-                        replayed += 1
+                    while replayed < len(lines):
+                        batch = lines[replayed:replayed + chunk]
+                        store([json.loads(ln) for ln in batch])
+                        replayed += len(batch)
                 except DatabaseUnavailable:
                     pass
                 finally:

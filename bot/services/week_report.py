@@ -34,6 +34,9 @@ class WeekReport:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # Weeks seen published: a report, once posted, stays published (its first publish time is never
+        # cleared), so every answer need not ask the database again (issue 21).
+        self._published: set[str] = set()
 
     def facts(self, week: IsoWeek, *, answers_only: bool = False) -> WeekFacts:
         """What is stored for `week`; `answers_only` skips incidents, downtime and away (last week's reference)."""
@@ -124,7 +127,7 @@ class WeekReport:
 
     def asks_incidents(self, person_id: str) -> bool:
         """Whether this person's prompts carry the incident question (every owner, unless turned off)."""
-        return self.ctx.team.incidents.ask_in_prompt and person_id in self.ctx.team.owners()
+        return self.ctx.team.incidents.ask_in_prompt and self.ctx.team.is_owner(person_id)
 
     def incident_question(self, person_id: str, week: IsoWeek, number: int) -> Question:
         """The incident question as `person_id`'s prompt shows it: the week's logged incidents and their answer."""
@@ -156,9 +159,14 @@ class WeekReport:
 
     def is_published(self, week: IsoWeek) -> bool:
         """Whether `week`'s report has been posted (its first publish is recorded)."""
+        if week.label in self._published:
+            return True
         with transaction(self.ctx.db) as s:
             row = Reports(s).by_label(self.ctx.team_id, week.label)
-            return bool(row and row.published_at)
+            published = bool(row and row.published_at)
+        if published:
+            self._published.add(week.label)
+        return published
 
 
 def _text(facts: WeekFacts, item: Item) -> str | None:

@@ -95,6 +95,12 @@ class SlackGateway:
         self.metrics = metrics
         self._user_ids: dict[str, str | None] | None = None  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
+        # The team file's Slack ids, looked up on every inbound message (a scan of the people cost more).
+        self._by_slack: dict[str, str] = {}
+        for p in team.people:
+            if p.slack:
+                self._by_slack.setdefault(p.slack, p.id)
+        self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # Slack user id -> profile name
         self._channel_names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # channel id -> name
         self._lock = threading.Lock()
@@ -177,9 +183,8 @@ class SlackGateway:
     def person_for(self, user_id: str) -> str | None:
         """The team member behind a Slack user id (by id, else by the email Slack has for them); None when
         Slack says there is none. Raises NotNow when the lookup failed (the journal keeps the payload)."""
-        for p in self.team.people:
-            if p.slack == user_id:
-                return p.id
+        if user_id in self._by_slack:
+            return self._by_slack[user_id]
         with self._lock:
             if user_id in self._people:
                 return self._people[user_id]
@@ -203,7 +208,7 @@ class SlackGateway:
         """The name Slack shows for a user id: the profile's display name, else the real name (users.info,
         https://docs.slack.dev/reference/methods/users.info; fields of the user object,
         https://docs.slack.dev/reference/objects/user-object). Cached for a day, then asked again."""
-        person = self.team.person_by_id.get(user) or next((p for p in self.team.people if p.slack == user), None)
+        person = self.team.person_by_id.get(user) or self.team.person_by_id.get(self._by_slack.get(user, ""))
         if person is not None:
             return person.name
         known, name = self._names.fresh(user)
@@ -435,7 +440,7 @@ class SlackGateway:
         with self._lock:
             self._known_ids()
             cached = user_id in self._people
-        return cached or any(p.slack == user_id for p in self.team.people)
+        return cached or user_id in self._by_slack
 
     def push_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """A modal over the open one (a button pressed inside a modal): https://api.slack.com/methods/views.push"""
