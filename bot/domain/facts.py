@@ -71,6 +71,12 @@ class WeekFacts:
     # downtime of availability-counting incidents from the start of the year to the week's end, in seconds
     year_downtime_seconds: float = 0.0
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing stored for the week: no answer, bank status, metric value or incident (every item of its
+        report would read as not updated)."""
+        return not (self.entries or self.banks or self.metrics or self.incidents)
+
     def answer(self, item: Item) -> StoredAnswer | None:
         """What is stored for `item` this week, as its page, prompt, export and dashboard show it (a metric's
         number with its unit); None when nobody answered it (blank text counts as unanswered)."""

@@ -18,6 +18,7 @@ from bot.services.bot import Bot
 from bot.services.chat import Reply
 from bot.services.cycle import PublishResult
 from bot.services.exporting import Exporter
+from bot.services.publishing import Confirmation, Publishing, PublishPlan
 from bot.services.signin import Viewer
 from storage.db import transaction
 from storage.directory import Directory
@@ -55,6 +56,7 @@ class WeekView:
     markdown: str  # exactly what the channel gets (or got)
     published_at: datetime | None
     is_current: bool
+    started: bool = True  # a week not started yet cannot be published
 
     @property
     def answered(self) -> int:
@@ -126,7 +128,8 @@ class Dashboard:
             items.append(ItemStatus(it, names.get(it.owner, it.owner), state, answer.text if answer else "",
                                     names.get(author or "", author), answer.updated_at if answer else None,
                                     self.may_edit(viewer, it)))
-        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week())
+        started = week.start(team.zone) <= self.ctx.now()
+        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(), started)
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
         """The team's one rule (`Team.may_write`); besides it, an editor corrects any item here, stored with
@@ -143,10 +146,21 @@ class Dashboard:
         return self.bot.inbox.submit_form("web", viewer.person.id, f"web-{uuid.uuid4().hex}", {item_key: text},
                                           self.ctx.now(), week, any_item=viewer.is_editor)
 
-    def publish(self, viewer: Viewer, week: IsoWeek) -> PublishResult:
+    def publish_plan(self, viewer: Viewer, week: IsoWeek) -> PublishPlan:
+        """What publishing `week` now would do, for the confirmation page (editors only)."""
         if not viewer.is_editor:
             raise NotAllowed("editors_only")
-        return self.bot.cycle.publish(week)
+        return self._publishing().plan(week)
+
+    def publish(self, viewer: Viewer, week: IsoWeek, confirmation: Confirmation) -> PublishResult:
+        """Publish `week` as confirmed (`publishing.Publishing`: the chat command's rule too);
+        PublishNotConfirmed when the confirmation is not enough for the week."""
+        if not viewer.is_editor:
+            raise NotAllowed("editors_only")
+        return self._publishing().publish(week, confirmation)
+
+    def _publishing(self) -> Publishing:
+        return Publishing(self.ctx, self.bot.week_report, self.bot.cycle)
 
     def remind(self, viewer: Viewer) -> int:
         """Remind this week's missing owners now; a second click in the same minute sends nothing twice."""

@@ -7,13 +7,14 @@ together (a prompt's lines, a list of who is missing).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.domain.incident_question import LoggedIncident, Question
 from bot.domain.incidents import format_headline
 from bot.domain.prompts import PromptItem
 from bot.domain.report import Missing
 from bot.domain.weeks import WeekLabelError, WeekOutsideWindow
+from bot.text import i18n
 from bot.text.catalogue import listing, say, words
 
 
@@ -143,6 +144,18 @@ def refused(locale: str) -> str:
 
 def published(week: str, updated: bool, locale: str) -> str:
     return say(locale, "command.updated" if updated else "command.published", week=week)
+
+
+def publish_plan(week: str, channel: str, posted_at: datetime | None, locale: str) -> str:
+    """What a publish will do: a first post of `week` (named with its dates) to `channel`, or an edit of
+    the post of `posted_at`."""
+    if posted_at is None:
+        return say(locale, "publish.first", week=week, channel=channel)
+    return say(locale, "publish.edit", week=week, channel=channel, at=i18n.format_datetime(posted_at, locale))
+
+
+def publish_not_started(week: str, start: date, current: str, locale: str) -> str:
+    return say(locale, "publish.not_started", week=week, start=i18n.format_date(start, locale), current=current)
 
 
 def help_text(locale: str) -> str:

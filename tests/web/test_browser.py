@@ -49,6 +49,10 @@ def test_editor_writes_reflection_and_publishes_to_the_channel(page: Page, site:
     expect(page.locator(".flash")).to_contain_text("已记录：收获与反思")
     expect(page.locator("#report")).to_contain_text("本周两次事件都与数据量增长有关。")
     page.locator("#publish").click()
+    expect(page.locator("#publish-plan")).to_have_text(
+        "将把 2024-W26（6月24日–6月28日）的周报首次发布到频道 weekly-report。")
+    assert site.chat.of_kind("report") == []
+    page.locator("#confirm-publish").click()
     expect(page.locator(".flash")).to_contain_text("已发布到频道")
     expect(page.locator("#published")).to_contain_text("已发布于")
     posted = site.chat.of_kind("report")

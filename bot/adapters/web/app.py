@@ -96,6 +96,7 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/week/remind", pages.remind, methods=["POST"]),
         Route("/week/{label}", pages.week),
         Route("/week/{label}/items", pages.edit, methods=["POST"]),
+        Route("/week/{label}/publish", pages.confirm_publish),
         Route("/week/{label}/publish", pages.publish, methods=["POST"]),
         Route("/week/{label}/report.{fmt:str}", pages.download),
         Route("/history", pages.history),

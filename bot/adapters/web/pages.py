@@ -16,8 +16,10 @@ from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.dashboard import NotAllowed
 from bot.services.exporting import CSV_HEADER
+from bot.services.publishing import Blocked, Confirmation, PublishNotConfirmed, PublishPlan
 from bot.services.trends import DEFAULT_WEEKS
 from bot.text import messages
+from bot.text.catalogue import say
 
 MAX_EXPORT_WEEKS = 106
 
@@ -71,14 +73,43 @@ class Pages:
         self.site.flash(request, reply.text or self.site.words(request)("saved"))
         return self.site.redirect(f"/week/{week.label}")
 
-    async def publish(self, request: Request) -> Response:
+    async def confirm_publish(self, request: Request) -> Response:
+        """What publishing the week would do (the week with its dates, the channel, a first post or the edit
+        of the post of <time>), with the one button that does it."""
         viewer = self.site.require(request)
-        await self.site.form(request)
         week = await self._week(request, request.path_params["label"])
         try:
-            result = await run_in_threadpool(self.d.publish, viewer, week)
+            plan = await run_in_threadpool(self.d.publish_plan, viewer, week)
         except NotAllowed as exc:
             raise Refusal(exc.reason) from None
+        return self._publish_page(request, plan, plan.blocked(Confirmation.WEEK), 200)
+
+    def _publish_page(self, request: Request, plan: PublishPlan, blocked: Blocked | None, status: int) -> Response:
+        locale = self.site.locale(request)
+        named = self.site.week_name(request)(plan.week)
+        if blocked is Blocked.NOT_STARTED:
+            about = messages.publish_not_started(named, plan.first_day, self.d.current_week().label, locale)
+        else:
+            about = messages.publish_plan(named, plan.channel, plan.posted_at, locale)
+        empty = say(locale, "publish.empty", week=named) if plan.empty else None
+        return self.site.page(request, "publish.html", status=status, plan=plan, about=about, empty=empty,
+                              blocked=blocked)
+
+    async def publish(self, request: Request) -> Response:
+        """Publish only with the confirmation form's `confirm` naming this very week (and `confirm_empty`
+        for a week with nothing stored); anything less shows the confirmation page instead."""
+        viewer = self.site.require(request)
+        form = await self.site.form(request)
+        week = await self._week(request, request.path_params["label"])
+        confirmation = (Confirmation.NONE if form.get("confirm") != week.label
+                        else Confirmation.EMPTY if form.get("confirm_empty") == week.label else Confirmation.WEEK)
+        try:
+            result = await run_in_threadpool(self.d.publish, viewer, week, confirmation)
+        except NotAllowed as exc:
+            raise Refusal(exc.reason) from None
+        except PublishNotConfirmed as exc:
+            status = 200 if exc.blocked is None else 409
+            return self._publish_page(request, exc.plan, exc.blocked, status)
         self.site.flash(request, self.site.words(request)("republished" if result.updated else "published"))
         return self.site.redirect(f"/week/{week.label}")
 

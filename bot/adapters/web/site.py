@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from bot.adapters.web.config import DashboardConfig
+from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
 from bot.services.context import Clock
 from bot.services.dashboard import Dashboard
@@ -162,6 +163,11 @@ class Site:
 
         return fmt
 
+    def week_name(self, request: Request) -> Callable[[IsoWeek], str]:
+        """A week named with its working days: `2024-W26（6月24日–6月28日）`."""
+        locale = self.locale(request)
+        return lambda week: i18n.week_span(week.label, week.day(1), week.day(5), locale)
+
     def markdown(self, text: str) -> Markup:
         """The report's Markdown as HTML; a report changes rarely and parsing 200 items takes tens of ms,
         so the last few renderings are kept."""
@@ -176,7 +182,8 @@ class Site:
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         viewer = self.viewer(request)
         html = self.env.get_template(template).render(
-            t=self.words(request), when=self.when(request), lang=self.locale(request), viewer=viewer,
+            t=self.words(request), when=self.when(request), week_name=self.week_name(request),
+            lang=self.locale(request), viewer=viewer,
             csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
             team=self.team.team.name, **context)
         # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.

@@ -85,7 +85,7 @@ WORDS: dict[str, str] = {
         "  /zhoubao status    your items this week and whether they are answered",
         "  /zhoubao preview   preview this week's report",
         "  /zhoubao missing   who has not answered (editors)",
-        "  /zhoubao publish   publish or update the report now (editors and admins)",
+        "  /zhoubao publish [2024-W26]   publish or update the report: says what it will do, then confirm (editors and admins)",
         "  /zhoubao answer [2024-W26]   open the form (default: this week)",
         "  /zhoubao away 7/1-7/5   time away (no prompts, items show as away); away to list, away cancel",
     ]),
@@ -346,4 +346,21 @@ WORDS: dict[str, str] = {
     "web.stage_联调": "Integration",
     "web.stage_上线": "Live",
     "web.col_author": "Author",
+    # ----- dashboard branch (issue 22): weeks with dates, deliberate publishing ------------------------
+    "date.month_day": "{month} {day}",
+    "date.week_span": "{week} ({first}–{last})",
+    "publish.first": "This posts the {week} report to the channel {channel} for the first time.",
+    "publish.edit": "The {week} report was posted to the channel {channel} at {at}; this edits that post with "
+                    "what is stored now (no second post).",
+    "publish.not_started": "⛔ {week} has not started yet (it begins {start}): there is nothing to publish. "
+                           "This week is {current}.",
+    "publish.empty": "⚠️ Nothing is stored for {week} (no answer, metric or incident): every item of its report "
+                     "would read \"not updated\".",
+    "publish.confirm_chat": "To confirm, send: /zhoubao publish {label} confirm",
+    "publish.confirm_empty_chat": "To publish this empty report anyway, send: /zhoubao publish {label} confirm empty",
+    "web.publish_confirm_title": "Confirm publishing",
+    "web.publish_confirm_button": "Publish to the channel",
+    "web.republish_confirm_button": "Update the post in the channel",
+    "web.publish_empty_check": "I know this week is empty; publish it anyway",
+    "web.publish_back": "Back to the week, without publishing",
 }

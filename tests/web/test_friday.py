@@ -1,0 +1,68 @@
+"""The dashboard as the editor's Friday tool (issue 22), over HTTP: each numbered defect of the issue that a
+request can show (the browser scenarios are in `test_browser_friday.py`)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.fakes import FakeChat
+from tests.web.conftest import signed_in
+
+W26_FIRST = "将把 2024-W26（6月24日–6月28日）的周报首次发布到频道 weekly-report。"
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+# ----- 1. publishing is deliberate ------------------------------------------------------------------
+
+
+def test_publish_asks_first_naming_the_week_with_dates_the_channel_and_the_post_it_edits(served, chat: FakeChat) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "zhangwei")
+    token = csrf_of(c.get(f"{url}/week/2024-W26").text)
+    # What one click used to do (a bare POST) now only shows what publishing would do.
+    asked = c.post(f"{url}/week/2024-W26/publish", data={"csrf": token})
+    assert asked.status_code == 200 and W26_FIRST in asked.text and 'id="confirm-publish"' in asked.text
+    assert chat.of_kind("report") == []
+    assert W26_FIRST in c.get(f"{url}/week/2024-W26/publish").text
+    done = c.post(f"{url}/week/2024-W26/publish", data={"csrf": token, "confirm": "2024-W26"})
+    assert "已发布到频道。" in done.text
+    assert [m.to for m in chat.of_kind("report")] == ["weekly-report"]
+    again = c.get(f"{url}/week/2024-W26/publish").text
+    assert ("2024-W26（6月24日–6月28日）的周报已于 2024年6月27日 10:00 发布到频道 weekly-report；"
+            "这次会用现在的内容更新那条消息，不会再发一条。") in again
+    assert "确认更新频道中的周报" in again
+    en = c.get(f"{url}/week/2024-W26/publish", params={"lang": "en"}).text
+    assert ("The 2024-W26 (Jun 24–Jun 28) report was posted to the channel weekly-report at Jun 27, 2024 10:00; "
+            "this edits that post") in en
+    # a confirmation names its week: one for another week does not publish this one
+    other = c.post(f"{url}/week/2024-W25/publish", data={"csrf": token, "confirm": "2024-W26"})
+    assert other.status_code == 200 and "2024-W25 (Jun 17–Jun 21)" in other.text  # the session kept English
+    assert len(chat.of_kind("report")) == 1
+
+
+def test_a_week_not_started_cannot_be_published_and_an_empty_week_needs_a_second_confirmation(served, chat: FakeChat) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "zhangwei")
+    page = c.get(f"{url}/week/2024-W27").text
+    assert 'id="publish"' not in page
+    token = csrf_of(page)
+    refused = c.post(f"{url}/week/2024-W27/publish",
+                     data={"csrf": token, "confirm": "2024-W27", "confirm_empty": "2024-W27"})
+    assert refused.status_code == 409
+    assert "2024-W27（7月1日–7月5日）还没有开始（2024年7月1日 开始），没有可以发布的内容。本周是 2024-W26。" in refused.text
+    assert 'id="confirm-publish"' not in refused.text
+    # two years back, nothing stored: the first confirmation is not enough
+    empty = c.post(f"{url}/week/2022-W27/publish", data={"csrf": token, "confirm": "2022-W27"})
+    assert empty.status_code == 409
+    assert "2022-W27（7月4日–7月8日）没有任何已存储的回答、指标或事件：发布后每一项都会显示“未更新”。" in empty.text
+    assert 'name="confirm_empty"' in empty.text
+    assert chat.of_kind("report") == []
+    done = c.post(f"{url}/week/2022-W27/publish",
+                  data={"csrf": token, "confirm": "2022-W27", "confirm_empty": "2022-W27"})
+    assert done.status_code == 200 and "已发布到频道。" in done.text
+    assert len(chat.of_kind("report")) == 1
