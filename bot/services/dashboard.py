@@ -7,11 +7,13 @@ the inbox like a chat form, so it is stored with who and when, and a published w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from bot.domain.compile import missing_items
+from bot.domain.replies import item_text
 from bot.domain.team import Item
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
@@ -138,12 +140,30 @@ class Dashboard:
 
     def edit(self, viewer: Viewer, week: IsoWeek, item_key: str, text: str) -> Reply:
         """Store `text` as the item's answer, as a form from the viewer would; refreshes a published post."""
-        item = self.ctx.team.item_by_key.get(item_key)
-        if item is None:
-            raise NotAllowed("unknown_item")
-        if not self.may_edit(viewer, item):
-            raise NotAllowed("not_yours")
-        return self.bot.inbox.submit_form("web", viewer.person.id, f"web-{uuid.uuid4().hex}", {item_key: text},
+        return self.edit_many(viewer, week, {item_key: text}) or Reply("")
+
+    def edit_many(self, viewer: Viewer, week: IsoWeek, texts: Mapping[str, str]) -> Reply | None:
+        """Store every text of one form (the editor's sections together, so saving one never drops what
+        was typed in another) as one form submission; items whose text is unchanged are left alone.
+        None when nothing changed. NotAllowed for an unknown item or one the viewer may not edit."""
+        items = []
+        for key in texts:
+            item = self.ctx.team.item_by_key.get(key)
+            if item is None:
+                raise NotAllowed("unknown_item")
+            if not self.may_edit(viewer, item):
+                raise NotAllowed("not_yours")
+            items.append(item)
+        facts = self.bot.week_report.facts(week)
+        changed = {}
+        for item in items:
+            stored = facts.answer(item)
+            # compared as the form would store it (`replies.item_text`: line breaks, a pasted prefix)
+            if item_text(texts[item.key], item) != (item_text(stored.text, item) if stored else ""):
+                changed[item.key] = texts[item.key]
+        if not changed:
+            return None
+        return self.bot.inbox.submit_form("web", viewer.person.id, f"web-{uuid.uuid4().hex}", changed,
                                           self.ctx.now(), week, any_item=viewer.is_editor)
 
     def publish_plan(self, viewer: Viewer, week: IsoWeek) -> PublishPlan:

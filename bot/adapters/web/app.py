@@ -20,13 +20,16 @@ from bot.adapters.web.signin import SignInRoutes
 from bot.adapters.web.site import Refusal, SignInNeeded, Site
 from bot.services.bot import Bot
 from bot.services.context import Clock
+from bot.text.render import templates_dir
 from storage.db import DatabaseUnavailable
 
-# No script at all, styles inline, nothing from other origins, and no framing (clickjacking). Forms post
-# only here: the sign-in buttons are links, so the platforms' hosts need no form-action. Every answer is
-# someone's view of the team (or carries their CSRF token), so no cache may keep it.
+# Scripts only from our own files (no inline script: people's text can never run), styles inline, nothing
+# from other origins, and no framing (clickjacking). Forms post only here: the sign-in buttons are links, so
+# the platforms' hosts need no form-action. Every answer is someone's view of the team (or carries their
+# CSRF token), so no cache may keep it.
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                                 b"img-src 'self' data:; "
                                  b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -82,6 +85,15 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         assert isinstance(exc, SignInNeeded)
         return site.redirect("/signin?" + urlencode({"next": exc.next_path}))
 
+    # The few scripts the pages load (no framework, nothing from other origins), read once.
+    scripts = {p.name: p.read_bytes() for p in (templates_dir() / "web" / "assets").glob("*.js")}
+
+    async def assets(request: Request) -> Response:
+        body = scripts.get(request.path_params["name"])
+        if body is None:
+            raise Refusal("not_found", status=404)
+        return Response(body, media_type="text/javascript; charset=utf-8")
+
     routes = [
         Route("/", pages.home),
         Route("/signin", signin.page),
@@ -104,6 +116,7 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/search", pages.search),
         Route("/trends", pages.trends),
         Route("/item", pages.item),
+        Route("/assets/{name:str}", assets),
     ]
     middleware = [
         Middleware(_SecurityHeaders),

@@ -66,11 +66,16 @@ class Pages:
         viewer = self.site.require(request)
         form = await self.site.form(request)
         week = await self._week(request, request.path_params["label"])
+        # One item (`item` and `text`), or several boxes of one form (`text:<item key>` each).
+        texts = {k.removeprefix("text:"): v for k, v in form.items() if k.startswith("text:")}
+        if "item" in form:
+            texts[form["item"]] = form.get("text", "")
         try:
-            reply = await run_in_threadpool(self.d.edit, viewer, week, form.get("item", ""), form.get("text", ""))
+            reply = await run_in_threadpool(self.d.edit_many, viewer, week, texts)
         except NotAllowed as exc:
             raise Refusal(exc.reason) from None
-        self.site.flash(request, reply.text or self.site.words(request)("saved"))
+        t = self.site.words(request)
+        self.site.flash(request, t("nothing_changed") if reply is None else reply.text or t("saved"))
         return self.site.redirect(f"/week/{week.label}")
 
     async def confirm_publish(self, request: Request) -> Response:

@@ -363,4 +363,6 @@ WORDS: dict[str, str] = {
     "web.republish_confirm_button": "Update the post in the channel",
     "web.publish_empty_check": "I know this week is empty; publish it anyway",
     "web.publish_back": "Back to the week, without publishing",
+    "web.save_sections": "Save these sections",
+    "web.nothing_changed": "Nothing changed; nothing was saved.",
 }

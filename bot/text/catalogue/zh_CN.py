@@ -345,4 +345,6 @@ WORDS: dict[str, str] = {
     "web.republish_confirm_button": "确认更新频道中的周报",
     "web.publish_empty_check": "我知道这一周没有内容，仍要发布",
     "web.publish_back": "返回这一周，不发布",
+    "web.save_sections": "保存以上栏目",
+    "web.nothing_changed": "没有改动，未保存任何内容。",
 }
