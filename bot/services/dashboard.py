@@ -52,6 +52,17 @@ class ItemStatus:
 
 
 @dataclass(frozen=True)
+class MissingPerson:
+    """One line of the page's missing list: a person, the items they still owe, and whether they also owe
+    the incident question. "Remind the missing" DMs exactly these people about exactly these."""
+
+    person_id: str
+    name: str
+    items: tuple[Item, ...]
+    owes_question: bool = False
+
+
+@dataclass(frozen=True)
 class WeekView:
     week: IsoWeek
     items: tuple[ItemStatus, ...]
@@ -59,6 +70,7 @@ class WeekView:
     published_at: datetime | None
     is_current: bool
     started: bool = True  # a week not started yet cannot be published
+    missing_people: tuple[MissingPerson, ...] = ()  # the missing items grouped by person, in team order
 
     @property
     def answered(self) -> int:
@@ -131,7 +143,19 @@ class Dashboard:
                                     names.get(author or "", author), answer.updated_at if answer else None,
                                     self.may_edit(viewer, it)))
         started = week.start(team.zone) <= self.ctx.now()
-        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(), started)
+        return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(), started,
+                        self._missing_people(week, items))
+
+    def _missing_people(self, week: IsoWeek, items: list[ItemStatus]) -> tuple[MissingPerson, ...]:
+        # A small local grouping; the domain's grouping of missing by person (scale2's branch) replaces it.
+        owed: dict[str, list[Item]] = {}
+        for status in items:
+            if status.state == "missing":
+                owed.setdefault(status.item.owner, []).append(status.item)
+        question = {p.id for p in self.bot.week_report.unanswered_incident_question(week)}
+        people = self.ctx.team.person_by_id
+        return tuple(MissingPerson(pid, people[pid].name if pid in people else pid, tuple(its), pid in question)
+                     for pid, its in owed.items())
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
         """The team's one rule (`Team.may_write`); besides it, an editor corrects any item here, stored with
@@ -182,12 +206,18 @@ class Dashboard:
     def _publishing(self) -> Publishing:
         return Publishing(self.ctx, self.bot.week_report, self.bot.cycle)
 
-    def remind(self, viewer: Viewer) -> int:
-        """Remind this week's missing owners now; a second click in the same minute sends nothing twice."""
+    def remind(self, viewer: Viewer) -> list[str]:
+        """Remind exactly the people this week's page lists as missing, each about exactly their own open
+        items (`cycle.remind_owing`); returns the names of those reminded. A second click in the same minute
+        sends nothing twice."""
         if not viewer.is_editor:
             raise NotAllowed("editors_only")
         now = self.ctx.now()
-        return self.bot.cycle.send_prompts(kind=f"remind:web{now:%m%d%H%M}", at=now)
+        view = self.week(self.ctx.week_of(now), viewer)
+        owing = {p.person_id: [i.key for i in p.items] for p in view.missing_people}
+        reminded = self.bot.cycle.remind_owing(owing, kind=f"remind:web{now:%m%d%H%M}", at=now)
+        names = {p.person_id: p.name for p in view.missing_people}
+        return [names[pid] for pid in reminded]
 
     # ----- history, search, an item ------------------------------------------------------
 

@@ -90,7 +90,9 @@ class WeekReport:
             return None
         shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
         deadline = self.deadline(week)
-        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question)
+        published = shown == "remind" and self.is_published(week)
+        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question,
+                                    published=published)
         return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
                       deadline=deadline, incidents=question)
 

@@ -31,10 +31,12 @@ def _quote(text: str, limit: int = 300) -> str:
 
 
 def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: datetime, locale: str,
-                incidents: Question | None = None) -> str:
+                incidents: Question | None = None, *, published: bool = False) -> str:
     """A prompt (or, with kind "remind", a reminder): the items with last week's and this week's answers,
-    then the incident question when there is one."""
-    head = "prompt.remind_head" if kind == "remind" else "prompt.head"
+    then the incident question when there is one. A reminder of a `published` week says the report is out
+    and that late answers still update it, instead of a deadline that has passed."""
+    head = ("prompt.remind_published" if kind == "remind" and published
+            else "prompt.remind_head" if kind == "remind" else "prompt.head")
     lines = [say(locale, head, week=week, deadline=when(deadline, locale)), ""]
     for it in items:
         lines.append(f"[{it.number}] {it.title}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.fakes import FakeChat
+from tests.helpers import say
 from tests.web.conftest import signed_in
 
 W26_FIRST = "将把 2024-W26（6月24日–6月28日）的周报首次发布到频道 weekly-report。"
@@ -66,3 +67,38 @@ def test_a_week_not_started_cannot_be_published_and_an_empty_week_needs_a_second
                   data={"csrf": token, "confirm": "2022-W27", "confirm_empty": "2022-W27"})
     assert done.status_code == 200 and "已发布到频道。" in done.text
     assert len(chat.of_kind("report")) == 1
+
+
+# ----- 3. reminders that target ----------------------------------------------------------------------
+
+
+def test_remind_dms_exactly_the_people_listed_about_their_own_items_and_names_them(served, chat: FakeChat) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    for line in ("其他：新人培训", "收获与反思：数据量", "下周工作及目标：评审"):
+        say(bot, "zhangwei", line)
+    c = signed_in(bot, config, "zhangwei")
+    page = c.get(f"{url}/week").text
+    found = re.findall(r'<li data-person="([^"]+)"><strong>([^<]+)</strong> — ([^<]+)</li>', page)
+    listed = {pid: owed.split("、") for pid, _, owed in found}
+    assert listed and "zhangwei" not in listed, "the editor owes nothing the page lists"
+    done = c.post(f"{url}/week/remind", data={"csrf": csrf_of(page)})
+    names = [name for _, name, _ in found]
+    assert f"已提醒 {len(names)} 人：{'、'.join(names)}。" in done.text
+    dms = {s.to: s.text for s in chat.of_kind("prompt")}
+    assert set(dms) == set(listed), "exactly the people the page lists (not the editor, who owes nothing)"
+    for pid, text in dms.items():
+        assert text.startswith("⏰ 提醒：2024-W26 周报还差以下内容，6月28日（周五）17:00 发布。")
+        asked = [t.replace("生产事件", "生产事件问题") for t in re.findall(r"^\[\d+\] (.+)$", text, re.M)]
+        assert asked == listed[pid], pid
+    # lina answered 业务 but still owes 对公代付: only that is asked
+    assert re.findall(r"^\[\d+\] (.+)$", dms["lina"], re.M)[0] == "O1 业务服务 · 对公代付"
+
+
+def test_a_reminder_after_publishing_says_the_report_is_out_not_a_passed_deadline(served, chat: FakeChat) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    bot.cycle.publish()
+    c = signed_in(bot, config, "zhangwei")
+    c.post(f"{url}/week/remind", data={"csrf": csrf_of(c.get(f"{url}/week").text)})
+    texts = [s.text for s in chat.of_kind("prompt")]
+    assert texts and all(t.startswith("⏰ 提醒：2024-W26 周报已经发布，还差以下内容；现在补充，已发布的周报会随之更新。")
+                         for t in texts)

@@ -19,7 +19,7 @@ from bot.services.exporting import CSV_HEADER
 from bot.services.publishing import Blocked, Confirmation, PublishNotConfirmed, PublishPlan
 from bot.services.trends import DEFAULT_WEEKS
 from bot.text import messages
-from bot.text.catalogue import say
+from bot.text.catalogue import listing, say
 
 MAX_EXPORT_WEEKS = 106
 
@@ -122,10 +122,12 @@ class Pages:
         viewer = self.site.require(request)
         await self.site.form(request)
         try:
-            sent = await run_in_threadpool(self.d.remind, viewer)
+            names = await run_in_threadpool(self.d.remind, viewer)
         except NotAllowed as exc:
             raise Refusal(exc.reason) from None
-        self.site.flash(request, self.site.words(request)("reminded", n=sent))
+        t = self.site.words(request)
+        self.site.flash(request, t("reminded_names", n=len(names), names=listing(self.site.locale(request), names))
+                        if names else t("reminded_none"))
         return self.site.redirect("/week")
 
     # ----- downloads ---------------------------------------------------------------------

@@ -24,6 +24,7 @@ from bot.services.signin import SignIn, Viewer
 from bot.services.trends import TrendsService
 from bot.text import i18n
 from bot.text.catalogue import CATALOGUES, say
+from bot.text.catalogue import words as catalogue_words
 from bot.text.render import templates_dir, without_bidi
 from storage.db import DatabaseUnavailable
 
@@ -183,7 +184,7 @@ class Site:
         viewer = self.viewer(request)
         html = self.env.get_template(template).render(
             t=self.words(request), when=self.when(request), week_name=self.week_name(request),
-            lang=self.locale(request), viewer=viewer,
+            lang=self.locale(request), list_sep=catalogue_words(self.locale(request))["list.sep"], viewer=viewer,
             csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
             team=self.team.team.name, **context)
         # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.

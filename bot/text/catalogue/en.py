@@ -292,7 +292,6 @@ WORDS: dict[str, str] = {
     "web.missing_title": "Still missing",
     "web.nobody_missing": "Every item is answered.",
     "web.remind_button": "Remind those missing",
-    "web.reminded": "{n} reminders sent.",
     "web.publish_button": "Publish now",
     "web.republish_button": "Update the published report",
     "web.published": "Published to the channel.",
@@ -365,4 +364,10 @@ WORDS: dict[str, str] = {
     "web.publish_back": "Back to the week, without publishing",
     "web.save_sections": "Save these sections",
     "web.nothing_changed": "Nothing changed; nothing was saved.",
+    "prompt.remind_published": "⏰ Reminder: the {week} report is out and still needs these; answer now and "
+                               "the published report is updated.",
+    "web.reminded_names": "Reminded {n}: {names}.",
+    "web.reminded_none": "Nobody to remind: every item is answered.",
+    "web.remind_note": "Reminds only the people listed below, each about what they still owe.",
+    "web.incident_question": "incident question",
 }

@@ -276,7 +276,6 @@ WORDS: dict[str, str] = {
     "web.missing_title": "还未回复",
     "web.nobody_missing": "所有条目都已回复。",
     "web.remind_button": "提醒未回复的人",
-    "web.reminded": "已发送 {n} 条提醒。",
     "web.publish_button": "立即发布",
     "web.republish_button": "更新已发布的周报",
     "web.published": "已发布到频道。",
@@ -347,4 +346,9 @@ WORDS: dict[str, str] = {
     "web.publish_back": "返回这一周，不发布",
     "web.save_sections": "保存以上栏目",
     "web.nothing_changed": "没有改动，未保存任何内容。",
+    "prompt.remind_published": "⏰ 提醒：{week} 周报已经发布，还差以下内容；现在补充，已发布的周报会随之更新。",
+    "web.reminded_names": "已提醒 {n} 人：{names}。",
+    "web.reminded_none": "没有需要提醒的人：所有条目都已回复。",
+    "web.remind_note": "只提醒下面列出的人，每人只收到自己还没回复的内容。",
+    "web.incident_question": "生产事件问题",
 }
