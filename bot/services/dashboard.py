@@ -7,7 +7,7 @@ the inbox like a chat form, so it is stored with who and when, and a published w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -238,11 +238,6 @@ class Dashboard:
         pct = min(100, round(100 * s.answered / total_items)) if total_items else 0
         return HistoryRow(s.label, s.published_at, pct, tuple(sev))
 
-    def range_summaries(self, first: IsoWeek, last: IsoWeek) -> list[WeekSummary]:
-        with transaction(self.ctx.db) as s:
-            h = History(s)
-            return h.summaries(self.ctx.team_id, h.weeks_between(self.ctx.team_id, first.label, last.label))
-
     def search(self, query: str) -> list[Hit]:
         with transaction(self.ctx.db) as s:
             hits = Search(s).find(self.ctx.team_id, query[:200], SEARCH_LIMIT)
@@ -268,6 +263,10 @@ class Dashboard:
     def stored_markdown(self, week: IsoWeek) -> str:
         """The week's report in Markdown (`Exporter.report`: as posted, else compiled now)."""
         return Exporter(self.ctx, self.bot.week_report).report(week, "md")
+
+    def range_rows(self, first: IsoWeek, last: IsoWeek) -> Iterator[dict[str, str]]:
+        """Every stored week's rows from `first` to `last`, a week at a time (`Exporter.rows`)."""
+        return Exporter(self.ctx, self.bot.week_report).rows(first, last)
 
     def week_data(self, week: IsoWeek) -> list[dict[str, str]]:
         """One row per item (and per incident) of the week, for CSV and JSON downloads (`exporting.CSV_HEADER`)."""

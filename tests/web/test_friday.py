@@ -3,7 +3,11 @@ request can show (the browser scenarios are in `test_browser_friday.py`)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
+from datetime import timedelta
 
 from tests.fakes import FakeChat
 from tests.helpers import say
@@ -102,3 +106,42 @@ def test_a_reminder_after_publishing_says_the_report_is_out_not_a_passed_deadlin
     texts = [s.text for s in chat.of_kind("prompt")]
     assert texts and all(t.startswith("⏰ 提醒：2024-W26 周报已经发布，还差以下内容；现在补充，已发布的周报会随之更新。")
                          for t in texts)
+
+
+# ----- 5. range exports whole, 9. rows that say what they are ---------------------------------------------
+
+
+def test_a_range_export_holds_every_week_of_the_range(served, clock) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    now = clock.now
+    for back in range(1, 131):  # 130 more weeks, one answer each, beside the seed's W11, W25 and W26
+        clock.now = now - timedelta(weeks=back + 15)
+        say(bot, "zhoujie", f"机房迁移：第 {back} 周")
+    clock.now = now
+    c = signed_in(bot, config, "lina")
+    for fmt in ("csv", "json"):
+        got = c.get(f"{url}/export", params={"from": "2021-W01", "to": "2024-W26", "format": fmt})
+        assert got.headers["content-disposition"] == f'attachment; filename="zhoubao-2021-W01_2024-W26.{fmt}"'
+        rows = (json.loads(got.text) if fmt == "json"
+                else list(csv.DictReader(io.StringIO(got.text.lstrip("\ufeff")))))
+        weeks = sorted({r["week"] for r in rows})
+        assert len(weeks) == 133 and weeks[-1] == "2024-W26" and "2024-W11" in weeks, fmt
+
+
+def test_table_rows_carry_severity_weight_title_owner_name_and_id_and_local_time_with_zone(served) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "lina")
+    for fmt in ("csv", "json"):
+        got = c.get(f"{url}/week/2024-W26/report.{fmt}").text
+        rows = json.loads(got) if fmt == "json" else list(csv.DictReader(io.StringIO(got.lstrip("\ufeff"))))
+        incident = next(r for r in rows if r["kind"] == "incident")
+        assert (incident["title"], incident["severity"], incident["weight"], incident["progress"]) == (
+            "清结算 批量任务超时", "C", "1", ""), fmt  # the headline, as the report shows it
+        assert (incident["owner"], incident["owner_id"]) == ("周杰", "zhoujie")
+        assert incident["updated_at"] == "2024-06-24T09:12:00+08:00" and incident["time_zone"] == "Asia/Shanghai"
+        okr = next(r for r in rows if r["item"] == "okr:O3/机房迁移")
+        assert (okr["owner"], okr["owner_id"], okr["author"], okr["author_id"]) == ("周杰", "zhoujie", "周杰", "zhoujie")
+        assert okr["updated_at"] == "2024-06-27T10:00:00+08:00" and okr["progress"] == "80"
+    old = c.get(f"{url}/week/2024-W25/report.csv").text
+    row = next(r for r in csv.DictReader(io.StringIO(old.lstrip("\ufeff"))) if r["item"] == "okr:O3/机房迁移")
+    assert row["progress"] == "60", "a round number, not 6E+1"

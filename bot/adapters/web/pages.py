@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from bot.adapters.web import charts
 from bot.adapters.web.site import Refusal, Site
@@ -20,8 +21,6 @@ from bot.services.publishing import Blocked, Confirmation, PublishNotConfirmed, 
 from bot.services.trends import DEFAULT_WEEKS
 from bot.text import messages
 from bot.text.catalogue import listing, say
-
-MAX_EXPORT_WEEKS = 106
 
 
 def _int(value: str | None, default: int) -> int:
@@ -146,22 +145,18 @@ class Pages:
         return _table(rows, fmt, name)
 
     async def export(self, request: Request) -> Response:
-        """Every item of every week in a range (at most two years), as CSV or JSON."""
+        """Every item of every stored week in a range, as CSV or JSON, streamed a week at a time: the file
+        named for the range holds the whole range, and memory stays that of one week however long it is."""
         self.site.require(request)
         first = await self._week(request, request.query_params.get("from"))
         last = await self._week(request, request.query_params.get("to"))
         first, last = min(first, last), max(first, last)
         fmt = "json" if request.query_params.get("format") == "json" else "csv"
-
-        def collect() -> list[dict[str, str]]:
-            rows: list[dict[str, str]] = []
-            weeks = [IsoWeek.parse(s.label) for s in self.d.range_summaries(first, last)][-MAX_EXPORT_WEEKS:]
-            for w in weeks:
-                rows.extend(self.d.week_data(w))
-            return rows
-
-        rows = await run_in_threadpool(collect)
-        return _table(rows, fmt, f"zhoubao-{first.label}_{last.label}.{fmt}")
+        # A sync iterator: Starlette runs each step in its thread pool, so the database calls never block.
+        chunks = _json_chunks(self.d.range_rows(first, last)) if fmt == "json" else _csv_chunks(
+            self.d.range_rows(first, last))
+        return StreamingResponse(chunks, media_type=_MEDIA[fmt],
+                                 headers=_disposition(f"zhoubao-{first.label}_{last.label}.{fmt}"))
 
     # ----- history, search, trends, an item -------------------------------------------------
 
@@ -198,19 +193,40 @@ class Pages:
         return self.site.page(request, "item.html", page=page, chart=chart)
 
 
+_MEDIA = {"json": "application/json; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+def _disposition(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 def _attachment(body: str, media_type: str, name: str) -> Response:
-    return PlainTextResponse(body, media_type=media_type,
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return PlainTextResponse(body, media_type=media_type, headers=_disposition(name))
+
+
+def _csv_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
+    """The header, then the rows in pieces of a few hundred (each piece one write to the socket)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(CSV_HEADER))
+    out.write("\ufeff")  # a byte-order mark, so Excel opens Chinese text as UTF-8
+    writer.writeheader()
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def _json_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
+    """A JSON array of the rows, one per line, written as they come."""
+    yield "["
+    for n, row in enumerate(rows):
+        yield ("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False)
+    yield "\n]\n"
 
 
 def _table(rows: list[dict[str, str]], fmt: str, name: str) -> Response:
-    if fmt == "json":
-        return _attachment(json.dumps(rows, ensure_ascii=False, indent=1), "application/json; charset=utf-8", name)
-    out = io.StringIO()
-    fields = list(CSV_HEADER)
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
-    # A byte-order mark, so Excel opens Chinese text as UTF-8.
-    return _attachment("\ufeff" + out.getvalue(), "text/csv; charset=utf-8", name)
+    return _attachment("".join((_json_chunks if fmt == "json" else _csv_chunks)(rows)), _MEDIA[fmt], name)
 
