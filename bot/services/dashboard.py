@@ -25,10 +25,11 @@ from bot.services.signin import Viewer
 from storage.db import transaction
 from storage.directory import Directory
 from storage.history import History, ItemValue, WeekSummary
-from storage.search import Search, SearchHit
+from storage.search import Search, SearchFilter, SearchHit
 
 HISTORY_PAGE = 26
 SEARCH_LIMIT = 50
+SEARCH_KINDS = ("entry", "bank", "incident")
 ITEM_WEEKS = 52
 
 
@@ -110,6 +111,33 @@ class Hit:
     kind: str
     text: str
     item_key: str | None
+    # the text cut around each match of the query: (piece, is_match) in order; the page marks the matches
+    marked: tuple[tuple[str, bool], ...] = ()
+    marked_title: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the search page asks: text, and filters by person, item, kind and week range, one page of it."""
+
+    text: str = ""
+    person: str = ""  # a person id: their items
+    item: str = ""  # an item key
+    kind: str = ""  # entry | bank | incident
+    first: IsoWeek | None = None
+    last: IsoWeek | None = None
+    page: int = 1
+
+    @property
+    def asked(self) -> bool:
+        return bool(self.text or self.person or self.item)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[Hit, ...]
+    page: int
+    more: bool  # a next page exists
 
 
 class Dashboard:
@@ -238,16 +266,49 @@ class Dashboard:
         pct = min(100, round(100 * s.answered / total_items)) if total_items else 0
         return HistoryRow(s.label, s.published_at, pct, tuple(sev))
 
-    def search(self, query: str) -> list[Hit]:
-        with transaction(self.ctx.db) as s:
-            hits = Search(s).find(self.ctx.team_id, query[:200], SEARCH_LIMIT)
-        return [self._hit(h) for h in hits]
+    def search(self, query: str | SearchQuery, per_page: int = SEARCH_LIMIT) -> list[Hit]:
+        """The first page of hits for `query` (`find` gives the page and whether there are more)."""
+        return list(self.find(query if isinstance(query, SearchQuery) else SearchQuery(query), per_page).hits)
 
-    def _hit(self, h: SearchHit) -> Hit:
+    def find(self, query: SearchQuery, per_page: int = SEARCH_LIMIT) -> SearchPage:
+        """Rows whose text holds the query, or whose item, project, bank, section or owner is named by it
+        (names from the team file, any substring, any case), narrowed by the filters; newest week first,
+        one page of `per_page`."""
+        text = query.text.strip()[:200]
+        if not query.asked:
+            return SearchPage((), 1, False)
+        team = self.ctx.team
+        only: set[str] | None = None
+        if query.person:
+            only = {it.key for it in team.items if it.owner == query.person}
+        if query.item:
+            only = {query.item} if only is None else only & {query.item}
+        where = SearchFilter(names=frozenset(self._named(text)) if text else frozenset(),
+                             only=frozenset(only) if only is not None else None,
+                             kinds=frozenset({query.kind}) if query.kind else None,
+                             first=query.first.label if query.first else None,
+                             last=query.last.label if query.last else None)
+        page = max(1, query.page)
+        with transaction(self.ctx.db) as s:
+            # one more than a page: whether a next page exists, without counting every hit
+            hits = Search(s).find(self.ctx.team_id, text, per_page + 1, (page - 1) * per_page, where)
+        return SearchPage(tuple(self._hit(h, text) for h in hits[:per_page]), page, len(hits) > per_page)
+
+    def _named(self, text: str) -> set[str]:
+        """Item keys whose title (project, part, bank, OKR, metric, section) or owner's name holds `text`."""
+        wanted = text.casefold()
+        team = self.ctx.team
+        people = {p.id for p in team.people if wanted in p.name.casefold() or wanted == p.id.casefold()}
+        return {it.key for it in [*team.items, *team.section_notes]
+                if wanted in it.title.casefold() or it.owner in people}
+
+    def _hit(self, h: SearchHit, query: str = "") -> Hit:
         if h.kind == "incident":
-            return Hit(h.week, f"#{h.ref}", h.kind, h.text, None)
-        item = self.ctx.team.item_by_key.get(h.ref)
-        return Hit(h.week, item.title if item else h.ref, h.kind, h.text, h.ref if item else None)
+            title, key = f"#{h.ref}", None
+        else:
+            item = self.ctx.team.item_by_key.get(h.ref)
+            title, key = (item.title, h.ref) if item else (h.ref, None)
+        return Hit(h.week, title, h.kind, h.text, key, _marked(h.text, query), _marked(title, query))
 
     def item(self, item_key: str) -> ItemPage:
         item = self.ctx.team.item_by_key.get(item_key)
@@ -272,3 +333,18 @@ class Dashboard:
         """One row per item (and per incident) of the week, for CSV and JSON downloads (`exporting.CSV_HEADER`)."""
         return Exporter(self.ctx, self.bot.week_report).table(week)
 
+
+def _marked(text: str, query: str) -> tuple[tuple[str, bool], ...]:
+    """`text` in pieces, each match of `query` (any case) its own piece marked True."""
+    if not query:
+        return ((text, False),)
+    pieces: list[tuple[str, bool]] = []
+    folded, wanted, at = text.casefold(), query.casefold(), 0
+    # casefold keeps the length of CJK and ASCII text; where it would not (ß), nothing is marked
+    if len(folded) != len(text) or len(wanted) != len(query):
+        return ((text, False),)
+    while (found := folded.find(wanted, at)) >= 0:
+        pieces += [(text[at:found], False), (text[found:found + len(wanted)], True)]
+        at = found + len(wanted)
+    pieces.append((text[at:], False))
+    return tuple(p for p in pieces if p[0])

@@ -47,6 +47,14 @@ def seed(bot: Bot, clock: FixedClock) -> None:
     bot.incidents.handle("fake", "zhoujie", "06/24 09:12 清结算 批量任务超时 级别：C", clock.now, announce=False)
 
 
+@pytest.fixture
+def bot(database_url: str, chat: FakeChat, clock: FixedClock) -> Bot:
+    """The seeded bot on SQLite and on PostgreSQL (`database_url`), for the services without a server."""
+    b = make_bot(database_url, chat, clock)
+    seed(b, clock)
+    return b
+
+
 @dataclass
 class Site:
     bot: Bot

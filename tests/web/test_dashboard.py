@@ -22,16 +22,9 @@ from bot.text.catalogue import words as catalogue
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
-from tests.web.conftest import OLDER_LINE, SECRET, seed, signed_in
+from tests.web.conftest import OLDER_LINE, SECRET, signed_in
 
 W26 = IsoWeek(2024, 26)
-
-
-@pytest.fixture
-def bot(database_url: str, chat: FakeChat, clock: FixedClock) -> Bot:
-    b = make_bot(database_url, chat, clock)
-    seed(b, clock)
-    return b
 
 
 def viewer(bot: Bot, who: str):  # type: ignore[no-untyped-def]

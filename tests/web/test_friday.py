@@ -9,6 +9,9 @@ import json
 import re
 from datetime import timedelta
 
+from bot.domain.weeks import IsoWeek
+from bot.services.bot import Bot
+from bot.services.dashboard import Dashboard, SearchQuery
 from tests.fakes import FakeChat
 from tests.helpers import say
 from tests.web.conftest import signed_in
@@ -145,3 +148,53 @@ def test_table_rows_carry_severity_weight_title_owner_name_and_id_and_local_time
     old = c.get(f"{url}/week/2024-W25/report.csv").text
     row = next(r for r in csv.DictReader(io.StringIO(old.lstrip("\ufeff"))) if r["item"] == "okr:O3/机房迁移")
     assert row["progress"] == "60", "a round number, not 6E+1"
+
+
+# ----- 4. search that finds what people remember ---------------------------------------------------------
+
+
+def test_search_finds_people_items_projects_banks_and_sections_by_name(bot: Bot) -> None:
+    say(bot, "wangqiang", "建行：接口文档已获取，联调环境申请中")
+    say(bot, "zhangwei", "收获与反思：设计评审要把数据量当作必答题")
+    d = Dashboard(bot)
+
+    def found(q: str, **filters: object) -> list[tuple[str, str]]:
+        return [(h.week, h.title) for h in d.find(SearchQuery(q, **filters)).hits]  # type: ignore[arg-type]
+
+    assert found("建行") == [("2024-W26", "聚合收单 · 银行 · 建行")], "a bank by name"
+    assert found("机房迁移") == [("2024-W26", "O3 平台治理 · 机房迁移"), ("2024-W25", "O3 平台治理 · 机房迁移")]
+    assert found("周杰") == found("机房迁移"), "a person's name finds their items"
+    assert found("聚合收单") == [("2024-W26", "聚合收单 · 银行 · 建行"), ("2024-W26", "聚合收单 · 业务"),
+                                 ("2024-W11", "聚合收单 · 业务")], "a project by name"
+    assert found("收获与反思") == [("2024-W26", "收获与反思")], "an editor's section by name"
+    assert ("2024-W11", "聚合收单 · 业务") in found("联"), "a one-character Chinese substring"
+    assert found("批量任务") == [("2024-W26", "#1")], "an incident by its text"
+    # filters: person, item, kind, week range
+    assert found("", person="lina") == [("2024-W26", "聚合收单 · 业务"), ("2024-W11", "聚合收单 · 业务")]
+    assert found("", item="okr:O3/机房迁移", first=IsoWeek(2024, 20)) == [("2024-W26", "O3 平台治理 · 机房迁移"),
+                                                                       ("2024-W25", "O3 平台治理 · 机房迁移")]
+    assert found("聚合收单", kind="bank") == [("2024-W26", "聚合收单 · 银行 · 建行")]
+    assert found("聚合收单", last=IsoWeek(2024, 20)) == [("2024-W11", "聚合收单 · 业务")]
+    # paging: one hit a page, each page the next one, and whether there is more
+    pages = [d.find(SearchQuery("聚合收单", page=n), per_page=1) for n in (1, 2, 3)]
+    assert [(p.hits[0].title, p.hits[0].week, p.more) for p in pages] == [
+        ("聚合收单 · 银行 · 建行", "2024-W26", True), ("聚合收单 · 业务", "2024-W26", True),
+        ("聚合收单 · 业务", "2024-W11", False)]
+    # the match marked, in the text or in the name
+    hit = d.find(SearchQuery("农行")).hits[0]
+    assert [p for p, marked in hit.marked if marked] == ["农行"]
+    assert [p for p, marked in d.find(SearchQuery("建行")).hits[0].marked_title if marked] == ["建行"]
+
+
+def test_the_search_page_filters_pages_marks_and_names_weeks_with_dates(served) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "lina")
+    page = c.get(f"{url}/search", params={"q": "农行"}).text
+    assert "<mark>农行</mark>存管" in page
+    assert ">2024-W11（3月11日–3月15日）</a>" in page
+    for control in ("filter-person", "filter-item", "filter-kind", "filter-from", "filter-to"):
+        assert f'id="{control}"' in page
+    narrowed = c.get(f"{url}/search", params={"q": "聚合收单", "from": "2024-W20", "to": "2024-W27"}).text
+    assert "2024-W26（6月24日–6月28日）" in narrowed and "2024-W11" not in narrowed
+    bad = c.get(f"{url}/search", params={"q": "x", "from": "2024-W99"})
+    assert bad.status_code == 400

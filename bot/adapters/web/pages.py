@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from bot.adapters.web import charts
 from bot.adapters.web.site import Refusal, Site
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
-from bot.services.dashboard import NotAllowed
+from bot.services.dashboard import SEARCH_KINDS, NotAllowed, SearchQuery
 from bot.services.exporting import CSV_HEADER
 from bot.services.publishing import Blocked, Confirmation, PublishNotConfirmed, PublishPlan
 from bot.services.trends import DEFAULT_WEEKS
@@ -167,9 +168,25 @@ class Pages:
 
     async def search(self, request: Request) -> Response:
         self.site.require(request)
-        q = request.query_params.get("q", "").strip()
-        hits = await run_in_threadpool(self.d.search, q) if q else []
-        return self.site.page(request, "search.html", q=q, hits=hits, limit=50)
+        params = request.query_params
+        q = params.get("q", "").strip()
+        first = await self._week(request, params["from"]) if params.get("from") else None
+        last = await self._week(request, params["to"]) if params.get("to") else None
+        if first and last and first > last:
+            first, last = last, first
+        team = self.site.team
+        person = params.get("person", "") if params.get("person") in team.person_by_id else ""
+        item = params.get("item", "") if params.get("item") in team.item_by_key else ""
+        kind = params.get("kind", "") if params.get("kind") in SEARCH_KINDS else ""
+        query = SearchQuery(q, person, item, kind, first, last, _int(params.get("page"), 1))
+        found = await run_in_threadpool(self.d.find, query)
+
+        def page_url(n: int) -> str:
+            return "/search?" + urlencode({**{k: v for k, v in params.items() if k != "lang"}, "page": str(n)})
+
+        return self.site.page(request, "search.html", q=q, query=query, found=found, kinds=SEARCH_KINDS,
+                              people=team.people, items=team.items, page_url=page_url,
+                              first=first.label if first else "", last=last.label if last else "")
 
     async def trends(self, request: Request) -> Response:
         self.site.require(request)

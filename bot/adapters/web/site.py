@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from bot.adapters.web.config import DashboardConfig
-from bot.domain.weeks import IsoWeek
+from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.bot import Bot
 from bot.services.context import Clock
 from bot.services.dashboard import Dashboard
@@ -164,10 +164,20 @@ class Site:
 
         return fmt
 
-    def week_name(self, request: Request) -> Callable[[IsoWeek], str]:
-        """A week named with its working days: `2024-W26（6月24日–6月28日）`."""
+    def week_name(self, request: Request) -> Callable[[IsoWeek | str], str]:
+        """A week (or a week's label) named with its working days: `2024-W26（6月24日–6月28日）`; a label no
+        week has stays as it is."""
         locale = self.locale(request)
-        return lambda week: i18n.week_span(week.label, week.day(1), week.day(5), locale)
+
+        def name(week: IsoWeek | str) -> str:
+            if isinstance(week, str):
+                try:
+                    return name(IsoWeek.parse(week))
+                except WeekLabelError:
+                    return week
+            return i18n.week_span(week.label, week.day(1), week.day(5), locale)
+
+        return name
 
     def markdown(self, text: str) -> Markup:
         """The report's Markdown as HTML; a report changes rarely and parsing 200 items takes tens of ms,
