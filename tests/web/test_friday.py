@@ -9,12 +9,16 @@ import json
 import re
 from datetime import timedelta
 
+import httpx
+
+from bot.adapters.web import DashboardConfig, build_dashboard
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
 from bot.services.dashboard import Dashboard, SearchQuery
 from tests.fakes import FakeChat
-from tests.helpers import say
-from tests.web.conftest import signed_in
+from tests.helpers import make_bot, say
+from tests.web.conftest import SECRET, signed_in
+from tests.web.live import LiveServer
 
 W26_FIRST = "将把 2024-W26（6月24日–6月28日）的周报首次发布到频道 weekly-report。"
 
@@ -198,3 +202,64 @@ def test_the_search_page_filters_pages_marks_and_names_weeks_with_dates(served) 
     assert "2024-W26（6月24日–6月28日）" in narrowed and "2024-W11" not in narrowed
     bad = c.get(f"{url}/search", params={"q": "x", "from": "2024-W99"})
     assert bad.status_code == 400
+
+
+# ----- 8. words and pages -----------------------------------------------------------------------------
+
+
+def test_error_pages_say_what_happened_in_the_pages_language_and_an_unknown_address_is_a_real_404(served) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "lina")
+    bad = c.get(f"{url}/week/2024-W99")
+    assert bad.status_code == 400 and "<h1>请求有误</h1>" in bad.text and "不是有效的周" in bad.text
+    assert "无权访问" not in bad.text
+    item = c.get(f"{url}/item", params={"key": "okr:nope"})
+    assert item.status_code == 404 and "<h1>找不到页面</h1>" in item.text and "没有这个条目。" in item.text
+    nowhere = c.get(f"{url}/nowhere")
+    assert nowhere.status_code == 404 and "<h1>找不到页面</h1>" in nowhere.text and 'id="main"' in nowhere.text
+    en = c.get(f"{url}/week/2024-W99", params={"lang": "en"})
+    assert en.status_code == 400 and "<h1>Bad request</h1>" in en.text and "is not a week" in en.text
+    assert "<h1>Page not found</h1>" in c.get(f"{url}/nowhere").text
+
+
+def test_the_language_switch_keeps_the_query_and_weeks_are_named_with_dates(served) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    c = signed_in(bot, config, "lina")
+    page = c.get(f"{url}/search", params={"q": "农行", "kind": "entry"}).text
+    assert 'href="/search?q=%E5%86%9C%E8%A1%8C&amp;kind=entry&amp;lang=en"' in page
+    week = c.get(f"{url}/week/2024-W26").text
+    assert '<p id="week-dates">2024-W26（6月24日–6月28日）</p>' in week
+    assert "2024-W25（6月17日–6月21日）" in week and "2024-W27（7月1日–7月5日）" in week
+    assert ">2024-W11（3月11日–3月15日）</a>" in c.get(f"{url}/history").text
+    assert "2024-W26 (Jun 24–Jun 28)" in c.get(f"{url}/week/2024-W26", params={"lang": "en"}).text
+
+
+def test_a_members_own_items_come_first_and_set_apart(served) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    page = signed_in(bot, config, "lina").get(f"{url}/week").text
+    mine = page.split('<tbody id="my-items"', 1)[1].split("</tbody>", 1)[0]
+    assert "我的条目" in mine
+    assert re.findall(r'data-item="([^"]+)"', mine) == ["project:聚合收单/业务", "okr:O1/对公代付"]
+    assert page.index('id="my-items"') < page.index('id="other-items"')
+
+
+def test_the_sign_in_page_without_a_platform_offers_the_link_command_as_text(served) -> None:  # type: ignore[no-untyped-def]
+    bot, url, config = served
+    page = httpx.get(f"{url}/signin").text
+    assert '<code class="command" id="link-command">zhoubao dashboard link --as 姓名</code>' in page
+    assert "`" not in page and "请用团队所在的平台登录" not in page
+
+
+def test_empty_states_explain_the_next_step(tmp_path, chat: FakeChat, clock) -> None:  # type: ignore[no-untyped-def]
+    bot = make_bot(f"sqlite:///{tmp_path / 'empty.db'}", chat, clock)
+    holder: dict[str, object] = {}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await holder["app"](scope, receive, send)  # type: ignore[operator]
+
+    with LiveServer(app) as live:
+        config = DashboardConfig(secret=SECRET, public_url=live.url)
+        holder["app"] = build_dashboard(bot, config)
+        trends = signed_in(bot, config, "zhangwei").get(f"{live.url}/trends").text
+    assert "还没有任何一周的数据。成员回复每周提示后" in trends
+    assert "最近 0 周" not in trends and "( – )" not in trends and "<svg" not in trends

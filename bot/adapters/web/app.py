@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -35,6 +36,11 @@ _HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]
+
+
+# The heading of an error page, by status: what happened, in the page's language.
+_ERROR_TITLES = {400: "bad_request_title", 403: "forbidden_title", 404: "not_found_title", 405: "bad_request_title",
+                 409: "conflict_title", 503: "unavailable_title"}
 
 
 class _SecurityHeaders:
@@ -75,11 +81,19 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
-        return site.page(request, "forbidden.html", status=exc.status,
+        return site.page(request, "forbidden.html", status=exc.status, title_key=_ERROR_TITLES.get(exc.status, "forbidden_title"),
                          message=site.words(request)(exc.reason, **exc.params))
 
     async def database_down(request: Request, exc: Exception) -> Response:
-        return site.page(request, "forbidden.html", status=503, message=site.words(request)("db_unavailable"))
+        return site.page(request, "forbidden.html", status=503, title_key=_ERROR_TITLES[503],
+                         message=site.words(request)("db_unavailable"))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """An unknown address (or method) gets a page in the visitor's language, not a bare "Not Found"."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        reason = "method_not_allowed" if status == 405 else "not_found"
+        return site.page(request, "forbidden.html", status=status, title_key=_ERROR_TITLES.get(status, "not_found_title"),
+                         message=site.words(request)(reason))
 
     async def sign_in_needed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
@@ -128,4 +142,4 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
     ]
     return Starlette(routes=routes, middleware=middleware,
                      exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed,
-                                         DatabaseUnavailable: database_down})
+                                         DatabaseUnavailable: database_down, 404: not_found, 405: not_found})

@@ -59,7 +59,10 @@ class Pages:
         view = await run_in_threadpool(self.d.week, week, viewer)
         editor_items = [i for i in view.items if i.item.kind is ItemKind.EDITOR]
         other_items = [i for i in view.items if i.item.kind is not ItemKind.EDITOR]
-        return self.site.page(request, "week.html", view=view, items=other_items, editor_items=editor_items,
+        # the viewer's own items first, set apart; then everyone else's in the team file's order
+        mine = [i for i in other_items if i.item.owner == viewer.person.id]
+        others = [i for i in other_items if i.item.owner != viewer.person.id]
+        return self.site.page(request, "week.html", view=view, mine=mine, others=others, editor_items=editor_items,
                               report_html=self.site.markdown(view.markdown))
 
     async def edit(self, request: Request) -> Response:

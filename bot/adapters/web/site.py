@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -179,6 +180,12 @@ class Site:
 
         return name
 
+    def _other_language(self, request: Request) -> str:
+        """This very page (its query kept) in the other language."""
+        other = "zh-CN" if self.locale(request) == "en" else "en"
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return request.url.path + "?" + urlencode([*query, ("lang", other)])
+
     def markdown(self, text: str) -> Markup:
         """The report's Markdown as HTML; a report changes rarely and parsing 200 items takes tens of ms,
         so the last few renderings are kept."""
@@ -194,7 +201,7 @@ class Site:
         viewer = self.viewer(request)
         html = self.env.get_template(template).render(
             t=self.words(request), when=self.when(request), week_name=self.week_name(request),
-            lang=self.locale(request), list_sep=catalogue_words(self.locale(request))["list.sep"], viewer=viewer,
+            lang_url=self._other_language(request), lang=self.locale(request), list_sep=catalogue_words(self.locale(request))["list.sep"], viewer=viewer,
             csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
             team=self.team.team.name, **context)
         # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.
