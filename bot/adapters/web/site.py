@@ -191,7 +191,13 @@ class Site:
         so the last few renderings are kept."""
         html = self._html.get(text)
         if html is None:
-            html = Markup(self.md.render(text))  # noqa: S704 - markdown-it escapes text; raw HTML is off
+            tokens = self.md.parse(text)
+            # The page has one h1 (and h2 sections): the report's own headings sit two levels below them.
+            for token in tokens:
+                if token.type in ("heading_open", "heading_close"):
+                    token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+            rendered = self.md.renderer.render(tokens, self.md.options, {})
+            html = Markup(rendered)  # noqa: S704 - markdown-it escapes text; raw HTML is off
             if len(self._html) >= 16:
                 self._html.pop(next(iter(self._html)))
             self._html[text] = html
