@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.calendar import publish_at
-from bot.domain.team import ItemKind
+from bot.domain.team import Item, ItemKind
 from bot.domain.weeks import IsoWeek
 from bot.services.context import Context
 from storage.db import transaction
@@ -27,6 +27,8 @@ class Series:
     name: str
     values: tuple[float | None, ...]  # one per week of the window, None when nothing was stored
     key: str | None = None  # the item it belongs to, for a link to the item's page
+    group: str = ""  # a metric's group in the team file (支付成功率, 系统可用性): one chart per group
+    unit: str = ""  # a metric's unit ("%": its axis stops at 100)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,9 @@ class TrendsService:
             for week_id, key, value in rows:
                 if key in grid and value is not None:
                     grid[key][col[week_id]] = float(value)
-            return tuple(Series(name, tuple(grid[k]), k) for k, name in keys)
+            items = team.item_by_key
+            return tuple(Series(name, tuple(grid[k]), k, group=_group(items[k]) if k in items else "",
+                                unit=items[k].unit if k in items else "") for k, name in keys)
 
         metric_keys = [(it.key, it.name) for it in team.items if it.kind is ItemKind.METRIC]
         progress_keys = [(it.key, it.title) for it in team.items if it.kind in (ItemKind.OKR, ItemKind.PROSE)]
@@ -96,7 +100,8 @@ class TrendsService:
         for week_id, key, stage in bank_rows:
             if key in stage_grid:
                 stage_grid[key][col[week_id]] = stage or "·"
-        banks = tuple(StageRow(team.item_by_key[k].name, k, tuple(v)) for k, v in stage_grid.items())
+        # a bank named with its project (two projects may both work with 建行)
+        banks = tuple(StageRow(_bank_name(team.item_by_key[k]), k, tuple(v)) for k, v in stage_grid.items())
         return Trends(labels, series(metric_rows, metric_keys), availability, incidents,
                       series([(w, k, p) for w, k, p in progress_rows], progress_keys), banks,
                       self._participation(len(ids), answered))
@@ -126,3 +131,14 @@ class TrendsService:
             rate = 100 * done[p.id] / (owned[p.id] * n_weeks) if n_weeks else 0.0
             out.append(Participation(p.name, owned[p.id], round(min(rate, 100.0), 1), late[p.id]))
         return tuple(out)
+
+
+def _group(item: Item) -> str:
+    """A metric's group: its title is "<group> · <metric>" (`Team.items`)."""
+    return item.title.split(" · ")[0] if item.kind is ItemKind.METRIC else ""
+
+
+def _bank_name(item: Item) -> str:
+    """"聚合收单 · 建行" from the bank item's title "聚合收单 · 银行 · 建行"."""
+    parts = item.title.split(" · ")
+    return f"{parts[0]} · {parts[-1]}" if len(parts) >= 2 else item.name

@@ -123,7 +123,7 @@ def test_trends_page_draws_its_charts(page: Page, site: Site) -> None:
     for key in ("metrics", "availability", "incidents", "progress", "banks", "participation"):
         expect(page.locator(f"#chart-{key} svg.chart")).to_be_visible()
     # three weeks of 入金有效成功率, drawn as points and kept in the table
-    expect(page.locator("#chart-metrics circle")).to_have_count(3)
+    expect(page.locator("#chart-metrics .point")).to_have_count(3)
     page.locator("#chart-metrics summary").click()
     table = page.locator("#chart-metrics table")
     expect(table).to_contain_text("99.993")

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 
-from bot.adapters.web import DashboardConfig, build_dashboard
+from bot.adapters.web import DashboardConfig, build_dashboard, charts
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
 from bot.services.dashboard import Dashboard, SearchQuery
@@ -263,3 +263,22 @@ def test_empty_states_explain_the_next_step(tmp_path, chat: FakeChat, clock) -> 
         trends = signed_in(bot, config, "zhangwei").get(f"{live.url}/trends").text
     assert "还没有任何一周的数据。成员回复每周提示后" in trends
     assert "最近 0 周" not in trends and "( – )" not in trends and "<svg" not in trends
+
+
+# ----- 6. numbers (the chart geometry, without a browser) --------------------------------------------------
+
+
+def test_week_labels_never_overprint_and_series_differ_in_shape_not_only_colour() -> None:
+    for n in range(2, 60):
+        labels = [f"2024-W{w:02d}" for w in range(1, n + 1)] if n <= 52 else [f"W{w}" for w in range(n)]
+        svg = str(charts.line_chart(labels, [("a", [1.0] * n)], title="t").svg)
+        xs = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="228" text-anchor="middle"', svg)]
+        assert xs and all(b - a >= 60 for a, b in zip(xs, xs[1:], strict=False)), (n, xs)  # a label is ~45 units wide
+        assert f">{labels[-1][2:]}<" in svg, n  # the last week is always named
+    series = [(f"s{k}", [float(k), float(k + 1)]) for k in range(charts.MAX_LINES)]
+    svg = str(charts.line_chart(["2024-W01", "2024-W02"], series, title="t").svg)
+    shapes = re.findall(r'<(?:circle|rect|polygon) class="point (shape-\d)"[^>]*fill="(#[0-9a-f]+)"', svg)
+    pairs = [shapes[2 * k] for k in range(charts.MAX_LINES)]
+    assert len(set(pairs)) == charts.MAX_LINES, pairs  # no two series look alike
+    assert charts.nice_axis(56.325, 99.993, ceiling=100.0) == (40, 100, 20)
+    assert charts.nice_axis(99.9949, 99.999, ceiling=100.0)[1:] == (100.0, 0.002)

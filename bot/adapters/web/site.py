@@ -6,6 +6,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -64,6 +65,7 @@ class Site:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir() / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["percent"] = percent
         # html off: a reply containing HTML is shown as typed, never as markup.
         self.md = MarkdownIt("commonmark", {"html": False})
         self._html: dict[str, Markup] = {}
@@ -215,3 +217,10 @@ class Site:
 
     def redirect(self, path: str) -> RedirectResponse:
         return RedirectResponse(safe_next(path), status_code=303)
+
+
+def percent(value: Decimal | float | None) -> str:
+    """A progress or rate as people write it: `60%` (never `6E+1%`), `45.5%`; "" for none."""
+    if value is None:
+        return ""
+    return format(Decimal(str(value)).normalize(), "f") + "%"
