@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.domain.compile import missing_items
+from bot.domain.facts import WeekFacts
 from bot.domain.replies import item_text
 from bot.domain.team import Item
 from bot.domain.weeks import IsoWeek
@@ -172,15 +173,15 @@ class Dashboard:
                                     self.may_edit(viewer, it)))
         started = week.start(team.zone) <= self.ctx.now()
         return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(), started,
-                        self._missing_people(week, items))
+                        self._missing_people(week, items, facts))
 
-    def _missing_people(self, week: IsoWeek, items: list[ItemStatus]) -> tuple[MissingPerson, ...]:
+    def _missing_people(self, week: IsoWeek, items: list[ItemStatus], facts: WeekFacts) -> tuple[MissingPerson, ...]:
         # A small local grouping; the domain's grouping of missing by person (scale2's branch) replaces it.
         owed: dict[str, list[Item]] = {}
         for status in items:
             if status.state == "missing":
                 owed.setdefault(status.item.owner, []).append(status.item)
-        question = {p.id for p in self.bot.week_report.unanswered_incident_question(week)}
+        question = {p.id for p in self.bot.week_report.unanswered_incident_question(week, facts)}
         people = self.ctx.team.person_by_id
         return tuple(MissingPerson(pid, people[pid].name if pid in people else pid, tuple(its), pid in question)
                      for pid, its in owed.items())

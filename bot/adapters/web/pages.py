@@ -157,7 +157,7 @@ class Pages:
         first, last = min(first, last), max(first, last)
         fmt = "json" if request.query_params.get("format") == "json" else "csv"
         # A sync iterator: Starlette runs each step in its thread pool, so the database calls never block.
-        chunks = _json_chunks(self.d.range_rows(first, last)) if fmt == "json" else _csv_chunks(
+        chunks = json_chunks(self.d.range_rows(first, last)) if fmt == "json" else csv_chunks(
             self.d.range_rows(first, last))
         return StreamingResponse(chunks, media_type=_MEDIA[fmt],
                                  headers=_disposition(f"zhoubao-{first.label}_{last.label}.{fmt}"))
@@ -224,7 +224,7 @@ def _attachment(body: str, media_type: str, name: str) -> Response:
     return PlainTextResponse(body, media_type=media_type, headers=_disposition(name))
 
 
-def _csv_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
+def csv_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
     """The header, then the rows in pieces of a few hundred (each piece one write to the socket)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(CSV_HEADER))
@@ -232,14 +232,14 @@ def _csv_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
     writer.writeheader()
     for n, row in enumerate(rows, start=1):
         writer.writerow(row)
-        if n % 500 == 0:
+        if n % 200 == 0:
             yield out.getvalue()
             out.seek(0)
             out.truncate()
     yield out.getvalue()
 
 
-def _json_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
+def json_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
     """A JSON array of the rows, one per line, written as they come."""
     yield "["
     for n, row in enumerate(rows):
@@ -248,5 +248,5 @@ def _json_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
 
 
 def _table(rows: list[dict[str, str]], fmt: str, name: str) -> Response:
-    return _attachment("".join((_json_chunks if fmt == "json" else _csv_chunks)(rows)), _MEDIA[fmt], name)
+    return _attachment("".join((json_chunks if fmt == "json" else csv_chunks)(rows)), _MEDIA[fmt], name)
 
