@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.domain.compile import missing_items
+from bot.domain.compile import missing_items, severity_counts
 from bot.domain.facts import WeekFacts
 from bot.domain.replies import item_text
 from bot.domain.team import Item
@@ -29,6 +29,7 @@ from storage.history import History, ItemValue, WeekSummary
 from storage.search import Search, SearchFilter, SearchHit
 
 HISTORY_PAGE = 26
+FIGURE_PREFIX = "figure:incidents:"  # `compile.incident_count_figure_key`'s keys
 SEARCH_LIMIT = 50
 SEARCH_KINDS = ("entry", "bank", "incident")
 ITEM_WEEKS = 52
@@ -88,7 +89,7 @@ class HistoryRow:
     label: str
     published_at: datetime | None
     completion: int  # percent of the team's items answered
-    incidents: tuple[tuple[str, Decimal], ...]  # (severity, weight) in the team's severity order
+    incidents: tuple[tuple[str, Decimal], ...]  # (count group "A/B", count) with a count, in the team's order
 
 
 @dataclass(frozen=True)
@@ -259,13 +260,16 @@ class Dashboard:
             page = min(max(1, page), pages)
             summaries = h.summaries(self.ctx.team_id, h.latest_weeks(self.ctx.team_id, per_page,
                                                                       (page - 1) * per_page))
-        return HistoryPage(tuple(self._history_row(s, total_items) for s in summaries), page, pages)
+            stated = h.stated_figures(self.ctx.team_id, [sm.week_id for sm in summaries], FIGURE_PREFIX)
+        return HistoryPage(tuple(self._history_row(sm, total_items, stated[sm.week_id]) for sm in summaries),
+                           page, pages)
 
-    def _history_row(self, s: WeekSummary, total_items: int) -> HistoryRow:
-        order = self.ctx.team.incidents.severities
-        sev = sorted(s.incidents.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    def _history_row(self, s: WeekSummary, total_items: int, stated: dict[str, Decimal]) -> HistoryRow:
+        # the report's own counts (`compile.severity_counts`): a figure an imported report stated wins
+        counts = severity_counts(self.ctx.team, s.incidents, stated)
+        shown = tuple(("/".join(c.severities), c.count) for c in counts if c.count)
         pct = min(100, round(100 * s.answered / total_items)) if total_items else 0
-        return HistoryRow(s.label, s.published_at, pct, tuple(sev))
+        return HistoryRow(s.label, s.published_at, pct, shown)
 
     def search(self, query: str | SearchQuery, per_page: int = SEARCH_LIMIT) -> list[Hit]:
         """The first page of hits for `query` (`find` gives the page and whether there are more)."""

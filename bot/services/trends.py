@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.calendar import publish_at
+from bot.domain.compile import severity_counts
 from bot.domain.team import Item, ItemKind
 from bot.domain.weeks import IsoWeek
 from bot.services.context import Context
@@ -92,9 +93,14 @@ class TrendsService:
         for week_id, start, end in downtime_rows:
             down[col[week_id]] += max(0.0, (end - start).total_seconds())
         availability = Series("availability", tuple(round(100 * (1 - d / WEEK_SECONDS), 4) for d in down))
-        severities = team.incidents.severities
-        incidents = tuple(Series(sev, tuple(float(sm.incidents.get(sev, 0)) for sm in summaries))
-                          for sev in severities)
+        # per count group, by the report's own rule (`compile.severity_counts`: a stated figure wins)
+        stated: dict[int, dict[str, Decimal]] = {w: {} for w in ids}
+        for week_id, key, value in metric_rows:
+            if key.startswith("figure:incidents:") and value is not None:
+                stated[week_id][key] = value
+        counted = [severity_counts(team, sm.incidents, stated[sm.week_id]) for sm in summaries]
+        incidents = tuple(Series("/".join(group), tuple(float(c[n].count) for c in counted))
+                          for n, group in enumerate(team.incidents.count_groups))
         stage_grid: dict[str, list[str | None]] = {it.key: [None] * len(ids)
                                                    for it in team.items if it.kind is ItemKind.BANK}
         for week_id, key, stage in bank_rows:

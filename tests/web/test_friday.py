@@ -8,6 +8,8 @@ import io
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import httpx
 
@@ -15,11 +17,15 @@ from bot.adapters.web import DashboardConfig, build_dashboard, charts
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
 from bot.services.dashboard import Dashboard, SearchQuery
-from tests.fakes import FakeChat
+from bot.services.importing import Importer
+from bot.services.trends import TrendsService
+from tests.conftest import SHANGHAI
+from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
 from tests.web.conftest import SECRET, signed_in
 from tests.web.live import LiveServer
 
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "report_2024-W26.zh-CN.md"
 W26_FIRST = "将把 2024-W26（6月24日–6月28日）的周报首次发布到频道 weekly-report。"
 
 
@@ -282,3 +288,20 @@ def test_week_labels_never_overprint_and_series_differ_in_shape_not_only_colour(
     assert len(set(pairs)) == charts.MAX_LINES, pairs  # no two series look alike
     assert charts.nice_axis(56.325, 99.993, ceiling=100.0) == (40, 100, 20)
     assert charts.nice_axis(99.9949, 99.999, ceiling=100.0)[1:] == (100.0, 0.002)
+
+
+def test_an_imported_weeks_incident_counts_read_the_same_in_report_history_and_trends(
+        database_url: str, chat: FakeChat) -> None:
+    """The seed's report states 事故数AB级0次，C级1次，D级0.5次 over three incident lines without a severity:
+    history and trends show the counts the report states, not 0 or "?: 3"."""
+    clock = FixedClock(IsoWeek(2024, 27).start(SHANGHAI).replace(hour=10))
+    bot = make_bot(database_url, chat, clock)
+    importer = Importer(bot.ctx, bot.week_report)
+    (plan,) = importer.plan_markdown("report_2024-W26.md", GOLDEN.read_text(encoding="utf-8"))
+    importer.store(plan, "report_2024-W26.md")
+    assert "事故数AB级0次，C级1次，D级0.5次" in Dashboard(bot).stored_markdown(IsoWeek(2024, 26))
+    row = next(r for r in Dashboard(bot).history().rows if r.label == "2024-W26")
+    assert row.incidents == (("C", Decimal(1)), ("D", Decimal("0.5")))
+    trends = TrendsService(bot.ctx).trends(4)
+    at = trends.weeks.index("2024-W26")
+    assert {s.name: s.values[at] for s in trends.incidents} == {"A/B": 0.0, "C": 1.0, "D": 0.5}

@@ -66,6 +66,7 @@ class Site:
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)
         self.env.filters["percent"] = percent
+        self.env.filters["number"] = number
         # html off: a reply containing HTML is shown as typed, never as markup.
         self.md = MarkdownIt("commonmark", {"html": False})
         self._html: dict[str, Markup] = {}
@@ -219,8 +220,11 @@ class Site:
         return RedirectResponse(safe_next(path), status_code=303)
 
 
+def number(value: Decimal | float | None) -> str:
+    """A number as people write it: `10` (never `1E+1`), `0.5`; "" for none."""
+    return "" if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
 def percent(value: Decimal | float | None) -> str:
     """A progress or rate as people write it: `60%` (never `6E+1%`), `45.5%`; "" for none."""
-    if value is None:
-        return ""
-    return format(Decimal(str(value)).normalize(), "f") + "%"
+    return "" if value is None else number(value) + "%"
