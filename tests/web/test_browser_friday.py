@@ -124,3 +124,33 @@ def test_the_week_page_reads_on_a_phone(browser: Browser, site: Site) -> None:
         shot(page, "history-phone-en")
     finally:
         context.close()
+
+
+# ----- the pages in both languages, at a laptop's and a phone's size (screenshots for the note) -------------
+
+
+def test_the_friday_pages_in_both_languages_at_both_sizes(browser: Browser, site: Site) -> None:
+    say(site.bot, "wangqiang", "建行：接口文档已获取，联调环境申请中")
+    dates = {"zh-CN": "2024-W26（6月24日–6月28日）", "en": "2024-W26 (Jun 24–Jun 28)"}
+    for locale in ("zh-CN", "en"):
+        for size, viewport in (("1366", {"width": 1366, "height": 768}), ("390", {"width": 390, "height": 844})):
+            context = browser.new_context(locale=locale, viewport=viewport)
+            try:
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                page.goto(site.link("zhangwei"))
+                page.locator("#use-link").click()
+                page.goto(f"{site.url}/week?lang={locale}")
+                expect(page.locator("#week-dates")).to_have_text(dates[locale])
+                assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
+                shot(page, f"friday-week-{locale}-{size}")
+                page.goto(f"{site.url}/search?q=%E5%BB%BA%E8%A1%8C")  # 建行, a bank by name
+                expect(page.locator("#results mark").first).to_have_text("建行")
+                assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
+                shot(page, f"friday-search-{locale}-{size}")
+                page.goto(f"{site.url}/trends")
+                expect(page.locator("#chart-metrics svg")).to_be_visible()
+                assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
+                shot(page, f"friday-trends-{locale}-{size}")
+            finally:
+                context.close()
