@@ -114,7 +114,8 @@ class Exporter:
         """Every stored week's `table` from `first` to `last`, one week at a time (so a caller writing rows
         out as they come holds one week in memory, however long the range)."""
         for week in self.stored_weeks(first, last):
-            yield from self.table(week)
+            for row in self.csv_rows(week):
+                yield dict(zip(CSV_HEADER, row, strict=True))
 
     def table(self, week: IsoWeek) -> list[dict[str, str]]:
         """`csv_rows` as dicts keyed by `CSV_HEADER` (the dashboard's CSV and JSON downloads)."""

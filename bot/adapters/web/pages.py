@@ -225,17 +225,19 @@ def _attachment(body: str, media_type: str, name: str) -> Response:
 
 
 def csv_chunks(rows: Iterable[dict[str, str]]) -> Iterator[str]:
-    """The header, then the rows in pieces of a few hundred (each piece one write to the socket)."""
+    """The header, then the rows in pieces of a hundred (each piece one write to the socket). Each piece gets a
+    buffer of its own: a truncated StringIO keeps its grown capacity, which a long export would carry along."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(CSV_HEADER))
     out.write("\ufeff")  # a byte-order mark, so Excel opens Chinese text as UTF-8
-    writer.writeheader()
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if n % 200 == 0:
+    csv.DictWriter(out, fieldnames=list(CSV_HEADER)).writeheader()
+    batch: list[dict[str, str]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 100:
+            csv.DictWriter(out, fieldnames=list(CSV_HEADER)).writerows(batch)
             yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+            out, batch = io.StringIO(), []
+    csv.DictWriter(out, fieldnames=list(CSV_HEADER)).writerows(batch)
     yield out.getvalue()
 
 
