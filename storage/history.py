@@ -96,6 +96,19 @@ class History:
             incidents[week_id][severity or ""] = Decimal(weight)
         return [WeekSummary(i, label, published.get(i), answered[i], incidents[i]) for i, label in weeks]
 
+    def stated_figures(self, team_id: int, week_ids: Sequence[int], prefix: str) -> dict[int, dict[str, Decimal]]:
+        """Per week, the figures an imported report stated (metric rows keyed `prefix…`, e.g. incident counts)."""
+        out: dict[int, dict[str, Decimal]] = {w: {} for w in week_ids}
+        if not week_ids:
+            return out
+        for week_id, key, value in self.s.execute(
+                select(MetricValueRow.week_id, MetricValueRow.item_key, MetricValueRow.value).where(
+                    MetricValueRow.team_id == team_id, MetricValueRow.week_id.in_(week_ids),
+                    MetricValueRow.item_key.startswith(prefix, autoescape=True))):
+            if value is not None:
+                out[week_id][key] = value
+        return out
+
     # ----- trends over a window of weeks ------------------------------------------
 
     def metric_values(self, team_id: int, week_ids: Sequence[int]) -> list[tuple[int, str, Decimal | None]]:

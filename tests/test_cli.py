@@ -106,7 +106,7 @@ def test_console_script_piped_through_run(workdir: Path) -> None:
     (workdir / "team.yaml").write_text(EXAMPLE_TEAM.read_text(encoding="utf-8"), encoding="utf-8")
     script = "\n".join([
         "as 周杰", "clock thu 10:00", "inbox", "[1] 整体进度 60%", "edit last 整体进度 65%",
-        "/zhoubao status", "as 张伟", "/zhoubao publish", "channel",
+        "/zhoubao status", "as 张伟", "/zhoubao publish confirm", "channel",
     ])
     result = invoke("run", "--start", "2024-06-24 09:00", input=script)
     assert result.exit_code == 0, result.output

@@ -115,7 +115,7 @@ def test_only_editors_may_publish(database_url, chat, clock) -> None:
     refused = bot.commands.handle("fake", "lina", "publish", clock.now)
     assert not refused.ok and "只有周报编辑或管理员" in refused.text
     assert chat.of_kind("report") == []
-    done = bot.commands.handle("fake", "zhangwei", "publish", clock.now)
+    done = bot.commands.handle("fake", "zhangwei", "publish confirm empty", clock.now)
     assert done.ok and "已发布" in done.text and len(chat.of_kind("report")) == 1
 
 

@@ -166,7 +166,7 @@ def test_feishu_missing_permission_is_named_by_doctor(team_here: Path, monkeypat
 
 
 def test_first_start_on_a_friday_afternoon_posts_nothing(team_here: Path) -> None:
-    script = "clock fri 17:05\nchannel\nas 张伟\n/zhoubao publish\nchannel\n"
+    script = "clock fri 17:05\nchannel\nas 张伟\n/zhoubao publish\n/zhoubao publish 2026-W48 confirm empty\nchannel\n"
     result = invoke("run", "--start", "2026-11-27 16:00", "--echo", input=script)
     assert result.exit_code == 0, result.output
     before_publish = result.output.split("张伟> /zhoubao publish")[0]
@@ -174,8 +174,9 @@ def test_first_start_on_a_friday_afternoon_posts_nothing(team_here: Path) -> Non
     assert "(nobody)> channel\n(nobody)> as 张伟" in before_publish  # and `channel` shows it empty
     told = before_publish.split("── DM to 张伟")[1]
     assert "2026-W48 周报未自动发布：本周没有发出过填写提示" in told and "请发送 /zhoubao publish" in told
-    # The editor can still publish it on purpose.
-    after = result.output.split("张伟> /zhoubao publish")[1]
+    # The editor can still publish it on purpose: asked first (the week is empty), then confirmed twice.
+    asked, after = result.output.split("张伟> /zhoubao publish")[1:3]
+    assert "── #" not in asked and "/zhoubao publish 2026-W48 confirm empty" in asked
     assert "── #weekly-report" in after and "📣 2026-W48 周报已发布" in after
 
 

@@ -206,10 +206,10 @@ def test_answer_with_a_week_opens_that_weeks_form_on_both(both: Both) -> None:
 
 def test_a_refused_publish_tells_the_person_and_the_editors_on_both(both: Both) -> None:
     both.slack.slack.fail("chat.postMessage", error="not_in_channel")
-    both.slack.command("/zhoubao", user_id("zhangwei"), "publish")
+    both.slack.command("/zhoubao", user_id("zhangwei"), "publish confirm empty")
     both.slack.settle()
     both.feishu.standin.fail("POST", r"^/open-apis/im/v1/messages$", status=400, code=230002, receive_id=CHANNEL)
-    feishu_reply = _feishu_command(both.feishu, "zhangwei", "/zhoubao publish")
+    feishu_reply = _feishu_command(both.feishu, "zhangwei", "/zhoubao publish confirm empty")
     # The person who asked:
     slack_reply = both.slack.slack.of("response_url")[-1].args["text"]
     assert slack_reply == say("zh-CN", "delivery.person", reason="not_in_channel")

@@ -235,7 +235,8 @@ def test_export_csv_has_a_row_per_item_and_week_and_md_a_file_per_week(workdir: 
     assert invoke("import", str(GOLDEN)).exit_code == 0
     result = invoke("export", "--from", "2024-W25", "--to", "2024-W27", "--format", "csv")
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["week", "kind", "item", "title", "owner", "text", "author", "progress", "updated_at"]
+    assert rows[0] == ["week", "kind", "item", "title", "owner", "text", "author", "progress", "updated_at",
+                       "severity", "weight", "owner_id", "author_id", "time_zone"]
     pci = next(r for r in rows if r[2] == "project:PCI DSS 认证")
     assert pci[0] == "2024-W26" and pci[4] == "陈静" and pci[7] == "45"
     # the example team's 20 items, then the week's three incidents, one stored week

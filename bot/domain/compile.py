@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -257,16 +257,34 @@ def _cause_counts(team: Team, facts: WeekFacts, week: IsoWeek) -> tuple[r.CauseC
 
 
 def _severity_counts(team: Team, facts: WeekFacts, group_name: str) -> tuple[r.SeverityCount, ...]:
-    """Counted from the week's incidents, unless an imported report stated the figure for that week."""
+    weights: dict[str, Decimal] = {}
+    for i in facts.incidents:
+        weights[i.severity or ""] = weights.get(i.severity or "", Decimal(0)) + i.weight
+    stated = {k: m.value for k, m in facts.metrics.items() if m.value is not None}
+    return severity_counts(team, weights, stated, group_name)
+
+
+def severity_counts(team: Team, weights: Mapping[str, Decimal], stated: Mapping[str, Decimal],
+                    group_name: str | None = None) -> tuple[r.SeverityCount, ...]:
+    """A week's incident counts per count group of the team, by the one rule the report, the history and the
+    trends share: the figure an imported report stated for that week (`stated`, by
+    `incident_count_figure_key`), else the summed `weights` of the week's incidents by severity ("" unset).
+    `group_name`: the metric group that shows the counts (`counts_group`)."""
+    group_name = counts_group(team) if group_name is None else group_name
     out = []
     for group in team.incidents.count_groups:
-        stated = facts.metrics.get(incident_count_figure_key(group_name, group))
-        if stated is not None and stated.value is not None:
-            out.append(r.SeverityCount(tuple(group), stated.value))
+        figure = stated.get(incident_count_figure_key(group_name, group)) if group_name else None
+        if figure is not None:
+            out.append(r.SeverityCount(tuple(group), figure))
         else:
-            out.append(r.SeverityCount(tuple(group), sum(
-                (i.weight for i in facts.incidents if i.severity in group), Decimal(0))))
+            out.append(r.SeverityCount(tuple(group), sum((w for sev, w in weights.items() if sev in group),
+                                                         Decimal(0))))
     return tuple(out)
+
+
+def counts_group(team: Team) -> str:
+    """The metric group whose lines carry the incident counts ("" when none does)."""
+    return next((mg.name for mg in team.metrics if mg.incident_counts), "")
 
 
 def missing_items(team: Team, facts: WeekFacts) -> list[Item]:

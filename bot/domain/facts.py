@@ -93,6 +93,12 @@ class WeekFacts:
     # action items made before the week's end that were open at its start or later (issue 23)
     action_items: tuple[ActionItemFact, ...] = ()
 
+    @property
+    def is_empty(self) -> bool:
+        """Nothing stored for the week: no answer, bank status, metric value or incident (every item of its
+        report would read as not updated)."""
+        return not (self.entries or self.banks or self.metrics or self.incidents)
+
     def answer(self, item: Item) -> StoredAnswer | None:
         """What is stored for `item` this week, as its page, prompt, export and dashboard show it (a metric's
         number with its unit); None when nobody answered it (blank text counts as unanswered)."""

@@ -9,17 +9,21 @@ from bot.services.away import handle_away
 from bot.services.chat import ChatError, Reply
 from bot.services.context import Context
 from bot.services.cycle import WeeklyCycle
+from bot.services.publishing import Blocked, Confirmation, Publishing, PublishNotConfirmed, PublishPlan
 from bot.services.week_report import WeekReport
-from bot.text import messages
+from bot.text import i18n, messages
 from bot.text.catalogue import say
 
 _WITH_WEEK = ("preview", "publish", "missing", "status", "answer")
+_CONFIRM = ("confirm", "确认")
+_EMPTY = ("empty", "空")
 
 
 class Commands:
     def __init__(self, ctx: Context, week_report: WeekReport, cycle: WeeklyCycle) -> None:
         self.ctx = ctx
         self.week_report, self.cycle = week_report, cycle
+        self.publishing = Publishing(ctx, week_report, cycle)
 
     def week(self, label: str | None, at: datetime) -> IsoWeek | Reply:
         """The week a command names (the week of `at` when it names none), or the Reply saying the label is
@@ -60,6 +64,8 @@ class Commands:
             return handle_away(self.ctx, person.id, text.strip()[len(words[0]):], at)
         if sub not in _WITH_WEEK:
             return Reply(messages.help_text(loc), ok=sub == "help")
+        if sub == "publish":
+            return self._publish(person.id, words[1:], at)
         week = self.week(words[1] if len(words) > 1 else None, at)
         if isinstance(week, Reply):
             return week
@@ -77,15 +83,42 @@ class Commands:
             markdown = self.week_report.render(digests.with_points(self.week_report.compile(week, at), week)).markdown
             notes = digests.notes(week) if self.ctx.team.is_editor(person.id) else ""
             return Reply(markdown + (f"\n---\n{notes}\n" if notes else ""))
-        if sub == "missing":
-            report = self.week_report.compile(week, at)
-            return Reply(messages.missing_list(week.label, report.missing, loc,
-                                               [p.name for p in self.week_report.unanswered_incident_question(week)],
-                                               [a for a in report.actions if a.state == "overdue"]))
-        if not self.ctx.team.is_editor(person.id):  # publish
+        # missing
+        report = self.week_report.compile(week, at)
+        return Reply(messages.missing_list(week.label, report.missing, loc,
+                                           [p.name for p in self.week_report.unanswered_incident_question(week)],
+                                           [a for a in report.actions if a.state == "overdue"]))
+
+    def _publish(self, person_id: str, args: list[str], at: datetime) -> Reply:
+        """`/zhoubao publish [week] [confirm [empty]]`: without `confirm`, what a publish would do and the
+        command that confirms it (naming the week, so a confirmation never lands on another week)."""
+        loc = self.ctx.locale
+        if not self.ctx.team.is_editor(person_id):
             return Reply(messages.refused(loc), ok=False)
+        lowered = [a.lower() for a in args]
+        label = next((a for a in args if a.lower() not in (*_CONFIRM, *_EMPTY)), None)
+        week = self.week(label, at)
+        if isinstance(week, Reply):
+            return week
+        confirmation = (Confirmation.NONE if not any(a in _CONFIRM for a in lowered)
+                        else Confirmation.EMPTY if any(a in _EMPTY for a in lowered) else Confirmation.WEEK)
         try:
-            result = self.cycle.publish(week, at)
+            result = self.publishing.publish(week, confirmation, at)
+        except PublishNotConfirmed as exc:
+            return Reply(self.publish_question(exc.plan, exc.blocked), ok=False)
         except ChatError as exc:
             return self.cycle.failures.refused(exc)
         return Reply(messages.published(result.week, result.updated, loc))
+
+    def publish_question(self, plan: PublishPlan, blocked: Blocked | None) -> str:
+        """The chat's answer to a publish not (yet) confirmed: what it would do and how to confirm it."""
+        loc = self.ctx.locale
+        named = i18n.week_span(plan.week.label, plan.first_day, plan.last_day, loc)
+        if blocked is Blocked.NOT_STARTED:
+            return messages.publish_not_started(named, plan.first_day, self.ctx.week_of(self.ctx.now()).label, loc)
+        lines = [messages.publish_plan(named, plan.channel, plan.posted_at, loc)]
+        if blocked is Blocked.EMPTY:
+            lines += [say(loc, "publish.empty", week=named), say(loc, "publish.confirm_empty_chat", label=plan.week.label)]
+        else:
+            lines.append(say(loc, "publish.confirm_chat", label=plan.week.label))
+        return "\n".join(lines)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -163,6 +164,22 @@ class WeeklyCycle:
                                      [p.name for p in self.week_report.unanswered_incident_question(week)],
                                      [a for a in report.actions if a.state == "overdue"])
         message_editors(self.ctx, text, about="missing list")
+
+    def remind_owing(self, owing: Mapping[str, Collection[str]], kind: str, at: datetime | None = None) -> list[str]:
+        """Remind each person of `owing` (person id -> the item keys they still owe this week) of exactly those
+        items, and of the incident question only if they have not answered it; returns who was reminded,
+        in `owing`'s order. Like `send_prompts`, a `kind` is sent to a person at most once."""
+        at = at or self.ctx.now()
+        week = self.open_week(at)
+        facts, last = self.week_report.facts(week), self.week_report.facts(week.previous(), answers_only=True)
+        answered = self.week_report.incident_answers(week)
+        reminded = []
+        for pid, keys in owing.items():
+            items = tuple(i for i in self.week_report.prompt_items(pid, week, facts, last) if i.key in keys)
+            ask = self.week_report.asks_incidents(pid) and pid not in answered
+            if (items or ask) and self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at, ask):
+                reminded.append(pid)
+        return reminded
 
     def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:
         """Compile, store and post the report; if it was posted already, edit the post instead."""

@@ -7,11 +7,14 @@ the inbox like a chat form, so it is stored with who and when, and a published w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.domain.compile import missing_items
+from bot.domain.compile import missing_items, severity_counts
+from bot.domain.facts import WeekFacts
+from bot.domain.replies import item_text
 from bot.domain.team import Item
 from bot.domain.weeks import IsoWeek
 from bot.services.bot import Bot
@@ -19,14 +22,17 @@ from bot.services.chat import Reply
 from bot.services.cycle import PublishResult
 from bot.services.digest import DigestView
 from bot.services.exporting import Exporter
+from bot.services.publishing import Confirmation, Publishing, PublishPlan
 from bot.services.signin import Viewer
 from storage.db import transaction
 from storage.directory import Directory
 from storage.history import History, ItemValue, WeekSummary
-from storage.search import Search, SearchHit
+from storage.search import Search, SearchFilter, SearchHit
 
 HISTORY_PAGE = 26
+FIGURE_PREFIX = "figure:incidents:"  # `compile.incident_count_figure_key`'s keys
 SEARCH_LIMIT = 50
+SEARCH_KINDS = ("entry", "bank", "incident")
 ITEM_WEEKS = 52
 
 
@@ -50,6 +56,17 @@ class ItemStatus:
 
 
 @dataclass(frozen=True)
+class MissingPerson:
+    """One line of the page's missing list: a person, the items they still owe, and whether they also owe
+    the incident question. "Remind the missing" DMs exactly these people about exactly these."""
+
+    person_id: str
+    name: str
+    items: tuple[Item, ...]
+    owes_question: bool = False
+
+
+@dataclass(frozen=True)
 class WeekView:
     week: IsoWeek
     items: tuple[ItemStatus, ...]
@@ -60,6 +77,8 @@ class WeekView:
     digest_notes: str = ""  # where they stand and the lines dropped, for editors
     digest_on: bool = False  # a model is configured: regenerate is offered
     digest_text: str = ""  # the points as the editor edits them, one a line with the ids they cite
+    started: bool = True  # a week not started yet cannot be published
+    missing_people: tuple[MissingPerson, ...] = ()  # the missing items grouped by person, in team order
 
     @property
     def answered(self) -> int:
@@ -75,7 +94,7 @@ class HistoryRow:
     label: str
     published_at: datetime | None
     completion: int  # percent of the team's items answered
-    incidents: tuple[tuple[str, Decimal], ...]  # (severity, weight) in the team's severity order
+    incidents: tuple[tuple[str, Decimal], ...]  # (count group "A/B", count) with a count, in the team's order
 
 
 @dataclass(frozen=True)
@@ -99,6 +118,33 @@ class Hit:
     kind: str
     text: str
     item_key: str | None
+    # the text cut around each match of the query: (piece, is_match) in order; the page marks the matches
+    marked: tuple[tuple[str, bool], ...] = ()
+    marked_title: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What the search page asks: text, and filters by person, item, kind and week range, one page of it."""
+
+    text: str = ""
+    person: str = ""  # a person id: their items
+    item: str = ""  # an item key
+    kind: str = ""  # entry | bank | incident
+    first: IsoWeek | None = None
+    last: IsoWeek | None = None
+    page: int = 1
+
+    @property
+    def asked(self) -> bool:
+        return bool(self.text or self.person or self.item)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[Hit, ...]
+    page: int
+    more: bool  # a next page exists
 
 
 class Dashboard:
@@ -134,9 +180,22 @@ class Dashboard:
             items.append(ItemStatus(it, names.get(it.owner, it.owner), state, answer.text if answer else "",
                                     names.get(author or "", author), answer.updated_at if answer else None,
                                     self.may_edit(viewer, it)))
+        started = week.start(team.zone) <= self.ctx.now()
         return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(),
                         digests.view(week), digests.notes(week) if viewer.is_editor else "", digests.on,
-                        digests.editable_lines(week) if viewer.is_editor else "")
+                        digests.editable_lines(week) if viewer.is_editor else "",
+                        started=started, missing_people=self._missing_people(week, items, facts))
+
+    def _missing_people(self, week: IsoWeek, items: list[ItemStatus], facts: WeekFacts) -> tuple[MissingPerson, ...]:
+        # A small local grouping; the domain's grouping of missing by person (scale2's branch) replaces it.
+        owed: dict[str, list[Item]] = {}
+        for status in items:
+            if status.state == "missing":
+                owed.setdefault(status.item.owner, []).append(status.item)
+        question = {p.id for p in self.bot.week_report.unanswered_incident_question(week, facts)}
+        people = self.ctx.team.person_by_id
+        return tuple(MissingPerson(pid, people[pid].name if pid in people else pid, tuple(its), pid in question)
+                     for pid, its in owed.items())
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
         """The team's one rule (`Team.may_write`); besides it, an editor corrects any item here, stored with
@@ -145,18 +204,37 @@ class Dashboard:
 
     def edit(self, viewer: Viewer, week: IsoWeek, item_key: str, text: str) -> Reply:
         """Store `text` as the item's answer, as a form from the viewer would; refreshes a published post."""
-        item = self.ctx.team.item_by_key.get(item_key)
-        if item is None:
-            raise NotAllowed("unknown_item")
-        if not self.may_edit(viewer, item):
-            raise NotAllowed("not_yours")
-        return self.bot.inbox.submit_form("web", viewer.person.id, f"web-{uuid.uuid4().hex}", {item_key: text},
+        return self.edit_many(viewer, week, {item_key: text}) or Reply("")
+
+    def edit_many(self, viewer: Viewer, week: IsoWeek, texts: Mapping[str, str]) -> Reply | None:
+        """Store every text of one form (the editor's sections together, so saving one never drops what
+        was typed in another) as one form submission; items whose text is unchanged are left alone.
+        None when nothing changed. NotAllowed for an unknown item or one the viewer may not edit."""
+        items = []
+        for key in texts:
+            item = self.ctx.team.item_by_key.get(key)
+            if item is None:
+                raise NotAllowed("unknown_item")
+            if not self.may_edit(viewer, item):
+                raise NotAllowed("not_yours")
+            items.append(item)
+        facts = self.bot.week_report.facts(week)
+        changed = {}
+        for item in items:
+            stored = facts.answer(item)
+            # compared as the form would store it (`replies.item_text`: line breaks, a pasted prefix)
+            if item_text(texts[item.key], item) != (item_text(stored.text, item) if stored else ""):
+                changed[item.key] = texts[item.key]
+        if not changed:
+            return None
+        return self.bot.inbox.submit_form("web", viewer.person.id, f"web-{uuid.uuid4().hex}", changed,
                                           self.ctx.now(), week, any_item=viewer.is_editor)
 
-    def publish(self, viewer: Viewer, week: IsoWeek) -> PublishResult:
+    def publish_plan(self, viewer: Viewer, week: IsoWeek) -> PublishPlan:
+        """What publishing `week` now would do, for the confirmation page (editors only)."""
         if not viewer.is_editor:
             raise NotAllowed("editors_only")
-        return self.bot.cycle.publish(week)
+        return self._publishing().plan(week)
 
     def digest(self, viewer: Viewer, week: IsoWeek, action: str, text: str = "") -> None:
         """An editor's decision on the week's key points: `approve` (the lines in `text`, one a line, as they
@@ -173,12 +251,28 @@ class Dashboard:
         else:
             raise NotAllowed("unknown_action")
 
-    def remind(self, viewer: Viewer) -> int:
-        """Remind this week's missing owners now; a second click in the same minute sends nothing twice."""
+    def publish(self, viewer: Viewer, week: IsoWeek, confirmation: Confirmation) -> PublishResult:
+        """Publish `week` as confirmed (`publishing.Publishing`: the chat command's rule too);
+        PublishNotConfirmed when the confirmation is not enough for the week."""
+        if not viewer.is_editor:
+            raise NotAllowed("editors_only")
+        return self._publishing().publish(week, confirmation)
+
+    def _publishing(self) -> Publishing:
+        return Publishing(self.ctx, self.bot.week_report, self.bot.cycle)
+
+    def remind(self, viewer: Viewer) -> list[str]:
+        """Remind exactly the people this week's page lists as missing, each about exactly their own open
+        items (`cycle.remind_owing`); returns the names of those reminded. A second click in the same minute
+        sends nothing twice."""
         if not viewer.is_editor:
             raise NotAllowed("editors_only")
         now = self.ctx.now()
-        return self.bot.cycle.send_prompts(kind=f"remind:web{now:%m%d%H%M}", at=now)
+        view = self.week(self.ctx.week_of(now), viewer)
+        owing = {p.person_id: [i.key for i in p.items] for p in view.missing_people}
+        reminded = self.bot.cycle.remind_owing(owing, kind=f"remind:web{now:%m%d%H%M}", at=now)
+        names = {p.person_id: p.name for p in view.missing_people}
+        return [names[pid] for pid in reminded]
 
     # ----- history, search, an item ------------------------------------------------------
 
@@ -191,29 +285,60 @@ class Dashboard:
             page = min(max(1, page), pages)
             summaries = h.summaries(self.ctx.team_id, h.latest_weeks(self.ctx.team_id, per_page,
                                                                       (page - 1) * per_page))
-        return HistoryPage(tuple(self._history_row(s, total_items) for s in summaries), page, pages)
+            stated = h.stated_figures(self.ctx.team_id, [sm.week_id for sm in summaries], FIGURE_PREFIX)
+        return HistoryPage(tuple(self._history_row(sm, total_items, stated[sm.week_id]) for sm in summaries),
+                           page, pages)
 
-    def _history_row(self, s: WeekSummary, total_items: int) -> HistoryRow:
-        order = self.ctx.team.incidents.severities
-        sev = sorted(s.incidents.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    def _history_row(self, s: WeekSummary, total_items: int, stated: dict[str, Decimal]) -> HistoryRow:
+        # the report's own counts (`compile.severity_counts`): a figure an imported report stated wins
+        counts = severity_counts(self.ctx.team, s.incidents, stated)
+        shown = tuple(("/".join(c.severities), c.count) for c in counts if c.count)
         pct = min(100, round(100 * s.answered / total_items)) if total_items else 0
-        return HistoryRow(s.label, s.published_at, pct, tuple(sev))
+        return HistoryRow(s.label, s.published_at, pct, shown)
 
-    def range_summaries(self, first: IsoWeek, last: IsoWeek) -> list[WeekSummary]:
+    def search(self, query: str | SearchQuery, per_page: int = SEARCH_LIMIT) -> list[Hit]:
+        """The first page of hits for `query` (`find` gives the page and whether there are more)."""
+        return list(self.find(query if isinstance(query, SearchQuery) else SearchQuery(query), per_page).hits)
+
+    def find(self, query: SearchQuery, per_page: int = SEARCH_LIMIT) -> SearchPage:
+        """Rows whose text holds the query, or whose item, project, bank, section or owner is named by it
+        (names from the team file, any substring, any case), narrowed by the filters; newest week first,
+        one page of `per_page`."""
+        text = query.text.strip()[:200]
+        if not query.asked:
+            return SearchPage((), 1, False)
+        team = self.ctx.team
+        only: set[str] | None = None
+        if query.person:
+            only = {it.key for it in team.items if it.owner == query.person}
+        if query.item:
+            only = {query.item} if only is None else only & {query.item}
+        where = SearchFilter(names=frozenset(self._named(text)) if text else frozenset(),
+                             only=frozenset(only) if only is not None else None,
+                             kinds=frozenset({query.kind}) if query.kind else None,
+                             first=query.first.label if query.first else None,
+                             last=query.last.label if query.last else None)
+        page = max(1, query.page)
         with transaction(self.ctx.db) as s:
-            h = History(s)
-            return h.summaries(self.ctx.team_id, h.weeks_between(self.ctx.team_id, first.label, last.label))
+            # one more than a page: whether a next page exists, without counting every hit
+            hits = Search(s).find(self.ctx.team_id, text, per_page + 1, (page - 1) * per_page, where)
+        return SearchPage(tuple(self._hit(h, text) for h in hits[:per_page]), page, len(hits) > per_page)
 
-    def search(self, query: str) -> list[Hit]:
-        with transaction(self.ctx.db) as s:
-            hits = Search(s).find(self.ctx.team_id, query[:200], SEARCH_LIMIT)
-        return [self._hit(h) for h in hits]
+    def _named(self, text: str) -> set[str]:
+        """Item keys whose title (project, part, bank, OKR, metric, section) or owner's name holds `text`."""
+        wanted = text.casefold()
+        team = self.ctx.team
+        people = {p.id for p in team.people if wanted in p.name.casefold() or wanted == p.id.casefold()}
+        return {it.key for it in [*team.items, *team.section_notes]
+                if wanted in it.title.casefold() or it.owner in people}
 
-    def _hit(self, h: SearchHit) -> Hit:
+    def _hit(self, h: SearchHit, query: str = "") -> Hit:
         if h.kind == "incident":
-            return Hit(h.week, f"#{h.ref}", h.kind, h.text, None)
-        item = self.ctx.team.item_by_key.get(h.ref)
-        return Hit(h.week, item.title if item else h.ref, h.kind, h.text, h.ref if item else None)
+            title, key = f"#{h.ref}", None
+        else:
+            item = self.ctx.team.item_by_key.get(h.ref)
+            title, key = (item.title, h.ref) if item else (h.ref, None)
+        return Hit(h.week, title, h.kind, h.text, key, _marked(h.text, query), _marked(title, query))
 
     def item(self, item_key: str) -> ItemPage:
         item = self.ctx.team.item_by_key.get(item_key)
@@ -230,7 +355,26 @@ class Dashboard:
         """The week's report in Markdown (`Exporter.report`: as posted, else compiled now)."""
         return Exporter(self.ctx, self.bot.week_report).report(week, "md")
 
+    def range_rows(self, first: IsoWeek, last: IsoWeek) -> Iterator[dict[str, str]]:
+        """Every stored week's rows from `first` to `last`, a week at a time (`Exporter.rows`)."""
+        return Exporter(self.ctx, self.bot.week_report).rows(first, last)
+
     def week_data(self, week: IsoWeek) -> list[dict[str, str]]:
         """One row per item (and per incident) of the week, for CSV and JSON downloads (`exporting.CSV_HEADER`)."""
         return Exporter(self.ctx, self.bot.week_report).table(week)
 
+
+def _marked(text: str, query: str) -> tuple[tuple[str, bool], ...]:
+    """`text` in pieces, each match of `query` (any case) its own piece marked True."""
+    if not query:
+        return ((text, False),)
+    pieces: list[tuple[str, bool]] = []
+    folded, wanted, at = text.casefold(), query.casefold(), 0
+    # casefold keeps the length of CJK and ASCII text; where it would not (ß), nothing is marked
+    if len(folded) != len(text) or len(wanted) != len(query):
+        return ((text, False),)
+    while (found := folded.find(wanted, at)) >= 0:
+        pieces += [(text[at:found], False), (text[found:found + len(wanted)], True)]
+        at = found + len(wanted)
+    pieces.append((text[at:], False))
+    return tuple(p for p in pieces if p[0])

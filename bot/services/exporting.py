@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.domain.facts import WeekFacts
 from bot.domain.facts_json import week_to_json
+from bot.domain.incidents import format_headline
 from bot.domain.team import ItemKind
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.context import Context
@@ -22,8 +24,12 @@ from storage.history import History
 from storage.reports import Reports
 
 # The one row schema of every table export (`zhoubao export --format csv`, the dashboard's CSV and JSON):
-# one row per item of the team file (and per section note written), then one per incident.
-CSV_HEADER = ("week", "kind", "item", "title", "owner", "text", "author", "progress", "updated_at")
+# one row per item of the team file (and per section note written), then one per incident. People by name
+# and by their team-file id; times in the team's zone with their offset, the zone named in `time_zone`.
+# An incident's title is its headline (system and what happened), `severity` and `weight` its own columns,
+# `updated_at` its start. Columns past `updated_at` were added later, so older readers keep their places.
+CSV_HEADER = ("week", "kind", "item", "title", "owner", "text", "author", "progress", "updated_at",
+              "severity", "weight", "owner_id", "author_id", "time_zone")
 
 
 class Exporter:
@@ -77,25 +83,45 @@ class Exporter:
 
     def csv_rows(self, week: IsoWeek) -> Iterator[tuple[str, ...]]:
         """The week's rows in `CSV_HEADER` order: every item of the team file (and every section note written),
-        then every incident (its reporter as owner and author, its weight as progress). People by name."""
+        then every incident (its reporter as owner and author)."""
         facts = self.week_report.facts(week)
         team = self.ctx.team
+        zone = team.zone
+        zone_name = team.team.timezone
         names = {p.id: p.name for p in team.people}
+
+        def local(moment: datetime | None) -> str:
+            return moment.astimezone(zone).isoformat() if moment else ""
+
         for it in [*team.items, *(n for n in team.section_notes if n not in team.items)]:
             answer = facts.answer(it)
             if it.kind is ItemKind.NOTE and answer is None:
                 continue
             progress = answer.progress if answer else None
+            author = (answer.author or "") if answer else ""
             yield (week.label, str(it.kind), it.key, it.title, names.get(it.owner, it.owner),
-                   answer.text if answer else "", names.get(answer.author or "", answer.author or "") if answer else "",
-                   "" if progress is None else format(progress.normalize(), "f"),
-                   answer.updated_at.isoformat() if answer and answer.updated_at else "")
+                   answer.text if answer else "", names.get(author, author),
+                   "" if progress is None else _number(progress), local(answer.updated_at if answer else None),
+                   "", "", it.owner, author, zone_name)
         for inc in facts.incidents:
             reporter = inc.reporter_name or names.get(inc.reporter or "", inc.reporter or "")
-            yield (week.label, "incident", f"incident:{inc.number}", inc.system, reporter,
+            yield (week.label, "incident", f"incident:{inc.number}", format_headline(inc.system, inc.what), reporter,
                    " ".join(x for x in (inc.what, inc.cause, inc.impact) if x), reporter,
-                   format(inc.weight.normalize(), "f"), inc.started_at.isoformat())
+                   "", local(inc.started_at), inc.severity or "", _number(inc.weight),
+                   inc.reporter or "", inc.reporter or "", zone_name)
+
+    def rows(self, first: IsoWeek, last: IsoWeek) -> Iterator[dict[str, str]]:
+        """Every stored week's `table` from `first` to `last`, one week at a time (so a caller writing rows
+        out as they come holds one week in memory, however long the range)."""
+        for week in self.stored_weeks(first, last):
+            for row in self.csv_rows(week):
+                yield dict(zip(CSV_HEADER, row, strict=True))
 
     def table(self, week: IsoWeek) -> list[dict[str, str]]:
         """`csv_rows` as dicts keyed by `CSV_HEADER` (the dashboard's CSV and JSON downloads)."""
         return [dict(zip(CSV_HEADER, row, strict=True)) for row in self.csv_rows(week)]
+
+
+def _number(value: Decimal) -> str:
+    """A stored number as people write it: `60`, not `6E+1`; `0.5`; `99.993`."""
+    return format(value.normalize(), "f")

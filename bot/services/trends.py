@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.domain.calendar import publish_at
+from bot.domain.compile import severity_counts
 from bot.domain.reliability import Outage, budget
-from bot.domain.team import ItemKind
+from bot.domain.team import Item, ItemKind
 from bot.domain.weeks import IsoWeek
 from bot.services.context import Context
 from storage.action_items import ActionItems
@@ -30,6 +31,8 @@ class Series:
     name: str
     values: tuple[float | None, ...]  # one per week of the window, None when nothing was stored
     key: str | None = None  # the item it belongs to, for a link to the item's page
+    group: str = ""  # a metric's group in the team file (支付成功率, 系统可用性): one chart per group
+    unit: str = ""  # a metric's unit ("%": its axis stops at 100)
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ class TrendsService:
             for week_id, key, value in rows:
                 if key in grid and value is not None:
                     grid[key][col[week_id]] = float(value)
-            return tuple(Series(name, tuple(grid[k]), k) for k, name in keys)
+            items = team.item_by_key
+            return tuple(Series(name, tuple(grid[k]), k, group=_group(items[k]) if k in items else "",
+                                unit=items[k].unit if k in items else "") for k, name in keys)
 
         metric_keys = [(it.key, it.name) for it in team.items if it.kind is ItemKind.METRIC]
         progress_keys = [(it.key, it.title) for it in team.items if it.kind in (ItemKind.OKR, ItemKind.PROSE)]
@@ -97,15 +102,21 @@ class TrendsService:
         for week_id, start, end in downtime_rows:
             down[col[week_id]] += max(0.0, (end - start).total_seconds())
         availability = Series("availability", tuple(round(100 * (1 - d / WEEK_SECONDS), 4) for d in down))
-        severities = team.incidents.severities
-        incidents = tuple(Series(sev, tuple(float(sm.incidents.get(sev, 0)) for sm in summaries))
-                          for sev in severities)
+        # per count group, by the report's own rule (`compile.severity_counts`: a stated figure wins)
+        stated: dict[int, dict[str, Decimal]] = {w: {} for w in ids}
+        for week_id, key, value in metric_rows:
+            if key.startswith("figure:incidents:") and value is not None:
+                stated[week_id][key] = value
+        counted = [severity_counts(team, sm.incidents, stated[sm.week_id]) for sm in summaries]
+        incidents = tuple(Series("/".join(group), tuple(float(c[n].count) for c in counted))
+                          for n, group in enumerate(team.incidents.count_groups))
         stage_grid: dict[str, list[str | None]] = {it.key: [None] * len(ids)
                                                    for it in team.items if it.kind is ItemKind.BANK}
         for week_id, key, stage in bank_rows:
             if key in stage_grid:
                 stage_grid[key][col[week_id]] = stage or "·"
-        banks = tuple(StageRow(team.item_by_key[k].name, k, tuple(v)) for k, v in stage_grid.items())
+        # a bank named with its project (two projects may both work with 建行)
+        banks = tuple(StageRow(_bank_name(team.item_by_key[k]), k, tuple(v)) for k, v in stage_grid.items())
         return Trends(labels, series(metric_rows, metric_keys), availability, incidents,
                       series([(w, k, p) for w, k, p in progress_rows], progress_keys), banks,
                       self._participation(len(ids), answered), *reliability)
@@ -170,3 +181,14 @@ class TrendsService:
             rate = 100 * done[p.id] / (owned[p.id] * n_weeks) if n_weeks else 0.0
             out.append(Participation(p.name, owned[p.id], round(min(rate, 100.0), 1), late[p.id]))
         return tuple(out)
+
+
+def _group(item: Item) -> str:
+    """A metric's group: its title is "<group> · <metric>" (`Team.items`)."""
+    return item.title.split(" · ")[0] if item.kind is ItemKind.METRIC else ""
+
+
+def _bank_name(item: Item) -> str:
+    """"聚合收单 · 建行" from the bank item's title "聚合收单 · 银行 · 建行"."""
+    parts = item.title.split(" · ")
+    return f"{parts[0]} · {parts[-1]}" if len(parts) >= 2 else item.name

@@ -100,7 +100,9 @@ class WeekReport:
             return None
         shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
         deadline = self.deadline(week)
-        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question, actions)
+        published = shown == "remind" and self.is_published(week)
+        text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question, actions,
+                                    published=published)
         return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
                       deadline=deadline, incidents=question, actions=actions)
 
@@ -147,11 +149,12 @@ class WeekReport:
             latest = IncidentAnswers(s).latest(self.ctx.team_id, row.id) if row else {}
             return {keys[pid]: ("none" if a.kind == "none" else "incident") for pid, a in latest.items() if pid in keys}
 
-    def unanswered_incident_question(self, week: IsoWeek) -> list[Person]:
-        """Owners asked the incident question who have not answered it (nobody away all week), in team order."""
+    def unanswered_incident_question(self, week: IsoWeek, facts: WeekFacts | None = None) -> list[Person]:
+        """Owners asked the incident question who have not answered it (nobody away all week), in team order;
+        `facts`: the week's, when the caller has them already."""
         if not self.ctx.team.incidents.ask_in_prompt:
             return []
-        answered, away = self.incident_answers(week), self.facts(week).away
+        answered, away = self.incident_answers(week), (facts or self.facts(week)).away
         return [self.ctx.team.person_by_id[pid] for pid in self.ctx.team.owners()
                 if pid not in answered and pid not in away]
 

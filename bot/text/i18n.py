@@ -93,6 +93,17 @@ def format_date(day: date, locale: str) -> str:
     return w["date.day"].format(year=day.year, month=w["date.months"].split()[day.month - 1], day=day.day)
 
 
+def week_span(label: str, first: date, last: date, locale: str) -> str:
+    """A week named with its dates: `2024-W26（6月24日–6月28日）` (zh-CN) or `2024-W26 (Jun 24–Jun 28)` (en)."""
+    w = CATALOGUES[labels(locale).locale]
+    months = w["date.months"].split()
+
+    def day(d: date) -> str:
+        return w["date.month_day"].format(month=months[d.month - 1], day=d.day)
+
+    return w["date.week_span"].format(week=label, first=day(first), last=day(last))
+
+
 def format_datetime(moment: datetime, locale: str) -> str:
     """The date as `format_date` writes it, then the wall-clock time: `2024年6月28日 17:00`."""
     return f"{format_date(moment.date(), locale)} {moment:%H:%M}"

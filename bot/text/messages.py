@@ -7,7 +7,7 @@ together (a prompt's lines, a list of who is missing).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.domain.compile import missing_by_person
 from bot.domain.incident_question import LoggedIncident, Question
@@ -15,6 +15,7 @@ from bot.domain.incidents import format_headline
 from bot.domain.prompts import PromptAction, PromptItem
 from bot.domain.report import ActionLine, Missing
 from bot.domain.weeks import WeekLabelError, WeekOutsideWindow
+from bot.text import i18n
 from bot.text.catalogue import listing, say, words
 
 
@@ -31,10 +32,13 @@ def _quote(text: str, limit: int = 300) -> str:
 
 
 def prompt_text(kind: str, week: str, items: Sequence[PromptItem], deadline: datetime, locale: str,
-                incidents: Question | None = None, actions: Sequence[PromptAction] = ()) -> str:
+                incidents: Question | None = None, actions: Sequence[PromptAction] = (), *,
+                published: bool = False) -> str:
     """A prompt (or, with kind "remind", a reminder): the items with last week's and this week's answers,
-    then the incident question when there is one."""
-    head = "prompt.remind_head" if kind == "remind" else "prompt.head"
+    then the incident question when there is one. A reminder of a `published` week says the report is out
+    and that late answers still update it, instead of a deadline that has passed."""
+    head = ("prompt.remind_published" if kind == "remind" and published
+            else "prompt.remind_head" if kind == "remind" else "prompt.head")
     lines = [say(locale, head, week=week, deadline=when(deadline, locale)), ""]
     for it in items:
         lines.append(f"[{it.number}] {it.title}")
@@ -172,6 +176,18 @@ def refused(locale: str) -> str:
 
 def published(week: str, updated: bool, locale: str) -> str:
     return say(locale, "command.updated" if updated else "command.published", week=week)
+
+
+def publish_plan(week: str, channel: str, posted_at: datetime | None, locale: str) -> str:
+    """What a publish will do: a first post of `week` (named with its dates) to `channel`, or an edit of
+    the post of `posted_at`."""
+    if posted_at is None:
+        return say(locale, "publish.first", week=week, channel=channel)
+    return say(locale, "publish.edit", week=week, channel=channel, at=i18n.format_datetime(posted_at, locale))
+
+
+def publish_not_started(week: str, start: date, current: str, locale: str) -> str:
+    return say(locale, "publish.not_started", week=week, start=i18n.format_date(start, locale), current=current)
 
 
 def help_text(locale: str) -> str:

@@ -16,11 +16,11 @@ def test_a_refused_publish_is_told_and_publishing_again_posts_once(driver: Drive
     act(driver, "zhoujie", lambda: driver.say("机房迁移：整体进度达到了80%"))
     code = driver.refuse_next_call("not_in_channel")
     # 张伟 asks, and is the team's editor: the editors' note (naming the refusal), then the answer to him.
-    answer = act(driver, "zhangwei", lambda: driver.zhoubao("publish"))
+    answer = act(driver, "zhangwei", lambda: driver.zhoubao("publish confirm"))
     assert len(answer) == 2 and code in answer[0] and answer[0].startswith("⚠️ "), "the editors hear why"
     assert answer[1] == say("zh-CN", "delivery.person", reason=code), "the person who asked hears it failed"
     assert driver.channel_posts() == []
-    assert act(driver, "zhangwei", lambda: driver.zhoubao("publish"))[-1] == "📣 2024-W26 周报已发布。"
+    assert act(driver, "zhangwei", lambda: driver.zhoubao("publish confirm"))[-1] == "📣 2024-W26 周报已发布。"
     posts = driver.channel_posts()
     assert len(posts) == 1 and "整体进度达到了80%" in posts[0]
 

@@ -172,11 +172,11 @@ def test_incident_without_text_opens_a_form_whose_submission_files_it(workspace:
 
 def test_zhoubao_publish_is_for_editors_and_posts_the_report_once(workspace: Workspace) -> None:
     ws = workspace
-    ws.command("/zhoubao", "ULINA", "publish")
+    ws.command("/zhoubao", "ULINA", "publish confirm empty")
     ws.settle()
     assert "只有周报编辑" in ws.slack.of("response_url")[-1].args["text"]
     assert ws.slack.messages("C0REPORT") == []
-    ws.command("/zhoubao", "UZHANGWEI", "publish")
+    ws.command("/zhoubao", "UZHANGWEI", "publish confirm empty")
     ws.settle()
     posted = ws.slack.messages("C0REPORT")
     assert len(posted) == 1 and "2024-W26" in posted[0]["blocks"][0]["text"]["text"]
@@ -193,7 +193,7 @@ def test_typed_mentions_are_shown_never_sent(workspace: Workspace) -> None:
     ws.bot.cycle.send_prompts("prompt", ws.clock.now)
     ws.dm("zhoujie", "机房迁移：<!channel> <!here> <@UZHANGWEI> a&amp;b &lt;b&gt;")  # as Slack escapes what was typed
     ws.settle()
-    ws.command("/zhoubao", "UZHANGWEI", "publish")
+    ws.command("/zhoubao", "UZHANGWEI", "publish confirm empty")
     ws.settle()
     text = json.dumps(ws.slack.messages("C0REPORT"), ensure_ascii=False)
     # Slack's markup is read as the person saw it (the composer): broadcasts become words, a mention the

@@ -122,13 +122,13 @@ def test_web_api_refusals_are_logged_once_and_told_to_the_editor(
     ws = workspace
     ws.slack.fail("chat.postMessage", error="not_in_channel")
     with caplog.at_level(logging.ERROR, logger="zhoubao.slack"):
-        ws.command("/zhoubao", "UZHANGWEI", "publish")
+        ws.command("/zhoubao", "UZHANGWEI", "publish confirm empty")
         ws.settle()
     lines = [r.getMessage() for r in caplog.records if "not_in_channel" in r.getMessage()]
     assert lines == ["slack chat.postMessage failed: not_in_channel (channel weekly-report)"]
     assert "not_in_channel" in ws.replies_to("zhangwei")[-1]
     assert "not_in_channel" in ws.slack.of("response_url")[-1].args["text"]
-    ws.command("/zhoubao", "UZHANGWEI", "publish")  # once invited, publishing works
+    ws.command("/zhoubao", "UZHANGWEI", "publish confirm empty")  # once invited, publishing works
     ws.settle()
     assert len(ws.slack.messages("C0REPORT")) == 1
 

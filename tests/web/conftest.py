@@ -6,12 +6,14 @@ browser download is not reachable here). Without it they skip with the reason, e
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.adapters.web import DashboardConfig, build_dashboard
@@ -45,6 +47,14 @@ def seed(bot: Bot, clock: FixedClock) -> None:
     bot.incidents.handle("fake", "zhoujie", "06/24 09:12 清结算 批量任务超时 级别：C", clock.now, announce=False)
 
 
+@pytest.fixture
+def bot(database_url: str, chat: FakeChat, clock: FixedClock) -> Bot:
+    """The seeded bot on SQLite and on PostgreSQL (`database_url`), for the services without a server."""
+    b = make_bot(database_url, chat, clock)
+    seed(b, clock)
+    return b
+
+
 @dataclass
 class Site:
     bot: Bot
@@ -71,6 +81,31 @@ def site(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Site]:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
         app_ref["app"] = build_dashboard(bot, config)
         yield Site(bot, chat, clock, live.url, config)
+
+
+@pytest.fixture
+def served(tmp_path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[Bot, str, DashboardConfig]]:  # type: ignore[no-untyped-def]
+    b = make_bot(f"sqlite:///{tmp_path / 'd.db'}", chat, clock)
+    seed(b, clock)
+    holder: dict[str, object] = {}
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        await holder["app"](scope, receive, send)  # type: ignore[operator]
+
+    with LiveServer(app) as live:
+        config = DashboardConfig(secret=SECRET, public_url=live.url)
+        holder["app"] = build_dashboard(b, config)
+        yield b, live.url, config
+
+
+def signed_in(bot: Bot, config: DashboardConfig, who: str) -> httpx.Client:
+    client = httpx.Client(follow_redirects=True, timeout=10)
+    link = sign_in_link(bot, config, who)[0]
+    page = client.get(link)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    client.post(link.split("?")[0], data={"csrf": csrf.group(1), "token": httpx.URL(link).params["token"]})
+    return client
 
 
 def chromium_path() -> str:

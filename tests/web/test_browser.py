@@ -31,7 +31,7 @@ def test_console_link_signs_in_once_and_shows_this_week(page: Page, site: Site) 
     expect(page.locator('tr[data-item="project:聚合收单/产研"]')).to_contain_text("未回复")
     expect(page.locator("#missing")).to_contain_text("刘洋 — 聚合收单 · 产研")
     # the report as the channel will get it, rendered from its Markdown
-    expect(page.locator("#report h1").first).to_have_text("2024-W26")
+    expect(page.locator("#report h3").first).to_have_text("2024-W26")  # the page has the one h1
     expect(page.locator("#report")).to_contain_text("入金有效成功率：99.993%")
     shot(page, "week")
     # the link works once
@@ -44,11 +44,14 @@ def test_console_link_signs_in_once_and_shows_this_week(page: Page, site: Site) 
 def test_editor_writes_reflection_and_publishes_to_the_channel(page: Page, site: Site) -> None:
     sign_in(page, site, "zhangwei")
     page.get_by_role("textbox", name="收获与反思").fill("本周两次事件都与数据量增长有关。")
-    page.locator("form.editor-section", has=page.get_by_role("textbox", name="收获与反思")).get_by_role(
-        "button").click()
+    page.locator("#save-editor").click()
     expect(page.locator(".flash")).to_contain_text("已记录：收获与反思")
     expect(page.locator("#report")).to_contain_text("本周两次事件都与数据量增长有关。")
     page.locator("#publish").click()
+    expect(page.locator("#publish-plan")).to_have_text(
+        "将把 2024-W26（6月24日–6月28日）的周报首次发布到频道 weekly-report。")
+    assert site.chat.of_kind("report") == []
+    page.locator("#confirm-publish").click()
     expect(page.locator(".flash")).to_contain_text("已发布到频道")
     expect(page.locator("#published")).to_contain_text("已发布于")
     posted = site.chat.of_kind("report")
@@ -120,7 +123,7 @@ def test_trends_page_draws_its_charts(page: Page, site: Site) -> None:
     for key in ("metrics", "availability", "incidents", "progress", "banks", "participation"):
         expect(page.locator(f"#chart-{key} svg.chart")).to_be_visible()
     # three weeks of 入金有效成功率, drawn as points and kept in the table
-    expect(page.locator("#chart-metrics circle")).to_have_count(3)
+    expect(page.locator("#chart-metrics .point")).to_have_count(3)
     page.locator("#chart-metrics summary").click()
     table = page.locator("#chart-metrics table")
     expect(table).to_contain_text("99.993")

@@ -6,36 +6,25 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.adapters.web import DashboardConfig, build_dashboard
 from bot.adapters.web.site import safe_next
 from bot.domain.weeks import IsoWeek
-from bot.runtime.dashboard import sign_in_link
 from bot.services.bot import Bot
 from bot.services.dashboard import Dashboard, NotAllowed
+from bot.services.publishing import Confirmation
 from bot.services.signin import SignIn
 from bot.services.trends import TrendsService
 from bot.text.catalogue import words as catalogue
 from tests.conftest import SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
-from tests.web.conftest import OLDER_LINE, SECRET, seed
-from tests.web.live import LiveServer
+from tests.web.conftest import OLDER_LINE, SECRET, signed_in
 
 W26 = IsoWeek(2024, 26)
-
-
-@pytest.fixture
-def bot(database_url: str, chat: FakeChat, clock: FixedClock) -> Bot:
-    b = make_bot(database_url, chat, clock)
-    seed(b, clock)
-    return b
 
 
 def viewer(bot: Bot, who: str):  # type: ignore[no-untyped-def]
@@ -98,7 +87,7 @@ def test_a_member_edits_only_their_own_items_and_cannot_publish_or_remind(bot: B
     with pytest.raises(NotAllowed):
         d.edit(lina, W26, "editor:reflection", "不是我的")
     with pytest.raises(NotAllowed):
-        d.publish(lina, W26)
+        d.publish(lina, W26, Confirmation.WEEK)
     with pytest.raises(NotAllowed):
         d.remind(lina)
     assert chat.of_kind("report") == []
@@ -123,8 +112,9 @@ def test_remind_sends_once_per_click_minute_to_those_missing(bot: Bot, chat: Fak
     d = Dashboard(bot)
     sent = d.remind(viewer(bot, "zhangwei"))
     reminded = {s.to for s in chat.of_kind("prompt")}
-    assert sent == len(reminded) and "liuyang" in reminded and "lina" in reminded  # lina still owes 对公代付
-    assert d.remind(viewer(bot, "zhangwei")) == 0
+    assert len(sent) == len(reminded) and "liuyang" in reminded and "lina" in reminded  # lina still owes 对公代付
+    assert "刘洋" in sent and "李娜" in sent
+    assert d.remind(viewer(bot, "zhangwei")) == []
 
 
 def test_trends_read_only_the_window(bot: Bot) -> None:
@@ -154,31 +144,6 @@ def test_safe_next_never_leaves_the_site() -> None:
     for evil in ("https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "", None,
                  "/ok\r\nSet-Cookie: x=1"):
         assert safe_next(evil) == "/week"
-
-
-@pytest.fixture
-def served(tmp_path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[Bot, str, DashboardConfig]]:  # type: ignore[no-untyped-def]
-    b = make_bot(f"sqlite:///{tmp_path / 'd.db'}", chat, clock)
-    seed(b, clock)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
-        config = DashboardConfig(secret=SECRET, public_url=live.url)
-        holder["app"] = build_dashboard(b, config)
-        yield b, live.url, config
-
-
-def signed_in(bot: Bot, config: DashboardConfig, who: str) -> httpx.Client:
-    client = httpx.Client(follow_redirects=True, timeout=10)
-    link = sign_in_link(bot, config, who)[0]
-    page = client.get(link)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    client.post(link.split("?")[0], data={"csrf": csrf.group(1), "token": httpx.URL(link).params["token"]})
-    return client
 
 
 def test_owner_text_is_shown_as_text_never_as_markup(served) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -20,21 +21,29 @@ from bot.adapters.web.signin import SignInRoutes
 from bot.adapters.web.site import Refusal, SignInNeeded, Site
 from bot.services.bot import Bot
 from bot.services.context import Clock
+from bot.text.render import templates_dir
 from storage.db import DatabaseUnavailable
 
 if TYPE_CHECKING:
     import httpx
 
-# No script at all, styles inline, nothing from other origins, and no framing (clickjacking). Forms post
-# only here: the sign-in buttons are links, so the platforms' hosts need no form-action. Every answer is
-# someone's view of the team (or carries their CSRF token), so no cache may keep it.
+# Scripts only from our own files (no inline script: people's text can never run), styles inline, nothing
+# from other origins, and no framing (clickjacking). Forms post only here: the sign-in buttons are links, so
+# the platforms' hosts need no form-action. Every answer is someone's view of the team (or carries their
+# CSRF token), so no cache may keep it.
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                                 b"img-src 'self' data:; "
                                  b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]
+
+
+# The heading of an error page, by status: what happened, in the page's language.
+_ERROR_TITLES = {400: "bad_request_title", 403: "forbidden_title", 404: "not_found_title", 405: "bad_request_title",
+                 409: "conflict_title", 503: "unavailable_title"}
 
 
 class _SecurityHeaders:
@@ -75,15 +84,32 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
-        return site.page(request, "forbidden.html", status=exc.status,
+        return site.page(request, "forbidden.html", status=exc.status, title_key=_ERROR_TITLES.get(exc.status, "forbidden_title"),
                          message=site.words(request)(exc.reason, **exc.params))
 
     async def database_down(request: Request, exc: Exception) -> Response:
-        return site.page(request, "forbidden.html", status=503, message=site.words(request)("db_unavailable"))
+        return site.page(request, "forbidden.html", status=503, title_key=_ERROR_TITLES[503],
+                         message=site.words(request)("db_unavailable"))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """An unknown address (or method) gets a page in the visitor's language, not a bare "Not Found"."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        reason = "method_not_allowed" if status == 405 else "not_found"
+        return site.page(request, "forbidden.html", status=status, title_key=_ERROR_TITLES.get(status, "not_found_title"),
+                         message=site.words(request)(reason))
 
     async def sign_in_needed(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInNeeded)
         return site.redirect("/signin?" + urlencode({"next": exc.next_path}))
+
+    # The few scripts the pages load (no framework, nothing from other origins), read once.
+    scripts = {p.name: p.read_bytes() for p in (templates_dir() / "web" / "assets").glob("*.js")}
+
+    async def assets(request: Request) -> Response:
+        body = scripts.get(request.path_params["name"])
+        if body is None:
+            raise Refusal("not_found", status=404)
+        return Response(body, media_type="text/javascript; charset=utf-8")
 
     routes = [
         Route("/", pages.home),
@@ -99,6 +125,7 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/week/remind", pages.remind, methods=["POST"]),
         Route("/week/{label}", pages.week),
         Route("/week/{label}/items", pages.edit, methods=["POST"]),
+        Route("/week/{label}/publish", pages.confirm_publish),
         Route("/week/{label}/publish", pages.publish, methods=["POST"]),
         Route("/week/{label}/digest", pages.digest, methods=["POST"]),
         Route("/week/{label}/report.{fmt:str}", pages.download),
@@ -107,6 +134,7 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/search", pages.search),
         Route("/trends", pages.trends),
         Route("/item", pages.item),
+        Route("/assets/{name:str}", assets),
     ]
     middleware = [
         Middleware(_SecurityHeaders),
@@ -118,4 +146,4 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
     ]
     return Starlette(routes=routes, middleware=middleware,
                      exception_handlers={Refusal: forbidden, SignInNeeded: sign_in_needed,
-                                         DatabaseUnavailable: database_down})
+                                         DatabaseUnavailable: database_down, 404: not_found, 405: not_found})

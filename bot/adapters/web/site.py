@@ -6,7 +6,9 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -16,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from bot.adapters.web.config import DashboardConfig
+from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.bot import Bot
 from bot.services.context import Clock
 from bot.services.dashboard import Dashboard
@@ -23,6 +26,7 @@ from bot.services.signin import SignIn, Viewer
 from bot.services.trends import TrendsService
 from bot.text import i18n
 from bot.text.catalogue import CATALOGUES, say
+from bot.text.catalogue import words as catalogue_words
 from bot.text.render import templates_dir, without_bidi
 from storage.db import DatabaseUnavailable
 
@@ -61,6 +65,8 @@ class Site:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir() / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["percent"] = percent
+        self.env.filters["number"] = number
         # html off: a reply containing HTML is shown as typed, never as markup.
         self.md = MarkdownIt("commonmark", {"html": False})
         self._html: dict[str, Markup] = {}
@@ -162,12 +168,39 @@ class Site:
 
         return fmt
 
+    def week_name(self, request: Request) -> Callable[[IsoWeek | str], str]:
+        """A week (or a week's label) named with its working days: `2024-W26（6月24日–6月28日）`; a label no
+        week has stays as it is."""
+        locale = self.locale(request)
+
+        def name(week: IsoWeek | str) -> str:
+            if isinstance(week, str):
+                try:
+                    return name(IsoWeek.parse(week))
+                except WeekLabelError:
+                    return week
+            return i18n.week_span(week.label, week.day(1), week.day(5), locale)
+
+        return name
+
+    def _other_language(self, request: Request) -> str:
+        """This very page (its query kept) in the other language."""
+        other = "zh-CN" if self.locale(request) == "en" else "en"
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return request.url.path + "?" + urlencode([*query, ("lang", other)])
+
     def markdown(self, text: str) -> Markup:
         """The report's Markdown as HTML; a report changes rarely and parsing 200 items takes tens of ms,
         so the last few renderings are kept."""
         html = self._html.get(text)
         if html is None:
-            html = Markup(self.md.render(text))  # noqa: S704 - markdown-it escapes text; raw HTML is off
+            tokens = self.md.parse(text)
+            # The page has one h1 (and h2 sections): the report's own headings sit two levels below them.
+            for token in tokens:
+                if token.type in ("heading_open", "heading_close"):
+                    token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+            rendered = self.md.renderer.render(tokens, self.md.options, {})
+            html = Markup(rendered)  # noqa: S704 - markdown-it escapes text; raw HTML is off
             if len(self._html) >= 16:
                 self._html.pop(next(iter(self._html)))
             self._html[text] = html
@@ -176,7 +209,8 @@ class Site:
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         viewer = self.viewer(request)
         html = self.env.get_template(template).render(
-            t=self.words(request), when=self.when(request), lang=self.locale(request), viewer=viewer,
+            t=self.words(request), when=self.when(request), week_name=self.week_name(request),
+            lang_url=self._other_language(request), lang=self.locale(request), list_sep=catalogue_words(self.locale(request))["list.sep"], viewer=viewer,
             csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
             team=self.team.team.name, **context)
         # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.
@@ -184,3 +218,13 @@ class Site:
 
     def redirect(self, path: str) -> RedirectResponse:
         return RedirectResponse(safe_next(path), status_code=303)
+
+
+def number(value: Decimal | float | None) -> str:
+    """A number as people write it: `10` (never `1E+1`), `0.5`; "" for none."""
+    return "" if value is None else format(Decimal(str(value)).normalize(), "f")
+
+
+def percent(value: Decimal | float | None) -> str:
+    """A progress or rate as people write it: `60%` (never `6E+1%`), `45.5%`; "" for none."""
+    return "" if value is None else number(value) + "%"
