@@ -46,7 +46,7 @@ WORDS: dict[str, str] = {
                                       "was not running, or started after the prompt time), so every item would read \"not "
                                       "updated\". To publish it anyway, send /zhoubao publish; prompts and publishing resume on "
                                       "schedule next week."),
-    "answer.not_owned_pair": "{name}（{owner}）",
+    "answer.not_owned_pair": "{name} ({owner})",
     "answer.not_owned": "⚠️ Not yours: {pairs}. Not added to the report; your message is saved.",
     "answer.ask_which": "❓ Which item is this for? Your message is saved. Send it again starting with "
                         "[number]:\n{listing}",
@@ -321,7 +321,7 @@ WORDS: dict[str, str] = {
     "web.kind_bank": "bank",
     "web.kind_incident": "incident",
     "web.trends_title": "Trends",
-    "web.trends_window": "Last {n} weeks",
+    "web.trends_window": "Last {n} weeks ({first} – {last})",
     "web.chart_metrics": "Payment success rates",
     "web.chart_availability": "Availability (per week, from incident downtime)",
     "web.chart_incidents": "Incidents per week by severity (weighted)",

@@ -305,7 +305,7 @@ WORDS: dict[str, str] = {
     "web.kind_bank": "银行",
     "web.kind_incident": "事件",
     "web.trends_title": "趋势",
-    "web.trends_window": "最近 {n} 周",
+    "web.trends_window": "最近 {n} 周（{first} – {last}）",
     "web.chart_metrics": "支付成功率",
     "web.chart_availability": "可用性（按周，由事件停机时间计算）",
     "web.chart_incidents": "每周事件数（按级别，计权重）",
