@@ -260,9 +260,10 @@ def run(database_url: str, *, kills: int = 20, ops: int = 500, seed: int = 1, wo
 
 
 def publish(bot: Bot) -> None:
+    """`/zhoubao publish confirm`: a publish of this week, confirmed (issue 22: a bare publish only asks)."""
     n = uuid.uuid4().hex[:8]
     form = {"token": "x", "team_id": "T1", "channel_id": "C0REPORT", "user_id": user_id("zhangwei"),
-            "command": "/zhoubao", "text": "publish", "api_app_id": "A1", "trigger_id": f"trig-{n}",
+            "command": "/zhoubao", "text": "publish confirm", "api_app_id": "A1", "trigger_id": f"trig-{n}",
             "response_url": "http://127.0.0.1:9/respond"}
     bot.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
