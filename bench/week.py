@@ -390,7 +390,7 @@ def send(bot: BotProcess, reqs: list[dict[str, Any]], rate: float, workdir: Path
 @dataclass
 class Checks:
     answers: int = 0  # new messages sent
-    stored: int = 0  # of them, stored (answer_messages)
+    stored: int = 0  # of them, stored (answer_messages), or deleted before they arrived (a tombstone)
     lost: int = 0  # live, acknowledged, and missing from its item's entry or from the report
     doubled: int = 0  # found more than once in its item's entry or in the report, or stored twice
     not_deleted: int = 0  # deleted, and still in its entry or the report
@@ -415,7 +415,15 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
 
     from bot.adapters.slack import blocks
     from storage.db import make_engine, session_factory
-    from storage.models import AnswerMessageRow, EntryRow, IncidentRow, PersonRow, PromptRow, ReportRow
+    from storage.models import (
+        AnswerMessageRow,
+        EntryRow,
+        IncidentRow,
+        MessageTombstoneRow,
+        PersonRow,
+        PromptRow,
+        ReportRow,
+    )
 
     team = week_team(owners, items)
     key_of = {(int(it.owner[1:]), int(it.name.rsplit("-", 1)[1])): it.key for it in team.items
@@ -424,6 +432,8 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
     engine = make_engine(db)
     with session_factory(engine)() as s:
         rows = list(s.scalars(select(AnswerMessageRow).where(AnswerMessageRow.platform == "slack")))
+        # A deletion that arrived before its message leaves a tombstone, and the message is then not stored.
+        tombstoned = set(s.scalars(select(MessageTombstoneRow.source_id).where(MessageTombstoneRow.platform == "slack")))
         entries = {e.item_key: e.text for e in s.scalars(select(EntryRow))}
         report = s.scalars(select(ReportRow)).first()
         persons = {r.id: r.key for r in s.scalars(select(PersonRow))}
@@ -436,7 +446,7 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
     markdown = report.markdown if report is not None else ""
     for m in plan.messages:
         source = f"D{m.person:05d}:{m.ts}"
-        c.stored += source in by_source
+        c.stored += source in by_source or (m.deleted and source in tombstoned)
         entry = entries.get(key_of[(m.person, m.item)], "")
         in_entry, in_report = entry.count(m.tag), markdown.count(m.tag)
         if by_source[source] > 1:
