@@ -23,7 +23,10 @@ run: setup
 demo: setup
 	$(BIN)/zhoubao demo
 
+# axe-core (npm, pinned in tests/web/package-lock.json) for the dashboard's accessibility test.
 test: setup
+	@if [ ! -f tests/web/node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then \
+		npm ci --prefix tests/web --no-audit --no-fund --ignore-scripts; fi
 	scripts/test.sh
 
 lint: setup

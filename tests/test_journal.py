@@ -72,7 +72,7 @@ def test_what_a_killed_process_left_is_replayed_by_the_next(database_url: str, c
     second.journal.register("fake", _answer_handler(second, seen))
     second.journal.start(poll=0.05)
     try:
-        assert second.journal.wait_idle()
+        assert second.journal.wait_idle(PATIENCE)
     finally:
         second.journal.stop()
     assert seen == [f"k{n}" for n in range(5)] and _messages(second) == seen

@@ -210,7 +210,7 @@ def test_what_was_acknowledged_is_processed_after_a_restart(standin: OpenApiStan
     assert second.bot.journal is not None
     second.bot.journal.start(poll=0.05)
     try:
-        assert second.bot.journal.wait_idle()
+        assert second.bot.journal.wait_idle(PATIENCE)
     finally:
         second.bot.journal.stop()
     assert _stored(second.bot) == [f"om_k{n}" for n in range(5)]

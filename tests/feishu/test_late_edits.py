@@ -14,7 +14,7 @@ from bot.adapters.feishu.transports import EVENTS_PATH
 from bot.domain.weeks import IsoWeek
 from storage.db import transaction
 from storage.models import AnswerMessageRow
-from tests.conftest import eventually
+from tests.conftest import PATIENCE, eventually
 from tests.feishu import payloads
 from tests.feishu.conftest import CHANNEL, World, open_id_of
 from tests.helpers import fill_long_week
@@ -59,7 +59,7 @@ def test_answers_are_stored_while_feishu_refuses_the_card_patch(world: World) ->
         person, name = ITEMS[n % len(ITEMS)]
         _send(world, person, f"{name}：限流时的回答 {n}")
     eventually(lambda: _stored(world) == 20, "all 20 late answers stored while Feishu refuses the patch")
-    assert world.bot.journal is not None and world.bot.journal.wait_idle()
+    assert world.bot.journal is not None and world.bot.journal.wait_idle(PATIENCE)
     assert "限流时的回答" not in json.dumps(_shown(world), ensure_ascii=False), "the card could not be patched"
     world.standin.failures.clear()
     world.bot.cycle.edits.flush()  # the failed edit's retry, now rather than in 30 s

@@ -17,7 +17,7 @@ from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from storage.db import transaction
 from storage.models import AnswerMessageRow, EntryRow
-from tests.conftest import eventually
+from tests.conftest import PATIENCE, eventually
 from tests.fakes import FixedClock
 from tests.helpers import fill_long_week
 from tests.slack.conftest import Workspace, make_workspace
@@ -106,7 +106,7 @@ def test_thirty_late_answers_are_a_few_edits_of_the_post(paced: Workspace) -> No
         person, name, _ = ITEMS[n % len(ITEMS)]
         ws.dm(person, f"{name}：晚到的回答 {n}")
     eventually(lambda: _counts(ws)[0] == 30, "all 30 late answers stored")
-    ws.bot.journal.wait_idle()
+    ws.bot.journal.wait_idle(PATIENCE)
     ws.bot.cycle.edits.flush()
     ws.settle()
     assert 1 <= ws.bot.cycle.edits.edits <= 2, "30 late answers: the first edit, then one with the rest"
