@@ -76,17 +76,27 @@ class FollowUps:
         return row is not None and (row.owner_id == self.ctx.person_ids.get(person_id)
                                     or self.ctx.team.is_editor(person_id))
 
+    def _not_open(self, row: ActionItemRow | None, number: int, person_id: str, *, done_ok: bool) -> Reply | None:
+        """Why action item `number` cannot be closed or postponed by `person_id` (None: it can): unknown, not
+        theirs, or already done (`done_ok`: saying so is no error, as for a second 完成)."""
+        loc = self.ctx.locale
+        if row is None:
+            return Reply(say(loc, "followup.no_such", number=number), ok=False)
+        if not self._mine(row, person_id):
+            return Reply(messages.refused(loc), ok=False)
+        if row.done_at is not None:
+            return Reply(say(loc, "followup.already_done", number=number), ok=done_ok)
+        return None
+
     def _close(self, number: int, person_id: str, user: str, at: datetime) -> Reply:
         loc = self.ctx.locale
         with transaction(self.ctx.db) as s:
             repo = ActionItems(s)
             row = repo.get(self.ctx.team_id, number)
-            if row is None:
-                return Reply(say(loc, "followup.no_such", number=number), ok=False)
-            if not self._mine(row, person_id):
-                return Reply(messages.refused(loc), ok=False)
-            if row.done_at is not None:
-                return Reply(say(loc, "followup.already_done", number=number))
+            refused = self._not_open(row, number, person_id, done_ok=True)
+            if refused is not None:
+                return refused
+            assert row is not None
             repo.close(row, at, user)
             text = say(loc, "followup.done", number=number, text=row.text)
         self.cycle.refresh_if_published(self.ctx.week_of(at), at)
@@ -98,12 +108,10 @@ class FollowUps:
         with transaction(self.ctx.db) as s:
             repo = ActionItems(s)
             row = repo.get(self.ctx.team_id, number)
-            if row is None:
-                return Reply(say(loc, "followup.no_such", number=number), ok=False)
-            if not self._mine(row, person_id):
-                return Reply(messages.refused(loc), ok=False)
-            if row.done_at is not None:
-                return Reply(say(loc, "followup.already_done", number=number), ok=False)
+            refused = self._not_open(row, number, person_id, done_ok=False)
+            if refused is not None:
+                return refused
+            assert row is not None
             repo.postpone(row, read.due, read.why, at, user)
             text = say(loc, "followup.postponed", number=number, due=_day(read.due), why=read.why)
         self.cycle.refresh_if_published(self.ctx.week_of(at), at)
