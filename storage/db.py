@@ -174,6 +174,12 @@ def leader_lock(engine: Engine, name: str) -> Iterator[bool]:
     except OperationalError as exc:
         raise DatabaseUnavailable(f"the database is unreachable: {exc.orig}") from exc
     try:
+        # The lock lives as long as the server's backend for this connection. If the network drops it
+        # without a FIN reaching the server, that backend waits on its idle socket, holding the lock, for
+        # the OS's keepalive time (two hours on Linux) and no process could lead meanwhile. Per-session
+        # keepalives (ordinary user settings) bring that down to about a minute.
+        conn.exec_driver_sql("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; "
+                             "SET tcp_keepalives_count = 3")
         got = bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar())
         try:
             yield got

@@ -104,6 +104,10 @@ def empty_postgres(url: str) -> str:
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
+        # A connection an earlier test left open (a process it started, a proxy it cut) may hold a session
+        # lock, such as the journal's leader lock: end them all, so no test inherits another's state.
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

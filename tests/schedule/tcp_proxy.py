@@ -40,10 +40,7 @@ class CuttableProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
-                    s.close()
-                except OSError:
-                    pass
+                _drop(s)
 
     def cut(self) -> None:
         """Drop every open connection and refuse new ones until restore()."""
@@ -51,11 +48,7 @@ class CuttableProxy:
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            except OSError:
-                pass
+            _drop(s)
 
     def restore(self) -> None:
         self.up = True
@@ -63,3 +56,19 @@ class CuttableProxy:
     def close(self) -> None:
         self.cut()
         self.listener.close()
+
+
+def _drop(s: socket.socket) -> None:
+    """Shut the socket down, then close it. The shutdown is what sends the FIN and wakes the pump blocked
+    in recv() on it: on Linux a bare close() while another thread is in recv() keeps the connection open
+    until that recv returns, which it never does when the database side is idle. The database's backend
+    then lives on, holding its session's advisory lock (the journal's leader lock), and the bot, back
+    through the restored proxy, can never take it again: the flaky "15 answers stored" wait in CI."""
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already shut, or never connected
+    try:
+        s.close()
+    except OSError:
+        pass
