@@ -161,6 +161,7 @@ class NullChat:
     """A chat port that delivers nothing and answers with made-up Slack message ids."""
 
     platform: str = "slack"
+    parallel_sends: int = 1
     n: int = 0
 
     def _ref(self, channel: str) -> MessageRef:

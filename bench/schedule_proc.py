@@ -47,6 +47,7 @@ class FileChat:
     delay: float = 0.0  # seconds per send, to make a run long enough to interrupt
     stall_after: int | None = None  # after this many messages the platform never answers again (to kill mid-run)
     platform: str = "file"
+    parallel_sends: int = 1  # one line after another: a kill lands at a known message
     _keys: dict[str, str] = field(default_factory=dict)
     _pos: int = 0
     _written: int = 0

@@ -23,6 +23,7 @@ class Sent:
 @dataclass
 class FakeChat:
     platform: str = "fake"
+    parallel_sends: int = 1  # `sent` in the order the core sends
     sent: list[Sent] = field(default_factory=list)
     fail_with: str | None = None  # make every call raise ChatError(reason)
     names: dict[str, str] = field(default_factory=dict)  # user id -> the name the platform's profile gives

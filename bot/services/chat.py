@@ -76,6 +76,9 @@ class ChatError(Exception):
 
 class ChatPort(Protocol):
     platform: str
+    # How many prompts the core may send at once. A platform's own pacing (per method, per chat) is the
+    # adapter's and must be thread-safe when this is above 1; the console prints, so it sends one at a time.
+    parallel_sends: int
 
     def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
         """DM a prompt; `key` is an idempotency key the platform may use to drop a resend."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -29,6 +30,8 @@ from storage.models import PromptRow
 from storage.reports import Reports
 
 log = logging.getLogger("zhoubao.cycle")
+
+_Job = tuple[Person, tuple[PromptItem, ...], bool]  # who, what they are asked, whether the incident question too
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class WeeklyCycle:
         at = at or self.ctx.now()
         week = self.open_week(at)
         facts, last = self.week_report.facts(week), self.week_report.facts(week.previous(), answers_only=True)
-        sent = 0
+        due: list[_Job] = []
         answered = self.week_report.incident_answers(week) if kind != "prompt" else {}
         with transaction(self.ctx.db) as s:  # away today, even if not for the whole week
             away_now = Away(s).away_throughout(self.ctx.team_id, at.date(), at.date())
@@ -93,9 +96,18 @@ class WeeklyCycle:
                 ask = ask and pid not in answered
             if not items and not ask:
                 continue
-            if self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at, ask):
-                sent += 1
-        return sent
+            due.append((self.ctx.team.person_by_id[pid], items, ask))
+        return sum(self._send_each(due, lambda job: self._send_prompt(job[0], week, kind, job[1], at, job[2])))
+
+    def _send_each(self, jobs: Sequence[_Job], send: Callable[[_Job], bool]) -> list[bool]:
+        """`send` each job, in order, up to the chat's `parallel_sends` at once: a thousand owners' prompts are
+        bound by the platform's posting limit (which the adapter's pacer keeps), not by one round trip after
+        another. Each send records its own prompt row, so a crash part-way leaves each one sent or owed."""
+        width = max(1, min(self.ctx.chat.parallel_sends, len(jobs)))
+        if width == 1:
+            return [send(job) for job in jobs]
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="zhoubao-send") as pool:
+            return list(pool.map(send, jobs))
 
     def _send_prompt(self, person: Person, week: IsoWeek, kind: str, items: tuple[PromptItem, ...],
                      at: datetime, ask_incidents: bool | None = None) -> bool:
@@ -173,13 +185,14 @@ class WeeklyCycle:
         week = self.open_week(at)
         facts, last = self.week_report.facts(week), self.week_report.facts(week.previous(), answers_only=True)
         answered = self.week_report.incident_answers(week)
-        reminded = []
+        due: list[_Job] = []
         for pid, keys in owing.items():
             items = tuple(i for i in self.week_report.prompt_items(pid, week, facts, last) if i.key in keys)
             ask = self.week_report.asks_incidents(pid) and pid not in answered
-            if (items or ask) and self._send_prompt(self.ctx.team.person_by_id[pid], week, kind, items, at, ask):
-                reminded.append(pid)
-        return reminded
+            if items or ask:
+                due.append((self.ctx.team.person_by_id[pid], items, ask))
+        sent = self._send_each(due, lambda job: self._send_prompt(job[0], week, kind, job[1], at, job[2]))
+        return [job[0].id for job, ok in zip(due, sent, strict=True) if ok]
 
     def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:
         """Compile, store and post the report; if it was posted already, edit the post instead."""

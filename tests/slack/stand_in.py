@@ -123,6 +123,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float
+    ratelimited: bool = False  # answered 429: the caller is to try again after Retry-After
 
 
 @dataclass
@@ -268,9 +269,11 @@ class SlackStandIn:
         if self.hold is not None and method in self.held:
             self.hold.wait(30)
         with self._lock:
-            self.calls.append(Call(method, args, time.monotonic()))
+            call = Call(method, args, time.monotonic())
+            self.calls.append(call)
             fault = self._fault(method)
             wait = self._rate_wait(method, args)
+            call.ratelimited = bool(wait)
         # apps.connections.open takes the app-level token, every other method the bot token
         # (https://docs.slack.dev/reference/methods/apps.connections.open: "Token types: app").
         token_kind = "Bearer xapp-" if method == "apps.connections.open" else "Bearer xoxb-"

@@ -52,6 +52,7 @@ class ConsoleChat:
 
     out: TextIO
     platform: str = "console"
+    parallel_sends: int = 1  # it prints: one prompt after another
     dms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     channel: list[tuple[str, str]] = field(default_factory=list)
     _n: int = 0

@@ -50,6 +50,7 @@ class FeishuGateway:
     """Sends what the core asks for; knows nothing of weeks or items beyond the `Prompt` it is given."""
 
     platform = PLATFORM
+    parallel_sends = 8  # prompts in flight at once; the API's pacing (api.py, locked) keeps the rate
 
     def __init__(self, api: OpenApi, people: People, *, outbox: Outbox | None = None,
                  dashboard: str | None = None) -> None:

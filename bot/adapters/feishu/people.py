@@ -23,9 +23,16 @@ class People:
         self._by_email: dict[str, str | None] = {}
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # open_id -> name
         self._lock = threading.Lock()
+        # One look-up at a time: prompts go out from several threads, and the second to need an email
+        # waits for the first's batch instead of asking Feishu for the same emails again.
+        self._resolving = threading.Lock()
 
     def resolve(self, people: Iterable[Person] | None = None) -> None:
         """Look up every email not asked about yet (one call per 50)."""
+        with self._resolving:
+            self._resolve(people)
+
+    def _resolve(self, people: Iterable[Person] | None) -> None:
         wanted = [p.email for p in (people if people is not None else self.team.people)
                   if not p.feishu and p.email and p.email not in self._by_email]
         for start in range(0, len(wanted), BATCH):

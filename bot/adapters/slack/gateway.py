@@ -84,6 +84,9 @@ def make_client(token: str, base_url: str = "https://slack.com/api/", *, retries
 
 class SlackGateway:
     platform = PLATFORM
+    # Prompts in flight at once: each DM is its own channel for chat.postMessage's pace, so round trips
+    # overlap; the Pacer (locked) keeps every method's and channel's rate.
+    parallel_sends = 8
 
     def __init__(self, client: WebClient, team: Team, *, ids: IdStore | None = None,
                  pacer: Pacer | None = None, metrics: Metrics = NO_METRICS, outbox: Outbox | None = None) -> None:

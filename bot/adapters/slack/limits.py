@@ -40,19 +40,24 @@ class Pacer:
         # 5% under the limit, so network jitter does not turn an allowed pace into 429s.
         self.interval = {m: 63.0 / (n * scale) for m, n in (per_minute or TIER_PER_MINUTE).items()}
         self._next: dict[str, float] = {}
+        self._keys: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def wait(self, method: str, channel: str | None = None) -> None:
+        """Return when a call of `method` (to `channel`) may go. Callers of one bucket are let through one
+        at a time, each `interval` after the one before actually went: with prompts sent from several
+        threads, a thread that woke late cannot bunch up with the next ones into a burst Slack refuses."""
         gap = self.interval.get(method)
         if gap is None:
             return
         key = f"{method}:{channel}" if method in PER_CHANNEL else method
         with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(key, 0.0))
-            self._next[key] = slot + gap
-        if slot > now:
-            time.sleep(slot - now)
+            bucket = self._keys.setdefault(key, threading.Lock())
+        with bucket:
+            wait = self._next.get(key, 0.0) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._next[key] = time.monotonic() + gap
 
 
 class RetryAfterHandler(RateLimitErrorRetryHandler):
