@@ -4,7 +4,7 @@ A re-publish finds the document (published_documents) and each row (document_rec
 it edits them in place instead of creating second ones.
 
 Revision ID: 0013_documents
-Revises: 0012_hostile3
+Revises: 0009_reliability
 Create Date: 2026-12-07
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0013_documents'
-down_revision: str | None = '0012_hostile3'
+down_revision: str | None = '0009_reliability'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
