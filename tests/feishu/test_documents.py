@@ -47,6 +47,7 @@ def _publish(world: World) -> None:
 def _settle(world: World) -> None:
     world.settle()
     assert world.bot.cycle.documents is not None and world.bot.cycle.documents.wait_idle(PATIENCE)
+    world.settle()  # what the documents' publish sent (a link, a note to the editors)
 
 
 def _only_document(world: World) -> Document:
