@@ -62,7 +62,7 @@ class Document:
 
         def walk(block_id: str) -> None:
             block = self.blocks[block_id]
-            for key, value in block.items():
+            for value in block.values():
                 if isinstance(value, dict) and "elements" in value:
                     out.append("".join(e.get("text_run", {}).get("content", "") for e in value["elements"]))
             for child in block.get("children") or []:
@@ -239,7 +239,7 @@ class FeishuDocs:
         if not 0 <= index <= len(doc.top):
             return 400, {"code": 1770001, "msg": "invalid param: index"}, {}
         relations = []
-        for temp, block in by_id.items():
+        for temp in by_id:
             self._n += 1
             real = f"doxcnblk{self._n}"
             relations.append({"temporary_block_id": temp, "block_id": real})
