@@ -14,6 +14,7 @@ batch was created, so neither a retry nor a restart creates a second one.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -107,6 +108,8 @@ class DocumentPublisher:
         doubling up to a minute."""
         self.ctx, self.destinations, self.outbox = ctx, destinations, outbox
         self.attempts, self.backoff, self.sleep = attempts, backoff, sleep
+        self._latest: dict[str, int] = {}  # subject -> the newest queued publish of it
+        self._lock = threading.Lock()
 
     # ----- the port the cycle calls -----------------------------------------------------------------
 
@@ -118,9 +121,17 @@ class DocumentPublisher:
         rows = tuple(self._table_row(week, r) for r in report_rows(report))
         if self.outbox is None:
             self.publish(subject, week, title, markdown, rows)
-        else:
-            self.outbox.send(f"documents:{self.ctx.team_id}", lambda: self.publish(subject, week, title, markdown, rows),
-                             what="document publish")
+            return
+        with self._lock:
+            self._latest[subject] = generation = self._latest.get(subject, 0) + 1
+
+        def job() -> None:
+            with self._lock:  # a later post of the same subject is queued behind this one: only it is written
+                if self._latest.get(subject) != generation:
+                    return
+            self.publish(subject, week, title, markdown, rows)
+
+        self.outbox.send(f"documents:{self.ctx.team_id}", job, what="document publish")
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every queued publish is done (tests, shutdown); False on timeout."""
