@@ -84,6 +84,7 @@ class FeishuDocumentTarget:
             body = self._call(HttpMethod.POST, "/open-apis/docx/v1/documents",
                               {"folder_token": self.config.folder_token, "title": title})
             document_id = str(body["data"]["document"]["document_id"])
+            created(DocumentRef(document_id))  # stored before anything else can fail: a retry edits this one
             ref = DocumentRef(document_id, self._url(document_id))
             created(ref)
         self._share(ref.document_id)
@@ -91,8 +92,14 @@ class FeishuDocumentTarget:
         return ref
 
     def _url(self, document_id: str) -> str | None:
-        body = self._call(HttpMethod.POST, "/open-apis/drive/v1/metas/batch_query",
-                          {"request_docs": [{"doc_token": document_id, "doc_type": "docx"}], "with_url": True})
+        """The document's link; None when Feishu will not say (then no link is posted, the document is written)."""
+        try:
+            body = self._call(HttpMethod.POST, "/open-apis/drive/v1/metas/batch_query",
+                              {"request_docs": [{"doc_token": document_id, "doc_type": "docx"}], "with_url": True})
+        except DocumentError as exc:
+            if exc.retryable:
+                raise
+            return None
         metas = (body.get("data") or {}).get("metas") or []
         return str(metas[0]["url"]) if metas and metas[0].get("url") else None
 

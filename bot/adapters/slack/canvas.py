@@ -58,6 +58,8 @@ class SlackCanvasTarget:
             if ref is None:
                 method = "canvases.create"
                 canvas_id = str(self.client.canvases_create(title=title, document_content=content)["canvas_id"])
+                created(DocumentRef(canvas_id))  # stored before anything else can fail: a retry edits this one
+                method = "auth.test"
                 ref = DocumentRef(canvas_id, self._url(canvas_id))
                 created(ref)
             # On every publish, so a canvas whose sharing failed before is shared by the retry.
