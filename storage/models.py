@@ -502,3 +502,34 @@ class DigestRow(Base):
     told_at: Mapped[datetime | None] = mapped_column(TZ)  # the editors were told the week has no digest
     published: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)  # the lines that went out
     published_at: Mapped[datetime | None] = mapped_column(TZ)
+
+
+class PublishedDocumentRow(Base):
+    """A document a report was published into (a Feishu docx, a Slack canvas, a 多维表格 table), so a
+    later publish of the same subject edits it instead of creating a second one."""
+
+    __tablename__ = "published_documents"
+    __table_args__ = (UniqueConstraint("team_id", "subject", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    subject: Mapped[str] = mapped_column(String(64))  # what is published: "week:2024-W26" (a roll-up later)
+    target: Mapped[str] = mapped_column(String(160))  # where: "feishu_doc:<folder>", "slack_canvas:<channel>"
+    document_id: Mapped[str] = mapped_column(String(128))  # the platform's document id or token
+    url: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(TZ)
+    updated_at: Mapped[datetime] = mapped_column(TZ)
+
+
+class DocumentRecordRow(Base):
+    """One row a report wrote into a table (a 多维表格 record), found again by its key when the report changes."""
+
+    __tablename__ = "document_records"
+    __table_args__ = (UniqueConstraint("team_id", "subject", "target", "row_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    subject: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(160))
+    row_key: Mapped[str] = mapped_column(String(255))  # report_rows.ReportRow.key
+    record_id: Mapped[str] = mapped_column(String(64))

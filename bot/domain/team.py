@@ -305,6 +305,34 @@ class Item(BaseModel):
     writers: tuple[str, ...] = ()  # for NOTE items: everyone who may write it (owners, then editors)
 
 
+class FeishuDocument(_Strict):
+    """Each published report as a Feishu document (docx), created in `folder_token` and shared with the
+    team's people at `share` (view or edit)."""
+
+    folder_token: Annotated[str, Field(min_length=1, max_length=64)]
+    share: Literal["view", "edit"] = "view"
+
+
+class FeishuBitable(_Strict):
+    """The report's items, banks, incidents and action items as rows of one table of a 多维表格: one row per
+    item per week, kept up to date when the report is edited."""
+
+    app_token: Annotated[str, Field(min_length=1, max_length=64)]
+    table_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Documents(_Strict):
+    """Where a published report is also written, besides the chat post (all off unless set)."""
+
+    feishu_doc: FeishuDocument | None = None
+    feishu_bitable: FeishuBitable | None = None
+    slack_canvas: bool = False  # the report as a Slack canvas, readable in the report channel
+
+    @property
+    def any(self) -> bool:
+        return self.feishu_doc is not None or self.feishu_bitable is not None or self.slack_canvas
+
+
 class Team(_Strict):
     """The validated team file."""
 
@@ -317,6 +345,7 @@ class Team(_Strict):
     metrics: list[MetricGroup] = []
     incidents: Incidents = Incidents()
     schedule: Schedule = Schedule()
+    documents: Documents = Documents()
 
     @model_validator(mode="after")
     def _references(self) -> Team:

@@ -39,6 +39,7 @@ from bot.services.context import Clock, Context, Roster, register_team
 from bot.services.cycle import WeeklyCycle
 from bot.services.digest import DigestConfig, Digests
 from bot.services.digest_model import DigestModel, OpenAIChatModel
+from bot.services.documents import Destinations, DocumentPublisher
 from bot.services.inbox import Inbox
 from bot.services.incident_desk import IncidentDesk
 from bot.services.journal import InboundJournal
@@ -111,17 +112,20 @@ def digest_parts(settings: Settings) -> tuple[DigestModel | None, DigestConfig]:
 def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
                    spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
                    digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None,
-                   report_edit_every: float | None = None) -> Bot:
+                   report_edit_every: float | None = None, destinations: Destinations | None = None) -> Bot:
     """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
     database is down are kept there (the journal's spool) until it returns; with `digest_model`, the week's
     key points are written by it. With `report_edit_every`, a posted report is edited after late answers from
     a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
-    thread: one-shot commands and the console)."""
+    thread: one-shot commands and the console). With `destinations`, each post is also written there, from
+    a queue of its own when `report_edit_every` is set (else on the caller's thread)."""
     ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
                   team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
     week_report = WeekReport(ctx)
+    documents = DocumentPublisher(ctx, destinations, outbox=Outbox(max_channels=1) if report_edit_every is not None
+                                  else None) if destinations else None
     cycle = WeeklyCycle(ctx, week_report, digests=Digests(ctx, week_report, digest_model, digest_config),
-                        edit_every=report_edit_every)
+                        edit_every=report_edit_every, documents=documents)
     inbox = Inbox(ctx, cycle)
     instance = f"{socket.gethostname()}-{os.getpid()}"
     # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
@@ -199,6 +203,7 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
            o: Overrides) -> tuple[Bot, SlackParts, Connector | None, dict[str, Callback]]:
     from slack_sdk.signature import SignatureVerifier
 
+    from bot.adapters.slack import canvas
     from bot.adapters.slack import transports as slack
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.gateway import SlackGateway, make_client
@@ -215,7 +220,7 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics, digest_model=model, digest_config=config,
-                         report_edit_every=settings.report_edit_seconds)
+                         report_edit_every=settings.report_edit_seconds, destinations=canvas.destinations(client, team))
     assert bot.journal is not None
     # Every request is journaled before Slack is answered and the journal's worker runs the listeners;
     # one that opens a modal runs at once on the modal lane instead.
@@ -233,6 +238,7 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
 
 def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
             o: Overrides) -> tuple[Bot, FeishuParts, Connector | None, dict[str, Callback]]:
+    from bot.adapters.feishu import documents
     from bot.adapters.feishu import transports as feishu
     from bot.adapters.feishu.events import FeishuEvents
     from bot.adapters.feishu.gateway import FeishuGateway
@@ -244,11 +250,13 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     if http_mode and not (keys.verification_token and keys.encrypt_key):
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
-    gateway = FeishuGateway(api, People(api, team), outbox=Outbox(), dashboard=settings.dashboard_url)
+    people = People(api, team)
+    gateway = FeishuGateway(api, people, outbox=Outbox(), dashboard=settings.dashboard_url)
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics, digest_model=model, digest_config=config,
-                         report_edit_every=settings.report_edit_seconds)
+                         report_edit_every=settings.report_edit_seconds,
+                         destinations=documents.destinations(api, people, team))
     # The journal's worker runs the events, one at a time in arrival order.
     events = FeishuEvents(bot, gateway, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
     assert bot.journal is not None
@@ -310,6 +318,8 @@ class Runtime:
         if self.bot.journal is not None:
             self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
         self.bot.cycle.edits.stop()  # the post shows the answers already stored
+        if self.bot.cycle.documents is not None:
+            self.bot.cycle.documents.stop()  # the documents already queued are written
         if isinstance(self.platform, SlackParts | FeishuParts) and self.platform.gateway.outbox is not None:
             self.platform.gateway.outbox.stop()  # the answers already queued go out
         if isinstance(self.platform, SlackParts):

@@ -20,6 +20,7 @@ from bot.services.chat import POST_GONE, ChatError, MessageRef, RenderedReport
 from bot.services.context import Context
 from bot.services.delivery import DeliveryFailures, message_editors
 from bot.services.digest import Digests
+from bot.services.documents import DocumentPublisher
 from bot.services.report_edits import ReportEdits
 from bot.services.week_report import WeekReport
 from bot.text import messages
@@ -47,14 +48,17 @@ class WeeklyCycle:
     What they read and show comes from `week_report`, the read side."""
 
     def __init__(self, ctx: Context, week_report: WeekReport, failures: DeliveryFailures | None = None,
-                 digests: Digests | None = None, *, edit_every: float | None = None) -> None:
+                 digests: Digests | None = None, *, edit_every: float | None = None,
+                 documents: DocumentPublisher | None = None) -> None:
         """`edit_every`: seconds between two edits of a week's post after late answers, made on a thread of
-        their own (`ReportEdits`); None makes each edit at once, on the caller's thread."""
+        their own (`ReportEdits`); None makes each edit at once, on the caller's thread. `documents`: where
+        each post (and edit) is also written, after the chat post (None: nowhere)."""
         self.ctx = ctx
         self.week_report = week_report
         self.failures = failures or DeliveryFailures(ctx)
         self.digests = digests or Digests(ctx, week_report, None)
         self.edits = ReportEdits(self._refresh, edit_every)
+        self.documents = documents
         # What each week's post shows now, as far as this process knows: the stored report's revision this
         # process saved and the rendering it then posted (set after a post or an edit went through, dropped
         # before the next one is tried). The adapters edit only the parts that differ from it; a revision
@@ -256,6 +260,8 @@ class WeeklyCycle:
                 reports.set_published(stored, at)
         if reposted:
             self.failures.report_reposted(week.label)
+        if self.documents is not None:  # after the chat post, which it never holds up
+            self.documents.report_published(week.label, report, rendered.markdown)
         return PublishResult(week.label, bool(posted) and not reposted, tuple(refs), rendered.markdown)
 
     def _key_points(self, week: IsoWeek, at: datetime, report: Report) -> tuple[KeyPoint, ...]:

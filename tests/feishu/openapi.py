@@ -17,6 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.feishu.docs_api import SCOPES as DOCS_SCOPES
+from tests.feishu.docs_api import FeishuDocs
+
 UUID_WINDOW = 3600.0  # seconds a message's uuid deduplicates (see `_send`)
 
 
@@ -78,7 +81,8 @@ class OpenApiStandIn:
         self.scopes: dict[str, int] = {s: 1 for s in (
             "im:message:send_as_bot", "im:message.p2p_msg:readonly", "im:message.group_at_msg:readonly",
             "im:message:readonly", "im:chat:readonly", "contact:user.id:readonly", "contact:contact.base:readonly",
-            "contact:user.base:readonly")}
+            "contact:user.base:readonly", *DOCS_SCOPES)}
+        self.docs = FeishuDocs(self.scopes)  # docx, drive and bitable (tests/feishu/docs_api.py)
         self.per_app, self.per_chat, self.token_ttl = per_app, per_chat, token_ttl
         # 1,000 messages a minute per app ("接口频率限制 1000 次/分钟、50 次/秒", 发送消息
         # https://open.feishu.cn/document/server-docs/im-v1/message/create); `minute` shortens the window
@@ -205,6 +209,9 @@ class OpenApiStandIn:
                 return refused
             msg.patches.append(json.loads(body["content"]))
             return 200, {"code": 0, "msg": "success"}, {}
+        answered = self.docs.handle(method, path, query, body)
+        if answered is not None:
+            return answered
         return 404, {"code": 404, "msg": f"no route {method} {path}"}, {}
 
     def _send(self, chat: str, receive_id: str, body: dict[str, Any],
@@ -316,5 +323,8 @@ class OpenApiStandIn:
 
             def do_PATCH(self) -> None:
                 self._serve("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._serve("DELETE")
 
         return Handler

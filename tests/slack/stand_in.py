@@ -23,7 +23,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "files.getUploadURLExternal": ("filename", "length"), "files.completeUploadExternal": ("files",),
     "conversations.history": ("channel",), "conversations.info": ("channel",),
     "conversations.replies": ("channel", "ts"),
+    "canvases.create": (), "canvases.edit": ("canvas_id", "changes"),
+    "canvases.access.set": ("canvas_id", "access_level"),
 }
+# The scope each canvas method needs (each method's page, "Required scopes": canvases:write); without it Slack
+# answers missing_scope with `needed` (https://docs.slack.dev/reference/methods/canvases.create, "Errors").
+CANVAS_SCOPE = "canvases:write"
+# canvases.edit: the operations its page lists (https://docs.slack.dev/reference/methods/canvases.edit).
+CANVAS_OPERATIONS = frozenset({"insert_after", "insert_before", "insert_at_start", "insert_at_end", "replace",
+                               "delete", "rename"})
 
 
 # Every `text` string in a message's block tree, summed, above which Slack answers `msg_blocks_too_long`
@@ -40,6 +48,7 @@ TRIGGER_TTL = 3.0  # seconds a trigger_id can open a view (views.open reference)
 TIERS: dict[str, float] = {
     "users.lookupByEmail": 50, "conversations.open": 50, "conversations.info": 50, "conversations.history": 50,
     "conversations.replies": 50, "chat.update": 50, "users.info": 100, "views.open": 100, "chat.postMessage": 60,
+    "canvases.create": 20, "canvases.edit": 50, "canvases.access.set": 20,  # Tier 2, 3, 2 (each method's page)
 }
 
 
@@ -156,8 +165,9 @@ class SlackStandIn:
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
     hold: threading.Event | None = None  # when given, the `held` methods wait for it (a Slack that holds back)
     held: frozenset[str] = frozenset({"chat.postMessage"})
-    scopes: str = ("channels:history,channels:read,chat:write,commands,files:write,groups:history,groups:read,"
-                   "im:history,im:write,users:read,users:read.email")
+    scopes: str = ("canvases:write,channels:history,channels:read,chat:write,commands,files:write,groups:history,"
+                   "groups:read,im:history,im:write,users:read,users:read.email")
+    canvases: dict[str, dict[str, Any]] = field(default_factory=dict)  # canvas id -> {title, markdown, access}
     # Where apps.connections.open sends Socket Mode (None: a loopback port nobody listens on, so the WebSocket
     # never opens: a Slack the bot cannot reach).
     socket_url: str | None = None
@@ -380,8 +390,11 @@ class SlackStandIn:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"{1_700_000_000 + next(self._seq)}.000100"
-        if method == "auth.test":
-            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "zhoubao"}
+        if method == "auth.test":  # https://docs.slack.dev/reference/methods/auth.test (url: the workspace's)
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "zhoubao",
+                    "url": "https://example.slack.com/"}
+        if method.startswith("canvases."):
+            return self._canvas(method, args)
         if method == "users.lookupByEmail":
             uid = self.users.get(args["email"])
             return {"ok": True, "user": {"id": uid}} if uid else {"ok": False, "error": "users_not_found"}
@@ -493,6 +506,43 @@ class SlackStandIn:
             files = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
         return {"ok": True}
+
+    def _canvas(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """canvases.create / edit / access.set (each method's page on docs.slack.dev; slack_sdk sends them as
+        JSON: `WebClient.canvases_create`, `canvases_edit`, `canvases_access_set`)."""
+        if CANVAS_SCOPE not in self.scopes.split(","):
+            return {"ok": False, "error": "missing_scope", "needed": CANVAS_SCOPE, "provided": self.scopes}
+        if method == "canvases.create":
+            content = _json(args.get("document_content") or {})
+            if content and content.get("type") != "markdown":
+                return {"ok": False, "error": "invalid_arguments"}
+            canvas_id = f"F{next(self._seq)}CANVAS"
+            self.canvases[canvas_id] = {"title": args.get("title"), "markdown": content.get("markdown", ""),
+                                        "access": {}, "edits": 0}
+            return {"ok": True, "canvas_id": canvas_id}
+        canvas = self.canvases.get(str(args["canvas_id"]))
+        if canvas is None:
+            return {"ok": False, "error": "canvas_not_found"}
+        if method == "canvases.edit":
+            changes = _json(args["changes"])
+            if not changes or any(c.get("operation") not in CANVAS_OPERATIONS for c in changes):
+                return {"ok": False, "error": "invalid_arguments"}
+            for change in changes:
+                if change["operation"] == "replace" and "section_id" not in change:
+                    canvas["markdown"] = _json(change["document_content"])["markdown"]
+                    canvas["edits"] += 1
+            return {"ok": True}
+        if method == "canvases.access.set":
+            if args["access_level"] not in ("read", "write", "owner"):
+                return {"ok": False, "error": "invalid_arguments"}
+            # slack_sdk sends a list as a comma-separated string (`canvases_access_set`: ",".join(channel_ids))
+            ids = args.get("channel_ids") or []
+            if isinstance(ids, str):
+                ids = json.loads(ids) if ids.startswith("[") else ids.split(",")
+            for channel in ids:
+                canvas["access"][self.channel_id(str(channel))] = args["access_level"]
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
 
 
 if __name__ == "__main__":  # a stand-in in its own process, for benches: prints its URL, serves until killed

@@ -15,6 +15,7 @@ from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.feishu.people import People
 from bot.adapters.network import network_reason
 from bot.domain.team import Team
+from bot.services.documents import bitable_columns
 
 # Feishu codes that mean a permission (scope) is missing from the app.
 _NO_SCOPE = {99991672, 99991679, 40004, 41050}
@@ -40,15 +41,38 @@ NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                         "contact:contact:readonly", "contact:contact:access_as_app")),
     ("reporters' names (the name field)", ("contact:user.base:readonly",)),
 )
+# What publishing into documents needs, when the team file turns it on (documents.feishu_doc / feishu_bitable);
+# each call's page names its permissions (bot/adapters/feishu/documents.py cites them), docs/feishu.md lists them.
+DOCUMENT_NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("documents: create and edit a docx (docx/v1/documents, …/descendant, …/batch_delete)", ("docx:document",)),
+    ("documents: Markdown into blocks (docx/v1/documents/blocks/convert)",
+     ("docx:document.block:convert", "docx:document")),
+    ("documents: share with the team (drive/v1/permissions/:token/members)",
+     ("docs:permission.member:create", "drive:drive")),
+    ("documents: the document's link (drive/v1/metas/batch_query)",
+     ("drive:drive.metadata:readonly", "drive:drive:readonly", "drive:drive")),
+)
+BITABLE_NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("多维表格: create rows (records/batch_create)", ("base:record:create", "bitable:app")),
+    ("多维表格: update rows (records/batch_update)", ("base:record:update", "bitable:app")),
+    ("多维表格: read the table's columns (doctor)", ("base:field:read", "bitable:app:readonly", "bitable:app")),
+)
 GRANTED = 1  # grant_status in 查询租户授权状态 (1 granted, 2 not)
 
 
-def missing_scopes(granted: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+def needs_of(team: Team) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every need of the bot for `team`: chat always, documents and 多维表格 when its file turns them on."""
+    return NEEDS + (DOCUMENT_NEEDS if team.documents.feishu_doc else ()) + \
+        (BITABLE_NEEDS if team.documents.feishu_bitable else ())
+
+
+def missing_scopes(granted: set[str], needs: tuple[tuple[str, tuple[str, ...]], ...] = NEEDS
+                   ) -> list[tuple[str, tuple[str, ...]]]:
     """The needs none of whose permissions is granted."""
-    return [(need, any_of) for need, any_of in NEEDS if not granted & set(any_of)]
+    return [(need, any_of) for need, any_of in needs if not granted & set(any_of)]
 
 
-def _scopes(api: OpenApi) -> tuple[bool, str]:
+def _scopes(api: OpenApi, needs: tuple[tuple[str, tuple[str, ...]], ...] = NEEDS) -> tuple[bool, str]:
     """What the tenant granted the app (GET /open-apis/application/v6/scopes needs no permission itself:
     https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/scope/list; lark-oapi
     `api/application/v6/model/list_scope_request.py`)."""
@@ -58,7 +82,7 @@ def _scopes(api: OpenApi) -> tuple[bool, str]:
         return False, f"feishu permissions: cannot read them ({exc})"
     scopes = (body.get("data") or {}).get("scopes") or []
     granted = {str(s.get("scope_name")) for s in scopes if s.get("grant_status") == GRANTED}
-    lost = missing_scopes(granted)
+    lost = missing_scopes(granted, needs)
     if not lost:
         return True, "feishu permissions: every one the bot needs is granted"
     return False, "feishu permissions: missing " + "; ".join(
@@ -112,7 +136,7 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
     if not good:
         return [(False, said)]
     out.append((True, said))
-    out.append(_scopes(api))
+    out.append(_scopes(api, needs_of(team)))
     people = People(api, team)
     try:
         lost = people.unresolved()
@@ -127,7 +151,39 @@ def check(settings: FeishuSettings, team: Team, api: OpenApi | None = None) -> l
     except OSError as exc:
         return [*out, (False, explain(exc, settings) or f"Feishu: {exc}")]
     out.append(_report_chat(api, settings, team.team.report_channel))
+    if team.documents.feishu_bitable is not None:
+        out.append(_bitable_columns(api, team))
     return out
+
+
+def _bitable_columns(api: OpenApi, team: Team) -> tuple[bool, str]:
+    """Does the 多维表格 table have a column for every field the rows carry? A missing one fails every write
+    (列出字段 GET /open-apis/bitable/v1/apps/:app_token/tables/:table_id/fields -> data.items[].field_name,
+    https://open.feishu.cn/document/server-docs/docs/bitable-v1/app-table-field/list; lark-oapi
+    `api/bitable/v1/model/app_table_field_for_list.py`)."""
+    config = team.documents.feishu_bitable
+    assert config is not None
+    where = f"feishu 多维表格 {config.app_token}/{config.table_id}"
+    names: set[str] = set()
+    token = ""
+    try:
+        while True:
+            body = api.call(HttpMethod.GET, "/open-apis/bitable/v1/apps/:app_token/tables/:table_id/fields",
+                            paths={"app_token": config.app_token, "table_id": config.table_id},
+                            query={"page_size": "100", **({"page_token": token} if token else {})})
+            data = body.get("data") or {}
+            names |= {str(f.get("field_name")) for f in data.get("items") or []}
+            token = str(data.get("page_token") or "")
+            if not data.get("has_more") or not token:
+                break
+    except FeishuApiError as exc:
+        scope = " (missing permission bitable:app)" if exc.code in _NO_SCOPE else ""
+        return False, (f"{where}: not readable{scope}: {exc}; check app_token and table_id in the team file and add "
+                       "the app to the 多维表格 (… → Add document app)")
+    lost = [c for c in bitable_columns(team.team.locale) if c not in names]
+    if lost:
+        return False, f"{where}: missing columns {', '.join(lost)} — add them to the table (text; 进度/Progress: number)"
+    return True, f"{where}: every column the rows need is there"
 
 
 def _report_chat(api: OpenApi, settings: FeishuSettings, channel: str) -> tuple[bool, str]:

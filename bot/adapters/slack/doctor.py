@@ -9,6 +9,7 @@ https://api.slack.com/web#responses).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web import SlackResponse, WebClient
@@ -19,8 +20,12 @@ from bot.adapters.slack.gateway import make_client
 from bot.domain.team import Team
 
 # Keep in step with docs/slack-manifest.yaml.
-REQUIRED_SCOPES = ("channels:history", "channels:read", "chat:write", "commands", "files:write", "groups:history",
-                   "groups:read", "im:history", "im:write", "users:read", "users:read.email")
+REQUIRED_SCOPES = ("canvases:write", "channels:history", "channels:read", "chat:write", "commands", "files:write",
+                   "groups:history", "groups:read", "im:history", "im:write", "users:read", "users:read.email")
+# Scopes only a feature of the team file uses: the manifest asks for them, doctor names them only when it is on.
+FEATURE_SCOPES: dict[str, Callable[[Team], bool]] = {
+    "canvases:write": lambda team: team.documents.slack_canvas,  # the report as a canvas (canvas.py)
+}
 # A conversation id: C… (public channel) or G… (older private channel), upper-case letters and digits
 # (https://docs.slack.dev/reference/objects/conversation-object).
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -97,7 +102,7 @@ def check(settings: SlackSettings, team: Team) -> list[tuple[bool, str]]:
     header = next((v for k, v in auth.headers.items() if k.lower() == "x-oauth-scopes"), None)
     granted = {s.strip() for s in (header[0] if isinstance(header, list) else header or "").split(",") if s.strip()}
     if granted:
-        missing = [s for s in REQUIRED_SCOPES if s not in granted]
+        missing = [s for s in REQUIRED_SCOPES if s not in granted and FEATURE_SCOPES.get(s, lambda t: True)(team)]
         lines.append((not missing, "slack scopes: " + (f"missing {', '.join(missing)} — add them under OAuth & "
                                                       "Permissions and reinstall the app"
                                                       if missing else "all granted")))
