@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.web.config import DashboardConfig
+from bot.domain.department import Department
 from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
@@ -45,6 +46,7 @@ from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
 from bot.services.platform_ids import PlatformIds
+from bot.services.rollup import DepartmentRollup
 from bot.services.spool import Spool
 from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
@@ -139,6 +141,37 @@ def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, te
                        allow_other_teams=allow_other_teams)
     return build_services(team, store, chat, clock, templates=templates, spool_dir=spool_dir, metrics=metrics,
                           digest_model=digest_model, digest_config=digest_config)
+
+
+@dataclass(frozen=True)
+class DepartmentBots:
+    """One bot per team of the department, sharing the engine and the chat port, and the roll-up over them
+    (None for a plain team file, a department of one without a roll-up)."""
+
+    department: Department
+    bots: tuple[Bot, ...]
+    rollup: DepartmentRollup | None
+
+    def bot(self, wanted: str | None) -> Bot:
+        """The bot of the team `wanted` names (`Department.choose`); TeamChoiceError when none or several."""
+        team = self.department.choose(wanted)
+        return next(b for b in self.bots if b.ctx.team.team.name == team.team.name)
+
+
+def build_department(department: Department, chat: ChatPort, clock: Clock, *, database_url: str,
+                     engine: Engine | None = None, migrate: bool = True, templates: Path | None = None,
+                     metrics: Metrics = NO_METRICS) -> DepartmentBots:
+    """Open (and migrate) the database once, register every team of the department, and wire each team's
+    services around the one `chat`; the department's roll-up reads them all."""
+    engine = engine or make_engine(database_url)
+    bots: list[Bot] = []
+    for entry in department.teams:
+        store = open_store(entry.team, clock, database_url=database_url, engine=engine, migrate=migrate)
+        migrate = False  # once is enough
+        bots.append(build_services(entry.team, store, chat, clock, templates=templates, metrics=metrics))
+    rollup = None if department.info is None else \
+        DepartmentRollup(department, bots, chat, Renderer(templates), f"{socket.gethostname()}-{os.getpid()}")
+    return DepartmentBots(department, tuple(bots), rollup)
 
 
 # ----- the chat adapters ----------------------------------------------------------------------------
