@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from typer.core import TyperCommand, TyperGroup
 
 from bot.runtime.cli_dashboard import dashboard_app
+from bot.runtime.cli_team import TeamOption
 from bot.runtime.settings import Settings
 
 # A light start: `zhoubao --help` loads typer and the settings only. Each command imports what it runs
@@ -103,9 +104,6 @@ def _team(settings: Settings, path: Path | None = None, wanted: str | None = Non
         raise _fail(f"--team: {exc}") from None
 
 
-# Every command that acts on one team takes it by the key of its file or its name.
-TeamOption = Annotated[str | None, typer.Option(
-    "--team", help="The team (its file's name without .yaml, or its name); default: the only team.")]
 
 
 def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, *,

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from bot.domain.department import Department, DepartmentFile, DepartmentTeam
+from bot.domain.department import Department, DepartmentFile, DepartmentTeam, TeamChoiceError
 from bot.domain.team import Team
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,6 +47,16 @@ class TeamFileError(Exception):
 def load_team(path: Path) -> Team:
     """Read and validate the team file; raises TeamFileError describing what is wrong."""
     return parse_team(_read(path), path)
+
+
+def load_team_of(path: Path, wanted: str | None = None) -> Team:
+    """The team `wanted` (`--team`) names in the department or team file at `path`; with None, its only team.
+    Raises TeamFileError, also when the choice names no team or the department has several."""
+    department = load_department(path)
+    try:
+        return department.choose(wanted)
+    except TeamChoiceError as exc:
+        raise TeamFileError(path, [TeamFileProblem(None, "--team", str(exc))]) from None
 
 
 def load_department(path: Path) -> Department:
