@@ -130,3 +130,26 @@ def test_department_file_errors_name_file_line_and_key(tmp_path: Path) -> None:
     with pytest.raises(TeamFileError, match=r"department.yaml:4 \[teams\[1\]\]: 'copy.yaml' names a team already "
                                             r"listed \(a: 支付技术部\)"):
         load_department(path)
+
+
+def test_the_rollup_schedule_posts_the_owed_week_once_across_processes(database_url: str) -> None:
+    from bot.runtime.rollup_schedule import RollupSchedule
+
+    department = load_department(EXAMPLE_DEPARTMENT / "department.yaml")
+    chat, clock = FakeChat(), FixedClock(at(28, 17))
+    built = build_department(department, chat, clock, database_url=database_url)
+    built.bot("settlement").cycle.publish(W26, at(28, 17))
+    assert built.rollup is not None
+    schedule = RollupSchedule(built.rollup, clock)
+    assert schedule.run_due() is None  # Friday 17:00: last week's roll-up is past its grace, this week's not due
+    clock.now = at(29, 3)  # a process starting at 03:00 on Saturday owes Friday 18:00's roll-up
+    first = schedule.run_due()
+    other = build_department(department, FakeChat(), clock, database_url=database_url)
+    assert other.rollup is not None
+    second = RollupSchedule(other.rollup, clock).run_due()
+    assert first is not None and first.posted and first.week == "2024-W26"
+    assert second is not None and not second.posted
+    posts = [s for s in chat.sent if s.to == "department-weekly"]
+    assert len(posts) == 1 and "【清结算组】" in posts[0].text and "未发布：收单技术组、Cross-border Payments" in posts[0].text
+    clock.now = at(29, 7)  # past the 12 hours' grace: nothing is owed any more
+    assert schedule.run_due() is None

@@ -210,7 +210,7 @@ def run(
             problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
-            _serve_platform(settings, team, sock)
+            _serve_platform(settings, team, sock, _department(settings))
         except (typer.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -307,7 +307,7 @@ def _http_alongside(runtime: Runtime, settings: Settings) -> HttpThread | None:
     return runtime.serve_alongside(sock)
 
 
-def _serve_platform(settings: Settings, team: Team, sock: socket.socket) -> None:
+def _serve_platform(settings: Settings, team: Team, sock: socket.socket, department: Department) -> None:
     """Slack or Feishu in real time on `sock`: the composition root builds the process; it serves until SIGTERM."""
     from bot.runtime.composition import compose
     from bot.runtime.logs import configure_logging
@@ -316,7 +316,7 @@ def _serve_platform(settings: Settings, team: Team, sock: socket.socket) -> None
 
     configure_logging(settings.log_level)
     try:
-        runtime = compose(settings, team)
+        runtime = compose(settings, team, department=department)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"{settings.platform}: {exc}") from None
     log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})

@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from bot.adapters.slack.limits import Pacer
     from bot.runtime.http import Callback
     from bot.runtime.metrics import PrometheusMetrics
+    from bot.runtime.rollup_schedule import RollupSchedule
     from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger("zhoubao.runtime")
@@ -320,6 +321,7 @@ class Runtime:
     health: Health
     http: Starlette
     dashboard: DashboardConfig  # the web dashboard's configuration (sign-in links are made with it)
+    rollup: RollupSchedule | None = None  # the department's roll-up (a department file; not on the console)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -327,6 +329,8 @@ class Runtime:
         settle_heap()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.rollup is not None:
+            self.rollup.start()
         if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
             self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
@@ -349,6 +353,8 @@ class Runtime:
             self.platform.modals.shutdown(wait=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        if self.rollup is not None:
+            self.rollup.shutdown()
         self.bot.engine.dispose()
         gc.unfreeze()
         log.info("stopped: in-flight work finished")
@@ -411,11 +417,13 @@ def listen(settings: Settings) -> socket.socket:
 
 
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
-            extra_routes: Sequence[BaseRoute] = ()) -> Runtime:
-    """Build the process for `settings.platform` (slack, feishu or console).
+            extra_routes: Sequence[BaseRoute] = (), department: Department | None = None) -> Runtime:
+    """Build the process for `settings.platform` (slack, feishu or console), serving `team`.
 
     `clock` defaults to the wall clock (the console passes its `VirtualClock`); `extra_routes` are
-    mounted on the HTTP app after its own (the dashboard). Raises ValueError for missing credentials,
+    mounted on the HTTP app after its own (the dashboard). With a `department` (a department file), a
+    Slack or Feishu process also runs the department's roll-up on its schedule, over bots for its other
+    teams that only read (posted once across every process). Raises ValueError for missing credentials,
     DatabaseError or TeamMismatchError for the database."""
     from starlette.routing import Mount
 
@@ -428,7 +436,9 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     platform = settings.platform
     if clock is None:
         clock = VirtualClock(datetime.now(team.zone)) if platform == "console" else (lambda: datetime.now(team.zone))
-    store = open_store(team, clock, database_url=settings.database_url, allow_other_teams=platform == "console")
+    # A team alone refuses a database holding another team's data; a department's teams share one.
+    shared = platform == "console" or (department is not None and len(department.teams) > 1)
+    store = open_store(team, clock, database_url=settings.database_url, allow_other_teams=shared)
     metrics = PrometheusMetrics()
     connector: Connector | None = None
     events: dict[str, Callback] = {}
@@ -449,9 +459,31 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
     health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
                     connection=connector.connected if connector is not None else None)
+    rollup = None
+    if department is not None and department.info is not None and platform != "console":
+        from bot.runtime.rollup_schedule import RollupSchedule
+        from bot.runtime.scheduler import options_from_settings as grace_of
+
+        assert not isinstance(parts, ConsoleParts)
+        rollup = RollupSchedule(_department_rollup(department, bot, store, parts.gateway, clock, o.templates),
+                                clock, grace_of(settings).misfire_grace)
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))
     http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
                           in_flight=bot.journal.acking if bot.journal is not None else None)
-    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard)
+    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, rollup)
+
+
+def _department_rollup(department: Department, served: Bot, store: Store, chat: ChatPort, clock: Clock,
+                       templates: Path | None) -> DepartmentRollup:
+    """The roll-up over the served team's bot and, for the department's other teams, bots on the same
+    engine that only compile (their own processes prompt and publish them)."""
+    bots = []
+    for entry in department.teams:
+        if entry.name == served.ctx.team.team.name:
+            bots.append(served)
+            continue
+        other = open_store(entry.team, clock, database_url="", engine=store.engine, migrate=False)
+        bots.append(build_services(entry.team, other, chat, clock, templates=templates))
+    return DepartmentRollup(department, bots, chat, Renderer(templates), f"{socket.gethostname()}-{os.getpid()}")
