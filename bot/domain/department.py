@@ -98,9 +98,5 @@ class Department:
                 return t.team
         raise TeamChoiceError(f"no team '{wanted}' in this department ({self._choices()})")
 
-    def teams_of(self, user: str) -> tuple[Team, ...]:
-        """The teams a person belongs to, found by any of their ids (id, name, Slack id, open_id, email)."""
-        return tuple(t.team for t in self.teams if t.team.find_person(user) is not None)
-
     def _choices(self) -> str:
         return ", ".join(t.key if t.key == t.name else f"{t.key} ({t.name})" for t in self.teams)
