@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from typer.core import TyperCommand, TyperGroup
 
 from bot.runtime.cli_dashboard import dashboard_app
+from bot.runtime.cli_team import TeamOption
 from bot.runtime.settings import Settings
 
 # A light start: `zhoubao --help` loads typer and the settings only. Each command imports what it runs
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.domain.department import Department
     from bot.domain.team import Team
-    from bot.runtime.composition import HttpThread, Runtime
+    from bot.domain.weeks import IsoWeek
+    from bot.runtime.composition import DepartmentBots, HttpThread, Runtime
     from bot.services.bot import Bot
 
 
@@ -82,13 +85,25 @@ def _settings() -> Settings:
         raise _fail("\n".join(f"Settings: {p}" for p in settings_problems(exc))) from None
 
 
-def _team(settings: Settings, path: Path | None = None) -> Team:
-    from bot.runtime.team_file import TeamFileError, load_team
+def _department(settings: Settings, path: Path | None = None) -> Department:
+    from bot.runtime.team_file import TeamFileError, load_department
 
     try:
-        return load_team(path or settings.team_file)
+        return load_department(path or settings.team_file)
     except TeamFileError as exc:
         raise _fail(str(exc)) from None
+
+
+def _team(settings: Settings, path: Path | None = None, wanted: str | None = None) -> Team:
+    """The team `--team` names in the department TEAM_FILE describes (the only team when it names none)."""
+    from bot.domain.department import TeamChoiceError
+
+    try:
+        return _department(settings, path).choose(wanted)
+    except TeamChoiceError as exc:
+        raise _fail(f"--team: {exc}") from None
+
+
 
 
 def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, *,
@@ -113,14 +128,15 @@ def _example_env() -> str:
 
 
 @app.command(cls=_Command)
-def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False) -> None:
+def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+         department: Annotated[bool, typer.Option("--department", help="Write an example department of three "
+                                                  "teams instead (TEAM_FILE names them; their files beside it).")]
+         = False) -> None:
     """Write a commented example team file (team.yaml) and .env for a team shaped like the example report."""
-    from bot.adapters.console.demo import EXAMPLE_TEAM
     from storage.db import DatabaseError, make_engine, migration_state, upgrade
 
     settings = _settings()
-    for target, content in ((settings.team_file, EXAMPLE_TEAM.read_text(encoding="utf-8")),
-                            (Path(".env"), _example_env())):
+    for target, content in (*_example_files(settings.team_file, department), (Path(".env"), _example_env())):
         if target.exists() and not force:
             typer.echo(f"{target} exists; kept (use --force to overwrite).")
             continue
@@ -146,11 +162,24 @@ def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] 
     typer.echo(f"Next: edit {settings.team_file}, then `zhoubao doctor` and `zhoubao run`.")
 
 
+def _example_files(team_file: Path, department: bool) -> list[tuple[Path, str]]:
+    """What `init` writes at TEAM_FILE: the example team, or the example department's file (there) and its
+    three team files (beside it), so TEAM_FILE needs no change either way."""
+    from bot.adapters.console.demo import DEPARTMENT_FILES, EXAMPLE_DEPARTMENT, EXAMPLE_TEAM
+
+    if not department:
+        return [(team_file, EXAMPLE_TEAM.read_text(encoding="utf-8"))]
+    head, *teams = DEPARTMENT_FILES
+    return [(team_file, (EXAMPLE_DEPARTMENT / head).read_text(encoding="utf-8")),
+            *((team_file.parent / name, (EXAMPLE_DEPARTMENT / name).read_text(encoding="utf-8")) for name in teams)]
+
+
 @app.command(cls=_Command)
 def run(
     start: Annotated[str | None, typer.Option(help="Console only: start the clock here, e.g. '2024-06-24 09:00'.")] = None,
     echo: Annotated[bool, typer.Option(help="Console only: echo each input line (for piped scripts).")] = False,
     debug: Annotated[bool, typer.Option(help="Show the full traceback when something fails.")] = False,
+    team_name: TeamOption = None,
 ) -> None:
     """Start the bot: on Slack or Feishu when their credentials are set, otherwise on the console.
 
@@ -166,7 +195,7 @@ def run(
     refusal = _console_refusal(settings)
     if refusal:  # a container or service with no credentials stops with a reason instead of restarting silently
         raise _fail(refusal)
-    team = _team(settings)
+    team = _team(settings, wanted=team_name)
     if settings.platform != "console":
         from bot.runtime.composition import listen
         from bot.runtime.doctor import explain_failure, sign_in_problem
@@ -181,7 +210,7 @@ def run(
             problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
-            _serve_platform(settings, team, sock)
+            _serve_platform(settings, team, sock, _department(settings))
         except (typer.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -278,7 +307,7 @@ def _http_alongside(runtime: Runtime, settings: Settings) -> HttpThread | None:
     return runtime.serve_alongside(sock)
 
 
-def _serve_platform(settings: Settings, team: Team, sock: socket.socket) -> None:
+def _serve_platform(settings: Settings, team: Team, sock: socket.socket, department: Department) -> None:
     """Slack or Feishu in real time on `sock`: the composition root builds the process; it serves until SIGTERM."""
     from bot.runtime.composition import compose
     from bot.runtime.logs import configure_logging
@@ -287,7 +316,7 @@ def _serve_platform(settings: Settings, team: Team, sock: socket.socket) -> None
 
     configure_logging(settings.log_level)
     try:
-        runtime = compose(settings, team)
+        runtime = compose(settings, team, department=department)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"{settings.platform}: {exc}") from None
     log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
@@ -309,8 +338,13 @@ def _lines(session: ConsoleSession) -> Iterator[str]:
 
 
 @app.command(cls=_Command)
-def demo() -> None:
+def demo(department: Annotated[bool, typer.Option("--department", help="Play the week through the example "
+                                                  "department's three teams, then post the roll-up.")] = False
+         ) -> None:
     """Play the example week (2024-W26) of the example team in the configured database, then publish it."""
+    if department:
+        _demo_department()
+        return
     from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIPT
     from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
     from bot.domain.weeks import IsoWeek
@@ -347,6 +381,55 @@ def demo() -> None:
     typer.echo(f"\nDemo done. Print the report again with: zhoubao report --week {DEMO_WEEK} --format md")
 
 
+def _demo_department() -> None:
+    """The example department's week: each team's script on the console (each ends with its report posted),
+    then the department's roll-up posted at the department's publish time."""
+    from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, DEPARTMENT_SCRIPTS, EXAMPLE_DEPARTMENT
+    from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.domain.weeks import IsoWeek
+    from bot.runtime.jobs import DueJobs
+    from bot.services.stored_team import StoredTeam
+    from storage.db import DatabaseError, make_engine, session_factory, upgrade
+
+    settings = _settings()
+    department = _department(settings, EXAMPLE_DEPARTMENT / "department.yaml")
+    if not settings.team_file.exists():
+        for target, content in _example_files(settings.team_file, True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                target.write_text(content, encoding="utf-8")
+        typer.echo(f"Wrote the example department to {settings.team_file} (and its teams beside it).")
+    week = IsoWeek.parse(DEMO_WEEK)
+    try:
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        stored = StoredTeam(session_factory(engine), department.teams[0].name)
+        others = sorted(set(stored.other_teams()) - set(department.team_names))
+        played = stored.published_at(week) is not None
+    except DatabaseError as exc:
+        raise _fail(f"Database: {exc}") from None
+    if others:
+        raise _fail(f"The database at {settings.database_url} holds data of teams outside the example department "
+                    f"({', '.join(others)}); the demo will not touch it. Point DATABASE_URL at an empty database, "
+                    "e.g. DATABASE_URL=sqlite:///./data/demo.db zhoubao demo --department")
+    if played:
+        typer.echo(f"The demo week {DEMO_WEEK} is already in this database. See the roll-up with: "
+                   f"zhoubao report --department --week {DEMO_WEEK}")
+        return
+    chat, clock = ConsoleChat(sys.stdout), VirtualClock(DEMO_START)
+    built = _department_bots(settings, department, chat, clock)
+    for entry, bot in zip(department.teams, built.bots, strict=True):
+        typer.echo(f"\n════ {entry.name} ════")
+        clock.now = DEMO_START.astimezone(entry.team.zone)  # each team plays the same week from its Monday
+        ConsoleSession(bot, chat, clock, sys.stdout, jobs=DueJobs(bot), echo=True).run(
+            DEPARTMENT_SCRIPTS[entry.key].splitlines())
+    assert built.rollup is not None
+    clock.now = built.rollup.fire_time(week)
+    built.rollup.publish(week, clock.now)
+    typer.echo(f"\nDemo done. Print the roll-up again with: zhoubao report --department --week {DEMO_WEEK}\n"
+               f"and a team's report with: zhoubao report --team {department.teams[0].key} --week {DEMO_WEEK}")
+
+
 @app.command(cls=_Command)
 def report(
     week: Annotated[str, typer.Option(help="ISO week, e.g. 2024-W26.")],
@@ -355,20 +438,27 @@ def report(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
     force: Annotated[bool, typer.Option(help="Replace --output if it exists (never the database, the team file "
                                         "or the spool folder).")] = False,
+    team_name: TeamOption = None,
+    department: Annotated[bool, typer.Option("--department", help="The department's roll-up of its teams' "
+                                             "published reports (md) instead of one team's report.")] = False,
 ) -> None:
-    """Print (or write) a week's report compiled from what is stored."""
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    """Print (or write) a week's report compiled from what is stored, or with --department the roll-up."""
     from bot.domain.team import Team
     from bot.domain.weeks import IsoWeek, WeekLabelError
 
     if format not in ("md", "slack", "feishu"):
         raise _fail(f"--format must be md, slack or feishu, not '{format}'")
+    if department and (format != "md" or lang or team_name):
+        raise _fail("--department prints the roll-up of every team in md, in the department's locale "
+                    "(no --format, --lang or --team)")
+    if lang and lang not in ("zh-CN", "en"):
+        raise _fail(f"--lang must be zh-CN or en, not '{lang}'")
     try:
         iso = IsoWeek.parse(week)
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     settings = _settings()
-    team = _team(settings)
+    team = None if department else _team(settings, wanted=team_name)
     if output:
         from bot.runtime.output_files import BotFiles, OutputRefused, check_output
 
@@ -377,12 +467,33 @@ def report(
                          force=force)
         except OutputRefused as exc:
             raise _fail(str(exc)) from None
-    if lang:
-        if lang not in ("zh-CN", "en"):
-            raise _fail(f"--lang must be zh-CN or en, not '{lang}'")
-        team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
+    if team is None:
+        text = _rollup_text(settings, iso)
+    else:
+        if lang:
+            team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
+        text = _team_report_text(settings, team, iso, format, as_posted=lang is None)
+    if output:
+        from bot.runtime.output_files import replacing
+
+        try:
+            with replacing(output) as out:  # like `backup`: a new folder is made
+                out.write(text)
+        except OSError as exc:
+            raise _fail(f"--output {output}: cannot write it ({exc.strerror}).") from None
+        typer.echo(f"Wrote {output}.")
+    else:
+        sys.stdout.write(text)
+
+
+def _team_report_text(settings: Settings, team: Team, iso: IsoWeek, format: str, *, as_posted: bool) -> str:
+    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.domain.weeks import WeekLabelError
+
+    # A single team's database may hold no other team; a department's holds its teams.
+    alone = len(_department(settings).teams) == 1
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-               allow_other_teams=False)
+               allow_other_teams=not alone)
     try:
         bot.ctx.check_week(iso)
     except WeekLabelError as exc:
@@ -398,30 +509,46 @@ def report(
     if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
                    "reads as not updated.", err=True)
-    text = Exporter(bot.ctx, bot.week_report).report(iso, format, as_posted=lang is None)  # type: ignore[arg-type]
-    if output:
-        from bot.runtime.output_files import replacing
+    return Exporter(bot.ctx, bot.week_report).report(iso, format, as_posted=as_posted)  # type: ignore[arg-type]
 
-        try:
-            with replacing(output) as out:  # like `backup`: a new folder is made
-                out.write(text)
-        except OSError as exc:
-            raise _fail(f"--output {output}: cannot write it ({exc.strerror}).") from None
-        typer.echo(f"Wrote {output}.")
-    else:
-        sys.stdout.write(text)
+
+def _department_bots(settings: Settings, department: Department, chat: ConsoleChat,
+                     clock: VirtualClock) -> DepartmentBots:
+    from bot.runtime.composition import build_department
+    from bot.services.context import TeamMismatchError
+    from storage.db import DatabaseError
+
+    try:
+        return build_department(department, chat, clock, database_url=settings.database_url)
+    except (DatabaseError, TeamMismatchError) as exc:
+        raise _fail(f"Database: {exc}") from None
+
+
+def _rollup_text(settings: Settings, iso: IsoWeek) -> str:
+    """The department's roll-up of `iso` as Markdown, compiled now from what the teams published."""
+    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+
+    department = _department(settings)
+    if department.info is None:
+        raise _fail(f"{settings.team_file} is a team file; the roll-up needs a department file naming its teams "
+                    "(`zhoubao init --department` writes an example)")
+    now = datetime.now(department.zone)
+    built = _department_bots(settings, department, ConsoleChat(io.StringIO()), VirtualClock(now))
+    assert built.rollup is not None
+    return built.rollup.render(iso, now, "md")
 
 
 @incident_app.command("add", cls=_Command)
 def incident_add(
     text: Annotated[str, typer.Argument(help="As after /incident: '06/21 10:04 order-api 节点OOM 原因：… 级别：C'.")],
     reporter: Annotated[str, typer.Option("--as", help="Reporter: a person id or name from the team file.")],
+    team_name: TeamOption = None,
 ) -> None:
     """File an incident from the command line."""
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 
     settings = _settings()
-    team = _team(settings)
+    team = _team(settings, wanted=team_name)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
     outcome = bot.incidents.handle("cli", reporter, text, bot.ctx.now(), announce=False)
     typer.echo(outcome.reply.text)
@@ -430,13 +557,14 @@ def incident_add(
 
 
 @incident_app.command("list", cls=_Command)
-def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; default this week.")] = None) -> None:
+def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; default this week.")] = None,
+                  team_name: TeamOption = None) -> None:
     """List a week's incidents with their ids."""
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
     from bot.domain.weeks import WeekLabelError
 
     settings = _settings()
-    team = _team(settings)
+    team = _team(settings, wanted=team_name)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
     try:
         iso = bot.ctx.parse_week(week) if week else bot.ctx.week_of(bot.ctx.now())

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from bot.runtime.cli_team import TeamOption
+
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(message, err=True)
@@ -19,6 +21,7 @@ def digest(
     week: Annotated[str, typer.Option(help="ISO week, e.g. 2024-W26.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request and its host; send nothing.")] = False,
     lang: Annotated[str | None, typer.Option(help="zh-CN or en (default: the team's locale).")] = None,
+    team_name: TeamOption = None,
 ) -> None:
     """Write a week's key points (本周要点) with the model in AI_BASE_URL / AI_MODEL and show them with the
     lines the fact check dropped; --dry-run prints exactly what would be sent instead."""
@@ -30,7 +33,7 @@ def digest(
     from bot.runtime.composition import build_bot, digest_parts
     from bot.runtime.doctor import settings_problems
     from bot.runtime.settings import Settings
-    from bot.runtime.team_file import TeamFileError, load_team
+    from bot.runtime.team_file import TeamFileError, load_team_of
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
@@ -48,7 +51,7 @@ def digest(
     if model is None:
         raise _fail("The digest is off: set AI_BASE_URL and AI_MODEL (see README, Key points).")
     try:
-        team = load_team(settings.team_file)
+        team = load_team_of(settings.team_file, team_name)
     except TeamFileError as exc:
         raise _fail(str(exc)) from None
     # Another language than the team's is a look only: the stored digest (what is posted) stays the team's.

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from bot.domain.weeks import IsoWeek, WeekLabelError
+from bot.runtime.cli_team import TeamOption
 
 # `zhoubao --help` registers these commands without loading the services: each imports them when it runs.
 if TYPE_CHECKING:
@@ -37,12 +38,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _open_bot() -> Bot:
+def _open_bot(team_name: str | None) -> Bot:
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.domain.department import TeamChoiceError
     from bot.domain.team import Team
     from bot.runtime.composition import build_bot
     from bot.runtime.settings import Settings
-    from bot.runtime.team_file import TeamFileError, load_team
+    from bot.runtime.team_file import TeamFileError, load_department
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
@@ -51,12 +53,16 @@ def _open_bot() -> Bot:
     except Exception as exc:  # pydantic's ValidationError names the variable and the problem
         raise _fail(f"Bad setting in the environment or .env:\n{exc}") from None
     try:
-        team: Team = load_team(settings.team_file)
+        department = load_department(settings.team_file)
+        team: Team = department.choose(team_name)
     except TeamFileError as exc:
         raise _fail(str(exc)) from None
+    except TeamChoiceError as exc:
+        raise _fail(f"--team: {exc}") from None
     try:
+        # A single team's database holds no other team; a department's holds its teams.
         return build_bot(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-                         database_url=settings.database_url, allow_other_teams=False)
+                         database_url=settings.database_url, allow_other_teams=len(department.teams) > 1)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
 
@@ -104,6 +110,7 @@ def import_reports(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the mapping (item ← file:line); change nothing.")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="Replace weeks that hold answers collected in chat.")] = False,
     week: Annotated[str | None, typer.Option(help="The week, for a file whose title and name do not say it.")] = None,
+    team_name: TeamOption = None,
 ) -> None:
     """Import past weekly reports (the house Markdown, as wikis export it) as stored weeks."""
     from bot.services.importing import Importer, ImportRefused
@@ -113,7 +120,7 @@ def import_reports(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     files = _files(paths)
-    bot = _open_bot()
+    bot = _open_bot(team_name)
     try:
         fallback = bot.ctx.check_week(fallback) if fallback else None
     except WeekLabelError as exc:
@@ -200,6 +207,7 @@ def export_reports(
              "per week. Default: stdout.")] = None,
     force: Annotated[bool, typer.Option(help="Replace files that already exist (never the database, the team "
                                         "file or the spool folder).")] = False,
+    team_name: TeamOption = None,
 ) -> None:
     """Export stored weeks: Markdown reports, the stored facts as JSON (importable), or a CSV of items × weeks."""
     from bot.runtime.output_files import OutputRefused, check_output
@@ -213,7 +221,7 @@ def export_reports(
         raise _fail(str(exc)) from None
     if end < start:
         raise _fail(f"--to {end.label} is before --from {start.label}")
-    bot = _open_bot()
+    bot = _open_bot(team_name)
     try:
         start, end = bot.ctx.check_week(start), bot.ctx.check_week(end)
     except WeekLabelError as exc:

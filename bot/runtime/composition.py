@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.web.config import DashboardConfig
+from bot.domain.department import Department
 from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
@@ -46,6 +47,7 @@ from bot.services.journal import InboundJournal
 from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
 from bot.services.platform_ids import PlatformIds
+from bot.services.rollup import DepartmentRollup
 from bot.services.spool import Spool
 from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
     from bot.adapters.slack.limits import Pacer
     from bot.runtime.http import Callback
     from bot.runtime.metrics import PrometheusMetrics
+    from bot.runtime.rollup_schedule import RollupSchedule
     from bot.runtime.scheduler import Scheduler, SchedulerOptions
 
 log = logging.getLogger("zhoubao.runtime")
@@ -143,6 +146,37 @@ def build_bot(team: Team, chat: ChatPort, clock: Clock, *, database_url: str, te
                        allow_other_teams=allow_other_teams)
     return build_services(team, store, chat, clock, templates=templates, spool_dir=spool_dir, metrics=metrics,
                           digest_model=digest_model, digest_config=digest_config)
+
+
+@dataclass(frozen=True)
+class DepartmentBots:
+    """One bot per team of the department, sharing the engine and the chat port, and the roll-up over them
+    (None for a plain team file, a department of one without a roll-up)."""
+
+    department: Department
+    bots: tuple[Bot, ...]
+    rollup: DepartmentRollup | None
+
+    def bot(self, wanted: str | None) -> Bot:
+        """The bot of the team `wanted` names (`Department.choose`); TeamChoiceError when none or several."""
+        team = self.department.choose(wanted)
+        return next(b for b in self.bots if b.ctx.team.team.name == team.team.name)
+
+
+def build_department(department: Department, chat: ChatPort, clock: Clock, *, database_url: str,
+                     engine: Engine | None = None, migrate: bool = True, templates: Path | None = None,
+                     metrics: Metrics = NO_METRICS) -> DepartmentBots:
+    """Open (and migrate) the database once, register every team of the department, and wire each team's
+    services around the one `chat`; the department's roll-up reads them all."""
+    engine = engine or make_engine(database_url)
+    bots: list[Bot] = []
+    for entry in department.teams:
+        store = open_store(entry.team, clock, database_url=database_url, engine=engine, migrate=migrate)
+        migrate = False  # once is enough
+        bots.append(build_services(entry.team, store, chat, clock, templates=templates, metrics=metrics))
+    rollup = None if department.info is None else \
+        DepartmentRollup(department, bots, chat, Renderer(templates), f"{socket.gethostname()}-{os.getpid()}")
+    return DepartmentBots(department, tuple(bots), rollup)
 
 
 # ----- the chat adapters ----------------------------------------------------------------------------
@@ -295,6 +329,7 @@ class Runtime:
     health: Health
     http: Starlette
     dashboard: DashboardConfig  # the web dashboard's configuration (sign-in links are made with it)
+    rollup: RollupSchedule | None = None  # the department's roll-up (a department file; not on the console)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -302,6 +337,8 @@ class Runtime:
         settle_heap()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.rollup is not None:
+            self.rollup.start()
         if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
             self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
@@ -326,6 +363,8 @@ class Runtime:
             self.platform.modals.shutdown(wait=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        if self.rollup is not None:
+            self.rollup.shutdown()
         self.bot.engine.dispose()
         gc.unfreeze()
         log.info("stopped: in-flight work finished")
@@ -388,11 +427,13 @@ def listen(settings: Settings) -> socket.socket:
 
 
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
-            extra_routes: Sequence[BaseRoute] = ()) -> Runtime:
-    """Build the process for `settings.platform` (slack, feishu or console).
+            extra_routes: Sequence[BaseRoute] = (), department: Department | None = None) -> Runtime:
+    """Build the process for `settings.platform` (slack, feishu or console), serving `team`.
 
     `clock` defaults to the wall clock (the console passes its `VirtualClock`); `extra_routes` are
-    mounted on the HTTP app after its own (the dashboard). Raises ValueError for missing credentials,
+    mounted on the HTTP app after its own (the dashboard). With a `department` (a department file), a
+    Slack or Feishu process also runs the department's roll-up on its schedule, over bots for its other
+    teams that only read (posted once across every process). Raises ValueError for missing credentials,
     DatabaseError or TeamMismatchError for the database."""
     from starlette.routing import Mount
 
@@ -405,7 +446,9 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     platform = settings.platform
     if clock is None:
         clock = VirtualClock(datetime.now(team.zone)) if platform == "console" else (lambda: datetime.now(team.zone))
-    store = open_store(team, clock, database_url=settings.database_url, allow_other_teams=platform == "console")
+    # A team alone refuses a database holding another team's data; a department's teams share one.
+    shared = platform == "console" or (department is not None and len(department.teams) > 1)
+    store = open_store(team, clock, database_url=settings.database_url, allow_other_teams=shared)
     metrics = PrometheusMetrics()
     connector: Connector | None = None
     events: dict[str, Callback] = {}
@@ -426,9 +469,31 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
     health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
                     connection=connector.connected if connector is not None else None)
+    rollup = None
+    if department is not None and department.info is not None and platform != "console":
+        from bot.runtime.rollup_schedule import RollupSchedule
+        from bot.runtime.scheduler import options_from_settings as grace_of
+
+        assert not isinstance(parts, ConsoleParts)
+        rollup = RollupSchedule(_department_rollup(department, bot, store, parts.gateway, clock, o.templates),
+                                clock, grace_of(settings).misfire_grace)
     dashboard = dashboard_config(settings)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
     site = Mount("/", app=build_dashboard(bot, dashboard))
     http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
                           in_flight=bot.journal.acking if bot.journal is not None else None)
-    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard)
+    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, rollup)
+
+
+def _department_rollup(department: Department, served: Bot, store: Store, chat: ChatPort, clock: Clock,
+                       templates: Path | None) -> DepartmentRollup:
+    """The roll-up over the served team's bot and, for the department's other teams, bots on the same
+    engine that only compile (their own processes prompt and publish them)."""
+    bots = []
+    for entry in department.teams:
+        if entry.name == served.ctx.team.team.name:
+            bots.append(served)
+            continue
+        other = open_store(entry.team, clock, database_url="", engine=store.engine, migrate=False)
+        bots.append(build_services(entry.team, other, chat, clock, templates=templates))
+    return DepartmentRollup(department, bots, chat, Renderer(templates), f"{socket.gethostname()}-{os.getpid()}")

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from bot.runtime.settings import Settings
-from bot.runtime.team_file import TeamFileError, load_team
+from bot.runtime.team_file import TeamFileError, load_department
 from storage.db import DatabaseError, make_engine, migration_state, normalize_url, session_factory
 
 # Every command reads its settings through `settings_problems`: rich (doctor's output) and the scheduler's
@@ -176,11 +176,17 @@ def run_checks(settings: Settings, out: Console | None = None, *, now: datetime 
     where = ("console (no Slack or Feishu credentials; set SLACK_* or FEISHU_* in .env to connect)"
              if settings.platform == "console" else settings.platform)
     line(True, f"settings: platform {where}; database {shown_url(settings.database_url)}")
-    team: Team | None = None
+    teams: tuple[Team, ...] = ()
     try:
-        team = load_team(settings.team_file)
-        line(True, f"team file {settings.team_file}: {team.team.name}, {len(team.people)} people, "
-                   f"{len(team.items)} items")
+        department = load_department(settings.team_file)
+        teams = tuple(t.team for t in department.teams)
+        if department.info is not None:
+            line(True, f"department file {settings.team_file}: {department.name}, {len(teams)} teams, the "
+                       f"roll-up to {department.info.report_channel} at {department.info.publish}")
+        for entry in department.teams:
+            file = settings.team_file if department.info is None else f"{entry.key}.yaml"
+            line(True, f"team file {file}: {entry.name}, {len(entry.team.people)} people, "
+                       f"{len(entry.team.items)} items")
     except TeamFileError as exc:
         hint = " — run `zhoubao init` to write an example" if not settings.team_file.exists() else \
             " — fix it in the team file"
@@ -188,7 +194,7 @@ def run_checks(settings: Settings, out: Console | None = None, *, now: datetime 
     database_ok = check_database(settings, line)
     for good, text in digest_checks(settings):
         line(good, text)
-    if team is not None:
+    for team in teams:
         check_schedule(team, line, now, prompted_weeks(settings, team) if database_ok else None)
         for good, text in platform_checks(settings, team):
             line(good, text)

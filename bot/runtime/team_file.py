@@ -1,19 +1,22 @@
-"""Loading the team file (YAML) into `Team`, with errors that name file, line and key."""
+"""Loading the team file (YAML) into `Team`, or a department file into `Department` (its teams' files
+loaded the same way), with errors that name file, line and key."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from bot.domain.department import Department, DepartmentFile, DepartmentTeam, TeamChoiceError
 from bot.domain.team import Team
 
+M = TypeVar("M", bound=BaseModel)
 _PATH_PREFIX = re.compile(r"^([A-Za-z_]+(?:\[\d+\]|\.[A-Za-z_]+)*): ")
 
 
@@ -43,16 +46,55 @@ class TeamFileError(Exception):
 
 def load_team(path: Path) -> Team:
     """Read and validate the team file; raises TeamFileError describing what is wrong."""
+    return parse_team(_read(path), path)
+
+
+def load_team_of(path: Path, wanted: str | None = None) -> Team:
+    """The team `wanted` (`--team`) names in the department or team file at `path`; with None, its only team.
+    Raises TeamFileError, also when the choice names no team or the department has several."""
+    department = load_department(path)
+    try:
+        return department.choose(wanted)
+    except TeamChoiceError as exc:
+        raise TeamFileError(path, [TeamFileProblem(None, "--team", str(exc))]) from None
+
+
+def load_department(path: Path) -> Department:
+    """The department TEAM_FILE describes: a department file (`department:` and `teams:`, each team a file
+    beside it) or a plain team file, which is a department of that one team. Raises TeamFileError naming
+    the file (the department's or a team's) that is wrong."""
+    data = _yaml(_read(path), path)
+    if "department" not in data:
+        return Department(None, (DepartmentTeam(path.stem, _validate(Team, data, path)),))
+    spec = _validate(DepartmentFile, data, path)
+    teams: list[DepartmentTeam] = []
+    for i, name in enumerate(spec.teams):
+        team = load_team(path.parent / name)
+        key = Path(name).stem
+        for other in teams:
+            if key == other.key or team.team.name == other.name:
+                line = _line_of(data, ("teams", i))
+                raise TeamFileError(path, [TeamFileProblem(line, f"teams[{i}]", f"'{name}' names a team already "
+                                                           f"listed ({other.key}: {other.name})")])
+        teams.append(DepartmentTeam(key, team))
+    return Department(spec.department, tuple(teams))
+
+
+def _read(path: Path) -> str:
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise TeamFileError(path, [TeamFileProblem(None, "", "file not found; `zhoubao init` writes an example")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TeamFileError(path, [TeamFileProblem(None, "", f"cannot read it: {exc}")]) from None
-    return parse_team(source, path)
+    return source
 
 
 def parse_team(source: str, path: Path = Path("team.yaml")) -> Team:
+    return _validate(Team, _yaml(source, path), path)
+
+
+def _yaml(source: str, path: Path) -> CommentedMap:
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(source)
@@ -62,8 +104,12 @@ def parse_team(source: str, path: Path = Path("team.yaml")) -> Team:
         raise TeamFileError(path, [TeamFileProblem(line, "", f"not valid YAML: {exc.problem}")]) from None
     if not isinstance(data, dict):
         raise TeamFileError(path, [TeamFileProblem(1, "", "expected a mapping with team:, people:, editors: …")])
+    return data  # type: ignore[return-value]
+
+
+def _validate(model: type[M], data: CommentedMap, path: Path) -> M:
     try:
-        return Team.model_validate(_plain(data))
+        return model.model_validate(_plain(data))
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

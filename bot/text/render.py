@@ -8,6 +8,7 @@ chosen per target by the template (`slack_escape`, `feishu_safe`).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -33,11 +34,13 @@ from bot.domain.report import (
     SeverityCount,
     Status,
 )
-from bot.text import i18n
+from bot.domain.rollup import BankMove, Measure, MeasureKind, ProgressMove, Rollup, TableRow, TeamSummary
+from bot.text import catalogue, i18n
 from bot.text.catalogue import words
 from bot.text.i18n import Labels
 
 Format = Literal["md", "slack", "feishu"]
+RollupFormat = Literal["md", "text"]
 
 CHAT_BULLET = "•"
 # A list marker at the start of a line: "- ", "* ", "+ ", "• ", "1. ", "1) ".
@@ -328,7 +331,52 @@ def missing_postmortem_text(incident: Incident, labels: Labels) -> str:
         number=incident.number, stamp=f"{incident.started_at:%m/%d %H:%M}", headline=incident.headline)
 
 
+def measure_heading(measure: Measure, locale: str) -> str:
+    """A roll-up table's column: the metric's own name, `A/B级事故`, `支付网关可用性`."""
+    if measure.kind is MeasureKind.SEVERITY:
+        return catalogue.say(locale, "rollup.severity", severities=measure.name)
+    if measure.kind is MeasureKind.AVAILABILITY:
+        return catalogue.say(locale, "rollup.availability", system=measure.name)
+    return measure.name
+
+
+def progress_move(move: ProgressMove) -> str:
+    """`45% → 60%`, or `60%` when last week said none."""
+    after = _percent(move.after)
+    return after if move.before is None else f"{_percent(move.before)} → {after}"
+
+
+def bank_move(move: BankMove, locale: str) -> str:
+    """`联调 → 上线`, or `新 → 联调` for a bank's first stage."""
+    before = move.before if move.before is not None else catalogue.say(locale, "rollup.first_stage")
+    return f"{before} → {move.after}"
+
+
+def measured(row: TableRow, measures: Sequence[Measure], locale: str) -> list[str]:
+    """A roll-up table row as `measure value` pieces, leaving out the measures the team does not have."""
+    return [f"{measure_heading(m, locale)} {cell}" for m, cell in zip(measures, row.cells, strict=True)
+            if cell is not None]
+
+
+def team_facts(team: TeamSummary, say: Callable[..., str], labels: Labels) -> list[str]:
+    """A team's line under its heading in the roll-up: when it published, its incidents, what is missing."""
+    facts = [say("rollup.published", time=datetime_text(team.published_at, labels))] if team.published_at else []
+    facts += [say("rollup.incidents", count=team.incidents)] if team.incidents else []
+    return facts + ([say("rollup.not_updated", count=team.not_updated)] if team.not_updated else [])
+
+
+def md_cell(text: str) -> str:
+    """Text inside a Markdown (GFM) table cell: a `|` would end the cell, a line break the row."""
+    return md_text(text).replace("|", "\\|").replace("\n", " ")
+
+
 FILTERS: dict[str, Callable[..., Any]] = {
+    "measure_heading": measure_heading,
+    "progress_move": progress_move,
+    "bank_move": bank_move,
+    "md_cell": md_cell,
+    "measured": measured,
+    "team_facts": team_facts,
     "slack_escape": slack_escape,
     "slack_text": slack_text,
     "feishu_elements": feishu_elements,
@@ -396,6 +444,15 @@ class Renderer:
                     for element in json.loads(line)] for line in lines if line.strip()]
         title = feishu_safe(labels.report_title(report.week)).translate(_BIDI)
         return {labels.feishu_key: {"title": title, "content": content}}
+
+    def rollup(self, rollup: Rollup, fmt: RollupFormat) -> str:
+        """The department's roll-up as Markdown (a file, a wiki: a GFM table) or as chat text (the
+        platform's gateway escapes and splits it within its limits, as it does every text it posts)."""
+        say = functools.partial(catalogue.say, rollup.locale)
+        text = self._env.get_template(f"rollup.{fmt}.j2").render(
+            rollup=rollup, say=say, listing=functools.partial(catalogue.listing, rollup.locale),
+            labels=i18n.labels(rollup.locale)).translate(_BIDI)
+        return text
 
     def render(self, report: Report, fmt: Format) -> str:
         """The report in `fmt` as text; a Feishu post as indented JSON."""

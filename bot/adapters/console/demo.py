@@ -111,3 +111,61 @@ EOF
 # 周五 17:00：发布到团队频道
 clock fri 17:00
 """
+
+
+# ----- the example department (issue 25): three teams, one week, then the roll-up ---------------------
+
+EXAMPLE_DEPARTMENT = Path(__file__).resolve().parents[2] / "examples" / "department"
+DEPARTMENT_FILES = ("department.yaml", "acquiring.yaml", "settlement.yaml", "crossborder.yaml")
+
+SETTLEMENT_SCRIPT = """\
+# 周二：对账文件延迟
+clock 2024-06-25 11:00
+as 吴涛
+/incident 06/25 10:20 settlement 日终对账文件延迟生成 原因：上游数据延迟 级别：C
+
+clock thu 10:00
+as 吴涛
+对账：对账差错率降至万分之一，自动化对账覆盖 90%
+日终清算提速：整体进度 60%，主要问题：银行回单接口不稳定
+
+as 郑爽
+<<EOF
+工行：联调完成，待上线
+农行：需求沟通中
+EOF
+清算准时率：99.95%
+
+clock fri 15:00
+as 周敏
+[1] 无
+[2] 本周对账差错明显下降，回单接口要纳入监控。
+[3] 日终清算提速推进到 70%
+
+clock fri 17:00
+"""
+
+CROSSBORDER_SCRIPT = """\
+clock thu 10:00
+as Bob
+Business: merchant onboarding is live in two more markets.
+FX settlement: design review done, 30%
+
+as Carol
+<<EOF
+HSBC: integration testing started
+Citi: contract signed
+EOF
+Yearly availability: 99.98%
+
+clock fri 15:00
+as Alice
+[1] Two engineers joined the team.
+[2] Release notes need an owner.
+[3] Citi integration kick-off
+
+clock fri 17:00
+"""
+
+# The script each team of the example department plays, by its file's stem (`DepartmentTeam.key`).
+DEPARTMENT_SCRIPTS = {"acquiring": SCRIPT, "settlement": SETTLEMENT_SCRIPT, "crossborder": CROSSBORDER_SCRIPT}

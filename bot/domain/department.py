@@ -1,0 +1,102 @@
+"""A department: several teams in one instance, each with its own team file, and the department's own
+channel and schedule for the roll-up.
+
+The department file (YAML, loaded by `runtime/team_file.py`) names the team files; a plain team file is a
+department of one team, so an existing install changes nothing. Which team a command means is decided
+here, once (`Department.choose`), for the CLI, the console and the adapters alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.domain.team import Locale, Team, WeeklyTime
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class DepartmentInfo(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    locale: Locale = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    report_channel: str = "department-report"
+    # The roll-up covers the ISO week of this time, in the department's zone: after the teams' publishes.
+    publish: WeeklyTime = WeeklyTime.model_validate("fri 18:00")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (use an IANA name like Asia/Shanghai)") from None
+        return value
+
+
+class DepartmentFile(_Strict):
+    """The department file as written: the department, then its team files (paths relative to it)."""
+
+    department: DepartmentInfo
+    teams: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class TeamChoiceError(ValueError):
+    """`--team` named no team of the department, or named none where the department has several."""
+
+
+@dataclass(frozen=True)
+class DepartmentTeam:
+    key: str  # the team file's stem: what `--team` takes besides the team's name
+    team: Team
+
+    @property
+    def name(self) -> str:
+        return self.team.team.name
+
+
+@dataclass(frozen=True)
+class Department:
+    """The teams of one instance. `info` is None for a plain team file (a department of one, no roll-up)."""
+
+    info: DepartmentInfo | None
+    teams: tuple[DepartmentTeam, ...]
+
+    @property
+    def name(self) -> str:
+        return self.info.name if self.info else self.teams[0].name
+
+    @property
+    def locale(self) -> str:
+        return self.info.locale if self.info else self.teams[0].team.team.locale
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.info.timezone) if self.info else self.teams[0].team.zone
+
+    @property
+    def team_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.teams)
+
+    def choose(self, wanted: str | None) -> Team:
+        """The team `wanted` names (its key or its name, case aside); with None, the only team. Raises
+        TeamChoiceError naming the teams there are."""
+        if wanted is None:
+            if len(self.teams) == 1:
+                return self.teams[0].team
+            raise TeamChoiceError(f"this department has {len(self.teams)} teams; choose one with --team "
+                                  f"({self._choices()})")
+        folded = wanted.strip().casefold()
+        for t in self.teams:
+            if folded in (t.key.casefold(), t.name.casefold()):
+                return t.team
+        raise TeamChoiceError(f"no team '{wanted}' in this department ({self._choices()})")
+
+    def _choices(self) -> str:
+        return ", ".join(t.key if t.key == t.name else f"{t.key} ({t.name})" for t in self.teams)
