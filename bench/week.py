@@ -49,7 +49,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,9 @@ from bench.week_proc import SECRET, ZONE, user_id, week_team  # noqa: E402
 PROC = Path(__file__).resolve().parent / "week_proc.py"
 TZ = ZoneInfo(ZONE)
 THURSDAY = datetime(2024, 6, 27, 10, 0, tzinfo=TZ)  # 2024-W26's prompt (the team's default schedule)
+# What the bot's clock reads in each phase after the prompts (a Feishu request is signed against it).
+CLOCK = {"answers": THURSDAY + timedelta(hours=8), "reminder": THURSDAY + timedelta(days=1),
+         "publish": THURSDAY + timedelta(days=1, hours=7), "late": THURSDAY + timedelta(days=1, hours=8)}
 BURST = 2.0  # the stand-in's token bucket, like Slack, tolerates a burst of two
 
 
@@ -85,6 +88,25 @@ class Plan:
     incidents: list[str] = field(default_factory=list)  # the tags of the `/incident` texts
 
 
+class Shapes(Protocol):
+    """What one platform sends for each thing a person does: a request `{body, ctype, headers?}` (without
+    `headers`, the client signs it as Slack does, at send time)."""
+
+    def message_id(self, person: int, at: datetime, seq: int) -> str: ...
+
+    def source(self, m: Msg) -> str:
+        """The message's `source_id` as the bot stores it."""
+        ...
+
+    def message(self, m: Msg, at: datetime, seq: int, phase: str) -> dict[str, Any]: ...
+
+    def edit(self, m: Msg, at: datetime, seq: int, phase: str) -> dict[str, Any]: ...
+
+    def delete(self, m: Msg, at: datetime, seq: int, phase: str) -> dict[str, Any]: ...
+
+    def incident(self, person: int, text: str, tag: str, at: datetime, seq: int, phase: str) -> dict[str, Any]: ...
+
+
 def _ts(at: datetime, seq: int) -> str:
     return f"{int(at.timestamp())}.{seq % 1_000_000:06d}"
 
@@ -95,7 +117,46 @@ def _event(channel: str, event: dict[str, Any], event_id: str, at: datetime) -> 
                        "event_time": int(at.timestamp())}, ensure_ascii=False)
 
 
-def make_plan(owners: int, items: int, answers: int, incidents: int, respond: str, late: int | None = None,
+@dataclass(frozen=True)
+class SlackShapes:
+    """Events API callbacks and a slash command, as Slack sends them (the client signs them)."""
+
+    respond: str  # where a slash command's response_url points (the stand-in)
+
+    def message_id(self, person: int, at: datetime, seq: int) -> str:
+        return _ts(at, seq)
+
+    def source(self, m: Msg) -> str:
+        return f"D{m.person:05d}:{m.ts}"
+
+    def message(self, m: Msg, at: datetime, seq: int, phase: str) -> dict[str, Any]:
+        return {"ctype": "application/json", "body": _event(f"D{m.person:05d}", {
+            "type": "message", "user": user_id(m.person), "text": m.text, "ts": m.ts, "event_ts": m.ts},
+            f"Ev{seq:07d}", at)}
+
+    def edit(self, m: Msg, at: datetime, seq: int, phase: str) -> dict[str, Any]:
+        edited = _ts(at, seq)
+        return {"ctype": "application/json", "body": _event(f"D{m.person:05d}", {
+            "type": "message", "subtype": "message_changed", "hidden": True, "ts": edited, "event_ts": edited,
+            "message": {"type": "message", "user": user_id(m.person), "text": m.text, "ts": m.ts,
+                        "edited": {"user": user_id(m.person), "ts": edited}},
+            "previous_message": {"type": "message", "user": user_id(m.person), "ts": m.ts}}, f"Ev{seq:07d}", at)}
+
+    def delete(self, m: Msg, at: datetime, seq: int, phase: str) -> dict[str, Any]:
+        gone = _ts(at, seq)
+        return {"ctype": "application/json", "body": _event(f"D{m.person:05d}", {
+            "type": "message", "subtype": "message_deleted", "hidden": True, "ts": gone, "event_ts": gone,
+            "deleted_ts": m.ts, "previous_message": {"type": "message", "user": user_id(m.person),
+                                                     "ts": m.ts, "text": m.text}}, f"Ev{seq:07d}", at)}
+
+    def incident(self, person: int, text: str, tag: str, at: datetime, seq: int, phase: str) -> dict[str, Any]:
+        form = {"token": "x", "team_id": "T1", "user_id": user_id(person), "command": "/incident",
+                "text": text, "api_app_id": "A1", "trigger_id": f"trig-{tag}",
+                "response_url": f"{self.respond}/respond/{tag}"}
+        return {"ctype": "application/x-www-form-urlencoded", "body": urlencode(form)}
+
+
+def make_plan(owners: int, items: int, answers: int, incidents: int, shapes: Shapes, late: int | None = None,
               seed: int = 21) -> Plan:
     """Deterministic: the same arguments give the same week. `late` of the answers (default a tenth) come
     after the post."""
@@ -119,40 +180,30 @@ def make_plan(owners: int, items: int, answers: int, incidents: int, respond: st
         if old and roll < 0.10:
             m = rng.choice(old)
             m.text = f"[{m.item}] 本周进展 {m.tag} 已更正 {seq}"
-            edited = _ts(at, seq)
-            body = _event(f"D{m.person:05d}", {
-                "type": "message", "subtype": "message_changed", "hidden": True, "ts": edited, "event_ts": edited,
-                "message": {"type": "message", "user": user_id(m.person), "text": m.text, "ts": m.ts,
-                            "edited": {"user": user_id(m.person), "ts": edited}},
-                "previous_message": {"type": "message", "user": user_id(m.person), "ts": m.ts}}, f"Ev{seq:07d}", at)
+            req = shapes.edit(m, at, seq, phase)
         elif old and roll < 0.12:
             m = rng.choice(old)
             m.deleted = True
             live.remove(m)
-            gone = _ts(at, seq)
-            body = _event(f"D{m.person:05d}", {
-                "type": "message", "subtype": "message_deleted", "hidden": True, "ts": gone, "event_ts": gone,
-                "deleted_ts": m.ts, "previous_message": {"type": "message", "user": user_id(m.person),
-                                                         "ts": m.ts, "text": m.text}}, f"Ev{seq:07d}", at)
+            req = shapes.delete(m, at, seq, phase)
         else:
             person, item = rng.randint(1, owners), rng.randint(1, items)
             tag = f"t{person:04d}x{seq:05d}"
-            m = Msg(person, item, _ts(at, seq), tag, f"[{item}] 本周进展 {tag}：完成第 {seq} 步，联调通过")
+            m = Msg(person, item, shapes.message_id(person, at, seq), tag,
+                    f"[{item}] 本周进展 {tag}：完成第 {seq} 步，联调通过")
             plan.messages.append(m)
             live.append(m)
-            body = _event(f"D{person:05d}", {"type": "message", "user": user_id(person), "text": m.text,
-                                             "ts": m.ts, "event_ts": m.ts}, f"Ev{seq:07d}", at)
-        plan.requests.append({"body": body, "ctype": "application/json", "retry": False, "phase": phase})
+            req = shapes.message(m, at, seq, phase)
+        plan.requests.append({**req, "retry": False, "phase": phase})
         if n in incident_at:
             tag = f"inc{len(plan.incidents) + 1:03d}"
             plan.incidents.append(tag)
             when = THURSDAY - timedelta(hours=1) + timedelta(minutes=len(plan.incidents))
-            form = {"token": "x", "team_id": "T1", "user_id": user_id(rng.randint(1, owners)), "command": "/incident",
-                    "text": f"{when:%m/%d %H:%M} 支付网关 {tag} 批量任务超时 级别：D", "api_app_id": "A1",
-                    "trigger_id": f"trig-{tag}", "response_url": f"{respond}/respond/{tag}"}
-            plan.requests.append({"body": urlencode(form), "ctype": "application/x-www-form-urlencoded",
-                                  "retry": False, "phase": phase})
-    # 5 % of the requests again, one to three requests later, as Slack retries an ack it did not get in time.
+            req = shapes.incident(rng.randint(1, owners), f"{when:%m/%d %H:%M} 支付网关 {tag} 批量任务超时 级别：D",
+                                  tag, at, seq, phase)
+            plan.requests.append({**req, "retry": False, "phase": phase})
+    # 5 % of the requests again, one to three requests later, as the platform redelivers an event whose ack
+    # it did not get in time (Slack with X-Slack-Retry-Num; Feishu the same event, same event_id).
     retried = sorted(rng.sample(range(len(plan.requests)), len(plan.requests) // 20), reverse=True)
     for i in retried:
         again = {**plan.requests[i], "retry": True}
@@ -168,11 +219,15 @@ def make_plan(owners: int, items: int, answers: int, incidents: int, respond: st
 
 async def _send(host: str, port: int, path: str, req: dict[str, Any]) -> tuple[float, int]:
     body = req["body"].encode()
-    ts = str(int(time.time()))
-    sig = "v0=" + hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
-    retry = "X-Slack-Retry-Num: 1\r\nX-Slack-Retry-Reason: http_timeout\r\n" if req["retry"] else ""
+    if "headers" in req:  # signed when the plan was made (Feishu: against the bot's clock)
+        signed = "".join(f"{k}: {v}\r\n" for k, v in req["headers"].items())
+    else:  # Slack: signed now, against the real clock (https://api.slack.com/authentication/verifying-requests-from-slack)
+        ts = str(int(time.time()))
+        sig = "v0=" + hmac.new(SECRET.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+        retry = "X-Slack-Retry-Num: 1\r\nX-Slack-Retry-Reason: http_timeout\r\n" if req["retry"] else ""
+        signed = f"X-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\n{retry}"
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nContent-Type: {req['ctype']}\r\n"
-            f"Content-Length: {len(body)}\r\nX-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\n{retry}\r\n")
+            f"Content-Length: {len(body)}\r\n{signed}\r\n")
     start = time.perf_counter()
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(head.encode() + body)
@@ -207,14 +262,15 @@ def client(url: str, plan_file: str, rate: float) -> int:
 
 
 class BotProcess:
-    def __init__(self, db: str, api: str, owners: int, items: int, scale: float, workdir: Path) -> None:
+    def __init__(self, db: str, side: Side, owners: int, items: int, scale: float, workdir: Path) -> None:
         self.log = open(workdir / "bot.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, str(PROC), "--db", db, "--slack-api", api, "--owners", str(owners), "--items",
-             str(items), "--scale", str(scale), "--spool", str(workdir / "spool"), "--at", THURSDAY.isoformat()],
+            [sys.executable, str(PROC), "--db", db, "--platform", side.name, "--api", side.api, "--owners",
+             str(owners), "--items", str(items), "--scale", str(scale), "--spool", str(workdir / "spool"),
+             "--at", THURSDAY.isoformat()],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.port = int(self._read()["port"])
-        self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        self.url = f"http://127.0.0.1:{self.port}{side.path}"
 
     def _read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -261,30 +317,122 @@ class BotProcess:
         self.log.close()
 
 
-class StandIn:
+class Side:
+    """One platform's side of the week: its stand-in, in its own process (`python -m <module> <config>`
+    prints its URL, serves `/_stats`), and what the bench reads from it."""
+
+    name = ""
+    path = ""  # the bot's callback path
+
+    def __init__(self, module: str, config: dict[str, Any]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", module, json.dumps(config)], stdout=subprocess.PIPE,
+                                     text=True, cwd=Path(__file__).resolve().parent.parent)
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+
+    @property
+    def api(self) -> str:
+        """The address the bot's platform client is given."""
+        return self.url
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.get("/_stats"))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    # What differs per platform:
+
+    def shapes(self) -> Shapes:
+        raise NotImplementedError
+
+    def floor(self, before: dict[str, Any], after: dict[str, Any],
+              needed: Callable[[str, int], int] = lambda m, n: n) -> tuple[float, str]:
+        """The least time the scaled limits allow for the calls made between two `_stats` (or the part of
+        them `needed` keeps), and the bucket that sets it."""
+        raise NotImplementedError
+
+    def least_calls(self, method: str, made: int, arrival: float, parts: int) -> int:
+        """Of the calls made, those the product must make."""
+        raise NotImplementedError
+
+    def prompts_sent(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+        """Messages delivered between two `_stats`, per receiver."""
+        raise NotImplementedError
+
+    def prompted(self, owner: str, sent: dict[str, int]) -> int:
+        """Of `prompts_sent`, how many reached owner `p0001`…"""
+        raise NotImplementedError
+
+    def receivers(self, owners: list[str]) -> set[str]:
+        """Every receiver a prompt to these owners may go to."""
+        raise NotImplementedError
+
+    def report(self, compiled: str) -> tuple[int, bool]:
+        """Report posts in the report channel, and whether the first one shows `compiled` (the report as the
+        platform renders it, compiled now)."""
+        raise NotImplementedError
+
+
+class SlackSide(Side):
+    """Slack's stand-in (`tests/slack/stand_in.py`) with `TIER_PER_MINUTE` × scale."""
+
+    name, path = "slack", "/slack/events"
+
     def __init__(self, scale: float) -> None:
         from bot.adapters.slack.limits import TIER_PER_MINUTE
 
         self.limits = {m: n * scale for m, n in TIER_PER_MINUTE.items()}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.slack.stand_in", json.dumps(self.limits)],
-                                     stdout=subprocess.PIPE, text=True,
-                                     cwd=Path(__file__).resolve().parent.parent)
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
+        super().__init__("tests.slack.stand_in", self.limits)
 
-    def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}/_stats", timeout=30) as resp:
-            return dict(json.loads(resp.read()))
+    @property
+    def api(self) -> str:
+        return self.url + "/api/"
 
-    def api(self, method: str, **args: Any) -> dict[str, Any]:
+    def call(self, method: str, **args: Any) -> dict[str, Any]:
         req = urllib.request.Request(f"{self.url}/api/{method}", data=json.dumps(args).encode(), method="POST",
                                      headers={"Content-Type": "application/json", "Authorization": "Bearer xoxb-week"})
         with urllib.request.urlopen(req, timeout=30) as resp:
             return dict(json.loads(resp.read()))
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+    def shapes(self) -> Shapes:
+        return SlackShapes(self.url)
+
+    def floor(self, before: dict[str, Any], after: dict[str, Any],
+              needed: Callable[[str, int], int] = lambda m, n: n) -> tuple[float, str]:
+        return floor_of(before, after, self.limits, needed)
+
+    def least_calls(self, method: str, made: int, arrival: float, parts: int) -> int:
+        return least_calls(method, made, arrival, parts)
+
+    def prompts_sent(self, before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+        return {ch: n - before["posts_per_channel"].get(ch, 0) for ch, n in after["posts_per_channel"].items()
+                if n - before["posts_per_channel"].get(ch, 0)}
+
+    def prompted(self, owner: str, sent: dict[str, int]) -> int:
+        # A prompt goes to the owner's user id (chat.postMessage opens the DM itself) or to a DM opened before.
+        n = int(owner[1:])
+        return sent.get(f"D{n:05d}", 0) + sent.get(f"U{n:05d}", 0)
+
+    def receivers(self, owners: list[str]) -> set[str]:
+        return {f"{kind}{int(pid[1:]):05d}" for pid in owners for kind in "DU"}
+
+    def report(self, compiled: str) -> tuple[int, bool]:
+        from bot.adapters.slack import blocks
+
+        history = self.call("conversations.history", channel="C0REPORT", include_all_metadata=True, limit=1000)
+        posts = [m for m in history["messages"] if (m.get("metadata") or {}).get("event_type") == "zhoubao_report"]
+        if not posts:
+            return 0, False
+        thread = self.call("conversations.replies", channel="C0REPORT", ts=posts[0]["ts"])["messages"]
+        shown = [m["blocks"] for m in thread if m.get("bot_id") and m.get("blocks") and not m.get("files")]
+        shown = [json.loads(b) if isinstance(b, str) else b for b in shown]
+        return len(posts), shown == blocks.report_messages(compiled)
 
 
 # ----- measuring ------------------------------------------------------------------------------------
@@ -355,7 +503,7 @@ def calls_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, in
 
 
 @contextmanager
-def measured(phase: Phase, bot: BotProcess, stand_in: StandIn, parts: Callable[[], int]) -> Iterator[None]:
+def measured(phase: Phase, bot: BotProcess, stand_in: Side, parts: Callable[[], int]) -> Iterator[None]:
     bot.reset_peak()
     cpu0, stats0, start = bot.cpu(), stand_in.stats(), time.perf_counter()
     yield
@@ -363,10 +511,10 @@ def measured(phase: Phase, bot: BotProcess, stand_in: StandIn, parts: Callable[[
     phase.cpu = bot.cpu() - cpu0
     phase.rss = bot.peak_rss()
     stats1 = stand_in.stats()
-    floor, why = floor_of(stats0, stats1, stand_in.limits)
+    floor, why = stand_in.floor(stats0, stats1)
     if floor > phase.floor:
         phase.floor, phase.floor_why = floor, why
-    least, _ = floor_of(stats0, stats1, stand_in.limits, lambda m, n: least_calls(m, n, phase.arrival, parts()))
+    least, _ = stand_in.floor(stats0, stats1, lambda m, n: stand_in.least_calls(m, n, phase.arrival, parts()))
     phase.least = max(least, phase.arrival)
     phase.calls = calls_between(stats0, stats1)
 
@@ -409,11 +557,10 @@ class Checks:
                 and self.report_posts == 1 and self.report_equal and self.refused == 0 and not self.problems)
 
 
-def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, int], stand_in: StandIn,
+def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, int], stand_in: Side,
           compiled: str, acked: int) -> Checks:
     from sqlalchemy import select
 
-    from bot.adapters.slack import blocks
     from storage.db import make_engine, session_factory
     from storage.models import (
         AnswerMessageRow,
@@ -431,9 +578,10 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
     c = Checks(answers=len(plan.messages), owners=len(team.owners()), refused=acked)
     engine = make_engine(db)
     with session_factory(engine)() as s:
-        rows = list(s.scalars(select(AnswerMessageRow).where(AnswerMessageRow.platform == "slack")))
+        rows = list(s.scalars(select(AnswerMessageRow).where(AnswerMessageRow.platform == stand_in.name)))
         # A deletion that arrived before its message leaves a tombstone, and the message is then not stored.
-        tombstoned = set(s.scalars(select(MessageTombstoneRow.source_id).where(MessageTombstoneRow.platform == "slack")))
+        tombstoned = set(s.scalars(select(MessageTombstoneRow.source_id).where(
+            MessageTombstoneRow.platform == stand_in.name)))
         entries = {e.item_key: e.text for e in s.scalars(select(EntryRow))}
         report = s.scalars(select(ReportRow)).first()
         persons = {r.id: r.key for r in s.scalars(select(PersonRow))}
@@ -444,8 +592,9 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
     engine.dispose()
     by_source = Counter(r.source_id for r in rows)
     markdown = report.markdown if report is not None else ""
+    shapes = stand_in.shapes()
     for m in plan.messages:
-        source = f"D{m.person:05d}:{m.ts}"
+        source = shapes.source(m)
         c.stored += source in by_source or (m.deleted and source in tombstoned)
         entry = entries.get(key_of[(m.person, m.item)], "")
         in_entry, in_report = entry.count(m.tag), markdown.count(m.tag)
@@ -462,29 +611,26 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
     c.incidents = sum(1 for t in plan.incidents if filed[t] == 1)
     if c.incidents != len(plan.incidents):
         c.problems.append(f"incidents filed once: {c.incidents} of {len(plan.incidents)}")
-    # A prompt goes to the owner's user id (chat.postMessage opens the DM itself) or to a DM id opened before.
-    def posts_to(pid: str) -> int:
-        n = int(pid[1:])
-        return prompt_posts.get(f"D{n:05d}", 0) + prompt_posts.get(f"U{n:05d}", 0)
-
-    dms = {f"{kind}{int(pid[1:]):05d}" for pid in team.owners() for kind in "DU"}
-    c.prompted_once = sum(1 for pid in team.owners() if prompts[pid] == 1 and posts_to(pid) == 1)
+    dms = stand_in.receivers(team.owners())
+    c.prompted_once = sum(1 for pid in team.owners() if prompts[pid] == 1 and stand_in.prompted(pid, prompt_posts) == 1)
     stray = {ch for ch in prompt_posts if ch not in dms}
     if stray:
         c.problems.append(f"prompt-phase posts outside owners' DMs: {sorted(stray)[:5]}")
-    history = stand_in.api("conversations.history", channel="C0REPORT", include_all_metadata=True, limit=1000)
-    posts = [m for m in history["messages"] if (m.get("metadata") or {}).get("event_type") == "zhoubao_report"]
-    c.report_posts = len(posts)
-    if posts:
-        thread = stand_in.api("conversations.replies", channel="C0REPORT", ts=posts[0]["ts"])["messages"]
-        shown = [m["blocks"] for m in thread if m.get("bot_id") and m.get("blocks") and not m.get("files")]
-        shown = [json.loads(b) if isinstance(b, str) else b for b in shown]
-        want = blocks.report_messages(compiled)
-        c.report_equal = shown == want and report is not None and report.slack == compiled
+    c.report_posts, shown = stand_in.report(compiled)
+    c.report_equal = shown and report is not None and getattr(report, stand_in.name) == compiled
     return c
 
 
 # ----- the week --------------------------------------------------------------------------------------
+
+
+def side(platform: str, scale: float, owners: int) -> Side:
+    """The platform's stand-in, started."""
+    if platform == "feishu":
+        from bench.feishu_week import FeishuSide
+
+        return FeishuSide(scale)
+    return SlackSide(scale)
 
 
 def scratch_db(kind: str, workdir: Path, postgres: str) -> tuple[str, Callable[[], None] | None]:
@@ -498,16 +644,16 @@ def scratch_db(kind: str, workdir: Path, postgres: str) -> tuple[str, Callable[[
 def run(database_url: str, owners: int = 1000, items: int = 3, answers: int | None = None,
         incidents: int | None = None, scale: float = 30.0, rate: float = 25.0, workdir: Path | None = None,
         late: int | None = None, on_phase: Callable[[str, int], None] | None = None,
-        print_rows: bool = True) -> tuple[list[Phase], Checks]:
+        print_rows: bool = True, platform: str = "slack") -> tuple[list[Phase], Checks]:
     """The whole week on an empty database; returns the phases' figures and the checks. `on_phase(name, bot_pid)` is called as
     each phase starts, and with "end" after the last (the profiler attaches there)."""
     answers = answers if answers is not None else 5 * owners
     incidents = incidents if incidents is not None else max(3, owners // 20)
     tmp = tempfile.TemporaryDirectory() if workdir is None else None
     work = workdir or Path(tmp.name)  # type: ignore[union-attr]
-    stand_in = StandIn(scale)
+    stand_in = side(platform, scale, owners)
     url = database_url
-    plan = make_plan(owners, items, answers, incidents, stand_in.url, late)
+    plan = make_plan(owners, items, answers, incidents, stand_in.shapes(), late)
     phases: list[Phase] = []
     bot: BotProcess | None = None
 
@@ -523,7 +669,7 @@ def run(database_url: str, owners: int = 1000, items: int = 3, answers: int | No
 
     refused = 0
     try:
-        bot = BotProcess(url, stand_in.url + "/api/", owners, items, scale, work)
+        bot = BotProcess(url, stand_in, owners, items, scale, work)
         if print_rows:
             print(f"{'phase':10} {'wall':>10} {'floor':>10} {'ratio':>7} {'least':>9}  {'ack p50 / p99':>18} {'peak RSS':>10} "
                   f"{'CPU':>10}  floor set by", flush=True)
@@ -534,13 +680,11 @@ def run(database_url: str, owners: int = 1000, items: int = 3, answers: int | No
             bot.do("prompt")
             bot.do("idle")
         after = stand_in.stats()
-        prompt_posts = {ch: n - before["posts_per_channel"].get(ch, 0) for ch, n in after["posts_per_channel"].items()
-                        if n - before["posts_per_channel"].get(ch, 0)}
+        prompt_posts = stand_in.prompts_sent(before, after)
         show(p)
-        for name, when, reqs in (("answers", THURSDAY + timedelta(hours=8), [r for r in plan.requests if r["phase"] == "answers"]),
-                                 ("reminder", THURSDAY + timedelta(days=1), None),
-                                 ("publish", THURSDAY + timedelta(days=1, hours=7), None),
-                                 ("late", THURSDAY + timedelta(days=1, hours=8), [r for r in plan.requests if r["phase"] == "late"])):
+        for name, reqs in (("answers", [r for r in plan.requests if r["phase"] == "answers"]), ("reminder", None),
+                           ("publish", None), ("late", [r for r in plan.requests if r["phase"] == "late"])):
+            when = CLOCK[name]
             bot.at(when)
             p = phase(name)
             p.arrival = len(reqs) / rate if reqs else 0.0
@@ -560,7 +704,7 @@ def run(database_url: str, owners: int = 1000, items: int = 3, answers: int | No
             show(p)
         if on_phase is not None:
             on_phase("end", bot.proc.pid)
-        compiled = str(bot.do("compiled")["slack"])
+        compiled = str(bot.do("compiled")[stand_in.name])
         checks = check(url, plan, owners, items, prompt_posts, stand_in, compiled, refused)
         checks.problems += [f"stand-in: {x}" for x in stand_in.stats()["problems"][:5]]
         week = Phase("week", wall=sum(p.wall for p in phases), floor=sum(p.floor for p in phases),
@@ -585,7 +729,8 @@ def main() -> int:
     ap.add_argument("--answers", type=int, help="answer messages (default 5 per owner)")
     ap.add_argument("--incidents", type=int, help="/incident commands (default one per 20 owners)")
     ap.add_argument("--late", type=int, help="answers sent after the post, of --answers (default a tenth)")
-    ap.add_argument("--scale", type=float, default=30.0, help="Slack's rate limits multiplied by this")
+    ap.add_argument("--platform", choices=["slack", "feishu"], default="slack")
+    ap.add_argument("--scale", type=float, default=30.0, help="the platform's rate limits multiplied by this")
     ap.add_argument("--rate", type=float, default=25.0, help="requests per second people send")
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--postgres", default=os.environ.get("ZHOUBAO_TEST_POSTGRES_URL",
@@ -612,13 +757,13 @@ def main() -> int:
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    print(f"bench/week: {args.owners} owners × {args.items} items, Slack limits ×{args.scale:g}, "
+    print(f"bench/week: {args.owners} owners × {args.items} items, {args.platform} limits ×{args.scale:g}, "
           f"{args.rate:g} requests/s, {args.db}", flush=True)
     with tempfile.TemporaryDirectory() as d:
         url, drop = scratch_db(args.db, args.keep or Path(d), args.postgres)
         try:
             phases, c = run(url, args.owners, args.items, args.answers, args.incidents, args.scale, args.rate,
-                            args.keep, args.late, on_phase)
+                            args.keep, args.late, on_phase, platform=args.platform)
         finally:
             if drop is not None:
                 drop()

@@ -1,10 +1,13 @@
-"""The bot process of `bench/week.py`: `zhoubao run` on Slack over HTTP, its clock driven by the bench.
+"""The bot process of `bench/week.py`: `zhoubao run` on Slack or Feishu over HTTP, its clock driven by the bench.
 
-    python bench/week_proc.py --db URL --slack-api http://127.0.0.1:PORT/api/ --owners 1000 --scale 30
+    python bench/week_proc.py --db URL --platform slack --api http://127.0.0.1:PORT/api/ --owners 1000 --scale 30
+    python bench/week_proc.py --db URL --platform feishu --api http://127.0.0.1:PORT --owners 1000 --scale 30
 
-Built by the composition root exactly as `zhoubao run` builds it (Slack gateway against the given Web API
-paced by `Pacer(scale)`, `SlackIntake` behind the runtime's Starlette app on uvicorn, the journal's worker
-running the Bolt listeners); only the scheduler is not started: the bench says when the weekly jobs run
+Built by the composition root exactly as `zhoubao run` builds it: on Slack, the gateway against the given
+Web API paced by `Pacer(scale)`, `SlackIntake` behind the runtime's Starlette app on uvicorn, the journal's
+worker running the Bolt listeners; on Feishu, the gateway over lark-oapi against the given Open API paced by
+Feishu's `Limits` × scale, the HTTP callback (`FEISHU_EVENT_MODE=http`, signed and encrypted) behind the same
+app, the journal's worker running `FeishuEvents`. Only the scheduler is not started: the bench says when the weekly jobs run
 and what time it is, so a week takes minutes and every run is the same week. Commands, one JSON object
 a line on stdin, each answered by one JSON line on stdout:
 
@@ -12,7 +15,7 @@ a line on stdin, each answered by one JSON line on stdout:
     {"cmd": "prompt"} / {"cmd": "remind"} / {"cmd": "publish"}   the scheduled job, run now
     {"cmd": "idle"}                                      until every acknowledged request is processed
                                                          and its answers sent
-    {"cmd": "compiled"}                                  the week's report compiled now, as Slack shows it
+    {"cmd": "compiled"}                                  the week's report compiled now, as the platform shows it
 
 The first line on stdout is `{"port": N}` once it serves.
 """
@@ -31,22 +34,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pydantic import SecretStr  # noqa: E402
 
-from bot.adapters.slack.limits import Pacer  # noqa: E402
 from bot.domain.team import Team  # noqa: E402
-from bot.runtime.composition import Overrides, SlackParts, bind, compose, settle_heap  # noqa: E402
+from bot.runtime.composition import FeishuParts, Overrides, Runtime, SlackParts, bind, compose, settle_heap  # noqa: E402
 from bot.runtime.settings import Settings  # noqa: E402
 
-SECRET = "week-secret"
+SECRET = "week-secret"  # Slack's signing secret
 ZONE = "Asia/Shanghai"
+# Feishu's app credentials and event keys (the bench seals and signs its requests with these)
+FEISHU_APP = "cli_week"
+FEISHU_TOKEN = "week-verification-token"
+FEISHU_KEY = "week-encrypt-key"
+FEISHU_BOT = "ou_bot"
 
 
 def user_id(n: int) -> str:
     return f"U{n:05d}"
 
 
+def open_id(n: int) -> str:
+    return f"ou_{n:05d}"
+
+
 def week_team(owners: int, items: int) -> Team:
     """`owners` people with `items` items each, in OKRs of 100 items; person 1 is also the editor."""
-    people = [{"id": f"p{n:04d}", "name": f"成员{n:04d}", "slack": user_id(n)} for n in range(1, owners + 1)]
+    people = [{"id": f"p{n:04d}", "name": f"成员{n:04d}", "slack": user_id(n), "feishu": open_id(n)}
+              for n in range(1, owners + 1)]
     all_items = [{"name": f"事项{n:04d}-{k}", "owner": f"p{n:04d}"} for n in range(1, owners + 1)
                  for k in range(1, items + 1)]
     okrs = [{"id": f"O{i + 1}", "name": f"目标{i + 1}", "items": all_items[i * 100:(i + 1) * 100]}
@@ -71,10 +83,32 @@ class SetClock:
             return self._at
 
 
+def slack_runtime(args: argparse.Namespace, team: Team, clock: SetClock) -> Runtime:
+    from bot.adapters.slack.limits import Pacer
+
+    settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-week"),  # type: ignore[call-arg]
+                        slack_signing_secret=SecretStr(SECRET), slack_api_url=args.api,
+                        database_url=args.db, spool_dir=Path(args.spool))
+    return compose(settings, team, clock=clock, overrides=Overrides(pacer=Pacer(scale=args.scale)))
+
+
+def feishu_runtime(args: argparse.Namespace, team: Team, clock: SetClock) -> Runtime:
+    from bot.adapters.feishu.api import Limits, OpenApi
+
+    settings = Settings(_env_file=None, feishu_app_id=FEISHU_APP, feishu_app_secret=SecretStr("week-secret"),  # type: ignore[call-arg]
+                        feishu_domain=args.api, feishu_event_mode="http",
+                        feishu_verification_token=SecretStr(FEISHU_TOKEN), feishu_encrypt_key=SecretStr(FEISHU_KEY),
+                        database_url=args.db, spool_dir=Path(args.spool))
+    # Feishu's limits × scale (the client paces under them, as the stand-in enforces them).
+    api = OpenApi(FEISHU_APP, "week-secret", domain=args.api, limits=Limits().scaled(args.scale))
+    return compose(settings, team, clock=clock, overrides=Overrides(feishu_api=api, feishu_bot_open_id=FEISHU_BOT))
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--db", required=True)
-    p.add_argument("--slack-api", required=True)
+    p.add_argument("--platform", choices=["slack", "feishu"], default="slack")
+    p.add_argument("--api", required=True, help="the platform's API (the stand-in)")
     p.add_argument("--owners", type=int, default=1000)
     p.add_argument("--items", type=int, default=3)
     p.add_argument("--scale", type=float, default=30.0)
@@ -84,12 +118,9 @@ def main() -> int:
 
     team = week_team(args.owners, args.items)
     clock = SetClock(datetime.fromisoformat(args.at))
-    settings = Settings(_env_file=None, slack_bot_token=SecretStr("xoxb-week"),  # type: ignore[call-arg]
-                        slack_signing_secret=SecretStr(SECRET), slack_api_url=args.slack_api,
-                        database_url=args.db, spool_dir=Path(args.spool))
-    runtime = compose(settings, team, clock=clock, overrides=Overrides(pacer=Pacer(scale=args.scale)))
-    assert isinstance(runtime.platform, SlackParts)
+    runtime = (feishu_runtime if args.platform == "feishu" else slack_runtime)(args, team, clock)
     parts, bot = runtime.platform, runtime.bot
+    assert isinstance(parts, SlackParts | FeishuParts)
     assert bot.journal is not None
     # What `Runtime.start` does, but the scheduler: the bench runs the jobs.
     settle_heap()
@@ -102,7 +133,8 @@ def main() -> int:
         assert bot.journal is not None and parts.gateway.outbox is not None
         # The journal stores; late answers' report edits follow on their own lane (coalesced, paced), and
         # every reply and edit leaves through the outbox.
-        return (bot.journal.wait_idle(3600) and parts.modals.wait_idle(3600) and bot.cycle.edits.wait_idle(3600)
+        modals = parts.modals.wait_idle(3600) if isinstance(parts, SlackParts) else True
+        return (bot.journal.wait_idle(3600) and modals and bot.cycle.edits.wait_idle(3600)
                 and parts.gateway.outbox.wait_idle(3600))
 
     for line in sys.stdin:
@@ -128,7 +160,8 @@ def main() -> int:
             with transaction(bot.ctx.db) as s:
                 row = Reports(s).by_label(bot.ctx.team_id, week.label)
                 at = row.published_at if row is not None and row.published_at else clock()
-            out["slack"] = bot.week_report.render(bot.week_report.compile(week, at)).slack
+            rendered = bot.week_report.render(bot.week_report.compile(week, at))
+            out["slack"], out["feishu"] = rendered.slack, rendered.feishu
             out["published"] = published
         print(json.dumps(out, ensure_ascii=False), flush=True)
     runtime.stop()

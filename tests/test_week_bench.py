@@ -1,19 +1,23 @@
 """`bench/week.py` in its small size, so the bench cannot rot: a whole week through the real runtime over HTTP
 (prompts, answers with edits, deletions, platform retries and late ones after the post, `/incident`, the
-reminder, the publish) against the Slack stand-in. It asserts the counts read from the database and the
+reminder, the publish) against the Slack stand-in, and against the Feishu Open API stand-in with events sealed
+and signed as Feishu sends them. It asserts the counts read from the database and the
 stand-in, never the times (those are the bench's to print)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.week import run
 
 
+@pytest.mark.parametrize("platform", ["slack", "feishu"])
 def test_a_small_week_loses_nothing_doubles_nothing_and_posts_the_compiled_report_once(
-        database_url: str, tmp_path: Path) -> None:
+        database_url: str, tmp_path: Path, platform: str) -> None:
     phases, c = run(database_url, owners=20, answers=120, incidents=3, scale=100, rate=40, workdir=tmp_path,
-                    print_rows=False)
+                    print_rows=False, platform=platform)
     assert [p.name for p in phases] == ["prompts", "answers", "reminder", "publish", "late", "week"]
     assert c.answers > 80 and c.stored == c.answers
     assert (c.lost, c.doubled, c.not_deleted) == (0, 0, 0), c.doubled_where

@@ -32,6 +32,17 @@ def _elements(tree: Any) -> int:
     return 0
 
 
+def _method_name(method: str, path: str) -> str:
+    """An Open API call by Feishu's name for it (im.message.create …), else its verb and path."""
+    if path == "/open-apis/im/v1/messages":
+        return "im.message.create"
+    if re.fullmatch(r"/open-apis/im/v1/messages/[^/]+/reply", path):
+        return "im.message.reply"
+    if method == "PATCH" and re.fullmatch(r"/open-apis/im/v1/messages/[^/]+", path):
+        return "im.message.patch"
+    return f"{method} {path}"
+
+
 @dataclass
 class Message:
     message_id: str
@@ -143,6 +154,24 @@ class OpenApiStandIn:
         """Messages delivered (each once), oldest first."""
         return [m for m in self.messages.values() if m.message_id not in self.recalled
                 and (to is None or to in (m.receive_id, m.chat_id)) and (msg_type is None or m.msg_type == msg_type)]
+
+    def stats(self) -> dict[str, Any]:
+        """What a bench in another process reads (GET /_stats): calls per API method (as Feishu names them)
+        and, of the messages delivered, how many went to each receive_id and to each chat; calls refused
+        for a rate limit; sends refused for their size."""
+        with self._lock:
+            calls: dict[str, int] = {}
+            for c in self.calls:
+                name = _method_name(c.method, c.path)
+                calls[name] = calls.get(name, 0) + 1
+            per_receiver: dict[str, int] = {}
+            per_chat: dict[str, int] = {}
+            for m in self.messages.values():
+                per_receiver[m.receive_id] = per_receiver.get(m.receive_id, 0) + 1
+                per_chat[m.chat_id] = per_chat.get(m.chat_id, 0) + 1
+            limited = sum(1 for c in self.calls if c.status == 429 or c.code == 230020)
+            return {"calls": calls, "sent_to": per_receiver, "sent_in": per_chat, "rate_limited": limited,
+                    "problems": list(self.problems)}
 
     def calls_to(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
@@ -286,11 +315,22 @@ class OpenApiStandIn:
             self._sent_minute.append(now)
         return None
 
+    def _sent(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /_sent?to=…&msg_type=…: `sent` as JSON, each message as the chat shows it now (its last patch)."""
+        with self._lock:
+            return [{"message_id": m.message_id, "chat_id": m.chat_id, "receive_id": m.receive_id,
+                     "msg_type": m.msg_type, "reply_to": m.reply_to, "content": m.current}
+                    for m in self.sent(to=query.get("to"), msg_type=query.get("msg_type"))]
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # An answer leaves in one write, without waiting on Nagle: on a kept-alive connection, headers and
+            # body written apart waited for the client's delayed ACK (40 ms a call), which Feishu's servers do not.
+            wbufsize = -1
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -299,6 +339,9 @@ class OpenApiStandIn:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if parts.path in ("/_stats", "/_sent"):  # for a bench with the stand-in in another process
+                    self._answer(200, standin.stats() if parts.path == "/_stats" else standin._sent(query), {})
+                    return
                 body = json.loads(raw) if raw else {}
                 auth = self.headers.get("Authorization") or ""
                 token = auth[7:] if auth.startswith("Bearer ") else None
@@ -306,6 +349,9 @@ class OpenApiStandIn:
                     status, answer, headers = standin._handle(method, parts.path, query, body, token)
                     standin.calls.append(Call(method, parts.path, query, body, token, status,
                                               int(answer.get("code", 0)), time.monotonic()))
+                self._answer(status, answer, headers)
+
+            def _answer(self, status: int, answer: Any, headers: dict[str, str]) -> None:
                 data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -328,3 +374,15 @@ class OpenApiStandIn:
                 self._serve("DELETE")
 
         return Handler
+
+
+if __name__ == "__main__":  # a stand-in in its own process, for benches: prints its URL, serves until killed
+    import sys
+
+    # argv[1]: {"per_app": …, "per_chat": …, "per_minute": …, "chats": [...], "directory": {email: open_id}}
+    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    server = OpenApiStandIn(directory=config.get("directory"), per_app=config.get("per_app"),
+                            per_chat=config.get("per_chat"), per_minute=config.get("per_minute")).start()
+    server.chats.update(config.get("chats", []))
+    print(server.url, flush=True)
+    threading.Event().wait()

@@ -38,6 +38,35 @@ def test_every_card_stays_under_the_limit_and_nothing_is_lost() -> None:
     assert joined == "".join(paragraphs)
 
 
+def test_a_link_is_card_markdown_and_everything_else_typed_shows_as_typed() -> None:
+    """A paragraph with an `a` element becomes card Markdown with `[label](url)` (富文本 "文字链接",
+    https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-components/content-components/rich-text);
+    what people typed around it is written as character references, so `**`, `1.`, `<at` and indentation
+    stay text; paragraphs without a link stay plain_text."""
+    post = {"zh_cn": {"title": "周报", "content": [
+        [{"tag": "text", "text": "【项目】", "style": ["bold"]}],
+        [{"tag": "text", "text": "1. 无链接 **粗**"}],
+        [{"tag": "text", "text": "    - 见 "}, {"tag": "a", "text": "方案*v2*", "href": "https://wiki.example.com/a_b"},
+         {"tag": "text", "text": " <at id=all></at> 1. ok"}]]}}
+    [card] = cards.report_cards(post)
+    heading, body = card["body"]["elements"]
+    assert heading == {"tag": "div", "text": {"tag": "plain_text", "content": "【项目】", "text_size": "heading"}}
+    assert body["tag"] == "markdown"
+    first, second = body["content"].split("\n")
+    assert first == "1&#46; 无链接 &#42;&#42;粗&#42;&#42;"
+    assert second.startswith("&nbsp;&nbsp;&nbsp;&nbsp;&#45; 见 [方案&#42;v2&#42;](https://wiki.example.com/a_b) &#60;")
+    assert "<" not in second and "*" not in second and "@" not in second.replace("&#64;", "")
+
+
+def test_a_long_markdown_line_is_cut_between_character_references() -> None:
+    line = [{"tag": "text", "text": "*" * 3000}, {"tag": "a", "text": "x", "href": "https://e.com"}]
+    split = cards.report_cards({"zh_cn": {"title": "t", "content": [line]}}, limit=6_000)
+    assert len(split) > 1 and all(cards.card_size(c) <= 6_000 for c in split)
+    joined = "".join(e["content"] for c in split for e in c["body"]["elements"])
+    assert joined == "&#42;" * 3000 + "[x](https://e.com)"
+    assert all(e["content"].startswith(("&#42;", "[")) for c in split for e in c["body"]["elements"])
+
+
 def test_typed_mentions_come_out_as_text() -> None:
     content = json.loads(cards.text_content('提醒 <at user_id="all">所有人</at> 和 @all'))
     assert "<at" not in content["text"] and "@all" not in content["text"]

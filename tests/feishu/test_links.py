@@ -1,18 +1,20 @@
 """Issue 21 (links stay links), on Feishu: the seed's own week keeps its wiki link. A link typed as a post's
 `a` element or as `[text](url)` in a text message is `[text](url)` in the Markdown report (a link in
-CommonMark, checked with markdown-it-py), an `a` element in the Feishu post; a bare address becomes an
-autolink; `[x](javascript:…)` stays text everywhere."""
+CommonMark, checked with markdown-it-py), an `a` element in the Feishu post and `[text](url)` in the card
+Feishu shows in the channel (card Markdown, 富文本 "文字链接"); a bare address becomes an autolink;
+`[x](javascript:…)` stays text everywhere."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from markdown_it import MarkdownIt
 
 from bot.domain.team import Team
 from tests.feishu import payloads
-from tests.feishu.conftest import World, open_id_of
+from tests.feishu.conftest import CHANNEL, World, open_id_of
 from tests.test_notes import team_with_notes
 
 WIKI = "https://wiki.example.com/incidents/2024-06"  # the seed week's link (tests/test_import.py EXTRA)
@@ -53,3 +55,19 @@ def test_the_seed_weeks_wiki_link_typed_on_feishu_stays_a_link(world: World) -> 
     assert {"tag": "a", "text": "事件复盘", "href": WIKI} in elements
     assert {"tag": "a", "text": "方案", "href": "https://wiki.example.com/risk"} in elements
     assert not any(e.get("href", "").startswith("javascript") for e in elements)
+
+    # What the channel shows: the posted card, as the stand-in received it. Card Markdown makes `[text](url)`
+    # a link ("文字链接 [文字](https://x)", 富文本（Markdown） https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/
+    # feishu-cards/card-json-v2-components/content-components/rich-text); the text around it is escaped, so
+    # the unsafe `[点我](javascript:…)` shows as typed and opens nothing.
+    [card] = world.standin.sent(to=CHANNEL, msg_type="interactive")
+    rich = [e["content"] for e in card.content["body"]["elements"] if e["tag"] == "markdown"]
+    shown = "\n".join(rich)
+    assert f"[事件复盘]({WIKI})" in shown and "[方案](https://wiki.example.com/risk)" in shown
+    # a bare address is a link labelled with itself, the label escaped like any text
+    assert "[https&#58;&#47;&#47;status&#46;example&#46;com](https://status.example.com)" in shown
+    assert "&#91;点我&#93;&#40;javascript&#58;alert&#40;1&#41;&#41;" in shown
+    assert sorted(re.findall(r"\]\((\S+?)\)", shown)) == sorted([WIKI, "https://wiki.example.com/risk",
+                                                                "https://status.example.com"])
+    plain = json.dumps([e for e in card.content["body"]["elements"] if e["tag"] != "markdown"], ensure_ascii=False)
+    assert "wiki.example.com" not in plain  # no link left as text in a plain block

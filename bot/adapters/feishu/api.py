@@ -1,6 +1,10 @@
 """The Feishu Open API as the adapter uses it: lark-oapi's `Client`, plus what lark-oapi leaves out.
 
-lark-oapi sends one request and returns what came back. This module adds the tenant token kept per
+lark-oapi builds the request (`BaseRequest`); this module sends it over one `requests.Session` per
+instance, so connections (and their TLS handshakes) are reused: lark-oapi's own transport calls
+`requests.request` for every call, a new session, connection and scan of the environment for proxies each
+time (`lark_oapi/core/http/transport.py`; a quarter of a prompt's CPU in bench/week.py --platform feishu).
+It adds the tenant token kept per
 instance (refreshed before it expires and when Feishu calls it invalid), client-side pacing under
 Feishu's rate limits, and retries (tenacity): HTTP 429 / code 99991400 wait for `x-ogw-ratelimit-reset`,
 code 230020 (too many messages to one chat) and repeatable 5xx back off exponentially.
@@ -10,17 +14,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import lark_oapi as lark
 import requests
 from lark_oapi.core.enum import HttpMethod
-from lark_oapi.core.model import BaseRequest, RequestOption
+from lark_oapi.core.model import BaseRequest
+from lark_oapi.core.utils.user_agent import build_user_agent
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.services.chat import ChatError
@@ -119,17 +126,14 @@ class OpenApi:
     retries: int = 5
     timeout: float = 10.0
     metrics: Metrics = NO_METRICS
-    _client: Any = None
+    _http: requests.Session = field(init=False)
     _token: str | None = None
     _token_expires: float = 0.0
     _token_lock: threading.Lock = field(default_factory=threading.Lock)
     pacer: Pacer = field(init=False)
 
     def __post_init__(self) -> None:
-        # enable_set_token: lark-oapi's own token cache is process-global; this instance keeps its own.
-        self._client = (lark.Client.builder().app_id(self.app_id).app_secret(self.app_secret)
-                        .domain(self.domain.rstrip("/")).enable_set_token(True).timeout(self.timeout)
-                        .log_level(lark.LogLevel.WARNING).build())
+        self._http = _session(self.domain)
         self.pacer = Pacer(self.limits, self.clock, self.sleep)
 
     # ----- tenant access token ------------------------------------------------
@@ -208,10 +212,8 @@ class OpenApi:
         """One try; raises _Retry for what may succeed when tried again, FeishuApiError for the rest."""
         if chat is not None:  # Feishu's 50/s and 5/s limits are on messages, not on lookups
             self.pacer.wait(chat)
-        option = RequestOption()
-        option.tenant_access_token = self.tenant_token()
         try:
-            return self._send(request, option)
+            return self._send(request, self.tenant_token())
         except FeishuApiError as exc:
             if exc.status < 500 or not repeatable:
                 raise
@@ -222,18 +224,28 @@ class OpenApi:
                 raise error from None
             raise _Retry(error) from None
 
-    def _send(self, request: BaseRequest, option: RequestOption | None) -> dict[str, Any]:
-        resp = self._client.request(request, option or RequestOption())
-        raw = resp.raw
-        status = raw.status_code if raw is not None else 0
+    def _send(self, request: BaseRequest, token: str | None) -> dict[str, Any]:
+        """One HTTP exchange as lark-oapi's transport makes it (its URL, headers and JSON marshalling), on
+        this instance's session."""
+        uri = request.uri or ""
+        for key, value in (request.paths or {}).items():  # path parameters URL-encoded, as lark-oapi does
+            uri = uri.replace(":" + key, quote(str(value), safe=""))
+        headers = {**(request.headers or {}), "User-Agent": _USER_AGENT}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None if request.body is None else lark.JSON.marshal(request.body).encode("utf-8")
+        assert request.http_method is not None
+        raw = self._http.request(request.http_method.name, self.domain.rstrip("/") + uri, params=request.queries,
+                                 data=data, headers=headers, timeout=self.timeout)
+        status = raw.status_code
         try:
-            body = json.loads(raw.content) if raw is not None and raw.content else {}
+            body = json.loads(raw.content) if raw.content else {}
         except ValueError:
             body = {}
         code = int(body.get("code", 0 if 200 <= status < 300 else -1))
         if status == 429 or code == RATE_LIMITED:
             raise _Retry(FeishuApiError(code or RATE_LIMITED, body.get("msg", "rate limited"), status),
-                         reset=_reset_seconds(raw.headers if raw is not None else {}))
+                         reset=_reset_seconds(raw.headers))
         if code == CHAT_RATE_LIMITED:
             raise _Retry(FeishuApiError(code, body.get("msg", "too many messages to this chat"), status))
         if code in TOKEN_INVALID:
@@ -241,6 +253,22 @@ class OpenApi:
         if code != 0 or not 200 <= status < 300:
             raise FeishuApiError(code if code != -1 else 0, str(body.get("msg", f"HTTP {status}")), status)
         return dict(body)
+
+
+_USER_AGENT = build_user_agent()  # what lark-oapi's transport sends
+
+
+def _session(domain: str) -> requests.Session:
+    """A session for `domain`: connections kept (enough for the outbox's lanes), and the environment read
+    once, here (HTTPS_PROXY / NO_PROXY, REQUESTS_CA_BUNDLE), where requests would read it on every call."""
+    http = requests.Session()
+    http.trust_env = False
+    http.proxies.update(requests.utils.get_environ_proxies(domain))
+    http.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=32)
+    http.mount("https://", adapter)
+    http.mount("http://", adapter)
+    return http
 
 
 class _Retry(Exception):
@@ -264,7 +292,7 @@ def _wait(state: RetryCallState) -> float:
     return reset if reset is not None else _backoff(state)
 
 
-def _reset_seconds(headers: dict[str, str]) -> float | None:
+def _reset_seconds(headers: Mapping[str, str]) -> float | None:
     """`x-ogw-ratelimit-reset` is the number of seconds until the limit resets."""
     for k, v in headers.items():
         if k.lower() == "x-ogw-ratelimit-reset":

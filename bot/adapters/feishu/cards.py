@@ -8,6 +8,7 @@ for `<at>` or Markdown, so nothing typed can ping anyone. Button values carry wh
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -380,12 +381,41 @@ def _cost(element: dict[str, Any]) -> int:
     return _escaped(json.dumps(element, ensure_ascii=False)) + 2
 
 
-def _paragraph(elements: Sequence[dict[str, Any]]) -> tuple[str, bool]:
-    """A `post` paragraph as plain text, and whether it is a heading (bold). A link (`a`) reads as typed,
-    `[label](url)`: the card's text is plain_text, where Markdown would also act on people's `*` and `<`."""
+# Characters the card's rich text (JSON 2.0 `markdown`) would read as Markdown or HTML, written as the
+# character references Feishu lists for showing them as they are ("特殊字符转义", 富文本（Markdown）
+# https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-components/content-components/rich-text;
+# JSON 2.0 renders HTML entities, card-json-v2-breaking-changes-release-notes). Every ASCII punctuation
+# character is escaped, so nothing people typed can open emphasis, a list, a heading, a tag or a link.
+_MD_ESCAPES = {ord(ch): f"&#{ord(ch)};" for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
+_ENTITY = re.compile(r"&#\d+;|&nbsp;|.", re.DOTALL)  # what a cut may not split: a reference, or one character
+
+
+def md_escape(text: str) -> str:
+    """People's text for a card's `markdown` element, shown as typed (`*`, `<at`, `[x](y)` stay text)."""
+    return feishu_safe(text).translate(_MD_ESCAPES)
+
+
+def _md_line(md: str) -> str:
+    """A line of card Markdown with its leading spaces kept (Markdown drops them, or reads four as code)."""
+    body = md.lstrip(" ")
+    return "&nbsp;" * (len(md) - len(body)) + body
+
+
+def _paragraph(elements: Sequence[dict[str, Any]]) -> tuple[str, str | None, bool]:
+    """A `post` paragraph as plain text, as card Markdown when it holds a link (else None), and whether it
+    is a heading (bold). In the plain text a link (`a`) reads as typed, `[label](url)`; in the Markdown it
+    is `[label](url)` again, which card Markdown shows as a link ("文字链接 [文字](https://x)", 富文本
+    https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-components/content-components/rich-text),
+    around text escaped to show as typed (`md_escape`). The post's `a` elements only carry addresses
+    `links.safe` allows (http, https, mailto), without spaces or parentheses."""
     text = "".join(f"[{e.get('text', '')}]({e['href']})" if e.get("tag") == "a" and e.get("href")
                    else str(e.get("text", "")) for e in elements)
-    return text, any("bold" in e.get("style", ()) for e in elements)
+    heading = any("bold" in e.get("style", ()) for e in elements)
+    if not any(e.get("tag") == "a" and e.get("href") for e in elements):
+        return text, None, heading
+    md = "".join(f"[{md_escape(str(e.get('text', '')))}]({e['href']})" if e.get("tag") == "a" and e.get("href")
+                 else md_escape(str(e.get("text", ""))) for e in elements)
+    return text, _md_line(md), heading
 
 
 def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT, max_elements: int = ELEMENT_LIMIT) -> list[Card]:
@@ -399,20 +429,20 @@ def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT, max_elements: in
     lang = next(iter(post.values()))
     title = feishu_safe(str(lang.get("title", "")))
     blocks: list[dict[str, Any]] = []
-    body: list[str] = []
+    body: list[tuple[str, str | None]] = []
 
     def flush() -> None:
         if body:
-            blocks.append(_div("\n".join(body)))
+            blocks.append(_block([plain for plain, _ in body], [md for _, md in body]))
             body.clear()
 
     for paragraph in lang.get("content", []):
-        text, heading = _paragraph(paragraph)
+        text, md, heading = _paragraph(paragraph)
         if heading:
             flush()
-            blocks.append(_div(text, "heading"))
+            blocks.append(_block([text], [md], "heading"))
         else:
-            body.append(text)
+            body.append((text, md))
     flush()
     empty = _card(title + " (99/99)", [])
     budget = limit - body_size(empty)
@@ -426,38 +456,67 @@ def report_cards(post: dict[str, Any], limit: int = CARD_LIMIT, max_elements: in
     return [_card(f"{title} ({n}/{len(cards)})", els) for n, els in enumerate(cards, start=1)]
 
 
+def _markdown(content: str, size: str | None = None) -> dict[str, Any]:
+    """A card's rich text (JSON 2.0 `markdown`, with `content` and `text_size`: 富文本（Markdown）
+    https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-json-v2-components/content-components/rich-text)."""
+    block: dict[str, Any] = {"tag": "markdown", "content": content}
+    if size:
+        block["text_size"] = size
+    return block
+
+
+def _block(plain: list[str], md: list[str | None], size: str | None = None) -> dict[str, Any]:
+    """Report lines as one text block: plain text, or card Markdown when any line holds a link (the other
+    lines escaped to show as typed)."""
+    if all(m is None for m in md):
+        return _div("\n".join(plain), size)
+    return _markdown("\n".join(m if m is not None else _md_line(md_escape(p)) for p, m in zip(plain, md, strict=True)),
+                     size)
+
+
+def _content(block: dict[str, Any]) -> str:
+    return str(block["content"]) if block["tag"] == "markdown" else str(block["text"]["content"])
+
+
+def _like(block: dict[str, Any], content: str) -> dict[str, Any]:
+    """A block of the same kind and size as `block`, holding `content`."""
+    size = block.get("text_size") if block["tag"] == "markdown" else block["text"].get("text_size")
+    return _markdown(content, size) if block["tag"] == "markdown" else _div(content, size)
+
+
 def _fit(block: dict[str, Any], budget: int) -> list[dict[str, Any]]:
     """`block` as one or more blocks that each cost at most `budget`."""
     if _cost(block) <= budget:
         return [block]
-    size = block["text"].get("text_size")
     out: list[dict[str, Any]] = []
     chunk: list[str] = []
-    for line in block["text"]["content"].split("\n"):
-        if chunk and _cost(_div("\n".join([*chunk, line]), size)) > budget:
-            out.append(_div("\n".join(chunk), size))
+    for line in _content(block).split("\n"):
+        if chunk and _cost(_like(block, "\n".join([*chunk, line]))) > budget:
+            out.append(_like(block, "\n".join(chunk)))
             chunk = []
-        if _cost(_div(line, size)) > budget:
-            out.extend(_div(piece, size) for piece in _cut(line, budget - _cost(_div("", size))))
+        if _cost(_like(block, line)) > budget:
+            out.extend(_like(block, piece) for piece in _cut(line, budget - _cost(_like(block, ""))))
             continue
         chunk.append(line)
     if chunk:
-        out.append(_div("\n".join(chunk), size))
+        out.append(_like(block, "\n".join(chunk)))
     return out
 
 
 def _cut(line: str, budget: int) -> list[str]:
     """`line` in pieces whose text costs at most `budget` bytes once escaped twice (a quote takes 4, a
-    CJK character 3, a control character 7)."""
+    CJK character 3, a control character 7); a character reference (`&#42;`) is never split."""
     pieces: list[str] = []
-    start, used = 0, 0
-    for i, ch in enumerate(line):
-        cost = _escaped(_escaped_text(ch))
-        if used + cost > budget and i > start:
-            pieces.append(line[start:i])
-            start, used = i, 0
+    piece: list[str] = []
+    used = 0
+    for token in _ENTITY.findall(line):
+        cost = _escaped(_escaped_text(token))
+        if used + cost > budget and piece:
+            pieces.append("".join(piece))
+            piece, used = [], 0
+        piece.append(token)
         used += cost
-    pieces.append(line[start:])
+    pieces.append("".join(piece))
     return pieces
 
 
