@@ -32,10 +32,11 @@ from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
 from bot.runtime.settings import Settings
+from bot.runtime.team_reload import TeamReload
 from bot.services.bot import Bot
 from bot.services.chat import ChatPort
 from bot.services.commands import Commands
-from bot.services.context import Clock, Context, Roster, register_team
+from bot.services.context import Clock, Context, LiveTeam, Roster, register_team
 from bot.services.cycle import WeeklyCycle
 from bot.services.digest import DigestConfig, Digests
 from bot.services.digest_model import DigestModel, OpenAIChatModel
@@ -117,8 +118,8 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
     key points are written by it. With `report_edit_every`, a posted report is edited after late answers from
     a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
     thread: one-shot commands and the console)."""
-    ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
-                  team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
+    ctx = Context(live=LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
+                  metrics=metrics)
     week_report = WeekReport(ctx)
     cycle = WeeklyCycle(ctx, week_report, digests=Digests(ctx, week_report, digest_model, digest_config),
                         edit_every=report_edit_every)
@@ -287,6 +288,7 @@ class Runtime:
     health: Health
     http: Starlette
     dashboard: DashboardConfig  # the web dashboard's configuration (sign-in links are made with it)
+    team_file: TeamReload  # the one reload of the team: the settings page and the watch on the file
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -294,6 +296,7 @@ class Runtime:
         settle_heap()
         if self.scheduler is not None:
             self.scheduler.start()
+        self.team_file.watch(self.settings.team_file_check_seconds)
         if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
             self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
@@ -307,6 +310,7 @@ class Runtime:
         self._stopped.set()
         if self.connector is not None:
             self.connector.close()
+        self.team_file.stop()
         if self.bot.journal is not None:
             self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
         self.bot.cycle.edits.stop()  # the post shows the answers already stored
@@ -417,8 +421,9 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
                     connection=connector.connected if connector is not None else None)
     dashboard = dashboard_config(settings)
+    team_file = TeamReload(settings.team_file, bot, scheduler)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
-    site = Mount("/", app=build_dashboard(bot, dashboard))
+    site = Mount("/", app=build_dashboard(bot, dashboard, team_settings=team_file))
     http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
                           in_flight=bot.journal.acking if bot.journal is not None else None)
-    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard)
+    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, team_file)
