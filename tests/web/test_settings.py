@@ -27,6 +27,7 @@ from tests.conftest import EXAMPLE_TEAM, SHANGHAI
 from tests.fakes import FakeChat, FixedClock
 from tests.web.conftest import SECRET, shot, signed_in
 from tests.web.live import LiveServer
+from tests.web.test_accessibility import axe_source, violations
 
 MONDAY = datetime(2024, 6, 24, 9, 0, tzinfo=SHANGHAI)
 
@@ -235,11 +236,13 @@ def test_an_edit_touches_only_what_it_changes() -> None:
 @pytest.mark.parametrize(("lang", "size"), [("zh-CN", (1366, 768)), ("en", (1366, 768)), ("zh-CN", (390, 844)),
                                             ("en", (390, 844))])
 def test_settings_page_in_the_browser(browser, team_site: TeamSite, lang: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale=lang, viewport={"width": size[0], "height": size[1]})
+    source = axe_source()
+    # bypass_csp: the page allows only its own scripts; the test's injected axe-core is let through here alone
+    context = browser.new_context(locale=lang, viewport={"width": size[0], "height": size[1]}, bypass_csp=True)
     page: Page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(team_site.bot and signed_link(team_site, "zhangwei"))
+        page.goto(signed_link(team_site, "zhangwei"))
         page.locator("#use-link").click()
         page.goto(f"{team_site.url}/settings?lang={lang}")
         words = {"zh-CN": ("团队设置", "新成员 · 姓名", "提醒填写", "保存设置", "设置已写入团队文件并生效"),
@@ -255,6 +258,7 @@ def test_settings_page_in_the_browser(browser, team_site: TeamSite, lang: str, s
         expect(page.locator("#schedule-prompt")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#schedule-prompt")).to_have_value("someday 25:00")
         assert str(team_site.bot.ctx.team.schedule.prompt) == "thu 10:00"
+        assert violations(page, source) == []  # the page with its problems shown (axe-core)
         # a new person and a new time, saved and applied
         page.get_by_label(words[2], exact=True).fill("wed 15:00")
         page.get_by_label(words[1]).fill("小明")
@@ -266,6 +270,7 @@ def test_settings_page_in_the_browser(browser, team_site: TeamSite, lang: str, s
         assert "xiaoming" in team_site.bot.ctx.team.person_by_id
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= size[0] + 1, f"the page scrolls sideways at {size[0]} px ({width} px)"
+        assert violations(page, source) == []
         shot(page, f"settings-{lang}-{size[0]}")
     finally:
         context.close()
