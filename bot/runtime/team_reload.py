@@ -72,9 +72,15 @@ class TeamReload:
     # ----- the settings page (TeamSettingsPort) -----------------------------------------------------------
 
     def current(self) -> TeamFileView:
-        """The team file as it is now: what the settings page shows, and the version a save must name."""
-        text = self.path.read_text(encoding="utf-8")
-        return TeamFileView(parse_team(text, self.path), _version(text))
+        """The team file as it is now: what the settings page shows, and the version a save must name;
+        SettingsRejected when the file cannot be read or does not validate (an edit on disk gone wrong)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            return TeamFileView(parse_team(text, self.path), _version(text))
+        except TeamFileError as exc:
+            raise SettingsRejected([SettingsProblem(p.key, p.message) for p in exc.problems]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsRejected([SettingsProblem("", f"{self.path}: cannot read it: {exc}")]) from None
 
     def save(self, edit: TeamEdit, version: str, by: str) -> Team:
         """Write `edit` into the team file (comments kept) and apply it; raises SettingsRejected with each

@@ -76,7 +76,7 @@ class TeamSettingsPort(Protocol):
     """What the dashboard's settings page calls (the runtime's `TeamReload` is the one implementation)."""
 
     def current(self) -> TeamFileView:
-        """The team file as it is now."""
+        """The team file as it is now; SettingsRejected when it cannot be read or does not validate."""
         ...
 
     def save(self, edit: TeamEdit, version: str, by: str) -> Team:

@@ -220,6 +220,17 @@ def test_a_change_on_disk_is_applied_the_same_way(team_site: TeamSite) -> None:
     assert str(site.bot.ctx.team.schedule.prompt) == "wed 15:00"
 
 
+def test_a_team_file_broken_on_disk_is_said_and_the_running_team_stays(team_site: TeamSite) -> None:
+    admin = signed_in(team_site.bot, team_site.config, "zhangwei")
+    text = team_site.path.read_text(encoding="utf-8")
+    team_site.path.write_text(text.replace("owner: lina", "owner: nobody", 1), encoding="utf-8")
+    page = admin.get(f"{team_site.url}/settings")
+    assert page.status_code == 409
+    assert "磁盘上的团队文件目前无法使用" in page.text and "projects[0].parts[0].owner" in page.text
+    assert team_site.team_file.check_disk() is False
+    assert team_site.bot.ctx.team.projects[0].parts[0].owner == "lina"
+
+
 def test_an_edit_touches_only_what_it_changes() -> None:
     source = EXAMPLE_TEAM.read_text(encoding="utf-8")
     assert edit_team_source(source, TeamEdit()) == source

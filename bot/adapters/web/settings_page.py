@@ -34,15 +34,22 @@ class SettingsPage:
             raise Refusal("admins_only")
         return viewer, self.port
 
+    async def _current(self, port: TeamSettingsPort) -> TeamFileView:
+        try:
+            return await run_in_threadpool(port.current)
+        except SettingsRejected as exc:  # the file on disk was broken meanwhile: the running team stays
+            detail = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in exc.problems)
+            raise Refusal("settings_unreadable", status=409, detail=detail) from None
+
     async def show(self, request: Request) -> Response:
         _, port = self._admin(request)
-        view = await run_in_threadpool(port.current)
+        view = await self._current(port)
         return self._page(request, view, {}, [], 200)
 
     async def save(self, request: Request) -> Response:
         viewer, port = self._admin(request)
         form = await self.site.form(request)
-        view = await run_in_threadpool(port.current)
+        view = await self._current(port)
         edit = edit_from_page(view.team, form)
         try:
             await run_in_threadpool(port.save, edit, form.get("version", ""), viewer.person.id)

@@ -514,4 +514,5 @@ WORDS: dict[str, str] = {
     "web.settings_saved": "Settings saved to the team file and applied.",
     "web.settings_conflict": "The team file changed since this page was opened (on disk or by another admin), so nothing was saved. Reload the page and make the change again.",
     "web.admins_only": "Only the team's admins can change its settings.",
+    "web.settings_unreadable": "The team file cannot be used as it is on disk ({detail}), so this page cannot show it; the bot keeps running with the team it last read. Put the file right and reload.",
 }

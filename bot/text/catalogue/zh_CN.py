@@ -495,4 +495,5 @@ WORDS: dict[str, str] = {
     "web.settings_saved": "设置已写入团队文件并生效。",
     "web.settings_conflict": "打开本页之后团队文件已被修改（在磁盘上或由另一位管理员），所以没有保存。请刷新页面后重新修改。",
     "web.admins_only": "只有团队管理员可以修改团队设置。",
+    "web.settings_unreadable": "磁盘上的团队文件目前无法使用（{detail}），所以本页无法显示；机器人继续按上次读到的团队运行。请修正文件后刷新。",
 }
