@@ -45,7 +45,7 @@ def test_owner_who_is_not_a_person() -> None:
 def test_duplicate_people() -> None:
     bad = SOURCE.replace("  - id: lina\n", "  - id: zhangwei\n")
     p = _error(bad).problems[0]
-    assert p.key == "people[1]" and "listed twice" in p.message
+    assert p.key == "people[1].id" and "listed twice" in p.message
 
 
 def test_unknown_time_zone_and_bad_schedule_time_are_both_reported() -> None:

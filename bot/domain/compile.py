@@ -299,7 +299,7 @@ def missing_items(team: Team, facts: WeekFacts) -> list[Item]:
 
 def _with_missing(report: r.Report, team: Team, facts: WeekFacts) -> r.Report:
     """Name who has not answered what, for the editor."""
-    missing = [r.Missing(team.person_by_id[it.owner].name, it.owner, it.title) for it in missing_items(team, facts)]
+    missing = [r.Missing(team.person_by_id[it.owner].name, it.owner, it.title, it.key) for it in missing_items(team, facts)]
     return replace(report, missing=tuple(missing))
 
 
@@ -309,8 +309,10 @@ def missing_by_person(missing: Iterable[r.Missing]) -> tuple[r.MissingPerson, ..
     Every list of "missing" (`/zhoubao missing`, the editors' notice after a reminder, the dashboard)
     reads from this over `Report.missing` (from `missing_items`)."""
     titles: dict[str, list[str]] = {}
+    keys: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for m in missing:
         titles.setdefault(m.person_id, []).append(m.item_title)
+        keys.setdefault(m.person_id, []).append(m.item_key)
         names.setdefault(m.person_id, m.person)
-    return tuple(r.MissingPerson(names[pid], pid, tuple(t)) for pid, t in titles.items())
+    return tuple(r.MissingPerson(names[pid], pid, tuple(t), tuple(keys[pid])) for pid, t in titles.items())

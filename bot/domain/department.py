@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,6 +56,7 @@ class TeamChoiceError(ValueError):
 class DepartmentTeam:
     key: str  # the team file's stem: what `--team` takes besides the team's name
     team: Team
+    file: Path | None = None  # the team's own file (what its settings page writes back); None when built in memory
 
     @property
     def name(self) -> str:

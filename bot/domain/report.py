@@ -168,6 +168,7 @@ class Missing:
     person: str  # display name
     person_id: str
     item_title: str
+    item_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ class MissingPerson:
     person: str  # display name
     person_id: str
     item_titles: tuple[str, ...]
+    item_keys: tuple[str, ...] = ()  # the same items' keys, in the same order (a reminder names them)
 
     @property
     def count(self) -> int:

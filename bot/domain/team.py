@@ -353,15 +353,15 @@ class Team(_Strict):
         names: dict[str, str] = {}
         for i, p in enumerate(self.people):
             if p.id in seen:
-                raise ValueError(f"people[{i}]: person id '{p.id}' is listed twice")
+                raise ValueError(f"people[{i}].id: person id '{p.id}' is listed twice")
             if p.name in names:
-                raise ValueError(f"people[{i}]: name '{p.name}' is used by '{names[p.name]}' too")
+                raise ValueError(f"people[{i}].name: name '{p.name}' is used by '{names[p.name]}' too")
             seen[p.id] = p.name
             names[p.name] = p.id
             for attr in ("slack", "feishu", "email"):
                 value = getattr(p, attr)
                 if value and any(getattr(q, attr) == value for q in self.people[:i]):
-                    raise ValueError(f"people[{i}]: {attr} '{value}' belongs to another person too")
+                    raise ValueError(f"people[{i}].{attr}: {attr} '{value}' belongs to another person too")
 
         def need(who: str | None, where: str) -> None:
             if who is not None and who not in seen:

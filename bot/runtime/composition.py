@@ -33,10 +33,11 @@ from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
 from bot.runtime.settings import Settings
+from bot.runtime.team_reload import TeamReload
 from bot.services.bot import Bot
 from bot.services.chat import ChatPort
 from bot.services.commands import Commands
-from bot.services.context import Clock, Context, Roster, register_team
+from bot.services.context import Clock, Context, LiveTeam, Roster, register_team
 from bot.services.cycle import WeeklyCycle
 from bot.services.digest import DigestConfig, Digests
 from bot.services.digest_model import DigestModel, OpenAIChatModel
@@ -122,8 +123,8 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
     a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
     thread: one-shot commands and the console). With `destinations`, each post is also written there, from
     a queue of its own when `report_edit_every` is set (else on the caller's thread)."""
-    ctx = Context(team=team, db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
-                  team_id=store.roster.team_id, person_ids=store.roster.person_ids, metrics=metrics)
+    ctx = Context(live=LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
+                  metrics=metrics)
     week_report = WeekReport(ctx)
     documents = DocumentPublisher(ctx, destinations, outbox=Outbox(max_channels=1) if report_edit_every is not None
                                   else None) if destinations else None
@@ -329,6 +330,7 @@ class Runtime:
     health: Health
     http: Starlette
     dashboard: DashboardConfig  # the web dashboard's configuration (sign-in links are made with it)
+    team_file: TeamReload  # the one reload of the team: the settings page and the watch on the file
     rollup: RollupSchedule | None = None  # the department's roll-up (a department file; not on the console)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
@@ -339,6 +341,7 @@ class Runtime:
             self.scheduler.start()
         if self.rollup is not None:
             self.rollup.start()
+        self.team_file.watch(self.settings.team_file_check_seconds)
         if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
             self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
         if self.connector is not None:
@@ -352,6 +355,7 @@ class Runtime:
         self._stopped.set()
         if self.connector is not None:
             self.connector.close()
+        self.team_file.stop()
         if self.bot.journal is not None:
             self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
         self.bot.cycle.edits.stop()  # the post shows the answers already stored
@@ -478,11 +482,15 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         rollup = RollupSchedule(_department_rollup(department, bot, store, parts.gateway, clock, o.templates),
                                 clock, grace_of(settings).misfire_grace)
     dashboard = dashboard_config(settings)
+    # The file the settings page writes and the watch reads: the team's own, also in a department.
+    own = next((t.file for t in department.teams if t.name == team.team.name and t.file is not None), None) \
+        if department is not None else None
+    team_file = TeamReload(own or settings.team_file, bot, scheduler)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
-    site = Mount("/", app=build_dashboard(bot, dashboard))
+    site = Mount("/", app=build_dashboard(bot, dashboard, team_settings=team_file))
     http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
                           in_flight=bot.journal.acking if bot.journal is not None else None)
-    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, rollup)
+    return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, team_file, rollup)
 
 
 def _department_rollup(department: Department, served: Bot, store: Store, chat: ChatPort, clock: Clock,

@@ -119,6 +119,12 @@ class Scheduler:
         if self._housekeeper is not None:
             self._housekeeper.join(timeout=5)
 
+    def resync(self) -> dict[str, str]:
+        """Re-read the jobs from the team as it is now (after a reload); a changed time replaces its job from
+        now on, so nothing owed under the old schedule fires, and runs already made stay made."""
+        self.specs = {spec.id: spec for spec in job_specs(self.bot.ctx.team)}
+        return self.sync_jobs() if self.aps.running else {}
+
     def sync_jobs(self) -> dict[str, str]:
         """Make the stored jobs match the team file: keep unchanged ones (and their missed runs),
         replace changed ones, remove ones the schedule no longer has. Returns id -> kept|added|replaced|removed."""

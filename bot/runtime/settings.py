@@ -30,6 +30,7 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     # The digest's model call runs at reminder time, never at publish; past ten minutes a server is not coming.
     "ai_timeout_seconds": (1.0, 600.0, "seconds"),
     "report_edit_seconds": (0.0, 600.0, "seconds"),
+    "team_file_check_seconds": (1.0, 3600.0, "seconds"),
 }
 
 
@@ -41,6 +42,9 @@ class Settings(BaseSettings, SlackSettings, FeishuSettings, WebSettings):
 
     database_url: str = Field(default="sqlite:///./data/zhoubao.db")
     team_file: Path = Path("./team.yaml")
+    # How often a running bot looks at the team file for a change made on disk (the settings page applies
+    # its own changes at once).
+    team_file_check_seconds: float = 10.0
     # The address the one HTTP app listens on: loopback unless a deployment opens it (the container
     # image, compose and the systemd unit set 0.0.0.0).
     host: str = "127.0.0.1"

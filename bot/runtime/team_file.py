@@ -3,6 +3,7 @@ loaded the same way), with errors that name file, line and key."""
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from bot.domain.department import Department, DepartmentFile, DepartmentTeam, TeamChoiceError
 from bot.domain.team import Team
+from bot.services.team_settings import TeamEdit
 
 M = TypeVar("M", bound=BaseModel)
 _PATH_PREFIX = re.compile(r"^([A-Za-z_]+(?:\[\d+\]|\.[A-Za-z_]+)*): ")
@@ -65,7 +67,7 @@ def load_department(path: Path) -> Department:
     the file (the department's or a team's) that is wrong."""
     data = _yaml(_read(path), path)
     if "department" not in data:
-        return Department(None, (DepartmentTeam(path.stem, _validate(Team, data, path)),))
+        return Department(None, (DepartmentTeam(path.stem, _validate(Team, data, path), path),))
     spec = _validate(DepartmentFile, data, path)
     teams: list[DepartmentTeam] = []
     for i, name in enumerate(spec.teams):
@@ -76,7 +78,7 @@ def load_department(path: Path) -> Department:
                 line = _line_of(data, ("teams", i))
                 raise TeamFileError(path, [TeamFileProblem(line, f"teams[{i}]", f"'{name}' names a team already "
                                                            f"listed ({other.key}: {other.name})")])
-        teams.append(DepartmentTeam(key, team))
+        teams.append(DepartmentTeam(key, team, path.parent / name))
     return Department(spec.department, tuple(teams))
 
 
@@ -166,3 +168,82 @@ def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
         else:
             break
     return line
+
+
+# ----- writing ---------------------------------------------------------------------------------------
+
+
+def edit_team_source(source: str, edit: TeamEdit) -> str:
+    """The team file's text with `edit` applied, every comment, key order and flow style kept (ruamel's
+    round trip). Only what the edit changes is touched; the result is not validated (`parse_team` does that).
+    Raises ValueError for a path the settings page may not write or that the file does not have."""
+    unknown = edit.unknown_paths()
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(unknown)}")
+    yaml = _round_trip()
+    data = yaml.load(source)
+    if not isinstance(data, CommentedMap):
+        raise ValueError("the team file is not a mapping")
+    for path, value in edit.values.items():
+        *parents, last = _parse_path(path)
+        node: Any = data
+        for part in parents:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                raise ValueError(f"{path}: the team file has no such entry") from None
+        if not isinstance(node, CommentedMap):
+            raise ValueError(f"{path}: the team file has no such entry")
+        text = value.strip()
+        if text:
+            if node.get(last) != text:
+                node[last] = text
+        elif last in node:
+            del node[last]  # an optional field emptied (an email, a bank's own owner)
+        # a required field left empty is left out, and the validation names it
+    if edit.remind is not None:
+        schedule = data.setdefault("schedule", CommentedMap())
+        _replace_list(schedule, "remind", list(edit.remind))
+    for key, ids in (("editors", edit.editors), ("admins", edit.admins)):
+        if ids is not None and (ids or key in data):
+            _replace_list(data, key, list(ids))
+    people = data.get("people")
+    if edit.new_person is not None:
+        if not isinstance(people, CommentedSeq):
+            raise ValueError("people: the team file has no list of people")
+        person = CommentedMap()
+        for name in ("id", "name", "email", "slack", "feishu"):
+            value = edit.new_person.get(name, "").strip()
+            if value or name in ("id", "name"):
+                person[name] = value
+        people.append(person)
+    if edit.remove_people:
+        if not isinstance(people, CommentedSeq):
+            raise ValueError("people: the team file has no list of people")
+        for index in sorted(edit.remove_people, reverse=True):
+            if 0 <= index < len(people):
+                del people[index]
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _round_trip() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold a long line the person wrote on one
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _replace_list(node: CommentedMap, key: str, values: list[str]) -> None:
+    """Set `node[key]` to `values` in place, so the list keeps its style (`[a, b]`) and its comments."""
+    current = node.get(key)
+    if isinstance(current, CommentedSeq):
+        if list(current) != values:
+            del current[:]
+            current.extend(values)
+        return
+    seq = CommentedSeq(values)
+    seq.fa.set_flow_style()
+    node[key] = seq

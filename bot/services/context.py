@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,18 +44,64 @@ def register_team(db: SessionFactory, team: Team, at: datetime, *, allow_other_t
         return Roster(row.id, dict(person_ids))
 
 
+class LiveTeam:
+    """The team the running process serves, and its people's row ids: one pair, swapped whole when the team
+    file changes (from the dashboard's settings page or on disk), so every service reads the new team on its
+    next call without a restart. The people are registered before a swap and never deleted, so the row ids
+    read beside either team cover everyone in it."""
+
+    def __init__(self, team: Team, roster: Roster) -> None:
+        self._pair = (team, dict(roster.person_ids))
+        self._team_id = roster.team_id
+        self._lock = threading.Lock()
+
+    @property
+    def team(self) -> Team:
+        return self._pair[0]
+
+    @property
+    def person_ids(self) -> dict[str, int]:
+        return self._pair[1]
+
+    @property
+    def team_id(self) -> int:
+        return self._team_id
+
+    def swap(self, team: Team, roster: Roster) -> Team:
+        """Serve `team` from now on (its people already registered as `roster`); returns the team it replaced."""
+        if roster.team_id != self._team_id:
+            raise ValueError("a reload cannot move the process to another team")
+        with self._lock:
+            old = self._pair[0]
+            self._pair = (team, dict(roster.person_ids))  # one assignment: readers see the old pair or the new
+        return old
+
+
 @dataclass(frozen=True)
 class Context:
-    """Built once by the composition root; frozen, so no service swaps the database or clock under another."""
+    """Built once by the composition root; frozen, so no service swaps the database or clock under another.
+    The team itself is live (`LiveTeam`): a settings change reaches every service without a restart."""
 
-    team: Team
+    live: LiveTeam
     db: SessionFactory
     chat: ChatPort
     renderer: Renderer
     clock: Clock
-    team_id: int
-    person_ids: dict[str, int]  # team-file id -> row id
     metrics: Metrics = field(default=NO_METRICS)
+
+    @property
+    def team(self) -> Team:
+        """The team as the team file says now."""
+        return self.live.team
+
+    @property
+    def team_id(self) -> int:
+        return self.live.team_id
+
+    @property
+    def person_ids(self) -> dict[str, int]:
+        """Team-file id -> row id, for everyone the team file has named since the process started."""
+        return self.live.person_ids
 
     @property
     def locale(self) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.domain.compile import missing_items, severity_counts
+from bot.domain import report as r
+from bot.domain.compile import missing_by_person, missing_items, severity_counts
 from bot.domain.facts import WeekFacts
 from bot.domain.replies import item_text
 from bot.domain.team import Item
@@ -57,13 +58,24 @@ class ItemStatus:
 
 @dataclass(frozen=True)
 class MissingPerson:
-    """One line of the page's missing list: a person, the items they still owe, and whether they also owe
-    the incident question. "Remind the missing" DMs exactly these people about exactly these."""
+    """One line of the page's missing list: a person and what they still owe (the core's grouping,
+    `compile.missing_by_person`, as every list of the missing reads it), and whether they also owe the
+    incident question. "Remind the missing" DMs exactly these people about exactly these."""
 
-    person_id: str
-    name: str
-    items: tuple[Item, ...]
+    owed: r.MissingPerson
     owes_question: bool = False
+
+    @property
+    def person_id(self) -> str:
+        return self.owed.person_id
+
+    @property
+    def name(self) -> str:
+        return self.owed.person
+
+    @property
+    def item_titles(self) -> tuple[str, ...]:
+        return self.owed.item_titles
 
 
 @dataclass(frozen=True)
@@ -170,7 +182,8 @@ class Dashboard:
         markdown = self.stored_markdown(week) if published_at else self.bot.week_report.render(
             digests.with_points(self.bot.week_report.compile(week), week)).markdown
         names = {p.id: p.name for p in team.people}
-        owed = {it.key for it in missing_items(team, facts)}
+        missing = missing_items(team, facts)
+        owed = {it.key for it in missing}
         items = []
         for it in team.items:
             answer = facts.answer(it)
@@ -184,18 +197,16 @@ class Dashboard:
         return WeekView(week, tuple(items), markdown, published_at, week == self.current_week(),
                         digests.view(week), digests.notes(week) if viewer.is_editor else "", digests.on,
                         digests.editable_lines(week) if viewer.is_editor else "",
-                        started=started, missing_people=self._missing_people(week, items, facts))
+                        started=started, missing_people=self._missing_people(week, missing, names, facts))
 
-    def _missing_people(self, week: IsoWeek, items: list[ItemStatus], facts: WeekFacts) -> tuple[MissingPerson, ...]:
-        # A small local grouping; the domain's grouping of missing by person (scale2's branch) replaces it.
-        owed: dict[str, list[Item]] = {}
-        for status in items:
-            if status.state == "missing":
-                owed.setdefault(status.item.owner, []).append(status.item)
+    def _missing_people(self, week: IsoWeek, missing: list[Item], names: dict[str, str],
+                        facts: WeekFacts) -> tuple[MissingPerson, ...]:
+        """The week's open items grouped by person (`compile.missing_by_person`), each with the incident
+        question when they owe it too."""
         question = {p.id for p in self.bot.week_report.unanswered_incident_question(week, facts)}
-        people = self.ctx.team.person_by_id
-        return tuple(MissingPerson(pid, people[pid].name if pid in people else pid, tuple(its), pid in question)
-                     for pid, its in owed.items())
+        grouped = missing_by_person(r.Missing(names.get(it.owner, it.owner), it.owner, it.title, it.key)
+                                    for it in missing)
+        return tuple(MissingPerson(p, p.person_id in question) for p in grouped)
 
     def may_edit(self, viewer: Viewer, item: Item) -> bool:
         """The team's one rule (`Team.may_write`); besides it, an editor corrects any item here, stored with
@@ -269,7 +280,7 @@ class Dashboard:
             raise NotAllowed("editors_only")
         now = self.ctx.now()
         view = self.week(self.ctx.week_of(now), viewer)
-        owing = {p.person_id: [i.key for i in p.items] for p in view.missing_people}
+        owing = {p.person_id: list(p.owed.item_keys) for p in view.missing_people}
         reminded = self.bot.cycle.remind_owing(owing, kind=f"remind:web{now:%m%d%H%M}", at=now)
         names = {p.person_id: p.name for p in view.missing_people}
         return [names[pid] for pid in reminded]

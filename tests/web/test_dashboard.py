@@ -229,3 +229,19 @@ def test_the_trends_chart_names_bank_stages_in_the_pages_language(bot: Bot) -> N
     banks = next(c for c in draw_all(trends, lambda key, **kw: words[f"web.{key}"].format(**kw)) if c.key == "banks")
     shown = str(banks.svg) + repr(banks.rows)
     assert "Integration" in shown and not re.search(r"意向|方案|开发|联调|上线", shown)
+
+
+def test_the_missing_list_is_the_cores_grouping_by_person(bot: Bot) -> None:
+    """One home for "missing by person": the page lists what `compile.missing_by_person` makes of the report's
+    missing items (the same people, order and items as `/zhoubao missing`), only adding who owes the incident
+    question."""
+    from bot.domain.compile import missing_by_person
+
+    view = Dashboard(bot).week(W26, viewer(bot, "zhangwei"))
+    grouped = missing_by_person(bot.week_report.compile(W26).missing)
+    assert [p.owed for p in view.missing_people] == list(grouped)
+    wangqiang = next(p for p in view.missing_people if p.person_id == "wangqiang")
+    assert wangqiang.item_titles[:2] == ("聚合收单 · 银行 · 建行", "聚合收单 · 银行 · 招行")
+    assert wangqiang.owed.item_keys[:2] == ("bank:聚合收单/建行", "bank:聚合收单/招行")
+    owners = {it.key: it.owner for it in bot.ctx.team.items}
+    assert all(owners[k] == p.person_id for p in view.missing_people for k in p.owed.item_keys)

@@ -17,10 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.adapters.web.config import DashboardConfig
 from bot.adapters.web.pages import Pages
+from bot.adapters.web.settings_page import SettingsPage
 from bot.adapters.web.signin import SignInRoutes
 from bot.adapters.web.site import Refusal, SignInNeeded, Site
 from bot.services.bot import Bot
 from bot.services.context import Clock
+from bot.services.team_settings import TeamSettingsPort
 from bot.text.render import templates_dir
 from storage.db import DatabaseUnavailable
 
@@ -77,10 +79,13 @@ class _SessionCheck:
 
 
 def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = None,
-                    transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
-    """The dashboard's routes, sessions and error pages; `transport` points the OAuth calls at a stand-in."""
-    site = Site(bot, config, clock or bot.ctx.clock)
+                    transport: httpx.AsyncBaseTransport | None = None,
+                    team_settings: TeamSettingsPort | None = None) -> Starlette:
+    """The dashboard's routes, sessions and error pages; `transport` points the OAuth calls at a stand-in;
+    `team_settings` (the team file behind the running team) gives admins the settings page."""
+    site = Site(bot, config, clock or bot.ctx.clock, settings_page=team_settings is not None)
     pages, signin = Pages(site), SignInRoutes(site, transport)
+    settings = SettingsPage(site, team_settings)
 
     async def forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refusal)
@@ -134,6 +139,8 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/search", pages.search),
         Route("/trends", pages.trends),
         Route("/item", pages.item),
+        Route("/settings", settings.show),
+        Route("/settings", settings.save, methods=["POST"]),
         Route("/assets/{name:str}", assets),
     ]
     middleware = [

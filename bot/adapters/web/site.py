@@ -18,11 +18,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from bot.adapters.web.config import DashboardConfig
+from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.bot import Bot
 from bot.services.context import Clock
 from bot.services.dashboard import Dashboard
 from bot.services.signin import SignIn, Viewer
+from bot.services.team_settings import may_change_settings
 from bot.services.trends import TrendsService
 from bot.text import i18n
 from bot.text.catalogue import CATALOGUES, say
@@ -55,9 +57,9 @@ def safe_next(value: str | None, default: str = "/week") -> str:
 
 
 class Site:
-    def __init__(self, bot: Bot, config: DashboardConfig, clock: Clock) -> None:
+    def __init__(self, bot: Bot, config: DashboardConfig, clock: Clock, *, settings_page: bool = False) -> None:
         self.bot, self.config, self.clock = bot, config, clock
-        self.team = bot.ctx.team
+        self.settings_page = settings_page  # whether a team file stands behind the settings page
         self.dashboard = Dashboard(bot)
         self.trends = TrendsService(bot.ctx)
         self.signin = SignIn(bot.ctx, config.secret, timedelta(hours=config.session_hours))
@@ -70,6 +72,11 @@ class Site:
         # html off: a reply containing HTML is shown as typed, never as markup.
         self.md = MarkdownIt("commonmark", {"html": False})
         self._html: dict[str, Markup] = {}
+
+    @property
+    def team(self) -> Team:
+        """The team as the team file says now (a settings change reaches the pages without a restart)."""
+        return self.bot.ctx.team
 
     # ----- the session ---------------------------------------------------------------
 
@@ -212,7 +219,9 @@ class Site:
             t=self.words(request), when=self.when(request), week_name=self.week_name(request),
             lang_url=self._other_language(request), lang=self.locale(request), list_sep=catalogue_words(self.locale(request))["list.sep"], viewer=viewer,
             csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
-            team=self.team.team.name, **context)
+            team=self.team.team.name,
+            admin=bool(viewer and self.settings_page and may_change_settings(self.team, viewer.person.id)),
+            **context)
         # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.
         return HTMLResponse(without_bidi(html), status_code=status)
 
