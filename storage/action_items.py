@@ -53,6 +53,11 @@ class ActionItems:
             ActionItemRow.team_id == team_id, ActionItemRow.owner_id == owner_id,
             ActionItemRow.done_at.is_(None)).order_by(ActionItemRow.number)))
 
+    def open_of_team(self, team_id: int) -> list[ActionItemRow]:
+        """Every open action item of the team, oldest first (one query for a whole prompt run)."""
+        return list(self.s.scalars(select(ActionItemRow).where(
+            ActionItemRow.team_id == team_id, ActionItemRow.done_at.is_(None)).order_by(ActionItemRow.number)))
+
     def current(self, team_id: int, since: datetime, until: datetime) -> list[ActionItemRow]:
         """Action items created before `until` that were open then or were done from `since` on: what a
         week's report shows."""

@@ -124,6 +124,12 @@ class Directory:
             PromptRow.team_id == team_id, PromptRow.week_id == week_id, PromptRow.person_id == person_id,
             PromptRow.kind == kind, PromptRow.platform == platform)).first()
 
+    def sent_prompts(self, team_id: int, week_id: int, kind: str, platform: str) -> set[int]:
+        """Person row ids already sent a `kind` prompt this week on `platform`."""
+        return set(self.s.scalars(select(PromptRow.person_id).where(
+            PromptRow.team_id == team_id, PromptRow.week_id == week_id, PromptRow.kind == kind,
+            PromptRow.platform == platform, PromptRow.sent_at.is_not(None))))
+
     def add_prompt(self, row: PromptRow) -> PromptRow:
         self.s.add(row)
         self.s.flush()

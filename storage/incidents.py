@@ -107,6 +107,11 @@ class Incidents:
             IncidentRow.team_id == team_id, IncidentRow.started_at >= since, IncidentRow.started_at < until,
             IncidentRow.deleted_at.is_(None)).order_by(IncidentRow.started_at, IncidentRow.number)))
 
+    def numbers(self, team_id: int) -> dict[int, int]:
+        """Row id -> the team's number, for every incident of the team."""
+        rows = self.s.execute(select(IncidentRow.id, IncidentRow.number).where(IncidentRow.team_id == team_id))
+        return {row_id: number for row_id, number in rows.tuples()}
+
     def number_of(self, incident_id: int) -> int:
         """The team's number (#3) of the incident with row id `incident_id`."""
         return int(self.s.scalars(select(IncidentRow.number).where(IncidentRow.id == incident_id)).one())

@@ -22,7 +22,7 @@ from bot.services.delivery import DeliveryFailures, message_editors
 from bot.services.digest import Digests
 from bot.services.documents import DocumentPublisher
 from bot.services.report_edits import ReportEdits
-from bot.services.week_report import WeekReport
+from bot.services.week_report import PromptRun, WeekReport
 from bot.text import messages
 from storage.away import Away
 from storage.db import transaction
@@ -86,11 +86,15 @@ class WeeklyCycle:
         week = self.open_week(at)
         facts, last = self.week_report.facts(week), self.week_report.facts(week.previous(), answers_only=True)
         due: list[_Job] = []
-        answered = self.week_report.incident_answers(week) if kind != "prompt" else {}
+        run = self.week_report.prompt_run(week)
+        answered = run.answers if kind != "prompt" else {}
         with transaction(self.ctx.db) as s:  # away today, even if not for the whole week
             away_now = Away(s).away_throughout(self.ctx.team_id, at.date(), at.date())
+            d = Directory(s)
+            week_row = d.week(self.ctx.team_id, week.label)
+            sent = d.sent_prompts(self.ctx.team_id, week_row.id, kind, self.ctx.chat.platform) if week_row else set()
         for pid in self.ctx.team.owners():
-            if pid in facts.away or pid in away_now:
+            if pid in facts.away or pid in away_now or self.ctx.person_ids.get(pid) in sent:
                 continue
             items = self.week_report.prompt_items(pid, week, facts, last)
             ask = self.week_report.asks_incidents(pid)
@@ -101,7 +105,7 @@ class WeeklyCycle:
             if not items and not ask:
                 continue
             due.append((self.ctx.team.person_by_id[pid], items, ask))
-        return sum(self._send_each(due, lambda job: self._send_prompt(job[0], week, kind, job[1], at, job[2])))
+        return sum(self._send_each(due, lambda job: self._send_prompt(job[0], week, kind, job[1], at, job[2], run)))
 
     def _send_each(self, jobs: Sequence[_Job], send: Callable[[_Job], bool]) -> list[bool]:
         """`send` each job, in order, up to the chat's `parallel_sends` at once: a thousand owners' prompts are
@@ -114,18 +118,23 @@ class WeeklyCycle:
             return list(pool.map(send, jobs))
 
     def _send_prompt(self, person: Person, week: IsoWeek, kind: str, items: tuple[PromptItem, ...],
-                     at: datetime, ask_incidents: bool | None = None) -> bool:
+                     at: datetime, ask_incidents: bool | None = None, run: PromptRun | None = None) -> bool:
+        """Send one prompt unless it was sent already. With `run` (a run of prompts), the caller has left out
+        whom it knew were sent and the prompt is built from what the run read once; the row checked below
+        still keeps a prompt from going twice (another process, a second run)."""
         platform = self.ctx.chat.platform
         key = f"{self.ctx.team_id}:{week.label}:{person.id}:{kind}:{platform}"
         ask_incidents = self.week_report.asks_incidents(person.id) if ask_incidents is None else ask_incidents
-        with transaction(self.ctx.db) as s:  # sent already: nothing to build
-            d = Directory(s)
-            week_row = d.week(self.ctx.team_id, week.label)
-            sent = week_row is not None and (row := d.prompt(self.ctx.team_id, week_row.id, self.ctx.person_ids[person.id],
-                                                             kind, platform)) is not None and row.sent_at is not None
-        if sent:
-            return False
-        prompt = self.week_report.prompt(person.id, week, kind, items, ask_incidents=ask_incidents)
+        if run is None:
+            with transaction(self.ctx.db) as s:  # sent already: nothing to build
+                d = Directory(s)
+                week_row = d.week(self.ctx.team_id, week.label)
+                sent = week_row is not None and (row := d.prompt(self.ctx.team_id, week_row.id,
+                                                                 self.ctx.person_ids[person.id], kind,
+                                                                 platform)) is not None and row.sent_at is not None
+            if sent:
+                return False
+        prompt = self.week_report.prompt(person.id, week, kind, items, ask_incidents=ask_incidents, run=run)
         assert prompt is not None  # the caller skips people with nothing to answer
         with transaction(self.ctx.db) as s:
             d = Directory(s)
@@ -188,14 +197,15 @@ class WeeklyCycle:
         at = at or self.ctx.now()
         week = self.open_week(at)
         facts, last = self.week_report.facts(week), self.week_report.facts(week.previous(), answers_only=True)
-        answered = self.week_report.incident_answers(week)
+        run = self.week_report.prompt_run(week)
+        answered = run.answers
         due: list[_Job] = []
         for pid, keys in owing.items():
             items = tuple(i for i in self.week_report.prompt_items(pid, week, facts, last) if i.key in keys)
             ask = self.week_report.asks_incidents(pid) and pid not in answered
             if items or ask:
                 due.append((self.ctx.team.person_by_id[pid], items, ask))
-        sent = self._send_each(due, lambda job: self._send_prompt(job[0], week, kind, job[1], at, job[2]))
+        sent = self._send_each(due, lambda job: self._send_prompt(job[0], week, kind, job[1], at, job[2], run))
         return [job[0].id for job, ok in zip(due, sent, strict=True) if ok]
 
     def publish(self, week: IsoWeek | None = None, at: datetime | None = None) -> PublishResult:

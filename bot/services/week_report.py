@@ -4,6 +4,7 @@ is published, and the prompt each person is shown. Nothing here sends or stores;
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -27,6 +28,18 @@ from storage.incident_answers import IncidentAnswers
 from storage.incidents import Incidents
 from storage.reports import Reports
 from storage.week_facts import load_week_facts
+
+
+@dataclass(frozen=True)
+class PromptRun:
+    """What every prompt of one run (a week's prompts, or its reminders) shows alike, read once for the run
+    instead of once per person: the week's logged incidents, who answered the incident question, every open
+    action item by owner, and whether the report is out."""
+
+    logged: tuple[LoggedIncident, ...]
+    answers: dict[str, Literal["none", "incident"]]
+    actions: dict[str, tuple[OpenAction, ...]]
+    published: bool
 
 
 class WeekReport:
@@ -83,24 +96,27 @@ class WeekReport:
             for n, it in enumerate(self.ctx.team.items_of(person_id), start=1))
 
     def prompt(self, person_id: str, week: IsoWeek, kind: str = "prompt",
-               items: tuple[PromptItem, ...] | None = None, *, ask_incidents: bool | None = None) -> Prompt | None:
+               items: tuple[PromptItem, ...] | None = None, *, ask_incidents: bool | None = None,
+               run: PromptRun | None = None) -> Prompt | None:
         """The prompt (kind "prompt") or reminder (any other kind) for one person, or None when they
         have nothing to answer. Every path that shows a prompt — the weekly job, `/zhoubao answer`,
         a form button, a menu — gets it here. The incident question follows the items for every owner
-        (unless the team file turns it off, or `ask_incidents` is False: a reminder to someone who answered it)."""
+        (unless the team file turns it off, or `ask_incidents` is False: a reminder to someone who answered it).
+        `run`: what a run of prompts shares (`prompt_run`), when the caller sends many."""
         items = self.prompt_items(person_id, week) if items is None else items
         asks = self.asks_incidents(person_id) if ask_incidents is None else ask_incidents and self.asks_incidents(person_id)
         # Numbered after all the person's items, as in the Thursday prompt, so `[n]` means one thing all week.
         number = len(self.ctx.team.items_of(person_id)) + 1
-        question = self.incident_question(person_id, week, number) if asks else None
+        question = self.incident_question(person_id, week, number, run) if asks else None
         # Open action items follow, numbered as if the question were there, so `[n]` holds all week.
         first = number + (1 if self.asks_incidents(person_id) else 0)
-        actions = tuple(PromptAction(first + i, a) for i, a in enumerate(self.open_actions(person_id)))
+        open_actions = run.actions.get(person_id, ()) if run is not None else self.open_actions(person_id)
+        actions = tuple(PromptAction(first + i, a) for i, a in enumerate(open_actions))
         if not items and question is None and not actions:
             return None
         shown: Literal["prompt", "remind"] = "prompt" if kind == "prompt" else "remind"
         deadline = self.deadline(week)
-        published = shown == "remind" and self.is_published(week)
+        published = shown == "remind" and (run.published if run is not None else self.is_published(week))
         text = messages.prompt_text(shown, week.label, items, deadline, self.ctx.locale, question, actions,
                                     published=published)
         return Prompt(week=week.label, kind=shown, items=items, text=text, locale=self.ctx.locale,
@@ -112,6 +128,20 @@ class WeekReport:
         return ([it.key for it in self.ctx.team.items_of(person_id)]
                 + ([QUESTION_KEY] if self.asks_incidents(person_id) else [])
                 + [a.key for a in self.open_actions(person_id)])
+
+    def prompt_run(self, week: IsoWeek) -> PromptRun:
+        """What the prompts of `week` share, read in one go (see `PromptRun`)."""
+        keys = {v: k for k, v in self.ctx.person_ids.items()}
+        today = self.ctx.now().date()
+        actions: dict[str, list[OpenAction]] = {}
+        with transaction(self.ctx.db) as s:
+            numbers = Incidents(s).numbers(self.ctx.team_id)
+            for r in ActionItems(s).open_of_team(self.ctx.team_id):
+                if r.owner_id in keys:
+                    actions.setdefault(keys[r.owner_id], []).append(OpenAction(
+                        r.number, numbers[r.incident_id], r.text, r.due, is_overdue(r.due, r.done_at, today)))
+        return PromptRun(self._logged(week), self.incident_answers(week), {k: tuple(v) for k, v in actions.items()},
+                         self.is_published(week))
 
     def open_actions(self, person_id: str) -> tuple[OpenAction, ...]:
         """The person's open action items (issue 23), oldest first; overdue as of today."""
@@ -131,15 +161,19 @@ class WeekReport:
         """Whether this person's prompts carry the incident question (every owner, unless turned off)."""
         return self.ctx.team.incidents.ask_in_prompt and self.ctx.team.is_owner(person_id)
 
-    def incident_question(self, person_id: str, week: IsoWeek, number: int) -> Question:
+    def incident_question(self, person_id: str, week: IsoWeek, number: int, run: PromptRun | None = None) -> Question:
         """The incident question as `person_id`'s prompt shows it: the week's logged incidents and their answer."""
+        if run is not None:
+            return Question(number=number, logged=run.logged, answer=run.answers.get(person_id))
+        return Question(number=number, logged=self._logged(week), answer=self.incident_answers(week).get(person_id))
+
+    def _logged(self, week: IsoWeek) -> tuple[LoggedIncident, ...]:
+        """The week's logged incidents, as the incident question lists them."""
         zone = self.ctx.team.zone
         with transaction(self.ctx.db) as s:
             row = Directory(s).week(self.ctx.team_id, week.label)
-            logged = tuple(LoggedIncident(i.number, i.started_at.astimezone(zone), i.system, i.what)
-                           for i in (Incidents(s).of_week(self.ctx.team_id, row.id) if row else []))
-        answer = self.incident_answers(week).get(person_id)
-        return Question(number=number, logged=logged, answer=answer)
+            return tuple(LoggedIncident(i.number, i.started_at.astimezone(zone), i.system, i.what)
+                         for i in (Incidents(s).of_week(self.ctx.team_id, row.id) if row else []))
 
     def incident_answers(self, week: IsoWeek) -> dict[str, Literal["none", "incident"]]:
         """Who has answered the week's incident question, and how (their latest live answer)."""
