@@ -69,11 +69,15 @@ class History:
             select(WeekRow.id, WeekRow.label).where(WeekRow.team_id == team_id)
             .order_by(WeekRow.label.desc()).limit(limit).offset(offset))]
 
-    def weeks_between(self, team_id: int, first: str, last: str) -> list[tuple[int, str]]:
-        """(week id, label) of the weeks from `first` to `last` inclusive, oldest first."""
-        return [(i, label) for i, label in self.s.execute(
-            select(WeekRow.id, WeekRow.label).where(WeekRow.team_id == team_id, WeekRow.label >= first,
-                                                    WeekRow.label <= last).order_by(WeekRow.label))]
+    def weeks_between(self, team_id: int, first: str, last: str, *, after: str | None = None,
+                      limit: int | None = None) -> list[tuple[int, str]]:
+        """(week id, label) of the weeks from `first` to `last` inclusive, oldest first; with `after`, only
+        those after that label, and at most `limit` of them (a page)."""
+        query = select(WeekRow.id, WeekRow.label).where(WeekRow.team_id == team_id, WeekRow.label >= first,
+                                                        WeekRow.label <= last)
+        if after is not None:
+            query = query.where(WeekRow.label > after)
+        return [(i, label) for i, label in self.s.execute(query.order_by(WeekRow.label).limit(limit))]
 
     def summaries(self, team_id: int, weeks: Sequence[tuple[int, str]]) -> list[WeekSummary]:
         """One summary per given week, in the given order."""

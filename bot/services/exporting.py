@@ -32,6 +32,8 @@ CSV_HEADER = ("week", "kind", "item", "title", "owner", "text", "author", "progr
               "severity", "weight", "owner_id", "author_id", "time_zone")
 
 
+_WEEKS_PAGE = 8  # week labels read at once by `stored_weeks`
+
 class Exporter:
     def __init__(self, ctx: Context, week_report: WeekReport) -> None:
         self.ctx = ctx
@@ -40,15 +42,22 @@ class Exporter:
     def stored_weeks(self, first: IsoWeek, last: IsoWeek) -> Iterator[IsoWeek]:
         """The weeks from `first` to `last` (inclusive) that the database holds anything for, in order.
 
-        One query for the labels rather than a look-up per calendar week: a range across centuries
-        (a stored 0001-W01) costs what the stored weeks cost, not 500,000 transactions."""
-        with transaction(self.ctx.db) as s:
-            labels = [label for _, label in History(s).weeks_between(self.ctx.team_id, first.label, last.label)]
-        for label in labels:
-            try:
-                yield IsoWeek.parse(label)
-            except WeekLabelError:
-                continue  # a label no week has (written by hand into the database) has nothing to export
+        The labels are read a page at a time rather than looked up per calendar week (a range across
+        centuries, from a stored 0001-W01, costs what the stored weeks cost, not 500,000 transactions) and
+        rather than all at once (a range export holds one page of labels however many weeks it streams)."""
+        after: str | None = None
+        while True:
+            with transaction(self.ctx.db) as s:
+                page = [label for _, label in History(s).weeks_between(self.ctx.team_id, first.label, last.label,
+                                                                       after=after, limit=_WEEKS_PAGE)]
+            for label in page:
+                try:
+                    yield IsoWeek.parse(label)
+                except WeekLabelError:
+                    continue  # a label no week has (written by hand into the database) has nothing to export
+            if len(page) < _WEEKS_PAGE:
+                return
+            after = page[-1]
 
     def created_at(self, week: IsoWeek) -> datetime:
         """When the week's report was published (or imported as published); else its publish deadline."""
