@@ -195,8 +195,10 @@ class Pages:
         query = SearchQuery(q, person, item, kind, first, last, _int(params.get("page"), 1))
         found = await run_in_threadpool(self.d.find, query)
 
+        base = self.site.base(request)
+
         def page_url(n: int) -> str:
-            return "/search?" + urlencode({**{k: v for k, v in params.items() if k != "lang"}, "page": str(n)})
+            return base + "/search?" + urlencode({**{k: v for k, v in params.items() if k != "lang"}, "page": str(n)})
 
         return self.site.page(request, "search.html", q=q, query=query, found=found, kinds=SEARCH_KINDS,
                               people=team.people, items=team.items, page_url=page_url,
