@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,12 +59,8 @@ def week_of_three_teams(built: DepartmentBots, clock: FixedClock) -> None:
 
 @pytest.fixture
 def department_site(tmp_path: Path) -> Iterator[DepartmentSite]:
-    folder = tmp_path / "department"
-    shutil.copytree(EXAMPLE_DEPARTMENT, folder)
-    source = (folder / "department.yaml").read_text(encoding="utf-8")
-    (folder / "department.yaml").write_text(
-        source.replace("  publish: fri 18:00", f"  publish: fri 18:00\n  directors: [{DIRECTOR}]"), encoding="utf-8")
-    department = load_department(folder / "department.yaml")
+    department = load_department(EXAMPLE_DEPARTMENT / "department.yaml")
+    assert department.info is not None and department.info.directors == [DIRECTOR]
     clock = FixedClock(at(27, 10))
     built = build_department(department, FakeChat(), clock, database_url=f"sqlite:///{tmp_path / 'dept.db'}")
     week_of_three_teams(built, clock)

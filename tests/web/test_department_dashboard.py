@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
+from bot.adapters.slack.limits import Pacer
+from bot.runtime.composition import Overrides, compose
+from bot.runtime.team_file import load_department
+from tests.conftest import SHANGHAI
+from tests.fakes import FixedClock
+from tests.slack.conftest import slack_settings
+from tests.slack.stand_in import SlackStandIn
 from tests.web.department_site import DepartmentSite, department_site, signed_in
 
 __all__ = ["department_site"]
@@ -28,3 +41,43 @@ def test_a_director_sees_every_team_and_the_department_page(department_site: Dep
     assert "支付事业部 2024-W26 周报汇总" in page.text
     assert "未发布：清结算组" in page.text
     assert 'href="/t/crossborder/week/2024-W26"' in page.text
+
+
+def test_who_sees_which_team_is_the_department_files_rule(department_site: DepartmentSite) -> None:
+    department = department_site.department
+    by_key = {t.key: t.team for t in department.teams}
+    director = by_key["acquiring"].person_by_id["zhangwei"]
+    editor = by_key["settlement"].person_by_id["zhoumin"]
+    assert department.is_director(director) and not department.is_director(editor)
+    assert [t.key for t in department.visible_to(director)] == ["acquiring", "settlement", "crossborder"]
+    assert [t.key for t in department.visible_to(editor)] == ["settlement"]
+    # the same person under another id in another team's file is found by email, case aside
+    moved = editor.model_copy(update={"id": "zm", "email": "ZhouMin@Example.com"})
+    assert department.as_member(by_key["settlement"], moved) == editor
+    assert department.as_member(by_key["acquiring"], moved) is None
+
+
+def test_the_slack_process_of_a_department_serves_every_teams_pages(tmp_path: Path) -> None:
+    """`compose` (what `zhoubao run --team acquiring` builds) mounts each team at /t/<key>/, the served team
+    also at `/`; each team's pages send a stranger to that team's own sign-in."""
+    department = load_department(EXAMPLE_DEPARTMENT / "department.yaml")
+    acquiring = department.choose("acquiring")
+    stand_in = SlackStandIn(users={p.email: f"U{p.id.upper()}" for p in acquiring.people if p.email},
+                            channels={"acquiring-weekly": "C0ACQUIRING", "department-weekly": "C0DEPARTMENT"}).start()
+    clock = FixedClock(datetime(2024, 6, 27, 10, 0, tzinfo=SHANGHAI))
+    settings = slack_settings(stand_in, f"sqlite:///{tmp_path / 'd.db'}", tmp_path / "spool")
+    runtime = compose(settings, acquiring, clock=clock, overrides=Overrides(pacer=Pacer(scale=1000)),
+                      department=department)
+    try:
+        client = TestClient(runtime.http, follow_redirects=False)
+        for path, signin in (("/week", "/signin?next=%2Fweek"),
+                             ("/t/settlement/week", "/t/settlement/signin?next=%2Ft%2Fsettlement%2Fweek"),
+                             ("/t/crossborder/history", "/t/crossborder/signin?next=%2Ft%2Fcrossborder%2Fhistory")):
+            answer = client.get(path)
+            assert (answer.status_code, answer.headers["location"]) == (303, signin), path
+        page = client.get("/t/crossborder/signin?lang=en")
+        assert page.status_code == 200 and "Cross-border Payments" in page.text
+        assert client.get("/t/nosuchteam/week").status_code == 404
+    finally:
+        runtime.stop()
+        stand_in.stop()
