@@ -50,6 +50,7 @@ def week_of_three_teams(built: DepartmentBots, clock: FixedClock) -> None:
             ("acquiring", "chenjing", "本周完成差距分析，整体进度 45%\n主要问题：密钥轮换流程的留痕方案未定"),
             ("acquiring", "sunli", "年度可用性：99.997%"),
             ("settlement", "zhengshuang", "清算准时率：99.95%"),
+            ("settlement", "wutao", "对账：自动对账上线，整体进度 60%"),
             ("crossborder", "carol", "Yearly availability: 99.98%")):
         built.bot(team).inbox.receive(Inbound("fake", user, f"{team}-{user}", text, at(27, 11)))
     for team in ("acquiring", "crossborder"):

@@ -81,3 +81,17 @@ def test_the_slack_process_of_a_department_serves_every_teams_pages(tmp_path: Pa
     finally:
         runtime.stop()
         stand_in.stop()
+
+
+def test_search_shows_the_other_teams_the_person_may_see(department_site: DepartmentSite) -> None:
+    director = signed_in(department_site, "acquiring", "zhangwei")
+    page = director.get(department_site.url + "/t/crossborder/search", params={"q": "整体进度"})
+    assert page.status_code == 200
+    others = page.text[page.text.index('id="other-teams"'):]
+    assert '<section class="other-team" data-team="acquiring">' in others and "密钥轮换流程" in others
+    assert '<section class="other-team" data-team="settlement">' in others and "自动对账上线" in others
+    assert 'href="/t/settlement/week/2024-W26"' in others
+    editor = signed_in(department_site, "settlement", "zhoumin")
+    own = editor.get(department_site.url + "/t/settlement/search", params={"q": "整体进度"})
+    assert "自动对账上线" in own.text
+    assert "密钥轮换流程" not in own.text and 'id="other-teams"' not in own.text  # their one team only

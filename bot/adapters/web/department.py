@@ -22,10 +22,13 @@ from bot.domain.department import Department, DepartmentTeam
 from bot.domain.team import Person
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.services.bot import Bot
+from bot.services.dashboard import Dashboard, SearchPage, SearchQuery
 from bot.services.rollup import DepartmentRollup
 from bot.services.signin import Role, SignIn, Viewer
 from bot.text.catalogue import say
 from bot.text.render import bank_move, measure_heading, progress_move
+
+OTHER_TEAM_HITS = 5  # per other team on a search page; its own search page has the rest
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class TeamLink:
     key: str
     name: str
     url: str  # the team's week page
+
+    @property
+    def base(self) -> str:
+        return self.url.removesuffix("/week")
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,14 @@ class DepartmentWeb:
 
     def _link(self, t: DepartmentTeam) -> TeamLink:
         return TeamLink(t.key, t.name, f"{self.base(t.key)}/week")
+
+    def search_others(self, person: Person, here: Bot, query: SearchQuery,
+                      per_team: int = OTHER_TEAM_HITS) -> list[tuple[TeamLink, SearchPage]]:
+        """The first hits of `query` in every other team `person` may see (the department file's order),
+        each team searched by its own rule (`Dashboard.find`, its own names and items)."""
+        key = self.key_of(here)
+        return [(self._link(t), Dashboard(self.bots[t.key]).find(query, per_team))
+                for t in self.department.visible_to(person) if t.key != key]
 
     def may_see_department(self, person: Person) -> bool:
         return self.rollup is not None and self.department.is_director(person)
