@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.team import Locale, Team, WeeklyTime
+from bot.domain.team import Locale, Person, Team, WeeklyTime
 
 
 class _Strict(BaseModel):
@@ -30,6 +30,9 @@ class DepartmentInfo(_Strict):
     report_channel: str = "department-report"
     # The roll-up covers the ISO week of this time, in the department's zone: after the teams' publishes.
     publish: WeeklyTime = WeeklyTime.model_validate("fri 18:00")
+    # Who sees every team and the department's page on the dashboard: person ids or emails, as the team
+    # files write them (a director signs in as a person of one of the teams).
+    directors: list[Annotated[str, Field(min_length=1)]] = []
 
     @field_validator("timezone")
     @classmethod
@@ -102,3 +105,28 @@ class Department:
 
     def _choices(self) -> str:
         return ", ".join(t.key if t.key == t.name else f"{t.key} ({t.name})" for t in self.teams)
+
+    # ----- who sees which team (the dashboard asks here) ------------------------------------------
+
+    def is_director(self, person: Person) -> bool:
+        """Whether `person` (by id or email, case aside for emails) is one of the department's directors."""
+        if self.info is None:
+            return False
+        named = {d.casefold() for d in self.info.directors}
+        return person.id.casefold() in named or (person.email is not None and person.email.casefold() in named)
+
+    def as_member(self, team: Team, person: Person) -> Person | None:
+        """`person` as `team`'s file knows them: the same id, else the same email; None when not in it."""
+        found = team.person_by_id.get(person.id)
+        if found is not None:
+            return found
+        if person.email:
+            email = person.email.casefold()
+            return next((p for p in team.people if p.email and p.email.casefold() == email), None)
+        return None
+
+    def visible_to(self, person: Person) -> tuple[DepartmentTeam, ...]:
+        """The teams `person` may see: every team for a director, else the teams they belong to."""
+        if self.is_director(person):
+            return self.teams
+        return tuple(t for t in self.teams if self.as_member(t.team, person) is not None)

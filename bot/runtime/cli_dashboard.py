@@ -23,20 +23,23 @@ def link(who: Annotated[str, typer.Option("--as", help="A person id or name from
     from bot.runtime.composition import build_bot
     from bot.runtime.dashboard import dashboard_config, sign_in_link
     from bot.runtime.settings import Settings
-    from bot.runtime.team_file import TeamFileError, load_team_of
+    from bot.runtime.team_file import TeamFileError, load_department
     from bot.services.signin import SignInRefused
     from storage.db import DatabaseError
 
     try:
         settings = Settings()
-        team = load_team_of(settings.team_file, team_name)
+        department = load_department(settings.team_file)
+        team = department.choose(team_name)
+        # Several teams: each has its pages (and sign-in) under /t/<key>; one team keeps the plain addresses.
+        key = next(t.key for t in department.teams if t.team is team) if len(department.teams) > 1 else None
         bot = build_bot(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
                         database_url=settings.database_url)
-    except (TeamFileError, DatabaseError, ValueError) as exc:  # ValueError: pydantic's, naming the setting
+    except (TeamFileError, DatabaseError, ValueError) as exc:  # ValueError: pydantic's, --team (TeamChoiceError)
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     try:
-        url, expires = sign_in_link(bot, dashboard_config(settings), who)
+        url, expires = sign_in_link(bot, dashboard_config(settings), who, team_key=key)
     except SignInRefused:
         typer.echo(f"'{who}' is not in the team file {settings.team_file}", err=True)
         raise typer.Exit(2) from None

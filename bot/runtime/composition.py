@@ -441,7 +441,7 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     DatabaseError or TeamMismatchError for the database."""
     from starlette.routing import Mount
 
-    from bot.adapters.web import build_dashboard
+    from bot.adapters.web import DepartmentWeb, build_dashboard, build_department_dashboard
     from bot.runtime.http import build_http_app
     from bot.runtime.metrics import PrometheusMetrics
     from bot.runtime.scheduler import Scheduler, options_from_settings
@@ -474,29 +474,38 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
                     connection=connector.connected if connector is not None else None)
     rollup = None
-    if department is not None and department.info is not None and platform != "console":
+    chat_port: ChatPort = parts.chat if isinstance(parts, ConsoleParts) else parts.gateway
+    several = department is not None and len(department.teams) > 1
+    team_bots = _department_bots(department, bot, store, chat_port, clock, o.templates) \
+        if department is not None and (several or department.info is not None) else None
+    department_rollup = None if department is None or department.info is None or team_bots is None else \
+        DepartmentRollup(department, team_bots, chat_port, Renderer(o.templates), f"{socket.gethostname()}-{os.getpid()}")
+    if department_rollup is not None and platform != "console":
         from bot.runtime.rollup_schedule import RollupSchedule
         from bot.runtime.scheduler import options_from_settings as grace_of
 
-        assert not isinstance(parts, ConsoleParts)
-        rollup = RollupSchedule(_department_rollup(department, bot, store, parts.gateway, clock, o.templates),
-                                clock, grace_of(settings).misfire_grace)
+        rollup = RollupSchedule(department_rollup, clock, grace_of(settings).misfire_grace)
     dashboard = dashboard_config(settings)
     # The file the settings page writes and the watch reads: the team's own, also in a department.
     own = next((t.file for t in department.teams if t.name == team.team.name and t.file is not None), None) \
         if department is not None else None
     team_file = TeamReload(own or settings.team_file, bot, scheduler)
     # The dashboard answers at `/` on the same app, after the platform callbacks, health and metrics.
-    site = Mount("/", app=build_dashboard(bot, dashboard, team_settings=team_file))
+    # A department of several teams: each team's pages at /t/<key>/, the served team's also at `/`.
+    if department is not None and several and team_bots is not None:
+        web = DepartmentWeb(department, team_bots, department_rollup, dashboard.secret, dashboard.session_hours)
+        site = Mount("/", app=build_department_dashboard(web, bot, dashboard, team_settings=team_file))
+    else:
+        site = Mount("/", app=build_dashboard(bot, dashboard, team_settings=team_file))
     http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
                           in_flight=bot.journal.acking if bot.journal is not None else None)
     return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, team_file, rollup)
 
 
-def _department_rollup(department: Department, served: Bot, store: Store, chat: ChatPort, clock: Clock,
-                       templates: Path | None) -> DepartmentRollup:
-    """The roll-up over the served team's bot and, for the department's other teams, bots on the same
-    engine that only compile (their own processes prompt and publish them)."""
+def _department_bots(department: Department, served: Bot, store: Store, chat: ChatPort, clock: Clock,
+                     templates: Path | None) -> list[Bot]:
+    """The served team's bot and, for the department's other teams, bots on the same engine that only
+    compile and show (their own processes prompt and publish them): for the roll-up and the dashboard."""
     bots = []
     for entry in department.teams:
         if entry.name == served.ctx.team.team.name:
@@ -504,4 +513,4 @@ def _department_rollup(department: Department, served: Bot, store: Store, chat: 
             continue
         other = open_store(entry.team, clock, database_url="", engine=store.engine, migrate=False)
         bots.append(build_services(entry.team, other, chat, clock, templates=templates))
-    return DepartmentRollup(department, bots, chat, Renderer(templates), f"{socket.gethostname()}-{os.getpid()}")
+    return bots

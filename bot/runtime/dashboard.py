@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn
+from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn, team_path
 from bot.runtime.settings import Settings
 from bot.services.bot import Bot
 from bot.services.signin import SignIn
@@ -56,10 +56,12 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
                            slack=slack, feishu=feishu)
 
 
-def sign_in_link(bot: Bot, config: DashboardConfig, who: str) -> tuple[str, datetime]:
-    """A one-time sign-in link for `who` (id or name) and when it expires; SignInRefused if not in the team."""
+def sign_in_link(bot: Bot, config: DashboardConfig, who: str, *, team_key: str | None = None) -> tuple[str, datetime]:
+    """A one-time sign-in link for `who` (id or name) and when it expires; SignInRefused if not in the team.
+    `team_key`: the team's key in a department of several teams, whose pages live under `/t/<key>`."""
     token, expires = SignIn(bot.ctx, config.secret).issue_link_token(who)
-    return config.url("/signin/link?" + urlencode({"token": token})), expires
+    base = team_path(team_key) if team_key is not None else ""
+    return config.url(base + "/signin/link?" + urlencode({"token": token})), expires
 
 
 def dashboard_app(bot: Bot, settings: Settings) -> Starlette:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
 from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.runtime.cli import app
 from bot.runtime.composition import build_bot
@@ -55,3 +56,13 @@ def test_link_for_someone_outside_the_team_is_refused(workdir: Path) -> None:
     result = CliRunner().invoke(app, ["dashboard", "link", "--as", "nobody"])
     assert result.exit_code == 2
     assert "'nobody' is not in the team file" in result.output
+
+
+def test_in_a_department_the_link_opens_the_chosen_teams_pages(workdir: Path) -> None:
+    shutil.copytree(EXAMPLE_DEPARTMENT, workdir / "department")
+    env = {"TEAM_FILE": str(workdir / "department" / "department.yaml")}
+    result = CliRunner().invoke(app, ["dashboard", "link", "--team", "settlement", "--as", "zhoumin"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("http://127.0.0.1:3000/t/settlement/signin/link?token=")
+    unnamed = CliRunner().invoke(app, ["dashboard", "link", "--as", "zhoumin"], env=env)
+    assert unnamed.exit_code == 2 and "choose one with --team" in unnamed.output

@@ -10,14 +10,20 @@ from typing import TYPE_CHECKING, Any
 from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn, WebSettings
 
 if TYPE_CHECKING:
-    from bot.adapters.web.app import build_dashboard
+    from bot.adapters.web.app import build_dashboard, build_department_dashboard
+    from bot.adapters.web.department import DepartmentWeb
 
-__all__ = ["DashboardConfig", "FeishuSignIn", "SlackSignIn", "WebSettings", "build_dashboard"]
+__all__ = ["DashboardConfig", "FeishuSignIn", "SlackSignIn", "WebSettings", "build_dashboard",
+           "build_department_dashboard", "DepartmentWeb"]
 
 
 def __getattr__(name: str) -> Any:
-    if name == "build_dashboard":
-        from bot.adapters.web.app import build_dashboard
+    if name in ("build_dashboard", "build_department_dashboard"):
+        from bot.adapters.web import app
 
-        return build_dashboard
+        return getattr(app, name)
+    if name == "DepartmentWeb":
+        from bot.adapters.web.department import DepartmentWeb
+
+        return DepartmentWeb
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,10 +12,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.adapters.web.config import DashboardConfig
+from bot.adapters.web.department import DepartmentPage, DepartmentWeb
 from bot.adapters.web.pages import Pages
 from bot.adapters.web.settings_page import SettingsPage
 from bot.adapters.web.signin import SignInRoutes
@@ -78,12 +79,55 @@ class _SessionCheck:
         await self.app(scope, receive, send)
 
 
+class _UnderMount:
+    """A team's pages mounted at `/t/<key>` redirect within it: their handlers say `/week/...`, and the
+    answer's Location gets the mount's prefix, so a person stays on the team they opened (sign-in included)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        root = scope.get("root_path", "")
+        if scope["type"] != "http" or not root:
+            await self.app(scope, receive, send)
+            return
+
+        async def prefixed(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                headers = []
+                for name, value in message.get("headers", []):
+                    if name == b"location":
+                        target = value.decode("latin-1")
+                        if target.startswith("/") and not target.startswith(root + "/"):
+                            value = (root + target).encode("latin-1")
+                    headers.append((name, value))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, prefixed)
+
+
+def build_department_dashboard(web: DepartmentWeb, served: Bot, config: DashboardConfig, *,
+                               clock: Clock | None = None, transport: httpx.AsyncBaseTransport | None = None,
+                               team_settings: TeamSettingsPort | None = None) -> Starlette:
+    """The dashboard of a department: every team's pages at `/t/<key>/...`, the served team's also at `/`
+    (the single-team addresses, sign-in included), and the department page at `/department[/<week>]`."""
+    teams: list[BaseRoute] = [
+        Mount(web.base(key), app=build_dashboard(bot, config, clock=clock, transport=transport, department=web,
+                                                 team_settings=team_settings if bot is served else None))
+        for key, bot in web.bots.items()]
+    home = build_dashboard(served, config, clock=clock, transport=transport, team_settings=team_settings,
+                           department=web)
+    return Starlette(routes=[*teams, Mount("/", app=home)])
+
+
 def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = None,
                     transport: httpx.AsyncBaseTransport | None = None,
-                    team_settings: TeamSettingsPort | None = None) -> Starlette:
+                    team_settings: TeamSettingsPort | None = None, department: DepartmentWeb | None = None) -> Starlette:
     """The dashboard's routes, sessions and error pages; `transport` points the OAuth calls at a stand-in;
-    `team_settings` (the team file behind the running team) gives admins the settings page."""
-    site = Site(bot, config, clock or bot.ctx.clock, settings_page=team_settings is not None)
+    `team_settings` (the team file behind the running team) gives admins the settings page; `department`
+    (several teams) shares sessions across the teams' pages and adds the department page."""
+    site = Site(bot, config, clock or bot.ctx.clock, settings_page=team_settings is not None, department=department)
     pages, signin = Pages(site), SignInRoutes(site, transport)
     settings = SettingsPage(site, team_settings)
 
@@ -143,8 +187,12 @@ def build_dashboard(bot: Bot, config: DashboardConfig, *, clock: Clock | None = 
         Route("/settings", settings.save, methods=["POST"]),
         Route("/assets/{name:str}", assets),
     ]
+    if department is not None:
+        rollup = DepartmentPage(site, department)
+        routes += [Route("/department", rollup.show), Route("/department/{label}", rollup.show)]
     middleware = [
         Middleware(_SecurityHeaders),
+        Middleware(_UnderMount),
         # Signed (itsdangerous) cookie, HttpOnly always; SameSite=Lax; Secure when served over HTTPS.
         Middleware(SessionMiddleware, secret_key=config.secret, session_cookie="zhoubao_session",
                    max_age=int(timedelta(hours=config.session_hours).total_seconds()), same_site="lax",

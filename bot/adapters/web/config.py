@@ -101,3 +101,8 @@ class DashboardConfig:
 
     def url(self, path: str) -> str:
         return self.public_url.rstrip("/") + path
+
+
+def team_path(key: str) -> str:
+    """Where a department's team has its pages (and its sign-in) on the dashboard: `/t/<key>`."""
+    return f"/t/{key}"

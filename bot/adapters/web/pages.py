@@ -194,12 +194,21 @@ class Pages:
         kind = params.get("kind", "") if params.get("kind") in SEARCH_KINDS else ""
         query = SearchQuery(q, person, item, kind, first, last, _int(params.get("page"), 1))
         found = await run_in_threadpool(self.d.find, query)
+        # In a department: the same words and weeks in the other teams the viewer may see (people and items
+        # are a team's own, so those filters stay here).
+        viewer = self.site.viewer(request)
+        others = [] if self.site.department is None or viewer is None or not query.asked or query.person \
+            or query.item else await run_in_threadpool(
+                self.site.department.search_others, viewer.person, self.site.bot,
+                SearchQuery(q, "", "", kind, first, last, 1))
+
+        base = self.site.base(request)
 
         def page_url(n: int) -> str:
-            return "/search?" + urlencode({**{k: v for k, v in params.items() if k != "lang"}, "page": str(n)})
+            return base + "/search?" + urlencode({**{k: v for k, v in params.items() if k != "lang"}, "page": str(n)})
 
         return self.site.page(request, "search.html", q=q, query=query, found=found, kinds=SEARCH_KINDS,
-                              people=team.people, items=team.items, page_url=page_url,
+                              people=team.people, items=team.items, page_url=page_url, others=others,
                               first=first.label if first else "", last=last.label if last else "")
 
     async def trends(self, request: Request) -> Response:

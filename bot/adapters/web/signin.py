@@ -79,13 +79,13 @@ class SignInRoutes:
         return self.platforms
 
     async def slack_start(self, request: Request) -> Response:
-        return await self._platform().begin(request, "slack", "/signin/slack/callback")
+        return await self._platform().begin(request, "slack", self.site.base(request) + "/signin/slack/callback")
 
     async def slack_callback(self, request: Request) -> Response:
         return await self._platform().slack_callback(request)
 
     async def feishu_start(self, request: Request) -> Response:
-        return await self._platform().begin(request, "feishu", "/signin/feishu/callback")
+        return await self._platform().begin(request, "feishu", self.site.base(request) + "/signin/feishu/callback")
 
     async def feishu_callback(self, request: Request) -> Response:
         return await self._platform().feishu_callback(request)

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -31,6 +31,9 @@ from bot.text.catalogue import CATALOGUES, say
 from bot.text.catalogue import words as catalogue_words
 from bot.text.render import templates_dir, without_bidi
 from storage.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.adapters.web.department import DepartmentWeb
 
 
 class Refusal(Exception):
@@ -57,8 +60,10 @@ def safe_next(value: str | None, default: str = "/week") -> str:
 
 
 class Site:
-    def __init__(self, bot: Bot, config: DashboardConfig, clock: Clock, *, settings_page: bool = False) -> None:
+    def __init__(self, bot: Bot, config: DashboardConfig, clock: Clock, *, settings_page: bool = False,
+                 department: DepartmentWeb | None = None) -> None:
         self.bot, self.config, self.clock = bot, config, clock
+        self.department = department  # several teams: sessions are shared, each team's pages check who may see
         self.settings_page = settings_page  # whether a team file stands behind the settings page
         self.dashboard = Dashboard(bot)
         self.trends = TrendsService(bot.ctx)
@@ -91,16 +96,21 @@ class Site:
         """Look this request's session up (its record and the team file), once, before any handler: an
         ended session leaves the cookie; `viewer` and `require` then read what was found."""
         token = request.session.get("sid")
-        viewer = None
+        viewer, refused = None, False
         if isinstance(token, str):
             try:
-                viewer = await run_in_threadpool(self.signin.session_viewer, token)
+                if self.department is None:
+                    viewer = await run_in_threadpool(self.signin.session_viewer, token)
+                else:
+                    seen = await run_in_threadpool(self.department.seen, token, self.bot)
+                    viewer, refused = seen.viewer, seen.refused
             except DatabaseUnavailable as exc:
                 request.state.database_down = exc
             else:
-                if viewer is None:
+                if viewer is None and not refused:
                     self._forget(request)
         request.state.viewer = viewer
+        request.state.other_team = refused
 
     def viewer(self, request: Request) -> Viewer | None:
         """Who is signed in, as `check_session` found for this request."""
@@ -112,6 +122,8 @@ class Site:
         if isinstance(down, DatabaseUnavailable):
             raise down
         viewer = self.viewer(request)
+        if viewer is None and getattr(request.state, "other_team", False):
+            raise Refusal("other_team", team=self.team.team.name)
         if viewer is None:
             path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise SignInNeeded(path)
@@ -213,13 +225,22 @@ class Site:
             self._html[text] = html
         return html
 
+    def base(self, request: Request) -> str:
+        """Where this team's pages are mounted: "" for the served team at `/`, `/t/<key>` in a department."""
+        root = request.scope.get("root_path", "")
+        return root if isinstance(root, str) else ""
+
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         viewer = self.viewer(request)
+        base = self.base(request)
+        teams = self.department.switcher(viewer.person) if self.department and viewer else []
+        director = bool(self.department and viewer and self.department.may_see_department(viewer.person))
         html = self.env.get_template(template).render(
             t=self.words(request), when=self.when(request), week_name=self.week_name(request),
             lang_url=self._other_language(request), lang=self.locale(request), list_sep=catalogue_words(self.locale(request))["list.sep"], viewer=viewer,
-            csrf=self.csrf_token(request), flash=request.session.pop("flash", None), path=request.url.path,
-            team=self.team.team.name,
+            csrf=self.csrf_token(request), flash=request.session.pop("flash", None),
+            path=request.url.path.removeprefix(base) or "/", base=base, full_path=request.url.path,
+            team=self.team.team.name, teams=teams if len(teams) > 1 or director else [], director=director,
             admin=bool(viewer and self.settings_page and may_change_settings(self.team, viewer.person.id)),
             **context)
         # People's text reaches the page in many places; the reports' rule drops bidi controls from all of it.
