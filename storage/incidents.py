@@ -110,7 +110,7 @@ class Incidents:
     def numbers(self, team_id: int) -> dict[int, int]:
         """Row id -> the team's number, for every incident of the team."""
         rows = self.s.execute(select(IncidentRow.id, IncidentRow.number).where(IncidentRow.team_id == team_id))
-        return {row_id: number for row_id, number in rows.tuples()}
+        return {row_id: number for row_id, number in rows}
 
     def number_of(self, incident_id: int) -> int:
         """The team's number (#3) of the incident with row id `incident_id`."""
