@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.team import Locale, Person, Team, WeeklyTime
+from bot.domain.team import Locale, Person, Team, WeeklyTime, known_zone
 
 
 class _Strict(BaseModel):
@@ -37,11 +37,7 @@ class DepartmentInfo(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}' (use an IANA name like Asia/Shanghai)") from None
-        return value
+        return known_zone(value)
 
 
 class DepartmentFile(_Strict):
