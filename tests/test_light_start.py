@@ -121,3 +121,33 @@ def test_the_dashboard_loads_the_oauth_stack_only_for_a_platform_sign_in(team_di
                           capture_output=True, text=True, timeout=DEADLINE, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"platform": "ConsoleParts", "loaded": expected}
+
+
+# lark-oapi's package `__init__` imports all of its 10,624 modules (about 174 MB); a Feishu runtime loads
+# only the modules it uses (bot/adapters/feishu/sdk.py): the long connection adds lark-oapi's event
+# processors and their event models, the HTTP callback not even those.
+_LARK_MODULES = """
+import json, sys
+from bot.runtime.composition import Overrides, compose
+from bot.runtime.settings import Settings
+from bot.runtime.team_file import load_team
+
+settings = Settings()
+runtime = compose(settings, load_team(settings.team_file),
+                  overrides=Overrides(feishu_bot_open_id="ou_light_start"))
+runtime.bot.engine.dispose()
+loaded = [m for m in sys.modules if m == "lark_oapi" or m.startswith("lark_oapi.")]
+print(json.dumps({"modules": len(loaded), "api": "lark_oapi.api.im.v1.resource" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize(("mode", "at_most"), [("http", 100), ("ws", 1000)])
+def test_a_feishu_runtime_loads_only_the_lark_oapi_modules_it_uses(team_dir: Path, mode: str, at_most: int) -> None:
+    env = {"FEISHU_APP_ID": "cli_light", "FEISHU_APP_SECRET": "s", "FEISHU_EVENT_MODE": mode,
+           "FEISHU_VERIFICATION_TOKEN": "v", "FEISHU_ENCRYPT_KEY": "k"}
+    done = subprocess.run([sys.executable, "-c", _LARK_MODULES], cwd=team_dir, env=_env(team_dir, **env),
+                          capture_output=True, text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0 < loaded["modules"] <= at_most, loaded
+    assert loaded["api"] is False  # the API's request models (im.v1's resource) were not imported

@@ -3,5 +3,5 @@
 `gateway.FeishuGateway` is the core's chat port, `events.FeishuEvents` the dispatcher; `transports` says how
 events arrive (long connection or HTTP callback). The runtime's composition root wires them.
 
-Import from the submodules: this package's own import stays free of lark_oapi (about 6 s and 180 MB),
+Import from the submodules: this package's own import stays free of lark_oapi,
 because the runtime's settings read `config` on every command, Feishu configured or not."""

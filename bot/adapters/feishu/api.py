@@ -23,13 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import lark_oapi as lark
 import requests
-from lark_oapi.core.enum import HttpMethod
-from lark_oapi.core.model import BaseRequest
-from lark_oapi.core.utils.user_agent import build_user_agent
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from bot.adapters.feishu.sdk import JSON, AccessTokenType, BaseRequest, HttpMethod, build_user_agent
 from bot.services.chat import ChatError
 from bot.services.metrics import NO_METRICS, Metrics
 
@@ -233,7 +230,7 @@ class OpenApi:
         headers = {**(request.headers or {}), "User-Agent": _USER_AGENT}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        data = None if request.body is None else lark.JSON.marshal(request.body).encode("utf-8")
+        data = None if request.body is None else JSON.marshal(request.body).encode("utf-8")
         assert request.http_method is not None
         raw = self._http.request(request.http_method.name, self.domain.rstrip("/") + uri, params=request.queries,
                                  data=data, headers=headers, timeout=self.timeout)
@@ -308,7 +305,7 @@ def _request(method: HttpMethod, uri: str, body: dict[str, Any] | None, *, paths
     builder = (BaseRequest.builder().http_method(method).uri(uri).paths(dict(paths or {}))
                .queries(list((query or {}).items())).headers({"Content-Type": "application/json; charset=utf-8"}))
     if auth:
-        builder = builder.token_types({lark.AccessTokenType.TENANT})
+        builder = builder.token_types({AccessTokenType.TENANT})
     if body is not None:
         builder = builder.body(body)
     return builder.build()

@@ -8,11 +8,10 @@ Permission codes are from Feishu's generic error code list
 
 from __future__ import annotations
 
-from lark_oapi.core.enum import HttpMethod
-
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.feishu.people import People
+from bot.adapters.feishu.sdk import HttpMethod
 from bot.adapters.network import network_reason
 from bot.domain.team import Team
 from bot.services.documents import bitable_columns

@@ -32,10 +32,9 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from lark_oapi.core.enum import HttpMethod
-
 from bot.adapters.feishu.api import RATE_LIMITED, FeishuApiError, Limits, OpenApi, Pacer
 from bot.adapters.feishu.people import People
+from bot.adapters.feishu.sdk import HttpMethod
 from bot.domain.team import FeishuBitable, FeishuDocument, Team
 from bot.services.documents import Destinations, DocumentError, DocumentRef, TableRow
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lark_oapi.core.utils import AESCipher
+from bot.adapters.feishu.sdk import AESCipher
 
 MAX_AGE = 300.0  # seconds
 

@@ -13,11 +13,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from lark_oapi.core.enum import HttpMethod
-
 from bot.adapters.feishu import cards
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.people import People
+from bot.adapters.feishu.sdk import HttpMethod
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from lark_oapi.core.enum import HttpMethod
-
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
+from bot.adapters.feishu.sdk import HttpMethod
 from bot.adapters.ttl_cache import TtlCache
 from bot.domain.team import Person, Team
 

@@ -13,17 +13,19 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import lark_oapi as lark
-from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.feishu.envelope import Keys
 from bot.adapters.feishu.events import CALLBACKS, SUBSCRIBED
 from bot.adapters.feishu.intake import FeishuIntake
+from bot.adapters.feishu.sdk import JSON, HttpMethod, LogLevel, P2CardActionTriggerResponse
 from bot.services.metrics import NO_METRICS, Metrics
+
+if TYPE_CHECKING:
+    from lark_oapi.event.dispatcher_handler import EventDispatcherHandler
+    from lark_oapi.ws.client import Client
 
 log = logging.getLogger("zhoubao.feishu")
 
@@ -55,13 +57,17 @@ def keys_of(settings: FeishuSettings) -> Keys:
 
 def _as_dict(obj: Any) -> dict[str, Any]:
     """lark-oapi's typed event back to the JSON Feishu sent (its own encoder, so no field is lost)."""
-    return dict(json.loads(lark.JSON.marshal(obj) or "{}"))
+    return dict(json.loads(JSON.marshal(obj) or "{}"))
 
 
-def event_handler(intake: FeishuIntake) -> lark.EventDispatcherHandler:
+def event_handler(intake: FeishuIntake) -> EventDispatcherHandler:
     """lark-oapi's dispatcher with every subscribed type and callback journaled through `intake.take`
     before lark-oapi acknowledges the frame."""
-    builder = lark.EventDispatcherHandler.builder("", "")
+    # Imported here, so only the long connection loads lark-oapi's event processors (about 500 modules);
+    # lark_oapi's package-wide import stays deferred (`sdk`, imported above).
+    from lark_oapi.event.dispatcher_handler import EventDispatcherHandler
+
+    builder = EventDispatcherHandler.builder("", "")
     for kind in SUBSCRIBED:
         builder.register_p2_customized_event(kind, lambda ev: intake.take(_as_dict(ev)))
     assert CALLBACKS == ("card.action.trigger",)
@@ -70,20 +76,22 @@ def event_handler(intake: FeishuIntake) -> lark.EventDispatcherHandler:
     return builder.build()
 
 
-def ws_client(settings: FeishuSettings, intake: FeishuIntake) -> lark.ws.Client:
+def ws_client(settings: FeishuSettings, intake: FeishuIntake) -> Client:
     """The long connection: no public URL; Feishu authenticates the app when it connects."""
+    from lark_oapi.ws.client import Client
+
     assert settings.feishu_app_id and settings.feishu_app_secret is not None
-    return lark.ws.Client(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
+    return Client(settings.feishu_app_id, settings.feishu_app_secret.get_secret_value(),
                           event_handler=event_handler(intake), domain=settings.feishu_domain.rstrip("/"),
-                          log_level=lark.LogLevel.INFO)
+                          log_level=LogLevel.INFO)
 
 
 class LongConnection:
-    """`lark.ws.Client.start()` blocks forever on lark-oapi's own event loop (lark_oapi/ws/client.py), so it
+    """`lark_oapi.ws.Client.start()` blocks forever on lark-oapi's own event loop (lark_oapi/ws/client.py), so it
     runs on a daemon thread beside the HTTP app; the SDK offers no way to stop it, so `close()` leaves it
     to end with the process."""
 
-    def __init__(self, client: lark.ws.Client) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
         self._thread: threading.Thread | None = None
 
@@ -115,7 +123,7 @@ def open_api(settings: FeishuSettings, metrics: Metrics = NO_METRICS) -> OpenApi
 def bot_open_id(api: OpenApi) -> str | None:
     """The bot's own open_id, to tell an @mention of the bot from others (None if Feishu will not say)."""
     try:
-        body = api.call(lark.HttpMethod.GET, "/open-apis/bot/v3/info")
+        body = api.call(HttpMethod.GET, "/open-apis/bot/v3/info")
     except FeishuApiError as exc:
         log.warning("bot info unavailable; any @mention in a group counts", extra={"reason": exc.reason})
         return None
