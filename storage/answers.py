@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -66,11 +66,25 @@ class Answers:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        # Within this unit of work: messages added (they have no contributions yet), and the current values
+        # read or written, by (model, team, week, item); an answer writes its entry and then reads it back
+        # for its reply, so each was read twice (bench/week.py, issue 21).
+        self._added: set[int] = set()
+        self._current_rows: dict[tuple[type, int, int, str], object] = {}
 
     def message(self, team_id: int, platform: str, source_id: str) -> AnswerMessageRow | None:
         return self.s.scalars(select(AnswerMessageRow).where(
             AnswerMessageRow.team_id == team_id, AnswerMessageRow.platform == platform,
             AnswerMessageRow.source_id == source_id)).first()
+
+    def seen(self, team_id: int, platform: str, source_id: str) -> bool:
+        """Whether this message is stored already, or was deleted before it arrived (`tombstoned`): one
+        round trip, asked of every message received."""
+        return any(self.s.execute(select(
+            exists().where(AnswerMessageRow.team_id == team_id, AnswerMessageRow.platform == platform,
+                           AnswerMessageRow.source_id == source_id),
+            exists().where(MessageTombstoneRow.team_id == team_id, MessageTombstoneRow.platform == platform,
+                           MessageTombstoneRow.source_id == source_id))).one())
 
     def tombstoned(self, team_id: int, platform: str, source_id: str) -> bool:
         """Whether a deletion of this message arrived before the message did."""
@@ -90,6 +104,7 @@ class Answers:
                                received_at=m.at)
         self.s.add(row)
         self.s.flush()
+        self._added.add(row.id)
         self.s.add(AnswerRevisionRow(team_id=m.team_id, week_id=m.week_id, message_id=row.id, change="create",
                                      text=None, at=m.at))  # the message's text
         return row
@@ -148,7 +163,7 @@ class Answers:
     def replace_contributions(self, msg: AnswerMessageRow, pieces: Sequence[tuple[str, str]]) -> set[str]:
         """Set what `msg` contributes, as (item_key, text) pieces; returns every item key touched."""
         touched: set[str] = set()
-        for old in self.contributions_of(msg.id):
+        for old in self.contributions_of(msg.id) if msg.id not in self._added else ():
             touched.add(old.item_key)
             self.s.delete(old)
         for key, text in pieces:
@@ -190,8 +205,13 @@ class Answers:
     # ----- current values -----------------------------------------------------
 
     def _current(self, model: type[_Current], team_id: int, week_id: int, item_key: str) -> _Current | None:
-        return self.s.scalars(select(model).where(
+        at = (model, team_id, week_id, item_key)
+        if at in self._current_rows:
+            return cast("_Current | None", self._current_rows[at])
+        row = self.s.scalars(select(model).where(
             model.team_id == team_id, model.week_id == week_id, model.item_key == item_key)).first()
+        self._current_rows[at] = row
+        return row
 
     def entry(self, team_id: int, week_id: int, item_key: str) -> EntryRow | None:
         return self._current(EntryRow, team_id, week_id, item_key)
@@ -205,6 +225,7 @@ class Answers:
     def clear_item(self, team_id: int, week_id: int, item_key: str) -> bool:
         """Remove the item's current value, whatever its kind; whether there was one."""
         removed = False
+        self._current_rows.clear()
         for model in (EntryRow, BankStatusRow, MetricValueRow):
             for row in self.s.scalars(select(model).where(
                     model.team_id == team_id, model.week_id == week_id, model.item_key == item_key)):
@@ -215,6 +236,7 @@ class Answers:
 
     def clear_week(self, team_id: int, week_id: int) -> None:
         """Remove every current value of the week (the messages and their history stay)."""
+        self._current_rows.clear()
         for model in (EntryRow, BankStatusRow, MetricValueRow):
             for row in self.s.scalars(select(model).where(model.team_id == team_id, model.week_id == week_id)):
                 self.s.delete(row)
@@ -228,10 +250,12 @@ class Answers:
             if row is not None:
                 self.s.delete(row)
                 self.s.flush()
+                self._current_rows[(model, team_id, week_id, item_key)] = None
             return
         if row is None:
             row = model(team_id=team_id, week_id=week_id, item_key=item_key)
             self.s.add(row)
+            self._current_rows[(model, team_id, week_id, item_key)] = row
         for name, value in values.items():
             setattr(row, name, value)
         self.s.flush()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import JournalRow
@@ -16,51 +16,38 @@ _ERROR_CHARS = 2000
 _TABLE = cast(Table, JournalRow.__table__)  # Core, not the ORM: no objects built only to be thrown away
 
 
+def _insert_new(dialect: str) -> Any:
+    """An INSERT into the journal that skips a (platform, dedupe_key) already there."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
+
+
 class Journal:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, platform: str, dedupe_key: str, kind: str, payload: str, received_at: datetime) -> bool:
-        """Insert one entry; False when (platform, dedupe_key) is already journaled (a redelivery).
-
-        Runs in a SAVEPOINT so a duplicate leaves the caller's transaction usable."""
-        if self.has(platform, dedupe_key):
-            return False
-        try:
-            with self.s.begin_nested():
-                self.s.add(JournalRow(platform=platform, dedupe_key=dedupe_key[:255], kind=kind[:64],
-                                      payload=payload, received_at=received_at, attempts=0))
-        except IntegrityError:  # the same key journaled concurrently
-            return False
-        return True
-
     def add_many(self, items: Sequence[tuple[str, str, str, str, datetime]]) -> list[bool]:
         """Insert (platform, key, kind, payload, received_at) entries in one go; for each, whether it is new
-        (False for a key already journaled, or repeated earlier in `items`). Raises IntegrityError when
-        another process journaled one of the keys meanwhile (the caller adds them one by one then)."""
-        keys = {(p, k[:255]) for p, k, _, _, _ in items}
-        known: set[tuple[str, str]] = set()
-        for platform in {p for p, _ in keys}:
-            wanted = [k for p, k in keys if p == platform]
-            known |= {(platform, k) for k in self.s.scalars(select(JournalRow.dedupe_key).where(
-                JournalRow.platform == platform, JournalRow.dedupe_key.in_(wanted)))}
+        (False for a key already journaled, by this process or another meanwhile, or repeated earlier in
+        `items`).
+
+        One statement, `INSERT … ON CONFLICT DO NOTHING RETURNING` (PostgreSQL and SQLite ≥ 3.35): this is
+        the ack path, where a look-up of the keys first was one more round trip per ack (bench/week.py,
+        issue 21), and Core, since ORM objects would only be thrown away."""
         out: list[bool] = []
         rows: list[dict[str, object]] = []
+        batch: set[tuple[str, str]] = set()
         for platform, key, kind, payload, at in items:
-            if (platform, key[:255]) in known:
-                out.append(False)
-                continue
-            known.add((platform, key[:255]))
-            rows.append({"platform": platform, "dedupe_key": key[:255], "kind": kind[:64], "payload": payload,
-                         "received_at": at, "attempts": 0})
-            out.append(True)
-        if rows:  # one executemany in Core: this is the ack path, and ORM objects would only be thrown away
-            self.s.execute(insert(_TABLE), rows)
-        return out
-
-    def has(self, platform: str, dedupe_key: str) -> bool:
-        return self.s.scalars(select(JournalRow.id).where(
-            JournalRow.platform == platform, JournalRow.dedupe_key == dedupe_key[:255])).first() is not None
+            out.append((platform, key[:255]) not in batch)
+            if out[-1]:
+                batch.add((platform, key[:255]))
+                rows.append({"platform": platform, "dedupe_key": key[:255], "kind": kind[:64], "payload": payload,
+                             "received_at": at, "attempts": 0})
+        if not rows:
+            return out
+        statement = _insert_new(self.s.get_bind().dialect.name).returning(_TABLE.c.platform, _TABLE.c.dedupe_key)
+        new = {(p, k) for p, k in self.s.execute(statement, rows)}  # executemany: SQLAlchemy pages the VALUES
+        return [fresh and (platform, key[:255]) in new for fresh, (platform, key, _, _, _) in zip(out, items, strict=True)]
 
     def pending(self, limit: int = 100) -> Sequence[JournalRow]:
         """Unprocessed entries, oldest first."""

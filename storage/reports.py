@@ -22,6 +22,12 @@ class Reports:
         return self.s.scalars(select(ReportRow).join(WeekRow, WeekRow.id == ReportRow.week_id).where(
             ReportRow.team_id == team_id, WeekRow.label == label)).first()
 
+    def published_at(self, team_id: int, label: str) -> datetime | None:
+        """When the week's report was first published (None: not yet), without loading its renderings: asked
+        after every answer until the week is published (bench/week.py, issue 21)."""
+        return self.s.scalars(select(ReportRow.published_at).join(WeekRow, WeekRow.id == ReportRow.week_id).where(
+            ReportRow.team_id == team_id, WeekRow.label == label)).first()
+
     def save(self, team_id: int, week_id: int, *, markdown: str, slack: str, feishu: str,
              at: datetime) -> ReportRow:
         row = self.get(team_id, week_id)

@@ -60,10 +60,10 @@ class Inbox:
         mine = self.ctx.team.items_of(person.id)
         with transaction(self.ctx.db) as s:
             answers, d = Answers(s), Directory(s)
-            if answers.message(self.ctx.team_id, msg.platform, msg.source_id) is not None:
-                return None  # the platform delivered it again: already stored
-            if answers.tombstoned(self.ctx.team_id, msg.platform, msg.source_id):
-                return None  # deleted before it arrived (see `delete`): nothing to store, nothing to say
+            if answers.seen(self.ctx.team_id, msg.platform, msg.source_id):
+                # the platform delivered it again (already stored), or it was deleted before it arrived
+                # (see `delete`): nothing to store, nothing to say
+                return None
             week, target, special = self._week_and_target(d, person, msg.at, msg.platform, msg.thread_id, number, mine)
             action = action_number(special or "")
             asked = special == QUESTION_KEY

@@ -35,7 +35,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from bot.services.context import Context
 from bot.services.spool import Record, Spool
@@ -204,14 +203,8 @@ class InboundJournal:
     def _store(self, batch: list[_Pending]) -> None:
         if not self._spooled:
             try:
-                try:
-                    with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
-                        news = Journal(s).add_many([(i.platform, i.key, i.kind, i.payload, i.at) for i in batch])
-                except IntegrityError:  # another process journaled one of these meanwhile: one by one
-                    news = []
-                    for i in batch:
-                        with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
-                            news.append(Journal(s).add(i.platform, i.key, i.kind, i.payload, i.at))
+                with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
+                    news = Journal(s).add_many([(i.platform, i.key, i.kind, i.payload, i.at) for i in batch])
             except DatabaseUnavailable:
                 if self.spool is None:
                     raise
@@ -245,13 +238,8 @@ class InboundJournal:
             # one each kept every ack waiting while hundreds of commits went by (bench/week.py, issue 21).
             rows = [(str(r["platform"]), str(r["key"]), str(r["kind"]), str(r["payload"]),
                      datetime.fromisoformat(str(r["received_at"]))) for r in recs]
-            try:
-                with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
-                    Journal(s).add_many(rows)
-            except IntegrityError:  # another process journaled one of these meanwhile: one by one
-                for row in rows:
-                    with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
-                        Journal(s).add(*row)
+            with transaction(self.ctx.db, lock_wait=ACK_LOCK_WAIT) as s:
+                Journal(s).add_many(rows)  # a key another process journaled meanwhile is skipped
 
         with self._order:
             moved = self.spool.drain(store)

@@ -199,8 +199,7 @@ class WeekReport:
         if week.label in self._published:
             return True
         with transaction(self.ctx.db) as s:
-            row = Reports(s).by_label(self.ctx.team_id, week.label)
-            published = bool(row and row.published_at)
+            published = Reports(s).published_at(self.ctx.team_id, week.label) is not None
         if published:
             self._published.add(week.label)
         return published
