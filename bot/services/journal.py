@@ -272,28 +272,40 @@ class InboundJournal:
         if self._spooled:
             return 0  # the database is still away: the spooled entries come first
         done = 0
+        # Entries whose handler returned, not marked processed yet: marked in the transaction that reads
+        # the next entries (or, when the pass ends early, in one of their own), not one transaction each
+        # (bench/week.py, issue 21). A crash before the mark replays them, which changes nothing.
+        finished: list[int] = []
         with leader_lock(self.engine, "inbound_journal") as leader:
             if not leader:
                 return 0
-            while True:
-                self._yield_to_acks(defer_until)
-                with transaction(self.ctx.db) as s:
-                    batch = [Entry(r.platform, r.dedupe_key, r.kind, json.loads(r.payload), r.received_at, r.id)
-                             for r in Journal(s).pending()]
-                if not batch:
-                    return done
-                for entry in batch:
+            try:
+                while True:
                     self._yield_to_acks(defer_until)
-                    if not self._process(entry):
+                    with transaction(self.ctx.db) as s:
+                        journal = Journal(s)
+                        journal.done(finished, self.ctx.now())
+                        finished = []
+                        batch = [Entry(r.platform, r.dedupe_key, r.kind, json.loads(r.payload), r.received_at, r.id)
+                                 for r in journal.pending()]
+                    if not batch:
                         return done
-                    done += 1
-                    if self._spooled:
-                        # An ack spooled (a lock held past its wait): every later ack spools behind it, in
-                        # order, until the spool is drained, so drain it now rather than after the whole
-                        # journal; entries drained get later ids, so arrival order holds.
-                        self.drain_spool()
-                        if self._spooled:
+                    for entry in batch:
+                        self._yield_to_acks(defer_until)
+                        if not self._process(entry, finished):
                             return done
+                        done += 1
+                        if self._spooled:
+                            # An ack spooled (a lock held past its wait): every later ack spools behind it, in
+                            # order, until the spool is drained, so drain it now rather than after the whole
+                            # journal; entries drained get later ids, so arrival order holds.
+                            self.drain_spool()
+                            if self._spooled:
+                                return done
+            finally:
+                if finished:
+                    with transaction(self.ctx.db) as s:
+                        Journal(s).done(finished, self.ctx.now())
 
     def _yield_to_acks(self, until: float) -> None:
         """Wait until no ack has been in progress for ACK_QUIET seconds, or until `until` (monotonic)."""
@@ -310,8 +322,9 @@ class InboundJournal:
             finally:
                 self.deferring = False
 
-    def _process(self, entry: Entry) -> bool:
-        """Run one entry's handler and mark it; False when processing must pause here."""
+    def _process(self, entry: Entry, finished: list[int]) -> bool:
+        """Run one entry's handler; False when processing must pause here. An entry handled is added to
+        `finished` for the caller to mark processed; one that failed is marked here."""
         handler = self._handlers.get(entry.platform)
         if handler is None:
             return False
@@ -336,8 +349,7 @@ class InboundJournal:
             log.warning("inbound payload failed; retrying", extra={
                 "platform": entry.platform, "kind": entry.kind, "key": entry.key, "error": str(exc)})
             return False
-        with transaction(self.ctx.db) as s:
-            Journal(s).done(entry.id, self.ctx.now())
+        finished.append(entry.id)
         return True
 
     # ----- the worker thread -----------------------------------------------------------
