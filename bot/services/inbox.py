@@ -46,6 +46,9 @@ class Inbox:
         self.week_report = cycle.week_report
         self.question = IncidentQuestion(ctx, cycle)
         self.follow_ups = FollowUps(ctx, cycle)
+        # Week label -> its row's id. A week's row is never deleted (a restore needs the bot stopped), so an
+        # id found committed is kept: every answer looked its week up (bench/week.py, issue 21).
+        self._week_ids: dict[str, int] = {}
 
     # ----- new messages ------------------------------------------------------
 
@@ -69,7 +72,7 @@ class Inbox:
             asked = special == QUESTION_KEY
             question = text if asked else None if action is not None else \
                 self._named_question_answer(text, number, person, mine)
-            week_id = d.ensure_week(self.ctx.team_id, week.label).id
+            week_id = self._week_id(d, week)
             row = answers.add_message(NewMessage(
                 team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
                 platform=msg.platform, source_id=msg.source_id, text=body.replace("\x00", ""), at=msg.at,
@@ -93,6 +96,19 @@ class Inbox:
         if reply.stored_items and self.cycle.refresh_if_published(week, msg.at):
             reply = Reply(reply.text + "\n" + messages.after_publish(loc), reply.ok, reply.stored_items)
         return reply
+
+    def _week_id(self, d: Directory, week: IsoWeek) -> int:
+        """The id of `week`'s row, which is added if there is none. Called before anything else is written in
+        the unit of work, so a row found there is committed (one added here is not kept: its unit may roll
+        back)."""
+        known = self._week_ids.get(week.label)
+        if known is not None:
+            return known
+        row = d.week(self.ctx.team_id, week.label)
+        if row is None:
+            return d.ensure_week(self.ctx.team_id, week.label).id
+        self._week_ids[week.label] = row.id
+        return row.id
 
     def unreadable(self) -> Reply:
         """What to answer a message the bot cannot read (an image, a sticker, a file)."""
@@ -287,7 +303,7 @@ class Inbox:
             answers = Answers(s)
             if answers.message(self.ctx.team_id, platform, source_id) is not None:
                 return Reply("", ok=True)
-            week_id = Directory(s).ensure_week(self.ctx.team_id, week.label).id
+            week_id = self._week_id(Directory(s), week)
             row = answers.add_message(NewMessage(
                 team_id=self.ctx.team_id, week_id=week_id, person_id=self.ctx.person_ids[person.id],
                 platform=platform, source_id=source_id, text=raw, at=at, via="form"))
