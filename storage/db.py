@@ -177,9 +177,14 @@ def leader_lock(engine: Engine, name: str) -> Iterator[bool]:
         # The lock lives as long as the server's backend for this connection. If the network drops it
         # without a FIN reaching the server, that backend waits on its idle socket, holding the lock, for
         # the OS's keepalive time (two hours on Linux) and no process could lead meanwhile. Per-session
-        # keepalives (ordinary user settings) bring that down to about a minute.
-        conn.exec_driver_sql("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; "
-                             "SET tcp_keepalives_count = 3")
+        # keepalives (ordinary user settings) bring that down to about a minute. They last as long as the
+        # session, so a pooled connection gets them once (`Connection.info` lives as long as the DBAPI
+        # connection): the journal's worker takes this lock on every pass (bench/week.py, issue 21).
+        if not conn.info.get("keepalives"):
+            conn.exec_driver_sql("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; "
+                                 "SET tcp_keepalives_count = 3")
+            conn.commit()  # a SET in a transaction rolled back (returning to the pool does) is undone
+            conn.info["keepalives"] = True
         got = bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar())
         try:
             yield got
