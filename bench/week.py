@@ -735,7 +735,9 @@ def main() -> int:
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--postgres", default=os.environ.get("ZHOUBAO_TEST_POSTGRES_URL",
                                                          "postgresql://postgres@127.0.0.1:5432/postgres"))
-    ap.add_argument("--profile", help="py-spy: record the bot during the answers phase into this SVG/speedscope file")
+    ap.add_argument("--profile", help="py-spy: record the bot during one phase into this SVG/speedscope file "
+                                      "(only the thread holding the GIL: where the bot's Python CPU goes)")
+    ap.add_argument("--profile-phase", default="answers", choices=["prompts", "answers", "reminder", "publish", "late"])
     ap.add_argument("--keep", type=Path, help="keep the scratch folder (database, bot.log) here")
     ap.add_argument("--client", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -750,10 +752,11 @@ def main() -> int:
             s.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             s.wait(300)
         spy.clear()
-        if name == "answers":
+        if name == args.profile_phase:
             fmt = "speedscope" if args.profile.endswith(".json") else "flamegraph"
             spy.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
-                                         "--rate", "50", "--format", fmt, "--output", args.profile, "--threads"]))
+                                         "--rate", "50", "--format", fmt, "--output", args.profile, "--threads",
+                                         "--gil"]))
 
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
