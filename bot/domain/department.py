@@ -97,6 +97,11 @@ class Department:
         """The chat app the roll-up is posted through: `department.platform`, else `default`."""
         return (self.info.platform if self.info else None) or default
 
+    @property
+    def platforms_named(self) -> bool:
+        """Whether every team names its chat app (so one process may serve Slack and Feishu teams together)."""
+        return all(t.team.team.platform is not None for t in self.teams)
+
     def on(self, platform: Platform, default: Platform) -> tuple[DepartmentTeam, ...]:
         """The teams served on `platform` (in the department file's order)."""
         return tuple(t for t in self.teams if self.platform_of(t, default) == platform)

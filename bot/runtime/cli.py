@@ -188,6 +188,7 @@ def run(
     from bot.adapters.console.workspace import ConsoleSession, VirtualClock
     from bot.runtime.composition import ConsoleParts, compose
     from bot.runtime.jobs import DueJobs
+    from bot.runtime.settings import both_platforms_problem
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
@@ -195,8 +196,15 @@ def run(
     refusal = _console_refusal(settings)
     if refusal:  # a container or service with no credentials stops with a reason instead of restarting silently
         raise _fail(refusal)
-    team = _team(settings, wanted=team_name)
-    if settings.platform != "console":
+    department = _department(settings)
+    problem = both_platforms_problem(settings, department.platforms_named)
+    if problem:
+        raise _fail(f"Settings: {problem}")
+    # A department file without --team: every team in this one process, each on its chat app.
+    whole = team_name is None and len(department.teams) > 1 and \
+        any(department.platform_of(t, settings.platform) != "console" for t in department.teams)
+    team = department.teams[0].team if whole else _team(settings, wanted=team_name)
+    if settings.platform != "console" or whole:
         from bot.runtime.composition import listen
         from bot.runtime.doctor import explain_failure, sign_in_problem
 
@@ -210,7 +218,7 @@ def run(
             problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
-            _serve_platform(settings, team, sock, _department(settings))
+            _serve_platform(settings, team, sock, department, whole=whole)
         except (typer.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -307,19 +315,26 @@ def _http_alongside(runtime: Runtime, settings: Settings) -> HttpThread | None:
     return runtime.serve_alongside(sock)
 
 
-def _serve_platform(settings: Settings, team: Team, sock: socket.socket, department: Department) -> None:
-    """Slack or Feishu in real time on `sock`: the composition root builds the process; it serves until SIGTERM."""
-    from bot.runtime.composition import compose
+def _serve_platform(settings: Settings, team: Team, sock: socket.socket, department: Department, *,
+                    whole: bool = False) -> None:
+    """Slack or Feishu in real time on `sock`: the composition root builds the process (`team`'s, or with
+    `whole` every team of the department's, each on its chat app); it serves until SIGTERM."""
+    from bot.runtime.composition import compose, compose_department
     from bot.runtime.logs import configure_logging
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
     configure_logging(settings.log_level)
     try:
-        runtime = compose(settings, team, department=department)
+        runtime = compose_department(settings, department) if whole else compose(settings, team, department=department)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"{settings.platform}: {exc}") from None
-    log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
+        raise _fail(f"{'department' if whole else settings.platform}: {exc}") from None
+    if whole:
+        on = {t.key: department.platform_of(t, settings.platform) for t in department.teams}
+        log.info("department: serving %s", ", ".join(f"{k} on {p}" for k, p in on.items()),
+                 extra={"port": settings.port})
+    else:
+        log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
     runtime.serve(sock)
 
 

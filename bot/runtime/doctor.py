@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
-from bot.runtime.settings import Settings
+from bot.runtime.settings import Settings, both_platforms_problem
 from bot.runtime.team_file import TeamFileError, load_department
 from storage.db import DatabaseError, make_engine, migration_state, normalize_url, session_factory
 
@@ -180,6 +180,9 @@ def run_checks(settings: Settings, out: Console | None = None, *, now: datetime 
     try:
         department = load_department(settings.team_file)
         teams = tuple(t.team for t in department.teams)
+        problem = both_platforms_problem(settings, department.platforms_named)
+        if problem:
+            line(False, f"settings: {problem}")
         if department.info is not None:
             line(True, f"department file {settings.team_file}: {department.name}, {len(teams)} teams, the "
                        f"roll-up to {department.info.report_channel} at {department.info.publish}")
