@@ -102,10 +102,15 @@ class DepartmentProcess:
     @classmethod
     def open(cls, dept: Department, database_url: str, start: datetime, *,
              slack_channels: Mapping[str, str], feishu_chats: set[str]) -> DepartmentProcess:
-        people = [p for t in dept.teams for p in t.team.people if p.email]
-        slack = SlackStandIn(users={p.email: user_id(p.id) for p in people if p.email},
-                             channels=dict(slack_channels)).start()
-        feishu = OpenApiStandIn(directory={p.email: open_id_of(p.id) for p in people if p.email}).start()
+        # One account per email: a person in two teams (the same email in both files) is the first team's id.
+        slack_ids: dict[str, str] = {}
+        open_ids: dict[str, str] = {}
+        for p in (p for t in dept.teams for p in t.team.people if p.email):
+            assert p.email is not None
+            slack_ids.setdefault(p.email, user_id(p.id))
+            open_ids.setdefault(p.email, open_id_of(p.id))
+        slack = SlackStandIn(users=slack_ids, channels=dict(slack_channels)).start()
+        feishu = OpenApiStandIn(directory=open_ids).start()
         feishu.chats.update(feishu_chats)
         tmp = tempfile.TemporaryDirectory()
         clock = VirtualClock(start)
