@@ -1,8 +1,10 @@
-"""The real-time scheduler: APScheduler jobs in the team's database, run exactly once across instances.
+"""The real-time scheduler: APScheduler jobs in the teams' database, run exactly once across instances.
 
 APScheduler (a `BackgroundScheduler` with a `SQLAlchemyJobStore` in the bot's own database) is the
 punctual alarm clock. Whether a run happens is decided by a claim row (`storage/job_runs.py`) keyed by
-(team, job id, fire time), so two instances, or a catch-up racing a live fire, run each job once.
+(team, job id, fire time), so two instances, or a catch-up racing a live fire, run each job once. A process
+has one scheduler: one team's jobs, or every team's of a department served in one process (stored as
+`t<team id>:<job>`), and the department's roll-up (in memory: its claim says whether it was posted).
 
 On start, and every `recover_every` seconds after, `catch_up` runs what is due and unclaimed (a job
 missed while every instance was down, within `misfire_grace`) and takes over runs whose claimer died.

@@ -3,7 +3,8 @@
 The rule lives here, once; the adapters only map a platform user to each team's person (`person_in`) and
 hand over what the payload says (text, thread, message id):
 
-1. a leading `--team <key or name>` names the team (the word is removed from the text);
+1. a team the payload names: a form opened for a team, or a leading `--team <key or name>` in a command (the
+   word is removed from the text);
 2. an edit or deletion goes to the team that stored the message;
 3. a reply in the thread of a prompt goes to the team that sent the prompt;
 4. else the sender's only team on this chat app;
@@ -73,12 +74,13 @@ class TeamRouting:
         return tuple(t.bot for t in self.teams)
 
     def route(self, person_in: Callable[[Bot], str | None], *, text: str = "", thread_id: str | None = None,
-              source_id: str | None = None) -> Routed:
+              source_id: str | None = None, team: str | None = None) -> Routed:
         """The team an inbound is for (see the module's rule). `person_in(bot)` is the sender as that team
-        knows them (None: not in it); `source_id` is the message an edit or deletion is about."""
+        knows them (None: not in it); `source_id` is the message an edit or deletion is about; `team` the
+        team the payload itself names (a form opened for it)."""
         if len(self.teams) == 1:
             return Routed(self.first, text)
-        named, rest = _team_word(text)
+        named, rest = (team, text) if team else team_word(text)
         if named is not None:
             folded = named.casefold()
             chosen = next((t for t in self.teams if folded in (t.key.casefold(), t.name.casefold())), None)
@@ -115,8 +117,9 @@ class TeamRouting:
             return Directory(s).prompt_by_message(bot.ctx.team_id, self.platform, thread_id) is not None
 
 
-def _team_word(text: str) -> tuple[str | None, str]:
-    """(`X`, the rest) for a text starting `--team X` (or `--team=X`), else (None, text)."""
+def team_word(text: str) -> tuple[str | None, str]:
+    """(`X`, the rest) for a text starting `--team X` (or `--team=X`), else (None, text): the one reading of
+    the word, also for an adapter asking what a command does before it is routed."""
     stripped = text.lstrip()
     if not stripped.startswith(TEAM_WORD):
         return None, text

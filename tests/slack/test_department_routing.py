@@ -6,6 +6,7 @@ sender's team's language. Slash commands take a `--team` word. The rule is the c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.text.catalogue import say
 from storage.answers import Answers
 from storage.db import transaction
 from storage.directory import Directory
+from storage.incidents import Incidents
 from tests.behaviour.conftest import MONDAY, at
 from tests.behaviour.department import DepartmentProcess, department, team_file
 from tests.slack.conftest import user_id
@@ -49,6 +51,12 @@ def _stored(bot: Bot) -> list[str]:
     with transaction(bot.ctx.db) as s:
         week = Directory(s).week(bot.ctx.team_id, W26.label)
         return [m.text for m in Answers(s).messages_of_week(bot.ctx.team_id, week.id)] if week else []
+
+
+def _incidents(bot: Bot) -> list[str]:
+    with transaction(bot.ctx.db) as s:
+        week = Directory(s).week(bot.ctx.team_id, W26.label)
+        return [i.what for i in Incidents(s).of_week(bot.ctx.team_id, week.id)] if week else []
 
 
 def test_a_person_in_two_slack_teams_answers_each_teams_prompt_in_its_thread(process: DepartmentProcess) -> None:
@@ -108,3 +116,49 @@ def test_a_slash_command_names_its_team_with_a_team_word(process: DepartmentProc
     p.settle()
     cross_status = p.slack.of("response_url")[-1].args["text"]
     assert "Yearly availability" in cross_status and "清算准时率" not in cross_status
+
+
+def test_a_form_opened_from_a_teams_prompt_is_stored_in_that_team(process: DepartmentProcess) -> None:
+    p = process
+    cross, settle = p.bot("crossborder"), p.bot("settlement")
+    p.advance_to(at(27, 10))
+    zh = next(m for m in _prompts(p, "carol") if "report" not in m["text"])
+    ws = p.slack_app
+    button = next(b for b in zh["blocks"] if b["type"] == "actions")["elements"][0]
+    # The Answer button under 清结算组's prompt (a block_actions payload, its container the prompt message:
+    # https://docs.slack.dev/reference/interaction-payloads/block_actions-payload).
+    assert ws.interactive({"type": "block_actions", "user": {"id": user_id("carol")}, "team": {"id": "T1"},
+                           "trigger_id": "trig-answer", "container": {"type": "message", "message_ts": zh["ts"]},
+                           "actions": [{**button, "block_id": "zhoubao_prompt", "action_ts": "1"}]}) == 200
+    p.settle()
+    view = p.slack.shown_view()
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert labels[0] == "清结算 · 银行"
+    values = {b["block_id"]: {b["element"]["action_id"]: {"type": b["element"]["type"],
+                                                           "value": "工行：联调中" if b["block_id"] == "item:1" else None}}
+              for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "plain_text_input"}
+    # view_submission: https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload
+    assert ws.interactive({"type": "view_submission", "user": {"id": user_id("carol")}, "team": {"id": "T1"},
+                           "view": {**view, "id": "V1", "state": {"values": values}}}) == 200
+    p.settle()
+    assert _stored(settle) == ["清结算 · 银行:\n工行：联调中"]
+    assert not _stored(cross)
+
+
+def test_an_incident_form_named_for_a_team_opens_at_once_and_comes_back_to_it(process: DepartmentProcess) -> None:
+    p = process
+    ws = p.slack_app
+    # `/incident --team settlement` alone opens the form (on the modal lane: its trigger lives 3 s).
+    status, _ = ws.command("/incident", user_id("carol"), "--team settlement")
+    assert status == 200
+    p.settle()
+    view = p.slack.shown_view()
+    assert view["callback_id"] == "zhoubao_incident_form" and json.loads(view["private_metadata"]) == {"team": "清结算组"}
+    typed = {"what": "清算文件延迟", "start": "2024-06-24 10:00"}
+    values = {b["block_id"]: {b["element"]["action_id"]: {"type": "plain_text_input", "value": typed.get(b["block_id"])}}
+              for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "plain_text_input"}
+    assert ws.interactive({"type": "view_submission", "user": {"id": user_id("carol")}, "team": {"id": "T1"},
+                           "view": {**view, "id": "V2", "state": {"values": values}}}) == 200
+    p.settle()
+    assert _incidents(p.bot("settlement")) == ["清算文件延迟"]
+    assert _incidents(p.bot("crossborder")) == []

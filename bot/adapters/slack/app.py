@@ -32,7 +32,7 @@ from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.services.journal import MalformedPayload, NotNow
-from bot.services.routing import Routed, TeamRouting
+from bot.services.routing import Routed, TeamRouting, team_word
 from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
@@ -44,9 +44,11 @@ class Listeners:
     """What each Slack payload means to the core."""
 
     def __init__(self, bot: Bot, gateway: SlackGateway,
-                 defer: Callable[[Callable[[], None]], None] | None = None) -> None:
+                 defer: Callable[[Callable[[], None]], None] | None = None, *, mark_forms: bool = False) -> None:
         self.bot = bot
         self.gw = gateway
+        # An app serving several teams marks each form with its team, so the submission comes back to it.
+        self.team: str | None = bot.ctx.team.team.name if mark_forms else None
         # Where the lookup that follows an opened "opening…" modal goes (the modal lane's own line), so the
         # threads that open modals are free for the next click at once; inline when not given.
         self.defer: Callable[[Callable[[], None]], None] = defer or (lambda work: work())
@@ -114,7 +116,7 @@ class Listeners:
         text = str(command.get("text") or "").strip()
         if not text:
             self.gw.open_view(str(command["trigger_id"]), blocks.incident_modal(
-                self.bot.ctx.team.incidents.severities, self.locale))
+                self.bot.ctx.team.incidents.severities, self.locale, team=self.team))
             return
         outcome = self.bot.incidents.handle(PLATFORM, self._who(str(command["user_id"])), _unescape(text),
                                             self.bot.ctx.now(), source_ref=f"cmd:{command.get('trigger_id')}")
@@ -132,7 +134,7 @@ class Listeners:
         try:
             reply = self.bot.commands.handle(PLATFORM, self._who(str(command["user_id"])), text, self.bot.ctx.now())
             if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
-                self.gw.open_view(str(command["trigger_id"]), blocks.answer_modal(reply.prompt))
+                self.gw.open_view(str(command["trigger_id"]), blocks.answer_modal(reply.prompt, team=self.team))
                 return
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
@@ -162,7 +164,7 @@ class Listeners:
                       response_url: str | None) -> None:
         reply = self.bot.forms.open_answers(self._who(user), week, now)
         if reply.prompt is not None:
-            form = blocks.answer_modal(reply.prompt)
+            form = blocks.answer_modal(reply.prompt, team=self.team)
             if view_id:
                 self.gw.update_view(view_id, form)
             else:
@@ -201,13 +203,14 @@ class Listeners:
             self.gw.dm_user(user, reply.text)
             return
         view = blocks.incident_modal(self.bot.ctx.team.incidents.severities, self.locale,
-                                     for_question=str(action.get("value") or "") or None)
+                                     for_question=str(action.get("value") or "") or None, team=self.team)
         # Pressed inside the answer modal: stack the incident form on it, so the answers typed so far stay.
         (self.gw.push_view if body.get("view") else self.gw.open_view)(str(body["trigger_id"]), view)
 
     def incident_edit_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         self.gw.open_view(str(body["trigger_id"]), blocks.incident_modal(
-            self.bot.ctx.team.incidents.severities, self.locale, number=int(str(action.get("value") or 0))))
+            self.bot.ctx.team.incidents.severities, self.locale, number=int(str(action.get("value") or 0)),
+            team=self.team))
 
     def incident_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
@@ -241,6 +244,11 @@ def _command_text(payload: Payload) -> str:
     return str(payload.get("text") or "").strip()
 
 
+def _command_words(payload: Payload) -> str:
+    """A command's text after a leading `--team X` (what the command does, whichever team it is for)."""
+    return team_word(_command_text(payload))[1].strip()
+
+
 @dataclass(frozen=True)
 class Route:
     """One thing the app listens to. `kind` is Bolt's listener kind (`app.event`, `.command`, `.action`,
@@ -256,9 +264,9 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("event", "message", Listeners.message),
     # `/incident` alone opens the incident form; with text it files at once.
-    Route("command", "/incident", Listeners.incident, opens_modal=lambda p: not _command_text(p)),
+    Route("command", "/incident", Listeners.incident, opens_modal=lambda p: not _command_words(p)),
     # `/zhoubao answer [week]` opens the answer form; every other `/zhoubao …` answers in text.
-    Route("command", "/zhoubao", Listeners.zhoubao, opens_modal=lambda p: _command_text(p).split()[:1] == ["answer"]),
+    Route("command", "/zhoubao", Listeners.zhoubao, opens_modal=lambda p: _command_words(p).split()[:1] == ["answer"]),
     Route("action", Action.ANSWER.value, Listeners.answer_button, opens_modal=_always),
     Route("action", Action.INCIDENT_EDIT.value, Listeners.incident_edit_button, opens_modal=_always),
     Route("action", Action.QUESTION_NONE.value, Listeners.question_none_button),
@@ -374,7 +382,10 @@ def _routed(route: Route, teams: TeamRouting, listeners: Mapping[int, Listeners]
     def person_in(bot: Bot) -> str | None:
         return listeners[bot.ctx.team_id].gw.person_for(user) if user else None
 
-    return teams.route(person_in, text=text, thread_id=thread, source_id=source)
+    # A form (or a button inside one) says which team it was opened for.
+    view = payload if route.kind == "view" else body.get("view")
+    team = blocks.form_team(view) if isinstance(view, Mapping) else None
+    return teams.route(person_in, text=text, thread_id=thread, source_id=source, team=team)
 
 
 def _addressed(route: Route, body: Payload, payload: Payload) -> tuple[str, str, str | None, str | None]:
@@ -428,7 +439,9 @@ def build_app(teams: TeamRouting, gateways: Mapping[int, SlackGateway], *,
                token_verification_enabled=False, process_before_response=True,
                logger=logging.getLogger("zhoubao.slack.bolt"))
     app = SlackApp(bolt)
-    listeners = {bot.ctx.team_id: Listeners(bot, gateways[bot.ctx.team_id], defer=defer) for bot in teams.bots}
+    several = len(teams.teams) > 1
+    listeners = {bot.ctx.team_id: Listeners(bot, gateways[bot.ctx.team_id], defer=defer, mark_forms=several)
+                 for bot in teams.bots}
     register = {"event": bolt.event, "command": bolt.command, "action": bolt.action, "view": bolt.view}
     for route in ROUTES:
         register[route.kind](route.name)(app.listener(route, teams, listeners))
