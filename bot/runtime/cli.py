@@ -215,7 +215,9 @@ def run(
             raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free "
                         "port.") from None
         try:
-            problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
+            apps = sorted({department.platform_of(t, settings.platform) for t in department.teams} - {"console"}) \
+                if whole else None
+            problem = sign_in_problem(settings, apps)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
             _serve_platform(settings, team, sock, department, whole=whole)

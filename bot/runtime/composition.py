@@ -612,7 +612,10 @@ def compose_department(settings: Settings, department: Department, *, clock: Clo
     for platform, build in (("slack", _slack), ("feishu", _feishu)):
         if not served[platform]:
             continue
-        built, parts, connector, callbacks = build(settings, served[platform], clock, metrics, o, journal)
+        try:
+            built, parts, connector, callbacks = build(settings, served[platform], clock, metrics, o, journal)
+        except ValueError as exc:  # missing credentials: say which teams need them
+            raise ValueError(f"{', '.join(t.key for t in served[platform])} on {platform}: {exc}") from None
         journal = built[0].journal
         bots.update((b.ctx.team.team.name, b) for b in built)
         assert isinstance(parts, SlackParts | FeishuParts)
