@@ -5,6 +5,7 @@ which team an inbound message of one chat app is for (`TeamRouting`), over one d
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +14,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
-from bot.runtime.composition import build_department, compose_department
+from bot.adapters.console.workspace import ConsoleSession, WallClock
+from bot.runtime.composition import ConsoleParts, Overrides, build_department, compose_department
 from bot.runtime.settings import Settings, both_platforms_problem
 from bot.runtime.team_file import TeamFileError, load_department
 from bot.services.bot import Bot
@@ -124,3 +126,25 @@ def test_a_team_word_and_a_stored_message_decide_first(database_url: str) -> Non
     at = datetime(2024, 6, 27, 11, tzinfo=SHANGHAI)
     bots["settlement"].inbox.receive(Inbound("fake", "zhengshuang", "m-1", "清算准时率：99.95%", at))
     assert routing.route(_member("carol"), source_id="m-1").bot is bots["settlement"]  # its edit, its deletion
+
+
+def test_a_console_team_beside_real_time_apps_types_on_the_wall_clock(database_url: str) -> None:
+    dept = department(team_file("settlement", platform="console"), team_file("crossborder", platform="console"),
+                      platform="console")
+    runtime = compose_department(Settings(_env_file=None, database_url=database_url),  # type: ignore[call-arg]
+                                 dept, overrides=Overrides(console_out=io.StringIO()))
+    try:
+        parts = runtime.part(ConsoleParts)
+        assert parts is not None and isinstance(parts.clock, WallClock)
+        assert runtime.scheduler is not None
+        out = io.StringIO()
+        session = ConsoleSession(runtime.bots[0], parts.chat, parts.clock, out, jobs=runtime.scheduler)
+        before = datetime.now(SHANGHAI)
+        session.run(["as zhengshuang", "清算准时率：99.95%", "clock +1d"])
+        assert "this console runs on the wall clock" in out.getvalue()
+        assert before <= parts.clock.now <= datetime.now(SHANGHAI)  # not moved a day
+        settlement = runtime.bots[0]
+        facts = settlement.week_report.facts(settlement.ctx.week_of(datetime.now(SHANGHAI)))
+        assert {k: m.value_text for k, m in facts.metrics.items()} == {"metric:清算准时率": "99.95"}
+    finally:
+        runtime.stop()

@@ -10,7 +10,8 @@ import shutil
 import socket
 import stat
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
@@ -335,9 +336,28 @@ def _serve_platform(settings: Settings, team: Team, sock: socket.socket, departm
         on = {t.key: department.platform_of(t, settings.platform) for t in department.teams}
         log.info("department: serving %s", ", ".join(f"{k} on {p}" for k, p in on.items()),
                  extra={"port": settings.port})
+        _console_beside(runtime, department, on)
     else:
         log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
     runtime.serve(sock)
+
+
+def _console_beside(runtime: Runtime, department: Department, on: Mapping[str, str]) -> None:
+    """A team on the console in a process serving Slack or Feishu too: its people type on stdin (when there
+    is any) on a thread of its own, on the wall clock; its prompts and report print on stdout. With several
+    console teams, the first one's."""
+    from bot.adapters.console.workspace import ConsoleSession
+    from bot.runtime.composition import ConsoleParts
+
+    parts = runtime.part(ConsoleParts)
+    key = next((k for k, p in on.items() if p == "console"), None)
+    if parts is None or key is None or _no_input(sys.stdin):
+        return
+    name = department.choose(key).team.name
+    bot = next(b for b in runtime.bots if b.ctx.team.team.name == name)
+    assert runtime.scheduler is not None
+    session = ConsoleSession(bot, parts.chat, parts.clock, sys.stdout, jobs=runtime.scheduler)
+    threading.Thread(target=session.run, args=(sys.stdin,), name="zhoubao-console", daemon=True).start()
 
 
 def _mode(settings: Settings) -> str:

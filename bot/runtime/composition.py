@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+from bot.adapters.console.workspace import ConsoleChat, VirtualClock, WallClock
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.web.config import DashboardConfig
 from bot.domain.department import Department
@@ -632,7 +632,8 @@ def compose_department(settings: Settings, department: Department, *, clock: Clo
                                  digest_model=model, digest_config=config, journal=journal)
             journal = bot.journal
             bots[t.team.team.name] = bot
-        platforms.append(ConsoleParts(chat, clock if isinstance(clock, VirtualClock) else VirtualClock(clock())))
+        # On a test's virtual clock the console moves it; beside Slack or Feishu it is the wall clock.
+        platforms.append(ConsoleParts(chat, clock if isinstance(clock, VirtualClock) else WallClock(zone)))
         chats["console"] = chat
     ordered = [bots[name] for name in department.team_names]
     rollup = None
