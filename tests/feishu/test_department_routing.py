@@ -59,3 +59,11 @@ def test_a_person_in_two_feishu_teams_answers_each_prompt_and_names_the_team_in_
     app.post(payloads.message(chenjing, "/zhoubao --team settlement status", p.clock.now, message_id="om_cj_3"))
     status = "\n".join(app.replies_to("om_cj_3"))
     assert "对账" in status and "PCI DSS" not in status
+
+
+def test_a_group_message_that_is_no_command_is_not_asked_about(process: DepartmentProcess) -> None:
+    p = process
+    app = p.feishu_app("acquiring")
+    app.post(payloads.message(open_id_of("chenjing"), "午饭吃什么", p.clock.now, message_id="om_g_1",
+                              chat_type="group", chat_id="acquiring-weekly"))
+    assert app.replies_to("om_g_1") == []

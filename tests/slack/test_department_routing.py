@@ -162,3 +162,14 @@ def test_an_incident_form_named_for_a_team_opens_at_once_and_comes_back_to_it(pr
     p.settle()
     assert _incidents(p.bot("settlement")) == ["清算文件延迟"]
     assert _incidents(p.bot("crossborder")) == []
+
+
+def test_a_message_in_a_channel_is_not_asked_about(process: DepartmentProcess) -> None:
+    """The bot reads only DMs: a channel message from someone in both teams is nobody's, and not answered."""
+    p = process
+    ws = p.slack_app
+    ts = ws.ts()
+    assert ws.event({"type": "message", "channel": "C0CROSS", "channel_type": "channel", "user": user_id("carol"),
+                     "text": "lunch?", "ts": ts, "event_ts": ts}) == 200
+    p.settle()
+    assert p.slack.messages("C0CROSS") == [] and ws.replies_to("carol") == []

@@ -36,7 +36,12 @@ class TeamEvents:
         header = payload.get("header") or {}
         kind = str(header.get("event_type") or "")
         event = payload.get("event") or {}
-        open_id, text, thread, source = _addressed(kind, event)
+        open_id, command, thread, source = _addressed(kind, event)
+        text = command or ""
+        group = (event.get("message") or {}).get("chat_type") == "group"
+        if kind not in (MESSAGE, UPDATED, RECALLED, CARD_ACTION, MENU) or (group and command is None):
+            # Not a person's word to the bot (in a group only `/incident` is read): the first team ignores it.
+            return self.events[self.teams.first.ctx.team_id].dispatch(payload)
         routed = self.teams.route(lambda bot: self._member(bot, open_id), text=text, thread_id=thread,
                                   source_id=source)
         first = self.events[self.teams.first.ctx.team_id]
@@ -66,8 +71,9 @@ class TeamEvents:
         return None
 
 
-def _addressed(kind: str, event: dict[str, Any]) -> tuple[str, str, str | None, str | None]:
-    """(sender's open_id, a command's text after its word, thread, message id) as the routing reads them."""
+def _addressed(kind: str, event: dict[str, Any]) -> tuple[str, str | None, str | None, str | None]:
+    """(sender's open_id, a command's text after its word (None: not a command), thread, message id) as the
+    routing reads them."""
     if kind in (MESSAGE, UPDATED):
         sender = event.get("sender") or {}
         msg = event.get("message") or {}
@@ -75,15 +81,15 @@ def _addressed(kind: str, event: dict[str, Any]) -> tuple[str, str, str | None, 
         thread = msg.get("root_id") or msg.get("parent_id") or None
         source = str(msg.get("message_id") or "") or None
         command = _command(msg) if kind == MESSAGE else None
-        return open_id, command[1] if command else "", str(thread) if thread else None, source
+        return open_id, command[1] if command else None, str(thread) if thread else None, source
     if kind == RECALLED:
-        return "", "", None, str(event.get("message_id") or "") or None
+        return "", None, None, str(event.get("message_id") or "") or None
     if kind == CARD_ACTION:
         operator = event.get("operator") or {}
         card = str((event.get("context") or {}).get("open_message_id") or "") or None
-        return str(operator.get("open_id") or ""), "", card, None  # a prompt's card: that prompt's team
+        return str(operator.get("open_id") or ""), None, card, None  # a prompt's card: that prompt's team
     operator = ((event.get("operator") or {}).get("operator_id") or {})
-    return str(operator.get("open_id") or ""), "", None, None
+    return str(operator.get("open_id") or ""), None, None, None
 
 
 def _command(msg: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -375,7 +375,8 @@ def _routed(route: Route, teams: TeamRouting, listeners: Mapping[int, Listeners]
             payload: Payload) -> Routed:
     """Where the core sends this request: the payload's sender, text (commands), thread and message read
     here as Slack shapes them, the rule in `TeamRouting.route`."""
-    if len(teams.teams) == 1:
+    if len(teams.teams) == 1 or (route.kind == "event" and payload.get("channel_type") != "im"):
+        # One team; or a message in a channel, which no team reads (the listener ignores it): no lookup, no question.
         return Routed(teams.first, _command_text(payload) if route.kind == "command" else "")
     user, text, thread, source = _addressed(route, body, payload)
 
