@@ -6,6 +6,7 @@ which team an inbound message of one chat app is for (`TeamRouting`), over one d
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +16,15 @@ from pydantic import SecretStr
 
 from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
 from bot.adapters.console.workspace import ConsoleSession, WallClock
-from bot.runtime.composition import ConsoleParts, Overrides, build_department, compose_department
+from bot.adapters.feishu.api import OpenApi
+from bot.runtime.composition import (
+    ConsoleParts,
+    FeishuParts,
+    Overrides,
+    SlackParts,
+    build_department,
+    compose_department,
+)
 from bot.runtime.settings import Settings, both_platforms_problem
 from bot.runtime.team_file import TeamFileError, load_department
 from bot.services.bot import Bot
@@ -148,3 +157,46 @@ def test_a_console_team_beside_real_time_apps_types_on_the_wall_clock(database_u
         assert {k: m.value_text for k, m in facts.metrics.items()} == {"metric:清算准时率": "99.95"}
     finally:
         runtime.stop()
+
+
+@dataclass
+class Connection:
+    """A push connection (Socket Mode, the Feishu long connection) that only records being opened."""
+
+    name: str
+    opened: bool = False
+
+    def connect(self) -> None:
+        self.opened = True
+
+    def close(self) -> None:
+        self.opened = False
+
+    def connected(self) -> bool:
+        return self.opened
+
+
+def test_one_process_opens_both_apps_connections_and_is_ready_only_with_both(database_url: str,
+                                                                            tmp_path: Path) -> None:
+    """The default deployments (Socket Mode, the Feishu long connection) of a department on both apps: one
+    connection each, opened by the one runtime; /readyz is ready only while both are open."""
+    dept = department(team_file("acquiring", platform="feishu"), team_file("crossborder", platform="slack"))
+    slack, feishu = Connection("slack"), Connection("feishu")
+    settings = Settings(_env_file=None, database_url=database_url, spool_dir=tmp_path,  # type: ignore[call-arg]
+                        slack_bot_token=SecretStr("xoxb-1"), slack_app_token=SecretStr("xapp-1"),
+                        feishu_app_id="cli_x", feishu_app_secret=SecretStr("s"))
+    runtime = compose_department(settings, dept, overrides=Overrides(
+        socket_mode=lambda intake, token: slack, long_connection=lambda s, intake: feishu,
+        feishu_bot_open_id="ou_bot", feishu_api=OpenApi("cli_x", "s", domain="http://127.0.0.1:9")))
+    assert {type(p) for p in runtime.platforms} == {SlackParts, FeishuParts}
+    assert runtime.connectors == (slack, feishu)
+    runtime.start()
+    try:
+        assert slack.opened and feishu.opened
+        assert runtime.health.ready()[0] == 200
+        feishu.close()
+        assert runtime.health.ready() == (503, {"status": "not ready", "database": "ok", "scheduler": "ok",
+                                                "platform": "disconnected"})
+    finally:
+        runtime.stop()
+    assert not slack.opened
