@@ -85,3 +85,19 @@ def test_run_serves_the_whole_department_and_names_the_teams_an_app_is_missing_f
     played = invoke("run", "--team", "settlement", input="who\n")
     assert played.exit_code == 0, played.output
     assert "zhengshuang" in played.output or "郑爽" in played.output
+
+
+def test_run_with_team_serves_it_on_its_own_platform(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert invoke("init", "--department").exit_code == 0
+    cross = workdir / "crossborder.yaml"
+    cross.write_text(cross.read_text(encoding="utf-8").replace("team:\n", "team:\n  platform: feishu\n", 1),
+                     encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("PORT", str(s.getsockname()[1]))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    # No credentials in the environment: the console for the others, but Cross-border is on Feishu.
+    line = one_line_error(invoke("run", "--team", "crossborder", input=""))
+    assert line == "feishu: set FEISHU_APP_ID and FEISHU_APP_SECRET"

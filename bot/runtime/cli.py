@@ -205,7 +205,7 @@ def run(
     whole = team_name is None and len(department.teams) > 1 and \
         any(department.platform_of(t, settings.platform) != "console" for t in department.teams)
     team = department.teams[0].team if whole else _team(settings, wanted=team_name)
-    if settings.platform != "console" or whole:
+    if (team.team.platform or settings.platform) != "console" or whole:
         from bot.runtime.composition import listen
         from bot.runtime.doctor import explain_failure, sign_in_problem
 
@@ -217,7 +217,7 @@ def run(
                         "port.") from None
         try:
             apps = sorted({department.platform_of(t, settings.platform) for t in department.teams} - {"console"}) \
-                if whole else None
+                if whole else [team.team.platform or settings.platform]
             problem = sign_in_problem(settings, apps)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
@@ -331,14 +331,15 @@ def _serve_platform(settings: Settings, team: Team, sock: socket.socket, departm
     try:
         runtime = compose_department(settings, department) if whole else compose(settings, team, department=department)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"{'department' if whole else settings.platform}: {exc}") from None
+        raise _fail(f"{'department' if whole else team.team.platform or settings.platform}: {exc}") from None
     if whole:
         on = {t.key: department.platform_of(t, settings.platform) for t in department.teams}
         log.info("department: serving %s", ", ".join(f"{k} on {p}" for k, p in on.items()),
                  extra={"port": settings.port})
         _console_beside(runtime, department, on)
     else:
-        log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
+        log.info("%s: serving", team.team.platform or settings.platform,
+                 extra={"port": settings.port, "mode": _mode(settings)})
     runtime.serve(sock)
 
 

@@ -502,7 +502,8 @@ def listen(settings: Settings) -> socket.socket:
 
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
             extra_routes: Sequence[BaseRoute] = (), department: Department | None = None) -> Runtime:
-    """Build the process for `settings.platform` (slack, feishu or console), serving `team`.
+    """Build the process for `team`'s platform (`team.platform` in its file, else `settings.platform`: slack,
+    feishu or console), serving `team`.
 
     `clock` defaults to the wall clock (the console passes its `VirtualClock`); `extra_routes` are
     mounted on the HTTP app after its own (the dashboard). With a `department` (a department file), a
@@ -517,7 +518,7 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     from bot.runtime.scheduler import Scheduler, options_from_settings
 
     o = overrides or Overrides()
-    platform = settings.platform
+    platform = team.team.platform or settings.platform  # the team file's `team.platform`, else the environment's
     if clock is None:
         clock = VirtualClock(datetime.now(team.zone)) if platform == "console" else (lambda: datetime.now(team.zone))
     # A team alone refuses a database holding another team's data; a department's teams share one.
