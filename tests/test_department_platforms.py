@@ -23,6 +23,7 @@ from bot.runtime.composition import (
     Overrides,
     SlackParts,
     build_department,
+    compose,
     compose_department,
 )
 from bot.runtime.settings import Settings, both_platforms_problem
@@ -200,3 +201,17 @@ def test_one_process_opens_both_apps_connections_and_is_ready_only_with_both(dat
     finally:
         runtime.stop()
     assert not slack.opened
+
+
+def test_a_teams_own_process_runs_the_rollup_only_on_the_rollups_app(database_url: str, tmp_path: Path) -> None:
+    """`zhoubao run --team T` per team: only a process on `department.platform`'s app posts the roll-up."""
+    dept = department(team_file("acquiring", platform="feishu"), team_file("crossborder", platform="slack"),
+                      platform="feishu")
+    settings = Settings(_env_file=None, database_url=database_url, spool_dir=tmp_path,  # type: ignore[call-arg]
+                        slack_bot_token=SecretStr("xoxb-1"), slack_signing_secret=SecretStr("s"))
+    slack_team = compose(settings, dept.choose("crossborder"), department=dept,
+                         clock=FixedClock(datetime(2024, 6, 24, 9, tzinfo=SHANGHAI)))
+    try:
+        assert isinstance(slack_team.platform, SlackParts) and slack_team.rollup is None
+    finally:
+        slack_team.stop()

@@ -548,7 +548,9 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         if department is not None and (several or department.info is not None) else None
     department_rollup = None if department is None or department.info is None or team_bots is None else \
         DepartmentRollup(department, team_bots, chat_port, Renderer(o.templates), f"{socket.gethostname()}-{os.getpid()}")
-    if department_rollup is not None and platform != "console":
+    # Only a process on the app the roll-up is posted through runs its schedule (`department.platform`).
+    if department_rollup is not None and platform != "console" and department is not None \
+            and department.rollup_platform(settings.platform) == platform:
         from bot.runtime.rollup_schedule import RollupSchedule
 
         rollup = RollupSchedule(department_rollup, clock, options_from_settings(settings).misfire_grace)
