@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,14 @@ from tests.feishu.openapi import OpenApiStandIn
 CHANNEL = "weekly-report"
 # How long a card callback waits for its new card here: it returns as soon as the worker has processed
 # it, so this only bounds a hang on a loaded machine (production waits 2 s, within Feishu's 3 s).
+
+
+def run_frame(handling: Coroutine[Any, Any, None]) -> None:
+    """Run lark-oapi's `ws.Client._handle_data_frame(frame)` to the end, as `ws.Client.start()` runs it on a
+    loop of its own: here on a thread and a loop of their own, since this test process's main thread may hold
+    a running loop already (Playwright's sync API keeps one once a browser test has run in the process)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, handling).result()
 
 
 def open_id_of(person_id: str) -> str:
