@@ -92,8 +92,9 @@ class Exporter:
 
     def csv_rows(self, week: IsoWeek) -> Iterator[tuple[str, ...]]:
         """The week's rows in `CSV_HEADER` order: every item of the team file (and every section note written),
-        then every incident (its reporter as owner and author)."""
-        facts = self.week_report.facts(week)
+        then every incident (its reporter as owner and author). Read from the week's stored rows only
+        (`WeekReport.stored`): a row shows no availability, so none is summed for it."""
+        facts = self.week_report.stored(week)
         team = self.ctx.team
         zone = team.zone
         zone_name = team.team.timezone
