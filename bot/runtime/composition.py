@@ -116,14 +116,16 @@ def digest_parts(settings: Settings) -> tuple[DigestModel | None, DigestConfig]:
 def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
                    spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
                    digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None,
-                   report_edit_every: float | None = None, destinations: Destinations | None = None) -> Bot:
+                   report_edit_every: float | None = None, destinations: Destinations | None = None,
+                   live: LiveTeam | None = None) -> Bot:
     """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
     database is down are kept there (the journal's spool) until it returns; with `digest_model`, the week's
     key points are written by it. With `report_edit_every`, a posted report is edited after late answers from
     a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
     thread: one-shot commands and the console). With `destinations`, each post is also written there, from
-    a queue of its own when `report_edit_every` is set (else on the caller's thread)."""
-    ctx = Context(live=LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
+    a queue of its own when `report_edit_every` is set (else on the caller's thread). `live`: the running team
+    when the chat port already reads it (built first, so a reload reaches the adapter's matching of people)."""
+    ctx = Context(live=live or LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
                   metrics=metrics)
     week_report = WeekReport(ctx)
     documents = DocumentPublisher(ctx, destinations, outbox=Outbox(max_channels=1) if report_edit_every is not None
@@ -250,12 +252,14 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
         raise ValueError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     outbox = Outbox()  # answers leave per channel, paced, apart from the journal's worker
-    gateway = SlackGateway(client, team, ids=PlatformIds(store.db, store.roster), pacer=o.pacer, metrics=metrics,
+    live = LiveTeam(team, store.roster)  # the gateway matches users against the team a reload swaps in
+    gateway = SlackGateway(client, live, ids=PlatformIds(store.db, store.roster), pacer=o.pacer, metrics=metrics,
                            outbox=outbox)
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics, digest_model=model, digest_config=config,
-                         report_edit_every=settings.report_edit_seconds, destinations=canvas.destinations(client, team))
+                         report_edit_every=settings.report_edit_seconds, destinations=canvas.destinations(client, team),
+                         live=live)
     assert bot.journal is not None
     # Every request is journaled before Slack is answered and the journal's worker runs the listeners;
     # one that opens a modal runs at once on the modal lane instead.
@@ -285,13 +289,14 @@ def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics:
     if http_mode and not (keys.verification_token and keys.encrypt_key):
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
-    people = People(api, team)
+    live = LiveTeam(team, store.roster)  # People matches open_ids against the team a reload swaps in
+    people = People(api, live)
     gateway = FeishuGateway(api, people, outbox=Outbox(), dashboard=settings.dashboard_url)
     model, config = digest_parts(settings)
     bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                          metrics=metrics, digest_model=model, digest_config=config,
                          report_edit_every=settings.report_edit_seconds,
-                         destinations=documents.destinations(api, people, team))
+                         destinations=documents.destinations(api, people, team), live=live)
     # The journal's worker runs the events, one at a time in arrival order.
     events = FeishuEvents(bot, gateway, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
     assert bot.journal is not None
