@@ -87,8 +87,8 @@ class Exporter:
         return self.week_report.facts(week)
 
     def json_week(self, week: IsoWeek) -> dict[str, Any]:
-        """The week's stored facts in the shape `zhoubao import` reads back."""
-        return week_to_json(self.week_report.facts(week), self.created_at(week))
+        """The week's stored facts in the shape `zhoubao import` reads back (its own rows: `WeekReport.stored`)."""
+        return week_to_json(self.week_report.stored(week), self.created_at(week))
 
     def csv_rows(self, week: IsoWeek) -> Iterator[tuple[str, ...]]:
         """The week's rows in `CSV_HEADER` order: every item of the team file (and every section note written),
