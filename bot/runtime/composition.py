@@ -118,16 +118,18 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
                    spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
                    digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None,
                    report_edit_every: float | None = None, destinations: Destinations | None = None,
-                   journal: InboundJournal | None = None) -> Bot:
+                   journal: InboundJournal | None = None, live: LiveTeam | None = None) -> Bot:
     """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
     database is down are kept there (the journal's spool) until it returns; with `digest_model`, the week's
     key points are written by it. With `report_edit_every`, a posted report is edited after late answers from
     a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
     thread: one-shot commands and the console). With `destinations`, each post is also written there, from
     a queue of its own when `report_edit_every` is set (else on the caller's thread). With `journal`, the
-    bot shares that inbound journal (one process serving several teams has one inbound path)."""
-    ctx = Context(live=LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
-                  metrics=metrics)
+    bot shares that inbound journal (one process serving several teams has one inbound path). `live`: the
+    running team when the chat port already reads it (built first, so a reload reaches the adapter's
+    matching of people)."""
+    ctx = Context(live=live or LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates),
+                  clock=clock, metrics=metrics)
     week_report = WeekReport(ctx)
     documents = DocumentPublisher(ctx, destinations, outbox=Outbox(max_channels=1) if report_edit_every is not None
                                   else None) if destinations else None
@@ -274,12 +276,13 @@ def _slack(settings: Settings, served: Sequence[Served], clock: Clock, metrics: 
     bots: list[Bot] = []
     gateways: dict[int, SlackGateway] = {}
     for t in served:
-        gateway = SlackGateway(client, t.team, ids=PlatformIds(t.store.db, t.store.roster), pacer=pacer,
+        live = LiveTeam(t.team, t.store.roster)  # the gateway matches users against the team a reload swaps in
+        gateway = SlackGateway(client, live, ids=PlatformIds(t.store.db, t.store.roster), pacer=pacer,
                                metrics=metrics, outbox=outbox)
         bot = build_services(t.team, t.store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                              metrics=metrics, digest_model=model, digest_config=config,
                              report_edit_every=settings.report_edit_seconds,
-                             destinations=canvas.destinations(client, t.team), journal=journal)
+                             destinations=canvas.destinations(client, t.team), journal=journal, live=live)
         journal = bot.journal
         bots.append(bot)
         gateways[bot.ctx.team_id] = gateway
@@ -324,12 +327,13 @@ def _feishu(settings: Settings, served: Sequence[Served], clock: Clock, metrics:
     gateways: dict[int, FeishuGateway] = {}
     events: dict[int, FeishuEvents] = {}
     for t in served:
-        people = People(api, t.team)
+        live = LiveTeam(t.team, t.store.roster)  # People matches open_ids against the team a reload swaps in
+        people = People(api, live)
         gateway = FeishuGateway(api, people, outbox=outbox, dashboard=settings.dashboard_url)
         bot = build_services(t.team, t.store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
                              metrics=metrics, digest_model=model, digest_config=config,
                              report_edit_every=settings.report_edit_seconds,
-                             destinations=documents.destinations(api, people, t.team), journal=journal)
+                             destinations=documents.destinations(api, people, t.team), journal=journal, live=live)
         journal = bot.journal
         bots.append(bot)
         gateways[bot.ctx.team_id] = gateway

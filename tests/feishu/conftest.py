@@ -103,12 +103,12 @@ def feishu_settings(standin: OpenApiStandIn, database_url: str, spool_dir: Path,
 
 @contextmanager
 def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = None,
-               team: Team | None = None) -> Iterator[World]:
+               team: Team | None = None, **settings: Any) -> Iterator[World]:
     """A team's bot on Feishu (the example team unless told): the loopback Open API, the composed runtime,
-    its HTTP app."""
+    its HTTP app. `settings` are further `Settings` fields (a `team_file`, say)."""
     if tmp_path is None:
         with tempfile.TemporaryDirectory() as tmp:
-            with open_world(database_url, clock, Path(tmp), team) as world:
+            with open_world(database_url, clock, Path(tmp), team, **settings) as world:
                 yield world
         return
     team = team or load_team(EXAMPLE_TEAM)
@@ -117,7 +117,7 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
     sleeps: list[float] = []
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000, 600_000),
                   sleep=sleeps.append)
-    runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
+    runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool", **settings), team, clock=clock,
                       overrides=Overrides(feishu_api=api, feishu_card_wait=PATIENCE,
                                           feishu_bot_open_id=standin.bot_open_id))
     parts = runtime.platform
