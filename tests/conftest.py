@@ -9,7 +9,9 @@ turn them on), except under CI=true, where they fail.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -90,11 +92,30 @@ def postgres_url() -> Iterator[str]:
     engine.dispose()
 
 
+_migrated: Path | None = None
+
+
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a new SQLite database at `path`, already at the migrations' head: a copy of one database
+    this test process migrated with the real migrations (`storage.db.upgrade`), so `upgrade` only reads it.
+    Running the chain costs about 0.3 s of CPU, and a run of the suite makes some 2,000 databases; the tests
+    of the migrations themselves start from an empty file instead (tests/test_migrations.py)."""
+    global _migrated
+    if _migrated is None:
+        template = Path(tempfile.mkdtemp(prefix="zhoubao-migrated-")) / "template.db"
+        engine = make_engine(f"sqlite:///{template}")
+        upgrade(engine)
+        engine.dispose()
+        _migrated = template
+    shutil.copyfile(_migrated, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database: a SQLite file, or the PostgreSQL scratch database emptied."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'zhoubao.db'}"
+        yield migrated_sqlite(tmp_path / "zhoubao.db")
         return
     yield empty_postgres(request.getfixturevalue("postgres_url"))
 
@@ -108,8 +129,13 @@ def empty_postgres(url: str) -> str:
         # lock, such as the journal's leader lock: end them all, so no test inherits another's state.
         conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # DELETE, children first, and every sequence back to 1: a test leaves a few rows, and TRUNCATE of
+        # every table (a new file per table) took 0.22 s of the server's time per test against 0.045 s.
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+        conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                          "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
     engine.dispose()
     return url
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import invoke, one_line_error
 
@@ -59,3 +63,41 @@ def test_the_rollup_needs_a_department_file(workdir: Path) -> None:
     assert "is a team file; the roll-up needs a department file" in line
     line = one_line_error(invoke("report", "--department", "--week", "2024-W26", "--format", "slack"))
     assert line.startswith("--department prints the roll-up of every team in md")
+
+
+def test_run_serves_the_whole_department_and_names_the_teams_an_app_is_missing_for(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert invoke("init", "--department").exit_code == 0
+    cross = workdir / "crossborder.yaml"
+    cross.write_text(cross.read_text(encoding="utf-8").replace("team:\n", "team:\n  platform: slack\n", 1),
+                     encoding="utf-8")
+    with socket.socket() as s:  # a free loopback port for the HTTP app (the run stops before serving)
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("PORT", str(s.getsockname()[1]))
+    # No --team and a team on Slack: the whole department in one process, which needs Slack's credentials.
+    # (Serving configures the process's JSON logging on the root logger: put pytest's handlers back after.)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    line = one_line_error(invoke("run", input=""))
+    assert line == "department: crossborder on slack: SLACK_BOT_TOKEN is not set"
+    # With --team, one team as before (settlement has no platform: the environment's, the console).
+    played = invoke("run", "--team", "settlement", input="who\n")
+    assert played.exit_code == 0, played.output
+    assert "zhengshuang" in played.output or "郑爽" in played.output
+
+
+def test_run_with_team_serves_it_on_its_own_platform(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert invoke("init", "--department").exit_code == 0
+    cross = workdir / "crossborder.yaml"
+    cross.write_text(cross.read_text(encoding="utf-8").replace("team:\n", "team:\n  platform: feishu\n", 1),
+                     encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("PORT", str(s.getsockname()[1]))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    # No credentials in the environment: the console for the others, but Cross-border is on Feishu.
+    line = one_line_error(invoke("run", "--team", "crossborder", input=""))
+    assert line == "feishu: set FEISHU_APP_ID and FEISHU_APP_SECRET"

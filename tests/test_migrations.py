@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from storage.db import head_revision, make_engine, migration_state, upgrade
 from storage.models import Base
+from tests.conftest import empty_postgres
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty SQLite file (the suite's other tests start from a migrated copy), or the PostgreSQL scratch
+    database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'zhoubao.db'}"
+        return
+    yield empty_postgres(request.getfixturevalue("postgres_url"))
 
 
 def test_upgrade_from_empty_matches_models(database_url: str) -> None:

@@ -11,11 +11,17 @@ from pathlib import Path
 import pytest
 
 from bench.week import run
+from tests.conftest import empty_postgres, migrated_sqlite
 
 
-@pytest.mark.parametrize("platform", ["slack", "feishu"])
+# Each platform once and each database once (a week takes half a minute to a minute and a half on a busy
+# machine): Slack on SQLite, Feishu on PostgreSQL. The bench itself runs any pair.
+@pytest.mark.parametrize("database, platform", [
+    ("sqlite", "slack"), pytest.param("postgres", "feishu", marks=pytest.mark.postgres)])
 def test_a_small_week_loses_nothing_doubles_nothing_and_posts_the_compiled_report_once(
-        database_url: str, tmp_path: Path, platform: str) -> None:
+        database: str, platform: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    database_url = (migrated_sqlite(tmp_path / "week.db") if database == "sqlite"
+                    else empty_postgres(request.getfixturevalue("postgres_url")))
     phases, c = run(database_url, owners=20, answers=120, incidents=3, scale=100, rate=40, workdir=tmp_path,
                     print_rows=False, platform=platform)
     assert [p.name for p in phases] == ["prompts", "answers", "reminder", "publish", "late", "week"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.domain.team import Locale, Person, Team, WeeklyTime, known_zone
+from bot.domain.team import Locale, Person, Platform, Team, WeeklyTime, known_zone
 
 
 class _Strict(BaseModel):
@@ -28,6 +28,8 @@ class DepartmentInfo(_Strict):
     locale: Locale = "zh-CN"
     timezone: str = "Asia/Shanghai"
     report_channel: str = "department-report"
+    # The chat app the roll-up is posted through (its channel is that app's); None: the environment's.
+    platform: Platform | None = None
     # The roll-up covers the ISO week of this time, in the department's zone: after the teams' publishes.
     publish: WeeklyTime = WeeklyTime.model_validate("fri 18:00")
     # Who sees every team and the department's page on the dashboard: person ids or emails, as the team
@@ -84,6 +86,25 @@ class Department:
     @property
     def team_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.teams)
+
+    # ----- where each team is served (one process for the whole department) ----------------------
+
+    def platform_of(self, team: DepartmentTeam, default: Platform) -> Platform:
+        """The chat app `team` is on: its file's `team.platform`, else `default` (the environment's)."""
+        return team.team.team.platform or default
+
+    def rollup_platform(self, default: Platform) -> Platform:
+        """The chat app the roll-up is posted through: `department.platform`, else `default`."""
+        return (self.info.platform if self.info else None) or default
+
+    @property
+    def platforms_named(self) -> bool:
+        """Whether every team names its chat app (so one process may serve Slack and Feishu teams together)."""
+        return all(t.team.team.platform is not None for t in self.teams)
+
+    def on(self, platform: Platform, default: Platform) -> tuple[DepartmentTeam, ...]:
+        """The teams served on `platform` (in the department file's order)."""
+        return tuple(t for t in self.teams if self.platform_of(t, default) == platform)
 
     def choose(self, wanted: str | None) -> Team:
         """The team `wanted` names (its key or its name, case aside); with None, the only team. Raises

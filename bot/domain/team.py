@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.domain.reliability import CauseBook, CauseClass
 
 Locale = Literal["zh-CN", "en"]
+# Where a team (or a department's roll-up) is served when several are in one process (docs/department.md).
+Platform = Literal["slack", "feishu", "console"]
 # The one weekday table: a weekday's short name, in ISO order (Monday is isoweekday 1).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WHEN = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
@@ -247,6 +249,9 @@ class TeamInfo(_Strict):
     locale: Locale = "zh-CN"
     timezone: str = "Asia/Shanghai"
     report_channel: str = "weekly-report"
+    # The chat app this team is on when one process serves a department; None: the one the environment
+    # configures (Settings.platform), so a team file without it behaves as before.
+    platform: Platform | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,8 @@ import shutil
 import socket
 import stat
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TextIO
@@ -188,6 +189,7 @@ def run(
     from bot.adapters.console.workspace import ConsoleSession, VirtualClock
     from bot.runtime.composition import ConsoleParts, compose
     from bot.runtime.jobs import DueJobs
+    from bot.runtime.settings import both_platforms_problem
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
@@ -195,8 +197,15 @@ def run(
     refusal = _console_refusal(settings)
     if refusal:  # a container or service with no credentials stops with a reason instead of restarting silently
         raise _fail(refusal)
-    team = _team(settings, wanted=team_name)
-    if settings.platform != "console":
+    department = _department(settings)
+    problem = both_platforms_problem(settings, department.platforms_named)
+    if problem:
+        raise _fail(f"Settings: {problem}")
+    # A department file without --team: every team in this one process, each on its chat app.
+    whole = team_name is None and len(department.teams) > 1 and \
+        any(department.platform_of(t, settings.platform) != "console" for t in department.teams)
+    team = department.teams[0].team if whole else _team(settings, wanted=team_name)
+    if (team.team.platform or settings.platform) != "console" or whole:
         from bot.runtime.composition import listen
         from bot.runtime.doctor import explain_failure, sign_in_problem
 
@@ -207,10 +216,12 @@ def run(
             raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free "
                         "port.") from None
         try:
-            problem = sign_in_problem(settings)  # a bad token or no route is one line, not a traceback
+            apps = sorted({department.platform_of(t, settings.platform) for t in department.teams} - {"console"}) \
+                if whole else [team.team.platform or settings.platform]
+            problem = sign_in_problem(settings, apps)  # a bad token or no route is one line, not a traceback
             if problem:
                 raise _fail(problem)
-            _serve_platform(settings, team, sock, _department(settings))
+            _serve_platform(settings, team, sock, department, whole=whole)
         except (typer.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
@@ -307,20 +318,47 @@ def _http_alongside(runtime: Runtime, settings: Settings) -> HttpThread | None:
     return runtime.serve_alongside(sock)
 
 
-def _serve_platform(settings: Settings, team: Team, sock: socket.socket, department: Department) -> None:
-    """Slack or Feishu in real time on `sock`: the composition root builds the process; it serves until SIGTERM."""
-    from bot.runtime.composition import compose
+def _serve_platform(settings: Settings, team: Team, sock: socket.socket, department: Department, *,
+                    whole: bool = False) -> None:
+    """Slack or Feishu in real time on `sock`: the composition root builds the process (`team`'s, or with
+    `whole` every team of the department's, each on its chat app); it serves until SIGTERM."""
+    from bot.runtime.composition import compose, compose_department
     from bot.runtime.logs import configure_logging
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
     configure_logging(settings.log_level)
     try:
-        runtime = compose(settings, team, department=department)
+        runtime = compose_department(settings, department) if whole else compose(settings, team, department=department)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"{settings.platform}: {exc}") from None
-    log.info("%s: serving", settings.platform, extra={"port": settings.port, "mode": _mode(settings)})
+        raise _fail(f"{'department' if whole else team.team.platform or settings.platform}: {exc}") from None
+    if whole:
+        on = {t.key: department.platform_of(t, settings.platform) for t in department.teams}
+        log.info("department: serving %s", ", ".join(f"{k} on {p}" for k, p in on.items()),
+                 extra={"port": settings.port})
+        _console_beside(runtime, department, on)
+    else:
+        log.info("%s: serving", team.team.platform or settings.platform,
+                 extra={"port": settings.port, "mode": _mode(settings)})
     runtime.serve(sock)
+
+
+def _console_beside(runtime: Runtime, department: Department, on: Mapping[str, str]) -> None:
+    """A team on the console in a process serving Slack or Feishu too: its people type on stdin (when there
+    is any) on a thread of its own, on the wall clock; its prompts and report print on stdout. With several
+    console teams, the first one's."""
+    from bot.adapters.console.workspace import ConsoleSession
+    from bot.runtime.composition import ConsoleParts
+
+    parts = runtime.part(ConsoleParts)
+    key = next((k for k, p in on.items() if p == "console"), None)
+    if parts is None or key is None or _no_input(sys.stdin):
+        return
+    name = department.choose(key).team.name
+    bot = next(b for b in runtime.bots if b.ctx.team.team.name == name)
+    assert runtime.scheduler is not None
+    session = ConsoleSession(bot, parts.chat, parts.clock, sys.stdout, jobs=runtime.scheduler)
+    threading.Thread(target=session.run, args=(sys.stdin,), name="zhoubao-console", daemon=True).start()
 
 
 def _mode(settings: Settings) -> str:

@@ -15,17 +15,17 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+from bot.adapters.console.workspace import ConsoleChat, VirtualClock, WallClock
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.web.config import DashboardConfig
 from bot.domain.department import Department
@@ -49,6 +49,7 @@ from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
 from bot.services.platform_ids import PlatformIds
 from bot.services.rollup import DepartmentRollup
+from bot.services.routing import RoutedTeam, TeamRouting
 from bot.services.spool import Spool
 from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
@@ -116,24 +117,29 @@ def digest_parts(settings: Settings) -> tuple[DigestModel | None, DigestConfig]:
 def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, templates: Path | None = None,
                    spool_dir: Path | None = None, metrics: Metrics = NO_METRICS,
                    digest_model: DigestModel | None = None, digest_config: DigestConfig | None = None,
-                   report_edit_every: float | None = None, destinations: Destinations | None = None) -> Bot:
+                   report_edit_every: float | None = None, destinations: Destinations | None = None,
+                   journal: InboundJournal | None = None, live: LiveTeam | None = None) -> Bot:
     """The core services around one chat port. With `spool_dir`, platform payloads that arrive while the
     database is down are kept there (the journal's spool) until it returns; with `digest_model`, the week's
     key points are written by it. With `report_edit_every`, a posted report is edited after late answers from
     a thread of its own, at most once every that many seconds per week (None: at once, on the caller's
     thread: one-shot commands and the console). With `destinations`, each post is also written there, from
-    a queue of its own when `report_edit_every` is set (else on the caller's thread)."""
-    ctx = Context(live=LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates), clock=clock,
-                  metrics=metrics)
+    a queue of its own when `report_edit_every` is set (else on the caller's thread). With `journal`, the
+    bot shares that inbound journal (one process serving several teams has one inbound path). `live`: the
+    running team when the chat port already reads it (built first, so a reload reaches the adapter's
+    matching of people)."""
+    ctx = Context(live=live or LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates),
+                  clock=clock, metrics=metrics)
     week_report = WeekReport(ctx)
     documents = DocumentPublisher(ctx, destinations, outbox=Outbox(max_channels=1) if report_edit_every is not None
                                   else None) if destinations else None
     cycle = WeeklyCycle(ctx, week_report, digests=Digests(ctx, week_report, digest_model, digest_config),
                         edit_every=report_edit_every, documents=documents)
     inbox = Inbox(ctx, cycle)
-    instance = f"{socket.gethostname()}-{os.getpid()}"
-    # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
-    journal = InboundJournal(ctx, store.engine, Spool(spool_dir / "inbound", instance) if spool_dir else None)
+    if journal is None:
+        instance = f"{socket.gethostname()}-{os.getpid()}"
+        # In its own folder under spool_dir (where earlier versions also kept an answers-only spool).
+        journal = InboundJournal(ctx, store.engine, Spool(spool_dir / "inbound", instance) if spool_dir else None)
     return Bot(ctx=ctx, engine=store.engine, week_report=week_report, cycle=cycle, inbox=inbox, incidents=IncidentDesk(ctx, cycle),
                commands=Commands(ctx, week_report, cycle), journal=journal)
 
@@ -197,18 +203,21 @@ class Connector(Protocol):
 
 @dataclass(frozen=True)
 class SlackParts:
-    gateway: SlackGateway
+    gateway: SlackGateway  # the first team's
     app: SlackApp
     modals: ModalLane  # where requests that open a modal run, beside the journal's worker
     intake: SlackIntake  # the ack path: journaled before Slack is answered
+    # Every team's gateway on this app (one client, pacer and outbox; each team's people and locale), by team id.
+    gateways: Mapping[int, SlackGateway] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class FeishuParts:
     api: OpenApi
-    gateway: FeishuGateway
-    events: FeishuEvents
+    gateway: FeishuGateway  # the first team's
+    events: FeishuEvents  # the first team's
     intake: FeishuIntake  # the ack path: journaled before Feishu is answered
+    gateways: Mapping[int, FeishuGateway] = field(default_factory=dict)  # every team's on this app, by team id
 
 
 @dataclass(frozen=True)
@@ -234,8 +243,19 @@ class Overrides:
     templates: Path | None = None
 
 
-def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
-           o: Overrides) -> tuple[Bot, SlackParts, Connector | None, dict[str, Callback]]:
+@dataclass(frozen=True)
+class Served:
+    """A team one chat app serves: its key (what `--team` takes), its file's team and its database rows."""
+
+    key: str
+    team: Team
+    store: Store
+
+
+def _slack(settings: Settings, served: Sequence[Served], clock: Clock, metrics: PrometheusMetrics, o: Overrides,
+           journal: InboundJournal | None = None) -> tuple[list[Bot], SlackParts, Connector | None, dict[str, Callback]]:
+    """The Slack app for `served` (one team, or a department's teams on Slack): one client, pacer, outbox,
+    Bolt app, intake and connection; a gateway and a bot per team; inbound routed by the core's rule."""
     from slack_sdk.signature import SignatureVerifier
 
     from bot.adapters.slack import canvas
@@ -243,6 +263,7 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
     from bot.adapters.slack.app import build_app
     from bot.adapters.slack.gateway import SlackGateway, make_client
     from bot.adapters.slack.intake import ModalLane, SlackIntake
+    from bot.adapters.slack.limits import Pacer
 
     if settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
@@ -250,58 +271,85 @@ def _slack(settings: Settings, team: Team, store: Store, clock: Clock, metrics: 
         raise ValueError("set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP)")
     client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     outbox = Outbox()  # answers leave per channel, paced, apart from the journal's worker
-    gateway = SlackGateway(client, team, ids=PlatformIds(store.db, store.roster), pacer=o.pacer, metrics=metrics,
-                           outbox=outbox)
+    pacer = o.pacer or Pacer()  # one app, one rate limit, whichever team a call is for
     model, config = digest_parts(settings)
-    bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
-                         metrics=metrics, digest_model=model, digest_config=config,
-                         report_edit_every=settings.report_edit_seconds, destinations=canvas.destinations(client, team))
-    assert bot.journal is not None
+    bots: list[Bot] = []
+    gateways: dict[int, SlackGateway] = {}
+    for t in served:
+        live = LiveTeam(t.team, t.store.roster)  # the gateway matches users against the team a reload swaps in
+        gateway = SlackGateway(client, live, ids=PlatformIds(t.store.db, t.store.roster), pacer=pacer,
+                               metrics=metrics, outbox=outbox)
+        bot = build_services(t.team, t.store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
+                             metrics=metrics, digest_model=model, digest_config=config,
+                             report_edit_every=settings.report_edit_seconds,
+                             destinations=canvas.destinations(client, t.team), journal=journal, live=live)
+        journal = bot.journal
+        bots.append(bot)
+        gateways[bot.ctx.team_id] = gateway
+    assert journal is not None
     # Every request is journaled before Slack is answered and the journal's worker runs the listeners;
     # one that opens a modal runs at once on the modal lane instead.
     modals = ModalLane()
-    app = build_app(bot, gateway, defer=modals.defer)
+    teams = TeamRouting([RoutedTeam(t.key, b) for t, b in zip(served, bots, strict=True)], "slack")
+    app = build_app(teams, gateways, defer=modals.defer)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    intake = SlackIntake(bot.journal, app, SignatureVerifier(secret) if secret else None, modals)
-    parts = SlackParts(gateway, app, modals, intake)
+    intake = SlackIntake(journal, app, SignatureVerifier(secret) if secret else None, modals)
+    parts = SlackParts(gateways[bots[0].ctx.team_id], app, modals, intake, gateways)
     if settings.slack_app_token is not None:
         token = settings.slack_app_token.get_secret_value()
         connect = o.socket_mode or (lambda i, t: slack.socket_mode(i, t, client))
-        return bot, parts, connect(intake, token), {}
-    return bot, parts, None, {slack.EVENTS_PATH: intake.http}
+        return bots, parts, connect(intake, token), {}
+    return bots, parts, None, {slack.EVENTS_PATH: intake.http}
 
 
-def _feishu(settings: Settings, team: Team, store: Store, clock: Clock, metrics: PrometheusMetrics,
-            o: Overrides) -> tuple[Bot, FeishuParts, Connector | None, dict[str, Callback]]:
+def _feishu(settings: Settings, served: Sequence[Served], clock: Clock, metrics: PrometheusMetrics, o: Overrides,
+            journal: InboundJournal | None = None) -> tuple[list[Bot], FeishuParts, Connector | None, dict[str, Callback]]:
+    """The Feishu app for `served` (one team, or a department's teams on Feishu): one Open API client,
+    outbox, intake and connection; a gateway, bot and event translation per team; inbound routed by the
+    core's rule."""
     from bot.adapters.feishu import documents
     from bot.adapters.feishu import transports as feishu
     from bot.adapters.feishu.events import FeishuEvents
     from bot.adapters.feishu.gateway import FeishuGateway
     from bot.adapters.feishu.intake import FeishuIntake
     from bot.adapters.feishu.people import People
+    from bot.adapters.feishu.routing import TeamEvents
 
     keys = feishu.keys_of(settings)
     http_mode = settings.feishu_event_mode == "http"
     if http_mode and not (keys.verification_token and keys.encrypt_key):
         raise ValueError("FEISHU_EVENT_MODE=http needs FEISHU_VERIFICATION_TOKEN and FEISHU_ENCRYPT_KEY")
     api = o.feishu_api or feishu.open_api(settings, metrics)
-    people = People(api, team)
-    gateway = FeishuGateway(api, people, outbox=Outbox(), dashboard=settings.dashboard_url)
+    outbox = Outbox()
     model, config = digest_parts(settings)
-    bot = build_services(team, store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
-                         metrics=metrics, digest_model=model, digest_config=config,
-                         report_edit_every=settings.report_edit_seconds,
-                         destinations=documents.destinations(api, people, team))
-    # The journal's worker runs the events, one at a time in arrival order.
-    events = FeishuEvents(bot, gateway, bot_open_id=o.feishu_bot_open_id or feishu.bot_open_id(api))
-    assert bot.journal is not None
-    intake = FeishuIntake(bot.journal, events, gateway) if o.feishu_card_wait is None else \
-        FeishuIntake(bot.journal, events, gateway, card_wait=o.feishu_card_wait)
-    parts = FeishuParts(api, gateway, events, intake)
+    bot_open_id = o.feishu_bot_open_id or feishu.bot_open_id(api)
+    bots: list[Bot] = []
+    gateways: dict[int, FeishuGateway] = {}
+    events: dict[int, FeishuEvents] = {}
+    for t in served:
+        live = LiveTeam(t.team, t.store.roster)  # People matches open_ids against the team a reload swaps in
+        people = People(api, live)
+        gateway = FeishuGateway(api, people, outbox=outbox, dashboard=settings.dashboard_url)
+        bot = build_services(t.team, t.store, gateway, clock, templates=o.templates, spool_dir=settings.spool_dir,
+                             metrics=metrics, digest_model=model, digest_config=config,
+                             report_edit_every=settings.report_edit_seconds,
+                             destinations=documents.destinations(api, people, t.team), journal=journal, live=live)
+        journal = bot.journal
+        bots.append(bot)
+        gateways[bot.ctx.team_id] = gateway
+        events[bot.ctx.team_id] = FeishuEvents(bot, gateway, bot_open_id=bot_open_id)
+    assert journal is not None
+    first = bots[0].ctx.team_id
+    # The journal's worker runs the events, one at a time in arrival order, each in the team it is for.
+    routed = TeamEvents(TeamRouting([RoutedTeam(t.key, b) for t, b in zip(served, bots, strict=True)], "feishu"),
+                        events)
+    intake = FeishuIntake(journal, routed, gateways[first]) if o.feishu_card_wait is None else \
+        FeishuIntake(journal, routed, gateways[first], card_wait=o.feishu_card_wait)
+    parts = FeishuParts(api, gateways[first], events[first], intake, gateways)
     if http_mode:
-        return bot, parts, None, {feishu.EVENTS_PATH: feishu.callback(intake, keys, lambda: clock().timestamp())}
+        return bots, parts, None, {feishu.EVENTS_PATH: feishu.callback(intake, keys, lambda: clock().timestamp())}
     connect = o.long_connection or (lambda s, i: feishu.LongConnection(feishu.ws_client(s, i)))
-    return bot, parts, connect(settings, intake), {}
+    return bots, parts, connect(settings, intake), {}
 
 
 # ----- the whole process ----------------------------------------------------------------------------
@@ -319,7 +367,9 @@ def settle_heap() -> None:
 
 @dataclass(frozen=True)
 class Runtime:
-    """One `zhoubao run` process: the bot, its chat adapter, its scheduler and its HTTP app."""
+    """One `zhoubao run` process: its bots (one per team it serves), their chat adapters, one scheduler and
+    one HTTP app. `bot`, `platform`, `connector` and `team_file` are the first (for one team, the only) ones;
+    a process serving a department in one holds the other teams' in `others`, `more_platforms`, … ."""
 
     settings: Settings
     bot: Bot
@@ -331,21 +381,41 @@ class Runtime:
     http: Starlette
     dashboard: DashboardConfig  # the web dashboard's configuration (sign-in links are made with it)
     team_file: TeamReload  # the one reload of the team: the settings page and the watch on the file
-    rollup: RollupSchedule | None = None  # the department's roll-up (a department file; not on the console)
+    rollup: RollupSchedule | None = None  # the department's roll-up (held by the scheduler; not on the console)
+    others: tuple[Bot, ...] = ()  # the other teams this process serves
+    more_platforms: tuple[SlackParts | FeishuParts | ConsoleParts, ...] = ()
+    more_connectors: tuple[Connector, ...] = ()
+    more_team_files: tuple[TeamReload, ...] = ()
     _stopped: threading.Event = field(default_factory=threading.Event)
 
+    @property
+    def bots(self) -> tuple[Bot, ...]:
+        """Every team's bot this process serves (the department file's order)."""
+        return (self.bot, *self.others)
+
+    @property
+    def platforms(self) -> tuple[SlackParts | FeishuParts | ConsoleParts, ...]:
+        return (self.platform, *self.more_platforms)
+
+    @property
+    def connectors(self) -> tuple[Connector, ...]:
+        return (*((self.connector,) if self.connector is not None else ()), *self.more_connectors)
+
+    def part(self, kind: type[P]) -> P | None:
+        """This process's adapter of that kind (SlackParts, FeishuParts, ConsoleParts), if it has one."""
+        return next((p for p in self.platforms if isinstance(p, kind)), None)
+
     def start(self) -> None:
-        """Settle the heap, start the scheduler and the journal's worker, then connect to the platform (if it pushes)."""
+        """Settle the heap, start the scheduler and the journal's worker, then connect to the platforms that push."""
         settle_heap()
         if self.scheduler is not None:
             self.scheduler.start()
-        if self.rollup is not None:
-            self.rollup.start()
-        self.team_file.watch(self.settings.team_file_check_seconds)
-        if self.bot.journal is not None and not isinstance(self.platform, ConsoleParts):
+        for team_file in (self.team_file, *self.more_team_files):
+            team_file.watch(self.settings.team_file_check_seconds)
+        if self.bot.journal is not None and any(not isinstance(p, ConsoleParts) for p in self.platforms):
             self.bot.journal.start()  # first replays what a previous run acknowledged but did not process
-        if self.connector is not None:
-            self.connector.connect()
+        for connector in self.connectors:
+            connector.connect()
 
     def stop(self) -> None:
         """Take no new events, finish the work already acknowledged and the job already running, then
@@ -353,22 +423,23 @@ class Runtime:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        if self.connector is not None:
-            self.connector.close()
-        self.team_file.stop()
+        for connector in self.connectors:
+            connector.close()
+        for team_file in (self.team_file, *self.more_team_files):
+            team_file.stop()
         if self.bot.journal is not None:
-            self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal
-        self.bot.cycle.edits.stop()  # the post shows the answers already stored
-        if self.bot.cycle.documents is not None:
-            self.bot.cycle.documents.stop()  # the documents already queued are written
-        if isinstance(self.platform, SlackParts | FeishuParts) and self.platform.gateway.outbox is not None:
-            self.platform.gateway.outbox.stop()  # the answers already queued go out
-        if isinstance(self.platform, SlackParts):
-            self.platform.modals.shutdown(wait=True)
+            self.bot.journal.stop()  # the entry in hand is finished; the rest waits in the journal (one per process)
+        for bot in self.bots:
+            bot.cycle.edits.stop()  # the post shows the answers already stored
+            if bot.cycle.documents is not None:
+                bot.cycle.documents.stop()  # the documents already queued are written
+        for parts in self.platforms:
+            if isinstance(parts, SlackParts | FeishuParts) and parts.gateway.outbox is not None:
+                parts.gateway.outbox.stop()  # the answers already queued go out (one outbox per app)
+            if isinstance(parts, SlackParts):
+                parts.modals.shutdown(wait=True)
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
-        if self.rollup is not None:
-            self.rollup.shutdown()
         self.bot.engine.dispose()
         gc.unfreeze()
         log.info("stopped: in-flight work finished")
@@ -391,6 +462,9 @@ class Runtime:
     def serve_alongside(self, sock: socket.socket) -> HttpThread:
         """Serve the HTTP app on a background thread (the console keeps the main one); `.stop()` ends it."""
         return HttpThread(self.http, sock)
+
+
+P = TypeVar("P", SlackParts, FeishuParts, ConsoleParts)
 
 
 def _already_handled(signum: int, frame: FrameType | None) -> None:
@@ -432,7 +506,8 @@ def listen(settings: Settings) -> socket.socket:
 
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
             extra_routes: Sequence[BaseRoute] = (), department: Department | None = None) -> Runtime:
-    """Build the process for `settings.platform` (slack, feishu or console), serving `team`.
+    """Build the process for `team`'s platform (`team.platform` in its file, else `settings.platform`: slack,
+    feishu or console), serving `team`.
 
     `clock` defaults to the wall clock (the console passes its `VirtualClock`); `extra_routes` are
     mounted on the HTTP app after its own (the dashboard). With a `department` (a department file), a
@@ -447,7 +522,7 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     from bot.runtime.scheduler import Scheduler, options_from_settings
 
     o = overrides or Overrides()
-    platform = settings.platform
+    platform = team.team.platform or settings.platform  # the team file's `team.platform`, else the environment's
     if clock is None:
         clock = VirtualClock(datetime.now(team.zone)) if platform == "console" else (lambda: datetime.now(team.zone))
     # A team alone refuses a database holding another team's data; a department's teams share one.
@@ -457,10 +532,11 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     connector: Connector | None = None
     events: dict[str, Callback] = {}
     parts: SlackParts | FeishuParts | ConsoleParts
+    served = [Served(team.team.name, team, store)]
     if platform == "slack":
-        bot, parts, connector, events = _slack(settings, team, store, clock, metrics, o)
+        (bot,), parts, connector, events = _slack(settings, served, clock, metrics, o)
     elif platform == "feishu":
-        bot, parts, connector, events = _feishu(settings, team, store, clock, metrics, o)
+        (bot,), parts, connector, events = _feishu(settings, served, clock, metrics, o)
     else:
         if not isinstance(clock, VirtualClock):
             raise ValueError("the console runs on a VirtualClock")
@@ -469,10 +545,6 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         bot = build_services(team, store, chat, clock, templates=o.templates, metrics=metrics, digest_model=model,
                              digest_config=config)
         parts = ConsoleParts(chat, clock)
-    scheduler = None if platform == "console" else \
-        Scheduler(bot, o.scheduler or options_from_settings(settings), metrics)
-    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
-                    connection=connector.connected if connector is not None else None)
     rollup = None
     chat_port: ChatPort = parts.chat if isinstance(parts, ConsoleParts) else parts.gateway
     several = department is not None and len(department.teams) > 1
@@ -480,11 +552,16 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
         if department is not None and (several or department.info is not None) else None
     department_rollup = None if department is None or department.info is None or team_bots is None else \
         DepartmentRollup(department, team_bots, chat_port, Renderer(o.templates), f"{socket.gethostname()}-{os.getpid()}")
-    if department_rollup is not None and platform != "console":
+    # Only a process on the app the roll-up is posted through runs its schedule (`department.platform`).
+    if department_rollup is not None and platform != "console" and department is not None \
+            and department.rollup_platform(settings.platform) == platform:
         from bot.runtime.rollup_schedule import RollupSchedule
-        from bot.runtime.scheduler import options_from_settings as grace_of
 
-        rollup = RollupSchedule(department_rollup, clock, grace_of(settings).misfire_grace)
+        rollup = RollupSchedule(department_rollup, clock, options_from_settings(settings).misfire_grace)
+    scheduler = None if platform == "console" else \
+        Scheduler(bot, o.scheduler or options_from_settings(settings), metrics, rollup=rollup)
+    health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
+                    connection=connector.connected if connector is not None else None)
     dashboard = dashboard_config(settings)
     # The file the settings page writes and the watch reads: the team's own, also in a department.
     own = next((t.file for t in department.teams if t.name == team.team.name and t.file is not None), None) \
@@ -500,6 +577,97 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
                           in_flight=bot.journal.acking if bot.journal is not None else None)
     return Runtime(settings, bot, parts, scheduler, connector, metrics, health, http, dashboard, team_file, rollup)
+
+
+def compose_department(settings: Settings, department: Department, *, clock: Clock | None = None,
+                       overrides: Overrides | None = None, extra_routes: Sequence[BaseRoute] = ()) -> Runtime:
+    """Build one process serving every team of `department`, each on its platform (`team.platform` in its
+    file, else `settings.platform`): one Slack app if a team is on Slack, one Feishu app if one is on
+    Feishu, the console's chat if one is on the console; one database, inbound journal and scheduler (every
+    team's jobs and the roll-up's, posted through `department.platform`'s app); one HTTP app (each app's
+    callbacks, health, metrics, the department's dashboard).
+
+    `clock` defaults to the wall clock; a test passes the `VirtualClock` the console team's session moves.
+    Raises ValueError for missing credentials, DatabaseError for the database."""
+    from starlette.routing import Mount
+
+    from bot.adapters.web import DepartmentWeb, build_department_dashboard
+    from bot.runtime.http import build_http_app
+    from bot.runtime.metrics import PrometheusMetrics
+    from bot.runtime.rollup_schedule import RollupSchedule
+    from bot.runtime.scheduler import Scheduler, options_from_settings
+
+    o = overrides or Overrides()
+    default = settings.platform
+    zone = department.zone
+    if clock is None:
+        clock = lambda: datetime.now(zone)  # noqa: E731
+    engine = make_engine(settings.database_url)
+    served: dict[str, list[Served]] = {"slack": [], "feishu": [], "console": []}
+    migrate = True
+    for entry in department.teams:
+        store = open_store(entry.team, clock, database_url=settings.database_url, engine=engine, migrate=migrate)
+        migrate = False  # once is enough
+        served[department.platform_of(entry, default)].append(Served(entry.key, entry.team, store))
+    metrics = PrometheusMetrics()
+    bots: dict[str, Bot] = {}
+    platforms: list[SlackParts | FeishuParts | ConsoleParts] = []
+    connectors: list[Connector] = []
+    events: dict[str, Callback] = {}
+    journal: InboundJournal | None = None
+    chats: dict[str, ChatPort] = {}
+    for platform, build in (("slack", _slack), ("feishu", _feishu)):
+        if not served[platform]:
+            continue
+        try:
+            built, parts, connector, callbacks = build(settings, served[platform], clock, metrics, o, journal)
+        except ValueError as exc:  # missing credentials: say which teams need them
+            raise ValueError(f"{', '.join(t.key for t in served[platform])} on {platform}: {exc}") from None
+        journal = built[0].journal
+        bots.update((b.ctx.team.team.name, b) for b in built)
+        assert isinstance(parts, SlackParts | FeishuParts)
+        platforms.append(parts)
+        chats[platform] = parts.gateway
+        connectors.extend([connector] if connector is not None else [])
+        events.update(callbacks)
+    if served["console"]:
+        # The console team's chat prints; its people type through a `ConsoleSession` on the same clock.
+        chat = ConsoleChat(o.console_out or sys.stdout)
+        model, config = digest_parts(settings)
+        for t in served["console"]:
+            bot = build_services(t.team, t.store, chat, clock, templates=o.templates, metrics=metrics,
+                                 digest_model=model, digest_config=config, journal=journal)
+            journal = bot.journal
+            bots[t.team.team.name] = bot
+        # On a test's virtual clock the console moves it; beside Slack or Feishu it is the wall clock.
+        platforms.append(ConsoleParts(chat, clock if isinstance(clock, VirtualClock) else WallClock(zone)))
+        chats["console"] = chat
+    ordered = [bots[name] for name in department.team_names]
+    rollup = None
+    department_rollup = None
+    if department.info is not None:
+        where = department.rollup_platform(default)
+        if where not in chats:
+            raise ValueError(f"department.platform: the roll-up is posted through {where}, but no team of the "
+                             f"department is on {where} ({', '.join(sorted(chats))} are)")
+        department_rollup = DepartmentRollup(department, ordered, chats[where], Renderer(o.templates),
+                                             f"{socket.gethostname()}-{os.getpid()}")
+        rollup = RollupSchedule(department_rollup, clock, options_from_settings(settings).misfire_grace)
+    options = o.scheduler or options_from_settings(settings)
+    scheduler = Scheduler(ordered[0], options, metrics, others=ordered[1:], rollup=rollup)
+    health = Health(department.name, ordered[0].ctx.db, scheduler, journal,
+                    connection=(lambda: all(c.connected() for c in connectors)) if connectors else None)
+    dashboard = dashboard_config(settings)
+    team_files = [TeamReload(entry.file or settings.team_file, bots[entry.name], scheduler)
+                  for entry in department.teams]
+    web = DepartmentWeb(department, ordered, department_rollup, dashboard.secret, dashboard.session_hours)
+    site = Mount("/", app=build_department_dashboard(web, ordered[0], dashboard, team_settings=team_files[0]))
+    http = build_http_app(health, metrics, events=events, extra=[*extra_routes, site],
+                          in_flight=journal.acking if journal is not None else None)
+    first, *more = platforms
+    return Runtime(settings, ordered[0], first, scheduler, connectors[0] if connectors else None, metrics, health,
+                   http, dashboard, team_files[0], rollup, others=tuple(ordered[1:]), more_platforms=tuple(more),
+                   more_connectors=tuple(connectors[1:]), more_team_files=tuple(team_files[1:]))
 
 
 def _department_bots(department: Department, served: Bot, store: Store, chat: ChatPort, clock: Clock,

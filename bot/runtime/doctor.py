@@ -17,7 +17,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
-from bot.runtime.settings import Settings
+from bot.runtime.settings import Settings, both_platforms_problem
 from bot.runtime.team_file import TeamFileError, load_department
 from storage.db import DatabaseError, make_engine, migration_state, normalize_url, session_factory
 
@@ -180,6 +180,9 @@ def run_checks(settings: Settings, out: Console | None = None, *, now: datetime 
     try:
         department = load_department(settings.team_file)
         teams = tuple(t.team for t in department.teams)
+        problem = both_platforms_problem(settings, department.platforms_named)
+        if problem:
+            line(False, f"settings: {problem}")
         if department.info is not None:
             line(True, f"department file {settings.team_file}: {department.name}, {len(teams)} teams, the "
                        f"roll-up to {department.info.report_channel} at {department.info.publish}")
@@ -224,29 +227,36 @@ def digest_checks(settings: Settings) -> Sequence[tuple[bool, str]]:
 
 
 def platform_checks(settings: Settings, team: Team) -> Sequence[tuple[bool, str]]:
-    if settings.platform == "slack":
+    """The checks of the chat app the team is on: its `team.platform`, else the environment's."""
+    platform = team.team.platform or settings.platform
+    if platform == "slack":
         from bot.adapters.slack.doctor import check as slack_check
 
         return slack_check(settings, team)
-    if settings.platform == "feishu":
+    if platform == "feishu":
         from bot.adapters.feishu.doctor import check as feishu_check
 
         return feishu_check(settings, team)
     return ()
 
 
-def sign_in_problem(settings: Settings) -> str | None:
-    """Before serving: one call to the platform; a line naming what is wrong, or None when it answered."""
-    if settings.platform == "slack":
-        from bot.adapters.slack.doctor import sign_in as slack_sign_in
+def sign_in_problem(settings: Settings, platforms: Sequence[str] | None = None) -> str | None:
+    """Before serving: one call to each platform (the environment's, or `platforms`: every app a department
+    served in one process uses, each when configured: the composition root names missing credentials); a
+    line naming what is wrong, or None when each answered."""
+    for platform in platforms if platforms is not None else (settings.platform,):
+        if platform == "slack" and settings.slack_bot_token is not None:
+            from bot.adapters.slack.doctor import sign_in as slack_sign_in
 
-        auth, said = slack_sign_in(settings)
-        return None if auth is not None else said
-    if settings.platform == "feishu":
-        from bot.adapters.feishu.doctor import sign_in as feishu_sign_in
+            auth, said = slack_sign_in(settings)
+            if auth is None:
+                return said
+        elif platform == "feishu" and settings.feishu_app_id and settings.feishu_app_secret is not None:
+            from bot.adapters.feishu.doctor import sign_in as feishu_sign_in
 
-        good, said = feishu_sign_in(settings)
-        return None if good else said
+            good, said = feishu_sign_in(settings)
+            if not good:
+                return said
     return None
 
 

@@ -1,17 +1,18 @@
 """The department's roll-up on its own schedule (`department.publish`, in the department's time zone).
 
-Every `zhoubao run` process of a department runs one (a process per team over one database, or several
-instances of one): the post happens once because `DepartmentRollup.publish` claims the week's run in
-`job_runs` first. On start, and at each fire, the latest fire time within the grace is owed if nobody
-claimed it: a roll-up missed while every process was down is posted once on the next start.
+Every `zhoubao run` process of a department holds one in its scheduler (`Scheduler(rollup=…)`: a process
+per team over one database, one process for every team, or several instances of either): the post happens
+once because `DepartmentRollup.publish` claims the week's run in `job_runs` first. On start, at each fire
+and at each catch-up pass, the latest fire time within the grace is owed if nobody claimed it: a roll-up
+missed while every process was down is posted once on the next start.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.weeks import IsoWeek
@@ -29,18 +30,13 @@ class RollupSchedule:
         self.zone = rollup.department.zone
         when = rollup.info.publish
         self.trigger = CronTrigger(day_of_week=when.day, hour=when.at.hour, minute=when.at.minute, timezone=self.zone)
-        # In memory: the claim in job_runs, not the job store, decides whether a week was posted.
-        self.aps = BackgroundScheduler(timezone=self.zone)
 
-    def start(self) -> None:
-        self.aps.start()
-        self.aps.add_job(self.run_due, trigger=self.trigger, id="zhoubao:rollup", misfire_grace_time=None,
-                         coalesce=True, max_instances=1)
-        self.aps.add_job(self.run_due, id="zhoubao:rollup:catch-up")  # once, now, off the caller's thread
-
-    def shutdown(self) -> None:
-        if self.aps.running:
-            self.aps.shutdown(wait=True)
+    def fires_between(self, after: datetime, until: datetime) -> Iterator[datetime]:
+        """The roll-up's fire times with after < fire time <= until."""
+        t = self.trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+        while t is not None and t <= until:
+            yield t
+            t = self.trigger.get_next_fire_time(t, t + timedelta(microseconds=1))
 
     def owed(self, now: datetime) -> IsoWeek | None:
         """The week whose roll-up is due at `now`: its fire time has passed, by less than the grace."""

@@ -152,7 +152,15 @@ def platform_problems(s: SlackSettings | FeishuSettings) -> list[str]:
         elif extra and not feishu_on:
             problems.append(f"Feishu is half set up: {' and '.join(extra)} set but FEISHU_APP_ID and "
                             "FEISHU_APP_SECRET missing (Feishu/Lark needs both)")
-    if isinstance(s, SlackSettings) and s.slack_bot_token is not None and feishu_on:
-        problems.append("both Slack (SLACK_BOT_TOKEN) and Feishu (FEISHU_APP_ID) are set; one instance serves one "
-                        "platform: unset one, or run a second instance with its own .env")
     return problems
+
+
+def both_platforms_problem(s: Settings, platforms_named: bool) -> str | None:
+    """Why Slack and Feishu may not both be configured here (None when they may, or are not both set): one
+    instance serves one platform, unless it serves a department whose every team names its own
+    (`platforms_named`, `Department.platforms_named`)."""
+    if s.slack_bot_token is None or not (s.feishu_app_id and s.feishu_app_secret is not None) or platforms_named:
+        return None
+    return ("both Slack (SLACK_BOT_TOKEN) and Feishu (FEISHU_APP_ID) are set; one instance serves one platform: "
+            "unset one, or run a second instance with its own .env (a department file whose every team names its "
+            "`platform:` under `team:` is served on both)")

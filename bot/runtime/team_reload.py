@@ -66,7 +66,7 @@ class TeamReload:
             ctx = self.bot.ctx
             roster = register_team(ctx.db, team, ctx.now())
             ctx.live.swap(team, roster)
-            jobs = self.scheduler.resync() if self.scheduler is not None else {}
+            jobs = self.scheduler.resync(ctx.team_id) if self.scheduler is not None else {}
         log.info("team reloaded", extra={"team": self.team_name, "people": len(team.people), "jobs": jobs})
 
     # ----- the settings page (TeamSettingsPort) -----------------------------------------------------------

@@ -87,13 +87,14 @@ class Exporter:
         return self.week_report.facts(week)
 
     def json_week(self, week: IsoWeek) -> dict[str, Any]:
-        """The week's stored facts in the shape `zhoubao import` reads back."""
-        return week_to_json(self.week_report.facts(week), self.created_at(week))
+        """The week's stored facts in the shape `zhoubao import` reads back (its own rows: `WeekReport.stored`)."""
+        return week_to_json(self.week_report.stored(week), self.created_at(week))
 
     def csv_rows(self, week: IsoWeek) -> Iterator[tuple[str, ...]]:
         """The week's rows in `CSV_HEADER` order: every item of the team file (and every section note written),
-        then every incident (its reporter as owner and author)."""
-        facts = self.week_report.facts(week)
+        then every incident (its reporter as owner and author). Read from the week's stored rows only
+        (`WeekReport.stored`): a row shows no availability, so none is summed for it."""
+        facts = self.week_report.stored(week)
         team = self.ctx.team
         zone = team.zone
         zone_name = team.team.timezone

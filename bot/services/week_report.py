@@ -64,6 +64,15 @@ class WeekReport:
                                    year_start=year_start, week_end=week.end(zone), away_span=self.away_span(week),
                                    recent_since=recent_since(self.ctx.team, week), week_start=week.start(zone))
 
+    def stored(self, week: IsoWeek) -> WeekFacts:
+        """What is stored for `week` itself: its answers and its incidents, none of what its report derives from
+        other weeks (the year's downtime, recent incidents, open action items) or from the calendar (who is
+        away). For readers that show stored rows rather than the report: the export reads a year of incidents
+        less per week (issue 22)."""
+        with transaction(self.ctx.db) as s:
+            row = Directory(s).week(self.ctx.team_id, week.label)
+            return load_week_facts(s, self.ctx.team_id, row.id if row else None, week.label)
+
     def away_span(self, week: IsoWeek) -> tuple[date, date]:
         """Someone away on every day from the week's prompt to its (calendar-adjusted) publish is 休假."""
         prompt = week.day(self.ctx.team.schedule.prompt.isoweekday)

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import lark_oapi as lark
-from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 
 from bot.adapters.feishu.cards import QUESTION_INPUT
@@ -25,7 +24,7 @@ from bot.services.bot import Bot
 from tests.behaviour.driver import prompt_text
 from tests.fakes import FixedClock
 from tests.feishu import payloads
-from tests.feishu.conftest import CHANNEL, World, open_id_of, open_world
+from tests.feishu.conftest import CHANNEL, World, open_id_of, open_world, run_frame
 from tests.feishu.openapi import Message
 
 
@@ -102,7 +101,7 @@ class FeishuDriver:
 
     def _frame(self, payload: dict[str, Any]) -> dict[str, Any]:
         """One data frame through lark-oapi's own `ws.Client._handle_data_frame` (lark_oapi/ws/client.py),
-        the way `ws.Client.start()` runs it; the frame it writes back is the answer."""
+        as `ws.Client.start()` runs it; the frame it writes back is the answer."""
         if self._ws is None:
             parts = self.world.runtime.platform
             assert isinstance(parts, FeishuParts)
@@ -121,7 +120,7 @@ class FeishuDriver:
             header = frame.headers.add()
             header.key, header.value = key, value
         frame.payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        ws_client_module.loop.run_until_complete(self._ws._handle_data_frame(frame))
+        run_frame(self._ws._handle_data_frame(frame))
         answer = Frame()
         answer.ParseFromString(written[0])
         self.world.settle()  # acknowledged once journaled; the journal's worker does the work

@@ -138,10 +138,10 @@ def test_a_whole_week(driver: Driver) -> None:
 
 
 def _fresh(database: str, tmp_path: Path, name: str, request: pytest.FixtureRequest) -> str:
-    if database == "sqlite":
-        return f"sqlite:///{tmp_path / f'{name}.db'}"
-    from tests.conftest import empty_postgres
+    from tests.conftest import empty_postgres, migrated_sqlite
 
+    if database == "sqlite":
+        return migrated_sqlite(tmp_path / f"{name}.db")
     return empty_postgres(request.getfixturevalue("postgres_url"))
 
 

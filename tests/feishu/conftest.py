@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,14 @@ from tests.feishu.openapi import OpenApiStandIn
 CHANNEL = "weekly-report"
 # How long a card callback waits for its new card here: it returns as soon as the worker has processed
 # it, so this only bounds a hang on a loaded machine (production waits 2 s, within Feishu's 3 s).
+
+
+def run_frame(handling: Coroutine[Any, Any, None]) -> None:
+    """Run lark-oapi's `ws.Client._handle_data_frame(frame)` to the end, as `ws.Client.start()` runs it on a
+    loop of its own: here on a thread and a loop of their own, since this test process's main thread may hold
+    a running loop already (Playwright's sync API keeps one once a browser test has run in the process)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, handling).result()
 
 
 def open_id_of(person_id: str) -> str:
@@ -93,12 +103,12 @@ def feishu_settings(standin: OpenApiStandIn, database_url: str, spool_dir: Path,
 
 @contextmanager
 def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = None,
-               team: Team | None = None) -> Iterator[World]:
+               team: Team | None = None, **settings: Any) -> Iterator[World]:
     """A team's bot on Feishu (the example team unless told): the loopback Open API, the composed runtime,
-    its HTTP app."""
+    its HTTP app. `settings` are further `Settings` fields (a `team_file`, say)."""
     if tmp_path is None:
         with tempfile.TemporaryDirectory() as tmp:
-            with open_world(database_url, clock, Path(tmp), team) as world:
+            with open_world(database_url, clock, Path(tmp), team, **settings) as world:
                 yield world
         return
     team = team or load_team(EXAMPLE_TEAM)
@@ -107,7 +117,7 @@ def open_world(database_url: str, clock: FixedClock, tmp_path: Path | None = Non
     sleeps: list[float] = []
     api = OpenApi(payloads.APP_ID, "secret", domain=standin.url, limits=Limits(10_000, 10_000, 600_000),
                   sleep=sleeps.append)
-    runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool"), team, clock=clock,
+    runtime = compose(feishu_settings(standin, database_url, tmp_path / "spool", **settings), team, clock=clock,
                       overrides=Overrides(feishu_api=api, feishu_card_wait=PATIENCE,
                                           feishu_bot_open_id=standin.bot_open_id))
     parts = runtime.platform

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import lark_oapi as lark
 import pytest
-from lark_oapi.ws import client as ws_client_module
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from pydantic import SecretStr
 
@@ -21,7 +20,7 @@ from bot.domain.weeks import IsoWeek
 from bot.runtime.composition import FeishuParts, Overrides, bind, compose
 from bot.runtime.settings import Settings
 from tests.feishu import payloads
-from tests.feishu.conftest import World, open_id_of
+from tests.feishu.conftest import World, open_id_of, run_frame
 
 
 def _deliver(world: World, payload: dict[str, Any]) -> dict[str, Any]:
@@ -41,8 +40,7 @@ def _deliver(world: World, payload: dict[str, Any]) -> dict[str, Any]:
         header = frame.headers.add()
         header.key, header.value = key, value
     frame.payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    # The SDK's own event loop, as `ws.Client.start()` runs it (its cache schedules a task there).
-    ws_client_module.loop.run_until_complete(client._handle_data_frame(frame))
+    run_frame(client._handle_data_frame(frame))
     answer = Frame()
     answer.ParseFromString(written[0])
     world.settle()  # acknowledged once journaled; the journal's worker does the rest

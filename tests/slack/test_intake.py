@@ -25,6 +25,7 @@ from bot.adapters.slack.intake import ModalLane, SlackIntake, classify
 from bot.domain.team import Team
 from bot.runtime.composition import build_bot
 from bot.services.bot import Bot
+from bot.services.routing import TeamRouting
 from storage.db import transaction
 from storage.models import AnswerMessageRow, JournalRow
 from tests.conftest import PATIENCE
@@ -71,7 +72,7 @@ def _build(team: Team, stand_in: SlackStandIn, database_url: str, clock: FixedCl
     gateway = SlackGateway(make_client("xoxb-test", stand_in.url + "/api/"), team)
     bot = build_bot(team, gateway, clock, database_url=database_url)
     modals = ModalLane()
-    app = build_app(bot, gateway, defer=modals.defer)
+    app = build_app(TeamRouting.one(bot, "slack"), {bot.ctx.team_id: gateway}, defer=modals.defer)
     assert bot.journal is not None
     verifier_clock = SetClock(clock.now.timestamp())
     intake = SlackIntake(bot.journal, app, SignatureVerifier(SECRET, clock=verifier_clock), modals)

@@ -19,7 +19,7 @@ import pytest
 from bot.adapters.web import DashboardConfig, build_dashboard
 from bot.runtime.dashboard import sign_in_link
 from bot.services.bot import Bot
-from tests.conftest import SHANGHAI, _in_ci
+from tests.conftest import SHANGHAI, _in_ci, migrated_sqlite
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot, say
 from tests.web.live import LiveServer
@@ -69,7 +69,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Site]:
-    bot = make_bot(f"sqlite:///{tmp_path / 'web.db'}", chat, clock)
+    bot = make_bot(migrated_sqlite(tmp_path / 'web.db'), chat, clock)
     seed(bot, clock)
     # The public URL is the loopback server's, known once the socket is bound.
     app_ref: dict[str, object] = {}
@@ -85,7 +85,7 @@ def site(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Site]:
 
 @pytest.fixture
 def served(tmp_path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[Bot, str, DashboardConfig]]:  # type: ignore[no-untyped-def]
-    b = make_bot(f"sqlite:///{tmp_path / 'd.db'}", chat, clock)
+    b = make_bot(migrated_sqlite(tmp_path / 'd.db'), chat, clock)
     seed(b, clock)
     holder: dict[str, object] = {}
 
@@ -127,7 +127,7 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        b = p.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"])
         yield b
         b.close()
 

@@ -18,7 +18,7 @@ from bot.runtime.composition import DepartmentBots, build_department
 from bot.runtime.dashboard import sign_in_link
 from bot.runtime.team_file import load_department
 from bot.services.chat import Inbound
-from tests.conftest import SHANGHAI
+from tests.conftest import SHANGHAI, migrated_sqlite
 from tests.fakes import FakeChat, FixedClock
 from tests.web.conftest import SECRET
 from tests.web.live import LiveServer
@@ -63,7 +63,7 @@ def department_site(tmp_path: Path) -> Iterator[DepartmentSite]:
     department = load_department(EXAMPLE_DEPARTMENT / "department.yaml")
     assert department.info is not None and department.info.directors == [DIRECTOR]
     clock = FixedClock(at(27, 10))
-    built = build_department(department, FakeChat(), clock, database_url=f"sqlite:///{tmp_path / 'dept.db'}")
+    built = build_department(department, FakeChat(), clock, database_url=migrated_sqlite(tmp_path / 'dept.db'))
     week_of_three_teams(built, clock)
     holder: dict[str, object] = {}
 

@@ -19,6 +19,7 @@ from bot.runtime.dashboard import sign_in_link
 from bot.runtime.health import Health
 from bot.runtime.http import build_http_app
 from bot.runtime.metrics import PrometheusMetrics
+from tests.conftest import migrated_sqlite
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import make_bot
 from tests.web.conftest import SECRET
@@ -35,7 +36,7 @@ async def platform_callback(request: Request) -> Response:
 @pytest.fixture
 def served(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[str, int]]:
     """The runtime's HTTP app with the dashboard mounted; (a signed-in cookie header, the port)."""
-    bot = make_bot(f"sqlite:///{tmp_path / 'b.db'}", chat, clock)
+    bot = make_bot(migrated_sqlite(tmp_path / 'b.db'), chat, clock)
     holder: dict[str, object] = {}
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from bot.runtime.team_file import edit_team_source, load_team
 from bot.runtime.team_reload import TeamReload
 from bot.services.bot import Bot
 from bot.services.team_settings import TeamEdit
-from tests.conftest import EXAMPLE_TEAM, SHANGHAI
+from tests.conftest import EXAMPLE_TEAM, SHANGHAI, migrated_sqlite
 from tests.fakes import FakeChat, FixedClock
 from tests.web.conftest import SECRET, shot, signed_in
 from tests.web.live import LiveServer
@@ -56,7 +56,7 @@ def team_site(tmp_path: Path) -> Iterator[TeamSite]:
     path = tmp_path / "team.yaml"
     shutil.copyfile(EXAMPLE_TEAM, path)
     chat, clock = FakeChat(), FixedClock(MONDAY)
-    bot = build_bot(load_team(path), chat, clock, database_url=f"sqlite:///{tmp_path / 'settings.db'}")
+    bot = build_bot(load_team(path), chat, clock, database_url=migrated_sqlite(tmp_path / 'settings.db'))
     scheduler = Scheduler(bot, SchedulerOptions())
     scheduler.start(paused=True, housekeeping=False)
     team_file = TeamReload(path, bot, scheduler)

@@ -15,6 +15,7 @@ from joserfc.jwk import RSAKey
 from bot.adapters.web import DashboardConfig, FeishuSignIn, SlackSignIn, build_dashboard
 from bot.domain.team import Team
 from bot.services.bot import Bot
+from tests.conftest import migrated_sqlite
 from tests.fakes import FakeChat, FixedClock
 from tests.helpers import example_team, make_bot
 from tests.web.conftest import SECRET
@@ -44,7 +45,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[World]:
-    bot = make_bot(f"sqlite:///{tmp_path / 'w.db'}", chat, clock, team_with_platform_ids())
+    bot = make_bot(migrated_sqlite(tmp_path / 'w.db'), chat, clock, team_with_platform_ids())
     slack, feishu = SlackIdP(now=clock.now.timestamp()), FeishuIdP()
     holder: dict[str, object] = {}
 

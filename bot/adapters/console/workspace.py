@@ -10,8 +10,8 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Protocol, TextIO
+from datetime import datetime, timedelta, tzinfo
+from typing import ClassVar, Protocol, TextIO
 
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm
 from bot.domain.prompts import Prompt
@@ -286,6 +286,10 @@ class ConsoleSession:
         except ValueError as exc:
             self.say(str(exc))
             return
+        if not self.clock.moves:
+            self.say(f"It is {self.clock.now:%Y-%m-%d %a %H:%M}: this console runs on the wall clock beside teams on "
+                     "Slack or Feishu, and the scheduler fires the jobs on time.")
+            return
         if target < self.clock.now:
             self.say("The clock only moves forward.")
             return
@@ -335,6 +339,7 @@ class VirtualClock:
     """The console's time: moves only when told, in the team's time zone."""
 
     now: datetime
+    moves: ClassVar[bool] = True  # whether `clock +2h` moves it (and runs the jobs it passes)
 
     def __call__(self) -> datetime:
         return self.now
@@ -357,3 +362,17 @@ class VirtualClock:
         except ValueError:
             raise ValueError(f"'{arg}' is not a time; use +2h, +1d, thu 10:00 or 2024-06-27 10:00") from None
         return parsed.replace(tzinfo=self.now.tzinfo)
+
+
+class WallClock(VirtualClock):
+    """The console's time in a process that also serves Slack or Feishu (a department in one process): the
+    wall clock in `zone`, which `clock` shows and cannot move (the scheduler fires the jobs on time)."""
+
+    moves: ClassVar[bool] = False
+
+    def __init__(self, zone: tzinfo) -> None:  # noqa: D107 - no stored time: it is read on each call
+        self.zone = zone
+
+    @property
+    def now(self) -> datetime:  # type: ignore[override]
+        return datetime.now(self.zone)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters.feishu import cards
 from bot.adapters.feishu.envelope import Keys, Refused, is_url_verification, open_callback
@@ -38,6 +38,9 @@ from bot.adapters.feishu.events import (
 from bot.adapters.feishu.gateway import PLATFORM, FeishuGateway
 from bot.services.journal import Entry, InboundJournal, MalformedPayload
 from storage.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.adapters.feishu.routing import TeamEvents
 
 log = logging.getLogger("zhoubao.feishu.intake")
 
@@ -101,7 +104,7 @@ def classify(payload: Any) -> Kind:
 
 
 class FeishuIntake:
-    def __init__(self, journal: InboundJournal, events: FeishuEvents, gateway: FeishuGateway, *,
+    def __init__(self, journal: InboundJournal, events: FeishuEvents | TeamEvents, gateway: FeishuGateway, *,
                  card_wait: float = 2.0) -> None:
         self.journal = journal
         self.events = events

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from bot.adapters.feishu.api import FeishuApiError, OpenApi
 from bot.adapters.feishu.sdk import HttpMethod
+from bot.adapters.team_source import TeamSource, current_team
 from bot.adapters.ttl_cache import TtlCache
 from bot.domain.team import Person, Team
 
@@ -15,16 +16,22 @@ NAME_TTL = 86_400.0  # seconds a profile name is trusted before the contact API 
 
 
 class People:
-    """Maps team members to open_ids and back. Emails are looked up once, in batches, on first need."""
+    """Maps team members to open_ids and back. Emails are looked up once, in batches, on first need. The
+    members are the team now (`TeamSource`): someone added by email on the settings page is matched on their
+    first message, their email looked up then."""
 
-    def __init__(self, api: OpenApi, team: Team) -> None:
-        self.api, self.team = api, team
+    def __init__(self, api: OpenApi, team: TeamSource) -> None:
+        self.api, self._team = api, team
         self._by_email: dict[str, str | None] = {}
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # open_id -> name
         self._lock = threading.Lock()
         # One look-up at a time: prompts go out from several threads, and the second to need an email
         # waits for the first's batch instead of asking Feishu for the same emails again.
         self._resolving = threading.Lock()
+
+    @property
+    def team(self) -> Team:
+        return current_team(self._team)
 
     def resolve(self, people: Iterable[Person] | None = None) -> None:
         """Look up every email not asked about yet (one call per 50)."""
@@ -74,12 +81,13 @@ class People:
 
     def member(self, open_id: str) -> str:
         """The team-file id for an open_id, for the core (which also accepts the open_id itself)."""
-        for p in self.team.people:
+        team = self.team  # one team for the whole match, though a reload may come meanwhile
+        for p in team.people:
             if p.feishu == open_id:
                 return p.id
-        if any(p.email and p.email not in self._by_email and not p.feishu for p in self.team.people):
-            self.resolve()
-        for p in self.team.people:
+        if any(p.email and p.email not in self._by_email and not p.feishu for p in team.people):
+            self.resolve(team.people)
+        for p in team.people:
             if p.email and self._by_email.get(p.email) == open_id:
                 return p.id
         return open_id  # not a member: the core answers that

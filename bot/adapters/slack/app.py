@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -33,6 +32,7 @@ from bot.adapters.slack.gateway import PLATFORM, SlackGateway
 from bot.services.bot import Bot
 from bot.services.chat import ChatError, Inbound
 from bot.services.journal import MalformedPayload, NotNow
+from bot.services.routing import Routed, TeamRouting, team_word
 from bot.text.catalogue import say
 from storage.db import DatabaseUnavailable
 
@@ -44,9 +44,11 @@ class Listeners:
     """What each Slack payload means to the core."""
 
     def __init__(self, bot: Bot, gateway: SlackGateway,
-                 defer: Callable[[Callable[[], None]], None] | None = None) -> None:
+                 defer: Callable[[Callable[[], None]], None] | None = None, *, mark_forms: bool = False) -> None:
         self.bot = bot
         self.gw = gateway
+        # An app serving several teams marks each form with its team, so the submission comes back to it.
+        self.team: str | None = bot.ctx.team.team.name if mark_forms else None
         # Where the lookup that follows an opened "opening…" modal goes (the modal lane's own line), so the
         # threads that open modals are free for the next click at once; inline when not given.
         self.defer: Callable[[Callable[[], None]], None] = defer or (lambda work: work())
@@ -114,7 +116,7 @@ class Listeners:
         text = str(command.get("text") or "").strip()
         if not text:
             self.gw.open_view(str(command["trigger_id"]), blocks.incident_modal(
-                self.bot.ctx.team.incidents.severities, self.locale))
+                self.bot.ctx.team.incidents.severities, self.locale, team=self.team))
             return
         outcome = self.bot.incidents.handle(PLATFORM, self._who(str(command["user_id"])), _unescape(text),
                                             self.bot.ctx.now(), source_ref=f"cmd:{command.get('trigger_id')}")
@@ -132,7 +134,7 @@ class Listeners:
         try:
             reply = self.bot.commands.handle(PLATFORM, self._who(str(command["user_id"])), text, self.bot.ctx.now())
             if reply.prompt is not None:  # `/zhoubao answer [week]`: the prompt's form
-                self.gw.open_view(str(command["trigger_id"]), blocks.answer_modal(reply.prompt))
+                self.gw.open_view(str(command["trigger_id"]), blocks.answer_modal(reply.prompt, team=self.team))
                 return
         except ChatError as exc:
             reply = self.bot.failures.refused(exc)
@@ -162,7 +164,7 @@ class Listeners:
                       response_url: str | None) -> None:
         reply = self.bot.forms.open_answers(self._who(user), week, now)
         if reply.prompt is not None:
-            form = blocks.answer_modal(reply.prompt)
+            form = blocks.answer_modal(reply.prompt, team=self.team)
             if view_id:
                 self.gw.update_view(view_id, form)
             else:
@@ -201,13 +203,14 @@ class Listeners:
             self.gw.dm_user(user, reply.text)
             return
         view = blocks.incident_modal(self.bot.ctx.team.incidents.severities, self.locale,
-                                     for_question=str(action.get("value") or "") or None)
+                                     for_question=str(action.get("value") or "") or None, team=self.team)
         # Pressed inside the answer modal: stack the incident form on it, so the answers typed so far stay.
         (self.gw.push_view if body.get("view") else self.gw.open_view)(str(body["trigger_id"]), view)
 
     def incident_edit_button(self, body: Mapping[str, Any], action: Mapping[str, Any]) -> None:
         self.gw.open_view(str(body["trigger_id"]), blocks.incident_modal(
-            self.bot.ctx.team.incidents.severities, self.locale, number=int(str(action.get("value") or 0))))
+            self.bot.ctx.team.incidents.severities, self.locale, number=int(str(action.get("value") or 0)),
+            team=self.team))
 
     def incident_form(self, body: Mapping[str, Any], view: Mapping[str, Any]) -> None:
         user = str(body["user"]["id"])
@@ -241,6 +244,11 @@ def _command_text(payload: Payload) -> str:
     return str(payload.get("text") or "").strip()
 
 
+def _command_words(payload: Payload) -> str:
+    """A command's text after a leading `--team X` (what the command does, whichever team it is for)."""
+    return team_word(_command_text(payload))[1].strip()
+
+
 @dataclass(frozen=True)
 class Route:
     """One thing the app listens to. `kind` is Bolt's listener kind (`app.event`, `.command`, `.action`,
@@ -256,9 +264,9 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("event", "message", Listeners.message),
     # `/incident` alone opens the incident form; with text it files at once.
-    Route("command", "/incident", Listeners.incident, opens_modal=lambda p: not _command_text(p)),
+    Route("command", "/incident", Listeners.incident, opens_modal=lambda p: not _command_words(p)),
     # `/zhoubao answer [week]` opens the answer form; every other `/zhoubao …` answers in text.
-    Route("command", "/zhoubao", Listeners.zhoubao, opens_modal=lambda p: _command_text(p).split()[:1] == ["answer"]),
+    Route("command", "/zhoubao", Listeners.zhoubao, opens_modal=lambda p: _command_words(p).split()[:1] == ["answer"]),
     Route("action", Action.ANSWER.value, Listeners.answer_button, opens_modal=_always),
     Route("action", Action.INCIDENT_EDIT.value, Listeners.incident_edit_button, opens_modal=_always),
     Route("action", Action.QUESTION_NONE.value, Listeners.question_none_button),
@@ -329,13 +337,25 @@ class SlackApp:
         if response.status >= 500:
             raise RuntimeError(f"bolt answered {response.status}: {response.body[:200]}")
 
-    def listener(self, run: Callable[[Payload, Payload], None], bot: Bot, what: str) -> Callable[..., None]:
-        """A Bolt listener for one route: run it, then ack. A Web API refusal goes to the core (which tells
-        the editors); an outage or a malformed payload is kept for `dispatch`; anything else is one log line."""
+    def listener(self, route: Route, teams: TeamRouting, listeners: Mapping[int, Listeners]) -> Callable[..., None]:
+        """A Bolt listener for one route: find the team the request is for (the core's `TeamRouting`, from
+        what `_addressed` reads off the payload), run that team's listener, then ack. A Web API refusal goes
+        to the core (which tells the editors); an outage or a malformed payload is kept for `dispatch`;
+        anything else is one log line."""
+        what = f"{route.kind} {route.name}"
 
         def listener(ack: Callable[[], None], body: dict[str, Any], payload: dict[str, Any]) -> None:
+            bot = teams.first
             try:
-                run(body, payload)
+                routed = _routed(route, teams, listeners, body, payload)
+                if routed.bot is None:
+                    assert routed.reply is not None
+                    _ask(route, listeners[teams.first.ctx.team_id].gw, body, payload, routed.reply.text)
+                else:
+                    bot = routed.bot
+                    if route.kind == "command" and routed.text != _command_text(payload):
+                        payload = {**payload, "text": routed.text}
+                    route.method(listeners[bot.ctx.team_id], body, payload)
             except ChatError as exc:
                 bot.failures.tell_editors(exc)
             # kept (the journal processes it again later), or dropped with one log line (malformed)
@@ -348,17 +368,82 @@ class SlackApp:
         return listener
 
 
-def build_app(bot: Bot, gateway: SlackGateway, *, defer: Callable[[Callable[[], None]], None] | None = None) -> SlackApp:
-    """The Bolt app for this bot, its listeners registered from `ROUTES`. The intake has checked each
-    request's signature (and answered url_verification and ssl_check) before it reaches the app, so
-    Bolt's own checks are off; `defer` is where a modal's follow-up lookup runs (see `Listeners.open_answers`)."""
-    bolt = App(client=WebClient(base_url=gateway.client.base_url), authorize=OneWorkspace(str(gateway.client.token)),
+# ----- which team a request is for (several teams on one Slack app) ----------------------------------
+
+
+def _routed(route: Route, teams: TeamRouting, listeners: Mapping[int, Listeners], body: Payload,
+            payload: Payload) -> Routed:
+    """Where the core sends this request: the payload's sender, text (commands), thread and message read
+    here as Slack shapes them, the rule in `TeamRouting.route`."""
+    if len(teams.teams) == 1 or (route.kind == "event" and payload.get("channel_type") != "im"):
+        # One team; or a message in a channel, which no team reads (the listener ignores it): no lookup, no question.
+        return Routed(teams.first, _command_text(payload) if route.kind == "command" else "")
+    user, text, thread, source = _addressed(route, body, payload)
+
+    def person_in(bot: Bot) -> str | None:
+        return listeners[bot.ctx.team_id].gw.person_for(user) if user else None
+
+    # A form (or a button inside one) says which team it was opened for.
+    view = payload if route.kind == "view" else body.get("view")
+    team = blocks.form_team(view) if isinstance(view, Mapping) else None
+    return teams.route(person_in, text=text, thread_id=thread, source_id=source, team=team)
+
+
+def _addressed(route: Route, body: Payload, payload: Payload) -> tuple[str, str, str | None, str | None]:
+    """(sender, command text, thread, message id) of a request, as the routing rule reads them."""
+    if route.kind == "event":
+        channel = str(payload.get("channel", ""))
+        subtype = payload.get("subtype")
+        if subtype == "message_changed":
+            new = payload.get("message") or {}
+            ts, thread = new.get("ts"), new.get("thread_ts")
+            return str(new.get("user") or ""), "", str(thread) if thread and thread != ts else None, f"{channel}:{ts}"
+        if subtype == "message_deleted":
+            old = payload.get("previous_message") or {}
+            return str(old.get("user") or ""), "", None, f"{channel}:{payload.get('deleted_ts')}"
+        ts, thread = payload.get("ts"), payload.get("thread_ts")
+        return (str(payload.get("user") or ""), "", str(thread) if thread and thread != ts else None,
+                f"{channel}:{ts}")
+    if route.kind == "command":
+        return str(payload.get("user_id") or ""), _command_text(payload), None, None
+    user = str((body.get("user") or {}).get("id") or "")
+    # A button is answered for the message it is on (a prompt's button: that prompt's team).
+    container = body.get("container") or {}
+    message = container.get("message_ts") or (body.get("message") or {}).get("ts")
+    return user, "", str(message) if message else None, None
+
+
+def _ask(route: Route, gw: SlackGateway, body: Payload, payload: Payload, text: str) -> None:
+    """Ask which team, where the request would have been answered."""
+    if route.kind == "event":
+        if payload.get("subtype") in _NEW and payload.get("user") and not payload.get("bot_id"):
+            thread = payload.get("thread_ts")
+            gw.reply(str(payload.get("channel", "")), text, thread_ts=str(thread) if thread else None)
+    elif route.kind == "command":
+        gw.respond(str(payload["response_url"]), text, blocks.text_blocks(blocks.escape(text)))
+    else:
+        user = str((body.get("user") or {}).get("id") or "")
+        if user:
+            gw.dm_user(user, text)
+
+
+def build_app(teams: TeamRouting, gateways: Mapping[int, SlackGateway], *,
+              defer: Callable[[Callable[[], None]], None] | None = None) -> SlackApp:
+    """The Bolt app for the teams this Slack app serves (one, or a department's), each team's listeners
+    over its own gateway (`gateways`, by team id), their routes registered from `ROUTES`. The intake has
+    checked each request's signature (and answered url_verification and ssl_check) before it reaches the
+    app, so Bolt's own checks are off; `defer` is where a modal's follow-up lookup runs (see
+    `Listeners.open_answers`)."""
+    client = gateways[teams.first.ctx.team_id].client
+    bolt = App(client=WebClient(base_url=client.base_url), authorize=OneWorkspace(str(client.token)),
                request_verification_enabled=False, ssl_check_enabled=False, url_verification_enabled=False,
                token_verification_enabled=False, process_before_response=True,
                logger=logging.getLogger("zhoubao.slack.bolt"))
     app = SlackApp(bolt)
-    on = Listeners(bot, gateway, defer=defer)
+    several = len(teams.teams) > 1
+    listeners = {bot.ctx.team_id: Listeners(bot, gateways[bot.ctx.team_id], defer=defer, mark_forms=several)
+                 for bot in teams.bots}
     register = {"event": bolt.event, "command": bolt.command, "action": bolt.action, "view": bolt.view}
     for route in ROUTES:
-        register[route.kind](route.name)(app.listener(partial(route.method, on), bot, f"{route.kind} {route.name}"))
+        register[route.kind](route.name)(app.listener(route, teams, listeners))
     return app

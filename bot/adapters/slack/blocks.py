@@ -124,15 +124,15 @@ def _modal(callback: Callback | None, title: str, locale: str, blocks: Sequence[
     return view.to_dict()
 
 
-def answer_modal(prompt: Prompt) -> dict[str, Any]:
+def answer_modal(prompt: Prompt, *, team: str | None = None) -> dict[str, Any]:
     """A modal with one input per item of the prompt (prefilled with this week's answer, else last
     week's), plus progress % and main problem where the core asks for them (`asks_progress`).
 
     An answer longer than an input takes (3,000) is shown read-only and left out of the submission, so
     the form never cuts it. Within Slack's 100 blocks: the progress fields go first (they can be written in
     the text), then items beyond the limit are named as to be answered by text. `private_metadata` holds
-    only the week and whether the incident question is asked (`ModalMetadata`); each input's block_id
-    carries its item's number."""
+    only the week, whether the incident question is asked and, with `team`, the team it is for
+    (`ModalMetadata`); each input's block_id carries its item's number."""
     loc = prompt.locale
     items = prompt.items
     with_fields = [it for it in items if asks_progress(it.kind) and len(_prefill(it)) <= MAX_INPUT]
@@ -151,7 +151,7 @@ def answer_modal(prompt: Prompt) -> dict[str, Any]:
     if len(items) > shown:
         blocks.append(_context(say(loc, "form.more_items", count=len(items) - shown)))
     blocks.extend(question)
-    meta = ModalMetadata(week=prompt.week, asks_question=prompt.incidents is not None)
+    meta = ModalMetadata(week=prompt.week, asks_question=prompt.incidents is not None, team=team)
     return _modal(Callback.ANSWER_FORM, say(loc, "form.answer_title", week=prompt.week), loc, blocks, meta)
 
 
@@ -196,6 +196,11 @@ def _value(values: Mapping[str, Any], block_id: str, action_id: str = "value") -
     entry = (values.get(block_id) or {}).get(action_id) or {}
     chosen = entry.get("selected_option") or {}
     return str(entry.get("value") or chosen.get("value") or "")
+
+
+def form_team(view: Mapping[str, Any]) -> str | None:
+    """The team a submitted form was opened for (an app serving several teams), if it says."""
+    return ModalMetadata.of(view).team
 
 
 def answer_week(view: Mapping[str, Any]) -> str:
@@ -288,9 +293,10 @@ _MAX_OPTIONS = 100  # options in a static_select (https://api.slack.com/referenc
 
 
 def incident_modal(severities: Sequence[str], locale: str, number: int | None = None,
-                   for_question: str | None = None) -> dict[str, Any]:
+                   for_question: str | None = None, *, team: str | None = None) -> dict[str, Any]:
     """The incident form (every IncidentForm field); with `number`, a form that changes only the fields filled in;
-    with `for_question`, opened from that week's incident question (filing it answers the question)."""
+    with `for_question`, opened from that week's incident question (filing it answers the question); with
+    `team`, for that team (an app serving several)."""
     def field(block_id: str, element: Any, optional: bool = True) -> InputBlock:
         return InputBlock(block_id=block_id, optional=optional, element=element,
                           label=_plain(say(locale, f"form.incident.{block_id}"), _LABEL))
@@ -306,7 +312,7 @@ def incident_modal(severities: Sequence[str], locale: str, number: int | None = 
         _option(say(locale, "form.yes"), "yes"), _option(say(locale, "form.no"), "no")])))
     title = say(locale, "form.incident_edit_title", number=number) if number else say(locale, "form.incident_title")
     return _modal(Callback.INCIDENT_FORM, title, locale, blocks,
-                  ModalMetadata(number=number, for_question=for_question))
+                  ModalMetadata(number=number, for_question=for_question, team=team))
 
 
 def incident_form(view: Mapping[str, Any]) -> IncidentForm:

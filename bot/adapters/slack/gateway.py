@@ -19,6 +19,7 @@ from slack_sdk.models.metadata import Metadata
 
 from bot.adapters.slack import blocks
 from bot.adapters.slack.limits import Pacer, RetryAfterHandler, lines_within, split
+from bot.adapters.team_source import TeamSource, current_team
 from bot.adapters.ttl_cache import TtlCache
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
@@ -88,21 +89,20 @@ class SlackGateway:
     # overlap; the Pacer (locked) keeps every method's and channel's rate.
     parallel_sends = 8
 
-    def __init__(self, client: WebClient, team: Team, *, ids: IdStore | None = None,
+    def __init__(self, client: WebClient, team: TeamSource, *, ids: IdStore | None = None,
                  pacer: Pacer | None = None, metrics: Metrics = NO_METRICS, outbox: Outbox | None = None) -> None:
         self.client = client
         self.outbox = outbox  # answers to people leave from here, so processing never waits on pacing
-        self.team = team
+        self._team = team
         self.ids = ids
         self.pacer = pacer or Pacer()
         self.metrics = metrics
         self._user_ids: dict[str, str | None] | None = None  # person id -> Slack user id (None: cannot resolve)
         self._people: dict[str, str | None] = {}  # Slack user id -> person id
-        # The team file's Slack ids, looked up on every inbound message (a scan of the people cost more).
+        # The team file's Slack ids, looked up on every inbound message (a scan of the people cost more), for
+        # the team they were read from: a reload is noticed by the team's identity (`_matching`).
+        self._matched: Team | None = None
         self._by_slack: dict[str, str] = {}
-        for p in team.people:
-            if p.slack:
-                self._by_slack.setdefault(p.slack, p.id)
         self._dms: dict[str, str] = {}  # Slack user id -> DM channel id
         self._names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # Slack user id -> profile name
         self._channel_names: TtlCache[str, str | None] = TtlCache(NAME_TTL)  # channel id -> name
@@ -142,6 +142,25 @@ class SlackGateway:
         raise ChatError(reason, f"{method} {where}".strip(), method=method, where=str(where))
 
     # ----- people ------------------------------------------------------------------------------------
+
+    @property
+    def team(self) -> Team:
+        """The team now: a reload on the settings page or of the file reaches the next message."""
+        return current_team(self._team)
+
+    def _matching(self) -> dict[str, str]:
+        """Slack user id -> person id from the team file, for the team now (call with the lock). After a
+        reload, a user remembered as nobody may be somebody now (added by email): asked about again."""
+        team = self.team
+        if team is not self._matched:
+            self._by_slack = {}
+            for p in team.people:
+                if p.slack:
+                    self._by_slack.setdefault(p.slack, p.id)
+            self._people = {uid: pid for uid, pid in self._people.items()
+                            if pid is not None and pid in team.person_by_id}
+            self._matched = team
+        return self._by_slack
 
     def _known_ids(self) -> dict[str, str | None]:
         """Person id -> Slack user id as known so far: read from the store once per process (call with the lock)."""
@@ -186,23 +205,27 @@ class SlackGateway:
     def person_for(self, user_id: str) -> str | None:
         """The team member behind a Slack user id (by id, else by the email Slack has for them); None when
         Slack says there is none. Raises NotNow when the lookup failed (the journal keeps the payload)."""
-        if user_id in self._by_slack:
-            return self._by_slack[user_id]
         with self._lock:
+            by_slack = self._matching()
+            if user_id in by_slack:
+                return by_slack[user_id]
             if user_id in self._people:
                 return self._people[user_id]
+            team = self._matched
+        assert team is not None
         pid: str | None = None
-        if any(p.email and not p.slack for p in self.team.people):
+        if any(p.email and not p.slack for p in team.people):
             try:
                 email = self._call("users.info", user=user_id)["user"].get("profile", {}).get("email")
             except ChatError as exc:
                 if exc.reason not in _NO_SUCH_USER:
                     raise NotNow(f"slack users.info for {user_id} failed: {exc.reason}") from exc
                 email = None
-            found = self.team.find_person(email) if email else None
+            found = team.find_person(email) if email else None
             pid = found.id if found else None
         with self._lock:
-            self._people[user_id] = pid
+            if self._matching() is by_slack:  # not when a reload came meanwhile: the next message asks again
+                self._people[user_id] = pid
             if pid:
                 self._known_ids()[pid] = user_id
         return pid
@@ -211,7 +234,10 @@ class SlackGateway:
         """The name Slack shows for a user id: the profile's display name, else the real name (users.info,
         https://docs.slack.dev/reference/methods/users.info; fields of the user object,
         https://docs.slack.dev/reference/objects/user-object). Cached for a day, then asked again."""
-        person = self.team.person_by_id.get(user) or self.team.person_by_id.get(self._by_slack.get(user, ""))
+        team = self.team
+        with self._lock:
+            by_slack = self._matching()
+        person = team.person_by_id.get(user) or team.person_by_id.get(by_slack.get(user, ""))
         if person is not None:
             return person.name
         known, name = self._names.fresh(user)
@@ -442,8 +468,7 @@ class SlackGateway:
         """Whether `person_for(user_id)` answers without a Web API call (team file or cache)."""
         with self._lock:
             self._known_ids()
-            cached = user_id in self._people
-        return cached or user_id in self._by_slack
+            return user_id in self._matching() or user_id in self._people
 
     def push_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         """A modal over the open one (a button pressed inside a modal): https://api.slack.com/methods/views.push"""

@@ -4,7 +4,8 @@ Slack hands `private_metadata` back untouched with every view_submission ("A str
 to your app in view_submission and block_actions events. Max length of 3000 characters",
 https://docs.slack.dev/reference/views/modal-views). It holds only what the view cannot carry
 otherwise: the week an answer form is for, whether it asks the incident question, which incident an
-edit form changes, and which week's incident question an incident form answers.
+edit form changes, which week's incident question an incident form answers, and (an app serving several
+teams) which team the form is for.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class ModalMetadata(BaseModel):
     asks_question: bool = False  # the answer form also asks the week's incident question
     number: int | None = None  # the incident form: the incident it edits (None: a new incident)
     for_question: str | None = None  # the incident form: the week whose incident question it answers
+    team: str | None = None  # the team it was opened for, when the app serves several (its submission goes there)
 
     @model_validator(mode="before")
     @classmethod

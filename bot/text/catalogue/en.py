@@ -76,6 +76,9 @@ WORDS: dict[str, str] = {
     "answer.bad_progress": "⚠️ {title}: progress '{value}' is not a number from 0 to 100, so this item was not "
                            "added to the report; the form is saved, please correct it and submit again.",
     "answer.not_member": "You are not on this team's report list; nothing was stored. Ask an admin to add you.",
+    # ----- several teams on one chat app: which team a message is for (services/routing.py) ------------
+    "route.which_team": "You are on several teams here ({teams}); nothing was stored yet. Reply in the thread "
+                        "of that team's prompt; in a command, name the team: `/zhoubao --team {example} …`.",
     "answer.after_publish": "(The report was already published; the post will be updated shortly.)",
     "answer.deleted": "🗑 Removed from: {items}",
     "answer.only_text": "Only text messages can be read.",

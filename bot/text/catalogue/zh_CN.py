@@ -72,6 +72,9 @@ WORDS: dict[str, str] = {
     "answer.bad_metric": "⚠️ {name} 需要一个数值，如「{name}：99.99{unit}」；原文已保存。",
     "answer.bad_progress": "⚠️ {title}：进度“{value}”不是 0 到 100 之间的数字，本项未记入报告；表单内容已保存，请修改后重新提交。",
     "answer.not_member": "你不在本团队的周报名单中，消息未记录。如需加入，请联系管理员。",
+    # ----- 一个聊天应用服务几个组：消息属于哪个组（services/routing.py） ------------------------------
+    "route.which_team": "你在这里属于几个组（{teams}），还没有保存。请在那个组提问消息的话题里回复；"
+                        "命令里写明组：`/zhoubao --team {example} …`。",
     "answer.after_publish": "（报告已发布，稍后同步更新。）",
     "answer.deleted": "🗑 已撤回：{items}",
     "answer.only_text": "目前只能识别文字消息。",
