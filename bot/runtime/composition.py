@@ -356,8 +356,9 @@ def _feishu(settings: Settings, served: Sequence[Served], clock: Clock, metrics:
 
 
 def settle_heap() -> None:
-    """Collect, then freeze what is alive: the objects built at start (the SDKs' modules and classes,
-    about 440,000 with lark-oapi's 10,000 modules) live as long as the process, and a full collection
+    """Collect, then freeze what is alive: the objects built at start (the SDKs' modules and classes:
+    about 440,000 when all of lark-oapi's 10,000 modules were loaded; bot/adapters/feishu/sdk.py now loads
+    the few dozen the adapter uses) live as long as the process, and a full collection
     walking them stalled every request in flight for about 0.23 s (bench/slack_ack.py). Frozen objects
     are never examined again (gc.freeze, https://docs.python.org/3/library/gc.html#gc.freeze);
     `Runtime.stop` unfreezes them."""
