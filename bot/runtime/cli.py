@@ -97,10 +97,14 @@ def _department(settings: Settings, path: Path | None = None) -> Department:
 
 def _team(settings: Settings, path: Path | None = None, wanted: str | None = None) -> Team:
     """The team `--team` names in the department TEAM_FILE describes (the only team when it names none)."""
+    return _choose(_department(settings, path), wanted)
+
+
+def _choose(department: Department, wanted: str | None) -> Team:
     from bot.domain.department import TeamChoiceError
 
     try:
-        return _department(settings, path).choose(wanted)
+        return department.choose(wanted)
     except TeamChoiceError as exc:
         raise _fail(f"--team: {exc}") from None
 
@@ -496,7 +500,8 @@ def report(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     settings = _settings()
-    team = None if department else _team(settings, wanted=team_name)
+    teams = None if department else _department(settings)  # the team files are read once (ruamel: ~50 ms each)
+    team = None if teams is None else _choose(teams, team_name)
     if output:
         from bot.runtime.output_files import BotFiles, OutputRefused, check_output
 
@@ -510,7 +515,8 @@ def report(
     else:
         if lang:
             team = Team.model_validate({**team.model_dump(), "team": {**team.team.model_dump(), "locale": lang}})
-        text = _team_report_text(settings, team, iso, format, as_posted=lang is None)
+        assert teams is not None
+        text = _team_report_text(settings, team, iso, format, as_posted=lang is None, alone=len(teams.teams) == 1)
     if output:
         from bot.runtime.output_files import replacing
 
@@ -524,12 +530,13 @@ def report(
         sys.stdout.write(text)
 
 
-def _team_report_text(settings: Settings, team: Team, iso: IsoWeek, format: str, *, as_posted: bool) -> str:
+def _team_report_text(settings: Settings, team: Team, iso: IsoWeek, format: str, *, as_posted: bool,
+                      alone: bool) -> str:
+    """`alone`: the team is a department of one (its database may hold no other team; a department's holds
+    its teams)."""
     from bot.adapters.console.workspace import ConsoleChat, VirtualClock
     from bot.domain.weeks import WeekLabelError
 
-    # A single team's database may hold no other team; a department's holds its teams.
-    alone = len(_department(settings).teams) == 1
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
                allow_other_teams=not alone)
     try:
