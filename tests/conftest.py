@@ -53,6 +53,18 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+# Files whose tests each take 30–90 s (a whole week through the real runtime, kill -9 runs, processes,
+# generated round trips, every runnable docs block): they go first, so the workers start them early and
+# the run does not end waiting on one of them (xdist hands tests out in collection order).
+_LONGEST_FIRST = ("tests/test_week_bench.py", "tests/chaos/test_chaos.py", "tests/schedule/test_processes.py",
+                  "tests/test_roundtrip.py", "tests/behaviour/test_week.py", "tests/test_light_start.py",
+                  "tests/test_docs.py", "tests/behaviour/test_department_week.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in _LONGEST_FIRST)  # stable: order kept within
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     admin = os.environ.get(_PG_ENV)
     return f"PostgreSQL tests: on ({_PG_ENV} is set)" if admin else _PG_HOW
