@@ -64,6 +64,17 @@ class DepartmentTeam:
         return self.team.team.name
 
 
+def is_named(key: str, name: str, wanted: str) -> bool:
+    """Whether `wanted` (what `--team` was given) names the team with this key and name: either, case aside."""
+    folded = wanted.strip().casefold()
+    return folded in (key.casefold(), name.casefold())
+
+
+def team_label(key: str, name: str) -> str:
+    """A team as a list of choices shows it: `settlement (清结算组)`, or the key alone when it is the name."""
+    return key if key == name else f"{key} ({name})"
+
+
 @dataclass(frozen=True)
 class Department:
     """The teams of one instance. `info` is None for a plain team file (a department of one, no roll-up)."""
@@ -114,14 +125,13 @@ class Department:
                 return self.teams[0].team
             raise TeamChoiceError(f"this department has {len(self.teams)} teams; choose one with --team "
                                   f"({self._choices()})")
-        folded = wanted.strip().casefold()
         for t in self.teams:
-            if folded in (t.key.casefold(), t.name.casefold()):
+            if is_named(t.key, t.name, wanted):
                 return t.team
         raise TeamChoiceError(f"no team '{wanted}' in this department ({self._choices()})")
 
     def _choices(self) -> str:
-        return ", ".join(t.key if t.key == t.name else f"{t.key} ({t.name})" for t in self.teams)
+        return ", ".join(team_label(t.key, t.name) for t in self.teams)
 
     # ----- who sees which team (the dashboard asks here) ------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.domain.department import is_named, team_label
 from bot.services.bot import Bot
 from bot.services.chat import Reply
 from bot.text.catalogue import listing, say
@@ -82,11 +83,10 @@ class TeamRouting:
             return Routed(self.first, text)
         named, rest = (team, text) if team else team_word(text)
         if named is not None:
-            folded = named.casefold()
-            chosen = next((t for t in self.teams if folded in (t.key.casefold(), t.name.casefold())), None)
+            chosen = next((t for t in self.teams if is_named(t.key, t.name, named)), None)
             if chosen is not None:
                 return Routed(chosen.bot, rest)
-            return self._ask(person_in, text)
+            return self._ask(self._mine(person_in), text)
         if source_id:
             stored = next((t for t in self.teams if self._stored(t.bot, source_id)), None)
             if stored is not None:
@@ -95,18 +95,23 @@ class TeamRouting:
             prompted = next((t for t in self.teams if self._prompted(t.bot, thread_id)), None)
             if prompted is not None:
                 return Routed(prompted.bot, text)
-        mine = [t for t in self.teams if person_in(t.bot) is not None]
+        mine = self._mine(person_in)  # looked up only here: the sender may need a platform lookup
         if len(mine) == 1:
             return Routed(mine[0].bot, text)
         if not mine:
             return Routed(self.first, text)  # its core answers "not a member"
-        return self._ask(person_in, text)
+        return self._ask(mine, text)
 
-    def _ask(self, person_in: Callable[[Bot], str | None], text: str) -> Routed:
-        mine = [t for t in self.teams if person_in(t.bot) is not None] or list(self.teams)
-        locale = mine[0].bot.ctx.locale
-        teams = listing(locale, (t.key if t.key == t.name else f"{t.key} ({t.name})" for t in mine))
-        return Routed(None, text, Reply(say(locale, "route.which_team", teams=teams, example=mine[0].key), ok=False))
+    def _mine(self, person_in: Callable[[Bot], str | None]) -> list[RoutedTeam]:
+        return [t for t in self.teams if person_in(t.bot) is not None]
+
+    def _ask(self, mine: list[RoutedTeam], text: str) -> Routed:
+        """Ask which of the sender's teams (every team, for someone in none) the text is for."""
+        choices = mine or list(self.teams)
+        locale = choices[0].bot.ctx.locale
+        teams = listing(locale, (team_label(t.key, t.name) for t in choices))
+        return Routed(None, text, Reply(say(locale, "route.which_team", teams=teams, example=choices[0].key),
+                                        ok=False))
 
     def _stored(self, bot: Bot, source_id: str) -> bool:
         with transaction(bot.ctx.db) as s:
