@@ -258,11 +258,6 @@ def test_the_editor_reads_edits_regenerates_and_turns_off_the_digest_on_the_dash
     bot = make(f"sqlite:///{tmp_path / 'd.db'}", chat, clock, model)
     fill(bot)
     bot.digests.prepare(WEEK)
-    holder: dict[str, Any] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)
-
     def signed_in(who: str, config: DashboardConfig) -> tuple[httpx.Client, str]:
         client = httpx.Client(follow_redirects=True, timeout=30)
         link = sign_in_link(bot, config, who)[0]
@@ -274,9 +269,9 @@ def test_the_editor_reads_edits_regenerates_and_turns_off_the_digest_on_the_dash
         assert token is not None
         return client, token.group(1)
 
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret="test-secret-" + "x" * 20, public_url=live.url)
-        holder["app"] = build_dashboard(bot, config)
+        live.app = build_dashboard(bot, config)
         editor, csrf = signed_in("zhangwei", config)
         page = editor.get(f"{live.url}/week/2024-W26").text
         assert 'id="digest"' in page and "智能路由一期上线完成，覆盖12城。" in page

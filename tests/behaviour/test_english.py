@@ -141,16 +141,11 @@ def test_an_english_team_hears_no_chinese(english: Driver) -> None:
 
 def test_an_english_teams_dashboard_shows_no_chinese(database_url: str, team: Team) -> None:
     d = PLATFORMS["console"](database_url, MONDAY, team=team)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
     try:
         play(d)
-        with LiveServer(app) as live:
+        with LiveServer() as live:
             config = DashboardConfig(secret="english", public_url=live.url)
-            holder["app"] = build_dashboard(d.bot, config, clock=lambda: at(28, 18))
+            live.app = build_dashboard(d.bot, config, clock=lambda: at(28, 18))
             anonymous = httpx.Client(follow_redirects=True, timeout=10)
             pages = {path: anonymous.get(live.url + path) for path in ("/signin", "/week")}
             client = signed_in(d.bot, config, "alice")

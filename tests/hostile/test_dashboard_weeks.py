@@ -34,14 +34,9 @@ BAD_WEEKS = {"9999-W52": datetime(9999, 12, 28, 12, 0, tzinfo=SHANGHAI),
 def served(database_url: str, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[Bot, str, DashboardConfig]]:
     bot = make_bot(database_url, chat, clock)
     seed(bot, clock)  # 2024-W11, W25 and this week, W26
-    holder: dict[str, object] = {}
-
-    async def asgi(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(asgi) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
-        holder["app"] = build_dashboard(bot, config)
+        live.app = build_dashboard(bot, config)
         yield bot, live.url, config
 
 

@@ -72,14 +72,9 @@ def site(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Site]:
     bot = make_bot(migrated_sqlite(tmp_path / 'web.db'), chat, clock)
     seed(bot, clock)
     # The public URL is the loopback server's, known once the socket is bound.
-    app_ref: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await app_ref["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
-        app_ref["app"] = build_dashboard(bot, config)
+        live.app = build_dashboard(bot, config)
         yield Site(bot, chat, clock, live.url, config)
 
 
@@ -87,14 +82,9 @@ def site(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Site]:
 def served(tmp_path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[Bot, str, DashboardConfig]]:  # type: ignore[no-untyped-def]
     b = make_bot(migrated_sqlite(tmp_path / 'd.db'), chat, clock)
     seed(b, clock)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
-        holder["app"] = build_dashboard(b, config)
+        live.app = build_dashboard(b, config)
         yield b, live.url, config
 
 

@@ -65,15 +65,10 @@ def department_site(tmp_path: Path) -> Iterator[DepartmentSite]:
     clock = FixedClock(at(27, 10))
     built = build_department(department, FakeChat(), clock, database_url=migrated_sqlite(tmp_path / 'dept.db'))
     week_of_three_teams(built, clock)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
         web = DepartmentWeb(department, built.bots, built.rollup, config.secret, config.session_hours)
-        holder["app"] = build_department_dashboard(web, built.bot("acquiring"), config)
+        live.app = build_department_dashboard(web, built.bot("acquiring"), config)
         yield DepartmentSite(department, built, live.url, config)
 
 

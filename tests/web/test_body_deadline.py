@@ -37,14 +37,9 @@ async def platform_callback(request: Request) -> Response:
 def served(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[str, int]]:
     """The runtime's HTTP app with the dashboard mounted; (a signed-in cookie header, the port)."""
     bot = make_bot(migrated_sqlite(tmp_path / 'b.db'), chat, clock)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
-        holder["app"] = build_http_app(Health("支付技术部", bot.ctx.db), PrometheusMetrics(),
+        live.app = build_http_app(Health("支付技术部", bot.ctx.db), PrometheusMetrics(),
                                        events={"/x/events": platform_callback},
                                        extra=[Mount("/", app=build_dashboard(bot, config))])
         with httpx.Client(base_url=live.url, timeout=30) as browser:

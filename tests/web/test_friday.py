@@ -258,14 +258,9 @@ def test_the_sign_in_page_without_a_platform_offers_the_link_command_as_text(ser
 
 def test_empty_states_explain_the_next_step(tmp_path, chat: FakeChat, clock) -> None:  # type: ignore[no-untyped-def]
     bot = make_bot(f"sqlite:///{tmp_path / 'empty.db'}", chat, clock)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
-        holder["app"] = build_dashboard(bot, config)
+        live.app = build_dashboard(bot, config)
         trends = signed_in(bot, config, "zhangwei").get(f"{live.url}/trends").text
     assert "还没有任何一周的数据。成员回复每周提示后" in trends
     assert "最近 0 周" not in trends and "( – )" not in trends and "<svg" not in trends

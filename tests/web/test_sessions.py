@@ -30,12 +30,12 @@ class Served:
     database_url: str
     chat: FakeChat
     clock: FixedClock
-    holder: dict[str, object]
+    live: LiveServer
 
     def restart(self, team: Team) -> None:
         """The process restarted with an edited team file, on the same database and secret."""
         self.bot = make_bot(self.database_url, self.chat, self.clock, team)
-        self.holder["app"] = build_dashboard(self.bot, self.config)
+        self.live.app = build_dashboard(self.bot, self.config)
 
     def signed_in(self, who: str) -> httpx.Client:
         client = httpx.Client(base_url=self.url, follow_redirects=True, timeout=30)
@@ -52,15 +52,10 @@ def served(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[Served
     database_url = f"sqlite:///{tmp_path / 's.db'}"
     bot = make_bot(database_url, chat, clock)
     seed(bot, clock)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(app) as live:
+    with LiveServer() as live:
         config = DashboardConfig(secret=SECRET, public_url=live.url)
-        holder["app"] = build_dashboard(bot, config)
-        yield Served(bot, live.url, config, database_url, chat, clock, holder)
+        live.app = build_dashboard(bot, config)
+        yield Served(bot, live.url, config, database_url, chat, clock, live)
 
 
 def csrf_of(page: httpx.Response) -> str:

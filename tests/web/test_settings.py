@@ -60,15 +60,10 @@ def team_site(tmp_path: Path) -> Iterator[TeamSite]:
     scheduler = Scheduler(bot, SchedulerOptions())
     scheduler.start(paused=True, housekeeping=False)
     team_file = TeamReload(path, bot, scheduler)
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
     try:
-        with LiveServer(app) as live:
+        with LiveServer() as live:
             config = DashboardConfig(secret=SECRET, public_url=live.url)
-            holder["app"] = build_dashboard(bot, config, team_settings=team_file)
+            live.app = build_dashboard(bot, config, team_settings=team_file)
             yield TeamSite(bot, chat, clock, scheduler, team_file, path, live.url, config)
     finally:
         scheduler.shutdown(wait=False)

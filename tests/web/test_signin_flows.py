@@ -47,17 +47,12 @@ class World:
 def world(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[World]:
     bot = make_bot(migrated_sqlite(tmp_path / 'w.db'), chat, clock, team_with_platform_ids())
     slack, feishu = SlackIdP(now=clock.now.timestamp()), FeishuIdP()
-    holder: dict[str, object] = {}
-
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        await holder["app"](scope, receive, send)  # type: ignore[operator]
-
-    with LiveServer(slack.app()) as s_live, LiveServer(feishu.app()) as f_live, LiveServer(app) as live:
+    with LiveServer(slack.app()) as s_live, LiveServer(feishu.app()) as f_live, LiveServer() as live:
         slack.url = s_live.url
         config = DashboardConfig(
             secret=SECRET, public_url=live.url, slack=SlackSignIn(CLIENT_ID, CLIENT_SECRET, s_live.url),
             feishu=FeishuSignIn("cli_a1b2c3", "feishu-secret", open_url=f_live.url, accounts_url=f_live.url))
-        holder["app"] = build_dashboard(bot, config)
+        live.app = build_dashboard(bot, config)
         yield World(bot, clock, slack, feishu, live.url)
 
 
