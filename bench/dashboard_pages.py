@@ -124,7 +124,7 @@ async def signed_in_client(bot: Bot) -> httpx.AsyncClient:
     config = DashboardConfig(secret=SECRET, public_url="http://bench")
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=build_dashboard(bot, config)),
                                base_url="http://bench", follow_redirects=True)
-    link = sign_in_link(bot, config, "p00")[0]
+    link = sign_in_link(bot.ctx, config, "p00")[0]
     page = await client.get(link)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.domain.compile import compile_report
 from bot.domain.digest import chunks, estimate_tokens, fact_sheet, request_messages
 from bot.domain.facts import EntryFact, WeekFacts

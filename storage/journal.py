@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import JournalRow
@@ -17,9 +16,15 @@ _TABLE = cast(Table, JournalRow.__table__)  # Core, not the ORM: no objects buil
 
 
 def _insert_new(dialect: str) -> Any:
-    """An INSERT into the journal that skips a (platform, dedupe_key) already there."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
+    """An INSERT into the journal that skips a (platform, dedupe_key) already there. The dialect's module is
+    imported here, by the first insert: the console and one-shot commands never load PostgreSQL's (~50 ms)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
 
 
 class Journal:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs
 from bot.runtime.team_file import load_team

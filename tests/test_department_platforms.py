@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
+from bot.adapters.console.chat import WallClock
 from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
-from bot.adapters.console.workspace import ConsoleSession, WallClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.adapters.feishu.api import OpenApi
 from bot.runtime.composition import (
     ConsoleParts,

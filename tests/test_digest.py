@@ -260,7 +260,7 @@ def test_the_editor_reads_edits_regenerates_and_turns_off_the_digest_on_the_dash
     bot.digests.prepare(WEEK)
     def signed_in(who: str, config: DashboardConfig) -> tuple[httpx.Client, str]:
         client = httpx.Client(follow_redirects=True, timeout=30)
-        link = sign_in_link(bot, config, who)[0]
+        link = sign_in_link(bot.ctx, config, who)[0]
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(link).text)
         assert csrf is not None
         client.post(link.split("?")[0], data={"csrf": csrf.group(1), "token": httpx.URL(link).params["token"]})

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, SCRIPT
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from bot.runtime.composition import build_bot

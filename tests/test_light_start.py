@@ -30,6 +30,13 @@ DEADLINE = 600
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \| +(\S+)$", re.M)
 
 
+# Commands that read or file a team's weeks build the read side (bot/runtime/store.py: a context and the week's
+# reports), not the running bot: none of its jobs, inbox, journal or console session is imported.
+READ_SIDE_COMMANDS = ("report", "export", "import", "dashboard")
+RUNNING_BOT = ("bot.services.bot", "bot.services.cycle", "bot.services.inbox", "bot.services.journal",
+               "bot.services.commands", "bot.adapters.console.workspace", "bot.runtime.composition")
+
+
 def _database(folder: Path) -> str:
     return f"sqlite:///{folder}/light.db"
 
@@ -71,6 +78,10 @@ def test_a_command_that_needs_no_platform_imports_no_platform_sdk(team_dir: Path
     loaded = _top_packages(done.stderr)
     assert {"typer", "pydantic"} <= loaded  # the import log was read: the command's own imports are in it
     assert not loaded & set(PLATFORM_SDKS), f"zhoubao {' '.join(args)} imported {sorted(loaded & set(PLATFORM_SDKS))}"
+    if args[0] in READ_SIDE_COMMANDS:
+        modules = set(_IMPORTED.findall(done.stderr))
+        assert "bot.services.week_report" in modules or args[0] == "dashboard"
+        assert not modules & set(RUNNING_BOT), f"zhoubao {' '.join(args)} imported {sorted(modules & set(RUNNING_BOT))}"
 
 
 # Builds the whole `zhoubao run` process for the configured platform without starting it (so without any

@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.adapters.console.demo import DEMO_START, SCRIPT
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.domain.team import Team
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.domain.compile import compile_report
 from bot.domain.facts import BankStatusFact, EntryFact, IncidentFact, MetricFact, WeekFacts
 from bot.domain.replies import bank_stage, normalize_text, parse_entry

@@ -30,11 +30,13 @@ from bot.runtime.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
+    from bot.adapters.console.workspace import ConsoleSession
     from bot.domain.department import Department
     from bot.domain.team import Team
     from bot.domain.weeks import IsoWeek
     from bot.runtime.composition import DepartmentBots, HttpThread, Runtime
+    from bot.runtime.store import Reports
     from bot.services.bot import Bot
 
 
@@ -78,11 +80,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _settings() -> Settings:
-    from bot.runtime.doctor import settings_problems
-
     try:
         return Settings()
     except ValidationError as exc:  # one line per problem, naming the variables (no pydantic noise)
+        from bot.runtime.doctor import settings_problems
+
         raise _fail("\n".join(f"Settings: {p}" for p in settings_problems(exc))) from None
 
 
@@ -120,6 +122,19 @@ def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock,
     try:
         return build_bot(team, chat, clock, database_url=settings.database_url, engine=engine,
                          migrate=engine is None, allow_other_teams=allow_other_teams)
+    except (DatabaseError, TeamMismatchError) as exc:
+        raise _fail(f"Database: {exc}") from None
+
+
+def _reports(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, *,
+             allow_other_teams: bool = True) -> Reports:
+    """The read side of `team` (for a command that reads its weeks: no jobs, inbox or platform loaded)."""
+    from bot.runtime.store import open_reports
+    from bot.services.context import TeamMismatchError
+    from storage.db import DatabaseError
+
+    try:
+        return open_reports(team, chat, clock, database_url=settings.database_url, allow_other_teams=allow_other_teams)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
 
@@ -190,7 +205,8 @@ def run(
 
     The console reads commands from stdin (type `help`), so a piped script plays a whole week.
     """
-    from bot.adapters.console.workspace import ConsoleSession, VirtualClock
+    from bot.adapters.console.chat import VirtualClock
+    from bot.adapters.console.workspace import ConsoleSession
     from bot.runtime.composition import ConsoleParts, compose
     from bot.runtime.jobs import DueJobs
     from bot.runtime.settings import both_platforms_problem
@@ -253,7 +269,7 @@ def run(
         from bot.runtime.dashboard import sign_in_link
 
         editor = team.person_by_id[team.editors[0]]
-        link, expires = sign_in_link(runtime.bot, runtime.dashboard, editor.id)
+        link, expires = sign_in_link(runtime.bot.ctx, runtime.dashboard, editor.id)
         typer.echo(f"Dashboard: {runtime.dashboard.url('/')}\n"
                    f"Sign in as {editor.name} (one use, until {expires:%H:%M}): {link}\n"
                    f"Another person: zhoubao dashboard link --as <name>", err=True)
@@ -387,8 +403,9 @@ def demo(department: Annotated[bool, typer.Option("--department", help="Play the
     if department:
         _demo_department()
         return
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, EXAMPLE_TEAM, SCRIPT
-    from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.adapters.console.workspace import ConsoleSession
     from bot.domain.weeks import IsoWeek
     from bot.runtime.jobs import DueJobs
     from storage.db import DatabaseError, make_engine, session_factory, upgrade
@@ -426,8 +443,9 @@ def demo(department: Annotated[bool, typer.Option("--department", help="Play the
 def _demo_department() -> None:
     """The example department's week: each team's script on the console (each ends with its report posted),
     then the department's roll-up posted at the department's publish time."""
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, DEPARTMENT_SCRIPTS, EXAMPLE_DEPARTMENT
-    from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+    from bot.adapters.console.workspace import ConsoleSession
     from bot.domain.weeks import IsoWeek
     from bot.runtime.jobs import DueJobs
     from bot.services.stored_team import StoredTeam
@@ -534,27 +552,28 @@ def _team_report_text(settings: Settings, team: Team, iso: IsoWeek, format: str,
                       alone: bool) -> str:
     """`alone`: the team is a department of one (its database may hold no other team; a department's holds
     its teams)."""
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.weeks import WeekLabelError
 
-    bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-               allow_other_teams=not alone)
+    reports = _reports(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
+                       allow_other_teams=not alone)
+    ctx = reports.ctx
     try:
-        bot.ctx.check_week(iso)
+        ctx.check_week(iso)
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    if iso.start(team.zone) > bot.ctx.now():
+    if iso.start(team.zone) > ctx.now():
         raise _fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
-                    "report. This week is " + bot.ctx.week_of(bot.ctx.now()).label + ".")
+                    "report. This week is " + ctx.week_of(ctx.now()).label + ".")
     from bot.services.exporting import Exporter
     from bot.services.stored_team import StoredTeam
 
-    published = StoredTeam(bot.ctx.db, team.team.name).published_at(iso)
-    facts = bot.week_report.facts(iso)
+    published = StoredTeam(ctx.db, team.team.name).published_at(iso)
+    facts = reports.week_report.facts(iso)
     if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
                    "reads as not updated.", err=True)
-    return Exporter(bot.ctx, bot.week_report).report(iso, format, as_posted=as_posted)  # type: ignore[arg-type]
+    return Exporter(ctx, reports.week_report).report(iso, format, as_posted=as_posted)  # type: ignore[arg-type]
 
 
 def _department_bots(settings: Settings, department: Department, chat: ConsoleChat,
@@ -571,7 +590,7 @@ def _department_bots(settings: Settings, department: Department, chat: ConsoleCh
 
 def _rollup_text(settings: Settings, iso: IsoWeek) -> str:
     """The department's roll-up of `iso` as Markdown, compiled now from what the teams published."""
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
 
     department = _department(settings)
     if department.info is None:
@@ -590,7 +609,7 @@ def incident_add(
     team_name: TeamOption = None,
 ) -> None:
     """File an incident from the command line."""
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
 
     settings = _settings()
     team = _team(settings, wanted=team_name)
@@ -605,7 +624,7 @@ def incident_add(
 def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; default this week.")] = None,
                   team_name: TeamOption = None) -> None:
     """List a week's incidents with their ids."""
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.weeks import WeekLabelError
 
     settings = _settings()

@@ -19,10 +19,10 @@ def link(who: Annotated[str, typer.Option("--as", help="A person id or name from
 ) -> None:
     """Print a signed sign-in link for one person; it works once and expires in 10 minutes."""
     # Imported here: `zhoubao --help` lists this command without loading the services.
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
-    from bot.runtime.composition import build_bot
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.runtime.dashboard import dashboard_config, sign_in_link
     from bot.runtime.settings import Settings
+    from bot.runtime.store import open_reports
     from bot.runtime.team_file import TeamFileError, load_department
     from bot.services.signin import SignInRefused
     from storage.db import DatabaseError
@@ -33,13 +33,14 @@ def link(who: Annotated[str, typer.Option("--as", help="A person id or name from
         team = department.choose(team_name)
         # Several teams: each has its pages (and sign-in) under /t/<key>; one team keeps the plain addresses.
         key = next(t.key for t in department.teams if t.team is team) if len(department.teams) > 1 else None
-        bot = build_bot(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-                        database_url=settings.database_url)
+        # The read side is enough: a link is signed for a person the registered team has.
+        ctx = open_reports(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
+                           database_url=settings.database_url).ctx
     except (TeamFileError, DatabaseError, ValueError) as exc:  # ValueError: pydantic's, --team (TeamChoiceError)
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     try:
-        url, expires = sign_in_link(bot, dashboard_config(settings), who, team_key=key)
+        url, expires = sign_in_link(ctx, dashboard_config(settings), who, team_key=key)
     except SignInRefused:
         typer.echo(f"'{who}' is not in the team file {settings.team_file}", err=True)
         raise typer.Exit(2) from None

@@ -27,7 +27,7 @@ def digest(
     lines the fact check dropped; --dry-run prints exactly what would be sent instead."""
     from pydantic import ValidationError
 
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.team import Team
     from bot.domain.weeks import IsoWeek, WeekLabelError
     from bot.runtime.composition import build_bot, digest_parts

@@ -26,7 +26,7 @@ from bot.runtime.cli_team import TeamOption
 if TYPE_CHECKING:
     from bot.domain.import_plan import ImportPlan, PlanWarning
     from bot.runtime.output_files import BotFiles
-    from bot.services.bot import Bot
+    from bot.runtime.store import Reports
     from bot.services.exporting import Exporter
     from bot.services.importing import Importer, Stored
 
@@ -38,12 +38,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _open_bot(team_name: str | None) -> Bot:
-    from bot.adapters.console.workspace import ConsoleChat, VirtualClock
+def _open_reports(team_name: str | None) -> Reports:
+    """The team's read side (context and week reports): import and export need no jobs, inbox or platform."""
+    from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.department import TeamChoiceError
     from bot.domain.team import Team
-    from bot.runtime.composition import build_bot
     from bot.runtime.settings import Settings
+    from bot.runtime.store import open_reports
     from bot.runtime.team_file import TeamFileError, load_department
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
@@ -61,8 +62,8 @@ def _open_bot(team_name: str | None) -> Bot:
         raise _fail(f"--team: {exc}") from None
     try:
         # A single team's database holds no other team; a department's holds its teams.
-        return build_bot(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-                         database_url=settings.database_url, allow_other_teams=len(department.teams) > 1)
+        return open_reports(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
+                            database_url=settings.database_url, allow_other_teams=len(department.teams) > 1)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
 
@@ -120,12 +121,12 @@ def import_reports(
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
     files = _files(paths)
-    bot = _open_bot(team_name)
+    reports = _open_reports(team_name)
     try:
-        fallback = bot.ctx.check_week(fallback) if fallback else None
+        fallback = reports.ctx.check_week(fallback) if fallback else None
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    importer = Importer(bot.ctx, bot.week_report)
+    importer = Importer(reports.ctx, reports.week_report)
     # First every file is read and checked, then written one file at a time (each all or nothing), older
     # weeks first so last week's progress is known; a file is read again rather than kept between the two.
     first_weeks: list[tuple[IsoWeek, int]] = []
@@ -194,7 +195,7 @@ def _bot_files() -> BotFiles:
     from bot.runtime.output_files import BotFiles
     from bot.runtime.settings import Settings
 
-    settings = Settings()  # already read once by `_open_bot`, which reports a bad one
+    settings = Settings()  # already read once by `_open_reports`, which reports a bad one
     return BotFiles.of(settings.database_url, settings.team_file, settings.spool_dir)
 
 
@@ -221,12 +222,12 @@ def export_reports(
         raise _fail(str(exc)) from None
     if end < start:
         raise _fail(f"--to {end.label} is before --from {start.label}")
-    bot = _open_bot(team_name)
+    reports = _open_reports(team_name)
     try:
-        start, end = bot.ctx.check_week(start), bot.ctx.check_week(end)
+        start, end = reports.ctx.check_week(start), reports.ctx.check_week(end)
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
-    exporter = Exporter(bot.ctx, bot.week_report)
+    exporter = Exporter(reports.ctx, reports.week_report)
     try:
         if format == "md" and output is not None and (output.is_dir() or not output.suffix):
             count = write_week_files(exporter, start, end, output, _bot_files(), force=force)

@@ -23,9 +23,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock, WallClock
+from bot.adapters.console.chat import ConsoleChat, VirtualClock, WallClock
 from bot.adapters.feishu.config import FeishuSettings
 from bot.adapters.web.config import DashboardConfig
 from bot.domain.department import Department
@@ -33,11 +32,12 @@ from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
 from bot.runtime.settings import Settings
+from bot.runtime.store import Store, open_store, team_context
 from bot.runtime.team_reload import TeamReload
 from bot.services.bot import Bot
 from bot.services.chat import ChatPort
 from bot.services.commands import Commands
-from bot.services.context import Clock, Context, LiveTeam, Roster, register_team
+from bot.services.context import Clock, LiveTeam
 from bot.services.cycle import WeeklyCycle
 from bot.services.digest import DigestConfig, Digests
 from bot.services.digest_model import DigestModel, OpenAIChatModel
@@ -53,7 +53,7 @@ from bot.services.routing import RoutedTeam, TeamRouting
 from bot.services.spool import Spool
 from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
-from storage.db import make_engine, session_factory, startup_lock, upgrade
+from storage.db import make_engine
 
 # A light start: a platform's SDK is imported by the function that wires that platform, the web stack,
 # scheduler and metrics by `compose`, uvicorn by `_server`; one-shot commands (`build_bot`) load none of them.
@@ -79,27 +79,6 @@ log = logging.getLogger("zhoubao.runtime")
 
 
 # ----- the database and the services -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Store:
-    """The database, migrated, with the team's rows in it."""
-
-    engine: Engine
-    db: sessionmaker[Session]
-    roster: Roster
-
-
-def open_store(team: Team, clock: Clock, *, database_url: str, engine: Engine | None = None, migrate: bool = True,
-               allow_other_teams: bool = True) -> Store:
-    """Open (and migrate) the database and register the team and its people."""
-    engine = engine or make_engine(database_url)
-    db = session_factory(engine)
-    with startup_lock(engine):  # several instances starting at once on one PostgreSQL
-        if migrate:
-            upgrade(engine)
-        roster = register_team(db, team, clock().astimezone(team.zone), allow_other_teams=allow_other_teams)
-    return Store(engine, db, roster)
 
 
 def digest_parts(settings: Settings) -> tuple[DigestModel | None, DigestConfig]:
@@ -128,8 +107,7 @@ def build_services(team: Team, store: Store, chat: ChatPort, clock: Clock, *, te
     bot shares that inbound journal (one process serving several teams has one inbound path). `live`: the
     running team when the chat port already reads it (built first, so a reload reaches the adapter's
     matching of people)."""
-    ctx = Context(live=live or LiveTeam(team, store.roster), db=store.db, chat=chat, renderer=Renderer(templates),
-                  clock=clock, metrics=metrics)
+    ctx = team_context(team, store, chat, clock, templates=templates, metrics=metrics, live=live)
     week_report = WeekReport(ctx)
     documents = DocumentPublisher(ctx, destinations, outbox=Outbox(max_channels=1) if report_edit_every is not None
                                   else None) if destinations else None

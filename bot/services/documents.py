@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
-
 from bot.domain.report import Report
 from bot.domain.report_rows import ReportRow, report_rows
 from bot.services.chat import ChatError
@@ -190,6 +188,9 @@ class DocumentPublisher:
             self._failed(table.kind, week, exc)
 
     def _retrying(self, kind: str, fn: Callable[[], T]) -> T:
+        # Imported by the first document written: a team without documents never loads tenacity.
+        from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
         def before_sleep(state: object) -> None:
             log.warning("document publish retried", extra={"kind": kind})
 

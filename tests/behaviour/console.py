@@ -6,7 +6,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.domain.prompts import Prompt
 from bot.domain.report import Report
 from bot.domain.team import Person, Team

@@ -26,8 +26,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.adapters.feishu.api import Limits, OpenApi
 from bot.adapters.slack.limits import Pacer
 from bot.domain.department import Department, DepartmentInfo, DepartmentTeam

@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.domain.report import Status
 from bot.runtime.jobs import DueJobs
 from bot.services.away import AwayError, parse_away

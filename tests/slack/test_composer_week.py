@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.adapters.console.demo import DEMO_START, DEMO_WEEK, SCRIPT
-from bot.adapters.console.workspace import ConsoleChat, ConsoleSession, VirtualClock
+from bot.adapters.console.workspace import ConsoleSession
 from bot.domain.weeks import IsoWeek
 from bot.runtime.composition import build_bot
 from bot.runtime.jobs import DueJobs

@@ -64,7 +64,7 @@ class Site:
     config: DashboardConfig
 
     def link(self, who: str) -> str:
-        return sign_in_link(self.bot, self.config, who)[0]
+        return sign_in_link(self.bot.ctx, self.config, who)[0]
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def served(tmp_path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[Bot, s
 
 def signed_in(bot: Bot, config: DashboardConfig, who: str) -> httpx.Client:
     client = httpx.Client(follow_redirects=True, timeout=10)
-    link = sign_in_link(bot, config, who)[0]
+    link = sign_in_link(bot.ctx, config, who)[0]
     page = client.get(link)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None

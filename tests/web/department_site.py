@@ -34,7 +34,7 @@ class DepartmentSite:
     config: DashboardConfig
 
     def link(self, team: str, who: str) -> str:
-        return sign_in_link(self.built.bot(team), self.config, who, team_key=team)[0]
+        return sign_in_link(self.built.bot(team).ctx, self.config, who, team_key=team)[0]
 
 
 def at(day: int, hour: int) -> datetime:

@@ -43,7 +43,7 @@ def served(tmp_path: Path, chat: FakeChat, clock: FixedClock) -> Iterator[tuple[
                                        events={"/x/events": platform_callback},
                                        extra=[Mount("/", app=build_dashboard(bot, config))])
         with httpx.Client(base_url=live.url, timeout=30) as browser:
-            link = sign_in_link(bot, config, "zhangwei")[0]
+            link = sign_in_link(bot.ctx, config, "zhangwei")[0]
             csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get(link).text)
             assert csrf is not None
             browser.post("/signin/link", data={"csrf": csrf.group(1), "token": httpx.URL(link).params["token"]})

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.adapters.console.demo import EXAMPLE_DEPARTMENT
-from bot.adapters.console.workspace import ConsoleChat, VirtualClock
 from bot.runtime.cli import app
 from bot.runtime.composition import build_bot
 from bot.runtime.team_file import load_team

@@ -39,7 +39,7 @@ class Served:
 
     def signed_in(self, who: str) -> httpx.Client:
         client = httpx.Client(base_url=self.url, follow_redirects=True, timeout=30)
-        link = sign_in_link(self.bot, self.config, who)[0]
+        link = sign_in_link(self.bot.ctx, self.config, who)[0]
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(link).text)
         assert csrf is not None
         done = client.post("/signin/link", data={"csrf": csrf.group(1), "token": httpx.URL(link).params["token"]})

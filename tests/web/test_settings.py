@@ -285,4 +285,4 @@ def test_settings_page_in_the_browser(browser, team_site: TeamSite, lang: str, s
 def signed_link(site: TeamSite, who: str) -> str:
     from bot.runtime.dashboard import sign_in_link
 
-    return sign_in_link(site.bot, site.config, who)[0]
+    return sign_in_link(site.bot.ctx, site.config, who)[0]

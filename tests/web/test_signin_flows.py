@@ -171,7 +171,7 @@ def test_link_expires_after_ten_minutes_and_refuses_forgeries(world: World) -> N
     from bot.runtime.dashboard import sign_in_link
 
     config = DashboardConfig(secret=SECRET, public_url=world.url)
-    link, _ = sign_in_link(world.bot, config, "lina")
+    link, _ = sign_in_link(world.bot.ctx, config, "lina")
     world.clock.advance(minutes=10, seconds=1)
     with world.browser() as b:
         page = b.get(link)

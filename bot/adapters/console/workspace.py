@@ -1,7 +1,7 @@
 """The console workspace: the whole bot on stdin/stdout, with a clock you move by hand.
 
-`ConsoleChat` is the chat port (it prints what the bot sends); `ConsoleSession` reads lines typed
-or piped in, as whichever team member you are, and fires scheduled jobs as the clock passes them.
+`ConsoleSession` reads lines typed or piped in, as whichever team member you are, and fires scheduled jobs
+as the clock passes them; its chat port and clock are in chat.py (`ConsoleChat`, `VirtualClock`).
 """
 
 from __future__ import annotations
@@ -9,17 +9,15 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
-from typing import ClassVar, Protocol, TextIO
+from datetime import datetime
+from typing import Protocol, TextIO
 
+from bot.adapters.console.chat import ConsoleChat, VirtualClock
 from bot.domain.forms import AnswerForm, IncidentForm, QuestionForm
-from bot.domain.prompts import Prompt
-from bot.domain.report import Report
-from bot.domain.team import Person, WeeklyTime
+from bot.domain.team import Person
 from bot.domain.weeks import WeekLabelError
 from bot.services.bot import Bot
-from bot.services.chat import Inbound, MessageRef, RenderedReport, Reply
+from bot.services.chat import Inbound, Reply
 from bot.text import messages
 
 HELP = """console commands:
@@ -44,53 +42,6 @@ HELP = """console commands:
                           moving the clock runs every scheduled job it passes (prompt, remind, publish)
   report [week] [md|slack|feishu]   print a week's compiled report
   help | quit"""
-
-
-@dataclass
-class ConsoleChat:
-    """A chat port that prints what it sends and keeps it for `inbox` and `channel`."""
-
-    out: TextIO
-    platform: str = "console"
-    parallel_sends: int = 1  # it prints: one prompt after another
-    dms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    channel: list[tuple[str, str]] = field(default_factory=list)
-    _n: int = 0
-
-    def _id(self) -> str:
-        self._n += 1
-        return f"b{self._n}"
-
-    def send_prompt(self, person: Person, prompt: Prompt, *, key: str) -> MessageRef:
-        return self.send_text(person, prompt.text, key=key)
-
-    def send_text(self, person: Person, text: str, *, key: str | None = None) -> MessageRef:
-        mid = self._id()
-        self.dms.setdefault(person.id, []).append((mid, text))
-        self.out.write(f"\n── DM to {person.name} ({mid}) ──\n{text}\n")
-        return MessageRef(self.platform, f"dm:{person.id}", mid)
-
-    def display_name(self, user: str) -> str | None:
-        """On the console a user is whatever name was typed after `/as`."""
-        return user or None
-
-    def post_text(self, channel: str, text: str) -> MessageRef:
-        mid = self._id()
-        self.channel.append((mid, text))
-        self.out.write(f"\n── #{channel} ({mid}) ──\n{text}\n")
-        return MessageRef(self.platform, channel, mid)
-
-    def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
-        return [self.post_text(channel, rendered.markdown)]
-
-    def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
-                      previous: RenderedReport | None = None) -> list[MessageRef]:
-        ref = posted[0]
-        if previous is not None and previous.markdown == rendered.markdown:
-            return [ref]  # it shows this already
-        self.channel = [(m, rendered.markdown if m == ref.message_id else t) for m, t in self.channel]
-        self.out.write(f"\n── #{ref.channel} ({ref.message_id}, edited) ──\n{rendered.markdown}\n")
-        return [ref]
 
 
 class DueJobs(Protocol):
@@ -332,47 +283,3 @@ def _labelled(body: str) -> dict[str, str]:
         elif last is not None:
             fields[last] += "\n" + raw
     return fields
-
-
-@dataclass
-class VirtualClock:
-    """The console's time: moves only when told, in the team's time zone."""
-
-    now: datetime
-    moves: ClassVar[bool] = True  # whether `clock +2h` moves it (and runs the jobs it passes)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def parse(self, arg: str) -> datetime:
-        m = re.fullmatch(r"\+(\d+)\s*([mhd])", arg)
-        if m:
-            n, unit = int(m.group(1)), m.group(2)
-            return self.now + timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: n})
-        try:  # the next `thu 10:00`, read as the team file's schedule is
-            when = WeeklyTime.read(arg)
-        except ValueError:
-            pass
-        else:
-            base = self.now.replace(hour=when.at.hour, minute=when.at.minute, second=0, microsecond=0)
-            target = base + timedelta(days=(when.isoweekday - self.now.isoweekday()) % 7)
-            return target if target > self.now else target + timedelta(days=7)
-        try:
-            parsed = datetime.strptime(arg, "%Y-%m-%d %H:%M")
-        except ValueError:
-            raise ValueError(f"'{arg}' is not a time; use +2h, +1d, thu 10:00 or 2024-06-27 10:00") from None
-        return parsed.replace(tzinfo=self.now.tzinfo)
-
-
-class WallClock(VirtualClock):
-    """The console's time in a process that also serves Slack or Feishu (a department in one process): the
-    wall clock in `zone`, which `clock` shows and cannot move (the scheduler fires the jobs on time)."""
-
-    moves: ClassVar[bool] = False
-
-    def __init__(self, zone: tzinfo) -> None:  # noqa: D107 - no stored time: it is read on each call
-        self.zone = zone
-
-    @property
-    def now(self) -> datetime:  # type: ignore[override]
-        return datetime.now(self.zone)
