@@ -49,7 +49,6 @@ from bot.services.metrics import NO_METRICS, Metrics
 from bot.services.outbox import Outbox
 from bot.services.platform_ids import PlatformIds
 from bot.services.rollup import DepartmentRollup
-from bot.services.routing import RoutedTeam, TeamRouting
 from bot.services.spool import Spool
 from bot.services.week_report import WeekReport
 from bot.text.render import Renderer
@@ -242,6 +241,7 @@ def _slack(settings: Settings, served: Sequence[Served], clock: Clock, metrics: 
     from bot.adapters.slack.gateway import SlackGateway, make_client
     from bot.adapters.slack.intake import ModalLane, SlackIntake
     from bot.adapters.slack.limits import Pacer
+    from bot.services.routing import RoutedTeam, TeamRouting
 
     if settings.slack_bot_token is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
@@ -292,6 +292,7 @@ def _feishu(settings: Settings, served: Sequence[Served], clock: Clock, metrics:
     from bot.adapters.feishu.intake import FeishuIntake
     from bot.adapters.feishu.people import People
     from bot.adapters.feishu.routing import TeamEvents
+    from bot.services.routing import RoutedTeam, TeamRouting
 
     keys = feishu.keys_of(settings)
     http_mode = settings.feishu_event_mode == "http"
@@ -483,6 +484,14 @@ def listen(settings: Settings) -> socket.socket:
     return bind(settings.port, settings.host)
 
 
+def _scheduler(settings: Settings, bot: Bot, metrics: PrometheusMetrics, o: Overrides,
+               rollup: RollupSchedule | None) -> Scheduler:
+    """The jobs on the wall clock (APScheduler, imported here: the console's jobs follow its virtual clock)."""
+    from bot.runtime.scheduler import Scheduler, options_from_settings
+
+    return Scheduler(bot, o.scheduler or options_from_settings(settings), metrics, rollup=rollup)
+
+
 def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overrides: Overrides | None = None,
             extra_routes: Sequence[BaseRoute] = (), department: Department | None = None) -> Runtime:
     """Build the process for `team`'s platform (`team.platform` in its file, else `settings.platform`: slack,
@@ -498,7 +507,6 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     from bot.adapters.web import DepartmentWeb, build_dashboard, build_department_dashboard
     from bot.runtime.http import build_http_app
     from bot.runtime.metrics import PrometheusMetrics
-    from bot.runtime.scheduler import Scheduler, options_from_settings
 
     o = overrides or Overrides()
     platform = team.team.platform or settings.platform  # the team file's `team.platform`, else the environment's
@@ -535,10 +543,10 @@ def compose(settings: Settings, team: Team, *, clock: Clock | None = None, overr
     if department_rollup is not None and platform != "console" and department is not None \
             and department.rollup_platform(settings.platform) == platform:
         from bot.runtime.rollup_schedule import RollupSchedule
+        from bot.runtime.scheduler import options_from_settings
 
         rollup = RollupSchedule(department_rollup, clock, options_from_settings(settings).misfire_grace)
-    scheduler = None if platform == "console" else \
-        Scheduler(bot, o.scheduler or options_from_settings(settings), metrics, rollup=rollup)
+    scheduler = None if platform == "console" else _scheduler(settings, bot, metrics, o, rollup)
     health = Health(team.team.name, store.db, scheduler, None if platform == "console" else bot.journal,
                     connection=connector.connected if connector is not None else None)
     dashboard = dashboard_config(settings)
