@@ -61,7 +61,26 @@ _LONGEST_FIRST = ("tests/test_week_bench.py", "tests/chaos/test_chaos.py", "test
                   "tests/test_docs.py", "tests/behaviour/test_department_week.py")
 
 
+# The behaviour scenarios run on SQLite over all five transports, and on PostgreSQL over one transport per
+# platform (Slack's HTTP endpoint, Feishu's long connection) and the console: the transports differ only in
+# the adapter, which never sees the database, and the database only in storage, which every transport reaches
+# through the same journal and services. All five on PostgreSQL as well cost ~60 CPU-seconds a run.
+_POSTGRES_TRANSPORTS = ("console", "slack", "feishu_ws")
+_TRANSPORTS = ("console", "slack", "slack_socket", "feishu", "feishu_ws")  # tests/behaviour/conftest.PLATFORMS
+
+
+def _pairing_deselects(item: pytest.Item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    transports = {v for v in params.values() if v in _TRANSPORTS}  # whatever the behaviour fixture is called
+    return (item.nodeid.startswith("tests/behaviour/") and params.get("database_url") == "postgres"
+            and bool(transports) and not transports <= set(_POSTGRES_TRANSPORTS))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    dropped = [item for item in items if _pairing_deselects(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not _pairing_deselects(item)]
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in _LONGEST_FIRST)  # stable: order kept within
 
 
