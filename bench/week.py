@@ -753,7 +753,8 @@ def main() -> int:
             s.wait(300)
         spy.clear()
         if name == args.profile_phase:
-            fmt = "speedscope" if args.profile.endswith(".json") else "flamegraph"
+            fmt = "speedscope" if args.profile.endswith(".json") else "raw" if args.profile.endswith(".txt") \
+                else "flamegraph"  # raw: collapsed stacks, one line each, to read with grep and sort
             spy.append(subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
                                          "--rate", "50", "--format", fmt, "--output", args.profile, "--threads",
                                          "--gil"]))
