@@ -378,6 +378,11 @@ class Side:
         platform renders it, compiled now)."""
         raise NotImplementedError
 
+    def report_difference(self, compiled: str, recorded: list[str]) -> list[str]:
+        """Where the post differs from `compiled`, message by message, and from `recorded` (the message ids
+        of report_posts, by part): one line per message that is not as compiled or not recorded."""
+        return []
+
 
 class SlackSide(Side):
     """Slack's stand-in (`tests/slack/stand_in.py`) with `TIER_PER_MINUTE` × scale."""
@@ -433,6 +438,33 @@ class SlackSide(Side):
         shown = [m["blocks"] for m in thread if m.get("bot_id") and m.get("blocks") and not m.get("files")]
         shown = [json.loads(b) if isinstance(b, str) else b for b in shown]
         return len(posts), shown == blocks.report_messages(compiled)
+
+    def report_difference(self, compiled: str, recorded: list[str]) -> list[str]:
+        from bot.adapters.slack import blocks
+
+        history = self.call("conversations.history", channel="C0REPORT", include_all_metadata=True, limit=1000)
+        posts = [m for m in history["messages"] if (m.get("metadata") or {}).get("event_type") == "zhoubao_report"]
+        if not posts:
+            return ["no report post in C0REPORT"]
+        thread = self.call("conversations.replies", channel="C0REPORT", ts=posts[0]["ts"])["messages"]
+        shown = [m for m in thread if m.get("bot_id") and m.get("blocks") and not m.get("files")]
+        want = blocks.report_messages(compiled)
+        out = []
+
+        def head(b: Any) -> str:
+            text = json.dumps(json.loads(b) if isinstance(b, str) else b, ensure_ascii=False)
+            return text[:80]
+
+        for n in range(max(len(shown), len(want), len(recorded))):
+            m = shown[n] if n < len(shown) else None
+            got = (json.loads(m["blocks"]) if isinstance(m["blocks"], str) else m["blocks"]) if m else None
+            rec = recorded[n] if n < len(recorded) else None
+            what = ("missing" if m is None else "extra" if n >= len(want) else
+                    "as compiled" if got == want[n] else "differs")
+            if what != "as compiled" or (m is not None and rec != m["ts"]):
+                out.append(f"message {n}: {what}; ts {m['ts'] if m else '–'}, recorded {rec or '–'}"
+                           f"{', edited' if m and m.get('edited') else ''}; shows {head(got) if m else '–'}")
+        return out
 
 
 # ----- measuring ------------------------------------------------------------------------------------
@@ -547,6 +579,7 @@ class Checks:
     prompted_once: int = 0  # owners with exactly one prompt row sent and exactly one prompt message
     report_posts: int = 0
     report_equal: bool = False
+    report_difference: list[str] = field(default_factory=list)  # where the post is not the compiled report
     incidents: int = 0  # of the `/incident` tags, filed exactly once
     refused: int = 0  # requests not answered 200
     problems: list[str] = field(default_factory=list)
@@ -569,6 +602,7 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
         MessageTombstoneRow,
         PersonRow,
         PromptRow,
+        ReportPostRow,
         ReportRow,
     )
 
@@ -584,6 +618,8 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
             MessageTombstoneRow.platform == stand_in.name)))
         entries = {e.item_key: e.text for e in s.scalars(select(EntryRow))}
         report = s.scalars(select(ReportRow)).first()
+        recorded = [r.message_id or "" for r in s.scalars(select(ReportPostRow).where(
+            ReportPostRow.platform == stand_in.name).order_by(ReportPostRow.part))]
         persons = {r.id: r.key for r in s.scalars(select(PersonRow))}
         prompts = Counter(persons[r.person_id] for r in s.scalars(select(PromptRow).where(
             PromptRow.kind == "prompt", PromptRow.sent_at.is_not(None))))
@@ -618,6 +654,10 @@ def check(db: str, plan: Plan, owners: int, items: int, prompt_posts: dict[str, 
         c.problems.append(f"prompt-phase posts outside owners' DMs: {sorted(stray)[:5]}")
     c.report_posts, shown = stand_in.report(compiled)
     c.report_equal = shown and report is not None and getattr(report, stand_in.name) == compiled
+    if not c.report_equal:
+        c.report_difference = stand_in.report_difference(compiled, recorded)
+        if report is not None and getattr(report, stand_in.name) != compiled:
+            c.report_difference.insert(0, "the stored report is not the report compiled now")
     return c
 
 
@@ -777,6 +817,8 @@ def main() -> int:
         print(f"  doubled: {where}")
     print(f"owners prompted exactly once: {c.prompted_once} of {c.owners}; report posts {c.report_posts}, "
           f"posted = compiled {c.report_equal}; incidents filed once {c.incidents}")
+    for where in c.report_difference[:20]:
+        print(f"  report: {where}")
     for problem in c.problems:
         print(f"  problem: {problem}")
     week = phases[-1]

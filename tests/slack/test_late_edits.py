@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.adapters.slack import blocks
+from bot.adapters.slack import blocks, limits
+from bot.domain.replies import MAX_REPLY_CHARS
 from bot.domain.team import Team
 from bot.domain.weeks import IsoWeek
 from storage.db import transaction
-from storage.models import AnswerMessageRow, EntryRow
+from storage.models import AnswerMessageRow, EntryRow, ReportPostRow
 from tests.conftest import PATIENCE, eventually
 from tests.fakes import FixedClock
 from tests.helpers import fill_long_week
@@ -130,4 +131,53 @@ def test_a_late_answer_edits_only_the_part_it_changes(workspace: Workspace) -> N
     assert len(edited) == 1, "one part edited"
     assert "切换演练完成" in json.dumps(edited[0].args["blocks"], ensure_ascii=False)
     assert _shown(ws) == _compiled(ws)
+    assert ws.slack.problems == []
+
+
+def _recorded(ws: Workspace) -> list[str]:
+    """The message ids report_posts holds for the week's post, part by part."""
+    with transaction(ws.bot.ctx.db) as s:
+        return [str(r.message_id) for r in s.scalars(select(ReportPostRow).where(
+            ReportPostRow.platform == "slack").order_by(ReportPostRow.part))]
+
+
+def _lengthening_that_fills_a_new_part(rendered: str, marker: str, parts_before: int) -> int:
+    """How many characters added after `marker` in the rendered report give it one more part than
+    `parts_before`, that part holding more than MESSAGE_TEXT - 40 characters: as full as a part may be.
+    Steps of 39 land in any 40-wide stretch that grows a character per character added."""
+    for more in range(0, MAX_REPLY_CHARS - 100, 39):
+        parts = blocks.report_messages(rendered.replace(marker, marker + "x" * more))
+        if len(parts) == parts_before + 1 and limits.block_text(parts[-1]) > limits.MESSAGE_TEXT - 40:
+            return more
+    raise AssertionError("no answer length fills a new part: the report's layout changed")
+
+
+def test_a_late_answer_that_adds_a_full_part_posts_it_once_and_records_it(workspace: Workspace) -> None:
+    """Issue 21, bench/week.py at 1,000 owners: `posted = compiled False`. A report part as full as a part
+    may be (block text just under MESSAGE_TEXT) was posted by the gateway's general `_post`, which splits
+    what it sends at its own, smaller limit (room for a "(1/2)" marker): two thread messages, of which only
+    the first was returned and recorded. The other stayed in the thread, never edited again, and every part
+    after it was one place off. Here a late edit of an answer makes the report one part longer and that
+    part full: the channel shows exactly the compiled parts, and report_posts holds each message once."""
+    ws = workspace
+    fill_long_week(ws.bot, "slack", words=40)
+    marker = "LATEMARK"
+    ts = ws.dm("zhoujie", f"机房迁移：{marker}")
+    ws.settle()
+    published = ws.bot.cycle.publish(WEEK, ws.clock.now)
+    ws.settle()
+    assert len(published.refs) >= 2, "a post with thread parts before the late answer"
+    assert _shown(ws) == _compiled(ws) and _recorded(ws) == [r.message_id for r in published.refs]
+    rendered = ws.bot.week_report.render(ws.bot.week_report.compile(WEEK, ws.clock.now)).slack
+    assert rendered.count(marker) == 1
+    more = _lengthening_that_fills_a_new_part(rendered, marker, len(published.refs))
+
+    ws.edit("zhoujie", ts, f"机房迁移：{marker}{'x' * more}")
+    ws.settle()
+    compiled = _compiled(ws)
+    assert len(compiled) == len(published.refs) + 1 and \
+        limits.block_text(compiled[-1]) > limits.MESSAGE_TEXT - 40, "the late answer added a full part"
+    shown = [m for m in ws.slack.messages("C0REPORT") if m.get("blocks")]
+    assert [m["blocks"] for m in shown] == compiled, "the channel shows the compiled parts, each once"
+    assert _recorded(ws) == [m["ts"] for m in shown], "each message of the post recorded, one for one"
     assert ws.slack.problems == []

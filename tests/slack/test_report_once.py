@@ -3,8 +3,13 @@ or a lost response; posted again (and the editor told) when a person deleted it.
 
 from __future__ import annotations
 
+from sqlalchemy import delete, select
+
+from bot.adapters.slack import blocks
 from bot.domain.weeks import IsoWeek
 from bot.services.chat import ChatError
+from storage.db import transaction
+from storage.models import ReportPostRow
 from tests.slack.conftest import Workspace
 
 WEEK = IsoWeek(2024, 26)
@@ -87,3 +92,50 @@ def test_a_failed_publish_tells_the_editor(workspace: Workspace) -> None:
         raise AssertionError("the failure reaches the caller")
     told = [t for t in ws.replies_to("zhangwei") if "channel_not_found" in t]
     assert len(told) == 1 and "chat.postMessage" in told[0]
+
+
+def _grow(ws: Workspace, n: int, chars: int) -> None:
+    """A late form from zhoujie replacing their item's answer with `chars` characters of lines: the post's
+    edit (made at once: the workspace edits without a pace) needs more thread parts."""
+    text = "\n".join(f"第{n}次补充 {k:04d} " + "x" * 60 for k in range(chars // 70))
+    ws.bot.inbox.submit_form("slack", "zhoujie", f"grow-{n}", {"okr:O3/机房迁移": text}, ws.clock.now, WEEK)
+    ws.settle()
+
+
+def _post_is_the_report(ws: Workspace) -> int:
+    """The channel shows the report compiled now, one message per part, and report_posts records each;
+    returns how many parts."""
+    rendered = ws.bot.week_report.render(ws.bot.week_report.compile(WEEK, ws.clock.now))
+    parts = blocks.report_messages(rendered.slack)
+    shown = [m for m in ws.slack.messages("C0REPORT") if m.get("blocks")]
+    assert [m["blocks"] for m in shown] == parts, "the channel shows each part once"
+    with transaction(ws.bot.ctx.db) as s:
+        recorded = [r.message_id for r in s.scalars(select(ReportPostRow).order_by(ReportPostRow.part))]
+    assert recorded == [m["ts"] for m in shown], "each message recorded, one for one"
+    return len(parts)
+
+
+def test_a_lost_response_to_a_new_part_does_not_double(workspace: Workspace) -> None:
+    """A late answer makes the report a part longer; Slack posts that part but its answer is lost. The
+    gateway looks in the post's thread before posting it again (it had retried blindly: the part twice)."""
+    ws = workspace
+    first = ws.bot.cycle.publish(WEEK, ws.clock.now)
+    ws.slack.fail("chat.postMessage", lose=True)
+    _grow(ws, 1, 12_000)
+    assert _post_is_the_report(ws) > len(first.refs), "the late answer needs another part"
+    assert ws.slack.of("conversations.replies"), "it looked before posting again"
+
+
+def test_a_part_posted_but_not_recorded_is_edited_not_posted_again(workspace: Workspace) -> None:
+    """The process stops after posting a new thread part and before recording it (or a later part of the
+    same edit is refused, so none of them is recorded): the next edit that needs more parts finds it in
+    the thread and edits it."""
+    ws = workspace
+    first = ws.bot.cycle.publish(WEEK, ws.clock.now)
+    _grow(ws, 1, 12_000)
+    grown = _post_is_the_report(ws)
+    assert grown > len(first.refs)
+    with transaction(ws.bot.ctx.db) as s:  # as if the process died before recording the new part
+        s.execute(delete(ReportPostRow).where(ReportPostRow.part >= len(first.refs)))
+    _grow(ws, 2, 19_000)
+    assert _post_is_the_report(ws) > grown, "the next edit needs more parts again"

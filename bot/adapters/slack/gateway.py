@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -42,8 +43,8 @@ UNKNOWN_OUTCOME = "unknown_outcome"  # a 5xx or a lost response: Slack may have 
 # the bot token needs channels:history / groups:history for that). Only scalar fields: an event_payload
 # value is a string, number or boolean (or objects of those), as the official types describe it
 # (@slack/types MessageMetadataEventPayloadObject, https://docs.slack.dev/tools/node-slack-sdk/reference/types/interfaces/MessageMetadata);
-# the thread parts are recorded by the core (report_posts) and, after a crash, found in the post's thread
-# (conversations.replies, https://docs.slack.dev/reference/methods/conversations.replies).
+# the thread parts (one message each) are recorded by the core (report_posts) and, after a crash, found in the
+# post's thread (conversations.replies, https://docs.slack.dev/reference/methods/conversations.replies).
 REPORT_EVENT = "zhoubao_report"
 _HISTORY_PAGES = 5  # x 200 messages: how far back the report channel is searched for the post
 # What users.info / users.lookupByEmail answer for someone who is not there
@@ -339,7 +340,9 @@ class SlackGateway:
         parts = blocks.report_messages(rendered.slack)
         title = _title(rendered)
         first = self._post_report_once(channel, report.week, title, parts[0])
-        refs = [first] + [self._post(first.channel, title, part, thread_ts=first.message_id) for part in parts[1:]]
+        refs = [first]
+        for part in parts[1:]:
+            refs.append(self._post_part(first, refs[-1], title, part))
         try:
             self.client.files_upload_v2(channel=first.channel, thread_ts=first.message_id,
                                         content=rendered.markdown, filename=f"{report.week}.md", title=title)
@@ -350,7 +353,8 @@ class SlackGateway:
 
     def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
                       previous: RenderedReport | None = None) -> list[MessageRef]:
-        """Edit each posted message in place; a longer report adds thread replies, a shorter one blanks.
+        """Edit each posted message in place; a longer report adds thread replies (first reusing any found in
+        the thread after the recorded ones: posted before, never recorded), a shorter one blanks.
         With `previous` (what the post shows now), a message whose blocks and title would not change is not
         edited: a late answer edits the part it is in, not every part (chat.update is Tier 3, 50 a minute).
 
@@ -374,8 +378,20 @@ class SlackGateway:
                     raise ChatError(POST_GONE, ref.message_id, method="chat.update", where=ref.channel) from None
                 raise
             refs.append(MessageRef(PLATFORM, data.get("channel", ref.channel), data.get("ts", ref.message_id)))
-        for part in parts[len(posted):]:
-            refs.append(self._post(posted[0].channel, title, part, thread_ts=posted[0].message_id))
+        if len(parts) > len(posted):
+            # A part posted before but not recorded (the process stopped, or a later part was refused, before
+            # the core recorded them) is in the thread after the recorded ones: it is edited, not posted again.
+            landed = self._parts_after(posted[0], posted[-1])
+            for part in parts[len(posted):]:
+                if landed:
+                    ref = landed.pop(0)
+                    self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=part)
+                    refs.append(ref)
+                else:
+                    refs.append(self._post_part(posted[0], refs[-1], title, part))
+            for ref in landed:  # more of them than parts now: blanked, and recorded like any extra part
+                self._call("chat.update", channel=ref.channel, ts=ref.message_id, text=title, blocks=blank)
+                refs.append(ref)
         return refs
 
     # ----- finding the report again -----------------------------------------------------------------
@@ -436,6 +452,32 @@ class SlackGateway:
                     log.warning("slack: the report was posted although the call failed; using that post")
                     return found[0]
         raise AssertionError("unreachable")
+
+    def _post_part(self, first: MessageRef, after: MessageRef, title: str, part: list[blocks.Block]) -> MessageRef:
+        """One part of the report in the post's thread, after `after`, as exactly one message: a part is within
+        Slack's limits already (`blocks.report_messages`), and the core records one message per part (`_post`
+        packs at a lower limit, leaving room for a "(1/2)" marker: a full part went out as two messages, of
+        which the second was never recorded nor edited again). Posted once: after an unknown outcome the
+        thread is looked at before posting again."""
+        args: dict[str, Any] = {"channel": first.channel, "thread_ts": first.message_id, "text": title,
+                                "blocks": part, "unfurl_links": False, "unfurl_media": False}
+        for attempt in range(3):
+            try:
+                data = self._call("chat.postMessage", once=True, **args)
+                return MessageRef(PLATFORM, data["channel"], data["ts"])
+            except ChatError as exc:
+                if exc.reason != UNKNOWN_OUTCOME or attempt == 2:
+                    raise
+                landed = self._parts_after(first, after)
+                if landed:
+                    log.warning("slack: a report part was posted although the call failed; using that message")
+                    return landed[0]
+        raise AssertionError("unreachable")
+
+    def _parts_after(self, first: MessageRef, after: MessageRef) -> list[MessageRef]:
+        """The report's thread parts posted after `after` (a part of it, or its first message), oldest first."""
+        return [ref for ref in self._thread_parts(first.channel, first.message_id)
+                if Decimal(ref.message_id) > Decimal(after.message_id)]
 
     # ----- what the listeners need -------------------------------------------------------------------------
 
