@@ -2,7 +2,8 @@
 
 It issues tenant tokens (and can invalidate them), creates, replies to and patches messages (a `uuid`
 seen before returns the first message, as Feishu does), looks up emails, and can answer 429 or any
-error code on demand, or enforce Feishu's send limits (scaled) with 429 + `x-ogw-ratelimit-reset`.
+error code on demand (or lose an answer: the call carried out, its answer an error), or enforce Feishu's
+send limits (scaled) with 429 + `x-ogw-ratelimit-reset`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Failure:
     headers: dict[str, str]
     times: int
     receive_id: str | None = None  # only sends to this user or chat
+    lose: bool = False  # the call is carried out; only its answer is this one (lost on the way back)
 
 
 class OpenApiStandIn:
@@ -135,10 +137,12 @@ class OpenApiStandIn:
         self._server.server_close()
 
     def fail(self, method: str, path: str, *, status: int = 200, code: int = 0, times: int = 1,
-             headers: dict[str, str] | None = None, receive_id: str | None = None) -> None:
+             headers: dict[str, str] | None = None, receive_id: str | None = None, lose: bool = False) -> None:
         """The next `times` calls matching `method` and the `path` regex (and, with `receive_id`, sent
-        to that user or chat) get this answer instead."""
-        self.failures.append(Failure(method, path, status, code, dict(headers or {}), times, receive_id))
+        to that user or chat) get this answer instead. With `lose`, each is carried out all the same (a
+        message sent, a card patched) and only its answer is replaced: a response lost on the way back, a
+        5xx after the work was done, whose outcome the client cannot know."""
+        self.failures.append(Failure(method, path, status, code, dict(headers or {}), times, receive_id, lose))
 
     def recall(self, message_id: str) -> None:
         """A person (a group admin) recalls the bot's message: it is gone from the chat."""
@@ -184,7 +188,13 @@ class OpenApiStandIn:
             if f.times > 0 and f.method == method and re.search(f.path, path) and \
                     f.receive_id in (None, body.get("receive_id")):
                 f.times -= 1
+                if f.lose:
+                    self._carry_out(method, path, query, body, token)
                 return f.status, {"code": f.code, "msg": "scripted failure"}, f.headers
+        return self._carry_out(method, path, query, body, token)
+
+    def _carry_out(self, method: str, path: str, query: dict[str, str], body: dict[str, Any],
+                   token: str | None) -> tuple[int, dict[str, Any], dict[str, str]]:
         if path == "/open-apis/auth/v3/tenant_access_token/internal":
             self._n += 1
             tok = f"t-{self._n}"
