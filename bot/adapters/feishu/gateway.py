@@ -1,8 +1,8 @@
 """`FeishuGateway`: the core's `ChatPort` on Feishu's im/v1 message API.
 
 Every send carries a `uuid` derived from the core's idempotency key, so a send retried after a timeout
-or a crash is delivered once. Reports go out as interactive cards (split under 30 KB) and are patched in
-place when published again.
+or a crash is delivered once. Reports go out as interactive cards (split under 30 KB, one message each)
+and are patched in place when published again.
 """
 
 from __future__ import annotations
@@ -45,6 +45,19 @@ def _part_key(key: str, part: int) -> str:
     return key if part == 0 else f"{key}:{part}"
 
 
+def _report_card_key(first: MessageRef, week: str, part: int) -> str:
+    """The idempotency key of the report's card `part` (after the first): the post it belongs to (its first
+    card, in its chat: the team's post of that week; a post made again after a recall has another first card)
+    and its place in it, never its text. So the same card posted again, whatever it says by then, is the
+    same `uuid`: a post retried after an unknown outcome (a lost answer, a 5xx after the send, a later card
+    refused or the process stopped before the core recorded it) is deduplicated by Feishu ("持有相同 uuid 的
+    请求，在 1 小时内至多成功发送一条消息", 发送消息, request body `uuid`:
+    https://open.feishu.cn/document/server-docs/im-v1/message/create, also quoted in the open-lark crate's
+    `CreateMessageRequestBody`, https://docs.rs/open-lark/latest/open_lark/service/im/v1/message/builders/struct.CreateMessageRequestBody.html)
+    instead of posting a second card. Cards of a first post and cards a late edit adds share the scheme."""
+    return f"report-card:{week}:{first.channel}:{first.message_id}:{part}"
+
+
 class FeishuGateway:
     """Sends what the core asks for; knows nothing of weeks or items beyond the `Prompt` it is given."""
 
@@ -79,13 +92,20 @@ class FeishuGateway:
         return self._texts("chat_id", channel, text, None)
 
     def post_report(self, channel: str, report: Report, rendered: RenderedReport, *, key: str) -> list[MessageRef]:
-        return [self._create("chat_id", channel, "interactive", cards.card_content(card), f"{key}:{n}")
-                for n, card in enumerate(self._report_cards(rendered))]
+        """The report's cards, one message each (`cards.report_cards` packs each within Feishu's limits, and
+        the core records one message per card): the first under the core's `key`, the others under the
+        first's (`_report_card_key`)."""
+        new = self._report_cards(rendered)
+        first = self._create("chat_id", channel, "interactive", cards.card_content(new[0]), f"{key}:0")
+        return [first] + [self._create("chat_id", channel, "interactive", cards.card_content(card),
+                                       _report_card_key(first, report.week, n))
+                          for n, card in enumerate(new[1:], start=1)]
 
     def update_report(self, posted: list[MessageRef], report: Report, rendered: RenderedReport, *,
                       previous: RenderedReport | None = None) -> list[MessageRef]:
-        """Patch each posted card; post more if the report grew, blank the extras if it shrank. With
-        `previous` (what the post shows now), a card that would not change is not patched."""
+        """Patch each posted card; post more if the report grew (each once: `_add_card`), blank the extras if
+        it shrank (they stay recorded, so a report that grows again patches them). With `previous` (what the
+        post shows now), a card that would not change is not patched."""
         new = self._report_cards(rendered)
         title = str(new[0]["header"]["title"]["content"])
         blank = cards.continued_card(title, report.locale)
@@ -105,8 +125,7 @@ class FeishuGateway:
                     raise
                 refs.append(posted[n])
             else:
-                key = f"{posted[0].message_id}:{n}:{hashlib.sha256(cards.card_content(card).encode()).hexdigest()}"
-                refs.append(self._create("chat_id", posted[0].channel, "interactive", cards.card_content(card), key))
+                refs.append(self._add_card(posted[0], report.week, n, card))
         for n, ref in enumerate(posted[len(new):], start=len(new)):
             if shown is None or n < len(shown):  # not blanked already
                 self.patch_card(ref.message_id, blank)
@@ -154,6 +173,17 @@ class FeishuGateway:
                    {"content": cards.card_content(card)}, paths={"message_id": message_id}, chat=message_id)
 
     # ----- internals ------------------------------------------------------------
+
+    def _add_card(self, first: MessageRef, week: str, part: int, card: cards.Card) -> MessageRef:
+        """Card `part` of the post whose first card is `first`, added by a report that grew: posted under a
+        key without its text (`_report_card_key`), so if an earlier edit posted it and was not recorded (its
+        answer lost, a later card refused, the process stopped), Feishu answers with that card and none is
+        added. That card shows the earlier edit's text, so it is patched to this one (Feishu does not say
+        whether it deduplicated; a report grows by a card seldom, and one PATCH is the price)."""
+        ref = self._create("chat_id", first.channel, "interactive", cards.card_content(card),
+                           _report_card_key(first, week, part))
+        self.patch_card(ref.message_id, card)
+        return ref
 
     def _report_cards(self, rendered: RenderedReport) -> list[cards.Card]:
         return cards.report_cards(json.loads(rendered.feishu))
