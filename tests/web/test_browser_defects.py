@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ SIZES = {"1366": {"width": 1366, "height": 768}, "390": {"width": 390, "height":
 WEEK = {"zh-CN": "2024-W26（6月24日–6月28日）", "en": "2024-W26 (Jun 24–Jun 28)"}
 NEXT_WEEK = {"zh-CN": "2024-W27（7月1日–7月5日）", "en": "2024-W27 (Jul 1–Jul 5)"}
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# How many lines an element's text takes.
+LINES = ("el => { const r = document.createRange(); r.selectNodeContents(el);"
+         " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size }")
+# From the bottom of an answer's own text (its first text node) to the top of its author line (.muted).
+BYLINE_GAP = ("td => { const n = [...td.querySelectorAll('*'), td].flatMap(e => [...e.childNodes])"
+              ".find(n => n.nodeType === 3 && n.textContent.trim()); const r = document.createRange();"
+              " r.selectNodeContents(n); return td.querySelector('.muted').getBoundingClientRect().top"
+              " - r.getBoundingClientRect().bottom }")
 
 
 @pytest.fixture(params=[(loc, size) for loc in ("zh-CN", "en") for size in SIZES], ids=lambda p: f"{p[0]}-{p[1]}")
@@ -62,10 +71,11 @@ def test_1_publishing_asks_first_and_a_week_not_started_cannot_be_published(view
     page = open_as(browser, site, "zhangwei", locale, size)
     try:
         page.locator("#publish").click()
+        page.wait_for_url(re.compile(r"/week/2024-W26\b"))  # the click has been answered with a page
+        assert site.chat.of_kind("report") == []  # asking posts nothing
         expect(page.locator("#publish-plan")).to_have_text(say(locale, "publish.first", week=WEEK[locale],
                                                                channel="weekly-report"))
         fits(page, size)
-        assert site.chat.of_kind("report") == []  # asking posts nothing
         page.locator("#confirm-publish").click()
         expect(page.locator(".flash")).to_contain_text(t(locale, "published"))
         assert [m.to for m in site.chat.of_kind("report")] == ["weekly-report"]
@@ -112,9 +122,12 @@ def test_3_remind_reaches_exactly_the_people_listed_and_names_them(view, site: S
         names = page.locator("#missing li strong").all_text_contents()
         assert listed and "zhangwei" not in listed
         page.locator("#remind").click()
+        expect(page.locator(".flash")).to_be_visible()  # the reminders have been sent
+        prompted = {s.to for s in site.chat.of_kind("prompt")}
+        assert prompted and not prompted & {"zhangwei", "zhoujie"}, sorted(prompted)  # they owe nothing
         expect(page.locator(".flash")).to_have_text(t(locale, "reminded_names", n=len(names),
                                                       names=listing(locale, names)))
-        assert sorted(s.to for s in site.chat.of_kind("prompt")) == sorted(listed)
+        assert sorted(prompted) == sorted(listed)
         fits(page, size)
     finally:
         page.context.close()
@@ -144,18 +157,24 @@ def test_4_search_finds_a_bank_and_a_person_by_name_and_marks_it(view, site: Sit
 
 def test_5_and_9_the_range_export_holds_every_week_and_rows_say_what_they_are(view, site: Site) -> None:  # type: ignore[no-untyped-def]
     locale, size, browser = view
+    now = site.clock.now  # 130 weeks more than the seed's three, so the range is longer than any cut-off
+    for back in range(1, 131):
+        site.clock.now = now - timedelta(weeks=back + 15)
+        answer(site.bot, "zhoujie", f"机房迁移：第 {back} 周")
+    site.clock.now = now
     page = open_as(browser, site, "lina", locale, size)
     try:
         page.goto(f"{site.url}/history")
         form = page.locator('form[action="/export"]')
-        form.locator('input[name="from"]').fill("2024-W01")
-        form.get_by_label(t(locale, "export_format")).select_option("json")
+        form.locator('input[name="from"]').fill("2021-W01")
+        form.locator('select[name="format"]').select_option("json")  # its label is checked below
         with page.expect_download() as got:
             form.get_by_role("button").click()
         download = got.value
-        assert download.suggested_filename == "zhoubao-2024-W01_2024-W26.json"
+        assert download.suggested_filename == "zhoubao-2021-W01_2024-W26.json"
         rows = json.loads(Path(download.path()).read_text(encoding="utf-8"))
-        assert {r["week"] for r in rows} >= {"2024-W11", "2024-W25", "2024-W26"}
+        weeks = {r["week"] for r in rows}
+        assert len(weeks) == 133 and weeks >= {"2024-W11", "2024-W25", "2024-W26"}
         incident = next(r for r in rows if r["kind"] == "incident")
         assert (incident["title"], incident["severity"], incident["weight"], incident["progress"]) == (
             "清结算 批量任务超时", "C", "1", "")  # the weight in its own column, not under progress
@@ -167,6 +186,7 @@ def test_5_and_9_the_range_export_holds_every_week_and_rows_say_what_they_are(vi
         table = list(csv.DictReader(io.StringIO(Path(week_csv.value.path()).read_text(encoding="utf-8-sig"))))
         assert {"severity", "weight", "title", "owner", "owner_id", "time_zone"} <= set(table[0])
         assert next(r for r in table if r["item"] == "okr:O3/机房迁移")["progress"] == "80"
+        expect(form.get_by_label(t(locale, "export_format"))).to_have_value("json")  # the select says what it is
         fits(page, size)
     finally:
         page.context.close()
@@ -199,13 +219,13 @@ def test_7_the_week_page_is_compact_and_names_never_break(view, site: Site) -> N
     page = open_as(browser, site, "lina", locale, size)
     try:
         fits(page, size)
-        for cell in page.locator("#items td.name").all():
-            lines = cell.evaluate("el => { const r = document.createRange(); r.selectNodeContents(el);"
-                                  " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size }")
-            assert lines == 1, cell.text_content()
-        row = page.locator('tr[data-item="project:聚合收单/业务"]')
-        text_box, byline_box = row.locator("div.text").bounding_box(), row.locator("div.byline").bounding_box()
-        assert text_box and byline_box and 0 <= byline_box["y"] - (text_box["y"] + text_box["height"]) < 12
+        names = page.locator("#items tbody tr td:nth-child(2), #items tbody tr td:nth-child(3)")  # owner, state
+        expect(names).not_to_have_count(0)
+        for cell in names.all():
+            assert cell.evaluate(LINES) == 1, cell.text_content()
+        # an answer, then its author and time on a line of their own, with no blank rows under it
+        gap = page.locator('tr[data-item="project:聚合收单/业务"] td').nth(3).evaluate(BYLINE_GAP)
+        assert 0 <= gap < 12, gap
         page.goto(f"{site.url}/history")
         fits(page, size)
     finally:
@@ -219,6 +239,7 @@ def test_8_error_pages_speak_the_pages_language_and_the_switch_keeps_the_query(v
     locale, size, browser = view
     page = open_as(browser, site, "lina", locale, size)
     try:
+        expect(page.locator("main")).to_contain_text(WEEK[locale])  # the week is named with its dates
         expect(page.locator("#week-dates")).to_have_text(WEEK[locale])
         for path, title in (("/week/2024-W99", "bad_request_title"), ("/nowhere", "not_found_title"),
                             ("/item?key=okr:nope", "not_found_title")):

@@ -105,15 +105,21 @@ def test_the_week_page_reads_on_a_phone(browser: Browser, site: Site) -> None:
         sign_in(page, site, "李娜")
         # nothing wider than the phone: tables scroll inside their own box
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
-        # names never break one character per line
-        for cell in page.locator("#items td.name").all():
+        # names never break one character per line (the owner and state columns)
+        names = page.locator("#items tbody tr td:nth-child(2), #items tbody tr td:nth-child(3)")
+        expect(names).not_to_have_count(0)
+        for cell in names.all():
             lines = cell.evaluate("el => { const r = document.createRange(); r.selectNodeContents(el);"
                                   " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size }")
             assert lines == 1, cell.text_content()
-        # an answer, then its author and time on a line of their own, with no blank rows under it
-        row = page.locator('tr[data-item="project:聚合收单/业务"]')
-        text_box, byline_box = row.locator("div.text").bounding_box(), row.locator("div.byline").bounding_box()
-        assert text_box and byline_box and 0 <= byline_box["y"] - (text_box["y"] + text_box["height"]) < 12
+        # an answer, then its author and time on a line of their own, with no blank rows under it: from the
+        # bottom of the answer's own text (its first text node) to the top of its author line (.muted)
+        gap = page.locator('tr[data-item="project:聚合收单/业务"] td').nth(3).evaluate(
+            "td => { const n = [...td.querySelectorAll('*'), td].flatMap(e => [...e.childNodes])"
+            ".find(n => n.nodeType === 3 && n.textContent.trim()); const r = document.createRange();"
+            " r.selectNodeContents(n); return td.querySelector('.muted').getBoundingClientRect().top"
+            " - r.getBoundingClientRect().bottom }")
+        assert 0 <= gap < 12, gap
         shot(page, "week-phone")
         page.goto(f"{site.url}/trends")
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
@@ -138,9 +144,9 @@ def test_the_friday_pages_in_both_languages_at_both_sizes(browser: Browser, site
             try:
                 page = context.new_page()
                 page.set_default_timeout(15_000)
-                page.goto(site.link("zhangwei"))
-                page.locator("#use-link").click()
+                sign_in(page, site, "zhangwei")
                 page.goto(f"{site.url}/week?lang={locale}")
+                expect(page.locator("main")).to_contain_text(dates[locale])  # the week is named with its dates
                 expect(page.locator("#week-dates")).to_have_text(dates[locale])
                 assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
                 shot(page, f"friday-week-{locale}-{size}")
