@@ -569,8 +569,8 @@ def _team_report_text(settings: Settings, team: Team, iso: IsoWeek, format: str,
     from bot.services.stored_team import StoredTeam
 
     published = StoredTeam(ctx.db, team.team.name).published_at(iso)
-    facts = reports.week_report.facts(iso)
-    if not (published or facts.entries or facts.banks or facts.metrics or facts.incidents):
+    facts = None if published else reports.week_report.facts(iso)  # a published week prints what was posted
+    if facts is not None and not (facts.entries or facts.banks or facts.metrics or facts.incidents):
         typer.echo(f"No answers, incidents or published report are stored for {iso.label}; every item below "
                    "reads as not updated.", err=True)
     return Exporter(ctx, reports.week_report).report(iso, format, as_posted=as_posted)  # type: ignore[arg-type]
