@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Annotated
 
@@ -18,14 +17,12 @@ def link(who: Annotated[str, typer.Option("--as", help="A person id or name from
     team_name: TeamOption = None,
 ) -> None:
     """Print a signed sign-in link for one person; it works once and expires in 10 minutes."""
-    # Imported here: `zhoubao --help` lists this command without loading the services.
-    from bot.adapters.console.chat import ConsoleChat, VirtualClock
+    # Imported here: `zhoubao --help` lists this command without loading the services. A link is signed for
+    # a person in the team file; issuing one opens no database (the dashboard records its use when redeemed).
     from bot.runtime.dashboard import dashboard_config, sign_in_link
     from bot.runtime.settings import Settings
-    from bot.runtime.store import open_reports
     from bot.runtime.team_file import TeamFileError, load_department
-    from bot.services.signin import SignInRefused
-    from storage.db import DatabaseError
+    from bot.services.sign_in_links import SignInRefused, TeamAt
 
     try:
         settings = Settings()
@@ -33,14 +30,12 @@ def link(who: Annotated[str, typer.Option("--as", help="A person id or name from
         team = department.choose(team_name)
         # Several teams: each has its pages (and sign-in) under /t/<key>; one team keeps the plain addresses.
         key = next(t.key for t in department.teams if t.team is team) if len(department.teams) > 1 else None
-        # The read side is enough: a link is signed for a person the registered team has.
-        ctx = open_reports(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-                           database_url=settings.database_url).ctx
-    except (TeamFileError, DatabaseError, ValueError) as exc:  # ValueError: pydantic's, --team (TeamChoiceError)
+    except (TeamFileError, ValueError) as exc:  # ValueError: pydantic's, --team (TeamChoiceError)
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     try:
-        url, expires = sign_in_link(ctx, dashboard_config(settings), who, team_key=key)
+        url, expires = sign_in_link(TeamAt(team, lambda: datetime.now(team.zone)), dashboard_config(settings), who,
+                                    team_key=key)
     except SignInRefused:
         typer.echo(f"'{who}' is not in the team file {settings.team_file}", err=True)
         raise typer.Exit(2) from None

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from bot.adapters.web.config import DashboardConfig, FeishuSignIn, SlackSignIn, team_path
 from bot.runtime.settings import Settings
-from bot.services.signin import SignIn
+from bot.services.sign_in_links import LinkTokens, TeamNow
 
 log = logging.getLogger("zhoubao.runtime")
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # the web stack and the services load when the dashboard is b
     from starlette.applications import Starlette
 
     from bot.services.bot import Bot
-    from bot.services.context import Context
 
 
 def dashboard_secret(settings: Settings) -> str:
@@ -58,10 +57,10 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
                            slack=slack, feishu=feishu)
 
 
-def sign_in_link(ctx: Context, config: DashboardConfig, who: str, *, team_key: str | None = None) -> tuple[str, datetime]:
+def sign_in_link(where: TeamNow, config: DashboardConfig, who: str, *, team_key: str | None = None) -> tuple[str, datetime]:
     """A one-time sign-in link for `who` (id or name) and when it expires; SignInRefused if not in the team.
     `team_key`: the team's key in a department of several teams, whose pages live under `/t/<key>`."""
-    token, expires = SignIn(ctx, config.secret).issue_link_token(who)
+    token, expires = LinkTokens(config.secret).issue(where, who)
     base = team_path(team_key) if team_key is not None else ""
     return config.url(base + "/signin/link?" + urlencode({"token": token})), expires
 

@@ -1,4 +1,5 @@
-"""Who may see the dashboard: one-time sign-in links, platform identities matched to the team file, roles.
+"""Who may see the dashboard: one-time sign-in links (issued by sign_in_links.py), platform identities matched
+to the team file, roles.
 
 The web adapter proves an identity (a signed link, a verified Slack id_token, a Feishu user); this module
 decides who that is in the team and what they may do.
@@ -12,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from itsdangerous import BadSignature, URLSafeSerializer
-
 from bot.domain.team import Person
 from bot.services.context import Context
+from bot.services.sign_in_links import LINK_LIFETIME, LinkTokens, SignInRefused
+
+__all__ = ["LINK_LIFETIME", "Role", "SignIn", "SignInRefused", "Viewer"]
 from storage.db import transaction
 from storage.signin import SignInNonces
 from storage.web_sessions import WebSessions
 
-LINK_LIFETIME = timedelta(minutes=10)
 SESSION_LIFETIME = timedelta(hours=12)
 
 
@@ -39,19 +40,11 @@ class Viewer:
         return self.role is Role.EDITOR
 
 
-class SignInRefused(Exception):
-    """Why a sign-in was refused; `reason` is a key of the web words (link_expired, link_used, …)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
 class SignIn:
     def __init__(self, ctx: Context, secret: str, session_lifetime: timedelta = SESSION_LIFETIME) -> None:
         self.ctx = ctx
         self.session_lifetime = session_lifetime
-        self._links = URLSafeSerializer(secret, salt="zhoubao-dashboard-link")
+        self._links = LinkTokens(secret)
 
     # ----- who is it -----------------------------------------------------------
 
@@ -109,33 +102,24 @@ class SignIn:
 
     def issue_link_token(self, who: str) -> tuple[str, datetime]:
         """A signed token that signs `who` (an id or display name) in once, and when it expires."""
-        person = self.ctx.team.find_person(who)
-        if person is None:
-            raise SignInRefused("not_in_team")
-        expires = self.ctx.clock() + LINK_LIFETIME
-        token = self._links.dumps({"p": person.id, "n": secrets.token_urlsafe(16), "e": int(expires.timestamp())})
-        return token, expires
+        return self._links.issue(self.ctx, who)
 
     def peek_link(self, token: str) -> Person | None:
         """Whom a genuine link token names, without using it (for the page that asks to confirm)."""
         try:
-            return self.ctx.team.person_by_id.get(str(self._links.loads(token)["p"]))
-        except (BadSignature, KeyError, TypeError):
+            return self.ctx.team.person_by_id.get(self._links.read(token).person_id)
+        except SignInRefused:
             return None
 
     def redeem_link(self, token: str) -> Viewer:
         """The viewer a link token names; refused if forged, expired (10 minutes) or used before."""
-        try:
-            data = self._links.loads(token)
-            person_id, nonce, expires_ts = str(data["p"]), str(data["n"]), int(data["e"])
-        except (BadSignature, KeyError, TypeError, ValueError):
-            raise SignInRefused("link_invalid") from None
+        link = self._links.read(token)
         now = self.ctx.clock()
-        if now.timestamp() >= expires_ts:
+        if now.timestamp() >= link.expires_ts:
             raise SignInRefused("link_expired")
-        if not self.use_once("link", nonce, now + LINK_LIFETIME):
+        if not self.use_once("link", link.nonce, now + LINK_LIFETIME):
             raise SignInRefused("link_used")
-        viewer = self.viewer(person_id)
+        viewer = self.viewer(link.person_id)
         if viewer is None:
             raise SignInRefused("not_in_team")
         return viewer
