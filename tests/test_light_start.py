@@ -164,3 +164,31 @@ def test_a_feishu_runtime_loads_only_the_lark_oapi_modules_it_uses(team_dir: Pat
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert 0 < loaded["modules"] <= at_most, loaded
     assert loaded["api"] is False  # the API's request models (im.v1's resource) were not imported
+
+
+# The `zhoubao` script turns automatic garbage collection off while a command starts, and the command's
+# builders turn it back on with what start-up built frozen (bot/runtime/heap.py); bench/startup.py has the
+# time it saves. In a fresh interpreter, as the script runs it:
+_HEAP = """
+import gc, json, sys
+from bot.runtime.heap import started, starting
+starting()
+off = not gc.isenabled()
+import bot.runtime.cli  # what every command imports before it is parsed
+started()
+print(json.dumps({"off_while_starting": off, "on_after": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_collection_is_off_while_a_command_starts_and_on_with_start_up_frozen_after(team_dir: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _HEAP], cwd=team_dir, env=_env(team_dir), capture_output=True,
+                          text=True, timeout=DEADLINE, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state["off_while_starting"] and state["on_after"]
+    assert state["frozen"] > 10_000  # typer, pydantic and the settings' objects are out of every collection
+
+
+def test_the_zhoubao_script_enters_through_the_start_that_turns_collection_off() -> None:
+    script = ZHOUBAO.read_text(encoding="utf-8")
+    assert "from bot.runtime.start import main" in script

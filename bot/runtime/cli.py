@@ -22,6 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from bot.runtime.cli_dashboard import dashboard_app
 from bot.runtime.cli_team import TeamOption
+from bot.runtime.heap import started
 from bot.runtime.settings import Settings
 
 # A light start: `zhoubao --help` loads typer and the settings only. Each command imports what it runs
@@ -120,10 +121,12 @@ def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock,
     from storage.db import DatabaseError
 
     try:
-        return build_bot(team, chat, clock, database_url=settings.database_url, engine=engine,
-                         migrate=engine is None, allow_other_teams=allow_other_teams)
+        bot = build_bot(team, chat, clock, database_url=settings.database_url, engine=engine,
+                        migrate=engine is None, allow_other_teams=allow_other_teams)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
+    started()
+    return bot
 
 
 def _reports(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock, *,
@@ -134,9 +137,12 @@ def _reports(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualCl
     from storage.db import DatabaseError
 
     try:
-        return open_reports(team, chat, clock, database_url=settings.database_url, allow_other_teams=allow_other_teams)
+        reports = open_reports(team, chat, clock, database_url=settings.database_url,
+                               allow_other_teams=allow_other_teams)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
+    started()
+    return reports
 
 
 def _example_env() -> str:
@@ -224,7 +230,7 @@ def run(
     # A department file without --team: every team in this one process, each on its chat app.
     whole = team_name is None and len(department.teams) > 1 and \
         any(department.platform_of(t, settings.platform) != "console" for t in department.teams)
-    team = department.teams[0].team if whole else _team(settings, wanted=team_name)
+    team = department.teams[0].team if whole else _choose(department, team_name)  # the file read once (ruamel: ~50 ms)
     if (team.team.platform or settings.platform) != "console" or whole:
         from bot.runtime.composition import listen
         from bot.runtime.doctor import explain_failure, sign_in_problem
@@ -265,6 +271,7 @@ def run(
     session = ConsoleSession(runtime.bot, runtime.platform.chat, runtime.platform.clock, sys.stdout,
                              jobs=DueJobs(runtime.bot), echo=echo)
     http = _http_alongside(runtime, settings)
+    started()  # the console's jobs run on this thread as lines are read: collect from here
     if http is not None and team.editors:
         from bot.runtime.dashboard import sign_in_link
 
@@ -583,9 +590,11 @@ def _department_bots(settings: Settings, department: Department, chat: ConsoleCh
     from storage.db import DatabaseError
 
     try:
-        return build_department(department, chat, clock, database_url=settings.database_url)
+        built = build_department(department, chat, clock, database_url=settings.database_url)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
+    started()
+    return built
 
 
 def _rollup_text(settings: Settings, iso: IsoWeek) -> str:
@@ -708,4 +717,6 @@ register_digest(app, _Command)
 
 
 def main() -> None:
+    """The command line (the `zhoubao` script enters through start.py, which first turns automatic garbage
+    collection off while the command starts: heap.py; the builders below call `started`)."""
     app()

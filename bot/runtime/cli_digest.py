@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from bot.runtime.cli_team import TeamOption
+from bot.runtime.heap import started
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -68,6 +69,7 @@ def digest(
         raise _fail(f"Database: {exc}") from None
     except WeekLabelError as exc:
         raise _fail(str(exc)) from None
+    started()
     if dry_run:
         typer.echo(bot.digests.dry_run(iso).text(), nl=False)
         return

@@ -21,6 +21,7 @@ import typer
 
 from bot.domain.weeks import IsoWeek, WeekLabelError
 from bot.runtime.cli_team import TeamOption
+from bot.runtime.heap import started
 
 # `zhoubao --help` registers these commands without loading the services: each imports them when it runs.
 if TYPE_CHECKING:
@@ -62,10 +63,12 @@ def _open_reports(team_name: str | None) -> Reports:
         raise _fail(f"--team: {exc}") from None
     try:
         # A single team's database holds no other team; a department's holds its teams.
-        return open_reports(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
-                            database_url=settings.database_url, allow_other_teams=len(department.teams) > 1)
+        reports = open_reports(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
+                               database_url=settings.database_url, allow_other_teams=len(department.teams) > 1)
     except (DatabaseError, TeamMismatchError) as exc:
         raise _fail(f"Database: {exc}") from None
+    started()
+    return reports
 
 
 def _files(paths: list[Path]) -> list[Path]:

@@ -31,6 +31,7 @@ from bot.domain.department import Department
 from bot.domain.team import Team
 from bot.runtime.dashboard import dashboard_config
 from bot.runtime.health import Health
+from bot.runtime.heap import started
 from bot.runtime.settings import Settings
 from bot.runtime.store import Store, open_store, team_context
 from bot.runtime.team_reload import TeamReload
@@ -340,9 +341,9 @@ def settle_heap() -> None:
     the few dozen the adapter uses) live as long as the process, and a full collection
     walking them stalled every request in flight for about 0.23 s (bench/slack_ack.py). Frozen objects
     are never examined again (gc.freeze, https://docs.python.org/3/library/gc.html#gc.freeze);
-    `Runtime.stop` unfreezes them."""
-    gc.collect()
-    gc.freeze()
+    `Runtime.stop` unfreezes them. Automatic collection, off while `zhoubao` started (heap.py), is on
+    from here."""
+    started(collect=True)
 
 
 @dataclass(frozen=True)
@@ -455,7 +456,9 @@ def _server(app: Starlette) -> uvicorn.Server:
     import uvicorn
 
     # log_config=None: keep the process's own (JSON) logging; access lines would drown the useful ones.
-    return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+    # ws="none": the app serves no WebSocket (Socket Mode and Feishu's long connection are the bot's own
+    # outgoing clients), so uvicorn loads no WebSocket protocol (websockets: ~20 ms at start).
+    return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", ws="none",
                                          timeout_graceful_shutdown=10))
 
 
