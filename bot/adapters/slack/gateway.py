@@ -440,18 +440,7 @@ class SlackGateway:
         """Post the report's first message once: after an unknown outcome, look before posting again."""
         args: dict[str, Any] = {"channel": channel, "text": title, "blocks": part, "unfurl_links": False,
                                 "unfurl_media": False, "metadata": self._metadata(week)}
-        for attempt in range(3):
-            try:
-                data = self._call("chat.postMessage", once=True, **args)
-                return MessageRef(PLATFORM, data["channel"], data["ts"])
-            except ChatError as exc:
-                if exc.reason != UNKNOWN_OUTCOME or attempt == 2:
-                    raise
-                found = self.find_report(channel, week)
-                if found:
-                    log.warning("slack: the report was posted although the call failed; using that post")
-                    return found[0]
-        raise AssertionError("unreachable")
+        return self._post_once(args, lambda: next(iter(self.find_report(channel, week)), None), "the report")
 
     def _post_part(self, first: MessageRef, after: MessageRef, title: str, part: list[blocks.Block]) -> MessageRef:
         """One part of the report in the post's thread, after `after`, as exactly one message: a part is within
@@ -461,6 +450,11 @@ class SlackGateway:
         thread is looked at before posting again."""
         args: dict[str, Any] = {"channel": first.channel, "thread_ts": first.message_id, "text": title,
                                 "blocks": part, "unfurl_links": False, "unfurl_media": False}
+        return self._post_once(args, lambda: next(iter(self._parts_after(first, after)), None), "a report part")
+
+    def _post_once(self, args: dict[str, Any], landed: Callable[[], MessageRef | None], what: str) -> MessageRef:
+        """`chat.postMessage` without the client's blind retry: after an unknown outcome (a 5xx or a lost
+        answer), `landed` looks for the message in the channel or thread before it is posted again."""
         for attempt in range(3):
             try:
                 data = self._call("chat.postMessage", once=True, **args)
@@ -468,10 +462,10 @@ class SlackGateway:
             except ChatError as exc:
                 if exc.reason != UNKNOWN_OUTCOME or attempt == 2:
                     raise
-                landed = self._parts_after(first, after)
-                if landed:
-                    log.warning("slack: a report part was posted although the call failed; using that message")
-                    return landed[0]
+                found = landed()
+                if found is not None:
+                    log.warning("slack: posted although the call failed; using that message", extra={"what": what})
+                    return found
         raise AssertionError("unreachable")
 
     def _parts_after(self, first: MessageRef, after: MessageRef) -> list[MessageRef]:
