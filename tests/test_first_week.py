@@ -103,6 +103,24 @@ def test_a_half_made_configuration_is_one_line_at_run_and_in_doctor(
     assert list(team_here.iterdir()) == [team_here / "team.yaml"]  # nothing created
 
 
+@pytest.mark.parametrize("args", [
+    ["report", "--week", "2024-W26"],
+    ["export", "--from", "2024-W26", "--to", "2024-W26", "--format", "csv"],
+    ["import", "--dry-run", str(Path(__file__).parent / "golden" / "report_2024-W26.zh-CN.md")],
+    ["dashboard", "link", "--as", "zhangwei"],
+], ids=["report", "export", "import", "dashboard-link"])
+def test_every_command_says_a_bad_setting_the_same_way(
+        team_here: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+    """One reading of the settings for every command (bot/runtime/cli_shared.py): import and export said a
+    bad one as pydantic's dump, dashboard link as pydantic's message."""
+    monkeypatch.setenv("DATABASE_URL", "mysql://u:secret@db/zhoubao")
+    line = one_line_error(invoke(*args))
+    assert line.startswith("Settings: DATABASE_URL 'mysql://…' is not supported; use sqlite:///path/to/file.db "
+                           "or postgresql://")
+    assert "secret@" not in line
+    assert list(team_here.iterdir()) == [team_here / "team.yaml"]  # nothing created
+
+
 # ----- an unreachable or refusing platform -------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from typer.core import TyperCommand, TyperGroup
 
 from bot.runtime.cli_dashboard import dashboard_app
-from bot.runtime.cli_team import TeamOption
+from bot.runtime.cli_shared import TeamOption, fail, read_settings
 from bot.runtime.heap import started
 from bot.runtime.settings import Settings
 
@@ -75,27 +75,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(dashboard_app, name="dashboard")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:  # one line per problem, naming the variables (no pydantic noise)
-        from bot.runtime.doctor import settings_problems
-
-        raise _fail("\n".join(f"Settings: {p}" for p in settings_problems(exc))) from None
-
-
 def _department(settings: Settings, path: Path | None = None) -> Department:
     from bot.runtime.team_file import TeamFileError, load_department
 
     try:
         return load_department(path or settings.team_file)
     except TeamFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _team(settings: Settings, path: Path | None = None, wanted: str | None = None) -> Team:
@@ -109,7 +95,7 @@ def _choose(department: Department, wanted: str | None) -> Team:
     try:
         return department.choose(wanted)
     except TeamChoiceError as exc:
-        raise _fail(f"--team: {exc}") from None
+        raise fail(f"--team: {exc}") from None
 
 
 
@@ -124,7 +110,7 @@ def _bot(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualClock,
         bot = build_bot(team, chat, clock, database_url=settings.database_url, engine=engine,
                         migrate=engine is None, allow_other_teams=allow_other_teams)
     except (DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     started()
     return bot
 
@@ -140,7 +126,7 @@ def _reports(settings: Settings, team: Team, chat: ConsoleChat, clock: VirtualCl
         reports = open_reports(team, chat, clock, database_url=settings.database_url,
                                allow_other_teams=allow_other_teams)
     except (DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     started()
     return reports
 
@@ -161,7 +147,7 @@ def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] 
     """Write a commented example team file (team.yaml) and .env for a team shaped like the example report."""
     from storage.db import DatabaseError, make_engine, migration_state, upgrade
 
-    settings = _settings()
+    settings = read_settings()
     for target, content in (*_example_files(settings.team_file, department), (Path(".env"), _example_env())):
         if target.exists() and not force:
             typer.echo(f"{target} exists; kept (use --force to overwrite).")
@@ -170,18 +156,18 @@ def init(force: Annotated[bool, typer.Option(help="Overwrite existing files.")] 
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         except OSError as exc:  # a read-only folder, or a file where a folder should be
-            raise _fail(f"Cannot write {target} ({exc.strerror}); run `zhoubao init` in a folder you can "
+            raise fail(f"Cannot write {target} ({exc.strerror}); run `zhoubao init` in a folder you can "
                         "write to.") from None
         typer.echo(f"Wrote {target}.")
     # The database is created and migrated here, so `zhoubao doctor` passes right after `init`.
-    settings = _settings()
+    settings = read_settings()
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)
         current, _ = migration_state(engine)
         engine.dispose()
     except DatabaseError as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     from bot.runtime.doctor import shown_url
 
     typer.echo(f"Database ready at {shown_url(settings.database_url)} (revision {current}).")
@@ -219,14 +205,14 @@ def run(
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
-    settings = _settings()
+    settings = read_settings()
     refusal = _console_refusal(settings)
     if refusal:  # a container or service with no credentials stops with a reason instead of restarting silently
-        raise _fail(refusal)
+        raise fail(refusal)
     department = _department(settings)
     problem = both_platforms_problem(settings, department.platforms_named)
     if problem:
-        raise _fail(f"Settings: {problem}")
+        raise fail(f"Settings: {problem}")
     # A department file without --team: every team in this one process, each on its chat app.
     whole = team_name is None and len(department.teams) > 1 and \
         any(department.platform_of(t, settings.platform) != "console" for t in department.teams)
@@ -239,21 +225,21 @@ def run(
         try:
             sock = listen(settings)
         except OSError as exc:
-            raise _fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free "
+            raise fail(f"HTTP: cannot listen on port {settings.port} ({exc.strerror}); set PORT to a free "
                         "port.") from None
         try:
             apps = sorted({department.platform_of(t, settings.platform) for t in department.teams} - {"console"}) \
                 if whole else [team.team.platform or settings.platform]
             problem = sign_in_problem(settings, apps)  # a bad token or no route is one line, not a traceback
             if problem:
-                raise _fail(problem)
+                raise fail(problem)
             _serve_platform(settings, team, sock, department, whole=whole)
         except (typer.Exit, KeyboardInterrupt):
             raise
         except Exception as exc:
             if debug:
                 raise
-            raise _fail(explain_failure(exc, settings) + " (run with --debug for the traceback)") from None
+            raise fail(explain_failure(exc, settings) + " (run with --debug for the traceback)") from None
         finally:
             sock.close()  # served and stopped, or never served
         return
@@ -262,11 +248,11 @@ def run(
         try:
             now = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=team.zone)
         except ValueError:
-            raise _fail(f"--start '{start}': write it like 2024-06-24 09:00") from None
+            raise fail(f"--start '{start}': write it like 2024-06-24 09:00") from None
     try:
         runtime = compose(settings, team, clock=VirtualClock(now))
     except (DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     assert isinstance(runtime.platform, ConsoleParts)
     session = ConsoleSession(runtime.bot, runtime.platform.chat, runtime.platform.clock, sys.stdout,
                              jobs=DueJobs(runtime.bot), echo=echo)
@@ -358,7 +344,7 @@ def _serve_platform(settings: Settings, team: Team, sock: socket.socket, departm
     try:
         runtime = compose_department(settings, department) if whole else compose(settings, team, department=department)
     except (ValueError, DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"{'department' if whole else team.team.platform or settings.platform}: {exc}") from None
+        raise fail(f"{'department' if whole else team.team.platform or settings.platform}: {exc}") from None
     if whole:
         on = {t.key: department.platform_of(t, settings.platform) for t in department.teams}
         log.info("department: serving %s", ", ".join(f"{k} on {p}" for k, p in on.items()),
@@ -417,7 +403,7 @@ def demo(department: Annotated[bool, typer.Option("--department", help="Play the
     from bot.runtime.jobs import DueJobs
     from storage.db import DatabaseError, make_engine, session_factory, upgrade
 
-    settings = _settings()
+    settings = read_settings()
     team = _team(settings, EXAMPLE_TEAM)
     if not settings.team_file.exists():
         settings.team_file.parent.mkdir(parents=True, exist_ok=True)
@@ -432,9 +418,9 @@ def demo(department: Annotated[bool, typer.Option("--department", help="Play the
         others = stored.other_teams()
         played = stored.published_at(IsoWeek.parse(DEMO_WEEK)) is not None
     except DatabaseError as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     if others:
-        raise _fail(f"The database at {settings.database_url} holds another team's data ({', '.join(others)}); "
+        raise fail(f"The database at {settings.database_url} holds another team's data ({', '.join(others)}); "
                     "the demo will not touch it. Point DATABASE_URL at an empty database, e.g. "
                     "DATABASE_URL=sqlite:///./data/demo.db zhoubao demo")
     if played:
@@ -458,7 +444,7 @@ def _demo_department() -> None:
     from bot.services.stored_team import StoredTeam
     from storage.db import DatabaseError, make_engine, session_factory, upgrade
 
-    settings = _settings()
+    settings = read_settings()
     department = _department(settings, EXAMPLE_DEPARTMENT / "department.yaml")
     if not settings.team_file.exists():
         for target, content in _example_files(settings.team_file, True):
@@ -474,9 +460,9 @@ def _demo_department() -> None:
         others = sorted(set(stored.other_teams()) - set(department.team_names))
         played = stored.published_at(week) is not None
     except DatabaseError as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     if others:
-        raise _fail(f"The database at {settings.database_url} holds data of teams outside the example department "
+        raise fail(f"The database at {settings.database_url} holds data of teams outside the example department "
                     f"({', '.join(others)}); the demo will not touch it. Point DATABASE_URL at an empty database, "
                     "e.g. DATABASE_URL=sqlite:///./data/demo.db zhoubao demo --department")
     if played:
@@ -514,17 +500,17 @@ def report(
     from bot.domain.weeks import IsoWeek, WeekLabelError
 
     if format not in ("md", "slack", "feishu"):
-        raise _fail(f"--format must be md, slack or feishu, not '{format}'")
+        raise fail(f"--format must be md, slack or feishu, not '{format}'")
     if department and (format != "md" or lang or team_name):
-        raise _fail("--department prints the roll-up of every team in md, in the department's locale "
+        raise fail("--department prints the roll-up of every team in md, in the department's locale "
                     "(no --format, --lang or --team)")
     if lang and lang not in ("zh-CN", "en"):
-        raise _fail(f"--lang must be zh-CN or en, not '{lang}'")
+        raise fail(f"--lang must be zh-CN or en, not '{lang}'")
     try:
         iso = IsoWeek.parse(week)
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
-    settings = _settings()
+        raise fail(str(exc)) from None
+    settings = read_settings()
     teams = None if department else _department(settings)  # the team files are read once (ruamel: ~50 ms each)
     team = None if teams is None else _choose(teams, team_name)
     if output:
@@ -534,7 +520,7 @@ def report(
             check_output(output, BotFiles.of(settings.database_url, settings.team_file, settings.spool_dir),
                          force=force)
         except OutputRefused as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     if team is None:
         text = _rollup_text(settings, iso)
     else:
@@ -549,7 +535,7 @@ def report(
             with replacing(output) as out:  # like `backup`: a new folder is made
                 out.write(text)
         except OSError as exc:
-            raise _fail(f"--output {output}: cannot write it ({exc.strerror}).") from None
+            raise fail(f"--output {output}: cannot write it ({exc.strerror}).") from None
         typer.echo(f"Wrote {output}.")
     else:
         sys.stdout.write(text)
@@ -568,9 +554,9 @@ def _team_report_text(settings: Settings, team: Team, iso: IsoWeek, format: str,
     try:
         ctx.check_week(iso)
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if iso.start(team.zone) > ctx.now():
-        raise _fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
+        raise fail(f"{iso.label} has not started yet (it begins {iso.day(1):%Y-%m-%d}); there is nothing to "
                     "report. This week is " + ctx.week_of(ctx.now()).label + ".")
     from bot.services.exporting import Exporter
     from bot.services.stored_team import StoredTeam
@@ -592,7 +578,7 @@ def _department_bots(settings: Settings, department: Department, chat: ConsoleCh
     try:
         built = build_department(department, chat, clock, database_url=settings.database_url)
     except (DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     started()
     return built
 
@@ -603,7 +589,7 @@ def _rollup_text(settings: Settings, iso: IsoWeek) -> str:
 
     department = _department(settings)
     if department.info is None:
-        raise _fail(f"{settings.team_file} is a team file; the roll-up needs a department file naming its teams "
+        raise fail(f"{settings.team_file} is a team file; the roll-up needs a department file naming its teams "
                     "(`zhoubao init --department` writes an example)")
     now = datetime.now(department.zone)
     built = _department_bots(settings, department, ConsoleChat(io.StringIO()), VirtualClock(now))
@@ -620,7 +606,7 @@ def incident_add(
     """File an incident from the command line."""
     from bot.adapters.console.chat import ConsoleChat, VirtualClock
 
-    settings = _settings()
+    settings = read_settings()
     team = _team(settings, wanted=team_name)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
     outcome = bot.incidents.handle("cli", reporter, text, bot.ctx.now(), announce=False)
@@ -636,13 +622,13 @@ def incident_list(week: Annotated[str | None, typer.Option(help="ISO week; defau
     from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.weeks import WeekLabelError
 
-    settings = _settings()
+    settings = read_settings()
     team = _team(settings, wanted=team_name)
     bot = _bot(settings, team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)))
     try:
         iso = bot.ctx.parse_week(week) if week else bot.ctx.week_of(bot.ctx.now())
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(bot.incidents.list_text(iso))
 
 
@@ -651,13 +637,13 @@ def db_upgrade() -> None:
     """Apply all database migrations (also done on every start)."""
     from storage.db import DatabaseError, make_engine, migration_state, upgrade
 
-    settings = _settings()
+    settings = read_settings()
     try:
         engine = make_engine(settings.database_url)
         upgrade(engine)
         current, head = migration_state(engine)
     except DatabaseError as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     typer.echo(f"Database at revision {current} (head {head}).")
 
 
@@ -666,11 +652,11 @@ def backup(dest: Annotated[Path, typer.Argument(help="The new backup file, e.g. 
     """Copy the SQLite database to DEST, safely while the bot runs (PostgreSQL: use pg_dump)."""
     from storage.backup import BackupError, backup_sqlite
 
-    settings = _settings()
+    settings = read_settings()
     try:
         result = backup_sqlite(settings.database_url, dest)
     except BackupError as exc:
-        raise _fail(f"Backup: {exc}") from None
+        raise fail(f"Backup: {exc}") from None
     typer.echo(f"Backed up {settings.database_url} to {result.path} "
                f"({result.size / 1024:.0f} KiB, migration revision {result.revision}).")
 
@@ -683,11 +669,11 @@ def restore(
     """Bring a backup back as the SQLite database at DATABASE_URL. Stop the bot first."""
     from storage.backup import BackupError, restore_sqlite
 
-    settings = _settings()
+    settings = read_settings()
     try:
         result = restore_sqlite(src, settings.database_url, force=force)
     except BackupError as exc:
-        raise _fail(f"Restore: {exc}") from None
+        raise fail(f"Restore: {exc}") from None
     typer.echo(f"Restored {src} into {result.path} (migration revision {result.revision}).")
     if result.revision != result.head:
         typer.echo(f"Next: `zhoubao db upgrade` brings it to revision {result.head} (the bot also does this on start).")

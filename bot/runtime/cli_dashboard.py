@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bot.runtime.cli_team import TeamOption
+from bot.runtime.cli_shared import TeamOption, read_settings
 
 dashboard_app = typer.Typer(help="The web dashboard: sign-in links.", no_args_is_help=True)
 
@@ -20,17 +20,16 @@ def link(who: Annotated[str, typer.Option("--as", help="A person id or name from
     # Imported here: `zhoubao --help` lists this command without loading the services. A link is signed for
     # a person in the team file; issuing one opens no database (the dashboard records its use when redeemed).
     from bot.runtime.dashboard import dashboard_config, sign_in_link
-    from bot.runtime.settings import Settings
     from bot.runtime.team_file import TeamFileError, load_department
     from bot.services.sign_in_links import SignInRefused, TeamAt
 
+    settings = read_settings()
     try:
-        settings = Settings()
         department = load_department(settings.team_file)
         team = department.choose(team_name)
         # Several teams: each has its pages (and sign-in) under /t/<key>; one team keeps the plain addresses.
         key = next(t.key for t in department.teams if t.team is team) if len(department.teams) > 1 else None
-    except (TeamFileError, ValueError) as exc:  # ValueError: pydantic's, --team (TeamChoiceError)
+    except (TeamFileError, ValueError) as exc:  # ValueError: --team (TeamChoiceError)
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     try:

@@ -9,13 +9,8 @@ from typing import Annotated
 
 import typer
 
-from bot.runtime.cli_team import TeamOption
+from bot.runtime.cli_shared import TeamOption, fail, read_settings
 from bot.runtime.heap import started
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 def digest(
@@ -26,14 +21,11 @@ def digest(
 ) -> None:
     """Write a week's key points (本周要点) with the model in AI_BASE_URL / AI_MODEL and show them with the
     lines the fact check dropped; --dry-run prints exactly what would be sent instead."""
-    from pydantic import ValidationError
 
     from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.team import Team
     from bot.domain.weeks import IsoWeek, WeekLabelError
     from bot.runtime.composition import build_bot, digest_parts
-    from bot.runtime.doctor import settings_problems
-    from bot.runtime.settings import Settings
     from bot.runtime.team_file import TeamFileError, load_team_of
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
@@ -41,20 +33,17 @@ def digest(
     try:
         iso = IsoWeek.parse(week)
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if lang is not None and lang not in ("zh-CN", "en"):
-        raise _fail(f"--lang must be zh-CN or en, not '{lang}'")
-    try:
-        settings = Settings()
-    except ValidationError as exc:  # one line per problem, naming the variables, as every command says them
-        raise _fail("\n".join(f"Settings: {p}" for p in settings_problems(exc))) from None
+        raise fail(f"--lang must be zh-CN or en, not '{lang}'")
+    settings = read_settings()
     model, config = digest_parts(settings)
     if model is None:
-        raise _fail("The digest is off: set AI_BASE_URL and AI_MODEL (see README, Key points).")
+        raise fail("The digest is off: set AI_BASE_URL and AI_MODEL (see README, Key points).")
     try:
         team = load_team_of(settings.team_file, team_name)
     except TeamFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     # Another language than the team's is a look only: the stored digest (what is posted) stays the team's.
     own_locale = team.team.locale
     store = lang is None or lang == own_locale
@@ -66,9 +55,9 @@ def digest(
                         digest_config=config)
         bot.ctx.check_week(iso)
     except (DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     started()
     if dry_run:
         typer.echo(bot.digests.dry_run(iso).text(), nl=False)

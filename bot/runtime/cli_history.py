@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 from bot.domain.weeks import IsoWeek, WeekLabelError
-from bot.runtime.cli_team import TeamOption
+from bot.runtime.cli_shared import TeamOption, fail, read_settings
 from bot.runtime.heap import started
 
 # `zhoubao --help` registers these commands without loading the services: each imports them when it runs.
@@ -34,39 +34,30 @@ if TYPE_CHECKING:
 SUFFIXES = (".md", ".markdown", ".txt", ".json")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
 def _open_reports(team_name: str | None) -> Reports:
     """The team's read side (context and week reports): import and export need no jobs, inbox or platform."""
     from bot.adapters.console.chat import ConsoleChat, VirtualClock
     from bot.domain.department import TeamChoiceError
     from bot.domain.team import Team
-    from bot.runtime.settings import Settings
     from bot.runtime.store import open_reports
     from bot.runtime.team_file import TeamFileError, load_department
     from bot.services.context import TeamMismatchError
     from storage.db import DatabaseError
 
-    try:
-        settings = Settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable and the problem
-        raise _fail(f"Bad setting in the environment or .env:\n{exc}") from None
+    settings = read_settings()
     try:
         department = load_department(settings.team_file)
         team: Team = department.choose(team_name)
     except TeamFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except TeamChoiceError as exc:
-        raise _fail(f"--team: {exc}") from None
+        raise fail(f"--team: {exc}") from None
     try:
         # A single team's database holds no other team; a department's holds its teams.
         reports = open_reports(team, ConsoleChat(io.StringIO()), VirtualClock(datetime.now(team.zone)),
                                database_url=settings.database_url, allow_other_teams=len(department.teams) > 1)
     except (DatabaseError, TeamMismatchError) as exc:
-        raise _fail(f"Database: {exc}") from None
+        raise fail(f"Database: {exc}") from None
     started()
     return reports
 
@@ -79,9 +70,9 @@ def _files(paths: list[Path]) -> list[Path]:
         elif p.is_file():
             out.append(p)
         else:
-            raise _fail(f"{p}: no such file or folder")
+            raise fail(f"{p}: no such file or folder")
     if not out:
-        raise _fail(f"no report files ({', '.join(SUFFIXES)}) in {', '.join(map(str, paths))}")
+        raise fail(f"no report files ({', '.join(SUFFIXES)}) in {', '.join(map(str, paths))}")
     return out
 
 
@@ -122,13 +113,13 @@ def import_reports(
     try:
         fallback = IsoWeek.parse(week) if week else None
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     files = _files(paths)
     reports = _open_reports(team_name)
     try:
         fallback = reports.ctx.check_week(fallback) if fallback else None
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     importer = Importer(reports.ctx, reports.week_report)
     # First every file is read and checked, then written one file at a time (each all or nothing), older
     # weeks first so last week's progress is known; a file is read again rather than kept between the two.
@@ -143,7 +134,7 @@ def import_reports(
                     typer.echo(line)
                 _held(importer, plan, replace=replace)
         except ImportRefused as exc:
-            raise _fail(f"{exc}; nothing imported") from None
+            raise fail(f"{exc}; nothing imported") from None
         first_weeks += [(order[0][0], n)] if order else []
     if dry_run:
         typer.echo("Dry run: nothing was changed.")
@@ -218,18 +209,18 @@ def export_reports(
     from bot.services.exporting import Exporter
 
     if format not in ("md", "json", "csv"):
-        raise _fail(f"--format must be md, json or csv, not '{format}'")
+        raise fail(f"--format must be md, json or csv, not '{format}'")
     try:
         start, end = IsoWeek.parse(first), IsoWeek.parse(last)
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if end < start:
-        raise _fail(f"--to {end.label} is before --from {start.label}")
+        raise fail(f"--to {end.label} is before --from {start.label}")
     reports = _open_reports(team_name)
     try:
         start, end = reports.ctx.check_week(start), reports.ctx.check_week(end)
     except WeekLabelError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     exporter = Exporter(reports.ctx, reports.week_report)
     try:
         if format == "md" and output is not None and (output.is_dir() or not output.suffix):
@@ -240,9 +231,9 @@ def export_reports(
             with _sink(output) as out:
                 count = write_export(exporter, start, end, format, out)
     except OutputRefused as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"--output {output}: cannot write it ({exc.strerror}); nothing written.") from None
+        raise fail(f"--output {output}: cannot write it ({exc.strerror}); nothing written.") from None
     if output is not None:
         typer.echo(f"Exported {count} week(s) to {output}.", err=True)
 
