@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import import_module
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
@@ -18,13 +19,8 @@ _TABLE = cast(Table, JournalRow.__table__)  # Core, not the ORM: no objects buil
 def _insert_new(dialect: str) -> Any:
     """An INSERT into the journal that skips a (platform, dedupe_key) already there. The dialect's module is
     imported here, by the first insert: the console and one-shot commands never load PostgreSQL's (~50 ms)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
+    dml: Any = import_module("sqlalchemy.dialects.postgresql" if dialect == "postgresql" else "sqlalchemy.dialects.sqlite")
+    return dml.insert(_TABLE).on_conflict_do_nothing(index_elements=[_TABLE.c.platform, _TABLE.c.dedupe_key])
 
 
 class Journal:

@@ -26,8 +26,6 @@ def started(*, collect: bool = False) -> None:
     pass). Without `starting` (tests driving the commands in one process) only `collect` does anything."""
     if collect:
         gc.collect()
-    if not gc.isenabled():
+    if collect or not gc.isenabled():
         gc.freeze()
         gc.enable()
-    elif collect:
-        gc.freeze()

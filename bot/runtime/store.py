@@ -2,7 +2,7 @@
 
 `open_store` opens (and migrates) the database and registers the team; `team_context` builds the one
 `Context` every service of a team shares. `open_reports` is the read side on top of them, for commands that
-read or file a team's weeks without running it (`zhoubao report`, `export`, `import`, `dashboard link`):
+read or file a team's weeks without running it (`zhoubao report`, `export`, `import`):
 the week's report on a context, without the jobs, the inbox, the journal or a platform, so such a command
 loads none of them (issue 18, "a light start"). composition.py builds the whole bot on the same two.
 """

@@ -16,8 +16,6 @@ from enum import StrEnum
 from bot.domain.team import Person
 from bot.services.context import Context
 from bot.services.sign_in_links import LINK_LIFETIME, LinkTokens, SignInRefused
-
-__all__ = ["LINK_LIFETIME", "Role", "SignIn", "SignInRefused", "Viewer"]
 from storage.db import transaction
 from storage.signin import SignInNonces
 from storage.web_sessions import WebSessions

@@ -1,8 +1,8 @@
 """The console's chat port and clocks: `ConsoleChat` prints what the bot sends (and keeps it for `inbox`
 and `channel`); `VirtualClock` moves only when told; `WallClock` is the wall clock in a team's zone.
 
-Apart from the session (workspace.py), so that one-shot commands (`zhoubao report`, `dashboard link`) build
-a context on them without loading every service."""
+Apart from the session (workspace.py), so that one-shot commands (`zhoubao report`, `export`, `import`)
+build a context on them without loading every service."""
 
 from __future__ import annotations
 
